@@ -1,0 +1,50 @@
+// `pnpm check`: every check of the workspace in one command, ending with one line
+// `N passed, N failed` (tests, plus one failure per failed non-test stage) and a non-zero exit on
+// any failure. `.ci/run` runs exactly this after `pnpm install`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const reportDir = join(root, '.ci', 'out');
+const reportFile = join(reportDir, 'vitest.json');
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const stages = [
+  { name: 'build, typecheck, package checks (publint, attw, import+require)', cmd: bin('turbo'), args: ['run', 'build', 'typecheck', 'check:package', '--output-logs=errors-only'] },
+  { name: 'lint', cmd: bin('eslint'), args: ['.', '--max-warnings=0'] },
+  { name: 'tests', cmd: bin('vitest'), args: ['run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`], tests: true },
+];
+
+mkdirSync(reportDir, { recursive: true });
+rmSync(reportFile, { force: true });
+
+const failedStages = [];
+let passed = 0;
+let failed = 0;
+for (const stage of stages) {
+  console.log(`\n=== ${stage.name} ===`);
+  const started = performance.now();
+  const result = spawnSync(stage.cmd, stage.args, { cwd: root, env, stdio: 'inherit' });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const ok = result.status === 0;
+  console.log(`=== ${stage.name}: ${ok ? 'ok' : 'FAILED'} (${seconds} s) ===`);
+  if (stage.tests) {
+    if (existsSync(reportFile)) {
+      const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      passed += report.numPassedTests ?? 0;
+      failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+      if (!ok && (report.numFailedTests ?? 0) === 0 && (report.numFailedTestSuites ?? 0) === 0) failedStages.push(stage.name);
+    } else {
+      failedStages.push(`${stage.name} (no report written)`);
+    }
+  } else if (!ok) {
+    failedStages.push(stage.name);
+  }
+}
+
+if (failedStages.length > 0) console.log(`\nFailed stages (each counted as one failure): ${failedStages.join('; ')}`);
+failed += failedStages.length;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,18 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// One vitest run for the whole workspace. Workspace packages are read from src/ through the
+// "@x/source" export condition, so no build is needed before testing.
+export default defineConfig({
+  ssr: {
+    resolve: {
+      conditions: ['@x/source', ...defaultServerConditions],
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
