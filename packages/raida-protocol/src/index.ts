@@ -1,0 +1,73 @@
+export { crc32 } from './crc32.js';
+export { defaultRandom } from './random.js';
+export type { RandomSource } from './random.js';
+export { CHALLENGE_LENGTH, CHALLENGE_RANDOM_LENGTH, challengeFromRandom, createChallenge, isValidChallenge } from './challenge.js';
+export {
+  COUNTER_NONCE_LENGTH,
+  KEY_LENGTH,
+  aes128Ctr,
+  advanceCounter,
+  counterBlockFromNonce,
+  replyCounterBlock,
+  requestBlockCount,
+  xorBytes,
+} from './crypto.js';
+export type { ReplyCounterConvention } from './crypto.js';
+export {
+  AN_LENGTH,
+  DETECT_COIN_LENGTH,
+  MAX_DENOMINATION,
+  MAX_SERIAL_NUMBER,
+  MIN_DENOMINATION,
+  NETWORK_SERIAL_NUMBER_LIMIT,
+  POWN_COIN_LENGTH,
+  assertCoin,
+  assertCoinId,
+  assertPownCoin,
+  bitfieldLength,
+  decodeDetectCoins,
+  decodePownCoins,
+  decodeVerdictBitfield,
+  denominationValue,
+  encodeDetectCoins,
+  encodePownCoins,
+  encodeVerdictBitfield,
+} from './coins.js';
+export type { Coin, CoinId, PownCoin } from './coins.js';
+export { RAIDA_STATUS, STATUS_TABLE, hasStaleFields, isSuccessStatus, statusInfo } from './status.js';
+export type { RaidaStatusName, StatusInfo, StatusKind } from './status.js';
+export { COMMANDS, COMMAND_LIST, commandByCode, requestBodyLength } from './commands.js';
+export type { CommandName, CommandSpec } from './commands.js';
+export {
+  DEFAULT_COIN_ID,
+  ECHO_LENGTH,
+  HEADER_LENGTH,
+  MAX_REQUEST_LENGTH,
+  MIN_BODY_LENGTH,
+  NONCE_LENGTH,
+  TERMINATOR_BYTE,
+  TERMINATOR_LENGTH,
+  buildDetectRequest,
+  buildEchoRequest,
+  buildPownRequest,
+  buildRequest,
+  buildVersionRequest,
+  maxCoinsPerRequest,
+} from './request.js';
+export type { BuiltRequest, ReplyEncryption, ReplyExpectation, RequestEncryption, RequestInput, RequestOptions } from './request.js';
+export { checkRequest, parseRequestHeader } from './request-parse.js';
+export type { ParsedRequest, RequestCheck, RequestCheckOptions, RequestHeader, RequestRejection } from './request-parse.js';
+export { LONG_HEADER_LENGTH, MAX_REPLY_BODY_SIZE, buildReply, buildReplyForRequest, parseReply } from './reply.js';
+export type { ParsedReply, ReplyForRequestOptions, ReplyInit, StaleReplyFields } from './reply.js';
+export { validateReply } from './validate.js';
+export type { ValidateReplyOptions, ValidatedReply } from './validate.js';
+export {
+  PUBLIC_RAIDA_SERVERS,
+  RAIDA_BASE_PORT,
+  RAIDA_COUNT,
+  RAIDA_QUORUM,
+  formatServerAddress,
+  parseServerList,
+} from './servers.js';
+export type { ParseServerListOptions, RaidaServer } from './servers.js';
+export type { RaidaProtocolErrorCode } from './errors.js';

@@ -1,0 +1,211 @@
+import { writeU16, writeU32, isIntegerInRange, concatBytes } from './bytes.js';
+import { CHALLENGE_LENGTH, createChallenge } from './challenge.js';
+import { assertCoin, encodeDetectCoins, encodePownCoins } from './coins.js';
+import type { Coin, PownCoin } from './coins.js';
+import { COMMANDS } from './commands.js';
+import type { CommandName } from './commands.js';
+import { aes128Ctr, counterBlockFromNonce, xorBytes } from './crypto.js';
+import { configError } from './errors.js';
+import { randomBytes } from './random.js';
+import type { RandomSource } from './random.js';
+
+/** Length of a request header and of an ordinary reply header. */
+export const HEADER_LENGTH = 32;
+/** Default largest request datagram; servers truncate longer ones and answer status 16. */
+export const MAX_REQUEST_LENGTH = 1024;
+/** Coin id of the CloudCoin network (request bytes 6–7). */
+export const DEFAULT_COIN_ID = 6;
+/** Length of the echo bytes (request bytes 30–31, reply bytes 6–7). */
+export const ECHO_LENGTH = 2;
+/** Length of the nonce in request bytes 24–29; for type 1 the echo bytes complete the 8-byte counter nonce. */
+export const NONCE_LENGTH = 6;
+/** Length of the body terminator `3E 3E`. */
+export const TERMINATOR_LENGTH = 2;
+/** Value of each terminator byte. */
+export const TERMINATOR_BYTE = 0x3e;
+/** Body length without coins: challenge (16) + terminator (2). */
+export const MIN_BODY_LENGTH = CHALLENGE_LENGTH + TERMINATOR_LENGTH;
+
+/** Encryption of a request: type 0 (plain) or type 1 (AES-128-CTR keyed by the AN of a key coin on this RAIDA). */
+export type RequestEncryption = { readonly type: 0 } | { readonly type: 1; readonly keyCoin: Coin };
+
+export interface RequestOptions {
+  /** Target RAIDA id, written to byte 2 (0–24 on the public network; any byte is accepted). */
+  readonly raidaId: number;
+  /** Network coin id (bytes 6–7). Default 6, the CloudCoin network. */
+  readonly coinId?: number;
+  /** Two echo bytes (bytes 30–31), copied into the reply. Default: random. */
+  readonly echo?: Uint8Array;
+  /** Six nonce bytes (24–29). Default: zeros for type 0, random for type 1. */
+  readonly nonce?: Uint8Array;
+  /** The 16-byte challenge. Default: a fresh one from `random`. Not CRC-checked, so invalid ones can be sent on purpose. */
+  readonly challenge?: Uint8Array;
+  /** Default `{ type: 0 }`. */
+  readonly encryption?: RequestEncryption;
+  /** Random source for the challenge, echo and nonce. Default: `globalThis.crypto.getRandomValues`. */
+  readonly random?: RandomSource;
+  /** Largest datagram allowed, in bytes. Default 1024. */
+  readonly maxLength?: number;
+}
+
+export type RequestInput =
+  | (RequestOptions & { readonly command: 'echo' | 'version' })
+  | (RequestOptions & { readonly command: 'detect'; readonly coins: readonly Coin[] })
+  | (RequestOptions & { readonly command: 'pown'; readonly coins: readonly PownCoin[] });
+
+/** What a reply to a built request must look like; pass it to `validateReply`. Holds the key for type 1: keep it private. */
+export interface ReplyExpectation {
+  readonly raidaId: number;
+  readonly command: CommandName;
+  readonly coinCount: number;
+  readonly challenge: Uint8Array;
+  readonly echo: Uint8Array;
+  /** Reply bytes 16–31: the challenge for type 0, `challenge XOR key` for type 1. */
+  readonly signature: Uint8Array;
+  readonly encryption: ReplyEncryption;
+}
+
+/** What is needed to decrypt a type-1 reply body. */
+export type ReplyEncryption =
+  | { readonly type: 0 }
+  | {
+      readonly type: 1;
+      readonly key: Uint8Array;
+      /** The request's initial counter block (header bytes 24–31 ‖ 8 zero bytes). */
+      readonly counterBlock: Uint8Array;
+      /** The request's body length, which fixes where a `continue`-style reply counter starts. */
+      readonly requestBodyLength: number;
+    };
+
+export interface BuiltRequest {
+  /** The datagram to send. */
+  readonly bytes: Uint8Array;
+  readonly expectation: ReplyExpectation;
+}
+
+function invalidOption(option: string, message: string): never {
+  throw configError('RAIDA_INVALID_OPTION', message, { option });
+}
+
+function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Uint8Array) || value.length !== length) invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  return value.slice();
+}
+
+/** Largest number of coins one request of `command` can carry within `maxLength` bytes (46 detect, 26 pown at 1024). */
+export function maxCoinsPerRequest(command: 'detect' | 'pown', maxLength: number = MAX_REQUEST_LENGTH): number {
+  return Math.max(0, Math.floor((maxLength - HEADER_LENGTH - MIN_BODY_LENGTH) / COMMANDS[command].coinRecordLength));
+}
+
+function payloadOf(input: RequestInput): { payload: Uint8Array; coinCount: number } {
+  switch (input.command) {
+    case 'echo':
+    case 'version':
+      return { payload: new Uint8Array(0), coinCount: 0 };
+    case 'detect':
+    case 'pown': {
+      const coins: unknown = input.coins;
+      if (!Array.isArray(coins) || coins.length === 0) invalidOption('coins', `A ${input.command} request needs at least one coin`);
+      const payload = input.command === 'detect' ? encodeDetectCoins(input.coins) : encodePownCoins(input.coins);
+      return { payload, coinCount: input.coins.length };
+    }
+  }
+}
+
+/**
+ * Builds a request datagram and the expectation its reply must meet. Throws `RAIDA_INVALID_OPTION`,
+ * `RAIDA_INVALID_COIN`, `RAIDA_INVALID_RANDOM` or `RAIDA_REQUEST_TOO_LARGE` (all category config).
+ */
+export function buildRequest(input: RequestInput): BuiltRequest {
+  const spec = Object.hasOwn(COMMANDS, input.command) ? COMMANDS[input.command] : undefined;
+  if (spec === undefined) invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
+  if (!isIntegerInRange(input.raidaId, 0, 255)) invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
+  const coinId = input.coinId ?? DEFAULT_COIN_ID;
+  if (!isIntegerInRange(coinId, 0, 0xffff)) invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
+  const maxLength = input.maxLength ?? MAX_REQUEST_LENGTH;
+  if (!isIntegerInRange(maxLength, HEADER_LENGTH + MIN_BODY_LENGTH, HEADER_LENGTH + 0xffff)) {
+    invalidOption('maxLength', `maxLength must be an integer from ${HEADER_LENGTH + MIN_BODY_LENGTH} to ${HEADER_LENGTH + 0xffff}`);
+  }
+  const encryption: RequestEncryption = input.encryption ?? { type: 0 };
+  if (encryption.type === 1) {
+    assertCoin(encryption.keyCoin);
+  } else if ((encryption.type as unknown) !== 0) {
+    invalidOption('encryption', 'encryption.type must be 0 or 1');
+  }
+
+  const { payload, coinCount } = payloadOf(input);
+  const bodyLength = MIN_BODY_LENGTH + payload.length;
+  const length = HEADER_LENGTH + bodyLength;
+  if (length > maxLength) {
+    const fit = spec.coinRecordLength > 0 ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', maxLength)} coins per request` : '';
+    throw configError('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`, {
+      command: spec.name,
+      coinCount,
+      length,
+      maxLength,
+    });
+  }
+
+  const challenge = optionalBytes(input.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: input.random });
+  const echo = optionalBytes(input.echo, ECHO_LENGTH, 'echo') ?? randomBytes(input.random, ECHO_LENGTH);
+  const nonce =
+    optionalBytes(input.nonce, NONCE_LENGTH, 'nonce') ?? (encryption.type === 1 ? randomBytes(input.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
+
+  const bytes = new Uint8Array(length);
+  bytes[0] = 1;
+  bytes[2] = input.raidaId;
+  bytes[4] = spec.group;
+  bytes[5] = spec.command;
+  writeU16(bytes, 6, coinId);
+  bytes[16] = encryption.type;
+  if (encryption.type === 1) {
+    bytes[17] = encryption.keyCoin.denomination & 0xff;
+    writeU32(bytes, 18, encryption.keyCoin.serialNumber);
+  }
+  writeU16(bytes, 22, bodyLength);
+  bytes.set(nonce, 24);
+  bytes.set(echo, 30);
+
+  const plainBody = concatBytes(challenge, payload);
+  let replyEncryption: ReplyEncryption;
+  let signature: Uint8Array;
+  if (encryption.type === 1) {
+    const key = encryption.keyCoin.an.slice();
+    const counterBlock = counterBlockFromNonce(bytes.subarray(24, 32));
+    bytes.set(aes128Ctr(key, counterBlock, plainBody), HEADER_LENGTH);
+    replyEncryption = { type: 1, key, counterBlock, requestBodyLength: bodyLength };
+    signature = xorBytes(challenge, key);
+  } else {
+    bytes.set(plainBody, HEADER_LENGTH);
+    replyEncryption = { type: 0 };
+    signature = challenge.slice();
+  }
+  bytes[length - 2] = TERMINATOR_BYTE;
+  bytes[length - 1] = TERMINATOR_BYTE;
+
+  return {
+    bytes,
+    expectation: { raidaId: input.raidaId, command: spec.name, coinCount, challenge, echo, signature, encryption: replyEncryption },
+  };
+}
+
+/** An echo request (group 0, command 0). */
+export function buildEchoRequest(options: RequestOptions): BuiltRequest {
+  return buildRequest({ ...options, command: 'echo' });
+}
+
+/** A version request (group 0, command 1). */
+export function buildVersionRequest(options: RequestOptions): BuiltRequest {
+  return buildRequest({ ...options, command: 'version' });
+}
+
+/** A detect request (group 1, command 10) for one or more coins. */
+export function buildDetectRequest(options: RequestOptions & { readonly coins: readonly Coin[] }): BuiltRequest {
+  return buildRequest({ ...options, command: 'detect' });
+}
+
+/** A pown request (group 1, command 20). Not idempotent: never resend one blindly. */
+export function buildPownRequest(options: RequestOptions & { readonly coins: readonly PownCoin[] }): BuiltRequest {
+  return buildRequest({ ...options, command: 'pown' });
+}
