@@ -12,6 +12,7 @@ const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const stages = [
+  { name: 'layers', cmd: process.execPath, args: [join(root, 'scripts', 'check-layers.mjs')] },
   { name: 'build, typecheck, package checks (publint, attw, import+require)', cmd: bin('turbo'), args: ['run', 'build', 'typecheck', 'check:package', '--output-logs=errors-only'] },
   { name: 'lint', cmd: bin('eslint'), args: ['.', '--max-warnings=0'] },
   { name: 'tests', cmd: bin('vitest'), args: ['run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`], tests: true },
