@@ -1,0 +1,103 @@
+import { inspect } from 'node:util';
+import { XError, hasCategory, redactSecrets } from '@x/errors';
+import type { ErrorCategory, ErrorContext } from '@x/errors';
+
+/** Every `code` this package's errors carry (besides `ABORTED` from `@x/errors`). Stable: safe to switch on. */
+export type HttpTransportErrorCode =
+  | 'HTTP_INVALID_OPTIONS'
+  | 'HTTP_INVALID_REQUEST'
+  | 'HTTP_CLOSED'
+  | 'HTTP_NETWORK'
+  | 'HTTP_TIMEOUT'
+  | 'HTTP_RATE_LIMITED'
+  | 'HTTP_SERVER_ERROR'
+  | 'HTTP_CLIENT_ERROR'
+  | 'HTTP_UNEXPECTED_STATUS'
+  | 'HTTP_RESPONSE_TOO_LARGE'
+  | 'HTTP_MALFORMED_RESPONSE'
+  | 'HTTP_RPC_INVALID_RESPONSE'
+  | 'HTTP_RPC_ID_MISMATCH'
+  | 'HTTP_RPC_MISSING_RESPONSE'
+  | 'HTTP_RPC_RATE_LIMITED'
+  | 'HTTP_RPC_SERVER_ERROR'
+  | 'HTTP_RPC_CALLER_ERROR';
+
+/**
+ * True when the error says the request itself (or the caller's configuration of the endpoint) is
+ * wrong — invalid params, unknown method, HTTP 4xx such as 401/403/404, bad options. Sending the same
+ * request to another endpoint would not help, so strategies must not fail over on it. These errors
+ * have category `config`; endpoint failures have `network`, `timeout`, `rate-limit`, `server` or
+ * `protocol`.
+ */
+export function isCallerError(error: unknown): error is XError {
+  return hasCategory(error, 'config');
+}
+
+/** What every error built for one endpoint needs to know. */
+export interface ErrorEnvironment {
+  /** Secret-free name of the endpoint. */
+  readonly label: string;
+  /** Secret parts of the endpoint URL, removed from any text that could quote them. */
+  readonly secrets: readonly string[];
+}
+
+export function httpError(
+  code: HttpTransportErrorCode,
+  category: ErrorCategory,
+  message: string,
+  context: ErrorContext,
+  cause?: unknown,
+): XError {
+  return new XError({ code, category, message, context, cause });
+}
+
+const MAX_TEXT_CHARS = 200;
+// Only the start of a long text is kept, so only its start is scanned. A secret cut in half at the end
+// of this window escapes redaction, but cannot reach the 200 characters shown: redacting replaces
+// each secret with 3 characters, so the window would have to hold secrets of ~1 000 characters.
+const SCAN_WINDOW_CHARS = 64 * 1024;
+
+/**
+ * Text from outside (a server's message or body, a library's error message) made fit for an error:
+ * secrets removed first — so truncation can never leave half a secret behind — then whitespace
+ * collapsed and the length capped.
+ */
+export function safeText(text: string, secrets: readonly string[]): string {
+  const clean = redactSecrets(text.slice(0, SCAN_WINDOW_CHARS), secrets).replace(/\s+/g, ' ').trim();
+  return clean.length <= MAX_TEXT_CHARS ? clean : `${clean.slice(0, MAX_TEXT_CHARS)}…`;
+}
+
+const MAX_DATA_CHARS = 16 * 1024;
+
+/**
+ * A JSON-RPC error's `data` (Solana puts preflight logs there), kept only when it is plain JSON of
+ * reasonable size, with secrets removed.
+ */
+export function safeData(data: unknown, secrets: readonly string[]): unknown {
+  if (data === undefined) return undefined;
+  try {
+    const json = JSON.stringify(data);
+    if (json === undefined || json.length > MAX_DATA_CHARS) return undefined;
+    return JSON.parse(redactSecrets(json, secrets)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A foreign error fit to be kept as `cause`: the original when nothing in it (message, stack, nested
+ * causes, properties) quotes a secret, otherwise a copy with the secrets removed and the nested
+ * causes dropped.
+ */
+export function safeCause(error: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return error;
+  const rendered = error instanceof Error ? `${inspect(error, { depth: 4 })}\n${error.stack ?? ''}` : String(error);
+  if (!secrets.some((secret) => secret.length > 0 && rendered.includes(secret))) return error;
+  if (!(error instanceof Error)) return redactSecrets(rendered, secrets);
+  const copy = new Error(redactSecrets(error.message, secrets));
+  copy.name = error.name;
+  copy.stack = redactSecrets(error.stack ?? '', secrets);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+  return copy;
+}

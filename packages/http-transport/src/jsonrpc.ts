@@ -1,0 +1,52 @@
+/** A JSON-RPC request id. `null` ids (notifications) are not sent by this package. */
+export type JsonRpcId = string | number;
+
+/** JSON-RPC `params`: by position or by name. */
+export type JsonRpcParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+/** The `error` member of a JSON-RPC 2.0 response. */
+export interface JsonRpcErrorObject {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+/**
+ * One element of a response body, checked against JSON-RPC 2.0. `id` is `undefined` when the member
+ * is missing or not a string/number/null; matching ids to requests is the caller's job.
+ */
+export type ParsedResponse =
+  | { readonly kind: 'result'; readonly id: JsonRpcId | null | undefined; readonly value: unknown }
+  | { readonly kind: 'error'; readonly id: JsonRpcId | null | undefined; readonly error: JsonRpcErrorObject }
+  | { readonly kind: 'invalid'; readonly id: JsonRpcId | null | undefined; readonly reason: string };
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readId(value: unknown): JsonRpcId | null | undefined {
+  if (value === null) return null;
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  return undefined;
+}
+
+export function parseResponse(element: unknown): ParsedResponse {
+  if (!isPlainObject(element)) return { kind: 'invalid', id: undefined, reason: 'a response is not a JSON object' };
+  const id = readId(element.id);
+  if (element.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: 'the response is not JSON-RPC 2.0 ("jsonrpc": "2.0" missing)' };
+  // Some servers send the unused member as null ("result": null next to an error); only a non-null
+  // `error` makes a response an error.
+  const error = element.error;
+  if (error !== undefined && error !== null) {
+    if (!isPlainObject(error) || !Number.isInteger(error.code) || typeof error.message !== 'string') {
+      return { kind: 'invalid', id, reason: 'the error member is not {code: integer, message: string}' };
+    }
+    return { kind: 'error', id, error: { code: error.code as number, message: error.message, data: error.data } };
+  }
+  if (!('result' in element)) return { kind: 'invalid', id, reason: 'the response has neither result nor error' };
+  return { kind: 'result', id, value: element.result };
+}
+
+export function describeId(id: JsonRpcId | null | undefined): string {
+  return id === undefined ? 'no id' : JSON.stringify(id);
+}
