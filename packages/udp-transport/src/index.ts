@@ -1,0 +1,15 @@
+export { createUdpClient } from './client.js';
+export type { UdpTransportErrorCode } from './errors.js';
+export type {
+  UdpClient,
+  UdpClientOptions,
+  UdpFailure,
+  UdpFanOutItem,
+  UdpFanOutOptions,
+  UdpLookup,
+  UdpOutcome,
+  UdpReply,
+  UdpRequestOptions,
+  UdpStats,
+  UdpTarget,
+} from './types.js';
