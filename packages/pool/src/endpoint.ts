@@ -1,0 +1,231 @@
+import { isXError, redactSecrets, redactUrl, toXError } from '@x/errors';
+import type { ErrorCategory, XError } from '@x/errors';
+import { createLatencyAverages } from './latency.js';
+import type { LatencyAverages } from './latency.js';
+import { secretsOfTarget } from './options.js';
+import type { EndpointConfig, PoolEndpoint, ResolvedSettings } from './options.js';
+import { createSlidingWindow, emptyCounts } from './window.js';
+import type { AttemptResult, ResultCounts, SlidingWindow } from './window.js';
+
+export type HealthState = 'healthy' | 'ejected' | 'probing';
+export type EjectionReason = 'consecutive-failures' | 'error-rate' | 'probe-failed';
+
+/** What one finished attempt reports; the same shape as `@x/rpc-strategies`' outcomes. */
+export type AttemptOutcome =
+  | { readonly ok: true; readonly latencyMs: number; readonly value?: unknown }
+  | { readonly ok: false; readonly error: XError; readonly latencyMs: number };
+
+export interface RecordOptions {
+  /** The strategy aborted this attempt because the call was already decided: not the endpoint's failure. */
+  readonly abortedAsLoser?: boolean;
+}
+
+export interface LastError {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  /** Redacted: secrets of a URL target are replaced by `***`. */
+  readonly message: string;
+  readonly at: number;
+}
+
+/** Everything the pool knows about one endpoint. Mutable; owned by one pool. */
+export interface EndpointState<Target> {
+  readonly endpoint: PoolEndpoint<Target>;
+  /** Position in the configuration, the last tie-breaker of every ordering. */
+  readonly order: number;
+  readonly secrets: readonly string[];
+  readonly window: SlidingWindow;
+  readonly latency: LatencyAverages;
+  health: HealthState;
+  healthSince: number;
+  ejectedUntil: number;
+  /** Ejections that count toward the next ejection's length; forgotten after `ejection.memoryMs` healthy. */
+  ejections: number;
+  ejectionsTotal: number;
+  lastEjectionReason: EjectionReason | undefined;
+  probeSuccesses: number;
+  consecutiveFailures: number;
+  cooldownUntil: number;
+  inFlight: number;
+  /** Probe slots promised to calls that have chosen this endpoint but not started its attempt yet. */
+  probeReservations: number;
+  lastError: LastError | undefined;
+  readonly totals: ResultCounts;
+}
+
+export function createEndpointState<Target>(config: EndpointConfig<Target>, order: number, settings: ResolvedSettings, now: number): EndpointState<Target> {
+  const secrets = secretsOfTarget(config.target);
+  const label = redactSecrets(config.label ?? defaultLabel(config), secrets);
+  const endpoint: PoolEndpoint<Target> = Object.freeze({
+    id: config.id,
+    target: config.target,
+    label,
+    weight: config.weight ?? 1,
+    configuredRole: config.role,
+  });
+  return {
+    endpoint,
+    order,
+    secrets,
+    window: createSlidingWindow({
+      windowMs: settings.statistics.windowMs,
+      buckets: settings.statistics.windowBuckets,
+      relativeAccuracy: settings.statistics.quantileAccuracy,
+    }),
+    latency: createLatencyAverages({
+      halfLifeSamples: settings.statistics.ewmaHalfLifeSamples,
+      peakHalfLifeMs: settings.statistics.peakHalfLifeMs,
+    }),
+    health: 'healthy',
+    healthSince: now,
+    ejectedUntil: 0,
+    ejections: 0,
+    ejectionsTotal: 0,
+    lastEjectionReason: undefined,
+    probeSuccesses: 0,
+    consecutiveFailures: 0,
+    cooldownUntil: Number.NEGATIVE_INFINITY,
+    inFlight: 0,
+    probeReservations: 0,
+    lastError: undefined,
+    totals: emptyCounts(),
+  };
+}
+
+function defaultLabel(config: EndpointConfig<unknown>): string {
+  const { target } = config;
+  if (target instanceof URL || (typeof target === 'string' && URL.canParse(target))) return redactUrl(target);
+  return config.id;
+}
+
+/** Applies the transitions that only depend on time passing: ejected → probing, forgetting old ejections. */
+export function refreshHealth(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): void {
+  if (state.health === 'ejected' && now >= state.ejectedUntil) {
+    state.health = 'probing';
+    state.healthSince = state.ejectedUntil;
+    state.probeSuccesses = 0;
+  }
+  if (state.health === 'healthy' && state.ejections > 0 && now - state.healthSince >= settings.ejection.memoryMs) {
+    state.ejections = 0;
+  }
+}
+
+export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings): AttemptResult {
+  if (abortedAsLoser) return 'aborted-loser';
+  if (outcome.ok) return 'success';
+  const { error } = outcome;
+  switch (error.category) {
+    case 'aborted':
+      return 'cancelled';
+    case 'rate-limit':
+      return 'rate-limited';
+    case 'timeout':
+      return 'timeout';
+    default:
+      return settings.isFailure(error) ? 'error' : 'rejected';
+  }
+}
+
+export function ejectionDurationMs(ejections: number, settings: ResolvedSettings): number {
+  const { baseMs, factor, maxMs } = settings.ejection;
+  return Math.min(maxMs, baseMs * factor ** Math.max(0, ejections - 1));
+}
+
+function eject(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, reason: EjectionReason): void {
+  state.ejections++;
+  state.ejectionsTotal++;
+  state.health = 'ejected';
+  state.healthSince = now;
+  state.ejectedUntil = now + ejectionDurationMs(state.ejections, settings);
+  state.lastEjectionReason = reason;
+  state.probeSuccesses = 0;
+}
+
+/** The window's failure rate: errors and timeouts over every attempt that got an answer or should have. */
+export function failureRate(counts: ResultCounts): { rate: number; volume: number } {
+  const failures = counts.error + counts.timeout;
+  const volume = failures + counts.success + counts.rejected;
+  return { rate: volume === 0 ? 0 : failures / volume, volume };
+}
+
+function retryAfterOf(error: XError): number | undefined {
+  const value = error.context.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Records exactly one finished attempt: statistics first, then the health and cool-down transitions. */
+export function recordAttempt(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, outcome: AttemptOutcome, abortedAsLoser: boolean): AttemptResult {
+  refreshHealth(state, now, settings);
+  const result = classifyOutcome(outcome, abortedAsLoser, settings);
+  state.totals[result]++;
+  state.window.add(now, result, result === 'success' ? outcome.latencyMs : undefined);
+  if (result === 'success') state.latency.observe(now, outcome.latencyMs);
+  if (!outcome.ok && result !== 'aborted-loser' && result !== 'cancelled') {
+    state.lastError = {
+      code: outcome.error.code,
+      category: outcome.error.category,
+      message: redactSecrets(outcome.error.message, state.secrets),
+      at: now,
+    };
+  }
+
+  switch (result) {
+    case 'success':
+    case 'rejected':
+      state.consecutiveFailures = 0;
+      if (state.health === 'probing' && ++state.probeSuccesses >= settings.ejection.recoverySuccesses) {
+        state.health = 'healthy';
+        state.healthSince = now;
+        // The failures that caused the ejection are still in the window; without this the first
+        // failure after recovery would eject again on the stale error rate.
+        state.window.clearCounts();
+      }
+      break;
+    case 'error':
+    case 'timeout': {
+      state.consecutiveFailures++;
+      if (state.health === 'probing') {
+        eject(state, now, settings, 'probe-failed');
+      } else if (state.health === 'healthy') {
+        const { rate, volume } = failureRate(state.window.counts(now));
+        if (state.consecutiveFailures >= settings.ejection.consecutiveFailures) eject(state, now, settings, 'consecutive-failures');
+        else if (volume >= settings.ejection.minSamples && rate >= settings.ejection.errorRate) eject(state, now, settings, 'error-rate');
+      }
+      break;
+    }
+    case 'rate-limited': {
+      const error = (outcome as { error: XError }).error;
+      const waitMs = Math.min(settings.cooldown.maxMs, retryAfterOf(error) ?? settings.cooldown.defaultMs);
+      state.cooldownUntil = Math.max(state.cooldownUntil, now + waitMs);
+      break;
+    }
+    case 'cancelled':
+    case 'aborted-loser':
+      break;
+  }
+  return result;
+}
+
+/** Turns whatever a caller hands to `record` into a well-formed outcome, or says why it cannot. */
+export function normaliseOutcome(outcome: unknown): AttemptOutcome | string {
+  if (typeof outcome !== 'object' || outcome === null) return 'outcome must be an object { ok, latencyMs, error? }';
+  const { ok, latencyMs, error } = outcome as Record<string, unknown>;
+  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) return 'outcome.latencyMs must be a finite non-negative number';
+  if (ok === true) return { ok: true, latencyMs };
+  if (ok !== false) return 'outcome.ok must be true or false';
+  const xError = isXError(error) ? error : toXError(error, { code: 'POOL_ATTEMPT_FAILED', category: 'server' });
+  return { ok: false, error: xError, latencyMs };
+}
+
+export function isAvailable(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): boolean {
+  if (now < state.cooldownUntil) return false;
+  if (state.health === 'healthy') return true;
+  if (state.health === 'probing') return state.inFlight + state.probeReservations < settings.ejection.probeConcurrency;
+  return false;
+}
+
+/** When the endpoint can next be used (0 when it can now): the "least bad" order of a degraded selection. */
+export function unavailableForMs(state: EndpointState<unknown>, now: number): number {
+  const until = Math.max(state.cooldownUntil, state.health === 'ejected' ? state.ejectedUntil : Number.NEGATIVE_INFINITY);
+  return Math.max(0, until - now);
+}

@@ -1,0 +1,241 @@
+import { abortedError } from '@x/errors';
+import type { XError } from '@x/errors';
+import { consensus, createDualBalancer, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
+import type {
+  AttemptEvent,
+  AttemptFn,
+  ConsensusVerdict,
+  DualResult,
+  HedgeBudget,
+  HedgeBudgetOptions,
+  HedgeDelay,
+  HedgeResult,
+  Quorum,
+  RaceResult,
+  ScatterOutcome,
+  ScatterProgress,
+} from '@x/rpc-strategies';
+import type { AttemptTracker, PoolCore, Selection } from './pool.js';
+import { checkCount, hedgeDelayOf, pairsFrom, selectFrom } from './pool.js';
+import { configError, describeValue } from './options.js';
+import type { PoolEndpoint } from './options.js';
+import type { EndpointState } from './endpoint.js';
+import type { RankedEndpoint } from './selection.js';
+
+/** What `execute` runs against each chosen endpoint. */
+export type PoolAttemptFn<Target, T> = AttemptFn<PoolEndpoint<Target>, T>;
+
+export interface ExecuteCommonOptions<Target, T> {
+  /** Cancels the whole call; an already-aborted signal rejects at once and selects nothing. */
+  readonly signal?: AbortSignal;
+  /** Per attempt (the strategy's `ATTEMPT_TIMEOUT`, recorded as a timeout of that endpoint). */
+  readonly attemptTimeoutMs?: number;
+  /** One deadline for the whole call. */
+  readonly deadlineMs?: number;
+  /** Called once per attempt, after the pool has recorded it. */
+  readonly onAttempt?: (event: AttemptEvent<PoolEndpoint<Target>, T>) => void;
+  /** Which failures let other candidates win (the strategies' default when absent). */
+  readonly shouldFailover?: (error: XError) => boolean;
+  /** At most this many candidates (for `dual`: pairs). Default: every available endpoint. */
+  readonly maxCandidates?: number;
+  /**
+   * At least this many candidates: the least bad unavailable endpoints fill up when too few are
+   * available. Default 1 (for `consensus` with a count quorum: the quorum).
+   */
+  readonly minCandidates?: number;
+  /** Told which endpoints were chosen, and whether the choice had to fall back (degraded). Exceptions it throws are ignored. */
+  readonly onSelection?: (selection: Selection<Target>) => void;
+}
+
+export interface RaceExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'race';
+}
+
+export interface HedgeExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'hedge';
+  /** Overrides the learned per-endpoint delay (each endpoint's own latency quantile). */
+  readonly delayMs?: HedgeDelay<PoolEndpoint<Target>>;
+  /** Most attempts per call, counting failovers. Default: every candidate. */
+  readonly maxAttempts?: number;
+}
+
+export interface ConsensusExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'consensus';
+  readonly quorum?: Quorum;
+  readonly normalize?: (value: T) => string;
+  readonly weight?: (endpoint: PoolEndpoint<Target>, index: number) => number;
+  readonly maxParticipants?: number;
+}
+
+export interface DualExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'dual';
+  /** `'race'`: all pairs at once; `'balance'`: one pair per call, rotating through the pool's own balancer. Default `'race'`. */
+  readonly across?: 'race' | 'balance';
+}
+
+export interface ScatterExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'scatter';
+  readonly stopWhen?: (outcomes: ReadonlyArray<ScatterOutcome<T> | undefined>, progress: ScatterProgress) => boolean;
+}
+
+export type ExecuteOptions<Target, T> =
+  | RaceExecuteOptions<Target, T>
+  | HedgeExecuteOptions<Target, T>
+  | ConsensusExecuteOptions<Target, T>
+  | DualExecuteOptions<Target, T>
+  | ScatterExecuteOptions<Target, T>;
+
+/** The overloads of `Pool.execute`: the result type follows the strategy. */
+export interface Execute<Target> {
+  <T>(attempt: PoolAttemptFn<Target, T>, options: RaceExecuteOptions<Target, T>): Promise<RaceResult<PoolEndpoint<Target>, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: HedgeExecuteOptions<Target, T>): Promise<HedgeResult<PoolEndpoint<Target>, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: ConsensusExecuteOptions<Target, T>): Promise<ConsensusVerdict<PoolEndpoint<Target>, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: DualExecuteOptions<Target, T>): Promise<DualResult<PoolEndpoint<Target>, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: ScatterExecuteOptions<Target, T>): Promise<Array<ScatterOutcome<T>>>;
+  /** For a strategy chosen at run time: the result is the union of the strategies' results. */
+  <T>(attempt: PoolAttemptFn<Target, T>, options: ExecuteOptions<Target, T>): Promise<ExecuteResult<Target, T>>;
+}
+
+export type ExecuteResult<Target, T> =
+  | RaceResult<PoolEndpoint<Target>, T>
+  | HedgeResult<PoolEndpoint<Target>, T>
+  | ConsensusVerdict<PoolEndpoint<Target>, T>
+  | DualResult<PoolEndpoint<Target>, T>
+  | Array<ScatterOutcome<T>>;
+
+const STRATEGIES: readonly string[] = ['race', 'hedge', 'consensus', 'dual', 'scatter'];
+
+export interface Executor<Target> {
+  readonly execute: Execute<Target>;
+  readonly hedgeBudget: HedgeBudget;
+}
+
+export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: HedgeBudgetOptions | undefined): Executor<Target> {
+  const { settings } = core;
+  if (budgetOptions !== undefined && (typeof budgetOptions !== 'object' || (budgetOptions as unknown) === null)) {
+    throw configError('hedgeBudget must be an object of createHedgeBudget options', { option: 'hedgeBudget' });
+  }
+  const hedgeBudget = createHedgeBudget({ now: settings.now, ...budgetOptions });
+  const balancer = createDualBalancer();
+
+  async function run<T>(attempt: PoolAttemptFn<Target, T>, options: ExecuteOptions<Target, T>): Promise<unknown> {
+    if (typeof attempt !== 'function') throw configError('execute: attempt must be a function');
+    if (typeof options !== 'object' || (options as unknown) === null) throw configError('execute: options { strategy, … } are required');
+    if (!STRATEGIES.includes(options.strategy)) {
+      throw configError(`execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, { option: 'strategy' });
+    }
+    for (const hook of ['onSelection', 'onAttempt'] as const) {
+      if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`execute: ${hook} must be a function`, { option: hook });
+    }
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
+
+    const call = startCall<T>(options);
+    try {
+      const common = {
+        signal: options.signal,
+        attemptTimeoutMs: options.attemptTimeoutMs,
+        deadlineMs: options.deadlineMs,
+        shouldFailover: options.shouldFailover,
+        onAttempt: call.onAttempt,
+      };
+      const tracked = call.wrap(attempt);
+      switch (options.strategy) {
+        case 'race':
+          return await race(call.candidates, tracked, common);
+        case 'hedge':
+          return await hedge(call.candidates, tracked, {
+            ...common,
+            delayMs: options.delayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(core.stateOf(endpoint.id), settings, settings.now())),
+            maxAttempts: options.maxAttempts,
+            budget: hedgeBudget,
+          });
+        case 'consensus':
+          return await consensus(call.candidates, tracked, {
+            ...common,
+            quorum: options.quorum,
+            normalize: options.normalize,
+            weight: options.weight,
+            maxParticipants: options.maxParticipants,
+          });
+        case 'dual':
+          return await dual(call.pairs, tracked, { ...common, across: options.across, balancer });
+        case 'scatter':
+          return await scatter(call.candidates, tracked, { ...common, stopWhen: options.stopWhen });
+      }
+    } finally {
+      call.releaseReservations();
+    }
+  }
+
+  /** Chooses the candidates, reserves probe slots, and builds the recording wrappers of one call. */
+  function startCall<T>(options: ExecuteOptions<Target, T>) {
+    let chosen: Array<RankedEndpoint<Target>>;
+    let pairs: Array<{ primary: PoolEndpoint<Target>; secondary?: PoolEndpoint<Target> }> = [];
+    let degraded: boolean;
+    if (options.strategy === 'dual') {
+      checkCount('maxCandidates', options.maxCandidates, 1);
+      const selection = pairsFrom(core, { maxPairs: options.maxCandidates });
+      chosen = selection.chosen;
+      pairs = [...selection.pairs];
+      degraded = selection.degraded;
+    } else {
+      const quorum = options.strategy === 'consensus' && typeof options.quorum === 'number' ? options.quorum : 1;
+      const selection = selectFrom(core.rank(), {
+        maxCandidates: options.maxCandidates,
+        minCandidates: options.minCandidates ?? quorum,
+      });
+      chosen = selection.chosen;
+      degraded = selection.degraded;
+    }
+    const candidates = chosen.map((entry) => entry.state.endpoint);
+
+    // A probing endpoint admits only `probeConcurrency` attempts; a call that chose it holds a slot
+    // until it starts the attempt there (or ends without doing so), so concurrent calls cannot overrun it.
+    const reservations = new Map<string, EndpointState<Target>>();
+    for (const entry of chosen) {
+      if (entry.state.health === 'probing' && entry.available) {
+        entry.state.probeReservations++;
+        reservations.set(entry.state.endpoint.id, entry.state);
+      }
+    }
+    const trackers = new Map<number, AttemptTracker>();
+    try {
+      options.onSelection?.({ endpoints: candidates, degraded });
+    } catch {
+      // An observer must not change the call (the same rule as the strategies' onAttempt).
+    }
+
+    const userOnAttempt = options.onAttempt;
+    return {
+      candidates,
+      pairs,
+      wrap: (attempt: PoolAttemptFn<Target, T>): PoolAttemptFn<Target, T> => {
+        return (endpoint, context) => {
+          const state = core.stateOf(endpoint.id);
+          const reserved = reservations.get(endpoint.id);
+          if (reserved !== undefined) {
+            reserved.probeReservations--;
+            reservations.delete(endpoint.id);
+          }
+          trackers.set(context.attempt, core.begin(state));
+          return attempt(endpoint, context);
+        };
+      },
+      onAttempt: (event: AttemptEvent<PoolEndpoint<Target>, T>): void => {
+        try {
+          const tracker = trackers.get(event.attempt);
+          trackers.delete(event.attempt);
+          tracker?.finish(event.outcome, { abortedAsLoser: event.abortedAsLoser });
+        } finally {
+          userOnAttempt?.(event);
+        }
+      },
+      releaseReservations: (): void => {
+        for (const state of reservations.values()) state.probeReservations--;
+        reservations.clear();
+      },
+    };
+  }
+
+  return { execute: run as Execute<Target>, hedgeBudget };
+}

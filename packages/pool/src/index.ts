@@ -1,0 +1,32 @@
+export { createPool } from './create-pool.js';
+export type { Pool } from './create-pool.js';
+export { DEFAULT_COOLDOWN, DEFAULT_EJECTION, DEFAULT_HEDGE, DEFAULT_SCORING, DEFAULT_STATISTICS } from './options.js';
+export type {
+  CooldownOptions,
+  EjectionOptions,
+  EndpointConfig,
+  EndpointRole,
+  HedgeDelayOptions,
+  PoolEndpoint,
+  PoolOptions,
+  ScoringOptions,
+  StatisticsOptions,
+} from './options.js';
+export type { AttemptOutcome, EjectionReason, HealthState, RecordOptions } from './endpoint.js';
+export type { AttemptTracker, PairSelection, PairsOptions, SelectOptions, Selection } from './pool.js';
+export type { EndpointPair } from './selection.js';
+export type { AttemptCounts, EndpointSnapshot, LatencyStatistics, PoolSnapshot, WindowStatistics } from './snapshot.js';
+export type { EndpointExport, ImportResult, PoolExport } from './warm-start.js';
+export type { AttemptResult } from './window.js';
+export type {
+  ConsensusExecuteOptions,
+  DualExecuteOptions,
+  Execute,
+  ExecuteCommonOptions,
+  ExecuteOptions,
+  ExecuteResult,
+  HedgeExecuteOptions,
+  PoolAttemptFn,
+  RaceExecuteOptions,
+  ScatterExecuteOptions,
+} from './execute.js';

@@ -1,0 +1,330 @@
+import { XError, secretsOfUrl } from '@x/errors';
+import type { ErrorContext } from '@x/errors';
+import type { HedgeBudgetOptions } from '@x/rpc-strategies';
+
+export type EndpointRole = 'primary' | 'secondary';
+
+/** One endpoint as the user declares it. `target` is opaque to the pool: a URL, an address object… */
+export interface EndpointConfig<Target> {
+  /** Unique, stable, and safe to print: it appears in snapshots, exports and metric labels. */
+  readonly id: string;
+  readonly target: Target;
+  /** A fixed role for the dual strategy; without it the pool classifies the endpoint itself. */
+  readonly role?: EndpointRole;
+  /** Relative share of traffic: the ranking score is divided by it. Default 1. */
+  readonly weight?: number;
+  /** Human name for snapshots and metrics. Default: the redacted URL when `target` is a URL, else the id. */
+  readonly label?: string;
+}
+
+/** The endpoint as the pool hands it to attempt functions and selections. */
+export interface PoolEndpoint<Target> {
+  readonly id: string;
+  readonly target: Target;
+  readonly label: string;
+  readonly weight: number;
+  /** The role given in the configuration, if any (see `Pool.roleOf` for the effective one). */
+  readonly configuredRole: EndpointRole | undefined;
+}
+
+export interface EjectionOptions {
+  /** Consecutive failures (errors or timeouts) that eject a healthy endpoint. Default 5. */
+  readonly consecutiveFailures?: number;
+  /** Failure rate over the window that ejects an endpoint… Default 0.5. */
+  readonly errorRate?: number;
+  /** …once the window holds at least this many completed attempts. Default 20. */
+  readonly minSamples?: number;
+  /** First ejection time. Default 10 000 ms. */
+  readonly baseMs?: number;
+  /** Each further ejection lasts `baseMs × factor^(ejections − 1)`. Default 2. */
+  readonly factor?: number;
+  /** Cap on one ejection. Default 300 000 ms. */
+  readonly maxMs?: number;
+  /** An endpoint healthy this long forgets its earlier ejections (backoff starts again at `baseMs`). Default 600 000 ms. */
+  readonly memoryMs?: number;
+  /** Attempts a probing endpoint may have in flight at once. Default 1. */
+  readonly probeConcurrency?: number;
+  /** Consecutive successes that bring a probing endpoint back to healthy. Default 3. */
+  readonly recoverySuccesses?: number;
+}
+
+export interface CooldownOptions {
+  /** Cool-down after a rate-limit error that carries no `retryAfterMs`. Default 1 000 ms. */
+  readonly defaultMs?: number;
+  /** Upper bound on any cool-down, whatever the server asks for. Default 60 000 ms. */
+  readonly maxMs?: number;
+}
+
+export interface StatisticsOptions {
+  /** Length of the sliding window for rates and quantiles. Default 60 000 ms. */
+  readonly windowMs?: number;
+  /** The window moves in this many steps (samples expire a whole step at a time). Default 6. */
+  readonly windowBuckets?: number;
+  /** Half-life of the latency EWMA, in samples. Default 10. */
+  readonly ewmaHalfLifeSamples?: number;
+  /** Half-life, in time, of a latency peak's excess over the EWMA. Default 10 000 ms. */
+  readonly peakHalfLifeMs?: number;
+  /** Relative accuracy of the DDSketch latency quantiles. Default 0.01 (1 %). */
+  readonly quantileAccuracy?: number;
+}
+
+export interface ScoringOptions {
+  /** Weight of the window failure rate in the score: `× (1 + errorPenalty × failureRate)`. Default 10. */
+  readonly errorPenalty?: number;
+  /** Weight of in-flight attempts in the score: `× (1 + inFlightPenalty × inFlight)`. Default 1. */
+  readonly inFlightPenalty?: number;
+}
+
+export interface HedgeDelayOptions {
+  /** Quantile of the endpoint's own latency that it is given before the next attempt starts. Default 0.9. */
+  readonly quantile?: number;
+  /** Latency samples an endpoint needs before its own quantile is trusted. Default 10. */
+  readonly minSamples?: number;
+  /** Delay used before an endpoint has `minSamples` samples. Default 50 ms. */
+  readonly defaultDelayMs?: number;
+  /** Floor on any learned delay. Default 2 ms. */
+  readonly minDelayMs?: number;
+  /** Ceiling on any learned delay. Default 5 000 ms. */
+  readonly maxDelayMs?: number;
+}
+
+export interface PoolOptions<Target> {
+  readonly endpoints: ReadonlyArray<EndpointConfig<Target>>;
+  readonly ejection?: EjectionOptions;
+  readonly cooldown?: CooldownOptions;
+  readonly statistics?: StatisticsOptions;
+  readonly scoring?: ScoringOptions;
+  readonly hedge?: HedgeDelayOptions;
+  /**
+   * The one hedge budget the pool owns and every hedged `execute` draws from (`createHedgeBudget` of
+   * `@x/rpc-strategies`; its defaults: ratio 0.1, minPerSecond 0, burst 10, starting empty). Its clock
+   * defaults to the pool's `now`.
+   */
+  readonly hedgeBudget?: HedgeBudgetOptions;
+  /**
+   * Decides whether a failed attempt counts against the endpoint's health. Timeouts always do; rate
+   * limits and aborts never do (they have their own handling). Default: every category but `config`.
+   */
+  readonly isFailure?: (error: XError) => boolean;
+  /** Prefix of every Prometheus metric name. Default `x_pool_`. */
+  readonly metricsPrefix?: string;
+  /** Labels added to every metric of this pool, e.g. `{ pool: 'solana-mainnet' }`. Default none. */
+  readonly metricsLabels?: Readonly<Record<string, string>>;
+  /** Monotonic clock in ms. Default `performance.now()` (faked by vitest's fake timers). */
+  readonly now?: () => number;
+  /** Wall clock in ms since the epoch, only for export/import ages. Default `Date.now()`. */
+  readonly wallNow?: () => number;
+}
+
+export interface ResolvedSettings {
+  readonly ejection: Required<EjectionOptions>;
+  readonly cooldown: Required<CooldownOptions>;
+  readonly statistics: Required<StatisticsOptions>;
+  readonly scoring: Required<ScoringOptions>;
+  readonly hedge: Required<HedgeDelayOptions>;
+  readonly isFailure: (error: XError) => boolean;
+  readonly metricsPrefix: string;
+  readonly metricsLabels: Readonly<Record<string, string>>;
+  readonly now: () => number;
+  readonly wallNow: () => number;
+}
+
+export const DEFAULT_EJECTION: Required<EjectionOptions> = {
+  consecutiveFailures: 5,
+  errorRate: 0.5,
+  minSamples: 20,
+  baseMs: 10_000,
+  factor: 2,
+  maxMs: 300_000,
+  memoryMs: 600_000,
+  probeConcurrency: 1,
+  recoverySuccesses: 3,
+};
+
+export const DEFAULT_COOLDOWN: Required<CooldownOptions> = { defaultMs: 1_000, maxMs: 60_000 };
+
+export const DEFAULT_STATISTICS: Required<StatisticsOptions> = {
+  windowMs: 60_000,
+  windowBuckets: 6,
+  ewmaHalfLifeSamples: 10,
+  peakHalfLifeMs: 10_000,
+  quantileAccuracy: 0.01,
+};
+
+export const DEFAULT_SCORING: Required<ScoringOptions> = { errorPenalty: 10, inFlightPenalty: 1 };
+
+export const DEFAULT_HEDGE: Required<HedgeDelayOptions> = {
+  quantile: 0.9,
+  minSamples: 10,
+  defaultDelayMs: 50,
+  minDelayMs: 2,
+  maxDelayMs: 5_000,
+};
+
+export function configError(message: string, context: ErrorContext = {}): XError {
+  return new XError({ code: 'POOL_INVALID_OPTIONS', category: 'config', message, context });
+}
+
+type NumberRule = 'positive' | 'non-negative' | 'positive-integer' | 'fraction' | 'open-fraction' | 'factor';
+
+function checkNumber(path: string, value: unknown, rule: NumberRule): void {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (rule === 'positive'
+      ? value > 0
+      : rule === 'non-negative'
+        ? value >= 0
+        : rule === 'positive-integer'
+          ? Number.isInteger(value) && value > 0
+          : rule === 'fraction'
+            ? value >= 0 && value <= 1
+            : rule === 'open-fraction'
+              ? value > 0 && value < 1
+              : value >= 1);
+  if (!ok) throw configError(`${path} must be a ${describeRule(rule)} number, got ${describeValue(value)}`, { option: path });
+}
+
+function describeRule(rule: NumberRule): string {
+  switch (rule) {
+    case 'positive':
+      return 'finite positive';
+    case 'non-negative':
+      return 'finite non-negative';
+    case 'positive-integer':
+      return 'positive integer';
+    case 'fraction':
+      return 'between 0 and 1 (inclusive)';
+    case 'open-fraction':
+      return 'between 0 and 1 (exclusive)';
+    case 'factor':
+      return 'finite ≥ 1';
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value;
+}
+
+function merge<T extends object>(path: string, defaults: Required<T>, given: T | undefined, rules: Record<keyof T, NumberRule>): Required<T> {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw configError(`${path} must be an object`, { option: path });
+  const out = { ...defaults };
+  for (const key of Object.keys(rules) as Array<keyof T>) {
+    const value = given?.[key];
+    if (value === undefined) continue;
+    checkNumber(`${path}.${String(key)}`, value, rules[key]);
+    out[key] = value;
+  }
+  return out;
+}
+
+export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings {
+  const ejection = merge('ejection', DEFAULT_EJECTION, options.ejection, {
+    consecutiveFailures: 'positive-integer',
+    errorRate: 'open-fraction',
+    minSamples: 'positive-integer',
+    baseMs: 'positive',
+    factor: 'factor',
+    maxMs: 'positive',
+    memoryMs: 'positive',
+    probeConcurrency: 'positive-integer',
+    recoverySuccesses: 'positive-integer',
+  });
+  if (ejection.maxMs < ejection.baseMs) throw configError('ejection.maxMs must not be below ejection.baseMs', { option: 'ejection.maxMs' });
+  const cooldown = merge('cooldown', DEFAULT_COOLDOWN, options.cooldown, { defaultMs: 'non-negative', maxMs: 'non-negative' });
+  const statistics = merge('statistics', DEFAULT_STATISTICS, options.statistics, {
+    windowMs: 'positive',
+    windowBuckets: 'positive-integer',
+    ewmaHalfLifeSamples: 'positive',
+    peakHalfLifeMs: 'positive',
+    quantileAccuracy: 'open-fraction',
+  });
+  const scoring = merge('scoring', DEFAULT_SCORING, options.scoring, { errorPenalty: 'non-negative', inFlightPenalty: 'non-negative' });
+  const hedge = merge('hedge', DEFAULT_HEDGE, options.hedge, {
+    quantile: 'fraction',
+    minSamples: 'positive-integer',
+    defaultDelayMs: 'non-negative',
+    minDelayMs: 'non-negative',
+    maxDelayMs: 'non-negative',
+  });
+  if (hedge.maxDelayMs < hedge.minDelayMs) throw configError('hedge.maxDelayMs must not be below hedge.minDelayMs', { option: 'hedge.maxDelayMs' });
+  for (const [name, fn] of [
+    ['isFailure', options.isFailure],
+    ['now', options.now],
+    ['wallNow', options.wallNow],
+  ] as const) {
+    if (fn !== undefined && typeof fn !== 'function') throw configError(`${name} must be a function`, { option: name });
+  }
+  const metricsPrefix = options.metricsPrefix ?? 'x_pool_';
+  if (typeof metricsPrefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricsPrefix)) {
+    throw configError('metricsPrefix must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', { option: 'metricsPrefix' });
+  }
+  const metricsLabels = options.metricsLabels ?? {};
+  if (typeof metricsLabels !== 'object' || metricsLabels === null) throw configError('metricsLabels must be an object', { option: 'metricsLabels' });
+  for (const [name, value] of Object.entries(metricsLabels)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__') || typeof value !== 'string') {
+      throw configError(`metricsLabels.${name} must be a valid Prometheus label name with a string value`, { option: 'metricsLabels' });
+    }
+    if (RESERVED_LABELS.has(name)) throw configError(`metricsLabels.${name} clashes with a label the pool sets itself`, { option: 'metricsLabels' });
+  }
+  return {
+    ejection,
+    cooldown,
+    statistics,
+    scoring,
+    hedge,
+    isFailure: options.isFailure ?? ((error) => error.category !== 'config'),
+    metricsPrefix,
+    metricsLabels,
+    now: options.now ?? (() => performance.now()),
+    wallNow: options.wallNow ?? (() => Date.now()),
+  };
+}
+
+export const RESERVED_LABELS: ReadonlySet<string> = new Set(['endpoint', 'label', 'state', 'result', 'quantile']);
+
+/** The secrets a target could leak into text: only URL targets have any the pool can know about. */
+export function secretsOfTarget(target: unknown): string[] {
+  if (typeof target === 'string') {
+    if (!URL.canParse(target)) return [];
+    return secretsOfUrl(target);
+  }
+  if (target instanceof URL) return secretsOfUrl(target);
+  return [];
+}
+
+export function validateEndpoints<Target>(endpoints: unknown): ReadonlyArray<EndpointConfig<Target>> {
+  if (!Array.isArray(endpoints) || endpoints.length === 0) {
+    throw configError('endpoints must be a non-empty array of { id, target, role?, weight?, label? }', { option: 'endpoints' });
+  }
+  const seen = new Set<string>();
+  endpoints.forEach((endpoint: unknown, index) => {
+    if (typeof endpoint !== 'object' || endpoint === null) throw configError(`endpoints[${index}] must be an object`, { option: 'endpoints', index });
+    const { id, role, weight, label, target } = endpoint as Record<string, unknown>;
+    if (typeof id !== 'string' || id.length === 0) throw configError(`endpoints[${index}].id must be a non-empty string`, { option: 'endpoints', index });
+    if (seen.has(id)) throw configError(`endpoints[${index}].id repeats the id of an earlier endpoint`, { option: 'endpoints', index });
+    seen.add(id);
+    if (!('target' in (endpoint)) || target === undefined) {
+      throw configError(`endpoints[${index}].target is required`, { option: 'endpoints', index, id });
+    }
+    if (secretsOfTarget(target).some((secret) => id.includes(secret))) {
+      // Ids are printed everywhere (snapshots, metrics, exports), so one that carries an API key would leak it.
+      throw configError(`endpoints[${index}].id contains a secret of its target URL; use a short name such as "provider-a"`, {
+        option: 'endpoints',
+        index,
+      });
+    }
+    if (role !== undefined && role !== 'primary' && role !== 'secondary') {
+      throw configError(`endpoints[${index}].role must be "primary" or "secondary"`, { option: 'endpoints', index, id });
+    }
+    if (weight !== undefined && (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0)) {
+      throw configError(`endpoints[${index}].weight must be a finite positive number, got ${describeValue(weight)}`, { option: 'endpoints', index, id });
+    }
+    if (label !== undefined && (typeof label !== 'string' || label.length === 0)) {
+      throw configError(`endpoints[${index}].label must be a non-empty string`, { option: 'endpoints', index, id });
+    }
+  });
+  return endpoints as ReadonlyArray<EndpointConfig<Target>>;
+}

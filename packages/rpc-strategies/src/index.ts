@@ -1,0 +1,34 @@
+export { race } from './race.js';
+export { hedge } from './hedge.js';
+export { consensus, canonicalKey } from './consensus.js';
+export { dual, createDualBalancer } from './dual.js';
+export { scatter } from './scatter.js';
+export { adaptiveDelay, createHedgeBudget } from './budget.js';
+export type { AdaptiveDelayOptions, HedgeBudgetOptions } from './budget.js';
+export { STRATEGY_ERROR_CODES, aggregateCategory, defaultShouldFailover } from './errors.js';
+export type { FailureEntry, StrategyErrorCode } from './errors.js';
+export type {
+  AttemptContext,
+  AttemptEvent,
+  AttemptFailure,
+  AttemptFn,
+  ConsensusOptions,
+  ConsensusVerdict,
+  DualBalancer,
+  DualOptions,
+  DualPair,
+  DualResult,
+  HedgeBudget,
+  HedgeBudgetSnapshot,
+  HedgeDelay,
+  HedgeOptions,
+  HedgeResult,
+  Outcome,
+  Quorum,
+  RaceResult,
+  ScatterOptions,
+  ScatterOutcome,
+  ScatterProgress,
+  StrategyOptions,
+  Vote,
+} from './types.js';
