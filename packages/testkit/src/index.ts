@@ -1,0 +1,36 @@
+export { createRandom, type Random, type RandomSeed } from './random.js';
+export { startRpcCluster, type RpcCluster, type RpcEndpointInfo, type RpcEndpointStats, type RpcResponseKind } from './solana/cluster.js';
+export { type RpcClusterOptions, type RpcEndpointOptions, type RpcRequestEvent } from './solana/options.js';
+export {
+  DEFAULT_RPC_BEHAVIOR,
+  rpcProfiles,
+  sampleLatencyMs,
+  type RpcBehaviorPatch,
+  type RpcEndpointBehavior,
+  type RpcEndpointMode,
+  type RpcErrorMode,
+  type RpcLatency,
+  type RpcProfileName,
+  type RpcRateLimit,
+} from './solana/behavior.js';
+export { type SimulatedAccount, type SimulatedChain, type SimulatedChainOptions, type SimulatedTransaction } from './solana/chain.js';
+export { RPC_ERROR_CODES, RPC_METHODS, type RpcErrorObject } from './solana/methods.js';
+export { type SolanaWireTransaction } from './solana/wire.js';
+export {
+  SPOOFED_EXECUTION_TIME_US,
+  startRaidaCluster,
+  type RaidaCluster,
+  type RaidaServerInfo,
+  type RaidaServerStats,
+} from './raida/cluster.js';
+export { type RaidaClusterOptions, type RaidaRequestEvent } from './raida/options.js';
+export {
+  DEFAULT_RAIDA_BEHAVIOR,
+  sampleRaidaLatencyMs,
+  type RaidaBehaviorPatch,
+  type RaidaLatency,
+  type RaidaReplyCounter,
+  type RaidaServerBehavior,
+  type RaidaSpoofMode,
+} from './raida/behavior.js';
+export { coinForRaida, counterfeitCoin, createTestCoins, frackCoin, type ClusterCoin, type TestCoin, type TestCoinOptions } from './raida/coins.js';
