@@ -1,0 +1,400 @@
+import { abortedError, isXError, throwIfAborted, toXError } from '@x/errors';
+import type { XError } from '@x/errors';
+import {
+  CHALLENGE_LENGTH,
+  HEADER_LENGTH,
+  RAIDA_STATUS,
+  buildRequest,
+  formatServerAddress,
+  maxCoinsPerRequest,
+  parseReply,
+  statusInfo,
+  validateReply,
+} from '@x/raida-protocol';
+import type { BuiltRequest, CommandName, RaidaServer, RequestEncryption, RequestInput } from '@x/raida-protocol';
+import { createUdpClient } from '@x/udp-transport';
+import type { UdpClient, UdpOutcome } from '@x/udp-transport';
+import { clientClosed, earlyFinishReason, serverStatusError } from './errors.js';
+import { checkCoins, checkNewAns, coinOn, pownCoinOn, resolveCallOptions, resolveClientOptions } from './options.js';
+import type { ResolvedCallOptions, ResolvedClientOptions } from './options.js';
+import { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
+import type { RaidaServerStatus } from './status.js';
+import type {
+  CoinVote,
+  RaidaClient,
+  RaidaClientOptions,
+  RaidaCoin,
+  RaidaCoinResult,
+  RaidaCoinVerdict,
+  RaidaEncryption,
+  RaidaNewAns,
+  RaidaResult,
+  RaidaServerRef,
+  RaidaServerResult,
+  RaidaTotals,
+} from './types.js';
+import { coinVerdict, countVotes, isCoinSettled, retryTimeoutMs } from './verdicts.js';
+
+/** What one request (one server, one slice of the coins) came to. */
+interface UnitResult {
+  readonly status: RaidaServerStatus;
+  readonly latencyMs: number;
+  readonly statusCode?: number;
+  readonly error?: XError;
+  readonly executionTimeUs?: number;
+  readonly version?: string;
+  /** One per coin of the unit's slice, for coin results. */
+  readonly verdicts?: readonly boolean[];
+}
+
+/** One datagram of a call: a server and, for detect/pown, a slice of the coins. Retries resend the same bytes. */
+interface Unit {
+  readonly serverIndex: number;
+  readonly coinOffset: number;
+  readonly coinCount: number;
+  readonly request: BuiltRequest;
+  result: UnitResult | undefined;
+  attempts: number;
+  /** No further attempt will change `result`. */
+  final: boolean;
+}
+
+interface ServerState {
+  readonly server: RaidaServer;
+  readonly units: Unit[];
+  /** Units of this server still out in the current attempt. */
+  outstanding: number;
+  final: boolean;
+}
+
+/** Per-server requests of one call, before anything is sent. */
+interface Plan {
+  readonly command: CommandName;
+  readonly coins: readonly RaidaCoin[];
+  readonly units: Unit[];
+}
+
+function udpFailureStatus(error: XError): RaidaServerStatus | undefined {
+  if (error.category === 'timeout') return 'timeout';
+  if (error.category === 'aborted') return undefined;
+  return 'network-error';
+}
+
+/**
+ * A server that does not hold the key coin cannot decrypt the challenge, so its status-34 reply
+ * carries the challenge as it arrived: the encrypted bytes we sent, which tie the reply to this
+ * request just as well as the plain challenge would.
+ */
+function isKeyCoinNotFound(bytes: Uint8Array, request: BuiltRequest, error: unknown): boolean {
+  if (!isXError(error, 'RAIDA_REPLY_SIGNATURE_MISMATCH') || request.expectation.encryption.type !== 1) return false;
+  const reply = parseReply(bytes);
+  if (reply.status !== RAIDA_STATUS.encryptionCoinNotFound) return false;
+  const sent = request.bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH);
+  return reply.signature.every((byte, i) => byte === sent[i]);
+}
+
+function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitResult | undefined {
+  if (!outcome.ok) {
+    if (outcome.error === earlyFinish) return { status: 'skipped', latencyMs: outcome.latencyMs, error: outcome.error };
+    const status = udpFailureStatus(outcome.error);
+    return status === undefined ? undefined : { status, latencyMs: outcome.latencyMs, error: outcome.error };
+  }
+  const { latencyMs } = outcome;
+  const expectation = unit.request.expectation;
+  let validated;
+  try {
+    validated = validateReply(outcome.value, expectation);
+  } catch (error) {
+    if (isKeyCoinNotFound(outcome.value, unit.request, error)) {
+      return { status: 'server-error', latencyMs, statusCode: 34, error: serverStatusError(expectation.raidaId, 34) };
+    }
+    return {
+      status: 'protocol-error',
+      latencyMs,
+      error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol', context: { raidaId: expectation.raidaId } }),
+    };
+  }
+  const statusCode = validated.status.code;
+  const executionTimeUs = validated.reply.executionTimeUs;
+  switch (validated.outcome) {
+    case 'success':
+      return { status: 'ready', latencyMs, statusCode, executionTimeUs, ...(validated.version === undefined ? {} : { version: validated.version }) };
+    case 'coins': {
+      const status = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
+      return { status, latencyMs, statusCode, executionTimeUs, verdicts: validated.verdicts };
+    }
+    case 'error':
+      return { status: 'server-error', latencyMs, statusCode, executionTimeUs, error: serverStatusError(expectation.raidaId, statusCode) };
+  }
+}
+
+/** When a split server's requests did not all answer with coin results, the first of these statuses stands for it. */
+const FAILURE_PRECEDENCE: readonly RaidaServerStatus[] = ['protocol-error', 'server-error', 'network-error', 'timeout', 'skipped'];
+
+function describeServer(state: ServerState): RaidaServerResult {
+  const { server, units } = state;
+  const results = units.map((unit) => unit.result);
+  const attempts = Math.max(...units.map((unit) => unit.attempts));
+  const latencyMs = Math.max(...results.map((result) => result?.latencyMs ?? 0));
+  let executionTimeUs: number | undefined;
+  for (const result of results) {
+    if (result?.executionTimeUs !== undefined) executionTimeUs = (executionTimeUs ?? 0) + result.executionTimeUs;
+  }
+  const base = { id: server.id, address: formatServerAddress(server), latencyMs, attempts, ...(executionTimeUs === undefined ? {} : { executionTimeUs }) };
+
+  const failed = FAILURE_PRECEDENCE.map((status) => results.find((result) => result?.status === status)).find((result) => result !== undefined);
+  const representative = failed ?? results[0];
+  if (representative === undefined) return { ...base, status: 'timeout' };
+  if (failed === undefined && representative.verdicts !== undefined) {
+    const verdicts = results.flatMap((result) => result?.verdicts ?? []);
+    const passes = verdicts.filter(Boolean).length;
+    const statusCode = results.length === 1 ? representative.statusCode! : passes === verdicts.length ? 241 : passes === 0 ? 242 : 243;
+    const status: RaidaServerStatus = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
+    return { ...base, status, ...statusFields(statusCode), verdicts };
+  }
+  const error = representative.error;
+  return {
+    ...base,
+    status: representative.status,
+    ...(representative.statusCode === undefined ? {} : statusFields(representative.statusCode)),
+    ...(representative.version === undefined ? {} : { version: representative.version }),
+    ...(error === undefined ? {} : { error, errorCode: error.code, errorCategory: error.category, message: error.message }),
+  };
+}
+
+function statusFields(code: number): { statusCode: number; statusName: string; statusDescription: string } {
+  const info = statusInfo(code);
+  return { statusCode: code, statusName: info.name, statusDescription: info.description };
+}
+
+function ref(servers: readonly RaidaServerResult[], index: number): RaidaServerRef {
+  const server = servers[index]!;
+  return { index, id: server.id, address: server.address, latencyMs: server.latencyMs };
+}
+
+function summarise(command: CommandName, servers: RaidaServerResult[], quorum: number, consensus: (counts: Record<RaidaServerStatus, number>) => boolean, startedAt: number): RaidaResult {
+  const counts = Object.fromEntries(RAIDA_SERVER_STATUSES.map((status) => [status, 0])) as Record<RaidaServerStatus, number>;
+  let fastest: number | undefined;
+  let slowest: number | undefined;
+  servers.forEach((server, index) => {
+    counts[server.status]++;
+    if (!isReplyStatus(server.status)) return;
+    if (fastest === undefined || server.latencyMs < servers[fastest]!.latencyMs) fastest = index;
+    if (slowest === undefined || server.latencyMs > servers[slowest]!.latencyMs) slowest = index;
+  });
+  const replied = servers.filter((server) => isReplyStatus(server.status)).length;
+  const totals: RaidaTotals = { ...counts, replied, consensus: consensus(counts), quorum };
+  return {
+    command,
+    statuses: servers.map((server) => server.status),
+    latencies: servers.map((server) => server.latencyMs),
+    servers,
+    totals,
+    fastest: fastest === undefined ? undefined : ref(servers, fastest),
+    slowest: slowest === undefined ? undefined : ref(servers, slowest),
+    elapsedMs: performance.now() - startedAt,
+  };
+}
+
+function requestEncryption(encryption: RaidaEncryption, id: number): RequestEncryption {
+  return encryption.type === 1 ? { type: 1, keyCoin: coinOn(encryption.keyCoin, id) } : { type: 0 };
+}
+
+/**
+ * A RAIDA client: each call sends one request to every server at once (each with its own RAIDA id,
+ * challenge and timeout), validates every reply against its request, and reports a status and a
+ * latency per server, totals, and for detect/pown a 13-of-25 verdict per coin.
+ */
+export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
+  const config: ResolvedClientOptions = resolveClientOptions(options);
+  const { servers, quorum } = config;
+  // A socket per call (no idle pool) by default: a late reply to an earlier call then lands on a closed
+  // port instead of being taken for the answer to the next request to that server.
+  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient({ maxIdleSockets: 0, ...config.udp.options });
+  const ownsUdp = !('shared' in config.udp);
+  const calls = new Set<AbortController>();
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  function plan(command: CommandName, call: ResolvedCallOptions, coins: readonly RaidaCoin[], newAns: readonly RaidaNewAns[] | undefined): Plan {
+    const units: Unit[] = [];
+    const perRequest = command === 'detect' || command === 'pown' ? maxCoinsPerRequest(command, config.maxRequestBytes) : 0;
+    const slices = perRequest === 0 ? [{ offset: 0, count: 0 }] : [];
+    for (let offset = 0; perRequest > 0 && offset < coins.length; offset += perRequest) slices.push({ offset, count: Math.min(perRequest, coins.length - offset) });
+    // Slice-major, so that every server's first request leaves before any second one.
+    for (const slice of slices) {
+      servers.forEach((server, serverIndex) => {
+        const common = {
+          raidaId: server.id,
+          coinId: config.coinId,
+          random: config.random,
+          maxLength: config.maxRequestBytes,
+          encryption: requestEncryption(call.encryption, server.id),
+        };
+        const chunk = coins.slice(slice.offset, slice.offset + slice.count);
+        let input: RequestInput;
+        if (command === 'detect') input = { ...common, command, coins: chunk.map((coin) => coinOn(coin, server.id)) };
+        else if (command === 'pown') {
+          input = { ...common, command, coins: chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)) };
+        } else input = { ...common, command };
+        units.push({ serverIndex, coinOffset: slice.offset, coinCount: slice.count, request: buildRequest(input), result: undefined, attempts: 0, final: false });
+      });
+    }
+    return { command, coins, units };
+  }
+
+  async function execute(work: Plan, call: ResolvedCallOptions): Promise<{ states: ServerState[]; votes: CoinVote[][] | undefined; startedAt: number }> {
+    if (closed) throw clientClosed();
+    throwIfAborted(call.signal);
+    const startedAt = performance.now();
+    const states: ServerState[] = servers.map((server) => ({ server, units: [], outstanding: 0, final: false }));
+    for (const unit of work.units) states[unit.serverIndex]!.units.push(unit);
+    const isCoinCommand = work.command === 'detect' || work.command === 'pown';
+    // votes[coin][server]
+    const votes: CoinVote[][] | undefined = isCoinCommand ? work.coins.map(() => servers.map((): CoinVote => 'unknown')) : undefined;
+    const earlyFinish = earlyFinishReason();
+    const stop = new AbortController();
+    const forwardAbort = (): void => stop.abort(call.signal?.reason);
+    call.signal?.addEventListener('abort', forwardAbort, { once: true });
+    calls.add(stop);
+    let completed = 0;
+    let finishedEarly = false;
+
+    // Per-coin tallies for early finish, updated as units become final: votes only grow and pending
+    // only shrinks, so once a coin is settled it stays settled.
+    const tally = work.coins.map(() => ({ pass: 0, fail: 0, pending: servers.length, settled: false }));
+    let unsettled = work.coins.length;
+    const onUnitFinal = (unit: Unit): void => {
+      for (let i = 0; i < unit.coinCount; i++) {
+        const coin = tally[unit.coinOffset + i]!;
+        coin.pending--;
+        const verdict = unit.result?.verdicts?.[i];
+        if (verdict === true) coin.pass++;
+        else if (verdict === false) coin.fail++;
+        if (!coin.settled && isCoinSettled(coin, quorum)) {
+          coin.settled = true;
+          unsettled--;
+        }
+      }
+    };
+
+    const onUnitOutcome = (unit: Unit, outcome: UdpOutcome, attempt: number, willRetry: boolean): void => {
+      const result = classify(outcome, unit, earlyFinish);
+      if (result === undefined) return; // the caller aborted, or the client closed: the call rejects
+      unit.result = result;
+      unit.final = !(willRetry && isRetryableStatus(result.status));
+      if (unit.final) onUnitFinal(unit);
+      if (votes !== undefined && result.verdicts !== undefined) {
+        result.verdicts.forEach((passed, i) => {
+          votes[unit.coinOffset + i]![unit.serverIndex] = passed ? 'pass' : 'fail';
+        });
+      }
+      const state = states[unit.serverIndex]!;
+      if (--state.outstanding === 0) {
+        state.final = state.units.every((u) => u.final);
+        if (state.final) completed++;
+        if (call.onReply !== undefined) {
+          try {
+            call.onReply({ index: unit.serverIndex, server: describeServer(state), attempt, final: state.final, completed, total: servers.length });
+          } catch {
+            // Documented: a progress callback cannot break the call.
+          }
+        }
+      }
+      if (call.earlyFinish && isCoinCommand && unsettled === 0 && !finishedEarly && !stop.signal.aborted) {
+        finishedEarly = true;
+        stop.abort(earlyFinish);
+      }
+    };
+
+    try {
+      let pending = work.units;
+      for (let attempt = 0; ; attempt++) {
+        const timeoutMs = attempt === 0 ? call.timeoutMs : retryTimeoutMs(call.timeoutMs, attempt);
+        const willRetry = attempt < call.retries;
+        for (const unit of pending) {
+          unit.attempts++;
+          states[unit.serverIndex]!.outstanding++;
+        }
+        const batch = pending;
+        const items = batch.map((unit) => {
+          const server = states[unit.serverIndex]!.server;
+          return { target: { host: server.host, port: server.port }, payload: unit.request.bytes, timeoutMs };
+        });
+        await udp.fanOut(items, {
+          signal: stop.signal,
+          onOutcome: (outcome, index) => onUnitOutcome(batch[index]!, outcome, attempt, willRetry),
+        });
+        if (closed) throw clientClosed();
+        throwIfAborted(call.signal);
+        if (finishedEarly || !willRetry) break;
+        pending = batch.filter((unit) => !unit.final);
+        if (pending.length === 0) break;
+      }
+    } catch (error) {
+      if (closed) throw clientClosed();
+      if (call.signal?.aborted) throw abortedError(call.signal.reason);
+      throw error;
+    } finally {
+      call.signal?.removeEventListener('abort', forwardAbort);
+      calls.delete(stop);
+    }
+    return { states, votes, startedAt };
+  }
+
+  async function plainCall(command: 'echo' | 'version', options: Parameters<RaidaClient['echo']>[0]): Promise<RaidaResult> {
+    const call = resolveCallOptions(options, config, command);
+    const work = plan(command, call, [], undefined);
+    const { states, startedAt } = await execute(work, call);
+    const results = states.map(describeServer);
+    return summarise(command, results, quorum, (counts) => counts.ready >= quorum, startedAt);
+  }
+
+  async function coinCall(
+    command: 'detect' | 'pown',
+    coins: readonly RaidaCoin[],
+    newAns: readonly RaidaNewAns[] | undefined,
+    options: Parameters<RaidaClient['detect']>[1],
+  ): Promise<RaidaCoinResult> {
+    const call = resolveCallOptions(options, config, command);
+    checkCoins(coins, servers);
+    if (command === 'pown') checkNewAns(newAns, coins.length, servers);
+    const work = plan(command, call, coins, newAns);
+    const { states, votes, startedAt } = await execute(work, call);
+    const results = states.map(describeServer);
+    const verdicts: RaidaCoinVerdict[] = coins.map((coin, index) => {
+      const coinVotes = votes![index]!;
+      const { pass, fail, unknown } = countVotes(coinVotes);
+      return {
+        index,
+        denomination: coin.denomination,
+        serialNumber: coin.serialNumber,
+        verdict: coinVerdict(pass, fail, quorum),
+        pass,
+        fail,
+        unknown,
+        failedOn: coinVotes.flatMap((vote, serverIndex) => (vote === 'fail' ? [servers[serverIndex]!.id] : [])),
+        votes: coinVotes,
+      };
+    });
+    const summary = summarise(command, results, quorum, () => verdicts.every((coin) => coin.verdict !== 'limbo'), startedAt);
+    return { ...summary, command, coins: verdicts };
+  }
+
+  return {
+    servers,
+    quorum,
+    echo: (options) => plainCall('echo', options),
+    version: (options) => plainCall('version', options),
+    detect: (coins, options) => coinCall('detect', coins, undefined, options),
+    pown: (coins, newAns, options) => coinCall('pown', coins, newAns, options),
+    close() {
+      if (closing !== undefined) return closing;
+      closed = true;
+      const reason = clientClosed();
+      for (const stop of calls) stop.abort(reason);
+      closing = ownsUdp ? udp.close() : Promise.resolve();
+      return closing;
+    },
+  };
+}

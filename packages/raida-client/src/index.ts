@@ -1,0 +1,29 @@
+export { createRaidaClient } from './client.js';
+export { randomAns } from './coins.js';
+export type { RaidaClientErrorCode } from './errors.js';
+export { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
+export type { RaidaServerStatus } from './status.js';
+export { RETRY_TIMEOUT_CAP_MS, RETRY_TIMEOUT_FACTOR, coinVerdict, isCoinSettled, majorityOf, retryTimeoutMs } from './verdicts.js';
+export type { VoteCount } from './verdicts.js';
+export type {
+  CoinVerdict,
+  CoinVote,
+  RaidaCallOptions,
+  RaidaClient,
+  RaidaClientOptions,
+  RaidaCoin,
+  RaidaCoinResult,
+  RaidaCoinVerdict,
+  RaidaDetectOptions,
+  RaidaEarlyFinishOptions,
+  RaidaEchoOptions,
+  RaidaEncryption,
+  RaidaNewAns,
+  RaidaPownOptions,
+  RaidaReplyEvent,
+  RaidaResult,
+  RaidaRetryOptions,
+  RaidaServerRef,
+  RaidaServerResult,
+  RaidaTotals,
+} from './types.js';
