@@ -1,16 +1,6 @@
-import { abortedError, isXError, throwIfAborted, toXError } from '@x/errors';
+import { abortedError, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import {
-  CHALLENGE_LENGTH,
-  HEADER_LENGTH,
-  RAIDA_STATUS,
-  buildRequest,
-  formatServerAddress,
-  maxCoinsPerRequest,
-  parseReply,
-  statusInfo,
-  validateReply,
-} from '@x/raida-protocol';
+import { buildRequest, formatServerAddress, maxCoinsPerRequest, statusInfo, validateReply } from '@x/raida-protocol';
 import type { BuiltRequest, CommandName, RaidaServer, RequestEncryption, RequestInput } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
@@ -80,19 +70,6 @@ function udpFailureStatus(error: XError): RaidaServerStatus | undefined {
   return 'network-error';
 }
 
-/**
- * A server that does not hold the key coin cannot decrypt the challenge, so its status-34 reply
- * carries the challenge as it arrived: the encrypted bytes we sent, which tie the reply to this
- * request just as well as the plain challenge would.
- */
-function isKeyCoinNotFound(bytes: Uint8Array, request: BuiltRequest, error: unknown): boolean {
-  if (!isXError(error, 'RAIDA_REPLY_SIGNATURE_MISMATCH') || request.expectation.encryption.type !== 1) return false;
-  const reply = parseReply(bytes);
-  if (reply.status !== RAIDA_STATUS.encryptionCoinNotFound) return false;
-  const sent = request.bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH);
-  return reply.signature.every((byte, i) => byte === sent[i]);
-}
-
 function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitResult | undefined {
   if (!outcome.ok) {
     if (outcome.error === earlyFinish) return { status: 'skipped', latencyMs: outcome.latencyMs, error: outcome.error };
@@ -105,9 +82,6 @@ function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitRes
   try {
     validated = validateReply(outcome.value, expectation);
   } catch (error) {
-    if (isKeyCoinNotFound(outcome.value, unit.request, error)) {
-      return { status: 'server-error', latencyMs, statusCode: 34, error: serverStatusError(expectation.raidaId, 34) };
-    }
     return {
       status: 'protocol-error',
       latencyMs,

@@ -62,6 +62,11 @@ export interface ReplyExpectation {
   readonly echo: Uint8Array;
   /** Reply bytes 16–31: the challenge for type 0, `challenge XOR key` for type 1. */
   readonly signature: Uint8Array;
+  /**
+   * The 16 challenge bytes as they went on the wire (encrypted for type 1). A server that cannot
+   * decrypt the request (status 34, key coin not found) signs its reply with these instead.
+   */
+  readonly wireChallenge: Uint8Array;
   readonly encryption: ReplyEncryption;
 }
 
@@ -186,7 +191,16 @@ export function buildRequest(input: RequestInput): BuiltRequest {
 
   return {
     bytes,
-    expectation: { raidaId: input.raidaId, command: spec.name, coinCount, challenge, echo, signature, encryption: replyEncryption },
+    expectation: {
+      raidaId: input.raidaId,
+      command: spec.name,
+      coinCount,
+      challenge,
+      echo,
+      signature,
+      wireChallenge: bytes.slice(HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH),
+      encryption: replyEncryption,
+    },
   };
 }
 

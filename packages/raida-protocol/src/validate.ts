@@ -80,7 +80,8 @@ function decryptBody(
 /**
  * Parses and validates one reply against the request it answers, exactly as the wire reference says:
  * the status is read from byte 2; for every status except header errors (255, 2–7), 16 and 33 the
- * signature (bytes 16–31) must equal `expectation.signature`. A reply that fails that check is never a
+ * signature (bytes 16–31) must equal `expectation.signature` (for 34, key coin not found, the
+ * challenge as sent: `expectation.wireChallenge`, since such a server has no key). A reply that fails that check is never a
  * success. The caller must already have matched the reply's source address and port to the request's target.
  *
  * Throws an `XError` of category `protocol`:
@@ -94,7 +95,9 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
   const status = statusInfo(reply.status);
   const context = { status: reply.status, raidaId: expectation.raidaId, command: expectation.command };
   if (!status.signatureTrusted) return { outcome: 'error', status, reply, staleFields: true };
-  if (!bytesEqual(reply.signature, expectation.signature)) {
+  // A server without the key coin cannot compute `challenge XOR key`; it returns the challenge as it arrived.
+  const signature = reply.status === RAIDA_STATUS.encryptionCoinNotFound ? expectation.wireChallenge : expectation.signature;
+  if (!bytesEqual(reply.signature, signature)) {
     throw protocolError(
       'RAIDA_REPLY_SIGNATURE_MISMATCH',
       `Reply from RAIDA ${expectation.raidaId} (status ${reply.status}) does not carry the signature of its ${expectation.command} request`,

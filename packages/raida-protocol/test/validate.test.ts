@@ -175,6 +175,21 @@ describe('validateReply: encrypted (type 1) replies', () => {
     expectXError(() => validateReply(withStatus(250), built.expectation), 'RAIDA_REPLY_SIGNATURE_MISMATCH', 'protocol');
   });
 
+  it('accepts key-coin-not-found (34) signed with the encrypted challenge as sent, as a server without the key must', () => {
+    const built = buildEchoRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption });
+    // The reference type-1 echo: its first 16 body bytes are the encrypted challenge.
+    expect(toHex(built.expectation.wireChallenge)).toBe(toHex(fromHex('AA 76 F6 F3 70 7F 74 8B B8 58 1F 24 77 0D FB AA')));
+    const check = checkRequest(built.bytes, { raidaId: 3, keyFor: () => undefined });
+    if (check.outcome !== 'rejected') throw new Error(check.outcome);
+    expect(check.rejection.status).toBe(34);
+    const reply = buildReplyForRequest(check.rejection);
+    const result = expectOutcome(validateReply(reply, built.expectation), 'error');
+    expect(result.status.code).toBe(34);
+    expect(result.staleFields).toBe(false);
+    // Anything else in the signature of a 34 is still a protocol error.
+    expectXError(() => validateReply(withStatus(34, STALE_SIGNATURE), built.expectation), 'RAIDA_REPLY_SIGNATURE_MISMATCH', 'protocol');
+  });
+
   it.each(['continue', 'restart'] as const)('decrypts a version body whose counter convention is %s', (convention) => {
     const built = buildVersionRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption });
     const reply = buildReplyForRequest(server(built.bytes), { status: 250, body: new TextEncoder().encode('20250323'), replyCounter: convention });
