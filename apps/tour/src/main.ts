@@ -1,9 +1,10 @@
 import { raidaTour } from './raida.js';
+import { solanaTour } from './solana.js';
 import type { TourOutput } from './tour.js';
 
 // `pnpm start`: every part runs on local simulated clusters, so a fresh clone needs no network.
 // Each part is one async function of the output; further parts are appended to `parts`.
-const parts: ReadonlyArray<(out: TourOutput) => Promise<void>> = [raidaTour];
+const parts: ReadonlyArray<(out: TourOutput) => Promise<void>> = [raidaTour, solanaTour];
 
 const out: TourOutput = {
   write: (text) => void process.stdout.write(text),

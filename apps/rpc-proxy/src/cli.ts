@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { XError } from '@x/errors';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8899;
+
+export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME]
+
+A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
+to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
+
+Options:
+  --config FILE      JSON configuration: endpoints, per-method strategies, limits, auth (see README)
+  --local            boot the simulated Solana cluster of @x/testkit in-process and use its endpoints
+                     (replaces the endpoints of --config, keeps everything else)
+  --host HOST        address to listen on (default ${DEFAULT_HOST}; a warning is printed unless it is loopback)
+  --port N           port to listen on, 0 for an ephemeral one (default ${DEFAULT_PORT})
+  --token-env NAME   require "Authorization: Bearer <token>", the token read from environment variable NAME
+  --help             print this help
+
+Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
+Exit codes: 0 clean shutdown (SIGINT/SIGTERM), 1 runtime failure, 2 usage or configuration error.`;
+
+export type CliCommand =
+  | { readonly kind: 'help' }
+  | {
+      readonly kind: 'run';
+      readonly configPath: string | undefined;
+      readonly local: boolean;
+      readonly host: string;
+      readonly port: number;
+      readonly tokenEnv: string | undefined;
+    };
+
+function usageError(message: string, context: Record<string, unknown> = {}): XError {
+  return new XError({ code: 'PROXY_USAGE', category: 'config', message, context });
+}
+
+/** Parses the command line (without `node` and the script). Throws `PROXY_USAGE` for anything it cannot use. */
+export function parseCli(argv: readonly string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        host: { type: 'string', default: DEFAULT_HOST },
+        port: { type: 'string', default: String(DEFAULT_PORT) },
+        'token-env': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) return { kind: 'help' };
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || !Number.isSafeInteger(port) || port > 65_535) {
+    throw usageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`, { option: 'port' });
+  }
+  if (values.host.trim() === '') throw usageError('--host must not be empty', { option: 'host' });
+  const tokenEnv = values['token-env'];
+  if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
+    throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, { option: 'token-env' });
+  }
+  if (values.config === undefined && !values.local) {
+    throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
+  }
+  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv };
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare === 'localhost' || bare === '::1') return true;
+  return /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/i.test(bare);
+}

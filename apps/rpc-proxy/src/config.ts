@@ -1,0 +1,255 @@
+import { readFile } from 'node:fs/promises';
+import { XError } from '@x/errors';
+import { z } from 'zod';
+
+/** Limits applied to every request; the defaults are in the README. */
+export interface ProxyLimits {
+  /** Largest request body; larger ones get HTTP 413. */
+  readonly maxBodyBytes: number;
+  /** Most calls in one batch; more get JSON-RPC -32600. */
+  readonly maxBatchSize: number;
+  /** Time from the request's arrival to its answer; calls still running then get JSON-RPC -32051. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
+  maxBodyBytes: 1_048_576,
+  maxBatchSize: 100,
+  requestTimeoutMs: 10_000,
+});
+
+export type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
+
+export interface MethodOverride {
+  readonly strategy?: StrategyName;
+  readonly timeoutMs?: number;
+  readonly attemptTimeoutMs?: number;
+  readonly maxCandidates?: number;
+  readonly hedgeDelayMs?: number;
+  readonly maxAttempts?: number;
+  readonly quorum?: number;
+  readonly across?: 'race' | 'balance';
+}
+
+export interface EndpointEntry {
+  /** Default (from @x/solana-rpc): the URL's host, `#2`… appended to repeats. */
+  readonly id?: string;
+  readonly url: string;
+  readonly weight?: number;
+  readonly role?: 'primary' | 'secondary';
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A validated configuration file. */
+export interface ProxyConfig {
+  readonly endpoints: readonly EndpointEntry[];
+  readonly defaults: MethodOverride | undefined;
+  readonly methods: Readonly<Record<string, MethodOverride>>;
+  /** Methods forwarded besides the built-in allow-list and the keys of `methods`. */
+  readonly allowMethods: readonly string[];
+  /** Forward every method, known or not. */
+  readonly allowAnyMethod: boolean;
+  readonly limits: ProxyLimits;
+  readonly auth: { readonly token: string } | { readonly tokenEnv: string } | undefined;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+const MIN_TOKEN_LENGTH = 16;
+
+const positiveMs = z
+  .number({ error: 'expected a positive number' })
+  .positive({ error: 'expected a positive number' })
+  .max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS}` });
+const nonNegativeMs = z
+  .number({ error: 'expected a number >= 0' })
+  .min(0, { error: 'expected a number >= 0' })
+  .max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS}` });
+const count = z.number({ error: 'expected an integer >= 1' }).int({ error: 'expected an integer >= 1' }).min(1, { error: 'expected an integer >= 1' });
+const methodName = z.string({ error: 'expected a method name' }).regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, { error: 'expected a method name' });
+
+const methodOverride = z.strictObject({
+  strategy: z.enum(['race', 'hedge', 'consensus', 'dual', 'single', 'broadcast'], {
+    error: 'expected one of race, hedge, consensus, dual, single, broadcast',
+  }).optional(),
+  timeoutMs: positiveMs.optional(),
+  attemptTimeoutMs: positiveMs.optional(),
+  maxCandidates: count.optional(),
+  hedgeDelayMs: nonNegativeMs.optional(),
+  maxAttempts: count.optional(),
+  quorum: count.optional(),
+  across: z.enum(['race', 'balance'], { error: 'expected "race" or "balance"' }).optional(),
+});
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// Zod never quotes the offending input in its messages, which matters here: URLs and headers carry keys.
+const endpoint = z.strictObject({
+  id: z
+    .string({ error: 'expected a string' })
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 characters of A-Z a-z 0-9 . _ -' })
+    .optional(),
+  url: z.string({ error: 'expected an http: or https: URL' }).refine(isHttpUrl, { error: 'expected an http: or https: URL' }),
+  weight: z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' }).finite().optional(),
+  role: z.enum(['primary', 'secondary'], { error: 'expected "primary" or "secondary"' }).optional(),
+  headers: z.record(z.string(), z.string({ error: 'expected a string' })).optional(),
+});
+
+const configSchema = z.strictObject({
+  endpoints: z.array(endpoint, { error: 'expected an array of endpoints' }).min(1, { error: 'expected at least one endpoint' }).max(64, { error: 'expected at most 64 endpoints' }).optional(),
+  defaults: methodOverride.optional(),
+  methods: z.record(methodName, methodOverride, { error: 'expected an object of method name to strategy settings' }).optional(),
+  allowMethods: z.array(methodName, { error: 'expected an array of method names' }).optional(),
+  allowAnyMethod: z.boolean({ error: 'expected true or false' }).optional(),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z.number({ error: 'expected an integer >= 1024' }).int({ error: 'expected an integer >= 1024' }).min(1024, { error: 'expected an integer >= 1024' }).max(64 * 1_048_576, { error: 'expected at most 67108864' }).optional(),
+      maxBatchSize: count.max(10_000, { error: 'expected at most 10000' }).optional(),
+      requestTimeoutMs: positiveMs.optional(),
+    })
+    .optional(),
+  auth: z
+    .union(
+      [
+        z.strictObject({ token: z.string({ error: 'expected a string' }).min(MIN_TOKEN_LENGTH, { error: `expected at least ${MIN_TOKEN_LENGTH} characters` }) }),
+        z.strictObject({ tokenEnv: z.string({ error: 'expected a string' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }) }),
+      ],
+      { error: 'expected either { "token": "…" } or { "tokenEnv": "NAME" }' },
+    )
+    .optional(),
+});
+
+/** One problem of a configuration, by the path of its field: `methods.getAccountInfo.timeoutMs`. */
+export interface ConfigIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+export function invalidConfig(issues: readonly ConfigIssue[], source: string | undefined): XError {
+  const where = source === undefined ? '' : ` in ${source}`;
+  const list = issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+  return new XError({
+    code: 'PROXY_INVALID_CONFIG',
+    category: 'config',
+    message: `Invalid configuration${where}: ${list}`,
+    context: { field: issues[0]?.field, issues, ...(source === undefined ? {} : { source }) },
+  });
+}
+
+function issuesOf(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path;
+    // An unknown key is reported at its parent; naming the key itself is what the reader needs.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: fieldOf([...path, key]), message: 'unknown field' }));
+    }
+    return [{ field: fieldOf(path), message: issue.message }];
+  }).flat();
+}
+
+/**
+ * Validates a parsed configuration document. Throws `PROXY_INVALID_CONFIG` (category `config`) whose
+ * message lists every bad field and whose `context.field` is the first of them.
+ */
+export function parseConfig(document: unknown, source?: string): ProxyConfig {
+  const result = configSchema.safeParse(document);
+  if (!result.success) throw invalidConfig(issuesOf(result.error), source);
+  const value = result.data;
+  const entries = value.endpoints ?? [];
+  const seen = new Map<string, number>();
+  const issues: ConfigIssue[] = [];
+  entries.forEach(({ id }, index) => {
+    if (id === undefined) return;
+    const first = seen.get(id);
+    if (first !== undefined) issues.push({ field: `endpoints[${index}].id`, message: `duplicate id "${id}" (also endpoints[${first}])` });
+    else seen.set(id, index);
+  });
+  if (issues.length > 0) throw invalidConfig(issues, source);
+  return {
+    endpoints: entries.map((entry) => ({
+      ...(entry.id === undefined ? {} : { id: entry.id }),
+      url: entry.url,
+      ...(entry.weight === undefined ? {} : { weight: entry.weight }),
+      ...(entry.role === undefined ? {} : { role: entry.role }),
+      ...(entry.headers === undefined ? {} : { headers: entry.headers }),
+    })),
+    defaults: value.defaults,
+    methods: value.methods ?? {},
+    allowMethods: value.allowMethods ?? [],
+    allowAnyMethod: value.allowAnyMethod ?? false,
+    limits: { ...DEFAULT_LIMITS, ...value.limits },
+    auth: value.auth,
+  };
+}
+
+/** Turns a JSON parse failure into a line and column; the parser's own message may quote the file. */
+function jsonPosition(text: string, error: unknown): string {
+  const match = error instanceof Error ? /position (\d+)/.exec(error.message) : null;
+  if (match === null) return '';
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset).split('\n');
+  return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** Reads and validates a configuration file. Throws `PROXY_INVALID_CONFIG` for a missing, unreadable or invalid file. */
+export async function loadConfig(path: string): Promise<ProxyConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new XError({
+      code: 'PROXY_INVALID_CONFIG',
+      category: 'config',
+      message: `Cannot read the configuration file ${path}: ${code}`,
+      context: { source: path, causeCode: code },
+    });
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new XError({
+      code: 'PROXY_INVALID_CONFIG',
+      category: 'config',
+      message: `The configuration file ${path} is not valid JSON${jsonPosition(text, error)}`,
+      context: { source: path },
+    });
+  }
+  return parseConfig(document, path);
+}
+
+/**
+ * The bearer token to require: from the environment variable named by `--token-env` (which wins), or
+ * by `auth.tokenEnv`, or `auth.token` itself; `undefined` when none is configured. A named variable
+ * that is unset or shorter than 16 characters is a `PROXY_INVALID_CONFIG` error, never "no token".
+ */
+export function resolveToken(config: ProxyConfig, tokenEnv: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const fromConfig = config.auth !== undefined && 'tokenEnv' in config.auth ? config.auth.tokenEnv : undefined;
+  const name = tokenEnv ?? fromConfig;
+  if (name === undefined) return config.auth !== undefined && 'token' in config.auth ? config.auth.token : undefined;
+  const value = env[name];
+  if (value === undefined || value.length < MIN_TOKEN_LENGTH) {
+    throw invalidConfig(
+      [{ field: tokenEnv === undefined ? 'auth.tokenEnv' : '--token-env', message: `environment variable ${name} must hold a token of at least ${MIN_TOKEN_LENGTH} characters` }],
+      undefined,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,107 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type BodyResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly reason: 'too-large' | 'aborted' | 'invalid-utf8' };
+
+/**
+ * Reads a request body up to `maxBytes`. A declared `Content-Length` over the limit is refused before
+ * reading; otherwise reading stops as soon as the limit is passed. Never rejects.
+ */
+export function readBody(request: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<BodyResult> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too-large' });
+  return new Promise<BodyResult>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: BodyResult): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (!result.ok) request.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) finish({ ok: false, reason: 'too-large' });
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      try {
+        finish({ ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) });
+      } catch {
+        finish({ ok: false, reason: 'invalid-utf8' });
+      }
+    };
+    const onError = (): void => finish({ ok: false, reason: 'aborted' });
+    const onClose = (): void => {
+      if (!request.complete) finish({ ok: false, reason: 'aborted' });
+    };
+    const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `application/json`, with or without parameters such as `charset=utf-8`. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const mediaType = header.split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/json';
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * A checker for `Authorization: Bearer <token>`. Both sides are hashed first so that the comparison
+ * takes the same time whatever the length or content of the guess.
+ */
+export function createBearerCheck(token: string): (header: string | undefined) => boolean {
+  const expected = digest(token);
+  return (header) => {
+    if (header === undefined) return false;
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    if (match === null) return false;
+    return timingSafeEqual(digest(match[1] ?? ''), expected);
+  };
+}
+
+/** Sends a JSON body with an exact length; `connection: close` when the request body was not read in full. */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  sendText(response, status, JSON.stringify(body), 'application/json; charset=utf-8', headers);
+}
+
+export function sendText(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (response.headersSent || response.destroyed) return;
+  const payload = Buffer.from(text, 'utf8');
+  response.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': String(payload.length),
+    'cache-control': 'no-store',
+  });
+  response.end(payload);
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseCli } from '../src/cli.js';
+
+describe('parseCli', () => {
+  it('applies the defaults', () => {
+    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined });
+  });
+
+  it('reads every option', () => {
+    expect(parseCli(['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN'])).toEqual({
+      kind: 'run',
+      configPath: 'p.json',
+      local: false,
+      host: '0.0.0.0',
+      port: 0,
+      tokenEnv: 'PROXY_TOKEN',
+    });
+  });
+
+  it('answers --help before anything else', () => {
+    expect(parseCli(['--help', '--port', 'nope'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--local', '--port', '65536'], '--port must be an integer from 0 to 65535'],
+    [['--local', '--port=-1'], '--port must be an integer'],
+    [['--local', '--port', '80.5'], '--port must be an integer'],
+    [['--local', '--token-env', 'A-B'], '--token-env must be an environment variable name'],
+    [['--local', '--host', ' '], '--host must not be empty'],
+    [['--local', '--verbose'], "Unknown option '--verbose'"],
+    [['--local', 'extra'], 'Unexpected argument'],
+    [[], 'give --config FILE'],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(expect.objectContaining({ code: 'PROXY_USAGE', category: 'config', message: expect.stringContaining(message) as unknown }));
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['localhost', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.10', false],
+    ['example.com', false],
+  ])('%s -> %s', (host, expected) => {
+    expect(isLoopbackHost(host)).toBe(expected);
+  });
+});

@@ -1,0 +1,143 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isXError } from '@x/errors';
+import { DEFAULT_LIMITS, loadConfig, parseConfig, resolveToken } from '../src/config.js';
+import { createProxyServer } from '../src/server.js';
+
+function configError(document: unknown): { message: string; field: unknown; issues: unknown } {
+  try {
+    parseConfig(document, 'proxy.json');
+  } catch (error) {
+    if (!isXError(error, 'PROXY_INVALID_CONFIG')) throw error;
+    expect(error.category).toBe('config');
+    return { message: error.message, field: error.context['field'], issues: error.context['issues'] };
+  }
+  throw new Error('expected PROXY_INVALID_CONFIG');
+}
+
+const endpoints = [{ url: 'https://rpc.example.com' }];
+
+describe('parseConfig', () => {
+  it('fills every default and keeps what was given', () => {
+    const config = parseConfig({
+      endpoints: [{ id: 'a', url: 'https://a.example/v2/KEY', weight: 2, role: 'primary', headers: { 'x-api-key': 'k' } }],
+      methods: { getAccountInfo: { strategy: 'race', timeoutMs: 80 } },
+      limits: { maxBatchSize: 10 },
+      auth: { tokenEnv: 'PROXY_TOKEN' },
+    });
+    expect(config).toEqual({
+      endpoints: [{ id: 'a', url: 'https://a.example/v2/KEY', weight: 2, role: 'primary', headers: { 'x-api-key': 'k' } }],
+      defaults: undefined,
+      methods: { getAccountInfo: { strategy: 'race', timeoutMs: 80 } },
+      allowMethods: [],
+      allowAnyMethod: false,
+      limits: { ...DEFAULT_LIMITS, maxBatchSize: 10 },
+      auth: { tokenEnv: 'PROXY_TOKEN' },
+    });
+    expect(parseConfig({}).endpoints).toEqual([]);
+  });
+
+  it.each([
+    [{ endpoints, methods: { getAccountInfo: { timeoutMs: -5 } } }, 'methods.getAccountInfo.timeoutMs', 'expected a positive number'],
+    [{ endpoints, methods: { getAccountInfo: { timeoutMs: '50' } } }, 'methods.getAccountInfo.timeoutMs', 'expected a positive number'],
+    [{ endpoints, methods: { getTransaction: { strategy: 'vote' } } }, 'methods.getTransaction.strategy', 'expected one of race, hedge'],
+    [{ endpoints, methods: { getTransaction: { quorum: 1.5 } } }, 'methods.getTransaction.quorum', 'expected an integer >= 1'],
+    [{ endpoints, methods: { getSlot: { timeoutMS: 5 } } }, 'methods.getSlot.timeoutMS', 'unknown field'],
+    [{ endpoints, defaults: { hedgeDelayMs: -1 } }, 'defaults.hedgeDelayMs', 'expected a number >= 0'],
+    [{ endpoints: [] }, 'endpoints', 'expected at least one endpoint'],
+    [{ endpoints: [{ url: 'ftp://rpc.example.com' }] }, 'endpoints[0].url', 'expected an http: or https: URL'],
+    [{ endpoints: [{ url: 'https://a.example', weight: 0 }] }, 'endpoints[0].weight', 'expected a positive number'],
+    [{ endpoints: [{ url: 'https://a.example', id: 'has space' }] }, 'endpoints[0].id', 'expected 1-64 characters'],
+    [{ endpoints: [{ url: 'https://a.example', id: 'a' }, { url: 'https://b.example', id: 'a' }] }, 'endpoints[1].id', 'duplicate id "a"'],
+    [{ endpoints, limits: { maxBatchSize: 0 } }, 'limits.maxBatchSize', 'expected an integer >= 1'],
+    [{ endpoints, limits: { maxBodyBytes: 10 } }, 'limits.maxBodyBytes', 'expected an integer >= 1024'],
+    [{ endpoints, limits: { requestTimeoutMs: 0 } }, 'limits.requestTimeoutMs', 'expected a positive number'],
+    [{ endpoints, auth: { token: 'short' } }, 'auth.token', 'expected at least 16 characters'],
+    [{ endpoints, auth: { tokenEnv: 'NOT A NAME' } }, 'auth.tokenEnv', 'expected an environment variable name'],
+    [{ endpoints, auth: {} }, 'auth', 'expected either'],
+    [{ endpoints, allowMethods: ['ok', 'not a method'] }, 'allowMethods[1]', 'expected a method name'],
+    [{ endpoints, port: 80 }, 'port', 'unknown field'],
+  ])('%j is refused at %s', (document, field, message) => {
+    const error = configError(document);
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(`${field}: ${message}`);
+    expect(error.message).toContain('proxy.json');
+  });
+
+  it('lists every bad field at once', () => {
+    const error = configError({ endpoints: [{ url: 'nope' }], limits: { maxBatchSize: -1 }, methods: { getSlot: { timeoutMs: 0 } } });
+    expect(error.issues).toEqual([
+      { field: 'endpoints[0].url', message: 'expected an http: or https: URL' },
+      { field: 'methods.getSlot.timeoutMs', message: 'expected a positive number' },
+      { field: 'limits.maxBatchSize', message: 'expected an integer >= 1' },
+    ]);
+  });
+
+  it('never quotes a URL or header value in its errors', () => {
+    const error = configError({ endpoints: [{ url: 'htps://a.example/?api-key=s3cr3tKey123', headers: { authorization: 42 } }] });
+    expect(error.message).not.toContain('s3cr3tKey123');
+    expect(error.message).toContain('endpoints[0].headers.authorization: expected a string');
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rpc-proxy-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads and validates a file', async () => {
+    const path = join(dir, 'good.json');
+    await writeFile(path, JSON.stringify({ endpoints, methods: { getTransaction: { strategy: 'consensus', quorum: 2 } } }));
+    expect((await loadConfig(path)).methods).toEqual({ getTransaction: { strategy: 'consensus', quorum: 2 } });
+  });
+
+  it('names the file and the line of a JSON syntax error without quoting the file', async () => {
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '{\n  "endpoints": [{ "url": "https://a.example/?key=s3cr3tKey123" }],\n  oops\n}');
+    const error = await loadConfig(path).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config' });
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('line 3');
+    expect((error as Error).message).not.toContain('s3cr3tKey123');
+  });
+
+  it('reports a missing file with its errno code', async () => {
+    await expect(loadConfig(join(dir, 'absent.json'))).rejects.toMatchObject({ code: 'PROXY_INVALID_CONFIG', context: { causeCode: 'ENOENT' } });
+  });
+});
+
+describe('createProxyServer configuration', () => {
+  it('reports what @x/solana-rpc refuses as a configuration field, e.g. a write that would be sent twice', async () => {
+    const error = await createProxyServer({
+      endpoints: [{ url: 'http://127.0.0.1:9' }],
+      methods: { sendTransaction: { strategy: 'race' } },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { field: 'methods.sendTransaction.strategy' } });
+    expect((error as Error).message).toMatch(/^Invalid configuration: methods\.sendTransaction\.strategy: sendTransaction is a write/);
+  });
+});
+
+describe('resolveToken', () => {
+  const token = 'a-token-of-24-characters';
+
+  it('takes --token-env over the file, auth.tokenEnv over nothing, and auth.token as is', () => {
+    const env = { CLI_TOKEN: `cli-${token}`, FILE_TOKEN: `file-${token}` };
+    expect(resolveToken(parseConfig({ auth: { tokenEnv: 'FILE_TOKEN' } }), 'CLI_TOKEN', env)).toBe(`cli-${token}`);
+    expect(resolveToken(parseConfig({ auth: { tokenEnv: 'FILE_TOKEN' } }), undefined, env)).toBe(`file-${token}`);
+    expect(resolveToken(parseConfig({ auth: { token } }), undefined, env)).toBe(token);
+    expect(resolveToken(parseConfig({}), undefined, env)).toBeUndefined();
+  });
+
+  it('refuses a named variable that is unset or too short instead of running without a token', () => {
+    expect(() => resolveToken(parseConfig({}), 'ABSENT', {})).toThrow(
+      expect.objectContaining({ code: 'PROXY_INVALID_CONFIG', context: expect.objectContaining({ field: '--token-env' }) as unknown }),
+    );
+    expect(() => resolveToken(parseConfig({ auth: { tokenEnv: 'SHORT' } }), undefined, { SHORT: 'abc' })).toThrow(/auth\.tokenEnv: environment variable SHORT/);
+  });
+});

@@ -1,0 +1,29 @@
+export { createSolanaRpc, DEFAULT_MAX_SLOT_LAG, SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './client.js';
+export type {
+  SendTransactionOptions,
+  SendTransactionResult,
+  SolanaAttemptReport,
+  SolanaBroadcastOutcome,
+  SolanaCallDetails,
+  SolanaCallOptions,
+  SolanaConsensusReport,
+  SolanaEndpointConfig,
+  SolanaHttpOptions,
+  SolanaPoolOptions,
+  SolanaRpc,
+  SolanaRpcOptions,
+  SolanaVote,
+} from './types.js';
+export { DEFAULT_METHOD_POLICY, METHOD_PRESETS, POLICY_KEYS, SOLANA_STRATEGIES, WRITE_METHODS } from './policy.js';
+export type { MethodPolicy, MethodPolicyOverride, SolanaStrategy } from './policy.js';
+export { CONFIG_POSITION } from './params.js';
+export type { SolanaCommitment } from './params.js';
+export { contextSlotOf } from './watermark.js';
+export { signatureListsCompatible, tallySolanaVotes, comparableValue } from './tally.js';
+export type { Ballot, SignatureEntry, Tally, TallyGroup, TallyOptions } from './tally.js';
+export { createKitTransport, jsonRpcErrorOf } from './kit.js';
+export type { KitTransport, KitTransportConfig, KitTransportOptions } from './kit.js';
+export { firstSignatureOf } from './transaction.js';
+export type { TransactionEncoding } from './transaction.js';
+export { SOLANA_RPC_ERROR_CODES } from './errors.js';
+export type { SolanaRpcErrorCode } from './errors.js';

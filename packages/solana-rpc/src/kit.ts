@@ -1,0 +1,98 @@
+import { isXError } from '@x/errors';
+import type { XError } from '@x/errors';
+import type { JsonRpcParams } from '@x/http-transport';
+import { describe, invalidRequest } from './errors.js';
+import type { SolanaCallOptions, SolanaRpc } from './types.js';
+
+/**
+ * The argument `@solana/kit` passes to an RPC transport (`RpcTransport` of `@solana/rpc-spec`),
+ * declared structurally so that this package needs no `@solana/*` package at run time.
+ */
+export type KitTransportConfig = Readonly<{
+  /** The JSON-RPC request kit built: `{ jsonrpc: '2.0', id, method, params }`. */
+  payload: unknown;
+  signal?: AbortSignal;
+}>;
+
+/**
+ * Assignable to kit's `RpcTransport`: resolves with the JSON-RPC response object
+ * (`{ jsonrpc, id, result }` or `{ jsonrpc, id, error }`), which kit's response transformers unwrap.
+ */
+export type KitTransport = <TResponse>(config: KitTransportConfig) => Promise<TResponse>;
+
+/** The JSON-RPC error object kit turns into a `SolanaError`. */
+interface JsonRpcErrorBody {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+export interface KitTransportOptions {
+  /** Per-call options (a strategy, a budget…) chosen from the method and params. Default: the method's policy. */
+  readonly callOptions?: (method: string, params: unknown) => Omit<SolanaCallOptions, 'signal'> | undefined;
+}
+
+// The node's own JSON-RPC error objects; transport failures (network, timeout, rate limit, stale
+// slot…) are not the node's answer and reach kit as the XError they are.
+const NODE_ERROR_CODES: readonly string[] = ['HTTP_RPC_SERVER_ERROR', 'HTTP_RPC_CALLER_ERROR'];
+
+function leafErrors(error: XError): XError[] {
+  const context = error.context;
+  const nested = Array.isArray(context.failures) ? context.failures : Array.isArray(context.outcomes) ? context.outcomes : undefined;
+  if (nested === undefined) return [error];
+  return nested.flatMap((entry: unknown) => {
+    const inner = (entry as { error?: unknown } | null)?.error;
+    return isXError(inner) ? [inner] : [];
+  });
+}
+
+/**
+ * The JSON-RPC error to hand kit when every endpoint answered the same node error (an invalid
+ * param, a preflight failure…), so that kit throws the `SolanaError` it would throw talking to one
+ * node. Otherwise `undefined`: the call failed for reasons of its own.
+ */
+export function jsonRpcErrorOf(error: unknown): JsonRpcErrorBody | undefined {
+  if (!isXError(error)) return undefined;
+  const leaves = leafErrors(error);
+  const first = leaves[0];
+  if (first === undefined) return undefined;
+  const code = first.context.rpcCode;
+  if (typeof code !== 'number') return undefined;
+  const same = leaves.every((leaf) => isXError(leaf, NODE_ERROR_CODES) && leaf.context.rpcCode === code);
+  if (!same) return undefined;
+  const message = typeof first.context.rpcMessage === 'string' ? first.context.rpcMessage : first.message;
+  return first.context.rpcData === undefined ? { code, message } : { code, message, data: first.context.rpcData };
+}
+
+function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: unknown; method: string; params?: unknown } {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+  const record = payload as Record<string, unknown>;
+  return record.jsonrpc === '2.0' && typeof record.method === 'string' && record.method !== '';
+}
+
+/**
+ * Plugs a {@link SolanaRpc} into `@solana/kit`:
+ * `createSolanaRpcFromTransport(createKitTransport(client))`. Every kit call then runs with the
+ * method's policy (race, consensus, broadcast…) across the client's endpoints. Kit's bigints in
+ * params are sent as numbers; kit's `abortSignal` cancels the call.
+ */
+export function createKitTransport(rpc: Pick<SolanaRpc, 'call'>, options: KitTransportOptions = {}): KitTransport {
+  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaRpc');
+  const pick = options.callOptions;
+  if (pick !== undefined && typeof pick !== 'function') throw invalidRequest('createKitTransport: callOptions must be a function');
+  const transport = async (config: KitTransportConfig): Promise<unknown> => {
+    const payload = (config as { payload?: unknown } | undefined)?.payload;
+    if (!isJsonRpcPayload(payload)) throw invalidRequest(`The kit transport needs a JSON-RPC 2.0 request payload, got ${describe(payload)}`);
+    const { id, method, params } = payload;
+    const chosen = pick?.(method, params);
+    try {
+      const result = await rpc.call(method, params as JsonRpcParams | undefined, { ...chosen, signal: config.signal });
+      return { jsonrpc: '2.0', id, result };
+    } catch (error) {
+      const body = jsonRpcErrorOf(error);
+      if (body === undefined) throw error;
+      return { jsonrpc: '2.0', id, error: body };
+    }
+  };
+  return transport as KitTransport;
+}
