@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import { isXError } from '@x/errors';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
 import type { SolanaCallDetails, SolanaCallOptions, SolanaRpc } from '@x/solana-rpc';
 import { rpcProfiles, startRpcCluster } from '@x/testkit';
 import type { RpcBehaviorPatch } from '@x/testkit';
@@ -25,6 +25,8 @@ const PROVIDERS: ReadonlyArray<{ readonly id: string; readonly behavior: RpcBeha
   { id: 'lagging', behavior: rpcProfiles.lagging, description: '~20 ms, 8 slots behind' },
 ];
 const LAGGING = 'lagging';
+/** The error of an answer older than the client's slot watermark allows. */
+const STALE = 'SOLANA_STALE_SLOT';
 const SINGLE = 'slow-tail';
 /** The method every contender calls: its value changes every slot, so a lagging node is always wrong. */
 const METHOD = 'getLatestBlockhash';
@@ -120,10 +122,20 @@ function comparisonTable(results: readonly ContenderResult[], c: ReturnType<type
 }
 
 function verdictTable(consensus: ContenderResult, c: ReturnType<typeof picocolors.createColors>): string {
-  const table = newTable(c, ['endpoint', 'behaviour', 'agreed', 'dissented', 'failed', 'cut off', 'answer returned'], ['left', 'left', 'right', 'right', 'right', 'right', 'right']);
+  const table = newTable(c, ['endpoint', 'behaviour', 'agreed', 'dissented', 'stale (rejected)', 'failed', 'cut off', 'answer returned'], [
+    'left',
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+  ]);
   for (const provider of PROVIDERS) {
     let agreed = 0;
     let dissented = 0;
+    let stale = 0;
     let failed = 0;
     let cut = 0;
     let returned = 0;
@@ -133,27 +145,32 @@ function verdictTable(consensus: ContenderResult, c: ReturnType<typeof picocolor
       const id = provider.id;
       if (report.agreed.some((vote) => vote.endpoint === id)) agreed += 1;
       if (report.dissented.some((vote) => vote.endpoint === id)) dissented += 1;
-      if (report.failed.some((entry) => entry.endpoint === id)) failed += 1;
+      const failure = report.failed.find((entry) => entry.endpoint === id);
+      if (failure !== undefined) {
+        if (failure.error.code === STALE) stale += 1;
+        else failed += 1;
+      }
       if (report.unanswered.some((entry) => entry.endpoint === id)) cut += 1;
       if (call.details?.endpoint === id) returned += 1;
     }
     const paint = provider.id === LAGGING ? c.red : (text: string): string => text;
-    table.push([paint(provider.id), provider.description, String(agreed), paint(String(dissented)), String(failed), String(cut), String(returned)]);
+    table.push([paint(provider.id), provider.description, String(agreed), paint(String(dissented)), paint(String(stale)), String(failed), String(cut), String(returned)]);
   }
   return `${table.toString()}\n`;
 }
 
-/** One decided vote in which the lagging node answered and dissented, told in words. */
+/** One decided vote in which the lagging node's answer was rejected as stale, told in words. */
 function exampleVerdict(consensus: ContenderResult): string | undefined {
   for (const call of consensus.calls) {
     const details = call.details;
     const report = details?.consensus;
-    const dissent = report?.dissented.find((vote) => vote.endpoint === LAGGING);
-    if (details === undefined || report === undefined || dissent === undefined) continue;
+    const stale = report?.failed.find((entry) => entry.endpoint === LAGGING && entry.error.code === STALE);
+    if (details === undefined || report === undefined || stale === undefined) continue;
     const agreed = report.agreed.map((vote) => `${vote.endpoint} (slot ${vote.slot ?? '?'})`).join(', ');
+    const { slot, watermark } = stale.error.context as { slot?: number; watermark?: number };
     return (
       `For example: blockhash ${details.result.value.blockhash.slice(0, 8)}… of slot ${details.slot ?? '?'} was agreed by ${agreed}; ` +
-      `lagging answered from slot ${dissent.slot ?? '?'}, ${(details.slot ?? 0) - (dissent.slot ?? 0)} slots behind, with another blockhash and was outvoted.`
+      `lagging answered from slot ${slot ?? '?'}, ${(watermark ?? 0) - (slot ?? 0)} slots behind the freshest slot seen, and was rejected as stale.`
     );
   }
   return undefined;
@@ -202,8 +219,14 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
     }
     out.write(comparisonTable(results, c));
     say(out, 'single: one provider, its tail is your tail (calls cut at the budget count as failures).');
-    say(out, 'race: every provider at once, the first answer wins: the shortest tail and the most requests, and when the lagging');
-    say(out, '  node answers first, its old blockhash is what you get.');
+    say(out, 'race: every provider at once, the first answer wins: the shortest tail and the most requests.');
+    say(out, `Every strategy checks each answer's context.slot against the freshest slot seen (the slot watermark): answers more`);
+    say(out, `  than ${DEFAULT_MAX_SLOT_LAG} slots behind it are rejected as stale, however fast they come.`);
+    const leaked = results.filter((result) => result.calls.some((call) => call.details?.endpoint === LAGGING)).map((result) => result.name);
+    if (leaked.length > 0) {
+      say(out, `  The watermark only moves when answers arrive: after a pause in calls it is itself a few slots old, which is how`);
+      say(out, `  ${leaked.join(', ')} still returned a few lagging answers above.`);
+    }
     say(out, 'hedge: the best provider first, the next only when it is slower than usual or fails (hedges draw on a 10 % extra-load budget).');
     say(out, 'dual: each fast primary raced with a reliable secondary, both pairs at once (across: \'race\').');
     say(out, 'consensus: everyone at once, 3 matching answers needed. The third-fastest sets the pace, and a stall or an error among');
@@ -215,10 +238,18 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
     out.write(verdictTable(consensus, c));
     const example = exampleVerdict(consensus);
     if (example !== undefined) say(out, example);
+    const lagging = rpc.pool.snapshot().endpoints.find((endpoint) => endpoint.id === LAGGING);
+    if (lagging !== undefined) {
+      say(
+        out,
+        `The pool's view of ${LAGGING}: ${lagging.health}, ejected ${lagging.ejectionsTotal} time(s), last error ${lagging.lastError?.code ?? 'none'} — ` +
+          'stale answers count as its failures, so it is ejected and only probed now and then instead of being asked on every call.',
+      );
+    }
     const failedCodes = new Map<string, number>();
     for (const call of consensus.calls) if (call.errorCode !== undefined) failedCodes.set(call.errorCode, (failedCodes.get(call.errorCode) ?? 0) + 1);
     if (failedCodes.size > 0) {
-      say(out, `Calls without a verdict: ${[...failedCodes].map(([code, count]) => `${count} × ${code}`).join(', ')} — with the lagging node always outvoted, every other provider must answer in time.`);
+      say(out, `Calls without a verdict: ${[...failedCodes].map(([code, count]) => `${count} × ${code}`).join(', ')} — with the lagging node never counted, every other provider must answer in time.`);
     }
     say(out, '\nTry it: pnpm rpc-proxy --local   (a JSON-RPC proxy on 127.0.0.1:8899 that any Solana client can use, with /health, /metrics and /stats)');
   } finally {

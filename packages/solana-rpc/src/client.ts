@@ -50,7 +50,11 @@ export const SOLANA_RATE_LIMIT_CODES: readonly number[] = Object.freeze([-32429,
  */
 export const SOLANA_CALLER_ERROR_CODES: readonly number[] = Object.freeze([...DEFAULT_CALLER_ERROR_CODES, -32015]);
 
-export const DEFAULT_MAX_SLOT_LAG = 10;
+/**
+ * Default for `maxSlotLag`: 4 slots, about 1.6 s of 400 ms slots. Healthy providers stay within a slot
+ * or two of each other at the same commitment; a node further behind serves state a bot must not act on.
+ */
+export const DEFAULT_MAX_SLOT_LAG = 4;
 
 const EXCHANGE_SLACK_MS = 100;
 

@@ -2,6 +2,7 @@ import { base58 } from '@scure/base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isXError } from '@x/errors';
 import { rpcProfiles } from '@x/testkit';
+import { DEFAULT_MAX_SLOT_LAG } from '@x/solana-rpc';
 import type { SolanaCallDetails } from '@x/solana-rpc';
 import { setup } from './helpers.js';
 import type { Setup } from './helpers.js';
@@ -201,7 +202,7 @@ describe('slot watermark', () => {
     const error = stale?.ok === false ? stale.error : undefined;
     expect(error?.code).toBe('SOLANA_STALE_SLOT');
     expect(error?.category).toBe('server');
-    expect(error?.context).toMatchObject({ endpoint: 'stale', slot: tip - 25, watermark: tip, maxSlotLag: 10, commitment: 'finalized' });
+    expect(error?.context).toMatchObject({ endpoint: 'stale', slot: tip - 25, watermark: tip, maxSlotLag: DEFAULT_MAX_SLOT_LAG, commitment: 'finalized' });
     expect(client.pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'stale')?.lastError?.code).toBe('SOLANA_STALE_SLOT');
     for (let i = 0; i < 3; i++) expect(await client.call('getSlot', [], { strategy: 'race' })).toBe(tip);
   });

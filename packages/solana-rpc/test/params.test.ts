@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
 import type { SolanaRpc } from '@x/solana-rpc';
 import { deferred, startScriptedServer } from './helpers.js';
 import type { Script, ScriptedServer } from './helpers.js';
@@ -92,7 +92,7 @@ describe('slot watermark details', () => {
     const again = client.call('getBalance', ['addr']);
     await expect(again).rejects.toMatchObject({ code: 'ALL_ATTEMPTS_FAILED' });
     const error = await again.catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
-    expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 150, watermark: 200, maxSlotLag: 10 } });
+    expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 150, watermark: 200, maxSlotLag: DEFAULT_MAX_SLOT_LAG } });
   });
 
   it('maxSlotLag: 0 accepts nothing older than the highest slot seen', async () => {
