@@ -34,9 +34,13 @@ for (const stage of stages) {
   if (stage.tests) {
     if (existsSync(reportFile)) {
       const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      // A test file that fails before any of its tests run (a syntax or import error) counts as one failure.
+      const brokenFiles = (report.testResults ?? []).filter(
+        (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+      ).length;
       passed += report.numPassedTests ?? 0;
-      failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
-      if (!ok && (report.numFailedTests ?? 0) === 0 && (report.numFailedTestSuites ?? 0) === 0) failedStages.push(stage.name);
+      failed += (report.numFailedTests ?? 0) + brokenFiles;
+      if (!ok && (report.numFailedTests ?? 0) === 0 && brokenFiles === 0) failedStages.push(stage.name);
     } else {
       failedStages.push(`${stage.name} (no report written)`);
     }
