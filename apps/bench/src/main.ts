@@ -7,7 +7,8 @@ import { scenarios } from './scenarios/index.js';
 const usage = `Usage: pnpm bench [--full] [--only id,id] [--seed N] [--no-write]
 
 Scenarios: ${scenarios.map((s) => s.id).join(', ') || '(none registered)'}
-Writes docs/benchmarks.md and docs/benchmarks.json unless --no-write.`;
+Writes docs/benchmarks.md, docs/benchmarks.json and the docs/bench-*.svg charts unless --no-write.
+--full runs every scenario longer for tighter tails; --seed seeds every simulated latency, error and lie.`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -48,11 +49,18 @@ async function main(): Promise<number> {
   const command = ['pnpm bench', ...process.argv.slice(2)].join(' ');
   const machine = machineDescription();
 
+  const runStarted = performance.now();
+  const charts: Array<{ file: string; svg: string }> = [];
   for (const scenario of selected) {
     console.error(`\n▶ ${scenario.title}`);
+    const started = performance.now();
     const result = await scenario.run({ full: values.full, seed, log: (line) => console.error(`  ${line}`) });
+    const wallTimeS = (performance.now() - started) / 1000;
     for (const table of result.tables) console.log(`\n${markdownTable(table)}`);
     for (const goal of result.goals) console.log(`${goal.met ? '✔' : '✘'} ${goal.goal} — ${goal.measured}`);
+    console.error(`  (${wallTimeS.toFixed(1)} s)`);
+    const { charts: scenarioCharts = [], ...rest } = result;
+    charts.push(...scenarioCharts);
     const record: ScenarioRecord = {
       id: scenario.id,
       title: scenario.title,
@@ -60,14 +68,27 @@ async function main(): Promise<number> {
       command,
       date: new Date().toISOString().slice(0, 10),
       machine,
-      result,
+      wallTimeS: Number(wallTimeS.toFixed(1)),
+      result: { ...rest, charts: scenarioCharts.map(({ file: chartFile, title }) => ({ file: chartFile, title })) },
     };
     file.scenarios[scenario.id] = record;
   }
+  const wallTimeS = (performance.now() - runStarted) / 1000;
+  console.error(`\nall selected scenarios: ${wallTimeS.toFixed(1)} s`);
+  file.lastRun = {
+    command,
+    date: new Date().toISOString().slice(0, 10),
+    machine,
+    seed,
+    full: values.full,
+    wallTimeS: Number(wallTimeS.toFixed(1)),
+    scenarios: selected.map((s) => s.id),
+  };
   if (!values['no-write']) {
+    for (const chart of charts) writeText(`${docs}${chart.file}`, chart.svg);
     writeText(jsonPath, `${JSON.stringify(file, null, 2)}\n`);
     writeText(`${docs}benchmarks.md`, renderMarkdown(file, scenarios));
-    console.error(`\nwrote ${docs}benchmarks.md and benchmarks.json`);
+    console.error(`\nwrote ${docs}benchmarks.md, benchmarks.json${charts.length > 0 ? ` and ${charts.map((c) => c.file).join(', ')}` : ''}`);
   }
   return 0;
 }

@@ -1,3 +1,5 @@
+import type { LatencySummary } from './stats.js';
+
 /** What every benchmark scenario receives. */
 export interface BenchContext {
   /** `--full`: run longer for tighter tails. */
@@ -21,10 +23,51 @@ export interface Goal {
   readonly measured: string;
 }
 
+/** An SVG chart written to docs/ and linked from benchmarks.md. */
+export interface Chart {
+  /** File name under docs/, e.g. `bench-rpc-tail-cdf.svg`. */
+  readonly file: string;
+  /** Alt text and caption. */
+  readonly title: string;
+  readonly svg: string;
+}
+
+/** The figures every contender of a call-level scenario reports, as written to docs/benchmarks.json. */
+export interface ContenderFigures {
+  readonly name: string;
+  readonly kind: 'ours' | 'baseline';
+  /** Calls measured (warm-up excluded). */
+  readonly calls: number;
+  /** Time each caller waited, success or failure, in ms. */
+  readonly latencyMs: LatencySummary;
+  /** Share of calls that resolved (with any value). */
+  readonly successRate: number;
+  /** Share of calls that resolved with a value that was never true; null where the scenario has no liar. */
+  readonly wrongRate: number | null;
+  /** Share of calls that resolved with a value true at an older slot only; null where not measured. */
+  readonly staleRate: number | null;
+  /** HTTP requests counted at the cluster per call; null where the scenario does not count them. */
+  readonly requestsPerCall: number | null;
+  /** Endpoint id → share of this contender's requests that endpoint received. */
+  readonly utilisation: Readonly<Record<string, number>> | null;
+  /** The library settings this contender ran with. */
+  readonly settings: string;
+  /**
+   * Worst event-loop delay during this contender's measured blocks (ms), in the measuring process and in
+   * the cluster's: machine noise (other processes, GC) that can inflate a tail without being the contender's.
+   */
+  readonly loopDelayMaxMs?: { readonly bench: number; readonly cluster: number };
+  /** The most frequent errors, `count× name: message`. */
+  readonly errors?: string;
+  /** What the library itself reported after the run (ours: hedge budget, ejections, per-endpoint totals). */
+  readonly diagnostics?: Record<string, unknown>;
+}
+
 export interface ScenarioResult {
   readonly tables: readonly Table[];
   readonly goals: readonly Goal[];
   readonly notes?: readonly string[];
+  readonly charts?: readonly Chart[];
   /** Machine-readable figures, written to docs/benchmarks.json. */
   readonly data: unknown;
 }

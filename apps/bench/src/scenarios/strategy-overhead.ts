@@ -1,4 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { createPool } from '@x/pool';
+import type { PoolEndpoint } from '@x/pool';
 import { consensus, dual, hedge, race, scatter } from '@x/rpc-strategies';
 import type { AttemptContext } from '@x/rpc-strategies';
 import { fmt, summarize } from '../stats.js';
@@ -54,6 +56,10 @@ interface Contender {
 
 const PAIRS = [{ primary: 1, secondary: 2 }, { primary: 3 }];
 
+/** The same race run by @x/pool: selection, ranking, statistics and health on every attempt included. */
+const POOL = createPool({ endpoints: CANDIDATES.map((c) => ({ id: `e${c}`, target: c })) });
+const poolAttempt = (endpoint: PoolEndpoint<number>, context: AttemptContext): Promise<number> => immediate(endpoint.target, context);
+
 const CONTENDERS: readonly Contender[] = [
   { name: 'floor: Promise.any, no AbortController', call: floorAny },
   { name: 'baseline: Promise.any + 1 AbortController', call: baselineShared },
@@ -63,6 +69,7 @@ const CONTENDERS: readonly Contender[] = [
   { name: 'consensus (quorum 2 of 3)', call: () => consensus(CANDIDATES, immediate, { quorum: 2 }) },
   { name: 'dual (2 pairs, raced)', call: () => dual(PAIRS, immediate) },
   { name: 'scatter (all 3)', call: () => scatter(CANDIDATES, immediate) },
+  { name: 'pool.execute race (3 endpoints)', call: () => POOL.execute(poolAttempt, { strategy: 'race' }) },
 ];
 
 /** Microseconds per call for `calls` sequential awaited calls. */
@@ -74,12 +81,13 @@ async function timeBatch(contender: Contender, calls: number): Promise<number> {
 
 export const strategyOverheadScenario: Scenario = {
   id: 'strategy-overhead',
-  title: 'Strategy overhead: race, hedge, consensus, dual and scatter vs hand-written Promise.any',
+  title: 'Strategy overhead: race, hedge, consensus, dual, scatter and pool.execute vs hand-written Promise.any',
   description:
     'Per-call cost of each @x/rpc-strategies strategy over 3 attempts that answer at once (each reads its ' +
     'AbortSignal, as a real transport would), next to a hand-written `Promise.any` + `AbortController` in the same ' +
     'run: once with one shared controller (the usual hand-written code), once with a controller per attempt (the ' +
-    'guarantee the strategies give). Calls are awaited one after another in batches; contenders take turns batch by ' +
+    'guarantee the strategies give). `pool.execute` adds what @x/pool does around a race: choosing and ranking the endpoints, and ' +
+    'recording every attempt in its statistics and health. Calls are awaited one after another in batches; contenders take turns batch by ' +
     'batch in a rotating order, and the figures are the median and p90 of the per-batch means.',
   async run(context: BenchContext): Promise<ScenarioResult> {
     const calls = 200;
@@ -142,6 +150,8 @@ export const strategyOverheadScenario: Scenario = {
           `${fmt(perAttempt / shared)}× the shared-controller one on this machine — AbortController creation is most of these figures.`,
         'Attempts that finish in the same turn as the winner are reported as real outcomes rather than aborted, so no ' +
           'abort is paid for them; a loser still running a microtask after the decision is aborted.',
+        `@x/pool around the same race costs ${fmt(median('pool.execute race (3 endpoints)') - raceUs)} µs more per call here ` +
+          '(choosing and ranking endpoints, three statistics and health updates); against a network call of tens of milliseconds it is noise.',
       ],
       data: {
         callsPerBatch: calls,
@@ -151,6 +161,7 @@ export const strategyOverheadScenario: Scenario = {
         loadAverage: load,
         raceRatio: ratio,
         raceExtraUs: extra,
+        poolOverRaceUs: median('pool.execute race (3 endpoints)') - raceUs,
       },
     };
   },

@@ -4,11 +4,17 @@ import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { createRaidaClient } from '@x/raida-client';
+import type { RaidaResult } from '@x/raida-client';
+import { buildEchoRequest, validateReply } from '@x/raida-protocol';
+import type { BuiltRequest } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpFanOutItem, UdpOutcome } from '@x/udp-transport';
+import { startRemoteRaidaCluster } from '../remote-cluster.js';
 import { fmt, summarize } from '../stats.js';
 import type { LatencySummary } from '../stats.js';
-import type { BenchContext, Scenario, ScenarioResult } from '../types.js';
+import { barChart, cdfChart } from '../svg.js';
+import type { BenchContext, Chart, ContenderFigures, Goal, Scenario, ScenarioResult, Table } from '../types.js';
 
 const TARGETS = 25;
 const HOST = '127.0.0.1';
@@ -65,7 +71,11 @@ interface Round {
  * The hand-written baseline: what a careful user would write with node:dgram alone. One socket,
  * all datagrams sent at once, replies matched by source address and port, one timer per round.
  */
-async function handWrittenRound(ports: readonly number[], payloads: readonly Uint8Array[]): Promise<Round & { close(): void }> {
+async function handWrittenRound(
+  ports: readonly number[],
+  payloads: readonly Uint8Array[],
+  correct: (replies: readonly Uint8Array[]) => boolean,
+): Promise<Round & { close(): void }> {
   const socket: Socket = createSocket('udp4');
   socket.bind(0);
   await once(socket, 'listening');
@@ -100,7 +110,7 @@ async function handWrittenRound(ports: readonly number[], payloads: readonly Uin
     });
   return {
     run,
-    correct: (replies) => samePayloads(replies as Uint8Array[], payloads),
+    correct: (replies) => correct(replies as Uint8Array[]),
     close: () => socket.close(),
   };
 }
@@ -115,6 +125,8 @@ function samePayloads(replies: readonly Uint8Array[], payloads: readonly Uint8Ar
 }
 
 interface ContenderRun {
+  readonly name: string;
+  readonly round: Round;
   readonly times: number[];
   wrong: number;
 }
@@ -128,13 +140,71 @@ async function timeRound(round: Round, into: ContenderRun | undefined): Promise<
   if (!round.correct(result)) into.wrong++;
 }
 
-function row(name: string, summary: LatencySummary, totalMs: number): Array<string | number> {
-  return [name, summary.count, fmt((summary.count / totalMs) * 1000, 0), fmt(summary.p50, 3), fmt(summary.p99, 3), fmt(summary.mean, 3)];
+/**
+ * Warms every contender up, then runs one round of each in turn until `measureMs` is spent; the order
+ * rotates every cycle so drift and ordering affect all of them alike.
+ */
+async function interleave(contenders: readonly ContenderRun[], warmupRounds: number, measureMs: number): Promise<void> {
+  for (let i = 0; i < warmupRounds; i++) for (const c of contenders) await timeRound(c.round, undefined);
+  const stopAt = performance.now() + measureMs;
+  for (let cycle = 0; performance.now() < stopAt; cycle++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(cycle + k) % contenders.length]!;
+      await timeRound(c.round, c);
+    }
+  }
 }
 
-async function run(context: BenchContext): Promise<ScenarioResult> {
-  const warmupRounds = 2000;
-  const measureMs = context.full ? 60_000 : 12_000;
+interface Measured {
+  readonly name: string;
+  readonly summary: LatencySummary;
+  readonly roundsPerSecond: number;
+  readonly wrong: number;
+  readonly times: readonly number[];
+}
+
+function measured(run: ContenderRun): Measured {
+  const total = run.times.reduce((a, b) => a + b, 0);
+  return { name: run.name, summary: summarize(run.times), roundsPerSecond: (run.times.length / total) * 1000, wrong: run.wrong, times: run.times };
+}
+
+/** The standard figures of the JSON file: a round is a call, 25 datagrams each by construction. */
+function figures(part: string, m: Measured, settings: string): ContenderFigures {
+  const rounds = m.summary.count;
+  return {
+    name: `${part}: ${m.name}`,
+    kind: m.name.startsWith('hand-written') ? 'baseline' : 'ours',
+    calls: rounds,
+    latencyMs: m.summary,
+    successRate: rounds === 0 ? Number.NaN : (rounds - m.wrong) / rounds,
+    wrongRate: rounds === 0 ? Number.NaN : m.wrong / rounds,
+    staleRate: null,
+    requestsPerCall: TARGETS,
+    utilisation: null,
+    settings,
+  };
+}
+
+function table(title: string, rows: readonly Measured[], baseline: Measured): Table {
+  return {
+    title,
+    columns: ['contender', 'rounds', 'rounds/s', 'p50 ms', 'p99 ms', 'mean ms', 'mean ÷ hand-written', 'p99 ÷ hand-written', 'wrong rounds'],
+    rows: rows.map((m) => [
+      m.name,
+      m.summary.count,
+      fmt(m.roundsPerSecond, 0),
+      fmt(m.summary.p50, 3),
+      fmt(m.summary.p99, 3),
+      fmt(m.summary.mean, 3),
+      fmt(m.summary.mean / baseline.summary.mean, 3),
+      fmt(m.summary.p99 / baseline.summary.p99, 3),
+      m.wrong,
+    ]),
+  };
+}
+
+/** Part A: 25 plain echo servers; the transport alone against the hand-written round. */
+async function echoPart(context: BenchContext, warmupRounds: number, measureMs: number): Promise<{ hand: Measured; ours: Measured; stats: unknown; clean: boolean }> {
   const { ports, child } = await startEchoServers(TARGETS);
   const payloads = ports.map((_, i) => {
     const payload = new Uint8Array(PAYLOAD_BYTES);
@@ -143,92 +213,185 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   });
   const items: UdpFanOutItem[] = ports.map((port, i) => ({ target: { host: HOST, port }, payload: payloads[i]! }));
   const client = createUdpClient({ timeoutMs: TIMEOUT_MS });
-  const baseline = await handWrittenRound(ports, payloads);
-  const ours: Round = {
-    run: () => client.fanOut(items),
-    correct: (outcomes) => samePayloads((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : new Uint8Array(0))), payloads),
+  const baseline = await handWrittenRound(ports, payloads, (replies) => samePayloads(replies, payloads));
+  const hand: ContenderRun = { name: 'hand-written node:dgram', round: baseline, times: [], wrong: 0 };
+  const mine: ContenderRun = {
+    name: '@x/udp-transport fanOut',
+    round: {
+      run: () => client.fanOut(items),
+      correct: (outcomes) => samePayloads((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : new Uint8Array(0))), payloads),
+    },
+    times: [],
+    wrong: 0,
   };
-
-  const hand: ContenderRun = { times: [], wrong: 0 };
-  const mine: ContenderRun = { times: [], wrong: 0 };
   try {
-    context.log(`25 echo servers in a child process; warming up (${warmupRounds} rounds each)…`);
-    for (let i = 0; i < warmupRounds; i++) {
-      await timeRound(baseline, undefined);
-      await timeRound(ours, undefined);
-    }
-    context.log(`measuring for ${measureMs / 1000} s, rounds interleaved…`);
-    const stopAt = performance.now() + measureMs;
-    // Alternate which contender goes first in each pair, so drift and ordering affect both equally.
-    for (let pair = 0; performance.now() < stopAt; pair++) {
-      if (pair % 2 === 0) {
-        await timeRound(baseline, hand);
-        await timeRound(ours, mine);
-      } else {
-        await timeRound(ours, mine);
-        await timeRound(baseline, hand);
-      }
-    }
+    context.log(`A: 25 echo servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
+    await interleave([hand, mine], warmupRounds, measureMs);
   } finally {
     baseline.close();
     await client.close();
     await stopEchoServers(child);
   }
-
-  const handSummary = summarize(hand.times);
-  const mineSummary = summarize(mine.times);
-  const handTotal = hand.times.reduce((a, b) => a + b, 0);
-  const mineTotal = mine.times.reduce((a, b) => a + b, 0);
-  const meanRatio = mineSummary.mean / handSummary.mean;
-  const p50Ratio = mineSummary.p50 / handSummary.p50;
-  const p99Ratio = mineSummary.p99 / handSummary.p99;
   const stats = client.stats();
-  const correct = hand.wrong === 0 && mine.wrong === 0 && stats.timeouts === 0 && stats.errors === 0;
+  return { hand: measured(hand), ours: measured(mine), stats, clean: stats.timeouts === 0 && stats.errors === 0 };
+}
 
+/** Part B: the 25 simulated RAIDA servers of @x/testkit; the same echo round three ways. */
+async function raidaPart(context: BenchContext, warmupRounds: number, measureMs: number): Promise<{ hand: Measured; transport: Measured; client: Measured }> {
+  const cluster = await startRemoteRaidaCluster({ seed: context.seed });
+  const ports = cluster.servers.map((s) => s.port);
+  // A fixed, valid echo request per server, built once: the minimal hand-written RAIDA round.
+  const requests: BuiltRequest[] = cluster.servers.map((server) => buildEchoRequest({ raidaId: server.id }));
+  const payloads = requests.map((r) => r.bytes);
+  const allReady = (replies: ReadonlyArray<Uint8Array | undefined>): boolean =>
+    replies.length === TARGETS &&
+    replies.every((reply, i) => {
+      if (reply === undefined) return false;
+      try {
+        return validateReply(reply, requests[i]!.expectation).reply.status === 250;
+      } catch {
+        return false;
+      }
+    });
+  const udp = createUdpClient({ timeoutMs: TIMEOUT_MS });
+  const raida = createRaidaClient({ servers: cluster.servers, timeoutMs: TIMEOUT_MS });
+  const items: UdpFanOutItem[] = ports.map((port, i) => ({ target: { host: HOST, port }, payload: payloads[i]! }));
+  const baseline = await handWrittenRound(ports, payloads, allReady);
+  const runs: ContenderRun[] = [
+    { name: 'hand-written node:dgram', round: baseline, times: [], wrong: 0 },
+    {
+      name: '@x/udp-transport fanOut',
+      round: { run: () => udp.fanOut(items), correct: (outcomes) => allReady((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : undefined))) },
+      times: [],
+      wrong: 0,
+    },
+    {
+      name: '@x/raida-client echo()',
+      round: { run: () => raida.echo(), correct: (result) => (result as RaidaResult).totals.ready === TARGETS },
+      times: [],
+      wrong: 0,
+    },
+  ];
+  try {
+    context.log(`B: 25 simulated RAIDA servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
+    await interleave(runs, warmupRounds, measureMs);
+  } finally {
+    baseline.close();
+    await raida.close();
+    await udp.close();
+    await cluster.close();
+  }
+  const [hand, transport, client] = runs.map(measured) as [Measured, Measured, Measured];
+  return { hand, transport, client };
+}
+
+async function run(context: BenchContext): Promise<ScenarioResult> {
+  const warmupRounds = context.full ? 2000 : 500;
+  const measureMs = context.full ? 30_000 : 5_000;
+  const a = await echoPart(context, warmupRounds, measureMs);
+  const b = await raidaPart(context, warmupRounds, measureMs);
+
+  const ratio = (m: Measured, base: Measured) => ({ mean: m.summary.mean / base.summary.mean, p50: m.summary.p50 / base.summary.p50, p99: m.summary.p99 / base.summary.p99 });
+  const transportA = ratio(a.ours, a.hand);
+  const transportB = ratio(b.transport, b.hand);
+  const clientB = ratio(b.client, b.hand);
+  const ratioText = (r: { mean: number; p50: number; p99: number }) => `mean ${fmt(r.mean, 3)}, p50 ${fmt(r.p50, 3)}, p99 ${fmt(r.p99, 3)}`;
+  const cleanA = a.clean && a.hand.wrong === 0 && a.ours.wrong === 0;
+  const cleanB = b.hand.wrong === 0 && b.transport.wrong === 0 && b.client.wrong === 0;
+  const goals: Goal[] = [
+    {
+      goal: 'UDP fan-out within 10 % of hand-written dgram (@x/udp-transport, echo servers)',
+      met: cleanA && transportA.mean <= GOAL_RATIO,
+      measured: `round time ratio ${ratioText(transportA)}${cleanA ? '' : '; some rounds had wrong or missing replies'}`,
+    },
+    {
+      goal: 'UDP fan-out within 10 % of hand-written dgram (@x/udp-transport, RAIDA servers)',
+      met: cleanB && transportB.mean <= GOAL_RATIO,
+      measured: `round time ratio ${ratioText(transportB)}`,
+    },
+    {
+      goal: 'UDP fan-out within 10 % of hand-written dgram (@x/raida-client echo, RAIDA servers)',
+      met: cleanB && clientB.mean <= GOAL_RATIO,
+      measured: `round time ratio ${ratioText(clientB)}`,
+    },
+  ];
+  const charts: Chart[] = [
+    {
+      file: 'bench-udp-fanout-cdf.svg',
+      title: 'UDP fan-out: round time CDF per contender',
+      svg: cdfChart({
+        title: '25-target UDP echo round: round time CDF',
+        subtitle: 'dashed: hand-written node:dgram · solid: ours · A: plain echo servers · B: simulated RAIDA servers',
+        xLabel: 'round time (ms, log scale)',
+        yLabel: 'rounds completed within (percentile)',
+        series: [
+          { name: 'A: hand-written dgram', samples: a.hand.times, dashed: true },
+          { name: 'A: @x/udp-transport', samples: a.ours.times },
+          { name: 'B: hand-written dgram', samples: b.hand.times, dashed: true },
+          { name: 'B: @x/udp-transport', samples: b.transport.times },
+          { name: 'B: @x/raida-client echo()', samples: b.client.times },
+        ],
+      }),
+    },
+    {
+      file: 'bench-udp-fanout-ratio.svg',
+      title: 'UDP fan-out: round time relative to hand-written node:dgram',
+      svg: barChart({
+        title: 'UDP fan-out: round time ÷ hand-written node:dgram',
+        rows: ['A: @x/udp-transport', 'B: @x/udp-transport', 'B: @x/raida-client echo()'],
+        panels: [
+          { title: 'mean ratio', values: [transportA.mean, transportB.mean, clientB.mean], digits: 3, marker: { value: GOAL_RATIO, label: 'goal 1.1' } },
+          { title: 'p99 ratio', values: [transportA.p99, transportB.p99, clientB.p99], digits: 3, marker: { value: 1, label: '1' } },
+        ],
+      }),
+    },
+  ];
   return {
     tables: [
-      {
-        title: `25-target UDP echo fan-out (${PAYLOAD_BYTES}-byte payloads, different per target, loopback)`,
-        columns: ['contender', 'rounds', 'rounds/s', 'p50 ms', 'p99 ms', 'mean ms'],
-        rows: [row('hand-written node:dgram', handSummary, handTotal), row('@x/udp-transport fanOut', mineSummary, mineTotal)],
-      },
-      {
-        title: 'Ratio ours / hand-written (round time; lower is better)',
-        columns: ['mean', 'p50', 'p99'],
-        rows: [[fmt(meanRatio, 3), fmt(p50Ratio, 3), fmt(p99Ratio, 3)]],
-      },
+      table(`A: 25 plain UDP echo servers (${PAYLOAD_BYTES}-byte payloads, different per target, loopback)`, [a.hand, a.ours], a.hand),
+      table('B: 25 simulated RAIDA servers (@x/testkit), one echo request per server, loopback', [b.hand, b.transport, b.client], b.hand),
     ],
-    goals: [
-      {
-        goal: 'UDP fan-out within 10 % of hand-written dgram',
-        met: correct && meanRatio <= GOAL_RATIO,
-        measured: `mean round time ratio ${fmt(meanRatio, 3)} (p50 ${fmt(p50Ratio, 3)}, p99 ${fmt(p99Ratio, 3)})${correct ? '' : '; some rounds returned wrong or missing replies'}`,
-      },
-    ],
+    goals,
+    charts,
     notes: [
-      'The 25 echo servers run in a child Node process (one event loop, 25 sockets), so server work does not share the measuring event loop.',
-      'Both contenders reuse one socket pool across rounds, send all 25 datagrams before awaiting, and check every reply byte for byte outside the timed section.',
-      `Pairs of rounds alternate which contender goes first; ${warmupRounds} warm-up rounds each are not counted.`,
-      `Wrong or missing replies: hand-written ${hand.wrong}, ours ${mine.wrong}; ours timeouts ${stats.timeouts}, errors ${stats.errors}.`,
+      'Both sets of servers run in a child Node process, so server work does not share the measuring event loop.',
+      'Every contender keeps its socket(s) across rounds, sends all 25 datagrams before awaiting, and has every reply checked outside the timed section ' +
+        '(A: byte for byte; B: `validateReply` against the request, status 250, or for raida-client all 25 servers `ready`).',
+      'B: the hand-written round and @x/udp-transport send the same pre-built echo request per server every round; @x/raida-client `echo()` builds ' +
+        'a new request with a fresh random challenge and echo bytes per server per round and validates each reply (signature, status) as its users need — ' +
+        'that work is part of its round time.',
+      `One round of each contender in turn, the order rotating every cycle; ${warmupRounds} warm-up rounds each are not counted.`,
+      `Wrong or missing replies — A: hand-written ${a.hand.wrong}, ours ${a.ours.wrong}; B: hand-written ${b.hand.wrong}, udp-transport ${b.transport.wrong}, raida-client ${b.client.wrong}.`,
     ],
     data: {
       targets: TARGETS,
-      payloadBytes: PAYLOAD_BYTES,
       measureMs,
-      handWritten: { ...handSummary, roundsPerSecond: (handSummary.count / handTotal) * 1000, wrong: hand.wrong },
-      ours: { ...mineSummary, roundsPerSecond: (mineSummary.count / mineTotal) * 1000, wrong: mine.wrong, stats },
-      ratio: { mean: meanRatio, p50: p50Ratio, p99: p99Ratio },
+      contenders: [
+        figures('A', a.hand, 'one node:dgram socket, one timer per round'),
+        figures('A', a.ours, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items)`),
+        figures('B', b.hand, 'one node:dgram socket, one timer per round, pre-built echo requests'),
+        figures('B', b.transport, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items), pre-built echo requests`),
+        figures('B', b.client, `createRaidaClient({ servers, timeoutMs: ${TIMEOUT_MS} }).echo()`),
+      ],
+      echoServers: { handWritten: { ...a.hand.summary, roundsPerSecond: a.hand.roundsPerSecond, wrong: a.hand.wrong }, udpTransport: { ...a.ours.summary, roundsPerSecond: a.ours.roundsPerSecond, wrong: a.ours.wrong, stats: a.stats }, ratio: transportA },
+      raidaServers: {
+        handWritten: { ...b.hand.summary, roundsPerSecond: b.hand.roundsPerSecond, wrong: b.hand.wrong },
+        udpTransport: { ...b.transport.summary, roundsPerSecond: b.transport.roundsPerSecond, wrong: b.transport.wrong },
+        raidaClient: { ...b.client.summary, roundsPerSecond: b.client.roundsPerSecond, wrong: b.client.wrong },
+        ratio: { udpTransport: transportB, raidaClient: clientB },
+      },
     },
   };
 }
 
 export const udpFanoutScenario: Scenario = {
   id: 'udp-fanout',
-  title: 'UDP fan-out: @x/udp-transport vs hand-written node:dgram',
+  title: 'UDP fan-out: @x/raida-client and @x/udp-transport vs hand-written node:dgram',
   description:
-    'One round sends a different 48-byte datagram to each of 25 local UDP echo servers and waits for all 25 replies. ' +
-    'The hand-written baseline uses one node:dgram socket, matches replies by source and arms one timer per round; ' +
-    '@x/udp-transport `fanOut` does the same with per-item timeouts, spoof/late/oversize filtering, latency per item and ' +
-    'outcomes in input order. Rounds of the two alternate in one run against the same servers.',
+    'One round sends a different datagram to each of 25 local UDP servers and waits for all 25 replies. The hand-written baseline uses one ' +
+    'node:dgram socket, matches replies by source and arms one timer per round. A: against 25 plain echo servers, @x/udp-transport `fanOut` ' +
+    '(per-item timeouts, spoof/late/oversize filtering, latency per item, outcomes in input order) against the baseline. B: against the 25 ' +
+    'simulated RAIDA servers of @x/testkit, the same echo round through the baseline, through @x/udp-transport alone and through ' +
+    '@x/raida-client `echo()`. Rounds of the contenders alternate in one run against the same servers.',
   run,
 };
