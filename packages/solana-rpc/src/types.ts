@@ -33,7 +33,7 @@ export interface SolanaRpcOptions {
   readonly methods?: Readonly<Record<string, MethodPolicyOverride>>;
   /** Policy of methods without a preset, merged over `DEFAULT_METHOD_POLICY`. */
   readonly defaults?: MethodPolicyOverride;
-  /** Answers more than this many slots below the watermark are rejected as stale. Default 10. */
+  /** Answers more than this many slots below the watermark are rejected as stale. Default 4 (`DEFAULT_MAX_SLOT_LAG`). */
   readonly maxSlotLag?: number;
   readonly pool?: SolanaPoolOptions;
   readonly http?: SolanaHttpOptions;
