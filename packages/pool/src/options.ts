@@ -76,7 +76,7 @@ export interface ScoringOptions {
 }
 
 export interface HedgeDelayOptions {
-  /** Quantile of the endpoint's own latency that it is given before the next attempt starts. Default 0.9. */
+  /** Quantile of the endpoint's own latency that it is given before the next attempt starts. Default 0.95: about one call in twenty waits long enough to hedge, well inside the default 10 % hedge budget. */
   readonly quantile?: number;
   /** Latency samples an endpoint needs before its own quantile is trusted. Default 10. */
   readonly minSamples?: number;
@@ -154,7 +154,7 @@ export const DEFAULT_STATISTICS: Required<StatisticsOptions> = {
 export const DEFAULT_SCORING: Required<ScoringOptions> = { errorPenalty: 10, inFlightPenalty: 1 };
 
 export const DEFAULT_HEDGE: Required<HedgeDelayOptions> = {
-  quantile: 0.9,
+  quantile: 0.95,
   minSamples: 10,
   defaultDelayMs: 50,
   minDelayMs: 2,

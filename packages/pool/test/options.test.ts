@@ -27,7 +27,7 @@ describe('createPool options', () => {
     expect(DEFAULT_COOLDOWN).toEqual({ defaultMs: 1_000, maxMs: 60_000 });
     expect(DEFAULT_STATISTICS).toEqual({ windowMs: 60_000, windowBuckets: 6, ewmaHalfLifeSamples: 10, peakHalfLifeMs: 10_000, quantileAccuracy: 0.01 });
     expect(DEFAULT_SCORING).toEqual({ errorPenalty: 10, inFlightPenalty: 1 });
-    expect(DEFAULT_HEDGE).toEqual({ quantile: 0.9, minSamples: 10, defaultDelayMs: 50, minDelayMs: 2, maxDelayMs: 5_000 });
+    expect(DEFAULT_HEDGE).toEqual({ quantile: 0.95, minSamples: 10, defaultDelayMs: 50, minDelayMs: 2, maxDelayMs: 5_000 });
   });
 
   it.each([

@@ -1,6 +1,6 @@
 export { crc32 } from './crc32.js';
-export { defaultRandom } from './random.js';
-export type { RandomSource } from './random.js';
+export { createBufferedRandom, defaultRandom } from './random.js';
+export type { BufferedRandomOptions, RandomSource } from './random.js';
 export { CHALLENGE_LENGTH, CHALLENGE_RANDOM_LENGTH, challengeFromRandom, createChallenge, isValidChallenge } from './challenge.js';
 export {
   COUNTER_NONCE_LENGTH,

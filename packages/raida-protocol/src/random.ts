@@ -10,6 +10,39 @@ export const defaultRandom: RandomSource = (n) => {
   return out;
 };
 
+export interface BufferedRandomOptions {
+  /** Where the bytes come from. Default `defaultRandom` (Web Crypto). */
+  readonly source?: RandomSource;
+  /** Bytes drawn from `source` at a time. Default 4096. */
+  readonly bufferBytes?: number;
+}
+
+/**
+ * A random source that draws from `source` a block at a time and hands out slices of it: one
+ * `getRandomValues` call serves many requests (a 25-server round needs 50 draws of 2–12 bytes).
+ * Every block is a new buffer that is never written again, so the slices it returned stay valid.
+ * Requests larger than a block go to `source` directly.
+ */
+export function createBufferedRandom(options: BufferedRandomOptions = {}): RandomSource {
+  const source = options.source ?? defaultRandom;
+  const bufferBytes = options.bufferBytes ?? 4096;
+  if (typeof source !== 'function') throw configError('RAIDA_INVALID_OPTION', 'source must be a function (n) => Uint8Array', { option: 'source' });
+  if (!Number.isSafeInteger(bufferBytes) || bufferBytes < 1) {
+    throw configError('RAIDA_INVALID_OPTION', 'bufferBytes must be a positive integer', { option: 'bufferBytes' });
+  }
+  let block: Uint8Array = new Uint8Array(0);
+  let offset = 0;
+  return (n) => {
+    if (n > bufferBytes) return randomBytes(source, n);
+    if (block.length - offset < n) {
+      block = randomBytes(source, bufferBytes);
+      offset = 0;
+    }
+    offset += n;
+    return block.subarray(offset - n, offset);
+  };
+}
+
 /**
  * Draws `n` bytes and checks the source kept its contract: a wrong length would otherwise become a
  * silently malformed packet. The result is copied so the source may reuse its buffer.
