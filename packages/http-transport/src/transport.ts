@@ -160,6 +160,28 @@ function buildHeaders(url: URL, extra: Readonly<Record<string, string>> | undefi
   return headers;
 }
 
+// Header values that describe the payload rather than the caller are not credentials.
+const NON_SECRET_HEADERS = new Set(['content-type', 'accept']);
+// Shorter values (`1`, `true`, `no-cache`) are not credentials, and redacting them would only mangle messages.
+const MIN_HEADER_SECRET_LENGTH = 8;
+
+/**
+ * The credentials among the caller's extra headers (`authorization: Bearer …`, `x-api-key: …`): each
+ * value, and each of its words (the token without its scheme), so that a server quoting them back in
+ * a body or a JSON-RPC error cannot put them into an error. Tolerates input `buildHeaders` will refuse.
+ */
+function secretsOfHeaders(extra: unknown): string[] {
+  if (!isPlainObject(extra)) return [];
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(extra)) {
+    if (typeof value !== 'string' || NON_SECRET_HEADERS.has(name.toLowerCase())) continue;
+    for (const candidate of [value.trim(), ...value.split(/\s+/)]) {
+      if (candidate.length >= MIN_HEADER_SECRET_LENGTH) secrets.push(candidate);
+    }
+  }
+  return [...new Set(secrets)];
+}
+
 function parseUrl(input: string | URL): URL {
   let url: URL;
   try {
@@ -217,7 +239,7 @@ function headerText(value: string | string[] | undefined): string | undefined {
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   if (!isPlainObject(options)) throw invalidOptions('createHttpTransport needs an options object');
   const url = parseUrl(options.url);
-  const secrets = secretsOfUrl(url);
+  const secrets = [...secretsOfUrl(url), ...secretsOfHeaders(options.headers)];
   if (options.label !== undefined && (typeof options.label !== 'string' || options.label.trim() === '')) {
     throw invalidOptions('label must be a non-empty string');
   }

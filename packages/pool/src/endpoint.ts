@@ -111,7 +111,9 @@ export function refreshHealth(state: EndpointState<unknown>, now: number, settin
 }
 
 export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings): AttemptResult {
-  if (abortedAsLoser) return 'aborted-loser';
+  // Cut by the call's own deadline, the endpoint did not answer in the time allowed: a timeout. Left
+  // neutral, a hung endpoint would never lose its rank, and every single-candidate call would wait on it.
+  if (abortedAsLoser) return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') ? 'timeout' : 'aborted-loser';
   if (outcome.ok) return 'success';
   const { error } = outcome;
   switch (error.category) {

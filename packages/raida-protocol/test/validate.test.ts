@@ -203,7 +203,9 @@ describe('validateReply: encrypted (type 1) replies', () => {
 
   it.each(['continue', 'restart'] as const)('decrypts a mixed bitfield for many coins (counter %s)', (convention) => {
     const verdicts = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
-    const built = buildDetectRequest({ raidaId: 3, nonce: NONCE, coins: coins(20), encryption });
+    // Fixed echo and challenge: 'auto' can misread a body under the other convention for some keystreams
+    // (see the README), so a random request would make this test pass or fail by chance.
+    const built = buildDetectRequest({ raidaId: 3, nonce: NONCE, echo: ECHO, random: () => R, coins: coins(20), encryption });
     const reply = buildReplyForRequest(server(built.bytes), { status: 243, body: encodeVerdictBitfield(verdicts), replyCounter: convention });
     const result = expectOutcome(validateReply(reply, built.expectation), 'coins');
     expect(result.verdicts).toEqual(verdicts);

@@ -4,7 +4,7 @@ import { DEFAULT_CALLER_ERROR_CODES, createHttpTransport } from '@x/http-transpo
 import type { HttpTransport, JsonRpcParams } from '@x/http-transport';
 import { createPool } from '@x/pool';
 import type { Pool, PoolEndpoint } from '@x/pool';
-import { aggregateCategory } from '@x/rpc-strategies';
+import { aggregateCategory, defaultShouldFailover } from '@x/rpc-strategies';
 import type { AttemptContext, AttemptEvent, ScatterOutcome } from '@x/rpc-strategies';
 import { describe, invalidOptions, invalidRequest, solanaError } from './errors.js';
 import { checkMinContextSlotMethod, commitmentKey, commitmentOf, configOf, isCommitment, toWireParams, withConfig } from './params.js';
@@ -131,6 +131,16 @@ function checkEndpointConfig(config: unknown, index: number): asserts config is 
     if (!['url', 'id', 'label', 'role', 'weight', 'headers'].includes(key)) throw invalidOptions(`${where}.${key}`, 'is not a known option');
   }
   if (typeof config.url !== 'string' && !(config.url instanceof URL)) throw invalidOptions(`${where}.url`, 'must be a string or a URL');
+}
+
+/**
+ * A provider that breaks the protocol (a truncated or oversized body, an HTML page, an answer to another
+ * id, a result of the wrong shape) is one bad provider: the others may well answer, so the call fails
+ * over as it does for network, timeout, rate-limit and server failures. Only the caller's own errors
+ * (`config`) and aborts end a call at once.
+ */
+function failsOver(error: XError): boolean {
+  return defaultShouldFailover(error) || error.category === 'protocol';
 }
 
 /**
@@ -290,6 +300,7 @@ export function createSolanaRpc(options: SolanaRpcOptions): SolanaRpc {
   };
 
   const common = (prepared: Prepared, attempts: SolanaAttemptReport[]) => ({
+    shouldFailover: failsOver,
     signal: prepared.signal,
     deadlineMs: prepared.policy.timeoutMs,
     attemptTimeoutMs: prepared.policy.attemptTimeoutMs,
