@@ -1,5 +1,6 @@
 import { isXError, redactSecrets } from '@x/errors';
 import type { XError } from '@x/errors';
+import { parseJsonWithBigIntegers, stringifyJson } from '@x/http-transport';
 import { jsonRpcErrorOf } from '@x/solana-rpc';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
 import type { RpcErrorObject } from './jsonrpc.js';
@@ -34,8 +35,9 @@ function cut(text: string): string {
 function redactData(data: unknown, secrets: readonly string[]): unknown {
   if (data === undefined) return undefined;
   try {
-    const text = JSON.stringify(data);
-    return text === undefined ? undefined : (JSON.parse(redactSecrets(text, secrets)) as unknown);
+    // Node error data keeps its exact integers beyond 2^53 through the round trip.
+    const text = stringifyJson(data);
+    return text === undefined ? undefined : parseJsonWithBigIntegers(redactSecrets(text, secrets));
   } catch {
     return undefined;
   }

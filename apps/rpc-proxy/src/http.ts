@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringifyJson } from '@x/http-transport';
 
 export type BodyResult =
   | { readonly ok: true; readonly text: string }
@@ -85,7 +86,9 @@ export function sendJson(
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  sendText(response, status, JSON.stringify(body), 'application/json; charset=utf-8', headers);
+  // Answers hold bigints where upstream integers go beyond 2^53 (rentEpoch = u64::MAX): they are
+  // written back with every digit, as the node wrote them.
+  sendText(response, status, stringifyJson(body) ?? 'null', 'application/json; charset=utf-8', headers);
 }
 
 export function sendText(

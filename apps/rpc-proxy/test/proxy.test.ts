@@ -55,6 +55,31 @@ describe('JSON-RPC forwarding', () => {
     expect(body[4]!.error!.code).toBe(PROXY_RPC_ERROR_CODES.INVALID_REQUEST);
   });
 
+  it('passes integers beyond 2^53 (rentEpoch = u64::MAX) through byte-exact, single and batched', async () => {
+    const { cluster, proxy } = await start();
+    const [data] = cluster.chain.dataAccounts();
+    const [wallet] = cluster.chain.wallets();
+    const nodeResultText = async (params: unknown[]): Promise<string> => {
+      const direct = await rpcPost(cluster.endpoints[0]!.url, { jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params });
+      // The node writes { jsonrpc, result, id }: the result's text is what lies between.
+      return direct.text.slice(direct.text.indexOf('"result":') + '"result":'.length, direct.text.lastIndexOf(',"id":'));
+    };
+    const dataResult = await nodeResultText([data, { encoding: 'base64' }]);
+    const walletResult = await nodeResultText([wallet, { encoding: 'base58' }]);
+    expect(dataResult).toContain('"rentEpoch":18446744073709551615');
+    expect(walletResult).toContain('"rentEpoch":18446744073709551615');
+
+    const single = await rpcPost(proxy.url, { jsonrpc: '2.0', id: 7, method: 'getAccountInfo', params: [data, { encoding: 'base64' }] });
+    expect(single.status).toBe(200);
+    expect(single.text).toBe(`{"jsonrpc":"2.0","id":7,"result":${dataResult}}`);
+
+    const batch = await rpcPost(proxy.url, [
+      { jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params: [wallet, { encoding: 'base58' }] },
+      { jsonrpc: '2.0', id: 2, method: 'getAccountInfo', params: [data, { encoding: 'base64' }] },
+    ]);
+    expect(batch.text).toBe(`[{"jsonrpc":"2.0","id":1,"result":${walletResult}},{"jsonrpc":"2.0","id":2,"result":${dataResult}}]`);
+  });
+
   it('answers a request of notifications only with 204 and no body', async () => {
     const { proxy } = await start();
     const answer = await rpcPost(proxy.url, [{ jsonrpc: '2.0', method: 'getSlot' }]);

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { XError, hasCategory, redactSecrets } from '@x/errors';
 import type { ErrorCategory, ErrorContext } from '@x/errors';
+import { parseJsonWithBigIntegers, stringifyNotingBigInts } from './json.js';
 
 /** Every `code` this package's errors carry (besides `ABORTED` from `@x/errors`). Stable: safe to switch on. */
 export type HttpTransportErrorCode =
@@ -76,9 +77,11 @@ const MAX_DATA_CHARS = 16 * 1024;
 export function safeData(data: unknown, secrets: readonly string[]): unknown {
   if (data === undefined) return undefined;
   try {
-    const json = JSON.stringify(data);
-    if (json === undefined || json.length > MAX_DATA_CHARS) return undefined;
-    return JSON.parse(redactSecrets(json, secrets)) as unknown;
+    const { text, bigints } = stringifyNotingBigInts(data);
+    if (text === undefined || text.length > MAX_DATA_CHARS) return undefined;
+    const redacted = redactSecrets(text, secrets);
+    // Data read with `bigIntegers: 'bigint'` keeps its exact integers through the round trip.
+    return bigints ? parseJsonWithBigIntegers(redacted) : (JSON.parse(redacted) as unknown);
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ export type {
   BatchOutcome,
   BatchRequest,
   CallOptions,
+  DrainOnAbortOptions,
   HttpTransport,
   HttpTransportOptions,
   SingleCallOptions,
@@ -12,3 +13,5 @@ export { isCallerError } from './errors.js';
 export type { HttpTransportErrorCode } from './errors.js';
 export { parseRetryAfter } from './retry-after.js';
 export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from './jsonrpc.js';
+export { parseJsonWithBigIntegers, stringifyJson } from './json.js';
+export type { BigIntegerMode } from './json.js';

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { abortedError, isXError, redactSecrets, redactUrl, secretsOfUrl, throwIfAborted } from '@x/errors';
@@ -7,6 +8,8 @@ import type { ClassifyEnvironment, ResponseFacts } from './classify.js';
 import { httpError, safeText } from './errors.js';
 import { describeId, isPlainObject, parseResponse } from './jsonrpc.js';
 import type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from './jsonrpc.js';
+import { BIG_INTEGER_MODES, jsonParserFor, stringifyJson } from './json.js';
+import type { BigIntegerMode } from './json.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** JSON-RPC codes answered as `rate-limit` unless `rateLimitCodes` says otherwise. */
@@ -22,8 +25,19 @@ const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
 // An error response's body is read only for its message; a small cap keeps a huge error page from
 // costing more than the error is worth (the connection is then dropped instead of reused).
 const ERROR_BODY_BYTES = 64 * 1024;
+// Enough for any JSON-RPC answer a read would get; a bigger one costs more to drain than a new connection.
+const DEFAULT_DRAIN_MAX_BYTES = 64 * 1024;
+const DEFAULT_DRAIN_MAX_MS = 1_000;
 // setTimeout fires at once for delays beyond a signed 32-bit integer.
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** Limits of the background read that keeps an aborted call's connection alive (see `drainOnAbort`). */
+export interface DrainOnAbortOptions {
+  /** Largest response body (in total, bytes) read to its end; a larger one has its connection destroyed. Default 65 536. */
+  readonly maxBytes?: number;
+  /** Longest wait, from the abort, for the whole response to arrive; past it the connection is destroyed. Default 1 000. */
+  readonly maxMs?: number;
+}
 
 export interface HttpTransportOptions {
   /** The JSON-RPC endpoint, `http:` or `https:`. API keys in its path or query stay out of every error and label. */
@@ -42,16 +56,28 @@ export interface HttpTransportOptions {
   readonly pipelining?: number;
   /** How long an idle connection is kept open when the server gives no `Keep-Alive` hint. Default 30 000. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * When a call whose request was already sent is aborted (signal, timeout), it still rejects at once,
+   * but its response is read and discarded in the background within these limits so that its
+   * connection can be reused; `false` destroys the connection at once. Default `{ maxBytes: 65536, maxMs: 1000 }`.
+   */
+  readonly drainOnAbort?: DrainOnAbortOptions | false;
   /** JSON-RPC error codes that mean "rate limited" (category `rate-limit`). Default {@link DEFAULT_RATE_LIMIT_CODES}. */
   readonly rateLimitCodes?: readonly number[];
   /** JSON-RPC error codes that mean "the request is wrong" (category `config`). Default {@link DEFAULT_CALLER_ERROR_CODES}. */
   readonly callerErrorCodes?: readonly number[];
+  /**
+   * How integers beyond ±(2^53 − 1) in response bodies are read: `'round'` as `JSON.parse` does (to
+   * the nearest double), `'bigint'` exactly as `bigint`s (safe integers and all other numbers stay
+   * numbers). Default `'round'`.
+   */
+  readonly bigIntegers?: BigIntegerMode;
 }
 
 export interface CallOptions {
   /** Overrides the transport's `timeoutMs` for this call. */
   readonly timeoutMs?: number;
-  /** Aborting rejects the call with an `aborted` error and frees its connection. */
+  /** Aborting rejects the call with an `aborted` error at once; its connection is drained (`drainOnAbort`) or destroyed. */
   readonly signal?: AbortSignal;
   /** Overrides the transport's `maxResponseBytes` for this call. */
   readonly maxResponseBytes?: number;
@@ -119,6 +145,23 @@ function checkDuration(name: string, value: number | undefined, fallback: number
     throw invalidOptions(`${name} must be a number of milliseconds in (0, ${MAX_TIMER_MS}]`, { [name]: value });
   }
   return value;
+}
+
+interface DrainLimits {
+  readonly maxBytes: number;
+  readonly maxMs: number;
+}
+
+function checkDrain(value: DrainOnAbortOptions | false | undefined): DrainLimits | false {
+  if (value === undefined) return { maxBytes: DEFAULT_DRAIN_MAX_BYTES, maxMs: DEFAULT_DRAIN_MAX_MS };
+  if (value === false) return false;
+  if (!isPlainObject(value)) throw invalidOptions('drainOnAbort must be false or an object { maxBytes?, maxMs? }');
+  const { maxBytes, maxMs } = value as DrainOnAbortOptions;
+  try {
+    return { maxBytes: checkCount('maxBytes', maxBytes, DEFAULT_DRAIN_MAX_BYTES, 0), maxMs: checkDuration('maxMs', maxMs, DEFAULT_DRAIN_MAX_MS) };
+  } catch (error) {
+    throw invalidOptions(`drainOnAbort.${(error as Error).message}`, { drainOnAbort: { maxBytes, maxMs } });
+  }
 }
 
 function checkCodes(name: string, value: readonly number[] | undefined, fallback: readonly number[]): ReadonlySet<number> {
@@ -216,19 +259,62 @@ interface ReadResult {
   readonly complete: boolean;
 }
 
-/** Reads at most `limit` bytes; past the limit it stops and reports `complete: false` (the caller destroys the body). */
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<ReadResult> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size + chunk.length > limit) {
-      chunks.push(chunk.subarray(0, limit - size));
-      return { bytes: Buffer.concat(chunks), complete: false };
+/**
+ * Reads at most `limit` bytes; past the limit it stops and reports `complete: false` (the caller destroys the body).
+ * When `signal` aborts it rejects at once with the signal's reason and leaves the body paused and
+ * intact, so that the caller can still drain it to keep its connection.
+ */
+function readLimited(body: Readable, limit: number, signal: AbortSignal): Promise<ReadResult> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      body.pause();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (size + chunk.length > limit) {
+        chunks.push(chunk.subarray(0, limit - size));
+        stop();
+        resolve({ bytes: Buffer.concat(chunks), complete: false });
+        return;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve({ bytes: Buffer.concat(chunks, size), complete: true });
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    // A body destroyed without an error (no 'end' came first) was cut short.
+    const onClose = (): void => {
+      stop();
+      reject(Object.assign(new Error('The response body was closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    const onAbort = (): void => {
+      stop();
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
     }
-    size += chunk.length;
-    chunks.push(chunk);
-  }
-  return { bytes: Buffer.concat(chunks, size), complete: true };
+    if (body.readableEnded) {
+      resolve({ bytes: Buffer.alloc(0), complete: true });
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    body.resume();
+  });
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {
@@ -249,6 +335,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const connections = checkCount('connections', options.connections, DEFAULT_CONNECTIONS, 1);
   const pipelining = checkCount('pipelining', options.pipelining, DEFAULT_PIPELINING, 0);
   const keepAliveTimeoutMs = checkDuration('keepAliveTimeoutMs', options.keepAliveTimeoutMs, DEFAULT_KEEP_ALIVE_TIMEOUT_MS);
+  const drainLimits = checkDrain(options.drainOnAbort);
   const env: ClassifyEnvironment = {
     label,
     secrets,
@@ -257,6 +344,10 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       caller: checkCodes('callerErrorCodes', options.callerErrorCodes, DEFAULT_CALLER_ERROR_CODES),
     },
   };
+  if (options.bigIntegers !== undefined && !BIG_INTEGER_MODES.includes(options.bigIntegers)) {
+    throw invalidOptions(`bigIntegers must be one of ${BIG_INTEGER_MODES.join(', ')}`);
+  }
+  const parseJson = jsonParserFor(options.bigIntegers ?? 'round');
   const headers = buildHeaders(url, options.headers);
   const path = `${url.pathname}${url.search}`;
   const pool = new Pool(url.origin, { connections, pipelining, keepAliveTimeout: keepAliveTimeoutMs });
@@ -301,8 +392,43 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     next.value();
   };
 
-  /** undici's request, settled as soon as `signal` aborts even if undici holds on to the request. */
-  const dispatch = (payload: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> =>
+  // undici calls a request's `onRequestStart` right before it writes the request to a socket; a
+  // request aborted before that was never sent, so it must not be drained (that would send it after
+  // the caller gave up). The interceptor reports that moment to the call owning the request's signal.
+  const onSent = new WeakMap<object, () => void>();
+  const dispatcher = pool.compose(
+    (dispatch) => (dispatchOptions, handler) => {
+      // `request()` passes its options, signal included, down to dispatch; the type does not say so.
+      const { signal } = dispatchOptions as { signal?: object | null };
+      const report = signal == null ? undefined : onSent.get(signal);
+      if (report === undefined) return dispatch(dispatchOptions, handler);
+      const watched = new Proxy(handler, {
+        get(target, key) {
+          const value: unknown = Reflect.get(target, key);
+          if (typeof value !== 'function') return value;
+          const method = value as (...args: unknown[]) => unknown;
+          if (key !== 'onRequestStart') return method.bind(target);
+          return (...args: unknown[]): unknown => {
+            report();
+            return method.apply(target, args);
+          };
+        },
+      });
+      return dispatch(dispatchOptions, watched);
+    },
+  );
+
+  /** Sends the request; `wire` aborting is what cuts it (and its connection), not the call's own signal. */
+  const send = (payload: string, wire: AbortSignal, sent: () => void): Promise<Dispatcher.ResponseData> => {
+    onSent.set(wire, sent);
+    const pending = dispatcher.request({ path, method: 'POST', headers, body: payload, signal: wire });
+    // Whoever stops waiting for it (an abort) still leaves the promise handled.
+    pending.catch(() => {});
+    return pending;
+  };
+
+  /** Settles with `pending`, or rejects with `signal`'s reason as soon as it aborts, leaving `pending` running. */
+  const untilAborted = <T>(pending: Promise<T>, signal: AbortSignal): Promise<T> =>
     new Promise((resolve, reject) => {
       const onAbort = (): void => reject(signal.reason as Error);
       if (signal.aborted) {
@@ -310,16 +436,10 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         return;
       }
       signal.addEventListener('abort', onAbort, { once: true });
-      pool.request({ path, method: 'POST', headers, body: payload, signal }).then(
-        (response) => {
+      pending.then(
+        (value) => {
           signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) {
-            // Already rejected: nobody will read this body, so release its connection.
-            response.body.on('error', () => {});
-            response.body.destroy();
-            return;
-          }
-          resolve(response);
+          resolve(value);
         },
         (error: Error) => {
           signal.removeEventListener('abort', onAbort);
@@ -327,6 +447,33 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         },
       );
     });
+
+  // Aborted calls whose response is still being read and discarded, each holding its slot until done.
+  const draining = new Map<AbortController, Promise<void>>();
+
+  /**
+   * Reads and discards the response of a call that already settled, so its connection goes back to
+   * the pool; past `drainLimits` (or on close) `wire` aborts, which destroys the connection as an
+   * aborted call always did. The call's slot is released only when this is over: a connection being
+   * drained is busy.
+   */
+  const drainInBackground = (pending: Promise<Dispatcher.ResponseData>, wire: AbortController, limits: DrainLimits): void => {
+    const timer = setTimeout(() => wire.abort(), limits.maxMs);
+    const drained = pending
+      .then(async (response) => {
+        response.body.on('error', () => {});
+        await response.body.dump({ limit: limits.maxBytes, signal: wire.signal });
+      })
+      .catch(() => {
+        // A failed or cut drain only costs the connection, which undici has already dropped.
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        draining.delete(wire);
+        releaseSlot();
+      });
+    draining.set(wire, drained);
+  };
 
   const nextId = (): number => {
     lastId = lastId >= Number.MAX_SAFE_INTEGER ? 1 : lastId + 1;
@@ -352,14 +499,17 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   const serialise = (payload: unknown, method: string | undefined): string => {
     try {
-      return JSON.stringify(payload);
+      // A bigint is written as a JSON integer with all its digits.
+      const text = stringifyJson(payload);
+      if (text !== undefined) return text;
+      throw new TypeError('the request has no JSON representation');
     } catch (error) {
-      // BigInt or circular params: the message names the problem, not the data.
+      // Circular params, a throwing toJSON: the message names the problem, not the data.
       throw invalidRequest(`The request cannot be serialised as JSON: ${safeText((error as Error).message, secrets)}`, { endpoint: label, method }, error);
     }
   };
 
-  // No cause: JSON.parse's SyntaxError quotes a few characters of the body, possibly the start of a
+  // No cause: the JSON parser's SyntaxError quotes a few characters of the body, possibly the start of a
   // secret too short for redactSecrets to recognise.
   const malformed = (bytes: Buffer, facts: ResponseFacts, contentType: string | undefined): XError => {
     const context: Record<string, unknown> = { endpoint: label, status: facts.status, bytes: bytes.length };
@@ -378,14 +528,14 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       contentLength === undefined ? { endpoint: label, status: facts.status, limitBytes } : { endpoint: label, status: facts.status, limitBytes, contentLength },
     );
 
-  const failureFromStatus = async (response: Dispatcher.ResponseData, facts: ResponseFacts, maxBytes: number): Promise<XError> => {
+  const failureFromStatus = async (response: Dispatcher.ResponseData, facts: ResponseFacts, maxBytes: number, signal: AbortSignal): Promise<XError> => {
     let bodyText: string | undefined;
     let rpcError: JsonRpcErrorObject | undefined;
     try {
-      const read = await readLimited(response.body, Math.min(maxBytes, ERROR_BODY_BYTES));
+      const read = await readLimited(response.body, Math.min(maxBytes, ERROR_BODY_BYTES), signal);
       bodyText = read.bytes.toString('utf8');
       if (read.complete) {
-        const parsed = parseResponse(JSON.parse(bodyText));
+        const parsed = parseResponse(parseJson(bodyText));
         if (parsed.kind === 'error') rpcError = parsed.error;
       }
     } catch {
@@ -407,36 +557,49 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     const started = performance.now();
     let response: Dispatcher.ResponseData | undefined;
+    let pending: Promise<Dispatcher.ResponseData> | undefined;
+    const wire = new AbortController();
+    const request = { sent: false };
     let holdsSlot = false;
     try {
       await acquireSlot(controller.signal);
       holdsSlot = true;
       phase = 'response';
-      response = await dispatch(payload, controller.signal);
-      // Errors reach us through iteration; this listener only keeps a destroyed body from raising an
-      // unhandled 'error' event.
+      pending = send(payload, wire.signal, () => {
+        request.sent = true;
+      });
+      response = await untilAborted(pending, controller.signal);
+      // Errors reach us through readLimited; this listener only keeps a destroyed body from raising
+      // an unhandled 'error' event.
       response.body.on('error', () => {});
       phase = 'body';
       const facts: ResponseFacts = {
         status: response.statusCode,
         retryAfterMs: parseRetryAfter(headerText(response.headers['retry-after'])),
       };
-      if (facts.status < 200 || facts.status > 299) throw await failureFromStatus(response, facts, maxBytes);
+      if (facts.status < 200 || facts.status > 299) throw await failureFromStatus(response, facts, maxBytes, controller.signal);
       const declared = Number(headerText(response.headers['content-length']) ?? Number.NaN);
       if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, facts, declared);
-      const read = await readLimited(response.body, maxBytes);
+      const read = await readLimited(response.body, maxBytes, controller.signal);
       if (!read.complete) throw tooLarge(maxBytes, facts, undefined);
       let json: unknown;
       try {
-        json = JSON.parse(read.bytes.toString('utf8'));
+        json = parseJson(read.bytes.toString('utf8'));
       } catch {
         throw malformed(read.bytes, facts, headerText(response.headers['content-type']));
       }
       return { json, facts, latencyMs: performance.now() - started };
     } catch (error) {
-      // Destroying an unfinished body makes undici drop its connection, so the pool slot is free
-      // again; on a finished body it does nothing.
-      response?.body.destroy();
+      const drainable = controller.signal.aborted && request.sent && drainLimits !== false && pipelining > 0 && closing === undefined;
+      if (pending !== undefined && drainable) {
+        drainInBackground(pending, wire, drainLimits);
+        holdsSlot = false;
+      } else {
+        // Destroying an unfinished body (or aborting a request still waiting for its headers) makes
+        // undici drop its connection, so the pool slot is free again; on a finished body it does nothing.
+        response?.body.destroy();
+        wire.abort();
+      }
       if (isXError(error)) throw error;
       // The reason is always an XError this transport set: a timeout, the caller's abort or close().
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -579,6 +742,10 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       const attempts = [...running.values()];
       for (const controller of running.keys()) controller.abort(reason);
       await Promise.allSettled(attempts);
+      // A drain is only an optimisation for later calls; there are none now.
+      const drains = [...draining.values()];
+      for (const wire of draining.keys()) wire.abort(reason);
+      await Promise.allSettled(drains);
       await pool.destroy();
     })();
     return closing;

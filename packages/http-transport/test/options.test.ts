@@ -51,6 +51,7 @@ describe('options', () => {
     ['a header name that is not a token', { headers: { 'x token': 'a' } }],
     ['a header the pool manages', { headers: { Connection: 'close' } }],
     ['non-integer JSON-RPC codes', { rateLimitCodes: [1.5] }],
+    ['an unknown big-integer mode', { bigIntegers: 'string' as never }],
   ])('refuses %s with HTTP_INVALID_OPTIONS', (_what, options) => {
     const error = thrown(() => createHttpTransport({ url: `${server.origin}/rpc`, ...options }));
     expect(isXError(error, 'HTTP_INVALID_OPTIONS')).toBe(true);
@@ -74,7 +75,11 @@ describe('requests', () => {
   it.each<[string, () => Promise<unknown>]>([
     ['an empty method', () => transport().call('')],
     ['params that are neither array nor object', () => transport().call('getSlot', 'x' as unknown as JsonRpcParams)],
-    ['params holding a BigInt', () => transport().call('getBalance', [10n])],
+    ['params holding a cycle', () => {
+      const cyclic: Record<string, unknown> = { bigint: 10n };
+      cyclic.self = cyclic;
+      return transport().call('getBalance', [cyclic]);
+    }],
     ['a fractional id', () => transport().call('getSlot', [], { id: 1.5 })],
     ['a batch item that is not an object', () => transport().batch([null as never])],
     ['a batch item without a method', () => transport().batch([{ method: 'a' }, {} as never])],

@@ -216,7 +216,8 @@ describe('batch', () => {
 
 describe('timeouts and cancellation', () => {
   it('times out on a server that accepts and never answers, then serves the next call on the freed connection', async () => {
-    const rpc = transport({ connections: 1 });
+    // A short drain: the server never finishes, so the connection is destroyed once it expires.
+    const rpc = transport({ connections: 1, drainOnAbort: { maxMs: 20 } });
     server.setHandler(hang);
     const error: unknown = await rpc.call('getSlot', [], { timeoutMs: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(XError);
@@ -227,7 +228,8 @@ describe('timeouts and cancellation', () => {
   });
 
   it('times out on a body that trickles in forever, measured over the whole exchange', async () => {
-    const rpc = transport({ connections: 1 });
+    // A short drain: the server never finishes, so the connection is destroyed once it expires.
+    const rpc = transport({ connections: 1, drainOnAbort: { maxMs: 20 } });
     server.setHandler(trickle);
     await expect(rpc.call('getSlot', [], { timeoutMs: 400 })).rejects.toMatchObject({
       code: 'HTTP_TIMEOUT',
@@ -239,7 +241,8 @@ describe('timeouts and cancellation', () => {
   });
 
   it('an abort while waiting for headers rejects as aborted and frees the only connection', async () => {
-    const rpc = transport({ connections: 1 });
+    // A short drain: the server never finishes, so the connection is destroyed once it expires.
+    const rpc = transport({ connections: 1, drainOnAbort: { maxMs: 20 } });
     server.setHandler(hang);
     const controller = new AbortController();
     const before = server.received.length;
@@ -254,7 +257,8 @@ describe('timeouts and cancellation', () => {
   });
 
   it('an abort mid-body rejects as aborted and frees the only connection', async () => {
-    const rpc = transport({ connections: 1 });
+    // A short drain: the server never finishes, so the connection is destroyed once it expires.
+    const rpc = transport({ connections: 1, drainOnAbort: { maxMs: 20 } });
     let headersSent!: () => void;
     const streaming = new Promise<void>((resolve) => {
       headersSent = resolve;

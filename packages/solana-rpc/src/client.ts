@@ -197,6 +197,8 @@ export function createSolanaRpc(options: SolanaRpcOptions): SolanaRpc {
       const transport = createHttpTransport({
         rateLimitCodes: SOLANA_RATE_LIMIT_CODES,
         callerErrorCodes: SOLANA_CALLER_ERROR_CODES,
+        // u64 values (rentEpoch is u64::MAX on most accounts, lamports beyond ~9M SOL) must not be rounded.
+        bigIntegers: 'bigint',
         ...options.http,
         ...(headers === undefined ? {} : { headers }),
         url: config.url,

@@ -74,7 +74,9 @@ function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: u
  * Plugs a {@link SolanaRpc} into `@solana/kit`:
  * `createSolanaRpcFromTransport(createKitTransport(client))`. Every kit call then runs with the
  * method's policy (race, consensus, broadcast…) across the client's endpoints. Kit's bigints in
- * params are sent as numbers; kit's `abortSignal` cancels the call.
+ * params are sent as JSON integers; integers beyond 2^53 in answers reach kit as exact bigints (the
+ * client's transports read them so), which kit's response transformers keep, as they keep those of
+ * kit's own HTTP transport. Kit's `abortSignal` cancels the call.
  */
 export function createKitTransport(rpc: Pick<SolanaRpc, 'call'>, options: KitTransportOptions = {}): KitTransport {
   if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaRpc');

@@ -81,9 +81,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Makes params JSON-safe for the wire: `@solana/kit` hands bigints (slots, lamports) that
- * `JSON.stringify` refuses. A bigint within ±(2^53 − 1) becomes a number; a larger one cannot be
- * sent exactly by a JSON.stringify-based transport and is refused rather than rounded.
+ * Checks params and turns `@solana/kit`'s bigints (slots, lamports) within ±(2^53 − 1) into numbers,
+ * so that the options this client reads from them (`minContextSlot`, the commitment) are plain
+ * numbers. Larger bigints stay bigints: `@x/http-transport` writes them as exact JSON integers.
  */
 export function toWireParams(params: unknown, method: string): JsonRpcParams | undefined {
   if (params === undefined) return undefined;
@@ -93,10 +93,7 @@ export function toWireParams(params: unknown, method: string): JsonRpcParams | u
   const seen = new Set<object>();
   const visit = (value: unknown, path: string): unknown => {
     if (typeof value === 'bigint') {
-      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw invalidRequest(`${method}: the integer at ${path} is beyond 2^53 - 1 and cannot be sent exactly`, { method, path });
-      }
-      return Number(value);
+      return value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER) ? value : Number(value);
     }
     if (typeof value !== 'object' || value === null) return value;
     if (seen.has(value)) throw invalidRequest(`${method}: params contain a cycle at ${path}`, { method, path });

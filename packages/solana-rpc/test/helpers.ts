@@ -127,18 +127,23 @@ export interface ScriptedServer {
   readonly url: string;
   /** Every request received, parsed. */
   readonly requests: ScriptedRequest[];
+  /** Every request body as received, for what JSON.parse would round. */
+  readonly bodies: string[];
   close(): Promise<void>;
 }
 
 /** A JSON-RPC endpoint on 127.0.0.1 that answers each call with `script(request)` as its result. */
 export async function startScriptedServer(script: Script): Promise<ScriptedServer> {
   const requests: ScriptedRequest[] = [];
+  const bodies: string[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ScriptedRequest;
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = JSON.parse(text) as ScriptedRequest;
       requests.push(body);
+      bodies.push(text);
       Promise.resolve(script(body)).then(
         (result) => {
           if (!res.destroyed) res.end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result }));
@@ -153,6 +158,7 @@ export async function startScriptedServer(script: Script): Promise<ScriptedServe
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

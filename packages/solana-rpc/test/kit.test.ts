@@ -4,6 +4,7 @@ import {
   SOLANA_ERROR__JSON_RPC__INVALID_PARAMS,
   SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
   address,
+  createSolanaRpc,
   createSolanaRpcFromTransport,
   isSolanaError,
   signature,
@@ -14,6 +15,9 @@ import { rpcProfiles } from '@x/testkit';
 import { createKitTransport, firstSignatureOf, jsonRpcErrorOf } from '@x/solana-rpc';
 import { deferred, setup, transferTransaction } from './helpers.js';
 import type { Setup } from './helpers.js';
+
+// Nodes still send rentEpoch; kit's types no longer declare it, but kit hands it through.
+const rentEpochOf = (account: object | null): unknown => (account as { rentEpoch?: unknown } | null)?.rentEpoch;
 
 let current: Setup | undefined;
 afterEach(async () => {
@@ -86,6 +90,31 @@ describe('@solana/kit through createKitTransport', () => {
     const refused = transferTransaction(stranger, to!, 1n, cluster.chain.blockhash());
     const failing = rpc.sendTransaction(refused.wire as Base64EncodedWireTransaction, { encoding: 'base64' }).send();
     await expect(failing).rejects.toSatisfy((error: unknown) => isSolanaError(error, SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE));
+  });
+
+  it('u64 values beyond 2^53 (rentEpoch = u64::MAX) reach kit exactly, as kit\'s own HTTP transport gives them', async () => {
+    current = await setup([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    const { cluster, client } = current;
+    // Consensus: the three answers hold bigints and must still be recognised as the same answer.
+    const transport: RpcTransport = createKitTransport(client, { callOptions: (method) => (method === 'getAccountInfo' ? { strategy: 'consensus' } : undefined) });
+    const ours = createSolanaRpcFromTransport(transport);
+    const kitOwn = createSolanaRpc(cluster.endpoints[0]!.url);
+    const [data] = cluster.chain.dataAccounts();
+    const [wallet] = cluster.chain.wallets();
+
+    const info = await ours.getAccountInfo(address(data!), { encoding: 'base64' }).send();
+    expect(client.policyFor('getAccountInfo').strategy).not.toBe('consensus');
+    for (const id of ['a', 'b', 'c']) expect(cluster.stats(id).methods.getAccountInfo).toBe(1);
+    expect(rentEpochOf(info.value)).toBe(18446744073709551615n);
+    expect(info).toEqual(await kitOwn.getAccountInfo(address(data!), { encoding: 'base64' }).send());
+
+    const walletInfo = await ours.getAccountInfo(address(wallet!), { encoding: 'base58' }).send();
+    expect(rentEpochOf(walletInfo.value)).toBe(18446744073709551615n);
+    expect(walletInfo).toEqual(await kitOwn.getAccountInfo(address(wallet!), { encoding: 'base58' }).send());
+    expect(await ours.getBalance(address(wallet!)).send()).toEqual(await kitOwn.getBalance(address(wallet!)).send());
+
+    const raw = await transport<{ result: { value: { rentEpoch: unknown } } }>({ payload: { jsonrpc: '2.0', id: '1', method: 'getAccountInfo', params: [data, { encoding: 'base64' }] } });
+    expect(raw.result.value.rentEpoch).toBe(18446744073709551615n);
   });
 
   it("kit's abortSignal cancels the call in flight", async () => {

@@ -100,7 +100,6 @@ describe('call options', () => {
     await expect(client.call('getHealth', [], { minContextSlot: 'watermark' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getHealth', [], { commitment: 'confirmed' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getTransaction', ['x', 'base64'], { commitment: 'confirmed' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
-    await expect(client.call('getBalance', ['x', { minContextSlot: 2n ** 60n }])).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getSlot', [], { signal: 'no' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     expect(() => client.slotWatermark('max' as never)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_REQUEST' }));
     expect(cluster.stats('a').requests).toBe(0);

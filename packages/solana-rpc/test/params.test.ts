@@ -42,6 +42,12 @@ describe('params on the wire', () => {
     ]);
   });
 
+  it('a bigint beyond 2^53 - 1 is sent with every digit, not rounded or refused', async () => {
+    const { client, servers } = await clientOver(() => contextual(10, 1));
+    await client.call('getBlocks', [18446744073709551615n, 9007199254740993n]);
+    expect(servers[0]!.bodies[0]).toContain('"params":[18446744073709551615,9007199254740993]');
+  });
+
   it("minContextSlot: 'watermark' sends the highest slot seen at the call's commitment, nothing before one is known", async () => {
     const { client, servers } = await clientOver(({ method, params }) => {
       const commitment = (params as Array<{ commitment?: string } | undefined>)[method === 'getSlot' ? 0 : 1]?.commitment;
