@@ -7,6 +7,7 @@ import { resolveRaidaBehavior, sampleRaidaLatencyMs, type RaidaBehaviorPatch, ty
 import { checkAn, checkClusterCoin, checkCoinId, coinKey, type ClusterCoin } from './coins.js';
 import { resolveRaidaOptions, type RaidaClusterOptions, type RaidaRequestEvent } from './options.js';
 import { answerDatagram, createServerState, type ServerConfig, type ServerState } from './server.js';
+import { handlesReleased } from '../handles.js';
 
 /** Where one simulated RAIDA server listens. */
 export interface RaidaServerInfo {
@@ -355,16 +356,5 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
       return closing;
     },
   };
-}
-
-/**
- * A socket's close callback comes before libuv has released its handle: uv_close callbacks run in
- * the closing phase at the end of the loop iteration. An immediate queued now runs in this
- * iteration's check phase; one queued from there runs in the next iteration, after that closing
- * phase. So once close() resolves, no handle of the cluster is left in the process.
- */
-async function handlesReleased(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 

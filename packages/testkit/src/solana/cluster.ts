@@ -24,6 +24,7 @@ import {
 } from './jsonrpc.js';
 import { HEALTH_SLOT_DISTANCE, executeCall, type CallView } from './methods.js';
 import { resolveClusterOptions, type RpcClusterOptions, type RpcRequestEvent } from './options.js';
+import { handlesReleased } from '../handles.js';
 
 /** Where one simulated endpoint listens. */
 export interface RpcEndpointInfo {
@@ -498,17 +499,6 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       return closing;
     },
   };
-}
-
-/**
- * A server's 'close' event comes before libuv has released its listening handle: uv_close
- * callbacks run in the closing phase at the end of the loop iteration. An immediate queued now runs
- * in this iteration's check phase; one queued from there runs in the next iteration, after that
- * closing phase. So once close() resolves, no handle of the cluster is left in the process.
- */
-async function handlesReleased(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function closedError(operation: string): XError {
