@@ -17,6 +17,15 @@ export function utilisationText(utilisation: Readonly<Record<string, number>> | 
 }
 
 /** The standard per-contender table: latency quantiles, success, wrong answers, load. */
+/** The two closing notes of every RPC scenario: each contender's settings, and the errors each one saw. */
+export function settingsAndErrorNotes(figures: readonly ContenderFigures[]): string[] {
+  const errors = figures
+    .map((f) => (f.errors ? `${f.name}: ${f.errors}` : ''))
+    .filter(Boolean)
+    .join(' — ');
+  return ['Settings: ' + figures.map((f) => `**${f.name}**: ${f.settings}`).join('; ') + '.', `Errors seen (most frequent first): ${errors || 'none'}.`];
+}
+
 export function figuresTable(title: string, figures: readonly ContenderFigures[], options: { correctness: boolean }): Table {
   const columns = ['contender', 'calls', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'mean ms', 'success'];
   if (options.correctness) columns.push('stale', 'wrong');

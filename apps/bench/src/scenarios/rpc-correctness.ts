@@ -1,6 +1,6 @@
 import { createRandom, rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
-import { figuresCharts, figuresTable, percent } from '../figures.js';
+import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
 import type { RemoteRpcCluster } from '../remote-cluster.js';
 import { ethersFallback, kitRotating, viemFallback } from '../rpc/baselines.js';
@@ -147,13 +147,7 @@ function report(
       'Nothing but a vote can catch the liar, whose slots are right: race, hedge and dual return its values whenever it answers first; consensus needs two endpoints to agree on the value.',
     "viem's `rank` orders the endpoints by the latency and success of its pings; with four equally fast endpoints whom it prefers is the luck of " +
       'the draw (seeded, so the same in every run with the same `--seed`): its figure says little about viem, a lot about trusting any single endpoint.',
-    'Settings: ' + figures.map((f) => `**${f.name}**: ${f.settings}`).join('; ') + '.',
-    `Errors seen (most frequent first): ${
-      figures
-        .map((f) => (f.errors ? `${f.name}: ${f.errors}` : ''))
-        .filter(Boolean)
-        .join(' — ') || 'none'
-    }.`,
+    ...settingsAndErrorNotes(figures),
   ];
   return {
     tables: [figuresTable('getBalance with one lagging and one lying endpoint among four', figures, { correctness: true })],

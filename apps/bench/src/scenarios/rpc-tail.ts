@@ -1,6 +1,7 @@
+import { DEFAULT_HEDGE } from '@x/pool';
 import { rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
-import { figuresCharts, figuresTable, percent } from '../figures.js';
+import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
 import { ethersFallback, kitSingle, viemFallback } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
@@ -117,20 +118,14 @@ function report(
     ...(budget === undefined
       ? []
       : [
-          `Adaptive hedge: the pool hedges after each endpoint's own p90 latency, so about one call in ten asks for a hedge, which is the whole default budget ` +
-            `(10 % of calls plus a burst of 10). Over its ${budget.calls} calls (warm-up included) the budget granted ${budget.acquired} hedges and refused ${budget.denied}; ` +
+          `Adaptive hedge: the pool hedges after each endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency, and the default budget allows hedges on 10 % of calls ` +
+            `(plus a burst of 10). Over its ${budget.calls} calls (warm-up included) the budget granted ${budget.acquired} hedges and refused ${budget.denied}; ` +
             'a refused call whose first request stalls (0.5–1.5 s) waits it out and fails at the 500 ms deadline of the getBalance preset — its failures and its p99.',
         ]),
     `Machine noise: the worst event-loop delay during each contender's blocks, measuring process / cluster process (ms): ${figures
       .map((f) => `${f.name} ${fmt(f.loopDelayMaxMs?.bench ?? Number.NaN, 0)} / ${fmt(f.loopDelayMaxMs?.cluster ?? Number.NaN, 0)}`)
       .join(', ')}. A stall of either delays every endpoint at once, which only a tail in the low hundreds of ms (race, dual) can show.`,
-    'Settings: ' + figures.map((f) => `**${f.name}**: ${f.settings}`).join('; ') + '.',
-    `Errors seen (most frequent first): ${
-      figures
-        .map((f) => (f.errors ? `${f.name}: ${f.errors}` : ''))
-        .filter(Boolean)
-        .join(' — ') || 'none'
-    }.`,
+    ...settingsAndErrorNotes(figures),
   ];
   return {
     tables: [figuresTable('getBalance on 4 heavy-tailed endpoints (one failing 2 %, one rate-limited)', figures, { correctness: false })],
