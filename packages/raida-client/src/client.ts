@@ -1,7 +1,7 @@
 import { abortedError, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
 import { buildRequest, formatServerAddress, maxCoinsPerRequest, statusInfo, validateReply } from '@x/raida-protocol';
-import type { BuiltRequest, CommandName, RaidaServer, RequestEncryption, RequestInput } from '@x/raida-protocol';
+import type { BuiltRequest, CommandName, RaidaServer, ReplyExpectation, RequestEncryption, RequestInput, ValidatedReply } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
 import { clientClosed, earlyFinishReason, serverStatusError } from './errors.js';
@@ -47,6 +47,13 @@ interface Unit {
   attempts: number;
   /** No further attempt will change `result`. */
   final: boolean;
+  /**
+   * Why the last datagram of the current attempt that failed validation was rejected: if no valid
+   * reply follows before the timeout, the server did answer, badly, and is reported as such.
+   */
+  rejection: XError | undefined;
+  /** The datagram the current attempt accepted and its validation, kept so that it is not validated twice. */
+  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedReply } | undefined;
 }
 
 interface ServerState {
@@ -70,23 +77,40 @@ function udpFailureStatus(error: XError): RaidaServerStatus | undefined {
   return 'network-error';
 }
 
+function invalidReply(error: unknown, raidaId: number): XError {
+  return toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol', context: { raidaId } });
+}
+
+/**
+ * Requests remembered per server so that a late reply to one of them, reaching a pooled socket while a
+ * newer request to that server is out, is recognised as stale rather than held against the server.
+ */
+const RECENT_REQUESTS_PER_SERVER = 32;
+
 function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitResult | undefined {
+  const accepted = unit.accepted;
+  const rejection = unit.rejection;
+  unit.accepted = undefined;
+  unit.rejection = undefined;
   if (!outcome.ok) {
     if (outcome.error === earlyFinish) return { status: 'skipped', latencyMs: outcome.latencyMs, error: outcome.error };
     const status = udpFailureStatus(outcome.error);
+    // Only bad datagrams came back: the server is heard, and misbehaving, not silent.
+    if (status === 'timeout' && rejection !== undefined) return { status: 'protocol-error', latencyMs: outcome.latencyMs, error: rejection };
     return status === undefined ? undefined : { status, latencyMs: outcome.latencyMs, error: outcome.error };
   }
   const { latencyMs } = outcome;
   const expectation = unit.request.expectation;
-  let validated;
-  try {
-    validated = validateReply(outcome.value, expectation);
-  } catch (error) {
-    return {
-      status: 'protocol-error',
-      latencyMs,
-      error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol', context: { raidaId: expectation.raidaId } }),
-    };
+  let validated: ValidatedReply;
+  if (accepted !== undefined && accepted.bytes === outcome.value) {
+    validated = accepted.validated;
+  } else {
+    // A shared UDP client that does not call `accept` hands over the first datagram unchecked.
+    try {
+      validated = validateReply(outcome.value, expectation);
+    } catch (error) {
+      return { status: 'protocol-error', latencyMs, error: invalidReply(error, expectation.raidaId) };
+    }
   }
   const statusCode = validated.status.code;
   const executionTimeUs = validated.reply.executionTimeUs;
@@ -182,11 +206,48 @@ function requestEncryption(encryption: RaidaEncryption, id: number): RequestEncr
 export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
   const config: ResolvedClientOptions = resolveClientOptions(options);
   const { servers, quorum } = config;
-  // A socket per call (no idle pool) by default: a late reply to an earlier call then lands on a closed
-  // port instead of being taken for the answer to the next request to that server.
-  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient({ maxIdleSockets: 0, ...config.udp.options });
+  // Pooled sockets are safe to reuse: a late reply to an earlier call fails the next request's `accept`.
+  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient(config.udp.options);
   const ownsUdp = !('shared' in config.udp);
   const calls = new Set<AbortController>();
+  const recentRequests: ReplyExpectation[][] = servers.map(() => []);
+
+  function rememberRequest(unit: Unit): void {
+    const recent = recentRequests[unit.serverIndex]!;
+    recent.push(unit.request.expectation);
+    if (recent.length > RECENT_REQUESTS_PER_SERVER) recent.shift();
+  }
+
+  function answersEarlierRequest(unit: Unit, bytes: Uint8Array): boolean {
+    const current = unit.request.expectation;
+    for (const expectation of recentRequests[unit.serverIndex]!) {
+      if (expectation === current) continue;
+      try {
+        validateReply(bytes, expectation);
+        return true;
+      } catch {
+        // Not a reply to that one either.
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The UDP layer's `accept` for one request: a datagram from the server's address that is not a valid
+   * reply to this very request (forged, malformed, late for an earlier one) is turned away, so that the
+   * genuine reply can still be taken when it arrives. Only a bad datagram counts against the server: a
+   * stale reply is the network's doing.
+   */
+  function acceptReply(unit: Unit, bytes: Uint8Array): boolean {
+    const expectation = unit.request.expectation;
+    try {
+      unit.accepted = { bytes, validated: validateReply(bytes, expectation) };
+      return true;
+    } catch (error) {
+      if (!answersEarlierRequest(unit, bytes)) unit.rejection = invalidReply(error, expectation.raidaId);
+      return false;
+    }
+  }
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -211,7 +272,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
         else if (command === 'pown') {
           input = { ...common, command, coins: chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)) };
         } else input = { ...common, command };
-        units.push({ serverIndex, coinOffset: slice.offset, coinCount: slice.count, request: buildRequest(input), result: undefined, attempts: 0, final: false });
+        units.push({ serverIndex, coinOffset: slice.offset, coinCount: slice.count, request: buildRequest(input), result: undefined, attempts: 0, final: false, rejection: undefined, accepted: undefined });
       });
     }
     return { command, coins, units };
@@ -287,13 +348,20 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
         const timeoutMs = attempt === 0 ? call.timeoutMs : retryTimeoutMs(call.timeoutMs, attempt);
         const willRetry = attempt < call.retries;
         for (const unit of pending) {
+          // Retries resend the same bytes: one entry per request.
+          if (unit.attempts === 0) rememberRequest(unit);
           unit.attempts++;
           states[unit.serverIndex]!.outstanding++;
         }
         const batch = pending;
         const items = batch.map((unit) => {
           const server = states[unit.serverIndex]!.server;
-          return { target: { host: server.host, port: server.port }, payload: unit.request.bytes, timeoutMs };
+          return {
+            target: { host: server.host, port: server.port },
+            payload: unit.request.bytes,
+            timeoutMs,
+            accept: (reply: Uint8Array) => acceptReply(unit, reply),
+          };
         });
         await udp.fanOut(items, {
           signal: stop.signal,

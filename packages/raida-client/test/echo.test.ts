@@ -3,6 +3,7 @@ import { isXError } from '@x/errors';
 import { createRaidaClient } from '@x/raida-client';
 import type { RaidaReplyEvent, RaidaServerResult } from '@x/raida-client';
 import { SPOOFED_EXECUTION_TIME_US } from '@x/testkit';
+import { createUdpClient } from '@x/udp-transport';
 import { clientFor, closeAll, cluster, handlesSettled, received, udpHandles } from './helpers.js';
 
 afterEach(closeAll);
@@ -153,19 +154,27 @@ describe('echo against a simulated RAIDA', () => {
 
   it('never takes a late reply to an earlier call for the answer to the next one', async () => {
     const raida = await cluster({ behaviors: { 5: { slowMs: 300 } } });
-    const client = clientFor(raida);
+    const udp = createUdpClient();
+    const client = clientFor(raida, { udp });
     const first = await client.echo({ timeoutMs: 100 });
     expect(first.statuses[5]).toBe('timeout');
-    // The first call's reply from server 5 arrives while this call waits for its own: it must not be
-    // matched to this call's request (which it would fail to validate), so server 5 simply times out.
+    // The second call reuses the first call's pooled socket, so the first call's reply from server 5
+    // reaches it while it waits for its own. That reply fails this request's signature check and is
+    // turned away; being a genuine reply to the earlier request, it is not held against server 5 either:
+    // server 5 simply times out (its own reply comes 300 ms after the request, past the 250 ms timeout).
     const second = await client.echo({ timeoutMs: 250 });
     expect(second.statuses[5]).toBe('timeout');
+    expect(second.servers[5]).toMatchObject({ errorCode: 'UDP_TIMEOUT', latencyMs: 250 });
     expect(second.totals.ready).toBe(24);
+    // One socket served both calls: sockets are pooled again (forgery.test.ts replays this race deterministically).
+    expect(udp.stats().openSockets).toBe(1);
+    await client.close();
+    await udp.close();
   });
 
   it('does not retry a server that answered, even with an error', async () => {
     const raida = await cluster({ behaviors: { 2: { wrongSignature: true }, 5: { statusOverride: 37 } } });
-    const result = await clientFor(raida, { timeoutMs: 2000 }).echo({ retries: 3 });
+    const result = await clientFor(raida, { timeoutMs: 300 }).echo({ retries: 3 });
     expect(result.statuses[2]).toBe('protocol-error');
     expect(result.statuses[5]).toBe('server-error');
     expect(received(raida).every((n) => n === 1)).toBe(true);

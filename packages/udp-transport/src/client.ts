@@ -15,6 +15,7 @@ import {
 } from './errors.js';
 import { MAX_TIMEOUT_MS, isValidTimeout, resolveOptions, show } from './options.js';
 import type {
+  UdpAccept,
   UdpClient,
   UdpClientOptions,
   UdpFanOutItem,
@@ -56,6 +57,7 @@ interface Item {
   readonly target: UdpTarget;
   readonly payload: Uint8Array;
   readonly timeoutMs: number;
+  readonly accept: UdpAccept | undefined;
   startedAt: number;
   deadline: number;
   /** Set while the datagram is out and this item owns the (socket, peer) pair. */
@@ -105,6 +107,15 @@ function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
+/** A throwing `accept` rejects, like one that returns false: a bad datagram must not crash the socket's handler. */
+function accepts(accept: UdpAccept, message: Uint8Array): boolean {
+  try {
+    return accept(message) === true;
+  } catch {
+    return false;
+  }
+}
+
 const defaultLookup: UdpLookup = (hostname) => dnsLookup(hostname);
 
 /**
@@ -129,6 +140,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
   let droppedSpoofed = 0;
   let droppedLate = 0;
   let droppedOversize = 0;
+  let droppedRejected = 0;
   let timeouts = 0;
   let errors = 0;
   let aborted = 0;
@@ -252,6 +264,17 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
     if (item === undefined) {
       droppedLate++;
       return;
+    }
+    if (item.accept !== undefined) {
+      if (!accepts(item.accept, message)) {
+        droppedRejected++;
+        return;
+      }
+      // accept() may have closed the client or aborted the call: then the item is already settled.
+      if (item.settled) {
+        droppedLate++;
+        return;
+      }
     }
     received++;
     const reply: UdpReply = { ok: true, value: message, latencyMs: performance.now() - item.startedAt, target: item.target };
@@ -438,6 +461,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
         target: request.target,
         payload: request.payload,
         timeoutMs: timeoutsMs[i]!,
+        accept: request.accept,
         startedAt,
         deadline: startedAt + timeoutsMs[i]!,
         slot: undefined,
@@ -493,7 +517,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
 
   function itemTimeout(item: UdpFanOutItem, index: number | undefined, fallback: number): number {
     if (typeof item !== 'object' || item === null) throw invalidRequest('each item must be an object { target, payload }', index);
-    const { target, payload, timeoutMs } = item;
+    const { target, payload, timeoutMs, accept } = item;
     if (typeof target !== 'object' || target === null) throw invalidRequest('target must be an object { host, port }', index);
     if (typeof target.host !== 'string' || target.host.length === 0) {
       throw invalidRequest('target.host must be a non-empty string', index);
@@ -504,6 +528,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
     }
     if (!(payload instanceof Uint8Array)) throw invalidRequest('payload must be a Uint8Array', index);
     if (payload.byteLength > maxRequestBytes) throw requestTooLarge(target, payload.byteLength, maxRequestBytes, index);
+    if (accept !== undefined && typeof accept !== 'function') throw invalidRequest('accept must be a function', index);
     if (timeoutMs === undefined) return fallback;
     if (!isValidTimeout(timeoutMs)) {
       throw invalidRequest(`timeoutMs must be a number > 0 and <= ${MAX_TIMEOUT_MS}, got ${show(timeoutMs)}`, index);
@@ -544,7 +569,8 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
         return Promise.reject(invalidRequest('options must be an object'));
       }
       const call = options === undefined ? undefined : { timeoutMs: options.timeoutMs, signal: options.signal };
-      return run([{ target, payload }], call, true).then(([outcome]) => {
+      const item: UdpFanOutItem = options?.accept === undefined ? { target, payload } : { target, payload, accept: options.accept };
+      return run([item], call, true).then(([outcome]) => {
         if (outcome!.ok) return outcome!;
         throw outcome!.error;
       });
@@ -557,6 +583,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
         droppedSpoofed,
         droppedLate,
         droppedOversize,
+        droppedRejected,
         timeouts,
         errors,
         aborted,

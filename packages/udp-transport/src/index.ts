@@ -1,6 +1,7 @@
 export { createUdpClient } from './client.js';
 export type { UdpTransportErrorCode } from './errors.js';
 export type {
+  UdpAccept,
   UdpClient,
   UdpClientOptions,
   UdpFailure,

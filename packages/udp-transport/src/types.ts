@@ -13,7 +13,16 @@ export interface UdpFanOutItem {
   readonly payload: Uint8Array;
   /** This item's own timeout; defaults to the call's, then the client's `timeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * Decides whether a datagram from the target is this item's reply. One it rejects (returns anything
+   * but `true`, or throws) is dropped and counted as `droppedRejected`, and the item keeps waiting until
+   * its timeout. Called synchronously, at most once per datagram. Default: the first datagram is the reply.
+   */
+  readonly accept?: UdpAccept;
 }
+
+/** Tells a reply from a datagram that only comes from the right address (forged, or late for an earlier request). */
+export type UdpAccept = (reply: Uint8Array) => boolean;
 
 /** The reply to one datagram. `value` is the whole datagram that came back from the target. */
 export interface UdpReply {
@@ -40,9 +49,15 @@ export interface UdpRequestOptions {
   readonly timeoutMs?: number;
   /** Aborting settles whatever is still pending at once (category `aborted`). */
   readonly signal?: AbortSignal;
+  /** As {@link UdpFanOutItem.accept}: a datagram it rejects is dropped and the request keeps waiting. */
+  readonly accept?: UdpAccept;
 }
 
-export interface UdpFanOutOptions extends UdpRequestOptions {
+export interface UdpFanOutOptions {
+  /** Overrides the client's `timeoutMs` for this call. */
+  readonly timeoutMs?: number;
+  /** Aborting settles whatever is still pending at once (category `aborted`). */
+  readonly signal?: AbortSignal;
   /**
    * Called once per item as soon as it settles (reply, timeout, error or abort), in settle order,
    * with the item's index in the input. For live progress. Exceptions it throws are caught and ignored.
@@ -80,6 +95,8 @@ export interface UdpStats {
   readonly droppedLate: number;
   /** Datagrams larger than `maxReplyBytes`. */
   readonly droppedOversize: number;
+  /** Datagrams from a pending item's target that its `accept` rejected (returned false or threw). */
+  readonly droppedRejected: number;
   /** Items that timed out. */
   readonly timeouts: number;
   /** Items that failed with a network error (send, socket or name resolution failure). */

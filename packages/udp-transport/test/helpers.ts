@@ -120,6 +120,22 @@ export async function startSpoofer(forged: Uint8Array): Promise<{ server: TestSe
   return { server, impostor };
 }
 
+/**
+ * Answers from its own address and port with each of `first` in order, then (unless `echo` is false)
+ * with the echo: a forger that can fake the server's source address and wins the race.
+ */
+export function startForger(first: readonly Uint8Array[], echo = true): Promise<TestServer> {
+  return startServer((payload, from, tools) => {
+    const queue = echo ? [...first, payload] : [...first];
+    const next = (): void => {
+      const datagram = queue.shift();
+      // Each send waits for the previous one, so the datagrams leave in order.
+      if (datagram !== undefined) tools.socket.send(datagram, from.port, from.address, next);
+    };
+    next();
+  });
+}
+
 /** Polls `condition` once per event-loop turn until it holds; fails after `limitMs` of real time. */
 export async function until(condition: () => boolean, limitMs = 5000): Promise<void> {
   const giveUpAt = Date.now() + limitMs;
