@@ -105,6 +105,12 @@ export type ExecuteResult<Target, T> =
 
 const STRATEGIES: readonly string[] = ['race', 'hedge', 'consensus', 'dual', 'scatter'];
 
+/**
+ * The pool's hedge budget unless `hedgeBudget` says otherwise: hedges on at most 10 % of calls, plus a
+ * reserve of 5 a second so that stalls arriving together, or a quiet client, still get their hedge.
+ */
+export const DEFAULT_HEDGE_BUDGET = Object.freeze({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+
 export interface Executor<Target> {
   readonly execute: Execute<Target>;
   readonly hedgeBudget: HedgeBudget;
@@ -115,7 +121,7 @@ export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: He
   if (budgetOptions !== undefined && (typeof budgetOptions !== 'object' || (budgetOptions as unknown) === null)) {
     throw configError('hedgeBudget must be an object of createHedgeBudget options', { option: 'hedgeBudget' });
   }
-  const hedgeBudget = createHedgeBudget({ now: settings.now, ...budgetOptions });
+  const hedgeBudget = createHedgeBudget({ ...DEFAULT_HEDGE_BUDGET, now: settings.now, ...budgetOptions });
   const balancer = createDualBalancer();
 
   async function run<T>(attempt: PoolAttemptFn<Target, T>, options: ExecuteOptions<Target, T>): Promise<unknown> {

@@ -1,6 +1,7 @@
 export { createPool } from './create-pool.js';
 export type { Pool } from './create-pool.js';
 export { DEFAULT_COOLDOWN, DEFAULT_EJECTION, DEFAULT_HEDGE, DEFAULT_SCORING, DEFAULT_STATISTICS } from './options.js';
+export { DEFAULT_HEDGE_BUDGET } from './execute.js';
 export type {
   CooldownOptions,
   EjectionOptions,

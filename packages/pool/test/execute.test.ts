@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { XError, isXError } from '@x/errors';
 import type { AttemptEvent } from '@x/rpc-strategies';
-import { createPool } from '@x/pool';
+import { DEFAULT_HEDGE_BUDGET, createPool } from '@x/pool';
 import type { EndpointSnapshot, ExecuteOptions, Pool, PoolAttemptFn, PoolEndpoint, PoolOptions, Selection } from '@x/pool';
 import { fail, ok } from './helpers.js';
 
@@ -160,6 +160,16 @@ describe('execute: hedge', () => {
     expect(byId(pool).a?.totals).toMatchObject({ success: 10, abortedLoser: 1, error: 0, timeout: 0 });
     expect(byId(pool).b?.totals).toMatchObject({ success: 2 });
     expect(pool.hedgeBudget.snapshot()).toMatchObject({ calls: 1, acquired: 1, denied: 0 });
+  });
+
+  it('the default budget earns a reserve of hedges per second, so a quiet client can still hedge', async () => {
+    const pool = makePool(['a', 'b'], { hedge: { defaultDelayMs: 30, minSamples: 3 } });
+    expect(DEFAULT_HEDGE_BUDGET).toEqual({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    const started: Started[] = [];
+    const result = await settle(pool.execute(scripted({ a: { ms: 100 }, b: { ms: 5 } }, started), { strategy: 'hedge' }));
+    expect(result).toMatchObject({ budgetDenied: false, hedges: 1 });
+    expect(started.map((entry) => entry.id)).toEqual(['a', 'b']);
   });
 
   it('uses the default delay before an endpoint has enough samples, and the budget can refuse', async () => {
@@ -331,11 +341,11 @@ describe('execute: probes, cancellation and bad input', () => {
   });
 
   it('releases the probe slot of a call that ended without starting the probe', async () => {
-    const pool = makePool(['a', 'b'], { ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 } });
+    const pool = makePool(['a', 'b'], { ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 }, hedgeBudget: { ratio: 0, minPerSecond: 0 } });
     pool.record('b', fail('server'));
     await vi.advanceTimersByTimeAsync(1_000);
     const started: Started[] = [];
-    // The default budget starts empty: the hedge to b is refused, so b is never started.
+    // A budget that never grants: the hedge to b is refused, so b is never started.
     await settle(pool.execute(scripted({ a: { ms: 50 }, b: { ms: 10 } }, started), { strategy: 'hedge', delayMs: 20 }));
     expect(started.map((entry) => entry.id)).toEqual(['a']);
     expect(pool.select().endpoints.map((endpoint) => endpoint.id)).toEqual(['a', 'b']);

@@ -1,4 +1,4 @@
-import { DEFAULT_HEDGE } from '@x/pool';
+import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
 import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
 import type { MethodPolicyOverride } from '@x/solana-rpc';
 import type { RpcContender } from './contender.js';
@@ -14,7 +14,7 @@ const LABELS: Record<OurStrategy, string> = {
 
 const SETTINGS: Record<OurStrategy, string> = {
   race: 'every endpoint at once, first success wins, losers aborted',
-  hedge: `best-ranked endpoint first; the next after that endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency (${DEFAULT_HEDGE.defaultDelayMs} ms until ${DEFAULT_HEDGE.minSamples} samples), or at once on a failure; hedges limited to 10 % of calls + a burst of 10`,
+  hedge: `best-ranked endpoint first; the next after that endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency (${DEFAULT_HEDGE.defaultDelayMs} ms until ${DEFAULT_HEDGE.minSamples} samples), or at once on a failure; hedges limited to ${DEFAULT_HEDGE_BUDGET.ratio * 100} % of calls + ${DEFAULT_HEDGE_BUDGET.minPerSecond} a second (burst ${DEFAULT_HEDGE_BUDGET.burst})`,
   dual: 'pool-classified primary/secondary pairs, raced within and across pairs',
   consensus: 'every endpoint at once, decided when 2 agree on the value (the freshest agreeing answer), the rest aborted',
 };

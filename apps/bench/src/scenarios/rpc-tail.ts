@@ -1,4 +1,4 @@
-import { DEFAULT_HEDGE } from '@x/pool';
+import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
 import { rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
 import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
@@ -118,8 +118,8 @@ function report(
     ...(budget === undefined
       ? []
       : [
-          `Adaptive hedge: the pool hedges after each endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency, and the default budget allows hedges on 10 % of calls ` +
-            `(plus a burst of 10). Over its ${budget.calls} calls (warm-up included) the budget granted ${budget.acquired} hedges and refused ${budget.denied}; ` +
+          `Adaptive hedge: the pool hedges after each endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency, and the default budget allows hedges on ` +
+            `${DEFAULT_HEDGE_BUDGET.ratio * 100} % of calls plus ${DEFAULT_HEDGE_BUDGET.minPerSecond} a second (burst ${DEFAULT_HEDGE_BUDGET.burst}). Over its ${budget.calls} calls (warm-up included) the budget granted ${budget.acquired} hedges and refused ${budget.denied}; ` +
             'a refused call whose first request stalls (0.5–1.5 s) waits it out and fails at the 500 ms deadline of the getBalance preset — its failures and its p99.',
         ]),
     `Machine noise: the worst event-loop delay during each contender's blocks, measuring process / cluster process (ms): ${figures
