@@ -34,3 +34,17 @@ function describeReason(reason: unknown): string | undefined {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortedError(signal.reason);
 }
+
+/**
+ * True for an `AbortSignal`, including one from another realm or polyfill (checked by shape, not
+ * `instanceof`). Packages use it to reject a `signal` option that is not one with a clear error.
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}

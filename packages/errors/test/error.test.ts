@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATEGORIES, XError, abortedError, hasCategory, isXError, throwIfAborted, toXError } from '@x/errors';
+import { ERROR_CATEGORIES, XError, abortedError, hasCategory, isAbortSignal, isXError, throwIfAborted, toXError } from '@x/errors';
 
 describe('XError', () => {
   it('carries code, category, frozen context and the standard cause', () => {
@@ -105,5 +105,16 @@ describe('abort helpers', () => {
     expect(() => throwIfAborted(controller.signal)).not.toThrow();
     controller.abort();
     expect(() => throwIfAborted(controller.signal)).toThrow(expect.objectContaining({ category: 'aborted' }));
+  });
+});
+
+describe('isAbortSignal', () => {
+  it('accepts real signals and signal-shaped objects, rejects everything else', () => {
+    expect(isAbortSignal(new AbortController().signal)).toBe(true);
+    expect(isAbortSignal(AbortSignal.timeout(1_000))).toBe(true);
+    expect(isAbortSignal({ aborted: false, addEventListener: () => {}, removeEventListener: () => {} })).toBe(true);
+    for (const value of [undefined, null, 'signal', 1, {}, { aborted: false }, new AbortController()]) {
+      expect(isAbortSignal(value)).toBe(false);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { isAbortSignal } from '@x/errors';
 import { AN_LENGTH, DEFAULT_COIN_ID, PUBLIC_RAIDA_SERVERS, assertCoinId, createBufferedRandom, maxCoinsPerRequest } from '@x/raida-protocol';
 import type { Coin, PownCoin, RaidaServer, RandomSource } from '@x/raida-protocol';
 import type { UdpClient, UdpClientOptions } from '@x/udp-transport';
@@ -104,15 +105,6 @@ export interface ResolvedCallOptions {
   readonly earlyFinish: boolean;
 }
 
-function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function' &&
-    typeof (value as AbortSignal).removeEventListener === 'function'
-  );
-}
 
 export function resolveCallOptions(
   options: RaidaCallOptions & { readonly retries?: unknown; readonly earlyFinish?: unknown } | undefined,

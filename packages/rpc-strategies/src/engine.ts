@@ -1,4 +1,4 @@
-import { abortedError, isXError } from '@x/errors';
+import { abortedError, isAbortSignal, isXError } from '@x/errors';
 import type { XError } from '@x/errors';
 import {
   attemptAborted,
@@ -87,7 +87,7 @@ export function checkOptions<C, T>(options: StrategyOptions<C, T> | undefined): 
   const o = options ?? (EMPTY_OPTIONS as StrategyOptions<C, T>);
   if (typeof o !== 'object' || o === null) return invalidOptions('options must be an object');
   const { signal, onAttempt, shouldFailover } = o;
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     return invalidOptions('signal must be an AbortSignal');
   }
   if (onAttempt !== undefined && typeof onAttempt !== 'function') return invalidOptions('onAttempt must be a function');

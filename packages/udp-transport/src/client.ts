@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { abortedError, toXError } from '@x/errors';
+import { abortedError, isAbortSignal, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
 import { createLiteralCache, parseIpLiteral } from './address.js';
 import {
@@ -97,15 +97,6 @@ function failure(error: XError, latencyMs: number, target: UdpTarget): UdpFailur
   return { ok: false, error, latencyMs, target };
 }
 
-function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function' &&
-    typeof (value as AbortSignal).removeEventListener === 'function'
-  );
-}
 
 /** A throwing `accept` rejects, like one that returns false: a bad datagram must not crash the socket's handler. */
 function accepts(accept: UdpAccept, message: Uint8Array): boolean {
