@@ -45,17 +45,9 @@ function startPair<C, T>(call: DualCall<C, T>, pair: number): void {
 
 const DUAL_HOOKS: CallHooks<unknown, unknown, DualResult<unknown, unknown>, DualState> = {
   success(call, record, value, latencyMs) {
-    const win = winOf(call, record, value, latencyMs);
     const pair = call.state.pairOf[record.index] as number;
     resolveCall(call, {
-      value: win.value,
-      candidate: win.candidate,
-      index: win.index,
-      attempt: win.attempt,
-      latencyMs: win.latencyMs,
-      elapsedMs: win.elapsedMs,
-      started: win.started,
-      failures: win.failures,
+      ...winOf(call, record, value, latencyMs),
       pair,
       role: record.index === call.state.firstOf[pair] ? 'primary' : 'secondary',
     });

@@ -61,19 +61,7 @@ function onHedgeTimer<C, T>(call: HedgeCall<C, T>): void {
 
 const HEDGE_HOOKS: CallHooks<unknown, unknown, HedgeResult<unknown, unknown>, HedgeState<unknown>> = {
   success(call, record, value, latencyMs) {
-    const win = winOf(call, record, value, latencyMs);
-    resolveCall(call, {
-      value: win.value,
-      candidate: win.candidate,
-      index: win.index,
-      attempt: win.attempt,
-      latencyMs: win.latencyMs,
-      elapsedMs: win.elapsedMs,
-      started: win.started,
-      failures: win.failures,
-      hedges: call.state.hedges,
-      budgetDenied: call.state.budgetDenied,
-    });
+    resolveCall(call, { ...winOf(call, record, value, latencyMs), hedges: call.state.hedges, budgetDenied: call.state.budgetDenied });
   },
   failure(call, _record, error) {
     const canStartMore = call.state.next < call.state.limit;
