@@ -3,10 +3,10 @@ import type { RpcEndpointOptions } from '@x/testkit';
 import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
 import type { RemoteRpcCluster } from '../remote-cluster.js';
-import { ethersFallback, kitRotating, viemFallback } from '../rpc/baselines.js';
+import { kitRotating } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
 import { DEFAULT_MAX_SLOT_LAG } from '@x/solana-rpc';
-import { ours } from '../rpc/ours.js';
+import { multiEndpointContenders } from '../rpc/lineup.js';
 import { figuresOf, runBlocks } from '../rpc/runner.js';
 import type { Verdict } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
@@ -81,17 +81,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     for (let i = 0; i <= SLOT_LAG; i++) await truth.tick();
 
     const evmChainId = cluster.evmChainId;
-    contenders.push(
-      kitRotating(cluster.endpoints),
-      viemFallback({ urls, evmChainId, rank: false, active: () => active }),
-      viemFallback({ urls, evmChainId, rank: true, active: () => active }),
-      ethersFallback({ urls, evmChainId, quorum: 1 }),
-      ethersFallback({ urls, evmChainId, quorum: 2 }),
-      ours('race', cluster.endpoints),
-      ours('hedge', cluster.endpoints),
-      ours('dual', cluster.endpoints),
-      ours('consensus', cluster.endpoints),
-    );
+    contenders.push(kitRotating(cluster.endpoints), ...multiEndpointContenders({ urls, evmChainId, endpoints: cluster.endpoints, active: () => active }));
     const plan = { rounds: context.full ? 40 : 8, concurrency: CONCURRENCY, callsPerWorker: 3, warmupCalls: 3 };
     context.log(`${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls; a new slot before every block`);
     const runs = await runBlocks(

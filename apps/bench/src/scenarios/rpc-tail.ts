@@ -3,9 +3,9 @@ import { rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
 import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
-import { ethersFallback, kitSingle, viemFallback } from '../rpc/baselines.js';
+import { kitSingle } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
-import { ours } from '../rpc/ours.js';
+import { multiEndpointContenders } from '../rpc/lineup.js';
 import { figuresOf, runBlocks } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
 import type { BenchContext, ContenderFigures, Goal, Scenario, ScenarioResult } from '../types.js';
@@ -33,17 +33,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       wallets.map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
     );
     const evmChainId = cluster.evmChainId;
-    contenders.push(
-      kitSingle(urls[0]!, cluster.endpoints[0]!.id),
-      viemFallback({ urls, evmChainId, rank: false, active: () => active }),
-      viemFallback({ urls, evmChainId, rank: true, active: () => active }),
-      ethersFallback({ urls, evmChainId, quorum: 1 }),
-      ethersFallback({ urls, evmChainId, quorum: 2 }),
-      ours('race', cluster.endpoints),
-      ours('hedge', cluster.endpoints),
-      ours('dual', cluster.endpoints),
-      ours('consensus', cluster.endpoints),
-    );
+    contenders.push(kitSingle(urls[0]!, cluster.endpoints[0]!.id), ...multiEndpointContenders({ urls, evmChainId, endpoints: cluster.endpoints, active: () => active }));
     const plan = { rounds: context.full ? 60 : 12, concurrency: CONCURRENCY, callsPerWorker: 2, warmupCalls: 3 };
     context.log(
       `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls, blocks in rotating order`,
