@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XError, isXError, redactSecrets, secretsOfUrl } from '@x/errors';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 import { DEFAULT_LIMITS, invalidConfig } from './config.js';
 import type { MethodOverride, ProxyLimits } from './config.js';
@@ -104,7 +104,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
   let rpc: SolanaRpc;
   try {
-    rpc = createSolanaRpc({
+    rpc = createSolanaMultiRpc({
       ...options.client,
       endpoints: options.endpoints,
       ...(options.methods === undefined ? {} : { methods: options.methods }),

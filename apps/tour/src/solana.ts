@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import { isXError } from '@x/errors';
-import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaCallDetails, SolanaCallOptions, SolanaRpc } from '@x/solana-rpc';
 import { rpcProfiles, startRpcCluster } from '@x/testkit';
 import type { RpcBehaviorPatch } from '@x/testkit';
@@ -192,8 +192,8 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
     endpoints: PROVIDERS.map(({ id, behavior }) => ({ id, behavior })),
   });
   const urlOf = (id: string): string => cluster.endpoints.find((endpoint) => endpoint.id === id)?.url as string;
-  const rpc = createSolanaRpc({ endpoints: PROVIDERS.map(({ id }) => ({ id, url: urlOf(id) })) });
-  const single = createSolanaRpc({ endpoints: [{ id: SINGLE, url: urlOf(SINGLE) }] });
+  const rpc = createSolanaMultiRpc({ endpoints: PROVIDERS.map(({ id }) => ({ id, url: urlOf(id) })) });
+  const single = createSolanaMultiRpc({ endpoints: [{ id: SINGLE, url: urlOf(SINGLE) }] });
   try {
     say(out, 'Started a simulated Solana cluster on 127.0.0.1 (@x/testkit): one chain, a new slot every 400 ms, four JSON-RPC providers:');
     for (const provider of PROVIDERS) say(out, `  ${provider.id.padEnd(10)} ${provider.description}`);

@@ -36,6 +36,7 @@ export {
 export type { Coin, CoinId, PownCoin } from './coins.js';
 export { RAIDA_STATUS, STATUS_TABLE, hasStaleFields, isSuccessStatus, statusInfo } from './status.js';
 export type { RaidaStatusName, StatusInfo, StatusKind } from './status.js';
+export { isCrashSafeType1BodyLength } from './safe-length.js';
 export { COMMANDS, COMMAND_LIST, commandByCode, requestBodyLength } from './commands.js';
 export type { CommandName, CommandSpec } from './commands.js';
 export {

@@ -148,8 +148,8 @@ function failsOver(error: XError): boolean {
  * endpoint, one pool for health and statistics, a per-method policy (race, hedge, consensus, dual,
  * single, broadcast) and a slot watermark that rejects answers from lagging nodes.
  */
-export function createSolanaRpc(options: SolanaRpcOptions): SolanaRpc {
-  if (!isPlainObject(options)) throw invalidOptions('options', 'createSolanaRpc needs an options object { endpoints, … }');
+export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
+  if (!isPlainObject(options)) throw invalidOptions('options', 'createSolanaMultiRpc needs an options object { endpoints, … }');
   for (const key of Object.keys(options)) {
     if (!['endpoints', 'methods', 'defaults', 'maxSlotLag', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
   }

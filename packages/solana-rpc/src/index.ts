@@ -1,4 +1,4 @@
-export { createSolanaRpc, DEFAULT_MAX_SLOT_LAG, SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './client.js';
+export { createSolanaMultiRpc, DEFAULT_MAX_SLOT_LAG, SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './client.js';
 export type {
   SendTransactionOptions,
   SendTransactionResult,

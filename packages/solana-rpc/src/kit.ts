@@ -79,7 +79,7 @@ function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: u
  * kit's own HTTP transport. Kit's `abortSignal` cancels the call.
  */
 export function createKitTransport(rpc: Pick<SolanaRpc, 'call'>, options: KitTransportOptions = {}): KitTransport {
-  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaRpc');
+  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaMultiRpc');
   const pick = options.callOptions;
   if (pick !== undefined && typeof pick !== 'function') throw invalidRequest('createKitTransport: callOptions must be a function');
   const transport = async (config: KitTransportConfig): Promise<unknown> => {

@@ -79,7 +79,7 @@ function answeredOf(ballots: readonly Ballot[]): Answered[] {
 const fresher = (a: number | undefined, b: number | undefined): boolean => (a ?? -1) > (b ?? -1);
 
 /**
- * Counts the answers of one consensus call: the vote `createSolanaRpc` runs for the `consensus`
+ * Counts the answers of one consensus call: the vote `createSolanaMultiRpc` runs for the `consensus`
  * strategy, exported for callers that gather answers themselves. Pure: the same ballots always give
  * the same tally. `wait` means "not decided yet, more answers could change it" (never when `final`).
  */

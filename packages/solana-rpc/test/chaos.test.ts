@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ERROR_CATEGORIES, isXError } from '@x/errors';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpc, SolanaStrategy } from '@x/solana-rpc';
 import { startRpcCluster } from '@x/testkit';
 import type { RpcBehaviorPatch, RpcCluster } from '@x/testkit';
@@ -137,7 +137,7 @@ interface Scenario {
 function clientFor(scenario: Scenario): SolanaRpc {
   const urls = cluster.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url }));
   if (scenario.hostile !== undefined) urls[0] = { id: 'x', url: hostileUrl };
-  return createSolanaRpc({ endpoints: urls, http: { maxResponseBytes: MAX_RESPONSE_BYTES } });
+  return createSolanaMultiRpc({ endpoints: urls, http: { maxResponseBytes: MAX_RESPONSE_BYTES } });
 }
 
 async function run(scenario: Scenario): Promise<Row[]> {

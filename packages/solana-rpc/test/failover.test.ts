@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaStrategy } from '@x/solana-rpc';
 import { startScriptedServer } from './helpers.js';
 import type { ScriptedServer } from './helpers.js';
@@ -63,7 +63,7 @@ describe('a provider that breaks the protocol fails over like one that is down',
 
   it.each(cases)('%s, %s: the honest provider answers, and the broken one is reported as the failure', async (what, strategy) => {
     mode = what;
-    const client = createSolanaRpc({
+    const client = createSolanaMultiRpc({
       // Listed first, so hedge asks it first too.
       endpoints: [
         { id: 'broken', url: brokenUrl, role: 'primary' },

@@ -16,7 +16,7 @@ import {
 import type { SignatureBytes } from '@solana/kit';
 import { startRpcCluster } from '@x/testkit';
 import type { RpcBehaviorPatch, RpcCluster, RpcClusterOptions } from '@x/testkit';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 
 /** Budgets far beyond anything loopback needs, so tests never depend on the machine's speed. */
@@ -56,7 +56,7 @@ export async function setup(endpoints: ReadonlyArray<{ id: string; behavior?: Rp
   const started = await startRpcCluster({ seed: 7, autoAdvance: false, ...options.cluster, endpoints });
   const generous = options.presets !== true;
   try {
-    const rpc = createSolanaRpc({
+    const rpc = createSolanaMultiRpc({
       endpoints: started.endpoints.map((endpoint) => ({ url: `${endpoint.url}${options.urlSuffix ?? ''}`, id: endpoint.id })),
       ...(generous ? { defaults: GENEROUS } : {}),
       ...options.client,

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isXError } from '@x/errors';
-import { createSolanaRpc } from '@x/solana-rpc';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpc } from '@x/solana-rpc';
 import { startRpcCluster } from '@x/testkit';
 import type { RpcCluster } from '@x/testkit';
@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 function createClient(): SolanaRpc {
-  return createSolanaRpc({
+  return createSolanaMultiRpc({
     endpoints: cluster.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url })),
     // Budgets far beyond loopback: this test is about what is left behind, not about speed.
     defaults: { timeoutMs: 5_000 },

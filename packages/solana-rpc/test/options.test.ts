@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rpcProfiles } from '@x/testkit';
-import { DEFAULT_METHOD_POLICY, METHOD_PRESETS, createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_METHOD_POLICY, METHOD_PRESETS, createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpcOptions } from '@x/solana-rpc';
 import { deferred, setup } from './helpers.js';
 import type { Setup } from './helpers.js';
@@ -13,7 +13,7 @@ afterEach(async () => {
 
 const url = 'http://127.0.0.1:9';
 const invalid = (options: unknown, field: string): void => {
-  expect(() => createSolanaRpc(options as SolanaRpcOptions)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { field } }));
+  expect(() => createSolanaMultiRpc(options as SolanaRpcOptions)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { field } }));
 };
 
 describe('presets and overrides', () => {
@@ -27,7 +27,7 @@ describe('presets and overrides', () => {
   });
 
   it('merge per method over the preset, and per method over defaults for the rest', async () => {
-    const client = createSolanaRpc({
+    const client = createSolanaMultiRpc({
       endpoints: [{ url }],
       defaults: { strategy: 'race' },
       methods: {
@@ -76,11 +76,11 @@ describe('presets and overrides', () => {
     invalid({ endpoints: [{ url }], http: { url } }, 'http');
     invalid({ endpoints: [{ url }], retries: 3 }, 'retries');
     invalid(undefined, 'options');
-    expect(() => createSolanaRpc({ endpoints: [{ url: 'ftp://x' }] })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
+    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'ftp://x' }] })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
   });
 
   it('gives endpoints their host as id, numbering repeats', async () => {
-    const client = createSolanaRpc({ endpoints: [{ url: 'https://rpc.example.com/a' }, { url: 'https://rpc.example.com/b' }, { url: 'http://127.0.0.1:8899', id: 'local' }] });
+    const client = createSolanaMultiRpc({ endpoints: [{ url: 'https://rpc.example.com/a' }, { url: 'https://rpc.example.com/b' }, { url: 'http://127.0.0.1:8899', id: 'local' }] });
     expect(client.endpoints.map((endpoint) => endpoint.id)).toEqual(['rpc.example.com', 'rpc.example.com#2', 'local']);
     await client.close();
   });

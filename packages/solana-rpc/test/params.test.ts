@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpc } from '@x/solana-rpc';
 import { deferred, startScriptedServer } from './helpers.js';
 import type { Script, ScriptedServer } from './helpers.js';
@@ -15,7 +15,7 @@ afterEach(async () => {
 async function clientOver(...scripts: Script[]): Promise<{ client: SolanaRpc; servers: ScriptedServer[] }> {
   const started = await Promise.all(scripts.map((script) => startScriptedServer(script)));
   servers.push(...started);
-  client = createSolanaRpc({
+  client = createSolanaMultiRpc({
     endpoints: started.map((server, index) => ({ url: server.url, id: `s${index}` })),
     defaults: { timeoutMs: 10_000 },
     methods: { getSlot: { strategy: 'race', timeoutMs: 10_000 }, getBalance: { strategy: 'race', timeoutMs: 10_000 } },
@@ -105,7 +105,7 @@ describe('slot watermark details', () => {
     const slots = [100, 99];
     const started = await startScriptedServer(() => slots.shift() ?? 0);
     servers.push(started);
-    client = createSolanaRpc({ endpoints: [{ url: started.url }], maxSlotLag: 0, methods: { getSlot: { timeoutMs: 10_000 } } });
+    client = createSolanaMultiRpc({ endpoints: [{ url: started.url }], maxSlotLag: 0, methods: { getSlot: { timeoutMs: 10_000 } } });
     expect(await client.call('getSlot')).toBe(100);
     const error = await client.call('getSlot').catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
     expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 99, watermark: 100, maxSlotLag: 0 } });

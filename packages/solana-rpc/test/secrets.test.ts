@@ -68,11 +68,11 @@ it('API keys in URL paths and queries never reach errors, reports, snapshots or 
 
 it('an endpoint id that would print a key is refused, naming no key', async () => {
   current = await setup([{ id: 'a' }]);
-  const { createSolanaRpc } = await import('@x/solana-rpc');
+  const { createSolanaMultiRpc } = await import('@x/solana-rpc');
   const url = `${current.cluster.endpoints[0]!.url}${SUFFIX}`;
   const error = (() => {
     try {
-      createSolanaRpc({ endpoints: [{ url, id: `key-${PATH_KEY}` }] });
+      createSolanaMultiRpc({ endpoints: [{ url, id: `key-${PATH_KEY}` }] });
       return undefined;
     } catch (caught) {
       return caught;

@@ -2,7 +2,7 @@ import { base58 } from '@scure/base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isXError } from '@x/errors';
 import { rpcProfiles } from '@x/testkit';
-import { createSolanaRpc, firstSignatureOf } from '@x/solana-rpc';
+import { createSolanaMultiRpc, firstSignatureOf } from '@x/solana-rpc';
 import { setup, transferTransaction } from './helpers.js';
 import type { Setup } from './helpers.js';
 
@@ -118,7 +118,7 @@ describe('sendTransaction', () => {
     const { wire } = transferTransaction(from!, to!, 1n, cluster.chain.blockhash());
     await expect(client.sendTransaction(wire, { strategy: 'hedge' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', category: 'config' });
     await expect(client.call('sendTransaction', [wire, { encoding: 'base64' }], { strategy: 'race' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS' });
-    expect(() => createSolanaRpc({ endpoints: [{ url: cluster.endpoints[0]!.url }], methods: { sendTransaction: { strategy: 'consensus' } } })).toThrow(
+    expect(() => createSolanaMultiRpc({ endpoints: [{ url: cluster.endpoints[0]!.url }], methods: { sendTransaction: { strategy: 'consensus' } } })).toThrow(
       expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', context: { field: 'methods.sendTransaction.strategy' } }),
     );
     expect(cluster.stats('a').requests).toBe(0);

@@ -1,5 +1,5 @@
 import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
-import { DEFAULT_MAX_SLOT_LAG, createSolanaRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, createSolanaMultiRpc } from '@x/solana-rpc';
 import type { MethodPolicyOverride } from '@x/solana-rpc';
 import type { RpcContender } from './contender.js';
 
@@ -26,7 +26,7 @@ const SETTINGS: Record<OurStrategy, string> = {
  */
 export function ours(strategy: OurStrategy, endpoints: ReadonlyArray<{ id: string; url: string }>): RpcContender {
   const policy: MethodPolicyOverride = strategy === 'consensus' ? { strategy, quorum: 2 } : { strategy };
-  const rpc = createSolanaRpc({
+  const rpc = createSolanaMultiRpc({
     endpoints: endpoints.map((e) => ({ id: e.id, url: e.url })),
     methods: { getBalance: policy },
   });
