@@ -34,3 +34,17 @@ export {
   type RaidaSpoofMode,
 } from './raida/behavior.js';
 export { coinForRaida, counterfeitCoin, createTestCoins, frackCoin, type ClusterCoin, type TestCoin, type TestCoinOptions } from './raida/coins.js';
+export {
+  DEFAULT_RELAY_FAULTS,
+  alterValue,
+  startRpcRelays,
+  type RpcRelayEvent,
+  type RpcRelayFaults,
+  type RpcRelayFaultsPatch,
+  type RpcRelayInfo,
+  type RpcRelayOptions,
+  type RpcRelayOutcome,
+  type RpcRelays,
+  type RpcRelaysOptions,
+  type RpcRelayStats,
+} from './relay/relay.js';

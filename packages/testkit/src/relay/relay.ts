@@ -1,0 +1,506 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { XError } from '@x/errors';
+import { handlesReleased } from '../handles.js';
+import { createRandom, type Random, type RandomSeed } from '../random.js';
+import { sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
+
+/**
+ * What a relay does to the requests it forwards. Every draw is seeded per relay, in the order requests
+ * arrive: the same seed and the same sequence of requests give the same fates.
+ */
+export interface RpcRelayFaults {
+  /** Delay added before a request is forwarded (or before an injected error is answered): log-normal body, stalls. */
+  readonly latency: RpcLatency;
+  /** Fraction of requests answered HTTP 500/502/503/504 without reaching the upstream (0..1). */
+  readonly serverErrorRate: number;
+  /** Fraction of requests answered HTTP 429 with `Retry-After` without reaching the upstream (0..1). */
+  readonly rateLimitRate: number;
+  /** The `Retry-After` of an injected 429, in whole seconds. */
+  readonly retryAfterSeconds: number;
+  /** Fraction of requests read and never answered, until the client or `close()` ends the connection (0..1). */
+  readonly hangRate: number;
+  /** Fraction of answered calls whose `result` is altered on the way back (each batch entry drawn on its own) (0..1). */
+  readonly wrongValueRate: number;
+}
+
+/** A partial `RpcRelayFaults`, one level deep for `latency`. */
+export interface RpcRelayFaultsPatch {
+  readonly latency?: Partial<RpcLatency>;
+  readonly serverErrorRate?: number;
+  readonly rateLimitRate?: number;
+  readonly retryAfterSeconds?: number;
+  readonly hangRate?: number;
+  readonly wrongValueRate?: number;
+}
+
+/** A relay that forwards every request untouched and at once. */
+export const DEFAULT_RELAY_FAULTS: RpcRelayFaults = Object.freeze({
+  latency: Object.freeze({ medianMs: 0, sigma: 0, stallProbability: 0, stallMs: Object.freeze([500, 1500] as const) }),
+  serverErrorRate: 0,
+  rateLimitRate: 0,
+  retryAfterSeconds: 1,
+  hangRate: 0,
+  wrongValueRate: 0,
+});
+
+export interface RpcRelayOptions {
+  /** Shown in stats and events. */
+  readonly id: string;
+  readonly faults?: RpcRelayFaultsPatch;
+}
+
+export interface RpcRelaysOptions {
+  /** The real JSON-RPC server behind every relay, `http://host:port[/path]`. Requests are POSTed to this URL. */
+  readonly upstream: string;
+  /** Seeds every draw; each relay draws from its own stream (forked by id). Default 1. */
+  readonly seed?: RandomSeed;
+  readonly relays: readonly RpcRelayOptions[];
+  /** Largest request body accepted, in bytes (HTTP 413 beyond). Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Called once per request as soon as its fate is drawn. */
+  readonly onRequest?: (event: RpcRelayEvent) => void;
+}
+
+/** How a request through a relay ended. */
+export type RpcRelayOutcome = 'forwarded' | 'server-error' | 'rate-limited' | 'hung' | 'upstream-error' | 'rejected';
+
+export interface RpcRelayEvent {
+  readonly relayId: string;
+  readonly outcome: Exclude<RpcRelayOutcome, 'upstream-error' | 'rejected'>;
+  /** The delay drawn for it, in ms (0 for a hang). */
+  readonly delayMs: number;
+  /** HTTP status it will get from the relay itself: 500–504, 429, or 0 (forwarded or hung: the upstream decides). */
+  readonly status: number;
+}
+
+export interface RpcRelayStats {
+  readonly id: string;
+  /** HTTP requests received, rejected ones included. */
+  readonly requests: number;
+  /** Requests by how they ended (`forwarded` counts requests sent upstream, whatever it answered). */
+  readonly outcomes: Readonly<Record<RpcRelayOutcome, number>>;
+  /** Calls whose `result` was altered. */
+  readonly wrongValues: number;
+  /** Requests whose client went away before the relay answered. */
+  readonly aborted: number;
+}
+
+export interface RpcRelayInfo {
+  readonly id: string;
+  /** `http://127.0.0.1:<port>`: POST JSON-RPC here. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RpcRelays {
+  readonly relays: readonly RpcRelayInfo[];
+  readonly faults: (id: string) => RpcRelayFaults;
+  /** Changes a relay's faults live; requests already drawn keep their fate. Returns the new faults. */
+  readonly setFaults: (id: string, patch: RpcRelayFaultsPatch) => RpcRelayFaults;
+  /** Every relay in order. */
+  readonly stats: () => readonly RpcRelayStats[];
+  /** Ends every pending answer, hung connection and upstream request, and stops listening. Idempotent. */
+  readonly close: () => Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const HOUR_MS = 3_600_000;
+const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
+const STATUS_TEXT: Readonly<Record<number, string>> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+function invalidOptions(message: string, field: string, value?: unknown): XError {
+  const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
+  return new XError({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', category: 'config', message: `${field} ${message}`, context: { field, value: shown } });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw invalidOptions(`has an unknown option "${key}" (known: ${allowed.join(', ')})`, field, key);
+  }
+}
+
+function number(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
+  }
+  return value;
+}
+
+/** `base` with `patch` applied, validated; a bad field is named by its path. */
+export function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
+  if (patch === undefined) return base;
+  if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
+  checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate'], field);
+  let latency = base.latency;
+  if (patch.latency !== undefined) {
+    const path = `${field}.latency`;
+    if (!isRecord(patch.latency)) throw invalidOptions('must be an object', path, patch.latency);
+    checkKeys(patch.latency, ['medianMs', 'sigma', 'stallProbability', 'stallMs'], path);
+    const given = patch.latency;
+    let stallMs = latency.stallMs;
+    if (given.stallMs !== undefined) {
+      if (!Array.isArray(given.stallMs) || given.stallMs.length !== 2) throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, given.stallMs);
+      const min = number(given.stallMs[0], `${path}.stallMs[0]`, 0, HOUR_MS);
+      stallMs = [min, number(given.stallMs[1], `${path}.stallMs[1]`, min, HOUR_MS)];
+    }
+    latency = {
+      medianMs: given.medianMs === undefined ? latency.medianMs : number(given.medianMs, `${path}.medianMs`, 0, HOUR_MS),
+      sigma: given.sigma === undefined ? latency.sigma : number(given.sigma, `${path}.sigma`, 0, 5),
+      stallProbability: given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
+      stallMs,
+    };
+  }
+  const rate = (key: 'serverErrorRate' | 'rateLimitRate' | 'hangRate' | 'wrongValueRate'): number =>
+    patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
+  const retryAfter = patch.retryAfterSeconds;
+  if (retryAfter !== undefined && (typeof retryAfter !== 'number' || !Number.isSafeInteger(retryAfter) || retryAfter < 0 || retryAfter > 86_400)) {
+    throw invalidOptions('must be an integer in [0, 86400]', `${field}.retryAfterSeconds`, retryAfter);
+  }
+  const faults = {
+    latency: Object.freeze({ ...latency, stallMs: Object.freeze([...latency.stallMs]) as unknown as readonly [number, number] }),
+    serverErrorRate: rate('serverErrorRate'),
+    rateLimitRate: rate('rateLimitRate'),
+    retryAfterSeconds: retryAfter ?? base.retryAfterSeconds,
+    hangRate: rate('hangRate'),
+    wrongValueRate: rate('wrongValueRate'),
+  };
+  if (faults.serverErrorRate + faults.rateLimitRate + faults.hangRate > 1) {
+    throw invalidOptions('serverErrorRate + rateLimitRate + hangRate must not exceed 1', field, faults.serverErrorRate + faults.rateLimitRate + faults.hangRate);
+  }
+  return Object.freeze(faults);
+}
+
+const HEX_QUANTITY = /^0x[0-9a-f]+$/i;
+
+/**
+ * A value that differs from `value` and keeps its shape, so that only a check of the value itself can
+ * catch it: a hex quantity stays a hex quantity (a balance or block number off by a seeded amount),
+ * a number stays a number, a boolean flips, and the first leaf of an object or array is altered.
+ */
+export function alterValue(value: unknown, random: Random): unknown {
+  if (typeof value === 'string') {
+    if (HEX_QUANTITY.test(value)) {
+      const delta = BigInt(random.int(1, 1_000_000));
+      const original = BigInt(value);
+      return `0x${(original >= delta && random.chance(0.5) ? original - delta : original + delta).toString(16)}`;
+    }
+    return value.length === 0 ? 'x' : `${value.slice(0, -1)}${value.endsWith('0') ? '1' : '0'}`;
+  }
+  if (typeof value === 'number') return value + random.int(1, 1000);
+  if (typeof value === 'boolean') return !value;
+  if (value === null) return '0x1';
+  if (Array.isArray(value)) return value.length === 0 ? [null] : [alterValue(value[0], random), ...(value.slice(1) as unknown[])];
+  if (isRecord(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return { altered: true };
+    const key = keys.includes('value') ? 'value' : keys[0]!;
+    return { ...value, [key]: alterValue(value[key], random) };
+  }
+  return value;
+}
+
+interface MutableStats {
+  requests: number;
+  outcomes: Record<RpcRelayOutcome, number>;
+  wrongValues: number;
+  aborted: number;
+}
+
+interface Relay {
+  readonly id: string;
+  readonly server: Server;
+  readonly sockets: Set<Socket>;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly latencyRandom: Random;
+  readonly faultRandom: Random;
+  readonly valueRandom: Random;
+  faults: RpcRelayFaults;
+  readonly stats: MutableStats;
+  info: RpcRelayInfo | undefined;
+}
+
+type Fate =
+  | { readonly kind: 'forwarded'; readonly wrongValueRate: number; readonly random: Random }
+  | { readonly kind: 'server-error'; readonly status: number }
+  | { readonly kind: 'rate-limited' }
+  | { readonly kind: 'hung' };
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/**
+ * Starts seeded fault-injecting HTTP relays on 127.0.0.1 ephemeral ports in front of one real JSON-RPC
+ * server (anvil, say): each relay forwards POSTed JSON-RPC bodies to `upstream` after a drawn delay, or
+ * answers an injected HTTP 5xx or 429, or hangs, and may alter the `result` of what comes back.
+ */
+export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRelays> {
+  if (!isRecord(options)) throw invalidOptions('must be an object', 'options', options);
+  checkKeys(options, ['upstream', 'seed', 'relays', 'maxBodyBytes', 'onRequest'], 'options');
+  let upstream: URL;
+  try {
+    upstream = new URL(String(options.upstream));
+  } catch {
+    throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
+  }
+  if (upstream.protocol !== 'http:') throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
+  if (!Array.isArray(options.relays) || options.relays.length === 0) throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  const maxBodyBytes = options.maxBodyBytes === undefined ? 1 << 20 : number(options.maxBodyBytes, 'maxBodyBytes', 1, 1 << 30);
+  const onRequest = options.onRequest;
+  if (onRequest !== undefined && typeof onRequest !== 'function') throw invalidOptions('must be a function', 'onRequest', onRequest);
+  const root = createRandom(options.seed ?? 1);
+  const ids = new Set<string>();
+  const specs = options.relays.map((relay, index) => {
+    const field = `relays[${index}]`;
+    if (!isRecord(relay)) throw invalidOptions('must be an object', field, relay);
+    checkKeys(relay, ['id', 'faults'], field);
+    if (typeof relay.id !== 'string' || relay.id.length === 0) throw invalidOptions('must be a non-empty string', `${field}.id`, relay.id);
+    if (ids.has(relay.id)) throw invalidOptions('is used twice', `${field}.id`, relay.id);
+    ids.add(relay.id);
+    return { id: relay.id, faults: resolveRelayFaults(DEFAULT_RELAY_FAULTS, relay.faults, `${field}.faults`) };
+  });
+
+  const agent = new Agent({ keepAlive: true });
+  const upstreamRequests = new Set<ReturnType<typeof httpRequest>>();
+  const relays: Relay[] = [];
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  function drawFate(relay: Relay): Fate {
+    const { faults, faultRandom } = relay;
+    const draw = faultRandom.next();
+    if (draw < faults.hangRate) return { kind: 'hung' };
+    if (draw < faults.hangRate + faults.rateLimitRate) return { kind: 'rate-limited' };
+    if (draw < faults.hangRate + faults.rateLimitRate + faults.serverErrorRate) return { kind: 'server-error', status: faultRandom.pick(SERVER_ERROR_STATUSES) };
+    // A stream of its own per request, seeded now in arrival order, decides which entries of the answer
+    // get altered and how: fates stay reproducible however the upstream's answers interleave.
+    return { kind: 'forwarded', wrongValueRate: faults.wrongValueRate, random: createRandom(relay.valueRandom.int(0, 0x7fffffff)) };
+  }
+
+  function alterBody(relay: Relay, body: Buffer, fate: Extract<Fate, { kind: 'forwarded' }>): Buffer {
+    if (fate.wrongValueRate === 0) return body;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return body;
+    }
+    let changed = false;
+    const alterEntry = (entry: unknown): unknown => {
+      if (!isRecord(entry) || !('result' in entry) || !fate.random.chance(fate.wrongValueRate)) return entry;
+      changed = true;
+      relay.stats.wrongValues++;
+      return { ...entry, result: alterValue(entry.result, fate.random) };
+    };
+    const next = Array.isArray(parsed) ? parsed.map(alterEntry) : alterEntry(parsed);
+    return changed ? Buffer.from(JSON.stringify(next)) : body;
+  }
+
+  function forward(relay: Relay, res: ServerResponse, body: Buffer, fate: Extract<Fate, { kind: 'forwarded' }>): void {
+    const upstreamRequest = httpRequest(upstream, {
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
+    upstreamRequests.add(upstreamRequest);
+    const fail = (): void => {
+      if (!upstreamRequests.delete(upstreamRequest)) return;
+      relay.stats.outcomes['upstream-error']++;
+      send(res, 502, { 'content-type': 'text/plain; charset=utf-8' }, 'Bad Gateway: the upstream did not answer');
+    };
+    upstreamRequest.on('error', fail);
+    upstreamRequest.on('response', (upstreamResponse: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      upstreamResponse.on('data', (chunk: Buffer) => chunks.push(chunk));
+      upstreamResponse.on('error', fail);
+      upstreamResponse.on('end', () => {
+        if (!upstreamRequests.delete(upstreamRequest)) return;
+        const status = upstreamResponse.statusCode ?? 502;
+        const answer = status === 200 ? alterBody(relay, Buffer.concat(chunks), fate) : Buffer.concat(chunks);
+        if (res.headersSent || res.destroyed) return;
+        res.writeHead(status, {
+          'content-type': upstreamResponse.headers['content-type'] ?? 'application/json',
+          'content-length': String(answer.length),
+        });
+        res.end(answer);
+      });
+    });
+    // A client that gives up takes its upstream request with it.
+    res.once('close', () => {
+      if (upstreamRequests.delete(upstreamRequest)) {
+        relay.stats.aborted++;
+        upstreamRequest.destroy();
+      }
+    });
+    upstreamRequest.end(body);
+  }
+
+  function handle(relay: Relay, res: ServerResponse, body: Buffer): void {
+    const { stats } = relay;
+    const fate = drawFate(relay);
+    const delayMs = fate.kind === 'hung' ? 0 : sampleLatencyMs(relay.faults.latency, relay.latencyRandom);
+    stats.outcomes[fate.kind]++;
+    if (onRequest !== undefined) {
+      const status = fate.kind === 'server-error' ? fate.status : fate.kind === 'rate-limited' ? 429 : 0;
+      try {
+        onRequest({ relayId: relay.id, outcome: fate.kind, delayMs, status });
+      } catch (error) {
+        process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
+      }
+    }
+    // A hung request is read and never answered: its connection stays open until the client or close() ends it.
+    if (fate.kind === 'hung') return;
+    const retryAfter = String(relay.faults.retryAfterSeconds);
+    const act = (): void => {
+      if (closed || res.destroyed) return;
+      if (fate.kind === 'server-error') {
+        send(res, fate.status, { 'content-type': 'text/plain; charset=utf-8' }, STATUS_TEXT[fate.status] ?? 'Server Error');
+      } else if (fate.kind === 'rate-limited') {
+        send(res, 429, { 'content-type': 'application/json', 'retry-after': retryAfter }, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too many requests' } }));
+      } else {
+        forward(relay, res, body, fate);
+      }
+    };
+    if (delayMs <= 0) {
+      act();
+      return;
+    }
+    const timer = setTimeout(() => {
+      relay.timers.delete(timer);
+      act();
+    }, delayMs);
+    relay.timers.add(timer);
+    res.once('close', () => {
+      if (!relay.timers.delete(timer)) return;
+      clearTimeout(timer);
+      stats.aborted++;
+    });
+  }
+
+  function onHttpRequest(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
+    if (closed) {
+      res.destroy();
+      return;
+    }
+    relay.stats.requests++;
+    if (req.method !== 'POST') {
+      req.resume();
+      relay.stats.outcomes.rejected++;
+      send(res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'POST' }, 'Method Not Allowed: POST JSON-RPC');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        tooLarge = true;
+        chunks.length = 0;
+        relay.stats.outcomes.rejected++;
+        send(res, 413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, `Payload Too Large: the limit is ${maxBodyBytes} bytes`);
+      }
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge || closed) return;
+      handle(relay, res, Buffer.concat(chunks));
+    });
+    req.on('error', () => undefined);
+  }
+
+  async function listen(spec: { id: string; faults: RpcRelayFaults }): Promise<void> {
+    const random = root.fork(`relay:${spec.id}`);
+    const server = createServer({ keepAlive: true });
+    const relay: Relay = {
+      id: spec.id,
+      server,
+      sockets: new Set(),
+      timers: new Set(),
+      latencyRandom: random.fork('latency'),
+      faultRandom: random.fork('faults'),
+      valueRandom: random.fork('values'),
+      faults: spec.faults,
+      stats: { requests: 0, outcomes: { forwarded: 0, 'server-error': 0, 'rate-limited': 0, hung: 0, 'upstream-error': 0, rejected: 0 }, wrongValues: 0, aborted: 0 },
+      info: undefined,
+    };
+    relays.push(relay);
+    server.on('connection', (socket: Socket) => {
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      relay.sockets.add(socket);
+      socket.once('close', () => relay.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => onHttpRequest(relay, req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    relay.info = Object.freeze({ id: spec.id, url: `http://${HOST}:${port}`, host: HOST, port });
+  }
+
+  async function closeAll(): Promise<void> {
+    closed = true;
+    for (const upstreamRequest of upstreamRequests) upstreamRequest.destroy();
+    upstreamRequests.clear();
+    await Promise.all(
+      relays.map(
+        (relay) =>
+          new Promise<void>((resolve) => {
+            for (const timer of relay.timers) clearTimeout(timer);
+            relay.timers.clear();
+            for (const socket of relay.sockets) socket.destroy();
+            if (!relay.server.listening) {
+              resolve();
+              return;
+            }
+            relay.server.close(() => resolve());
+          }),
+      ),
+    );
+    agent.destroy();
+    await handlesReleased();
+  }
+
+  try {
+    // One at a time, so relays keep the order they were asked for.
+    for (const spec of specs) await listen(spec);
+  } catch (error) {
+    await closeAll();
+    throw new XError({ code: 'TESTKIT_RELAY_LISTEN_FAILED', category: 'network', message: 'A relay could not listen on 127.0.0.1', cause: error });
+  }
+
+  const byId = (id: string): Relay => {
+    const relay = relays.find((r) => r.id === id);
+    if (relay === undefined) throw invalidOptions('names no relay', 'id', id);
+    return relay;
+  };
+  return {
+    relays: relays.map((r) => r.info!),
+    faults: (id) => byId(id).faults,
+    setFaults: (id, patch) => {
+      const relay = byId(id);
+      relay.faults = resolveRelayFaults(relay.faults, patch, 'faults');
+      return relay.faults;
+    },
+    stats: () =>
+      relays.map((r) => ({ id: r.id, requests: r.stats.requests, outcomes: { ...r.stats.outcomes }, wrongValues: r.stats.wrongValues, aborted: r.stats.aborted })),
+    close: () => (closing ??= closeAll()),
+  };
+}
