@@ -6,14 +6,15 @@
  * whose clocks time the contenders. Started by `startRemoteCluster` (remote-cluster.ts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startRaidaCluster, startRpcCluster } from '@x/testkit';
-import type { RaidaCluster, RpcCluster } from '@x/testkit';
+import { startRaidaCluster, startRpcCluster, startRpcRelays } from '@x/testkit';
+import type { RaidaCluster, RpcCluster, RpcRelays } from '@x/testkit';
 import type { HostReply, HostRequest } from './remote-cluster.js';
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 let rpc: RpcCluster | undefined;
 let raida: RaidaCluster | undefined;
+let relays: RpcRelays | undefined;
 
 function send(reply: HostReply): void {
   process.send?.(reply);
@@ -29,8 +30,12 @@ async function handle(request: HostRequest): Promise<unknown> {
       raida = await startRaidaCluster(request.options);
       return { servers: raida.servers };
     }
+    case 'start-relays': {
+      relays = await startRpcRelays(request.options);
+      return { relays: relays.relays };
+    }
     case 'call': {
-      const target = rpc ?? raida;
+      const target = rpc ?? raida ?? relays;
       if (target === undefined) throw new Error('no cluster started');
       // A path such as ['chain', 'account'] names a method on the cluster; its value is sent back as it is.
       let owner: unknown = target;
@@ -48,8 +53,10 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'close': {
       await rpc?.close();
       await raida?.close();
+      await relays?.close();
       rpc = undefined;
       raida = undefined;
+      relays = undefined;
       return null;
     }
   }
@@ -63,5 +70,5 @@ process.on('message', (message: HostRequest) => {
 });
 // The parent going away (or closing the channel) ends this process with it.
 process.on('disconnect', () => {
-  void Promise.allSettled([rpc?.close(), raida?.close()]).then(() => process.exit(0));
+  void Promise.allSettled([rpc?.close(), raida?.close(), relays?.close()]).then(() => process.exit(0));
 });

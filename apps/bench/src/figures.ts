@@ -16,34 +16,43 @@ export function utilisationText(utilisation: Readonly<Record<string, number>> | 
     .join(' · ');
 }
 
-/** The standard per-contender table: latency quantiles, success, wrong answers, load. */
-/** The two closing notes of every RPC scenario: each contender's settings, and the errors each one saw. */
-export function settingsAndErrorNotes(figures: readonly ContenderFigures[]): string[] {
+/** The closing note of every RPC scenario: the errors each contender saw (their settings are a table of their own). */
+export function errorNotes(figures: readonly ContenderFigures[]): string[] {
   const errors = figures
     .map((f) => (f.errors ? `${f.name}: ${f.errors}` : ''))
     .filter(Boolean)
     .join(' — ');
-  return ['Settings: ' + figures.map((f) => `**${f.name}**: ${f.settings}`).join('; ') + '.', `Errors seen (most frequent first): ${errors || 'none'}.`];
+  return [`Errors seen (most frequent first): ${errors || 'none'}.`];
 }
 
+/** "24.1 (23.5–24.8)": a figure and its range over the repetitions. */
+function withSpread(value: number, range: readonly [number, number] | undefined, format: (v: number) => string): string {
+  return range === undefined ? format(value) : `${format(value)} (${format(range[0])}–${format(range[1])})`;
+}
+
+/** The standard per-contender table: latency quantiles, success, wrong answers, load; each figure with its range over the repetitions. */
 export function figuresTable(title: string, figures: readonly ContenderFigures[], options: { correctness: boolean }): Table {
   const columns = ['contender', 'calls', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'mean ms', 'success'];
+  const timeouts = figures.some((f) => f.timeoutRate !== undefined);
+  if (timeouts) columns.push('timed out');
   if (options.correctness) columns.push('stale', 'wrong');
   columns.push('requests/call', 'load per endpoint');
   return {
     title,
     columns,
     rows: figures.map((f) => {
+      const ms = (v: number): string => fmt(v, 1);
       const row: Array<string | number> = [
         f.name,
         f.calls,
-        fmt(f.latencyMs.p50, 1),
-        fmt(f.latencyMs.p90, 1),
-        fmt(f.latencyMs.p99, 1),
-        fmt(f.latencyMs.p999, 1),
-        fmt(f.latencyMs.mean, 1),
-        percent(f.successRate),
+        withSpread(f.latencyMs.p50, f.spread?.p50, ms),
+        withSpread(f.latencyMs.p90, f.spread?.p90, ms),
+        withSpread(f.latencyMs.p99, f.spread?.p99, ms),
+        ms(f.latencyMs.p999),
+        withSpread(f.latencyMs.mean, f.spread?.mean, ms),
+        withSpread(f.successRate, f.spread?.successRate, (v) => percent(v)),
       ];
+      if (timeouts) row.push(f.timeoutRate === undefined ? '—' : percent(f.timeoutRate));
       if (options.correctness) row.push(percent(f.staleRate), percent(f.wrongRate));
       row.push(f.requestsPerCall === null ? '—' : fmt(f.requestsPerCall, 2), utilisationText(f.utilisation));
       return row;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { machineDescription, markdownTable, readBenchFile, renderMarkdown, writeText } from './report.js';
+import { commitDescription, machineDescription, markdownTable, readBenchFile, renderMarkdown, writeText } from './report.js';
 import type { ScenarioRecord } from './report.js';
 import { scenarios } from './scenarios/index.js';
 
@@ -48,6 +48,7 @@ async function main(): Promise<number> {
   const file = readBenchFile(jsonPath);
   const command = ['pnpm bench', ...process.argv.slice(2)].join(' ');
   const machine = machineDescription();
+  const commit = commitDescription(fileURLToPath(new URL('../../../', import.meta.url)));
 
   const runStarted = performance.now();
   const charts: Array<{ file: string; svg: string }> = [];
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
       command,
       date: new Date().toISOString().slice(0, 10),
       machine,
+      commit,
       wallTimeS: Number(wallTimeS.toFixed(1)),
       result: { ...rest, charts: scenarioCharts.map(({ file: chartFile, title }) => ({ file: chartFile, title })) },
     };
@@ -83,6 +85,7 @@ async function main(): Promise<number> {
     full: values.full,
     wallTimeS: Number(wallTimeS.toFixed(1)),
     scenarios: selected.map((s) => s.id),
+    commit,
   };
   if (!values['no-write']) {
     for (const chart of charts) writeText(`${docs}${chart.file}`, chart.svg);

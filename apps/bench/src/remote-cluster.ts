@@ -1,11 +1,22 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RaidaClusterOptions, RaidaServerInfo, RaidaServerStats, RpcClusterOptions, RpcEndpointInfo, RpcEndpointStats } from '@x/testkit';
+import type {
+  RaidaClusterOptions,
+  RaidaServerInfo,
+  RaidaServerStats,
+  RpcClusterOptions,
+  RpcEndpointInfo,
+  RpcEndpointStats,
+  RpcRelayInfo,
+  RpcRelaysOptions,
+  RpcRelayStats,
+} from '@x/testkit';
 
 export type HostRequest =
   | { readonly id: number; readonly op: 'start-rpc'; readonly options: RpcClusterOptions }
   | { readonly id: number; readonly op: 'start-raida'; readonly options: RaidaClusterOptions }
+  | { readonly id: number; readonly op: 'start-relays'; readonly options: Omit<RpcRelaysOptions, 'onRequest'> }
   | { readonly id: number; readonly op: 'call'; readonly path: readonly string[]; readonly args: readonly unknown[] }
   | { readonly id: number; readonly op: 'loop-delay' }
   | { readonly id: number; readonly op: 'close' };
@@ -131,8 +142,33 @@ export async function startRemoteRaidaCluster(options: RaidaClusterOptions): Pro
   }
 }
 
+/** Fault-injecting relays of @x/testkit in front of a real node, running in a child process. */
+export interface RemoteRelays {
+  readonly endpoints: readonly RpcRelayInfo[];
+  /** Per relay: `requests` received, and the full relay statistics. */
+  stats(): Promise<ReadonlyArray<RpcRelayStats>>;
+  loopDelay(): Promise<LoopDelay>;
+  close(): Promise<void>;
+}
+
+export async function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onRequest'>): Promise<RemoteRelays> {
+  const host = startHost();
+  try {
+    const started = await host.request<{ relays: RpcRelayInfo[] }>({ op: 'start-relays', options });
+    return {
+      endpoints: started.relays,
+      stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
+      loopDelay: () => host.request({ op: 'loop-delay' }),
+      close: () => host.close(),
+    };
+  } catch (error) {
+    await host.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Per-endpoint request counts between two `stats()` readings. */
-export function requestsBetween(before: readonly RpcEndpointStats[], after: readonly RpcEndpointStats[]): Map<string, number> {
+export function requestsBetween(before: ReadonlyArray<{ id: string; requests: number }>, after: ReadonlyArray<{ id: string; requests: number }>): Map<string, number> {
   const counts = new Map<string, number>();
   for (const end of after) {
     const start = before.find((s) => s.id === end.id);

@@ -33,3 +33,32 @@ export function summarize(samples: readonly number[]): LatencySummary {
 export function fmt(value: number, digits = 2): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
+
+/** The range [min, max] of one figure over repetitions. */
+export type Range = readonly [number, number];
+
+/** How much each headline figure moved between repetitions of the same run. */
+export interface Spread {
+  readonly repetitions: number;
+  readonly p50: Range;
+  readonly p90: Range;
+  readonly p99: Range;
+  readonly mean: Range;
+  readonly successRate: Range;
+}
+
+function range(values: readonly number[]): Range {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length === 0 ? [Number.NaN, Number.NaN] : [Math.min(...finite), Math.max(...finite)];
+}
+
+export function spreadOf(repetitions: ReadonlyArray<{ latency: LatencySummary; successRate: number }>): Spread {
+  return {
+    repetitions: repetitions.length,
+    p50: range(repetitions.map((r) => r.latency.p50)),
+    p90: range(repetitions.map((r) => r.latency.p90)),
+    p99: range(repetitions.map((r) => r.latency.p99)),
+    mean: range(repetitions.map((r) => r.latency.mean)),
+    successRate: range(repetitions.map((r) => r.successRate)),
+  };
+}

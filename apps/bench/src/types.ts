@@ -1,4 +1,4 @@
-import type { LatencySummary } from './stats.js';
+import type { LatencySummary, Spread } from './stats.js';
 
 /** What every benchmark scenario receives. */
 export interface BenchContext {
@@ -52,6 +52,10 @@ export interface ContenderFigures {
   readonly utilisation: Readonly<Record<string, number>> | null;
   /** The library settings this contender ran with. */
   readonly settings: string;
+  /** Share of calls that failed by running out of time; absent where not measured. */
+  readonly timeoutRate?: number;
+  /** Each headline figure's range over the run's repetitions; absent where the scenario does not repeat. */
+  readonly spread?: Spread;
   /**
    * Worst event-loop delay during this contender's measured blocks (ms), in the measuring process and in
    * the cluster's: machine noise (other processes, GC) that can inflate a tail without being the contender's.
@@ -63,8 +67,16 @@ export interface ContenderFigures {
   readonly diagnostics?: Record<string, unknown>;
 }
 
+/** One contender's name and its settings text, as the code's defaults produce it. */
+export interface ContenderSettings {
+  readonly name: string;
+  readonly settings: string;
+}
+
 export interface ScenarioResult {
   readonly tables: readonly Table[];
+  /** Every contender's settings, rendered as the section's settings table (which `pnpm check` compares with the code). */
+  readonly settings?: readonly ContenderSettings[];
   readonly goals: readonly Goal[];
   readonly notes?: readonly string[];
   readonly charts?: readonly Chart[];
@@ -79,4 +91,9 @@ export interface Scenario {
   /** One paragraph: what is compared with what, and how. */
   readonly description: string;
   run(context: BenchContext): Promise<ScenarioResult>;
+  /**
+   * The settings text of every contender, computed from the code's defaults without running anything:
+   * the published section must show exactly these (apps/bench/test/published-settings.test.ts).
+   */
+  settings?(): readonly ContenderSettings[];
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cell, headingAnchor, renderMarkdown } from '../src/report.js';
+import { cell, headingAnchor, parseSettingsTables, renderMarkdown, settingsTable } from '../src/report.js';
 import type { BenchFile } from '../src/report.js';
-import { figuresOf } from '../src/rpc/runner.js';
+import { REPETITIONS, figuresOf, isTimeoutError, roundsFor } from '../src/rpc/runner.js';
 import type { ContenderRun } from '../src/rpc/runner.js';
 import { lamportsOfWei, rotate } from '../src/rpc/contender.js';
 import type { Scenario } from '../src/types.js';
@@ -56,6 +56,12 @@ describe('contender figures', () => {
       ok: 3,
       stale: 1,
       wrong: 1,
+      timeouts: 1,
+      repetitions: [
+        { latencies: [10, 20], ok: 2 },
+        { latencies: [30], ok: 1 },
+        { latencies: [40], ok: 0 },
+      ],
       errors: new Map(),
       requests: new Map([
         ['a', 6],
@@ -66,6 +72,9 @@ describe('contender figures', () => {
     const figures = figuresOf(run, true);
     expect(figures).toMatchObject({ calls: 4, successRate: 0.75, staleRate: 0.25, wrongRate: 0.25, requestsPerCall: 2, utilisation: { a: 0.75, b: 0.25 } });
     expect(figures.latencyMs.p50).toBe(20);
+    expect(figures.timeoutRate).toBe(0.25);
+    // Each figure's range over the repetitions: medians 10, 30, 40; successes 100 %, 100 %, 0 %.
+    expect(figures.spread).toMatchObject({ repetitions: 3, p50: [10, 40], successRate: [0, 1] });
     expect(figuresOf(run, false)).toMatchObject({ staleRate: null, wrongRate: null });
   });
 
@@ -75,5 +84,48 @@ describe('contender figures', () => {
     expect(rotate(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
     expect(rotate(['a', 'b', 'c'], 4)).toEqual(['b', 'c', 'a']);
     expect(rotate([], 2)).toEqual([]);
+  });
+});
+
+describe('settings tables', () => {
+  it('reads back what settingsTable wrote, pipes included, section by section', () => {
+    const markdown = [
+      '# Benchmarks',
+      '## First',
+      'text',
+      settingsTable([
+        { name: 'a', settings: 'x | y' },
+        { name: 'b', settings: 'plain' },
+      ]),
+      '- a note',
+      '## Second',
+      settingsTable([{ name: 'c', settings: 'z' }]),
+    ].join('\n');
+    const tables = parseSettingsTables(markdown);
+    expect([...tables.keys()]).toEqual(['First', 'Second']);
+    expect(Object.fromEntries(tables.get('First')!)).toEqual({ a: 'x | y', b: 'plain' });
+    expect(Object.fromEntries(tables.get('Second')!)).toEqual({ c: 'z' });
+  });
+
+  it('finds no settings where a section has none', () => {
+    expect(parseSettingsTables('## Only\n\n| contender | settings |\n| --- | --- |\n| a | b |\n').size).toBe(0);
+  });
+});
+
+describe('run plan', () => {
+  it('rounds up to whole repetitions with at least the calls asked for', () => {
+    expect(roundsFor(2000, 16, 2)).toBe(63);
+    expect(63 * 16 * 2).toBeGreaterThanOrEqual(2000);
+    expect(roundsFor(2000, 16, 3) % REPETITIONS).toBe(0);
+    expect(roundsFor(2000, 16, 3) * 48).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('counts a failure as a timeout by category, viem name or ethers code, along the cause chain', () => {
+    expect(isTimeoutError(Object.assign(new Error('deadline'), { category: 'timeout' }))).toBe(true);
+    expect(isTimeoutError(Object.assign(new Error('viem'), { name: 'TimeoutError' }))).toBe(true);
+    expect(isTimeoutError(Object.assign(new Error('ethers'), { code: 'TIMEOUT' }))).toBe(true);
+    expect(isTimeoutError(new Error('outer', { cause: Object.assign(new Error('inner'), { category: 'timeout' }) }))).toBe(true);
+    expect(isTimeoutError(Object.assign(new Error('5xx'), { category: 'server' }))).toBe(false);
+    expect(isTimeoutError('text')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
-import { DEFAULT_MAX_SLOT_LAG, createSolanaMultiRpc } from '@x/solana-rpc';
+import { DEFAULT_MAX_SLOT_LAG, METHOD_PRESETS, createSolanaMultiRpc } from '@x/solana-rpc';
 import type { MethodPolicyOverride } from '@x/solana-rpc';
 import type { RpcContender } from './contender.js';
 
@@ -24,6 +24,16 @@ const SETTINGS: Record<OurStrategy, string> = {
  * its preset deadline of 500 ms and every other setting at its default; only the strategy is set (and
  * consensus's quorum of 2, the same as ethers' quorum 2).
  */
+export function oursName(strategy: OurStrategy): string {
+  return LABELS[strategy];
+}
+
+export function oursSettings(strategy: OurStrategy): string {
+  const preset = METHOD_PRESETS.getBalance!;
+  const attempt = preset.attemptTimeoutMs === undefined ? 'no per-attempt timeout' : `per-attempt timeout ${preset.attemptTimeoutMs} ms`;
+  return `@x/solana-rpc getBalance: ${strategy}, deadline ${preset.timeoutMs} ms (preset), ${attempt}, pool and transport defaults, maxSlotLag ${DEFAULT_MAX_SLOT_LAG} (default); ${SETTINGS[strategy]}`;
+}
+
 export function ours(strategy: OurStrategy, endpoints: ReadonlyArray<{ id: string; url: string }>): RpcContender {
   const policy: MethodPolicyOverride = strategy === 'consensus' ? { strategy, quorum: 2 } : { strategy };
   const rpc = createSolanaMultiRpc({
@@ -31,9 +41,9 @@ export function ours(strategy: OurStrategy, endpoints: ReadonlyArray<{ id: strin
     methods: { getBalance: policy },
   });
   return {
-    name: LABELS[strategy],
+    name: oursName(strategy),
     kind: 'ours',
-    settings: `@x/solana-rpc getBalance: ${strategy}, deadline 500 ms (preset), no per-attempt timeout, pool and transport defaults, maxSlotLag ${DEFAULT_MAX_SLOT_LAG} (default); ${SETTINGS[strategy]}`,
+    settings: oursSettings(strategy),
     async getBalance(target) {
       const result = await rpc.call<{ context: { slot: number }; value: number }>('getBalance', [target.solana]);
       return BigInt(result.value);

@@ -1,9 +1,32 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { RemoteRpcCluster } from '../remote-cluster.js';
+import type { LoopDelay } from '../remote-cluster.js';
 import { requestsBetween } from '../remote-cluster.js';
-import { summarize } from '../stats.js';
+import { spreadOf, summarize } from '../stats.js';
 import type { ContenderFigures } from '../types.js';
 import type { CallTarget, RpcContender } from './contender.js';
+
+/** What the runner needs of a set of endpoints: their URLs, request counters and the event-loop delay of the process serving them. */
+export interface CountedEndpoints {
+  readonly endpoints: ReadonlyArray<{ readonly id: string; readonly url: string }>;
+  stats(): Promise<ReadonlyArray<{ readonly id: string; readonly requests: number }>>;
+  loopDelay(): Promise<LoopDelay>;
+}
+
+/** Repetitions every run is split into, each figure's spread being taken over them. */
+export const REPETITIONS = 3;
+
+/**
+ * Whether a failed call failed by running out of time: an @x error of category `timeout` (a deadline or
+ * attempt timeout), viem's `TimeoutError`, ethers' `TIMEOUT`, anywhere along the `cause` chain.
+ */
+export function isTimeoutError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const fields = e as { category?: unknown; name?: unknown; code?: unknown; cause?: unknown };
+    if (fields.category === 'timeout' || fields.name === 'TimeoutError' || fields.code === 'TIMEOUT') return true;
+    e = fields.cause;
+  }
+  return false;
+}
 
 export type Verdict = 'current' | 'stale' | 'wrong';
 
@@ -16,6 +39,12 @@ export interface BlockPlan {
   readonly callsPerWorker: number;
   /** Unmeasured calls per caller per contender before the first round (connections, JIT, ethers' initial sync, viem's first ranking, pool statistics). */
   readonly warmupCalls: number;
+}
+
+/** Rounds for at least `calls` calls per contender, a whole number of rounds per repetition. */
+export function roundsFor(calls: number, concurrency: number, callsPerWorker: number): number {
+  const perRound = concurrency * callsPerWorker;
+  return Math.ceil(calls / perRound / REPETITIONS) * REPETITIONS;
 }
 
 export interface BlockHooks {
@@ -34,6 +63,10 @@ export interface ContenderRun {
   ok: number;
   stale: number;
   wrong: number;
+  /** Failed calls that failed by running out of time (`isTimeoutError`). */
+  timeouts: number;
+  /** Per repetition: the latencies and successes of its calls. */
+  readonly repetitions: Array<{ readonly latencies: number[]; ok: number }>;
   readonly errors: Map<string, number>;
   /** Requests counted at the cluster during this contender's blocks, by endpoint id (background requests moved in). */
   readonly requests: Map<string, number>;
@@ -61,7 +94,7 @@ function snapshot(map: ReadonlyMap<string, number> | undefined): Map<string, num
  * requests per call and per-endpoint load exact for each contender.
  */
 export async function runBlocks(
-  cluster: RemoteRpcCluster,
+  cluster: CountedEndpoints,
   contenders: readonly RpcContender[],
   plan: BlockPlan,
   hooks: BlockHooks,
@@ -73,6 +106,8 @@ export async function runBlocks(
     ok: 0,
     stale: 0,
     wrong: 0,
+    timeouts: 0,
+    repetitions: Array.from({ length: REPETITIONS }, () => ({ latencies: [], ok: 0 })),
     errors: new Map(),
     requests: new Map(cluster.endpoints.map((e) => [e.id, 0])),
     loopDelayMaxMs: { bench: 0, cluster: 0 },
@@ -100,6 +135,7 @@ export async function runBlocks(
       const position = round % 2 === 0 ? (round + k) % contenders.length : (round + contenders.length - 1 - k) % contenders.length;
       const run = runs[position]!;
       const contender = run.contender;
+      const repetition = run.repetitions[Math.min(REPETITIONS - 1, Math.floor((round * REPETITIONS) / plan.rounds))]!;
       await hooks.beforeBlock?.(round, contender);
       const backgroundBefore = contenders.map((c) => snapshot(c.backgroundRequests?.()));
       const before = await cluster.stats();
@@ -112,13 +148,19 @@ export async function runBlocks(
             const callStarted = performance.now();
             try {
               const value = await contender.getBalance(target);
-              run.latencies.push(performance.now() - callStarted);
+              const elapsed = performance.now() - callStarted;
+              run.latencies.push(elapsed);
+              repetition.latencies.push(elapsed);
               run.ok++;
+              repetition.ok++;
               const verdict = hooks.judge?.(value, target) ?? 'current';
               if (verdict === 'stale') run.stale++;
               else if (verdict === 'wrong') run.wrong++;
             } catch (error) {
-              run.latencies.push(performance.now() - callStarted);
+              const elapsed = performance.now() - callStarted;
+              run.latencies.push(elapsed);
+              repetition.latencies.push(elapsed);
+              if (isTimeoutError(error)) run.timeouts++;
               const name = errorName(error);
               run.errors.set(name, (run.errors.get(name) ?? 0) + 1);
             }
@@ -169,6 +211,8 @@ export function figuresOf(run: ContenderRun, measuresCorrectness: boolean): Cont
     staleRate: measuresCorrectness ? (calls === 0 ? Number.NaN : run.stale / calls) : null,
     requestsPerCall: calls === 0 ? Number.NaN : totalRequests / calls,
     utilisation,
+    timeoutRate: calls === 0 ? Number.NaN : run.timeouts / calls,
+    spread: spreadOf(run.repetitions.map((r) => ({ latency: summarize(r.latencies), successRate: r.latencies.length === 0 ? Number.NaN : r.ok / r.latencies.length }))),
     settings: run.contender.settings,
     loopDelayMaxMs: { bench: Number(run.loopDelayMaxMs.bench.toFixed(1)), cluster: Number(run.loopDelayMaxMs.cluster.toFixed(1)) },
     errors: topErrors(run),

@@ -1,16 +1,20 @@
 import { createRandom, rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
-import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
+import { figuresCharts, figuresTable, percent, errorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
 import type { RemoteRpcCluster } from '../remote-cluster.js';
-import { kitRotating } from '../rpc/baselines.js';
+import { KIT_ROTATING, kitRotating } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
 import { DEFAULT_MAX_SLOT_LAG } from '@x/solana-rpc';
-import { multiEndpointContenders } from '../rpc/lineup.js';
-import { figuresOf, runBlocks } from '../rpc/runner.js';
+import { libraryContenderSettings, libraryContenders } from '../rpc/lineup.js';
+import { ours, oursName, oursSettings } from '../rpc/ours.js';
+import type { OurStrategy } from '../rpc/ours.js';
+import { figuresOf, roundsFor, runBlocks } from '../rpc/runner.js';
 import type { Verdict } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
-import type { BenchContext, ContenderFigures, Goal, Scenario, ScenarioResult } from '../types.js';
+import type { BenchContext, ContenderFigures, ContenderSettings, Goal, Scenario, ScenarioResult } from '../types.js';
+
+const OUR_STRATEGIES: readonly OurStrategy[] = ['race', 'hedge', 'dual', 'consensus'];
 
 const SLOT_LAG = rpcProfiles.lagging.slotLag ?? 8;
 const LATENCY = { medianMs: 20, sigma: 0.5 };
@@ -24,6 +28,8 @@ export const CORRECTNESS_ENDPOINTS: readonly RpcEndpointOptions[] = [
 ];
 
 const CONCURRENCY = 16;
+/** Calls per contender in a `--full` run, at least. */
+const FULL_CALLS = 2000;
 
 /**
  * The truth, kept by the bench: the chain only moves between blocks (no timer), and before every block
@@ -81,8 +87,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     for (let i = 0; i <= SLOT_LAG; i++) await truth.tick();
 
     const evmChainId = cluster.evmChainId;
-    contenders.push(kitRotating(cluster.endpoints), ...multiEndpointContenders({ urls, evmChainId, endpoints: cluster.endpoints, active: () => active }));
-    const plan = { rounds: context.full ? 40 : 8, concurrency: CONCURRENCY, callsPerWorker: 3, warmupCalls: 3 };
+    contenders.push(kitRotating(cluster.endpoints), ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
+      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)));
+    const plan = { rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 3) : 9, concurrency: CONCURRENCY, callsPerWorker: 3, warmupCalls: 3 };
     context.log(`${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls; a new slot before every block`);
     const runs = await runBlocks(
       cluster,
@@ -109,7 +116,7 @@ function report(
 ): ScenarioResult {
   const consensus = figures.find((f) => f.name.startsWith('ours: consensus'))!;
   const theirs = figures.filter((f) => f.name.startsWith('viem') || f.name.startsWith('ethers'));
-  const quorumTwo = theirs.filter((f) => f.name.endsWith('quorum 2'));
+  const quorumTwo = theirs.filter((f) => f.name.includes('quorum 2'));
   const others = theirs.filter((f) => !quorumTwo.includes(f));
   const compare = (group: readonly ContenderFigures[], label: string): Goal => {
     const fewer = group.every((f) => notCurrent(consensus) < notCurrent(f));
@@ -123,7 +130,7 @@ function report(
         (equal.length > 0 ? ` — not fewer: equal to ${equal.map((f) => f.name).join(', ')}` : ''),
     };
   };
-  const goals: Goal[] = [compare(others, 'viem fallback (with and without rank) and ethers FallbackProvider quorum 1'), compare(quorumTwo, 'ethers FallbackProvider quorum 2')];
+  const goals: Goal[] = [compare(others, 'viem fallback (defaults and tuned) and ethers FallbackProvider quorum 1 (tuned)'), compare(quorumTwo, 'ethers FallbackProvider quorum 2 (defaults and tuned)')];
   const calls = plan.rounds * plan.concurrency * plan.callsPerWorker;
   const notes = [
     `Cluster (in a child process, chain moved only by the bench): four endpoints answering after a log-normal delay (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}), ` +
@@ -131,16 +138,17 @@ function report(
     'Before every block the chain moves one slot and every account read gets a balance it never had before, so the bench knows the truth exactly: ' +
       'an answer equal to the current balance is right, one equal to an earlier balance of that account is **stale**, anything else is **wrong**.',
     `Each contender: ${plan.rounds} blocks of ${plan.concurrency} concurrent callers × ${plan.callsPerWorker} calls (${calls} calls), alone on the cluster, blocks in rotating order. ` +
-      'Endpoint order is rotated call by call for the contenders that always start with the first endpoint (@solana/kit on one endpoint at a time, viem fallback without rank), so none of them is lucky or unlucky in where the honest endpoints sit.',
+      'Endpoint order is rotated call by call for the contenders that always start with the first endpoint (@solana/kit on one endpoint at a time, viem fallback at its defaults, which rank nothing), so none of them is lucky or unlucky in where the honest endpoints sit.',
     `Ours run with their defaults, among them \`maxSlotLag\` ${DEFAULT_MAX_SLOT_LAG}: once an up-to-date answer has raised the slot watermark, the lagging endpoint's answers ` +
       `(${SLOT_LAG} slots behind) are rejected as stale and the call fails over, and the pool soon ejects that endpoint for its failures. ` +
       'Nothing but a vote can catch the liar, whose slots are right: race, hedge and dual return its values whenever it answers first; consensus needs two endpoints to agree on the value.',
-    "viem's `rank` orders the endpoints by the latency and success of its pings; with four equally fast endpoints whom it prefers is the luck of " +
+    "viem tuned uses `rank`, which orders the endpoints by the latency and success of its pings; with four equally fast endpoints whom it prefers is the luck of " +
       'the draw (seeded, so the same in every run with the same `--seed`): its figure says little about viem, a lot about trusting any single endpoint.',
-    ...settingsAndErrorNotes(figures),
+    ...errorNotes(figures),
   ];
   return {
     tables: [figuresTable('getBalance with one lagging and one lying endpoint among four', figures, { correctness: true })],
+    settings: figures.map((f) => ({ name: f.name, settings: f.settings })),
     goals,
     notes,
     charts: figuresCharts({
@@ -161,4 +169,9 @@ export const rpcCorrectnessScenario: Scenario = {
     'Four simulated endpoints with the same latency, one of them 8 slots behind and one altering every value, read by the same ' +
     'contenders as the tail-latency scenario; the bench moves the chain itself, so every answer is classed as right, stale or wrong.',
   run,
+  settings: (): ContenderSettings[] => [
+    { ...KIT_ROTATING },
+    ...libraryContenderSettings(CORRECTNESS_ENDPOINTS.length),
+    ...OUR_STRATEGIES.map((strategy) => ({ name: oursName(strategy), settings: oursSettings(strategy) })),
+  ],
 };

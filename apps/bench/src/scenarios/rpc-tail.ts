@@ -1,14 +1,18 @@
 import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
 import { rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
-import { figuresCharts, figuresTable, percent, settingsAndErrorNotes } from '../figures.js';
+import { figuresCharts, figuresTable, percent, errorNotes } from '../figures.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
-import { kitSingle } from '../rpc/baselines.js';
+import { kitSingle, kitSingleName, kitSingleSettings } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
-import { multiEndpointContenders } from '../rpc/lineup.js';
-import { figuresOf, runBlocks } from '../rpc/runner.js';
+import { libraryContenderSettings, libraryContenders } from '../rpc/lineup.js';
+import { ours, oursName, oursSettings } from '../rpc/ours.js';
+import type { OurStrategy } from '../rpc/ours.js';
+import { figuresOf, roundsFor, runBlocks } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
-import type { BenchContext, ContenderFigures, Goal, Scenario, ScenarioResult } from '../types.js';
+import type { BenchContext, ContenderFigures, ContenderSettings, Goal, Scenario, ScenarioResult } from '../types.js';
+
+const OUR_STRATEGIES: readonly OurStrategy[] = ['race', 'hedge', 'dual', 'consensus'];
 
 const RATE_LIMIT_RPS = 50;
 
@@ -21,6 +25,8 @@ export const TAIL_ENDPOINTS: readonly RpcEndpointOptions[] = [
 ];
 
 const CONCURRENCY = 16;
+/** Calls per contender in a `--full` run, at least. */
+const FULL_CALLS = 2000;
 
 async function run(context: BenchContext): Promise<ScenarioResult> {
   const cluster = await startRemoteRpcCluster({ seed: context.seed, endpoints: [...TAIL_ENDPOINTS] });
@@ -33,8 +39,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       wallets.map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
     );
     const evmChainId = cluster.evmChainId;
-    contenders.push(kitSingle(urls[0]!, cluster.endpoints[0]!.id), ...multiEndpointContenders({ urls, evmChainId, endpoints: cluster.endpoints, active: () => active }));
-    const plan = { rounds: context.full ? 60 : 12, concurrency: CONCURRENCY, callsPerWorker: 2, warmupCalls: 3 };
+    contenders.push(kitSingle(urls[0]!, cluster.endpoints[0]!.id), ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
+      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)));
+    const plan = { rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 2) : 12, concurrency: CONCURRENCY, callsPerWorker: 2, warmupCalls: 3 };
     context.log(
       `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls, blocks in rotating order`,
     );
@@ -115,10 +122,11 @@ function report(
     `Machine noise: the worst event-loop delay during each contender's blocks, measuring process / cluster process (ms): ${figures
       .map((f) => `${f.name} ${fmt(f.loopDelayMaxMs?.bench ?? Number.NaN, 0)} / ${fmt(f.loopDelayMaxMs?.cluster ?? Number.NaN, 0)}`)
       .join(', ')}. A stall of either delays every endpoint at once, which only a tail in the low hundreds of ms (race, dual) can show.`,
-    ...settingsAndErrorNotes(figures),
+    ...errorNotes(figures),
   ];
   return {
     tables: [figuresTable('getBalance on 4 heavy-tailed endpoints (one failing 2 %, one rate-limited)', figures, { correctness: false })],
+    settings: figures.map((f) => ({ name: f.name, settings: f.settings })),
     goals,
     notes,
     charts: figuresCharts({
@@ -137,8 +145,13 @@ export const rpcTailScenario: Scenario = {
   title: 'Tail latency on JSON-RPC: ours vs @solana/kit, viem fallback and ethers FallbackProvider',
   description:
     'Four simulated JSON-RPC endpoints with heavy tails, one of them failing 2 % of requests and one rate-limited, read by every ' +
-    'contender in turn: a single endpoint through @solana/kit, viem `fallback` (with and without `rank`), ethers v6 ' +
-    '`FallbackProvider` (quorum 1 and 2) reading `eth_getBalance`, and @x/solana-rpc with race, adaptive hedge, dual and ' +
+    'contender in turn: a single endpoint through @solana/kit, viem `fallback` and ethers v6 `FallbackProvider`, each at its ' +
+    'defaults and tuned for latency (see the settings table), reading `eth_getBalance`, and @x/solana-rpc with race, adaptive hedge, dual and ' +
     'consensus reading `getBalance` of the same accounts on the same endpoints.',
   run,
+  settings: (): ContenderSettings[] => [
+    { name: kitSingleName(TAIL_ENDPOINTS[0]!.id!), settings: kitSingleSettings(TAIL_ENDPOINTS[0]!.id!) },
+    ...libraryContenderSettings(TAIL_ENDPOINTS.length),
+    ...OUR_STRATEGIES.map((strategy) => ({ name: oursName(strategy), settings: oursSettings(strategy) })),
+  ],
 };

@@ -14,6 +14,8 @@ import { startRemoteRaidaCluster } from '../remote-cluster.js';
 import { fmt, summarize } from '../stats.js';
 import type { LatencySummary } from '../stats.js';
 import { barChart, cdfChart } from '../svg.js';
+import { PYTHON_CONTENDER_NAME, pythonUnavailable, pythonVersion, startPythonEchoClient } from './udp-fanout-python.js';
+import type { PythonRound } from './udp-fanout-python.js';
 import type { BenchContext, Chart, ContenderFigures, Goal, Scenario, ScenarioResult, Table } from '../types.js';
 
 const TARGETS = 25;
@@ -65,6 +67,8 @@ async function stopEchoServers(child: ChildProcess): Promise<void> {
 interface Round {
   run(): Promise<unknown>;
   correct(result: unknown): boolean;
+  /** A round that times itself (in another process) reports its own time; otherwise the bench's clock does. */
+  elapsedMs?(result: unknown): number;
 }
 
 /**
@@ -134,7 +138,7 @@ interface ContenderRun {
 async function timeRound(round: Round, into: ContenderRun | undefined): Promise<void> {
   const started = performance.now();
   const result = await round.run();
-  const elapsed = performance.now() - started;
+  const elapsed = round.elapsedMs?.(result) ?? performance.now() - started;
   if (into === undefined) return;
   into.times.push(elapsed);
   if (!round.correct(result)) into.wrong++;
@@ -173,7 +177,7 @@ function figures(part: string, m: Measured, settings: string): ContenderFigures 
   const rounds = m.summary.count;
   return {
     name: `${part}: ${m.name}`,
-    kind: m.name.startsWith('hand-written') ? 'baseline' : 'ours',
+    kind: m.name.startsWith('hand-written') || m.name === PYTHON_CONTENDER_NAME ? 'baseline' : 'ours',
     calls: rounds,
     latencyMs: m.summary,
     successRate: rounds === 0 ? Number.NaN : (rounds - m.wrong) / rounds,
@@ -237,7 +241,11 @@ async function echoPart(context: BenchContext, warmupRounds: number, measureMs: 
 }
 
 /** Part B: the 25 simulated RAIDA servers of @x/testkit; the same echo round three ways. */
-async function raidaPart(context: BenchContext, warmupRounds: number, measureMs: number): Promise<{ hand: Measured; transport: Measured; client: Measured }> {
+async function raidaPart(
+  context: BenchContext,
+  warmupRounds: number,
+  measureMs: number,
+): Promise<{ hand: Measured; transport: Measured; client: Measured; python: Measured | string }> {
   const cluster = await startRemoteRaidaCluster({ seed: context.seed });
   const ports = cluster.servers.map((s) => s.port);
   // A fixed, valid echo request per server, built once: the minimal hand-written RAIDA round.
@@ -257,6 +265,8 @@ async function raidaPart(context: BenchContext, warmupRounds: number, measureMs:
   const raida = createRaidaClient({ servers: cluster.servers, timeoutMs: TIMEOUT_MS });
   const items: UdpFanOutItem[] = ports.map((port, i) => ({ target: { host: HOST, port }, payload: payloads[i]! }));
   const baseline = await handWrittenRound(ports, payloads, allReady);
+  const pythonSkipped = pythonUnavailable();
+  const python = pythonSkipped === undefined ? await startPythonEchoClient({ host: HOST, ports, timeoutMs: TIMEOUT_MS }) : undefined;
   const runs: ContenderRun[] = [
     { name: 'hand-written node:dgram', round: baseline, times: [], wrong: 0 },
     {
@@ -271,6 +281,16 @@ async function raidaPart(context: BenchContext, warmupRounds: number, measureMs:
       times: [],
       wrong: 0,
     },
+    ...(python === undefined
+      ? []
+      : [
+          {
+            name: PYTHON_CONTENDER_NAME,
+            round: { run: () => python.round(), correct: (r: unknown) => (r as PythonRound).ready === TARGETS, elapsedMs: (r: unknown) => (r as PythonRound).elapsedMs },
+            times: [],
+            wrong: 0,
+          },
+        ]),
   ];
   try {
     context.log(`B: 25 simulated RAIDA servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
@@ -279,10 +299,11 @@ async function raidaPart(context: BenchContext, warmupRounds: number, measureMs:
     baseline.close();
     await raida.close();
     await udp.close();
+    await python?.close();
     await cluster.close();
   }
-  const [hand, transport, client] = runs.map(measured) as [Measured, Measured, Measured];
-  return { hand, transport, client };
+  const [hand, transport, client, py] = runs.map(measured) as [Measured, Measured, Measured, Measured | undefined];
+  return { hand, transport, client, python: py ?? `skipped: ${pythonSkipped ?? 'not run'}` };
 }
 
 async function run(context: BenchContext): Promise<ScenarioResult> {
@@ -314,6 +335,15 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       met: cleanB && clientB.mean <= GOAL_RATIO,
       measured: `round time ratio ${ratioText(clientB)}`,
     },
+    ...(typeof b.python === 'string'
+      ? []
+      : [
+          {
+            goal: '@x/raida-client echo() faster than the Python asyncio reference client (RAIDA servers)',
+            met: cleanB && b.python.wrong === 0 && b.client.summary.mean < b.python.summary.mean,
+            measured: `mean ${fmt(b.client.summary.mean, 3)} ms vs ${fmt(b.python.summary.mean, 3)} ms, p99 ${fmt(b.client.summary.p99, 3)} ms vs ${fmt(b.python.summary.p99, 3)} ms`,
+          },
+        ]),
   ];
   const charts: Chart[] = [
     {
@@ -330,6 +360,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
           { name: 'B: hand-written dgram', samples: b.hand.times, dashed: true },
           { name: 'B: @x/udp-transport', samples: b.transport.times },
           { name: 'B: @x/raida-client echo()', samples: b.client.times },
+          ...(typeof b.python === 'string' ? [] : [{ name: 'B: Python asyncio reference', samples: b.python.times, dashed: true }]),
         ],
       }),
     },
@@ -349,7 +380,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   return {
     tables: [
       table(`A: 25 plain UDP echo servers (${PAYLOAD_BYTES}-byte payloads, different per target, loopback)`, [a.hand, a.ours], a.hand),
-      table('B: 25 simulated RAIDA servers (@x/testkit), one echo request per server, loopback', [b.hand, b.transport, b.client], b.hand),
+      table('B: 25 simulated RAIDA servers (@x/testkit), one echo request per server, loopback', [b.hand, b.transport, b.client, ...(typeof b.python === 'string' ? [] : [b.python])], b.hand),
     ],
     goals,
     charts,
@@ -361,6 +392,11 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         'a new request with a fresh random challenge and echo bytes per server per round and validates each reply (signature, status) as its users need — ' +
         'that work is part of its round time.',
       `One round of each contender in turn, the order rotating every cycle; ${warmupRounds} warm-up rounds each are not counted.`,
+      typeof b.python === 'string'
+        ? `${PYTHON_CONTENDER_NAME}: ${b.python}.`
+        : `${PYTHON_CONTENDER_NAME} (${pythonVersion()}, apps/bench/python/raida_asyncio_echo.py): a child process running the RAIDA guide's pattern — per round, one asyncio task and one UDP socket per server ` +
+          '(`create_datagram_endpoint`), `asyncio.gather` over the 25, `asyncio.wait_for` as the per-request timeout, a fresh challenge per request and each reply checked (status 250, signature); ' +
+          'its round time is measured inside Python (`time.perf_counter`, first send to last settled task), so the pipe that tells it to start is not counted.',
       `Wrong or missing replies — A: hand-written ${a.hand.wrong}, ours ${a.ours.wrong}; B: hand-written ${b.hand.wrong}, udp-transport ${b.transport.wrong}, raida-client ${b.client.wrong}.`,
     ],
     data: {
@@ -372,6 +408,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         figures('B', b.hand, 'one node:dgram socket, one timer per round, pre-built echo requests'),
         figures('B', b.transport, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items), pre-built echo requests`),
         figures('B', b.client, `createRaidaClient({ servers, timeoutMs: ${TIMEOUT_MS} }).echo()`),
+        ...(typeof b.python === 'string' ? [] : [figures('B', b.python, `python3 asyncio: one task and socket per server, asyncio.gather, wait_for timeout ${TIMEOUT_MS / 1000} s`)]),
       ],
       echoServers: { handWritten: { ...a.hand.summary, roundsPerSecond: a.hand.roundsPerSecond, wrong: a.hand.wrong }, udpTransport: { ...a.ours.summary, roundsPerSecond: a.ours.roundsPerSecond, wrong: a.ours.wrong, stats: a.stats }, ratio: transportA },
       raidaServers: {

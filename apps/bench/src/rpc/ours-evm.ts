@@ -1,0 +1,87 @@
+import { createHttpTransport } from '@x/http-transport';
+import type { HttpTransport } from '@x/http-transport';
+import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET, createPool } from '@x/pool';
+import type { RpcContender } from './contender.js';
+
+export type OurEvmVariant = 'race' | 'hedge' | 'dual' | 'consensus' | 'hedge-tuned';
+
+/** The one tuned variant of ours: a per-attempt timeout, a deadline, and transports that give up sooner. */
+export const OURS_EVM_TUNED = { attemptTimeoutMs: 250, deadlineMs: 1000, transportTimeoutMs: 1000 } as const;
+
+/** The transports' own default deadline, as @x/http-transport documents it. */
+const TRANSPORT_DEFAULT_TIMEOUT_MS = 10_000;
+
+const NAMES: Record<OurEvmVariant, string> = {
+  race: 'ours: race (defaults)',
+  hedge: 'ours: hedge (defaults)',
+  dual: 'ours: dual (defaults)',
+  consensus: 'ours: consensus, quorum 2 (defaults)',
+  'hedge-tuned': 'ours: hedge (tuned)',
+};
+
+export function oursEvmName(variant: OurEvmVariant): string {
+  return NAMES[variant];
+}
+
+export function oursEvmSettings(variant: OurEvmVariant): string {
+  const layers = '@x/pool execute() over one @x/http-transport per endpoint, eth_getBalance';
+  const hedge =
+    `best-ranked endpoint first; the next after that endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency (${DEFAULT_HEDGE.defaultDelayMs} ms until ${DEFAULT_HEDGE.minSamples} samples), ` +
+    `or at once on a failure; hedges limited to ${DEFAULT_HEDGE_BUDGET.ratio * 100} % of calls + ${DEFAULT_HEDGE_BUDGET.minPerSecond} a second (burst ${DEFAULT_HEDGE_BUDGET.burst})`;
+  const defaults = `no deadline, no per-attempt timeout, transport timeout ${TRANSPORT_DEFAULT_TIMEOUT_MS / 1000} s, pool defaults`;
+  switch (variant) {
+    case 'race':
+      return `${layers}: strategy race, ${defaults}; every endpoint at once, first success wins, losers aborted`;
+    case 'hedge':
+      return `${layers}: strategy hedge, ${defaults}; ${hedge}`;
+    case 'dual':
+      return `${layers}: strategy dual, ${defaults}; pool-classified primary/secondary pairs, raced within and across pairs`;
+    case 'consensus':
+      return `${layers}: strategy consensus, quorum 2, ${defaults}; every endpoint at once, decided when 2 agree on the value, the rest aborted`;
+    case 'hedge-tuned':
+      return (
+        `${layers}: strategy hedge, attemptTimeoutMs ${OURS_EVM_TUNED.attemptTimeoutMs}, deadlineMs ${OURS_EVM_TUNED.deadlineMs}, ` +
+        `transport timeoutMs ${OURS_EVM_TUNED.transportTimeoutMs}, pool defaults; ${hedge}`
+      );
+  }
+}
+
+/**
+ * Ours through the generic layers, as a user with EVM endpoints would write it: one pool of
+ * @x/http-transport endpoints, each call one `pool.execute()` with a strategy of @x/rpc-strategies.
+ */
+export function oursEvm(variant: OurEvmVariant, endpoints: ReadonlyArray<{ id: string; url: string }>): RpcContender {
+  const tuned = variant === 'hedge-tuned';
+  const transports = endpoints.map((e) =>
+    tuned ? createHttpTransport({ url: e.url, timeoutMs: OURS_EVM_TUNED.transportTimeoutMs }) : createHttpTransport({ url: e.url }),
+  );
+  const pool = createPool<HttpTransport>({ endpoints: endpoints.map((e, i) => ({ id: e.id, target: transports[i]! })) });
+  const strategy = variant === 'hedge-tuned' ? 'hedge' : variant;
+  return {
+    name: oursEvmName(variant),
+    kind: 'ours',
+    settings: oursEvmSettings(variant),
+    async getBalance(target) {
+      const attempt = (endpoint: { target: HttpTransport }, { signal }: { signal: AbortSignal }): Promise<string> =>
+        endpoint.target.call<string>('eth_getBalance', [target.evm, 'latest'], { signal });
+      const tuning = tuned ? { attemptTimeoutMs: OURS_EVM_TUNED.attemptTimeoutMs, deadlineMs: OURS_EVM_TUNED.deadlineMs } : {};
+      switch (strategy) {
+        case 'race':
+          return BigInt((await pool.execute(attempt, { strategy: 'race', ...tuning })).value);
+        case 'hedge':
+          return BigInt((await pool.execute(attempt, { strategy: 'hedge', ...tuning })).value);
+        case 'dual':
+          return BigInt((await pool.execute(attempt, { strategy: 'dual', ...tuning })).value);
+        case 'consensus':
+          return BigInt((await pool.execute(attempt, { strategy: 'consensus', quorum: 2, ...tuning })).value);
+      }
+    },
+    diagnostics: () => ({
+      hedgeBudget: pool.hedgeBudget.snapshot(),
+      endpoints: pool.snapshot().endpoints.map((e) => ({ id: e.id, health: e.health, ejections: e.ejectionsTotal, totals: e.totals, p90Ms: e.latency?.p90Ms ?? null })),
+    }),
+    close: async () => {
+      await Promise.all(transports.map((t) => t.close()));
+    },
+  };
+}
