@@ -3,19 +3,25 @@ import type { HttpTransport } from '@x/http-transport';
 import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET, createPool } from '@x/pool';
 import type { RpcContender } from './contender.js';
 
-export type OurEvmVariant = 'race' | 'hedge' | 'dual' | 'consensus' | 'hedge-tuned';
+export type OurEvmVariant = 'race' | 'hedge' | 'dual' | 'consensus' | 'race-tuned' | 'hedge-tuned';
 
-/** The one tuned variant of ours: a per-attempt timeout, a deadline, and transports that give up sooner. */
-export const OURS_EVM_TUNED = { attemptTimeoutMs: 250, deadlineMs: 1000, transportTimeoutMs: 1000 } as const;
+/**
+ * The tuned variants of ours. Hedge: a per-attempt timeout, a deadline, and transports that give up sooner.
+ * Race: more connections per endpoint — every race call keeps a connection busy at every endpoint until the
+ * loser's answer has been drained, so at 16 concurrent calls the default 16 connections make calls queue.
+ */
+export const OURS_EVM_TUNED = { attemptTimeoutMs: 250, deadlineMs: 1000, transportTimeoutMs: 1000, raceConnections: 64 } as const;
 
-/** The transports' own default deadline, as @x/http-transport documents it. */
+/** The transports' own defaults, as @x/http-transport documents them. */
 const TRANSPORT_DEFAULT_TIMEOUT_MS = 10_000;
+const TRANSPORT_DEFAULT_CONNECTIONS = 16;
 
 const NAMES: Record<OurEvmVariant, string> = {
   race: 'ours: race (defaults)',
   hedge: 'ours: hedge (defaults)',
   dual: 'ours: dual (defaults)',
   consensus: 'ours: consensus, quorum 2 (defaults)',
+  'race-tuned': 'ours: race (tuned)',
   'hedge-tuned': 'ours: hedge (tuned)',
 };
 
@@ -28,7 +34,7 @@ export function oursEvmSettings(variant: OurEvmVariant): string {
   const hedge =
     `best-ranked endpoint first; the next after that endpoint's own p${DEFAULT_HEDGE.quantile * 100} latency (${DEFAULT_HEDGE.defaultDelayMs} ms until ${DEFAULT_HEDGE.minSamples} samples), ` +
     `or at once on a failure; hedges limited to ${DEFAULT_HEDGE_BUDGET.ratio * 100} % of calls + ${DEFAULT_HEDGE_BUDGET.minPerSecond} a second (burst ${DEFAULT_HEDGE_BUDGET.burst})`;
-  const defaults = `no deadline, no per-attempt timeout, transport timeout ${TRANSPORT_DEFAULT_TIMEOUT_MS / 1000} s, pool defaults`;
+  const defaults = `no deadline, no per-attempt timeout, transport timeout ${TRANSPORT_DEFAULT_TIMEOUT_MS / 1000} s and ${TRANSPORT_DEFAULT_CONNECTIONS} connections per endpoint, pool defaults`;
   switch (variant) {
     case 'race':
       return `${layers}: strategy race, ${defaults}; every endpoint at once, first success wins, losers aborted`;
@@ -38,6 +44,8 @@ export function oursEvmSettings(variant: OurEvmVariant): string {
       return `${layers}: strategy dual, ${defaults}; pool-classified primary/secondary pairs, raced within and across pairs`;
     case 'consensus':
       return `${layers}: strategy consensus, quorum 2, ${defaults}; every endpoint at once, decided when 2 agree on the value, the rest aborted`;
+    case 'race-tuned':
+      return `${layers}: strategy race, transport connections ${OURS_EVM_TUNED.raceConnections} per endpoint, otherwise as race (defaults); every endpoint at once, first success wins, losers aborted`;
     case 'hedge-tuned':
       return (
         `${layers}: strategy hedge, attemptTimeoutMs ${OURS_EVM_TUNED.attemptTimeoutMs}, deadlineMs ${OURS_EVM_TUNED.deadlineMs}, ` +
@@ -53,10 +61,14 @@ export function oursEvmSettings(variant: OurEvmVariant): string {
 export function oursEvm(variant: OurEvmVariant, endpoints: ReadonlyArray<{ id: string; url: string }>): RpcContender {
   const tuned = variant === 'hedge-tuned';
   const transports = endpoints.map((e) =>
-    tuned ? createHttpTransport({ url: e.url, timeoutMs: OURS_EVM_TUNED.transportTimeoutMs }) : createHttpTransport({ url: e.url }),
+    tuned
+      ? createHttpTransport({ url: e.url, timeoutMs: OURS_EVM_TUNED.transportTimeoutMs })
+      : variant === 'race-tuned'
+        ? createHttpTransport({ url: e.url, connections: OURS_EVM_TUNED.raceConnections })
+        : createHttpTransport({ url: e.url }),
   );
   const pool = createPool<HttpTransport>({ endpoints: endpoints.map((e, i) => ({ id: e.id, target: transports[i]! })) });
-  const strategy = variant === 'hedge-tuned' ? 'hedge' : variant;
+  const strategy = variant === 'hedge-tuned' ? 'hedge' : variant === 'race-tuned' ? 'race' : variant;
   return {
     name: oursEvmName(variant),
     kind: 'ours',

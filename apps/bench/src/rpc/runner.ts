@@ -200,7 +200,8 @@ export function figuresOf(run: ContenderRun, measuresCorrectness: boolean): Cont
   const calls = run.latencies.length;
   const totalRequests = [...run.requests.values()].reduce((a, b) => a + b, 0);
   const utilisation: Record<string, number> = {};
-  for (const [id, count] of run.requests) utilisation[id] = totalRequests === 0 ? 0 : count / totalRequests;
+  // A ranking ping sent in one block can reach its endpoint in the next, leaving a count of -1 there: clamp.
+  for (const [id, count] of run.requests) utilisation[id] = totalRequests === 0 ? 0 : Math.max(0, count) / totalRequests;
   return {
     name: run.contender.name,
     kind: run.contender.kind,
