@@ -23,6 +23,8 @@ const HOST = '127.0.0.1';
 const TIMEOUT_MS = 3000;
 const PAYLOAD_BYTES = 48;
 const GOAL_RATIO = 1.1;
+/** Rounds per contender a `--full` run measures at least, whatever the time. */
+const FULL_MIN_ROUNDS = 2000;
 
 // Plain JavaScript run with `node -e`: 25 echo sockets in one process of their own, so that server
 // work does not share the measuring process's event loop (on 2 cores: one core each).
@@ -145,13 +147,13 @@ async function timeRound(round: Round, into: ContenderRun | undefined): Promise<
 }
 
 /**
- * Warms every contender up, then runs one round of each in turn until `measureMs` is spent; the order
- * rotates every cycle so drift and ordering affect all of them alike.
+ * Warms every contender up, then runs one round of each in turn until `measureMs` is spent and each has
+ * at least `minRounds`; the order rotates every cycle so drift and ordering affect all of them alike.
  */
-async function interleave(contenders: readonly ContenderRun[], warmupRounds: number, measureMs: number): Promise<void> {
+async function interleave(contenders: readonly ContenderRun[], warmupRounds: number, measureMs: number, minRounds = 0): Promise<void> {
   for (let i = 0; i < warmupRounds; i++) for (const c of contenders) await timeRound(c.round, undefined);
   const stopAt = performance.now() + measureMs;
-  for (let cycle = 0; performance.now() < stopAt; cycle++) {
+  for (let cycle = 0; performance.now() < stopAt || cycle < minRounds; cycle++) {
     for (let k = 0; k < contenders.length; k++) {
       const c = contenders[(cycle + k) % contenders.length]!;
       await timeRound(c.round, c);
@@ -230,7 +232,7 @@ async function echoPart(context: BenchContext, warmupRounds: number, measureMs: 
   };
   try {
     context.log(`A: 25 echo servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
-    await interleave([hand, mine], warmupRounds, measureMs);
+    await interleave([hand, mine], warmupRounds, measureMs, context.full ? FULL_MIN_ROUNDS : 0);
   } finally {
     baseline.close();
     await client.close();
@@ -294,7 +296,7 @@ async function raidaPart(
   ];
   try {
     context.log(`B: 25 simulated RAIDA servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
-    await interleave(runs, warmupRounds, measureMs);
+    await interleave(runs, warmupRounds, measureMs, context.full ? FULL_MIN_ROUNDS : 0);
   } finally {
     baseline.close();
     await raida.close();
