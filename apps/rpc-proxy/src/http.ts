@@ -54,6 +54,48 @@ export function readBody(request: IncomingMessage, maxBytes: number, signal: Abo
   });
 }
 
+/**
+ * Reads and throws away the rest of a request body, up to `maxBytes` more, so that an answer sent
+ * after it (a 413) reaches the client: closing a connection while the client is still writing makes
+ * its kernel reset the connection, and the client sees EPIPE or ECONNRESET instead of the answer.
+ * Resolves true once the body has ended, false when it is longer than `maxBytes`, its connection
+ * failed or `signal` aborted (the request's time limit). Never rejects.
+ */
+export function discardBody(request: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<boolean> {
+  if (request.complete) return Promise.resolve(true);
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let size = 0;
+    const finish = (ended: boolean): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onFailure);
+      request.off('close', onClose);
+      signal.removeEventListener('abort', onFailure);
+      if (!ended) request.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    const onFailure = (): void => finish(false);
+    const onClose = (): void => finish(request.complete);
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onFailure);
+    request.on('close', onClose);
+    signal.addEventListener('abort', onFailure, { once: true });
+    request.resume();
+  });
+}
+
 /** `application/json`, with or without parameters such as `charset=utf-8`. */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;

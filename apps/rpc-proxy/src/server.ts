@@ -7,7 +7,7 @@ import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solan
 import { DEFAULT_LIMITS, invalidConfig } from './config.js';
 import type { MethodOverride, ProxyLimits } from './config.js';
 import { toRpcError } from './errors.js';
-import { createBearerCheck, isJsonContentType, readBody, sendJson, sendText } from './http.js';
+import { createBearerCheck, discardBody, isJsonContentType, readBody, sendJson, sendText } from './http.js';
 import { PROXY_RPC_ERROR_CODES, parseBody, rpcError, rpcResult } from './jsonrpc.js';
 import type { ParsedCall, RpcErrorObject, RpcResponse } from './jsonrpc.js';
 import { DEFAULT_ALLOWED_METHODS } from './methods.js';
@@ -61,6 +61,10 @@ export interface ProxyServer {
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
+/** How much of an oversized body is read and thrown away so that the client can read its 413. */
+const OVERSIZED_DRAIN_BYTES = 16 * 1_048_576;
+/** Beyond the request's own time limit, so that Node's backstop never pre-empts the proxy's JSON-RPC 408. */
+const REQUEST_TIMEOUT_SLACK_MS = 1_000;
 
 function proxyError(code: string, category: 'timeout' | 'aborted', message: string): XError {
   return new XError({ code, category, message });
@@ -180,6 +184,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       // The rest of the body is never read, so the connection cannot carry another request.
       const close = { connection: 'close' };
       if (body.reason === 'too-large') {
+        // Answering while the client still writes would reset the connection under the answer.
+        await discardBody(request, OVERSIZED_DRAIN_BYTES, controller.signal);
         sendJson(
           response,
           413,
@@ -298,15 +304,28 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     }
   }
 
-  const server = createServer((request, response) => {
+  const nodeRequestTimeoutMs = limits.requestTimeoutMs + REQUEST_TIMEOUT_SLACK_MS;
+  const server = createServer({
+    // A client must send its request line and headers within headersTimeoutMs, however slowly the
+    // bytes come (one a second keeps a socket busy but never idle), and its whole request within the
+    // request's own time limit. Node checks both every connectionsCheckingInterval.
+    headersTimeout: Math.min(limits.headersTimeoutMs, nodeRequestTimeoutMs),
+    requestTimeout: nodeRequestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, (request, response) => {
     handle(request, response).catch((error: unknown) => {
       log(`internal error: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`);
       sendJson(response, 500, rpcError(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' }), { connection: 'close' });
     });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    // Destroyed once written: a client still trickling bytes must not keep the socket half open.
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
   });
 
   let address: AddressInfo;
