@@ -3,13 +3,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XError, isXError, redactSecrets, secretsOfUrl } from '@x/errors';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
-import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
+import type { SolanaBatchCall, SolanaBatchOutcome, SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 import { DEFAULT_LIMITS, invalidConfig } from './config.js';
 import type { MethodOverride, ProxyLimits } from './config.js';
 import { toRpcError } from './errors.js';
 import { createBearerCheck, discardBody, isJsonContentType, readBody, sendJson, sendText } from './http.js';
 import { PROXY_RPC_ERROR_CODES, parseBody, rpcError, rpcResult } from './jsonrpc.js';
-import type { ParsedCall, RpcErrorObject, RpcResponse } from './jsonrpc.js';
+import type { ParsedCall, RpcErrorObject, RpcId, RpcResponse } from './jsonrpc.js';
 import { DEFAULT_ALLOWED_METHODS } from './methods.js';
 
 export interface ProxyServerOptions {
@@ -141,30 +141,67 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const inFlight = new Set<{ readonly controller: AbortController; readonly done: Promise<void> }>();
   let closing = false;
 
-  async function forward(call: ParsedCall, signal: AbortSignal): Promise<RpcResponse | undefined> {
+  /** Checks one call before it is forwarded: the answer it gets at once (a rejection), or `forward`. */
+  function admit(call: ParsedCall): { readonly answer: RpcResponse | undefined } | 'forward' {
     counters.calls += 1;
     if (!call.valid) {
       counters.rejected += 1;
-      return rpcError(call.id, call.error);
+      return { answer: rpcError(call.id, call.error) };
     }
-    const id = call.id ?? null;
     if (!methodAllowed(allowed, call.method)) {
       counters.rejected += 1;
       const shown = call.method.length > 64 ? `${call.method.slice(0, 64)}…` : call.method;
       const error: RpcErrorObject = { code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND, message: `Method not found: ${shown} is not forwarded by this proxy` };
-      return call.id === undefined ? undefined : rpcError(id, error);
+      return { answer: call.id === undefined ? undefined : rpcError(call.id, error) };
     }
+    return 'forward';
+  }
+
+  /** The answer to a forwarded call (none for a notification), counted. */
+  function answerOf(id: RpcId | undefined, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, signal: AbortSignal): RpcResponse | undefined {
     let response: RpcResponse;
-    try {
-      const result = await rpc.call(call.method, call.params, { signal });
+    if (outcome.ok) {
       counters.succeeded += 1;
-      response = rpcResult(id, result);
-    } catch (error) {
+      response = rpcResult(id ?? null, outcome.value);
+    } else {
       counters.failed += 1;
+      const { error } = outcome;
       const timedOut = isXError(error, 'PROXY_REQUEST_TIMEOUT') || (signal.aborted && isXError(signal.reason, 'PROXY_REQUEST_TIMEOUT'));
-      response = rpcError(id, toRpcError(error, secrets, { timedOut }));
+      response = rpcError(id ?? null, toRpcError(error, secrets, { timedOut }));
     }
-    return call.id === undefined ? undefined : response;
+    return id === undefined ? undefined : response;
+  }
+
+  async function forward(call: ParsedCall, signal: AbortSignal): Promise<RpcResponse | undefined> {
+    const admitted = admit(call);
+    if (admitted !== 'forward') return admitted.answer;
+    if (!call.valid) return undefined;
+    try {
+      return answerOf(call.id, { ok: true, value: await rpc.call(call.method, call.params, { signal }) }, signal);
+    } catch (error) {
+      return answerOf(call.id, { ok: false, error }, signal);
+    }
+  }
+
+  /**
+   * A batch goes to `callBatch` of `@x/solana-rpc`: calls of race, hedge and single methods travel
+   * upstream as one JSON-RPC batch, the others on their own; answers come back in request order.
+   */
+  async function forwardBatch(calls: readonly ParsedCall[], signal: AbortSignal): Promise<RpcResponse[]> {
+    const answers = new Array<RpcResponse | undefined>(calls.length);
+    const sent: Array<{ readonly position: number; readonly id: RpcId | undefined; readonly call: SolanaBatchCall }> = [];
+    calls.forEach((call, position) => {
+      const admitted = admit(call);
+      if (admitted !== 'forward') answers[position] = admitted.answer;
+      else if (call.valid) sent.push({ position, id: call.id, call: call.params === undefined ? { method: call.method } : { method: call.method, params: call.params } });
+    });
+    if (sent.length > 0) {
+      const outcomes = await rpc.callBatch(sent.map((entry) => entry.call), { signal });
+      sent.forEach((entry, index) => {
+        answers[entry.position] = answerOf(entry.id, outcomes[index] as SolanaBatchOutcome, signal);
+      });
+    }
+    return answers.filter((answer): answer is RpcResponse => answer !== undefined);
   }
 
   async function handleRpc(request: IncomingMessage, response: ServerResponse, controller: AbortController): Promise<void> {
@@ -217,9 +254,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       else sendJson(response, 200, answer);
       return;
     }
-    const answers = (await Promise.all(parsed.calls.map((call) => forward(call, controller.signal)))).filter(
-      (answer): answer is RpcResponse => answer !== undefined,
-    );
+    const answers = await forwardBatch(parsed.calls, controller.signal);
     if (answers.length === 0) sendText(response, 204, '', 'application/json');
     else sendJson(response, 200, answers);
   }
