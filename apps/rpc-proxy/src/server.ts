@@ -11,6 +11,8 @@ import { createBearerCheck, discardBody, isJsonContentType, readBody, sendJson, 
 import { PROXY_RPC_ERROR_CODES, parseBody, rpcError, rpcResult } from './jsonrpc.js';
 import type { ParsedCall, RpcErrorObject, RpcId, RpcResponse } from './jsonrpc.js';
 import { DEFAULT_ALLOWED_METHODS } from './methods.js';
+import { DEFAULT_STATE_MAX_AGE_MS, createStateKeeper, restorePoolState } from './state-file.js';
+import type { RestoreOutcome, StateFileOptions, StateKeeper } from './state-file.js';
 
 export interface ProxyServerOptions {
   /** Upstream endpoints, as `@x/solana-rpc` takes them. */
@@ -36,6 +38,11 @@ export interface ProxyServerOptions {
   readonly client?: Pick<SolanaRpcOptions, 'maxSlotLag' | 'pool' | 'http'>;
   /** Operator messages (never secrets). Default: none. */
   readonly log?: (line: string) => void;
+  /**
+   * Keeps the pool's learned state (health, latency, errors per endpoint) in a file: restored before the
+   * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
+   */
+  readonly stateFile?: StateFileOptions;
 }
 
 /** Counters of the proxy itself, in `/stats`. */
@@ -56,6 +63,8 @@ export interface ProxyServer {
   /** The `@x/solana-rpc` client calls go through (its `pool` holds the statistics). */
   readonly rpc: SolanaRpc;
   readonly counters: () => ProxyCounters;
+  /** How the state file was restored at start; `undefined` without `stateFile`. */
+  readonly stateRestore: RestoreOutcome | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
   close(): Promise<void>;
 }
@@ -363,6 +372,15 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
   });
 
+  let stateRestore: RestoreOutcome | undefined;
+  if (options.stateFile !== undefined) {
+    const { path, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS } = options.stateFile;
+    stateRestore = await restorePoolState(rpc.pool, path, maxAgeMs);
+    if (stateRestore.kind === 'restored') log(`state restored from ${path} (${Math.round(stateRestore.ageMs / 1000)} s old): ${stateRestore.imported.join(', ') || 'no endpoint'}`);
+    else if (stateRestore.kind === 'stale') log(`state file ${path} is ${Math.round(stateRestore.ageMs / 1000)} s old, older than ${Math.round(maxAgeMs / 1000)} s: starting cold`);
+    else if (stateRestore.kind === 'invalid') log(`state file ${path} ignored, starting cold: ${stateRestore.reason}`);
+  }
+
   let address: AddressInfo;
   try {
     address = await listen(server, host, port);
@@ -377,6 +395,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       cause: error,
     });
   }
+
+  const keeper: StateKeeper | undefined = options.stateFile === undefined ? undefined : createStateKeeper(rpc.pool, options.stateFile, log);
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -396,6 +416,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       }
       server.closeAllConnections();
       await stopped;
+      // Saved once every call is over: the last state is the best one to start from.
+      await keeper?.stop().catch((error: unknown) => log(error instanceof Error ? error.message : String(error)));
       await rpc.close();
     })();
     return closed;
@@ -408,6 +430,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     port: address.port,
     rpc,
     counters: () => ({ ...counters }),
+    stateRestore,
     close,
   };
 }
