@@ -4,6 +4,7 @@ import { rpcTailScenario } from './rpc-tail.js';
 import { rpcCorrectnessScenario } from './rpc-correctness.js';
 import { strategyOverheadScenario } from './strategy-overhead.js';
 import { steadyStateScenario } from './steady-state.js';
+import { proxyCpuScenario } from './proxy-cpu.js';
 
 /** Every scenario `pnpm bench` runs, in the order of issue 8. Add new ones here. */
 export const scenarios: readonly Scenario[] = [
@@ -12,4 +13,5 @@ export const scenarios: readonly Scenario[] = [
   rpcCorrectnessScenario,
   strategyOverheadScenario,
   steadyStateScenario,
+  proxyCpuScenario,
 ];
