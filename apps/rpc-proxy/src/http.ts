@@ -2,6 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringifyJson } from '@x/http-transport';
 
+// Stateless between calls (fatal, never streaming): one instance serves every request.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type BodyResult =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly reason: 'too-large' | 'aborted' | 'invalid-utf8' };
@@ -32,7 +35,7 @@ export function readBody(request: IncomingMessage, maxBytes: number, signal: Abo
     };
     const onEnd = (): void => {
       try {
-        finish({ ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) });
+        finish({ ok: true, text: UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) });
       } catch {
         finish({ ok: false, reason: 'invalid-utf8' });
       }
@@ -141,12 +144,12 @@ export function sendText(
   headers: Readonly<Record<string, string>> = {},
 ): void {
   if (response.headersSent || response.destroyed) return;
-  const payload = Buffer.from(text, 'utf8');
   response.writeHead(status, {
     ...headers,
     'content-type': contentType,
-    'content-length': String(payload.length),
+    'content-length': String(Buffer.byteLength(text, 'utf8')),
     'cache-control': 'no-store',
   });
-  response.end(payload);
+  // A string body goes out in one write with the head (a Buffer would be copied, then written beside it).
+  response.end(text, 'utf8');
 }
