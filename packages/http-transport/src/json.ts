@@ -20,7 +20,7 @@ const LONG_DIGIT_RUN = /\d{16}/;
 // by JSON.parse too: every integer literal of 16+ digits outside a string becomes a marker string first,
 // and the markers become bigints after. A JSON string token is matched whole, so digits inside strings
 // are never touched; a digit run that is part of a fraction or an exponent is left alone.
-const TOKENS = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
+const TOKENS = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
 // What a marker looks like in JSON text and once parsed. JSON text that already holds the escape
 // `\u0000` takes the exact (slower) path, so a marker can never be confused with the body's own data.
 const MARK = '\u0000';
