@@ -154,20 +154,20 @@ export async function callBatch<P>(hooks: BatchHooks<P>, calls: readonly SolanaB
 async function runBatched<P>(hooks: BatchHooks<P>, batched: Array<Pending<P>>, signal: AbortSignal | undefined, outcomes: Array<SolanaBatchOutcome | undefined>): Promise<void> {
   let pending = batched;
   const tried = new Set<string>();
-  for (let round = 0; round < BATCH_ROUNDS && pending.length > 0; round += 1) {
+  for (let round = 0; round < BATCH_ROUNDS && pending.length > 0 && signal?.aborted !== true; round += 1) {
     const candidate = hooks.pool.select().endpoints.find((endpoint) => !tried.has(endpoint.id));
     if (candidate === undefined) break;
     tried.add(candidate.id);
     const next = await sendRound(hooks, candidate, pending, signal, outcomes);
     // A `single` call is never sent twice.
     pending = next.filter((entry) => entry.policy.strategy !== 'single');
-    for (const entry of next) if (entry.policy.strategy === 'single') finishFailed(entry, outcomes);
+    for (const entry of next) if (entry.policy.strategy === 'single') finishFailed(entry, outcomes, signal);
   }
-  for (const entry of pending) finishFailed(entry, outcomes);
+  for (const entry of pending) finishFailed(entry, outcomes, signal);
 }
 
-function finishFailed<P>(entry: Pending<P>, outcomes: Array<SolanaBatchOutcome | undefined>): void {
-  const error = entry.lastError ?? abortedError(undefined);
+function finishFailed<P>(entry: Pending<P>, outcomes: Array<SolanaBatchOutcome | undefined>, signal: AbortSignal | undefined): void {
+  const error = entry.lastError ?? abortedError(signal?.reason);
   // Nobody had it yet (getTransaction sent as a race): the answer is null, as for a single call.
   if (isXError(error, 'SOLANA_NOT_YET')) outcomes[entry.index] = { ok: true, value: null, endpoint: undefined };
   else outcomes[entry.index] = { ok: false, error };
