@@ -4,7 +4,7 @@ import { XError } from '@x/errors';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
 
-export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME]
+export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -16,6 +16,8 @@ Options:
   --host HOST        address to listen on (default ${DEFAULT_HOST}; a warning is printed unless it is loopback)
   --port N           port to listen on, 0 for an ephemeral one (default ${DEFAULT_PORT})
   --token-env NAME   require "Authorization: Bearer <token>", the token read from environment variable NAME
+  --state-file PATH  keep what the pool learned (health, latency per endpoint) in PATH: restored at start
+                     (ignored when older than 15 minutes), saved atomically every minute and at shutdown
   --help             print this help
 
 Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
@@ -30,6 +32,7 @@ export type CliCommand =
       readonly host: string;
       readonly port: number;
       readonly tokenEnv: string | undefined;
+      readonly stateFile: string | undefined;
     };
 
 function usageError(message: string, context: Record<string, unknown> = {}): XError {
@@ -50,6 +53,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         host: { type: 'string', default: DEFAULT_HOST },
         port: { type: 'string', default: String(DEFAULT_PORT) },
         'token-env': { type: 'string' },
+        'state-file': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -67,10 +71,12 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
     throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, { option: 'token-env' });
   }
+  const stateFile = values['state-file'];
+  if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', { option: 'state-file' });
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }
-  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv };
+  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile };
 }
 
 /** True for addresses that only this machine can reach. */

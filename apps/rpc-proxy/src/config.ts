@@ -10,12 +10,19 @@ export interface ProxyLimits {
   readonly maxBatchSize: number;
   /** Time from the request's arrival to its answer; calls still running then get JSON-RPC -32051. */
   readonly requestTimeoutMs: number;
+  /**
+   * Time a client has to send the request line and every header, from the connection's first byte (or
+   * its previous request); past it the connection gets HTTP 408 and is closed, however slowly the bytes
+   * still trickle in.
+   */
+  readonly headersTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   maxBodyBytes: 1_048_576,
   maxBatchSize: 100,
   requestTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
 });
 
 export type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
@@ -112,6 +119,7 @@ const configSchema = z.strictObject({
       maxBodyBytes: z.number({ error: 'expected an integer >= 1024' }).int({ error: 'expected an integer >= 1024' }).min(1024, { error: 'expected an integer >= 1024' }).max(64 * 1_048_576, { error: 'expected at most 67108864' }).optional(),
       maxBatchSize: count.max(10_000, { error: 'expected at most 10000' }).optional(),
       requestTimeoutMs: positiveMs.optional(),
+      headersTimeoutMs: positiveMs.optional(),
     })
     .optional(),
   auth: z

@@ -2,6 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringifyJson } from '@x/http-transport';
 
+// Stateless between calls (fatal, never streaming): one instance serves every request.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type BodyResult =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly reason: 'too-large' | 'aborted' | 'invalid-utf8' };
@@ -32,7 +35,7 @@ export function readBody(request: IncomingMessage, maxBytes: number, signal: Abo
     };
     const onEnd = (): void => {
       try {
-        finish({ ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) });
+        finish({ ok: true, text: UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) });
       } catch {
         finish({ ok: false, reason: 'invalid-utf8' });
       }
@@ -51,6 +54,48 @@ export function readBody(request: IncomingMessage, maxBytes: number, signal: Abo
     request.on('error', onError);
     request.on('close', onClose);
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Reads and throws away the rest of a request body, up to `maxBytes` more, so that an answer sent
+ * after it (a 413) reaches the client: closing a connection while the client is still writing makes
+ * its kernel reset the connection, and the client sees EPIPE or ECONNRESET instead of the answer.
+ * Resolves true once the body has ended, false when it is longer than `maxBytes`, its connection
+ * failed or `signal` aborted (the request's time limit). Never rejects.
+ */
+export function discardBody(request: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<boolean> {
+  if (request.complete) return Promise.resolve(true);
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let size = 0;
+    const finish = (ended: boolean): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onFailure);
+      request.off('close', onClose);
+      signal.removeEventListener('abort', onFailure);
+      if (!ended) request.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    const onFailure = (): void => finish(false);
+    const onClose = (): void => finish(request.complete);
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onFailure);
+    request.on('close', onClose);
+    signal.addEventListener('abort', onFailure, { once: true });
+    request.resume();
   });
 }
 
@@ -99,12 +144,12 @@ export function sendText(
   headers: Readonly<Record<string, string>> = {},
 ): void {
   if (response.headersSent || response.destroyed) return;
-  const payload = Buffer.from(text, 'utf8');
   response.writeHead(status, {
     ...headers,
     'content-type': contentType,
-    'content-length': String(payload.length),
+    'content-length': String(Buffer.byteLength(text, 'utf8')),
     'cache-control': 'no-store',
   });
-  response.end(payload);
+  // A string body goes out in one write with the head (a Buffer would be copied, then written beside it).
+  response.end(text, 'utf8');
 }

@@ -1,3 +1,5 @@
+import { parseJsonWithBigIntegers } from '@x/http-transport';
+
 /**
  * The JSON-RPC 2.0 codes this proxy answers with. The standard ones keep their meaning; the proxy's own
  * live in -32050…-32059, clear of the codes Solana nodes use (-32001…-32019) so that a node's own error,
@@ -17,7 +19,11 @@ export const PROXY_RPC_ERROR_CODES = Object.freeze({
   UNAUTHORIZED: -32055,
 });
 
-export type RpcId = string | number | null;
+/**
+ * A request id as the client wrote it: an integer beyond 2^53 is a `bigint`, so that it is echoed
+ * with every digit (`JSON.parse` would round 9007199254740993 to …992).
+ */
+export type RpcId = string | number | bigint | null;
 
 export interface RpcErrorObject {
   readonly code: number;
@@ -58,7 +64,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function validId(value: unknown): value is RpcId {
-  return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return value === null || typeof value === 'string' || typeof value === 'bigint' || (typeof value === 'number' && Number.isFinite(value));
 }
 
 function invalid(id: RpcId, detail: string): ParsedCall {
@@ -87,11 +93,15 @@ export function parseCall(value: unknown): ParsedCall {
   };
 }
 
-/** Parses a request body: a single call, a batch of at most `maxBatchSize`, or the error that answers the whole body. */
+/**
+ * Parses a request body: a single call, a batch of at most `maxBatchSize`, or the error that answers
+ * the whole body. Integers beyond 2^53 (in ids and params) are read exactly, as `bigint`s, and are
+ * written back with every digit, upstream and in the answer.
+ */
 export function parseBody(text: string, maxBatchSize: number): ParsedBody {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonWithBigIntegers(text);
   } catch {
     // The parser's message quotes the body, which may hold anything the client sent: it is not echoed.
     return { kind: 'error', error: { code: PROXY_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' } };

@@ -67,6 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(token === undefined ? {} : { token }),
       host: command.host,
       port: command.port,
+      ...(command.stateFile === undefined ? {} : { stateFile: { path: command.stateFile } }),
       log: (line) => process.stderr.write(`rpc-proxy: ${line}\n`),
     });
   } catch (error) {

@@ -3,14 +3,16 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XError, isXError, redactSecrets, secretsOfUrl } from '@x/errors';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
-import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
+import type { SolanaBatchCall, SolanaBatchOutcome, SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 import { DEFAULT_LIMITS, invalidConfig } from './config.js';
 import type { MethodOverride, ProxyLimits } from './config.js';
 import { toRpcError } from './errors.js';
-import { createBearerCheck, isJsonContentType, readBody, sendJson, sendText } from './http.js';
+import { createBearerCheck, discardBody, isJsonContentType, readBody, sendJson, sendText } from './http.js';
 import { PROXY_RPC_ERROR_CODES, parseBody, rpcError, rpcResult } from './jsonrpc.js';
-import type { ParsedCall, RpcErrorObject, RpcResponse } from './jsonrpc.js';
+import type { ParsedCall, RpcErrorObject, RpcId, RpcResponse } from './jsonrpc.js';
 import { DEFAULT_ALLOWED_METHODS } from './methods.js';
+import { DEFAULT_STATE_MAX_AGE_MS, createStateKeeper, restorePoolState } from './state-file.js';
+import type { RestoreOutcome, StateFileOptions, StateKeeper } from './state-file.js';
 
 export interface ProxyServerOptions {
   /** Upstream endpoints, as `@x/solana-rpc` takes them. */
@@ -36,6 +38,11 @@ export interface ProxyServerOptions {
   readonly client?: Pick<SolanaRpcOptions, 'maxSlotLag' | 'pool' | 'http'>;
   /** Operator messages (never secrets). Default: none. */
   readonly log?: (line: string) => void;
+  /**
+   * Keeps the pool's learned state (health, latency, errors per endpoint) in a file: restored before the
+   * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
+   */
+  readonly stateFile?: StateFileOptions;
 }
 
 /** Counters of the proxy itself, in `/stats`. */
@@ -56,11 +63,17 @@ export interface ProxyServer {
   /** The `@x/solana-rpc` client calls go through (its `pool` holds the statistics). */
   readonly rpc: SolanaRpc;
   readonly counters: () => ProxyCounters;
+  /** How the state file was restored at start; `undefined` without `stateFile`. */
+  readonly stateRestore: RestoreOutcome | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
   close(): Promise<void>;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
+/** How much of an oversized body is read and thrown away so that the client can read its 413. */
+const OVERSIZED_DRAIN_BYTES = 16 * 1_048_576;
+/** Beyond the request's own time limit, so that Node's backstop never pre-empts the proxy's JSON-RPC 408. */
+const REQUEST_TIMEOUT_SLACK_MS = 1_000;
 
 function proxyError(code: string, category: 'timeout' | 'aborted', message: string): XError {
   return new XError({ code, category, message });
@@ -137,30 +150,67 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const inFlight = new Set<{ readonly controller: AbortController; readonly done: Promise<void> }>();
   let closing = false;
 
-  async function forward(call: ParsedCall, signal: AbortSignal): Promise<RpcResponse | undefined> {
+  /** Checks one call before it is forwarded: the answer it gets at once (a rejection), or `forward`. */
+  function admit(call: ParsedCall): { readonly answer: RpcResponse | undefined } | 'forward' {
     counters.calls += 1;
     if (!call.valid) {
       counters.rejected += 1;
-      return rpcError(call.id, call.error);
+      return { answer: rpcError(call.id, call.error) };
     }
-    const id = call.id ?? null;
     if (!methodAllowed(allowed, call.method)) {
       counters.rejected += 1;
       const shown = call.method.length > 64 ? `${call.method.slice(0, 64)}…` : call.method;
       const error: RpcErrorObject = { code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND, message: `Method not found: ${shown} is not forwarded by this proxy` };
-      return call.id === undefined ? undefined : rpcError(id, error);
+      return { answer: call.id === undefined ? undefined : rpcError(call.id, error) };
     }
+    return 'forward';
+  }
+
+  /** The answer to a forwarded call (none for a notification), counted. */
+  function answerOf(id: RpcId | undefined, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, signal: AbortSignal): RpcResponse | undefined {
     let response: RpcResponse;
-    try {
-      const result = await rpc.call(call.method, call.params, { signal });
+    if (outcome.ok) {
       counters.succeeded += 1;
-      response = rpcResult(id, result);
-    } catch (error) {
+      response = rpcResult(id ?? null, outcome.value);
+    } else {
       counters.failed += 1;
+      const { error } = outcome;
       const timedOut = isXError(error, 'PROXY_REQUEST_TIMEOUT') || (signal.aborted && isXError(signal.reason, 'PROXY_REQUEST_TIMEOUT'));
-      response = rpcError(id, toRpcError(error, secrets, { timedOut }));
+      response = rpcError(id ?? null, toRpcError(error, secrets, { timedOut }));
     }
-    return call.id === undefined ? undefined : response;
+    return id === undefined ? undefined : response;
+  }
+
+  async function forward(call: ParsedCall, signal: AbortSignal): Promise<RpcResponse | undefined> {
+    const admitted = admit(call);
+    if (admitted !== 'forward') return admitted.answer;
+    if (!call.valid) return undefined;
+    try {
+      return answerOf(call.id, { ok: true, value: await rpc.call(call.method, call.params, { signal }) }, signal);
+    } catch (error) {
+      return answerOf(call.id, { ok: false, error }, signal);
+    }
+  }
+
+  /**
+   * A batch goes to `callBatch` of `@x/solana-rpc`: calls of race, hedge and single methods travel
+   * upstream as one JSON-RPC batch, the others on their own; answers come back in request order.
+   */
+  async function forwardBatch(calls: readonly ParsedCall[], signal: AbortSignal): Promise<RpcResponse[]> {
+    const answers = new Array<RpcResponse | undefined>(calls.length);
+    const sent: Array<{ readonly position: number; readonly id: RpcId | undefined; readonly call: SolanaBatchCall }> = [];
+    calls.forEach((call, position) => {
+      const admitted = admit(call);
+      if (admitted !== 'forward') answers[position] = admitted.answer;
+      else if (call.valid) sent.push({ position, id: call.id, call: call.params === undefined ? { method: call.method } : { method: call.method, params: call.params } });
+    });
+    if (sent.length > 0) {
+      const outcomes = await rpc.callBatch(sent.map((entry) => entry.call), { signal });
+      sent.forEach((entry, index) => {
+        answers[entry.position] = answerOf(entry.id, outcomes[index] as SolanaBatchOutcome, signal);
+      });
+    }
+    return answers.filter((answer): answer is RpcResponse => answer !== undefined);
   }
 
   async function handleRpc(request: IncomingMessage, response: ServerResponse, controller: AbortController): Promise<void> {
@@ -180,6 +230,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       // The rest of the body is never read, so the connection cannot carry another request.
       const close = { connection: 'close' };
       if (body.reason === 'too-large') {
+        // Answering while the client still writes would reset the connection under the answer.
+        await discardBody(request, OVERSIZED_DRAIN_BYTES, controller.signal);
         sendJson(
           response,
           413,
@@ -211,9 +263,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       else sendJson(response, 200, answer);
       return;
     }
-    const answers = (await Promise.all(parsed.calls.map((call) => forward(call, controller.signal)))).filter(
-      (answer): answer is RpcResponse => answer !== undefined,
-    );
+    const answers = await forwardBatch(parsed.calls, controller.signal);
     if (answers.length === 0) sendText(response, 204, '', 'application/json');
     else sendJson(response, 200, answers);
   }
@@ -298,16 +348,38 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     }
   }
 
-  const server = createServer((request, response) => {
+  const nodeRequestTimeoutMs = limits.requestTimeoutMs + REQUEST_TIMEOUT_SLACK_MS;
+  const server = createServer({
+    // A client must send its request line and headers within headersTimeoutMs, however slowly the
+    // bytes come (one a second keeps a socket busy but never idle), and its whole request within the
+    // request's own time limit. Node checks both every connectionsCheckingInterval.
+    headersTimeout: Math.min(limits.headersTimeoutMs, nodeRequestTimeoutMs),
+    requestTimeout: nodeRequestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, (request, response) => {
     handle(request, response).catch((error: unknown) => {
       log(`internal error: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`);
       sendJson(response, 500, rpcError(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' }), { connection: 'close' });
     });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    // Destroyed once written: a client still trickling bytes must not keep the socket half open.
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
   });
+
+  let stateRestore: RestoreOutcome | undefined;
+  if (options.stateFile !== undefined) {
+    const { path, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS } = options.stateFile;
+    stateRestore = await restorePoolState(rpc.pool, path, maxAgeMs);
+    if (stateRestore.kind === 'restored') log(`state restored from ${path} (${Math.round(stateRestore.ageMs / 1000)} s old): ${stateRestore.imported.join(', ') || 'no endpoint'}`);
+    else if (stateRestore.kind === 'stale') log(`state file ${path} is ${Math.round(stateRestore.ageMs / 1000)} s old, older than ${Math.round(maxAgeMs / 1000)} s: starting cold`);
+    else if (stateRestore.kind === 'invalid') log(`state file ${path} ignored, starting cold: ${stateRestore.reason}`);
+  }
 
   let address: AddressInfo;
   try {
@@ -323,6 +395,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       cause: error,
     });
   }
+
+  const keeper: StateKeeper | undefined = options.stateFile === undefined ? undefined : createStateKeeper(rpc.pool, options.stateFile, log);
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -342,6 +416,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       }
       server.closeAllConnections();
       await stopped;
+      // Saved once every call is over: the last state is the best one to start from.
+      await keeper?.stop().catch((error: unknown) => log(error instanceof Error ? error.message : String(error)));
       await rpc.close();
     })();
     return closed;
@@ -354,6 +430,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     port: address.port,
     rpc,
     counters: () => ({ ...counters }),
+    stateRestore,
     close,
   };
 }

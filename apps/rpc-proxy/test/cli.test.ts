@@ -3,17 +3,18 @@ import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseCli } from '../src/cli
 
 describe('parseCli', () => {
   it('applies the defaults', () => {
-    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined });
+    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined, stateFile: undefined });
   });
 
   it('reads every option', () => {
-    expect(parseCli(['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN'])).toEqual({
+    expect(parseCli(['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN', '--state-file', 'pool.json'])).toEqual({
       kind: 'run',
       configPath: 'p.json',
       local: false,
       host: '0.0.0.0',
       port: 0,
       tokenEnv: 'PROXY_TOKEN',
+      stateFile: 'pool.json',
     });
   });
 
@@ -27,6 +28,7 @@ describe('parseCli', () => {
     [['--local', '--port', '80.5'], '--port must be an integer'],
     [['--local', '--token-env', 'A-B'], '--token-env must be an environment variable name'],
     [['--local', '--host', ' '], '--host must not be empty'],
+    [['--local', '--state-file', ''], '--state-file must not be empty'],
     [['--local', '--verbose'], "Unknown option '--verbose'"],
     [['--local', 'extra'], 'Unexpected argument'],
     [[], 'give --config FILE'],

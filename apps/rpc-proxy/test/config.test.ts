@@ -54,6 +54,7 @@ describe('parseConfig', () => {
     [{ endpoints, limits: { maxBatchSize: 0 } }, 'limits.maxBatchSize', 'expected an integer >= 1'],
     [{ endpoints, limits: { maxBodyBytes: 10 } }, 'limits.maxBodyBytes', 'expected an integer >= 1024'],
     [{ endpoints, limits: { requestTimeoutMs: 0 } }, 'limits.requestTimeoutMs', 'expected a positive number'],
+    [{ endpoints, limits: { headersTimeoutMs: -5 } }, 'limits.headersTimeoutMs', 'expected a positive number'],
     [{ endpoints, auth: { token: 'short' } }, 'auth.token', 'expected at least 16 characters'],
     [{ endpoints, auth: { tokenEnv: 'NOT A NAME' } }, 'auth.tokenEnv', 'expected an environment variable name'],
     [{ endpoints, auth: {} }, 'auth', 'expected either'],

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,41 @@ describe('the rpc-proxy process', () => {
       expect(await running.exited).toEqual({ code: 2, signal: null });
       expect(running.stderr()).toContain('methods.getAccountInfo.timeoutMs: expected a positive number');
       expect(running.stdout()).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('saves --state-file at SIGTERM and restores it on the next start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rpc-proxy-state-'));
+    try {
+      const path = join(dir, 'pool.json');
+      const first = startProxy(['--local', '--port', '0', '--state-file', path]);
+      try {
+        const url = await printedUrl(first);
+        for (let id = 0; id < 5; id += 1) {
+          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'getSlot' }) });
+          expect(response.status).toBe(200);
+          await response.text();
+        }
+      } finally {
+        first.kill('SIGTERM');
+      }
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      const saved = JSON.parse(await readFile(path, 'utf8')) as { version: number; endpoints: Array<{ id: string; window: { success: number } }> };
+      expect(saved.version).toBe(1);
+      expect(saved.endpoints.map((endpoint) => endpoint.id)).toEqual(['fast', 'heavy-tail', 'flaky', 'lagging']);
+      expect(saved.endpoints.reduce((sum, endpoint) => sum + endpoint.window.success, 0)).toBeGreaterThan(0);
+
+      const second = startProxy(['--local', '--port', '0', '--state-file', path]);
+      try {
+        await printedUrl(second);
+      } finally {
+        second.kill('SIGTERM');
+      }
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+      // Read once the process is gone: both pipes are complete then.
+      expect(second.stderr()).toMatch(/state restored from .*pool\.json .*: fast, heavy-tail, flaky, lagging/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -43,8 +43,28 @@ describe('parseJsonWithBigIntegers and stringifyJson', () => {
     );
   });
 
+  it('leave digits inside strings, fractions and exponents alone, and keep NUL characters in strings as they are', () => {
+    const text =
+      '{"s":"12345678901234567890","q":"a\\"18446744073709551615\\"b","f":1.12345678901234567,"e":1e-12345678901234567,' +
+      '"g":12345678901234567e2,"n":-18446744073709551615,"z":"\\u000018446744073709551615","big":18446744073709551615}';
+    expect(parseJsonWithBigIntegers(text)).toEqual({
+      s: '12345678901234567890',
+      q: 'a"18446744073709551615"b',
+      f: Number("1.12345678901234567"),
+      e: 0,
+      g: Number("12345678901234567e2"),
+      n: -18446744073709551615n,
+      z: '\u000018446744073709551615',
+      big: 18446744073709551615n,
+    });
+    const value = { nul: '\u00001234', quoted: 'x"\u000012"', key: { '\u000099': 1 }, big: 18446744073709551615n };
+    const written = stringifyJson(value);
+    expect(written).toBe('{"nul":"\\u00001234","quoted":"x\\"\\u000012\\"","key":{"\\u000099":1},"big":18446744073709551615}');
+    expect(parseJsonWithBigIntegers(written!)).toEqual(value);
+  });
+
   it('throw a SyntaxError for text JSON.parse refuses', () => {
-    for (const text of ['', '{', `[18446744073709551615`, `{"a":18446744073709551615,}`, '01', `1844674407370955161 5`]) {
+    for (const text of ['', '{', `[18446744073709551615`, `{"a":18446744073709551615,}`, '01', `1844674407370955161 5`, '{18446744073709551615:1}', '"x 12345678901234567', '[012345678901234567]']) {
       expect(() => JSON.parse(text) as unknown).toThrow(SyntaxError);
       expect(() => parseJsonWithBigIntegers(text)).toThrow(SyntaxError);
     }

@@ -6,12 +6,15 @@ import { createPool } from '@x/pool';
 import type { Pool, PoolEndpoint } from '@x/pool';
 import { aggregateCategory, defaultShouldFailover } from '@x/rpc-strategies';
 import type { AttemptContext, AttemptEvent, ScatterOutcome } from '@x/rpc-strategies';
+import { callBatch } from './batch.js';
+import type { BatchHooks } from './batch.js';
 import { describe, invalidOptions, invalidRequest, solanaError } from './errors.js';
 import { checkMinContextSlotMethod, commitmentKey, commitmentOf, configOf, isCommitment, toWireParams, withConfig } from './params.js';
 import type { SolanaCommitment } from './params.js';
 import {
   DEFAULT_METHOD_POLICY,
   METHOD_PRESETS,
+  WRITE_METHODS,
   checkPolicyLayer,
   checkResolvedPolicy,
   mergePolicy,
@@ -259,14 +262,14 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   };
 
   /** One request to one endpoint: the slot check happens here, so every strategy fails over from a stale node. */
-  const attemptOn = async (prepared: Prepared, candidate: PoolEndpoint<string>, signal: AbortSignal, nullIsFailure: boolean): Promise<Answer> => {
+  const attemptOn = async (prepared: Prepared, candidate: PoolEndpoint<string>, signal: AbortSignal, nullIsFailure: boolean, fetched?: () => Promise<unknown>): Promise<Answer> => {
     const endpoint = endpointOf(candidate);
     const { method, commitment, policy } = prepared;
     // The floor at the start: a slow answer was computed when asked, so it is judged against what was known then.
     const floor = commitment === undefined ? undefined : watermark.floor(commitment);
     // The strategy's timers decide; the transport's own deadline, a little later, only guarantees
-    // that no exchange outlives its call should an abort be lost.
-    const value = await endpoint.transport.call(method, prepared.params, { signal, timeoutMs: (policy.attemptTimeoutMs ?? policy.timeoutMs) + EXCHANGE_SLACK_MS });
+    // that no exchange outlives its call should an abort be lost. A batched call's answer comes from its batch (`fetched`).
+    const value = fetched !== undefined ? await fetched() : await endpoint.transport.call(method, prepared.params, { signal, timeoutMs: (policy.attemptTimeoutMs ?? policy.timeoutMs) + EXCHANGE_SLACK_MS });
     const slot = contextSlotOf(method, value);
     if (slot !== undefined && commitment !== undefined) {
       if (floor !== undefined && slot < floor) throw staleSlot(endpoint, method, commitment, slot, floor);
@@ -619,9 +622,25 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     return winner?.latencyMs ?? result.latencyMs;
   };
 
+  const batchHooks: BatchHooks<Prepared> = {
+    pool,
+    prepare: (call, signal) => prepare(call.method, call.params, signal === undefined ? call.options : { ...call.options, signal }, {}),
+    describe: (prepared) => ({
+      method: prepared.method,
+      params: prepared.params,
+      policy: prepared.policy,
+      write: WRITE_METHODS.has(prepared.method) || prepared.expectedSignature !== undefined,
+    }),
+    run: (prepared) => run(prepared),
+    judge: async (prepared, candidate, signal, fetched) => (await attemptOn(prepared, candidate, signal, NULL_MEANS_NOT_YET.has(prepared.method), fetched)).value,
+    transportOf: (id) => (byId.get(id) as Endpoint).transport,
+    failsOver,
+  };
+
   return {
     call: async <T>(method: string, params?: JsonRpcParams, callOptions?: SolanaCallOptions): Promise<T> =>
       (await callWithDetails<T>(method, params, callOptions)).result,
+    callBatch: (calls, batchOptions) => callBatch(batchHooks, calls, batchOptions),
     callWithDetails,
     sendTransaction,
     slotWatermark: (commitment?: SolanaCommitment) => {

@@ -21,6 +21,8 @@ export type { SolanaCommitment } from './params.js';
 export { contextSlotOf } from './watermark.js';
 export { signatureListsCompatible, tallySolanaVotes, comparableValue } from './tally.js';
 export type { Ballot, SignatureEntry, Tally, TallyGroup, TallyOptions } from './tally.js';
+export { BATCHABLE_STRATEGIES, BATCH_ROUNDS } from './batch.js';
+export type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
 export { createKitTransport, jsonRpcErrorOf } from './kit.js';
 export type { KitTransport, KitTransportConfig, KitTransportOptions } from './kit.js';
 export { firstSignatureOf } from './transaction.js';

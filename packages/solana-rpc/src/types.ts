@@ -2,6 +2,7 @@ import type { XError } from '@x/errors';
 import type { HttpTransportOptions } from '@x/http-transport';
 import type { Pool, PoolOptions } from '@x/pool';
 import type { JsonRpcParams } from '@x/http-transport';
+import type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
 import type { MethodPolicy, MethodPolicyOverride } from './policy.js';
 import type { SolanaCommitment } from './params.js';
 import type { TransactionEncoding } from './transaction.js';
@@ -52,6 +53,12 @@ export interface SolanaCallOptions extends MethodPolicyOverride {
 export interface SolanaRpc {
   /** Sends one JSON-RPC call with the method's policy; resolves with its `result`. */
   call<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<T>;
+  /**
+   * Several calls in as few upstream requests as their strategies allow: race, hedge and single reads go
+   * together as one JSON-RPC batch to the best endpoint (failing over once); consensus, dual and writes
+   * go on their own. One outcome per call, in order. See the README.
+   */
+  callBatch(calls: readonly SolanaBatchCall[], options?: SolanaBatchOptions): Promise<SolanaBatchOutcome[]>;
   /** {@link SolanaRpc.call}, with who answered, every attempt and the vote or broadcast detail. */
   callWithDetails<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<SolanaCallDetails<T>>;
   /** Sends a signed transaction to several endpoints at once, exactly once each; see the README. */

@@ -5,6 +5,7 @@ import { rpcCorrectnessScenario } from './rpc-correctness.js';
 import { evmFaultsScenario, evmNormalScenario } from './evm-anvil.js';
 import { strategyOverheadScenario } from './strategy-overhead.js';
 import { steadyStateScenario } from './steady-state.js';
+import { proxyCpuScenario } from './proxy-cpu.js';
 
 /** Every scenario `pnpm bench` runs, in this order. Add new ones here, one line each. */
 export const scenarios: readonly Scenario[] = [
@@ -15,4 +16,5 @@ export const scenarios: readonly Scenario[] = [
   evmFaultsScenario,
   strategyOverheadScenario,
   steadyStateScenario,
+  proxyCpuScenario,
 ];
