@@ -27,8 +27,8 @@ interface ValidatedBase {
  * One server's answer, after validation:
  * - `success`: status 250 with a matching signature. `body` is decrypted; `version` is set for the version command.
  * - `coins`: 241, 242 or 243 with a matching signature; one verdict per coin sent (`true` = authentic).
- * - `error`: any other status. `staleFields` is true for header errors, 16 and 33, whose echo,
- *   command group and signature belong to an older request and were not checked.
+ * - `error`: any other status. `staleFields` is true for header errors, 16, 27, 33 and 34, whose
+ *   signature belongs to an older request and was not checked (34: its echo bytes were).
  */
 export type ValidatedReply =
   | (ValidatedBase & {
@@ -79,14 +79,15 @@ function decryptBody(
 
 /**
  * Parses and validates one reply against the request it answers, exactly as the wire reference says:
- * the status is read from byte 2; for every status except header errors (255, 2–7), 16 and 33 the
- * signature (bytes 16–31) must equal `expectation.signature` (for 34, key coin not found, the
- * challenge as sent: `expectation.wireChallenge`, since such a server has no key). A reply that fails that check is never a
+ * the status is read from byte 2; for every status except header errors (255, 2–7), 16, 27 and 33 the
+ * signature (bytes 16–31) must equal `expectation.signature`, except for 34 (key coin not found), whose
+ * signature is stale and whose echo bytes must be the request's. A reply that fails that check is never a
  * success. The caller must already have matched the reply's source address and port to the request's target.
  *
  * Throws an `XError` of category `protocol`:
  * `RAIDA_REPLY_TOO_SHORT`, `RAIDA_REPLY_LENGTH_MISMATCH`, `RAIDA_REPLY_BAD_TERMINATOR` (malformed datagram),
  * `RAIDA_REPLY_SIGNATURE_MISMATCH` (spoofed, misrouted or answering another request),
+ * `RAIDA_REPLY_ECHO_MISMATCH` (a 34 whose echo bytes are not the request's),
  * `RAIDA_REPLY_UNEXPECTED_STATUS` (a success status that does not belong to the command, e.g. 241 to an echo),
  * `RAIDA_REPLY_BAD_BODY` (a 243 bitfield or a version body that is missing or malformed).
  */
@@ -94,10 +95,18 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
   const reply = parseReply(bytes);
   const status = statusInfo(reply.status);
   const context = { status: reply.status, raidaId: expectation.raidaId, command: expectation.command };
+  if (reply.status === RAIDA_STATUS.encryptionCoinNotFound) {
+    // A server without the key coin cannot compute `challenge XOR key`: its signature is stale, its echo bytes fresh.
+    if (expectation.encryption.type !== 1) {
+      throw protocolError('RAIDA_REPLY_UNEXPECTED_STATUS', `Status 34 (encryptionCoinNotFound) is not an answer to an unencrypted request`, context);
+    }
+    if (!bytesEqual(reply.echo, expectation.echo)) {
+      throw protocolError('RAIDA_REPLY_ECHO_MISMATCH', `Status-34 reply from RAIDA ${expectation.raidaId} does not carry the echo bytes of its request`, context);
+    }
+    return { outcome: 'error', status, reply, staleFields: true };
+  }
   if (!status.signatureTrusted) return { outcome: 'error', status, reply, staleFields: true };
-  // A server without the key coin cannot compute `challenge XOR key`; it returns the challenge as it arrived.
-  const signature = reply.status === RAIDA_STATUS.encryptionCoinNotFound ? expectation.wireChallenge : expectation.signature;
-  if (!bytesEqual(reply.signature, signature)) {
+  if (!bytesEqual(reply.signature, expectation.signature)) {
     throw protocolError(
       'RAIDA_REPLY_SIGNATURE_MISMATCH',
       `Reply from RAIDA ${expectation.raidaId} (status ${reply.status}) does not carry the signature of its ${expectation.command} request`,
