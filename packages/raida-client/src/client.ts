@@ -1,9 +1,11 @@
 import { abortedError, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import { buildRequest, formatServerAddress, maxCoinsPerRequest, statusInfo, validateReply } from '@x/raida-protocol';
+import { AN_LENGTH, buildRequest, formatServerAddress, statusInfo, validateReply } from '@x/raida-protocol';
 import type { BuiltRequest, CommandName, RaidaServer, ReplyExpectation, RequestEncryption, RequestInput, ValidatedReply } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
+import { fillerCoinIds, planCoinBatches } from './batches.js';
+import type { CoinBatch } from './batches.js';
 import { clientClosed, earlyFinishReason, serverStatusError } from './errors.js';
 import { checkCoins, checkNewAns, coinOn, pownCoinOn, resolveCallOptions, resolveClientOptions } from './options.js';
 import type { ResolvedCallOptions, ResolvedClientOptions } from './options.js';
@@ -118,8 +120,19 @@ function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitRes
     case 'success':
       return { status: 'ready', latencyMs, statusCode, executionTimeUs, ...(validated.version === undefined ? {} : { version: validated.version }) };
     case 'coins': {
-      const status = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
-      return { status, latencyMs, statusCode, executionTimeUs, verdicts: validated.verdicts };
+      if (unit.coinCount === validated.verdicts.length) {
+        const status = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
+        return { status, latencyMs, statusCode, executionTimeUs, verdicts: validated.verdicts };
+      }
+      // Filler coins follow the caller's: no server holds them, and their verdicts are never reported.
+      if (validated.verdicts.slice(unit.coinCount).some(Boolean)) {
+        const error = invalidReply(new Error(`RAIDA ${expectation.raidaId} passed a filler coin that no server holds`), expectation.raidaId);
+        return { status: 'protocol-error', latencyMs, error };
+      }
+      const verdicts = validated.verdicts.slice(0, unit.coinCount);
+      const passes = verdicts.filter(Boolean).length;
+      const code = passes === verdicts.length ? 241 : passes === 0 ? 242 : 243;
+      return { status: code === 241 ? 'pass' : code === 242 ? 'fail' : 'mixed', latencyMs, statusCode: code, executionTimeUs, verdicts };
     }
     case 'error':
       return { status: 'server-error', latencyMs, statusCode, executionTimeUs, error: serverStatusError(expectation.raidaId, statusCode) };
@@ -253,11 +266,16 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
 
   function plan(command: CommandName, call: ResolvedCallOptions, coins: readonly RaidaCoin[], newAns: readonly RaidaNewAns[] | undefined): Plan {
     const units: Unit[] = [];
-    const perRequest = command === 'detect' || command === 'pown' ? maxCoinsPerRequest(command, config.maxRequestBytes) : 0;
-    const slices = perRequest === 0 ? [{ offset: 0, count: 0 }] : [];
-    for (let offset = 0; perRequest > 0 && offset < coins.length; offset += perRequest) slices.push({ offset, count: Math.min(perRequest, coins.length - offset) });
+    const isCoinCommand = command === 'detect' || command === 'pown';
+    const slices: readonly CoinBatch[] = isCoinCommand
+      ? planCoinBatches({ command, coinCount: coins.length, maxRequestBytes: config.maxRequestBytes, encrypted: call.encryption.type === 1 })
+      : [{ offset: 0, count: 0, fillers: 0 }];
+    const fillerIds = fillerCoinIds(Math.max(0, ...slices.map((slice) => slice.fillers)), coins);
+    // One random AN (and PAN) per filler, the same on every server: no server holds the coin, so it fails everywhere.
+    const fillers = fillerIds.map((id) => ({ ...id, an: config.random(AN_LENGTH).slice(), pan: config.random(AN_LENGTH).slice() }));
     // Slice-major, so that every server's first request leaves before any second one.
     for (const slice of slices) {
+      const padding = fillers.slice(0, slice.fillers);
       servers.forEach((server, serverIndex) => {
         const common = {
           raidaId: server.id,
@@ -268,9 +286,9 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
         };
         const chunk = coins.slice(slice.offset, slice.offset + slice.count);
         let input: RequestInput;
-        if (command === 'detect') input = { ...common, command, coins: chunk.map((coin) => coinOn(coin, server.id)) };
+        if (command === 'detect') input = { ...common, command, coins: [...chunk.map((coin) => coinOn(coin, server.id)), ...padding] };
         else if (command === 'pown') {
-          input = { ...common, command, coins: chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)) };
+          input = { ...common, command, coins: [...chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)), ...padding] };
         } else input = { ...common, command };
         units.push({ serverIndex, coinOffset: slice.offset, coinCount: slice.count, request: buildRequest(input), result: undefined, attempts: 0, final: false, rejection: undefined, accepted: undefined });
       });

@@ -1,4 +1,6 @@
 export { createRaidaClient } from './client.js';
+export { fillerCoinIds, planCoinBatches } from './batches.js';
+export type { BatchPlanInput, CoinBatch } from './batches.js';
 export { randomAns } from './coins.js';
 export type { RaidaClientErrorCode } from './errors.js';
 export { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
