@@ -1,7 +1,16 @@
-import { abortedError, throwIfAborted, toXError } from '@x/errors';
+import { abortedError, isXError, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
 import { AN_LENGTH, buildRequest, formatServerAddress, statusInfo, validateReply } from '@x/raida-protocol';
-import type { BuiltRequest, CommandName, RaidaServer, ReplyExpectation, RequestEncryption, RequestInput, ValidatedReply } from '@x/raida-protocol';
+import type {
+  BuiltRequest,
+  CommandName,
+  RaidaServer,
+  ReplyExpectation,
+  RequestEncryption,
+  RequestInput,
+  ValidateReplyOptions,
+  ValidatedReply,
+} from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
 import { fillerCoinIds, planCoinBatches } from './batches.js';
@@ -9,6 +18,8 @@ import type { CoinBatch } from './batches.js';
 import { clientClosed, earlyFinishReason, serverStatusError } from './errors.js';
 import { checkCoins, checkNewAns, coinOn, pownCoinOn, resolveCallOptions, resolveClientOptions } from './options.js';
 import type { ResolvedCallOptions, ResolvedClientOptions } from './options.js';
+import { createReplyCounterTracker } from './reply-counters.js';
+import type { ReplyCounterState } from './reply-counters.js';
 import { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
 import type { RaidaServerStatus } from './status.js';
 import type {
@@ -54,11 +65,15 @@ interface Unit {
    * reply follows before the timeout, the server did answer, badly, and is reported as such.
    */
   rejection: XError | undefined;
-  /** The datagram the current attempt accepted and its validation, kept so that it is not validated twice. */
-  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedReply } | undefined;
+  /**
+   * The datagram the current attempt accepted and its validation, kept so that it is not validated twice; or, for a
+   * genuine reply that cannot be read without guessing (`RAIDA_REPLY_COUNTER_AMBIGUOUS`), why it is a protocol error.
+   */
+  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedReply } | { readonly bytes: Uint8Array; readonly failure: XError } | undefined;
 }
 
 interface ServerState {
+  readonly index: number;
   readonly server: RaidaServer;
   readonly units: Unit[];
   /** Units of this server still out in the current attempt. */
@@ -71,6 +86,12 @@ interface Plan {
   readonly command: CommandName;
   readonly coins: readonly RaidaCoin[];
   readonly units: Unit[];
+}
+
+const PLAIN_REPLY: ValidateReplyOptions = Object.freeze({});
+
+function hasCode(error: unknown, code: string): error is XError {
+  return isXError(error) && error.code === code;
 }
 
 function udpFailureStatus(error: XError): RaidaServerStatus | undefined {
@@ -89,7 +110,7 @@ function invalidReply(error: unknown, raidaId: number): XError {
  */
 const RECENT_REQUESTS_PER_SERVER = 32;
 
-function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitResult | undefined {
+function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError, validateOptions: ValidateReplyOptions): UnitResult | undefined {
   const accepted = unit.accepted;
   const rejection = unit.rejection;
   unit.accepted = undefined;
@@ -105,11 +126,12 @@ function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitRes
   const expectation = unit.request.expectation;
   let validated: ValidatedReply;
   if (accepted !== undefined && accepted.bytes === outcome.value) {
+    if ('failure' in accepted) return { status: 'protocol-error', latencyMs, error: accepted.failure };
     validated = accepted.validated;
   } else {
     // A shared UDP client that does not call `accept` hands over the first datagram unchecked.
     try {
-      validated = validateReply(outcome.value, expectation);
+      validated = validateReply(outcome.value, expectation, validateOptions);
     } catch (error) {
       return { status: 'protocol-error', latencyMs, error: invalidReply(error, expectation.raidaId) };
     }
@@ -142,7 +164,7 @@ function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError): UnitRes
 /** When a split server's requests did not all answer with coin results, the first of these statuses stands for it. */
 const FAILURE_PRECEDENCE: readonly RaidaServerStatus[] = ['protocol-error', 'server-error', 'network-error', 'timeout', 'skipped'];
 
-function describeServer(state: ServerState): RaidaServerResult {
+function describeServer(state: ServerState, counter?: ReplyCounterState): RaidaServerResult {
   const { server, units } = state;
   const results = units.map((unit) => unit.result);
   const attempts = Math.max(...units.map((unit) => unit.attempts));
@@ -151,7 +173,14 @@ function describeServer(state: ServerState): RaidaServerResult {
   for (const result of results) {
     if (result?.executionTimeUs !== undefined) executionTimeUs = (executionTimeUs ?? 0) + result.executionTimeUs;
   }
-  const base = { id: server.id, address: formatServerAddress(server), latencyMs, attempts, ...(executionTimeUs === undefined ? {} : { executionTimeUs }) };
+  const base = {
+    id: server.id,
+    address: formatServerAddress(server),
+    latencyMs,
+    attempts,
+    ...(executionTimeUs === undefined ? {} : { executionTimeUs }),
+    ...(counter === undefined ? {} : { replyCounter: counter.replyCounter, replyCounterSource: counter.source }),
+  };
 
   const failed = FAILURE_PRECEDENCE.map((status) => results.find((result) => result?.status === status)).find((result) => result !== undefined);
   const representative = failed ?? results[0];
@@ -224,6 +253,13 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
   const ownsUdp = !('shared' in config.udp);
   const calls = new Set<AbortController>();
   const recentRequests: ReplyExpectation[][] = servers.map(() => []);
+  const replyCounters = createReplyCounterTracker(servers, config.replyCounters);
+
+  /** How a reply to `unit` is read: for type 1 with the server's pinned counter convention, or `'auto'`, which never guesses. */
+  function validateOptionsFor(unit: Unit): ValidateReplyOptions {
+    if (unit.request.expectation.encryption.type === 0) return PLAIN_REPLY;
+    return { replyCounter: replyCounters.get(unit.serverIndex)?.replyCounter ?? 'auto' };
+  }
 
   function rememberRequest(unit: Unit): void {
     const recent = recentRequests[unit.serverIndex]!;
@@ -236,7 +272,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     for (const expectation of recentRequests[unit.serverIndex]!) {
       if (expectation === current) continue;
       try {
-        validateReply(bytes, expectation);
+        validateReply(bytes, expectation, validateOptionsFor(unit));
         return true;
       } catch {
         // Not a reply to that one either.
@@ -254,9 +290,17 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
   function acceptReply(unit: Unit, bytes: Uint8Array): boolean {
     const expectation = unit.request.expectation;
     try {
-      unit.accepted = { bytes, validated: validateReply(bytes, expectation) };
+      const validated = validateReply(bytes, expectation, validateOptionsFor(unit));
+      // A body that only one convention reads: the server's convention is known from now on.
+      if (validated.outcome !== 'error' && validated.replyCounter !== undefined) replyCounters.learn(unit.serverIndex, validated.replyCounter);
+      unit.accepted = { bytes, validated };
       return true;
     } catch (error) {
+      if (hasCode(error, 'RAIDA_REPLY_COUNTER_AMBIGUOUS')) {
+        // Genuine (its signature matched), but its verdicts would rest on a guess: a protocol error, at once.
+        unit.accepted = { bytes, failure: error };
+        return true;
+      }
       if (!answersEarlierRequest(unit, bytes)) unit.rejection = invalidReply(error, expectation.raidaId);
       return false;
     }
@@ -296,11 +340,16 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     return { command, coins, units };
   }
 
-  async function execute(work: Plan, call: ResolvedCallOptions): Promise<{ states: ServerState[]; votes: CoinVote[][] | undefined; startedAt: number }> {
+  async function execute(
+    work: Plan,
+    call: ResolvedCallOptions,
+  ): Promise<{ states: ServerState[]; votes: CoinVote[][] | undefined; startedAt: number; results: RaidaServerResult[] }> {
     if (closed) throw clientClosed();
     throwIfAborted(call.signal);
     const startedAt = performance.now();
-    const states: ServerState[] = servers.map((server) => ({ server, units: [], outstanding: 0, final: false }));
+    const states: ServerState[] = servers.map((server, index) => ({ index, server, units: [], outstanding: 0, final: false }));
+    const describe = (state: ServerState): RaidaServerResult =>
+      describeServer(state, call.encryption.type === 1 ? replyCounters.get(state.index) : undefined);
     for (const unit of work.units) states[unit.serverIndex]!.units.push(unit);
     const isCoinCommand = work.command === 'detect' || work.command === 'pown';
     // votes[coin][server]
@@ -332,7 +381,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     };
 
     const onUnitOutcome = (unit: Unit, outcome: UdpOutcome, attempt: number, willRetry: boolean): void => {
-      const result = classify(outcome, unit, earlyFinish);
+      const result = classify(outcome, unit, earlyFinish, validateOptionsFor(unit));
       if (result === undefined) return; // the caller aborted, or the client closed: the call rejects
       unit.result = result;
       unit.final = !(willRetry && isRetryableStatus(result.status));
@@ -348,7 +397,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
         if (state.final) completed++;
         if (call.onReply !== undefined) {
           try {
-            call.onReply({ index: unit.serverIndex, server: describeServer(state), attempt, final: state.final, completed, total: servers.length });
+            call.onReply({ index: unit.serverIndex, server: describe(state), attempt, final: state.final, completed, total: servers.length });
           } catch {
             // Documented: a progress callback cannot break the call.
           }
@@ -399,14 +448,26 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
       call.signal?.removeEventListener('abort', forwardAbort);
       calls.delete(stop);
     }
-    return { states, votes, startedAt };
+    return { states, votes, startedAt, results: states.map(describe) };
+  }
+
+  /**
+   * Before an encrypted detect or pown: a type-1 version to each server whose reply counter convention is not known
+   * yet, whose printable ASCII body tells the conventions apart (accepting it pins the convention). A server it
+   * does not settle stays unknown, and a reply of its that both conventions read is a protocol error, not a verdict.
+   */
+  async function learnReplyCounters(call: ResolvedCallOptions): Promise<void> {
+    const unknown = new Set(replyCounters.unknown());
+    if (unknown.size === 0) return;
+    const probeCall: ResolvedCallOptions = { ...call, onReply: undefined, retries: 0, earlyFinish: false };
+    const probe = plan('version', probeCall, [], undefined);
+    await execute({ command: 'version', coins: [], units: probe.units.filter((unit) => unknown.has(unit.serverIndex)) }, probeCall);
   }
 
   async function plainCall(command: 'echo' | 'version', options: Parameters<RaidaClient['echo']>[0]): Promise<RaidaResult> {
     const call = resolveCallOptions(options, config, command);
     const work = plan(command, call, [], undefined);
-    const { states, startedAt } = await execute(work, call);
-    const results = states.map(describeServer);
+    const { results, startedAt } = await execute(work, call);
     return summarise(command, results, quorum, (counts) => counts.ready >= quorum, startedAt);
   }
 
@@ -420,8 +481,8 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     checkCoins(coins, servers);
     if (command === 'pown') checkNewAns(newAns, coins.length, servers);
     const work = plan(command, call, coins, newAns);
-    const { states, votes, startedAt } = await execute(work, call);
-    const results = states.map(describeServer);
+    if (call.encryption.type === 1) await learnReplyCounters(call);
+    const { votes, startedAt, results } = await execute(work, call);
     const verdicts: RaidaCoinVerdict[] = coins.map((coin, index) => {
       const coinVotes = votes![index]!;
       const { pass, fail, unknown } = countVotes(coinVotes);

@@ -1,8 +1,9 @@
 import { isAbortSignal } from '@x/errors';
 import { AN_LENGTH, DEFAULT_COIN_ID, PUBLIC_RAIDA_SERVERS, assertCoinId, createBufferedRandom, maxCoinsPerRequest } from '@x/raida-protocol';
-import type { Coin, PownCoin, RaidaServer, RandomSource } from '@x/raida-protocol';
+import type { Coin, PownCoin, RaidaServer, RandomSource, ReplyCounterConvention } from '@x/raida-protocol';
 import type { UdpClient, UdpClientOptions } from '@x/udp-transport';
 import { invalidCoin, invalidOptions } from './errors.js';
+import { resolveReplyCounters } from './reply-counters.js';
 import type { RaidaCallOptions, RaidaClientOptions, RaidaCoin, RaidaEncryption, RaidaNewAns, RaidaReplyEvent } from './types.js';
 import { majorityOf } from './verdicts.js';
 
@@ -23,6 +24,8 @@ export interface ResolvedClientOptions {
   readonly maxRequestBytes: number;
   readonly random: RandomSource;
   readonly encryption: RaidaEncryption;
+  /** Reply counter conventions the user set, by RAIDA id. */
+  readonly replyCounters: Readonly<Record<number, ReplyCounterConvention>>;
   /** A client to share, or the options for one to create. */
   readonly udp: { readonly shared: UdpClient } | { readonly options: UdpClientOptions | undefined };
 }
@@ -73,6 +76,7 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
   }
   if (typeof random !== 'function') throw invalidOptions('random must be a function (n) => Uint8Array');
   const encryption = resolveEncryption(options.encryption ?? { type: 0 }, servers);
+  const replyCounters = resolveReplyCounters(options.replyCounters, servers);
   const udp = options.udp;
   if (udp !== undefined && (typeof udp !== 'object' || udp === null)) throw invalidOptions('udp must be a UDP client or UDP client options');
   return {
@@ -83,6 +87,7 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
     maxRequestBytes,
     random,
     encryption,
+    replyCounters,
     udp: udp !== undefined && isUdpClient(udp) ? { shared: udp } : { options: udp },
   };
 }

@@ -12,8 +12,10 @@ import type { StatusInfo } from './status.js';
 
 export interface ValidateReplyOptions {
   /**
-   * Counter convention of an encrypted (type 1) reply body. `'auto'` (default) tries `continue`
-   * (current servers) and then `restart`, keeping the first that decrypts to a well-formed body.
+   * Counter convention of an encrypted (type 1) reply body. `'auto'` (default) decrypts under both and keeps the
+   * one that gives a well-formed body; when both do, the reply cannot tell them apart and validation throws
+   * `RAIDA_REPLY_COUNTER_AMBIGUOUS` rather than guess. Learn a server's convention once (e.g. from a type-1
+   * version reply, whose body is printable ASCII) and pass it.
    */
   readonly replyCounter?: ReplyCounterConvention | 'auto';
 }
@@ -63,18 +65,31 @@ function decryptBody(
   body: Uint8Array,
   expectation: ReplyExpectation,
   preference: ReplyCounterConvention | 'auto',
-  wellFormed: (plain: Uint8Array) => boolean,
+  wellFormed: ((plain: Uint8Array) => boolean) | undefined,
 ): { plain: Uint8Array; replyCounter: ReplyCounterConvention | undefined } {
   const encryption = expectation.encryption;
   if (encryption.type === 0 || body.length === 0) return { plain: body, replyCounter: undefined };
+  if (wellFormed === undefined) {
+    // A body nothing is read from (an echo's): decrypted as the current servers do, and no convention claimed.
+    const convention = preference === 'auto' ? 'continue' : preference;
+    const plain = aes128Ctr(encryption.key, replyCounterBlock(encryption.counterBlock, encryption.requestBodyLength, convention), body);
+    return { plain, replyCounter: preference === 'auto' ? undefined : preference };
+  }
   const conventions: readonly ReplyCounterConvention[] = preference === 'auto' ? ['continue', 'restart'] : [preference];
   const candidates = conventions.map((convention) => ({
     replyCounter: convention,
     plain: aes128Ctr(encryption.key, replyCounterBlock(encryption.counterBlock, encryption.requestBodyLength, convention), body),
   }));
+  const fitting = candidates.filter((candidate) => wellFormed(candidate.plain));
+  if (fitting.length > 1) {
+    throw protocolError(
+      'RAIDA_REPLY_COUNTER_AMBIGUOUS',
+      `Reply from RAIDA ${expectation.raidaId} reads as a well-formed body under both counter conventions; its convention is not known`,
+      { raidaId: expectation.raidaId, command: expectation.command, bodyLength: body.length },
+    );
+  }
   // When no convention yields a well-formed body, the first is returned and the caller's own checks reject it.
-  const first = candidates[0] as { plain: Uint8Array; replyCounter: ReplyCounterConvention };
-  return candidates.find((candidate) => wellFormed(candidate.plain)) ?? first;
+  return fitting[0] ?? (candidates[0] as { plain: Uint8Array; replyCounter: ReplyCounterConvention });
 }
 
 /**
@@ -89,7 +104,8 @@ function decryptBody(
  * `RAIDA_REPLY_SIGNATURE_MISMATCH` (spoofed, misrouted or answering another request),
  * `RAIDA_REPLY_ECHO_MISMATCH` (a 34 whose echo bytes are not the request's),
  * `RAIDA_REPLY_UNEXPECTED_STATUS` (a success status that does not belong to the command, e.g. 241 to an echo),
- * `RAIDA_REPLY_BAD_BODY` (a 243 bitfield or a version body that is missing or malformed).
+ * `RAIDA_REPLY_BAD_BODY` (a 243 bitfield or a version body that is missing or malformed),
+ * `RAIDA_REPLY_COUNTER_AMBIGUOUS` (`replyCounter: 'auto'` and an encrypted body well-formed under both conventions).
  */
 export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, options: ValidateReplyOptions = {}): ValidatedReply {
   const reply = parseReply(bytes);
@@ -123,7 +139,7 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
 
   if (status.kind === 'success') {
     const isVersion = spec.name === 'version';
-    const { plain, replyCounter } = decryptBody(reply.body ?? new Uint8Array(0), expectation, preference, isVersion ? isPrintableAscii : () => true);
+    const { plain, replyCounter } = decryptBody(reply.body ?? new Uint8Array(0), expectation, preference, isVersion ? isPrintableAscii : undefined);
     if (isVersion && !isPrintableAscii(plain)) {
       throw protocolError('RAIDA_REPLY_BAD_BODY', `Version reply from RAIDA ${expectation.raidaId} has no readable ASCII version`, {
         ...context,
