@@ -172,6 +172,23 @@ describe('runs against a RAIDA', () => {
     expect(report.totals).toMatchObject({ consensus: false, timeout: 13 });
   });
 
+  it('a subset of the servers never lowers the 13 of 25 needed, and the summary says so', async () => {
+    const cluster = await startRaidaCluster({ count: 3 });
+    clusters.push(cluster);
+    const run = await cli(['echo', '--servers', file('three.txt', cluster.serverList), '--timeout', '2000']);
+    expect(run.code).toBe(EXIT.noConsensus);
+    expect(run.stdout).toMatch(/consensus +no \(13 of 25 ready needed; only 3 of the 25 servers configured, too few ever to reach it\)/);
+  });
+
+  it('a list of 26 servers is an error, not a 26th RAIDA; so are duplicates', async () => {
+    const list = Array.from({ length: 26 }, (_, i) => `127.0.0.1:${50000 + i}`).join('\n');
+    const run = await cli(['echo', '--servers', file('26.txt', list)]);
+    expect(run).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(run.stderr).toMatch(/Server list has 26 servers; a RAIDA has 25 \(ids 0 to 24\)\n$/);
+    const twice = await cli(['echo', '--servers', '127.0.0.1:50000,127.0.0.1:50000']);
+    expect(twice).toMatchObject({ code: EXIT.usage, stderr: 'raida: --servers: Server list names address 127.0.0.1:50000 twice\n' });
+  });
+
   it('detect --coins against servers that do not know them: counterfeit', async () => {
     const cluster = await startRaidaCluster();
     clusters.push(cluster);
