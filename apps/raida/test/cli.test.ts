@@ -55,6 +55,10 @@ describe('usage', () => {
     [['echo', 'extra'], 'raida: unexpected argument "extra"'],
     [['echo', '--timeout', 'soon'], 'raida: --timeout must be an integer from 1 to 600000, got "soon"'],
     [['echo', '--timeout', '0'], 'raida: --timeout must be an integer from 1 to 600000, got 0'],
+    [['echo', '--timeout', '-5'], 'raida: --timeout must be an integer from 1 to 600000, got -5'],
+    [['echo', '--timeout=-5'], 'raida: --timeout must be an integer from 1 to 600000, got -5'],
+    [['echo', '--retries', '-1'], 'raida: --retries must be an integer from 0 to 10, got -1'],
+    [['echo', '--coin-id', '-0.5'], 'raida: --coin-id must be an integer from 0 to 65535, got "-0.5"'],
     [['echo', '--coin-id', '70000'], 'raida: --coin-id must be an integer from 0 to 65535, got 70000'],
     [['echo', '--local', '--servers', 'a:1'], 'raida: use either --servers or --local, not both'],
     [['echo', '--coins', 'c.json'], 'raida: --coins applies to detect and pown, not echo'],
@@ -88,7 +92,7 @@ describe('coin files', () => {
   });
 
   it.each([
-    ['{', /^raida: c\.json: not valid JSON \(.*\); expected \{ "coins": \[ … \] \}$/],
+    ['{', /^raida: c\.json: not valid JSON( \(line 1, column 2\))?; expected \{ "coins": \[ … \] \}$/],
     ['[]', /^raida: c\.json: expected an object with a "coins" array/],
     ['{"coins":[]}', /^raida: c\.json: the "coins" array is empty$/],
     ['{"coins":[{"denomination":7,"serialNumber":1,"ans":[]}]}', /^raida: c\.json: coin 0: "denomination" must be an integer from -8 to 6$/],
@@ -101,6 +105,18 @@ describe('coin files', () => {
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr.replace(`${dir}/`, '').trimEnd()).toMatch(message);
     expect(run.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('never quotes the file: a broken file full of AN digits gives only where it broke', async () => {
+    const an = '00112233445566778899aabbccddeeff';
+    for (const text of [`{"coins":[{"denomination":1,"serialNumber":1,"ans":["${an}" "${an}"]}]}`, `{"coins":[{"ans":[${an}]}]}`, `{"coins":["${an}`, `{"coins":[{"ans":[ff${an}]}]}`]) {
+      const path = file('broken.json', text);
+      const run = await cli(['detect', '--coins', path, '--servers', '127.0.0.1:1']);
+      expect(run.code).toBe(EXIT.usage);
+      expect(run.stderr).toMatch(/^raida: .*broken\.json: not valid JSON( \(line \d+, column \d+\))?; expected \{ "coins": \[ … \] \}\n$/);
+      // Not a single run of 4 hex digits from the file's content.
+      expect(run.stderr.replace(path, '')).not.toMatch(/[0-9a-f]{4}/i);
+    }
   });
 
   it('says which RAIDA id has no AN, without quoting any AN', async () => {
