@@ -285,6 +285,7 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
       received: 4,
       ignored: 1,
       dropped: 0,
+      crashes: 0,
       answered: 3,
       spoofed: 0,
       pending: 0,
