@@ -12,15 +12,14 @@ import type {
   ValidatedReply,
 } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
-import type { UdpClient, UdpOutcome } from '@x/udp-transport';
+import type { UdpClient, UdpFanOutItem, UdpOutcome } from '@x/udp-transport';
 import { fillerCoinIds, planCoinBatches } from './batches.js';
-import type { CoinBatch } from './batches.js';
 import { clientClosed, earlyFinishReason, serverStatusError } from './errors.js';
 import { checkCoins, checkNewAns, coinOn, pownCoinOn, resolveCallOptions, resolveClientOptions } from './options.js';
 import type { ResolvedCallOptions, ResolvedClientOptions } from './options.js';
 import { createReplyCounterTracker } from './reply-counters.js';
 import type { ReplyCounterState } from './reply-counters.js';
-import { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
+import { isReplyStatus, isRetryableStatus } from './status.js';
 import type { RaidaServerStatus } from './status.js';
 import type {
   CoinVote,
@@ -89,6 +88,7 @@ interface Plan {
 }
 
 const PLAIN_REPLY: ValidateReplyOptions = Object.freeze({});
+const PLAIN: RequestEncryption = Object.freeze({ type: 0 });
 
 function hasCode(error: unknown, code: string): error is XError {
   return isXError(error) && error.code === code;
@@ -110,7 +110,7 @@ function invalidReply(error: unknown, raidaId: number): XError {
  */
 const RECENT_REQUESTS_PER_SERVER = 32;
 
-function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError, validateOptions: ValidateReplyOptions): UnitResult | undefined {
+function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError | undefined, validateOptions: ValidateReplyOptions): UnitResult | undefined {
   const accepted = unit.accepted;
   const rejection = unit.rejection;
   unit.accepted = undefined;
@@ -164,47 +164,69 @@ function classify(outcome: UdpOutcome, unit: Unit, earlyFinish: XError, validate
 /** When a split server's requests did not all answer with coin results, the first of these statuses stands for it. */
 const FAILURE_PRECEDENCE: readonly RaidaServerStatus[] = ['protocol-error', 'server-error', 'network-error', 'timeout', 'skipped'];
 
-function describeServer(state: ServerState, counter?: ReplyCounterState): RaidaServerResult {
-  const { server, units } = state;
-  const results = units.map((unit) => unit.result);
-  const attempts = Math.max(...units.map((unit) => unit.attempts));
-  const latencyMs = Math.max(...results.map((result) => result?.latencyMs ?? 0));
-  let executionTimeUs: number | undefined;
-  for (const result of results) {
-    if (result?.executionTimeUs !== undefined) executionTimeUs = (executionTimeUs ?? 0) + result.executionTimeUs;
-  }
-  const base = {
-    id: server.id,
-    address: formatServerAddress(server),
-    latencyMs,
-    attempts,
-    ...(executionTimeUs === undefined ? {} : { executionTimeUs }),
-    ...(counter === undefined ? {} : { replyCounter: counter.replyCounter, replyCounterSource: counter.source }),
-  };
+/** Writable view of a server result while it is assembled (fields added in one fixed order, so objects share a shape). */
+type ServerResultDraft = { -readonly [K in keyof RaidaServerResult]: RaidaServerResult[K] };
 
-  const failed = FAILURE_PRECEDENCE.map((status) => results.find((result) => result?.status === status)).find((result) => result !== undefined);
-  const representative = failed ?? results[0];
-  if (representative === undefined) return { ...base, status: 'timeout' };
-  if (failed === undefined && representative.verdicts !== undefined) {
-    const verdicts = results.flatMap((result) => result?.verdicts ?? []);
-    const passes = verdicts.filter(Boolean).length;
-    const statusCode = results.length === 1 ? representative.statusCode! : passes === verdicts.length ? 241 : passes === 0 ? 242 : 243;
-    const status: RaidaServerStatus = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
-    return { ...base, status, ...statusFields(statusCode), verdicts };
+function describeServer(state: ServerState, address: string, counter?: ReplyCounterState): RaidaServerResult {
+  const { server, units } = state;
+  let attempts = 0;
+  let latencyMs = 0;
+  let executionTimeUs: number | undefined;
+  let failed: UnitResult | undefined;
+  let failedRank = FAILURE_PRECEDENCE.length;
+  for (const unit of units) {
+    if (unit.attempts > attempts) attempts = unit.attempts;
+    const result = unit.result;
+    if (result === undefined) continue;
+    if (result.latencyMs > latencyMs) latencyMs = result.latencyMs;
+    if (result.executionTimeUs !== undefined) executionTimeUs = (executionTimeUs ?? 0) + result.executionTimeUs;
+    const rank = FAILURE_PRECEDENCE.indexOf(result.status);
+    if (rank !== -1 && rank < failedRank) {
+      failed = result;
+      failedRank = rank;
+    }
   }
+  const representative = failed ?? units[0]?.result;
+  const out: ServerResultDraft = { id: server.id, address, status: 'timeout', latencyMs, attempts };
+  if (executionTimeUs !== undefined) out.executionTimeUs = executionTimeUs;
+  if (counter !== undefined) {
+    out.replyCounter = counter.replyCounter;
+    out.replyCounterSource = counter.source;
+  }
+  if (representative === undefined) return out;
+  if (failed === undefined && representative.verdicts !== undefined) {
+    const verdicts: boolean[] = [];
+    let passes = 0;
+    for (const unit of units) {
+      for (const verdict of unit.result?.verdicts ?? []) {
+        verdicts.push(verdict);
+        if (verdict) passes++;
+      }
+    }
+    const statusCode = units.length === 1 ? representative.statusCode! : passes === verdicts.length ? 241 : passes === 0 ? 242 : 243;
+    out.status = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
+    setStatusFields(out, statusCode);
+    out.verdicts = verdicts;
+    return out;
+  }
+  out.status = representative.status;
+  if (representative.statusCode !== undefined) setStatusFields(out, representative.statusCode);
+  if (representative.version !== undefined) out.version = representative.version;
   const error = representative.error;
-  return {
-    ...base,
-    status: representative.status,
-    ...(representative.statusCode === undefined ? {} : statusFields(representative.statusCode)),
-    ...(representative.version === undefined ? {} : { version: representative.version }),
-    ...(error === undefined ? {} : { error, errorCode: error.code, errorCategory: error.category, message: error.message }),
-  };
+  if (error !== undefined) {
+    out.error = error;
+    out.errorCode = error.code;
+    out.errorCategory = error.category;
+    out.message = error.message;
+  }
+  return out;
 }
 
-function statusFields(code: number): { statusCode: number; statusName: string; statusDescription: string } {
+function setStatusFields(out: ServerResultDraft, code: number): void {
   const info = statusInfo(code);
-  return { statusCode: code, statusName: info.name, statusDescription: info.description };
+  out.statusCode = code;
+  out.statusName = info.name;
+  out.statusDescription = info.description;
 }
 
 function ref(servers: readonly RaidaServerResult[], index: number): RaidaServerRef {
@@ -213,21 +235,27 @@ function ref(servers: readonly RaidaServerResult[], index: number): RaidaServerR
 }
 
 function summarise(command: CommandName, servers: RaidaServerResult[], quorum: number, consensus: (counts: Record<RaidaServerStatus, number>) => boolean, startedAt: number): RaidaResult {
-  const counts = Object.fromEntries(RAIDA_SERVER_STATUSES.map((status) => [status, 0])) as Record<RaidaServerStatus, number>;
+  const counts = { ready: 0, pass: 0, fail: 0, mixed: 0, timeout: 0, 'network-error': 0, 'protocol-error': 0, 'server-error': 0, skipped: 0 } satisfies Record<RaidaServerStatus, number>;
   let fastest: number | undefined;
   let slowest: number | undefined;
-  servers.forEach((server, index) => {
+  let replied = 0;
+  const statuses: RaidaServerStatus[] = new Array<RaidaServerStatus>(servers.length);
+  const latencies: number[] = new Array<number>(servers.length);
+  for (let index = 0; index < servers.length; index++) {
+    const server = servers[index]!;
+    statuses[index] = server.status;
+    latencies[index] = server.latencyMs;
     counts[server.status]++;
-    if (!isReplyStatus(server.status)) return;
+    if (!isReplyStatus(server.status)) continue;
+    replied++;
     if (fastest === undefined || server.latencyMs < servers[fastest]!.latencyMs) fastest = index;
     if (slowest === undefined || server.latencyMs > servers[slowest]!.latencyMs) slowest = index;
-  });
-  const replied = servers.filter((server) => isReplyStatus(server.status)).length;
+  }
   const totals: RaidaTotals = { ...counts, replied, consensus: consensus(counts), quorum };
   return {
     command,
-    statuses: servers.map((server) => server.status),
-    latencies: servers.map((server) => server.latencyMs),
+    statuses,
+    latencies,
     servers,
     totals,
     fastest: fastest === undefined ? undefined : ref(servers, fastest),
@@ -254,6 +282,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
   const calls = new Set<AbortController>();
   const recentRequests: ReplyExpectation[][] = servers.map(() => []);
   const replyCounters = createReplyCounterTracker(servers, config.replyCounters);
+  const addresses = servers.map(formatServerAddress);
 
   /** How a reply to `unit` is read: for type 1 with the server's pinned counter convention, or `'auto'`, which never guesses. */
   function validateOptionsFor(unit: Unit): ValidateReplyOptions {
@@ -310,30 +339,31 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
 
   function plan(command: CommandName, call: ResolvedCallOptions, coins: readonly RaidaCoin[], newAns: readonly RaidaNewAns[] | undefined): Plan {
     const units: Unit[] = [];
-    const isCoinCommand = command === 'detect' || command === 'pown';
-    const slices: readonly CoinBatch[] = isCoinCommand
-      ? planCoinBatches({ command, coinCount: coins.length, maxRequestBytes: config.maxRequestBytes, encrypted: call.encryption.type === 1 })
-      : [{ offset: 0, count: 0, fillers: 0 }];
+    const { coinId, random, maxRequestBytes: maxLength } = config;
+    if (command !== 'detect' && command !== 'pown') {
+      // Echo and version: one request per server, built with as little around it as possible (this is the hot path).
+      for (let serverIndex = 0; serverIndex < servers.length; serverIndex++) {
+        const raidaId = servers[serverIndex]!.id;
+        const encryption = call.encryption.type === 1 ? requestEncryption(call.encryption, raidaId) : PLAIN;
+        const request = buildRequest({ command, raidaId, coinId, random, maxLength, encryption });
+        units.push({ serverIndex, coinOffset: 0, coinCount: 0, request, result: undefined, attempts: 0, final: false, rejection: undefined, accepted: undefined });
+      }
+      return { command, coins, units };
+    }
+    const slices = planCoinBatches({ command, coinCount: coins.length, maxRequestBytes: maxLength, encrypted: call.encryption.type === 1 });
     const fillerIds = fillerCoinIds(Math.max(0, ...slices.map((slice) => slice.fillers)), coins);
     // One random AN (and PAN) per filler, the same on every server: no server holds the coin, so it fails everywhere.
-    const fillers = fillerIds.map((id) => ({ ...id, an: config.random(AN_LENGTH).slice(), pan: config.random(AN_LENGTH).slice() }));
+    const fillers = fillerIds.map((id) => ({ ...id, an: random(AN_LENGTH).slice(), pan: random(AN_LENGTH).slice() }));
     // Slice-major, so that every server's first request leaves before any second one.
     for (const slice of slices) {
       const padding = fillers.slice(0, slice.fillers);
       servers.forEach((server, serverIndex) => {
-        const common = {
-          raidaId: server.id,
-          coinId: config.coinId,
-          random: config.random,
-          maxLength: config.maxRequestBytes,
-          encryption: requestEncryption(call.encryption, server.id),
-        };
+        const common = { raidaId: server.id, coinId, random, maxLength, encryption: requestEncryption(call.encryption, server.id) };
         const chunk = coins.slice(slice.offset, slice.offset + slice.count);
-        let input: RequestInput;
-        if (command === 'detect') input = { ...common, command, coins: [...chunk.map((coin) => coinOn(coin, server.id)), ...padding] };
-        else if (command === 'pown') {
-          input = { ...common, command, coins: [...chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)), ...padding] };
-        } else input = { ...common, command };
+        const input: RequestInput =
+          command === 'detect'
+            ? { ...common, command, coins: [...chunk.map((coin) => coinOn(coin, server.id)), ...padding] }
+            : { ...common, command, coins: [...chunk.map((coin, i) => pownCoinOn(coin, newAns![slice.offset + i]!, server.id)), ...padding] };
         units.push({ serverIndex, coinOffset: slice.offset, coinCount: slice.count, request: buildRequest(input), result: undefined, attempts: 0, final: false, rejection: undefined, accepted: undefined });
       });
     }
@@ -349,12 +379,13 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     const startedAt = performance.now();
     const states: ServerState[] = servers.map((server, index) => ({ index, server, units: [], outstanding: 0, final: false }));
     const describe = (state: ServerState): RaidaServerResult =>
-      describeServer(state, call.encryption.type === 1 ? replyCounters.get(state.index) : undefined);
+      describeServer(state, addresses[state.index]!, call.encryption.type === 1 ? replyCounters.get(state.index) : undefined);
     for (const unit of work.units) states[unit.serverIndex]!.units.push(unit);
     const isCoinCommand = work.command === 'detect' || work.command === 'pown';
     // votes[coin][server]
     const votes: CoinVote[][] | undefined = isCoinCommand ? work.coins.map(() => servers.map((): CoinVote => 'unknown')) : undefined;
-    const earlyFinish = earlyFinishReason();
+    // Made only when early finish happens: an error per call would cost a stack trace every round.
+    let earlyFinish: XError | undefined;
     const stop = new AbortController();
     const forwardAbort = (): void => stop.abort(call.signal?.reason);
     call.signal?.addEventListener('abort', forwardAbort, { once: true });
@@ -405,6 +436,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
       }
       if (call.earlyFinish && isCoinCommand && unsettled === 0 && !finishedEarly && !stop.signal.aborted) {
         finishedEarly = true;
+        earlyFinish = earlyFinishReason();
         stop.abort(earlyFinish);
       }
     };
@@ -421,15 +453,12 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
           states[unit.serverIndex]!.outstanding++;
         }
         const batch = pending;
-        const items = batch.map((unit) => {
-          const server = states[unit.serverIndex]!.server;
-          return {
-            target: { host: server.host, port: server.port },
-            payload: unit.request.bytes,
-            timeoutMs,
-            accept: (reply: Uint8Array) => acceptReply(unit, reply),
-          };
-        });
+        const items: UdpFanOutItem[] = new Array<UdpFanOutItem>(batch.length);
+        for (let i = 0; i < batch.length; i++) {
+          const unit = batch[i]!;
+          // The server itself is the target ({ host, port }); `bind` makes the accept check without a closure per round.
+          items[i] = { target: servers[unit.serverIndex]!, payload: unit.request.bytes, timeoutMs, accept: acceptReply.bind(undefined, unit) };
+        }
         await udp.fanOut(items, {
           signal: stop.signal,
           onOutcome: (outcome, index) => onUnitOutcome(batch[index]!, outcome, attempt, willRetry),
