@@ -67,5 +67,5 @@ export function drawInto(random: RandomSource | undefined, n: number, target: Ui
       actualLength: bytes instanceof Uint8Array ? bytes.length : undefined,
     });
   }
-  target.set(bytes, offset);
+  for (let i = 0; i < n; i++) target[offset + i] = bytes[i]!;
 }

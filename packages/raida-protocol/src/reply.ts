@@ -1,4 +1,4 @@
-import { isIntegerInRange, readU16, readU24, readU32, writeU16, writeU24, writeU32 } from './bytes.js';
+import { EMPTY_BYTES, copyRange, isIntegerInRange, readU16, readU24, readU32, writeU16, writeU24, writeU32 } from './bytes.js';
 import { CHALLENGE_LENGTH } from './challenge.js';
 import { aes128Ctr, counterBlockFromNonce, replyCounterBlock } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
@@ -98,13 +98,13 @@ export function parseReply(bytes: Uint8Array): ParsedReply {
     status,
     commandGroup: bytes[3] ?? 0,
     frameCount: readU16(bytes, 4),
-    echo: bytes.slice(6, 8),
+    echo: copyRange(bytes, 6, 8),
     bodySize,
     executionTimeUs: readU32(bytes, 12),
-    signature: bytes.slice(16, 32),
+    signature: copyRange(bytes, 16, 32),
     headerLength,
     layout: 'classic',
-    headerExtension: bytes.slice(HEADER_LENGTH, headerLength),
+    headerExtension: headerLength === HEADER_LENGTH ? EMPTY_BYTES : bytes.slice(HEADER_LENGTH, headerLength),
     body,
   };
 }

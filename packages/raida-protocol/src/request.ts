@@ -1,4 +1,4 @@
-import { writeU16, writeU32, isIntegerInRange, concatBytes } from './bytes.js';
+import { writeU16, writeU32, isIntegerInRange, concatBytes, copyRange } from './bytes.js';
 import { CHALLENGE_LENGTH, CHALLENGE_RANDOM_LENGTH, createChallenge } from './challenge.js';
 import { assertCoin, encodeDetectCoins, encodePownCoins } from './coins.js';
 import type { Coin, PownCoin } from './coins.js';
@@ -212,8 +212,8 @@ export function buildRequest(input: RequestInput): BuiltRequest {
 
 /**
  * The common case, built with the fewest allocations (a client sends 25 of these a round): type 0, with a fresh
- * challenge and echo bytes drawn straight into the datagram. The expectation's echo, challenge and signature are
- * views of one copy of request bytes 30–47, so changing `bytes` afterwards does not change them.
+ * challenge and echo bytes drawn straight into the datagram. The expectation holds copies of them (its signature is
+ * its challenge), so changing `bytes` afterwards does not change it.
  */
 function buildPlainRequest(input: RequestInput, spec: CommandSpec, coinId: number, payload: Uint8Array, coinCount: number, bodyLength: number): BuiltRequest {
   const length = HEADER_LENGTH + bodyLength;
@@ -225,13 +225,12 @@ function buildPlainRequest(input: RequestInput, spec: CommandSpec, coinId: numbe
   writeU16(bytes, 6, coinId);
   writeU16(bytes, 22, bodyLength);
   drawInto(input.random, CHALLENGE_RANDOM_LENGTH, bytes, HEADER_LENGTH);
-  writeU32(bytes, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH, crc32(bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH)));
+  writeU32(bytes, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH, crc32(bytes, HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH));
   drawInto(input.random, ECHO_LENGTH, bytes, 30);
-  bytes.set(payload, HEADER_LENGTH + CHALLENGE_LENGTH);
+  if (payload.length > 0) bytes.set(payload, HEADER_LENGTH + CHALLENGE_LENGTH);
   bytes[length - 2] = TERMINATOR_BYTE;
   bytes[length - 1] = TERMINATOR_BYTE;
-  const fields = bytes.slice(30, HEADER_LENGTH + CHALLENGE_LENGTH);
-  const challenge = fields.subarray(ECHO_LENGTH);
+  const challenge = copyRange(bytes, HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH);
   return {
     bytes,
     expectation: {
@@ -239,7 +238,7 @@ function buildPlainRequest(input: RequestInput, spec: CommandSpec, coinId: numbe
       command: spec.name,
       coinCount,
       challenge,
-      echo: fields.subarray(0, ECHO_LENGTH),
+      echo: copyRange(bytes, 30, 32),
       signature: challenge,
       wireChallenge: challenge,
       encryption: PLAIN_REPLY,
