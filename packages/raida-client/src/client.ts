@@ -88,6 +88,8 @@ interface Plan {
 }
 
 const PLAIN_REPLY: ValidateReplyOptions = Object.freeze({});
+/** Type-1 version requests sent at most to a server whose convention is not known, before an encrypted detect or pown. */
+const REPLY_COUNTER_PROBES = 3;
 const PLAIN: RequestEncryption = Object.freeze({ type: 0 });
 
 function hasCode(error: unknown, code: string): error is XError {
@@ -386,10 +388,12 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
     const votes: CoinVote[][] | undefined = isCoinCommand ? work.coins.map(() => servers.map((): CoinVote => 'unknown')) : undefined;
     // Made only when early finish happens: an error per call would cost a stack trace every round.
     let earlyFinish: XError | undefined;
-    const stop = new AbortController();
-    const forwardAbort = (): void => stop.abort(call.signal?.reason);
+    // Something to stop the fan-out with: the caller's abort, early finish, or close() of a shared UDP client. A UDP
+    // client of our own is closed by close() itself, which settles its requests, so a plain call needs none.
+    const stop = ownsUdp && call.signal === undefined && !call.earlyFinish ? undefined : new AbortController();
+    const forwardAbort = (): void => stop?.abort(call.signal?.reason);
     call.signal?.addEventListener('abort', forwardAbort, { once: true });
-    calls.add(stop);
+    if (stop !== undefined) calls.add(stop);
     let completed = 0;
     let finishedEarly = false;
 
@@ -434,7 +438,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
           }
         }
       }
-      if (call.earlyFinish && isCoinCommand && unsettled === 0 && !finishedEarly && !stop.signal.aborted) {
+      if (call.earlyFinish && isCoinCommand && unsettled === 0 && !finishedEarly && stop !== undefined && !stop.signal.aborted) {
         finishedEarly = true;
         earlyFinish = earlyFinishReason();
         stop.abort(earlyFinish);
@@ -460,7 +464,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
           items[i] = { target: servers[unit.serverIndex]!, payload: unit.request.bytes, timeoutMs, accept: acceptReply.bind(undefined, unit) };
         }
         await udp.fanOut(items, {
-          signal: stop.signal,
+          ...(stop === undefined ? {} : { signal: stop.signal }),
           onOutcome: (outcome, index) => onUnitOutcome(batch[index]!, outcome, attempt, willRetry),
         });
         if (closed) throw clientClosed();
@@ -475,7 +479,7 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
       throw error;
     } finally {
       call.signal?.removeEventListener('abort', forwardAbort);
-      calls.delete(stop);
+      if (stop !== undefined) calls.delete(stop);
     }
     return { states, votes, startedAt, results: states.map(describe) };
   }
@@ -486,11 +490,16 @@ export function createRaidaClient(options?: RaidaClientOptions): RaidaClient {
    * does not settle stays unknown, and a reply of its that both conventions read is a protocol error, not a verdict.
    */
   async function learnReplyCounters(call: ResolvedCallOptions): Promise<void> {
-    const unknown = new Set(replyCounters.unknown());
-    if (unknown.size === 0) return;
     const probeCall: ResolvedCallOptions = { ...call, onReply: undefined, retries: 0, earlyFinish: false };
-    const probe = plan('version', probeCall, [], undefined);
-    await execute({ command: 'version', coins: [], units: probe.units.filter((unit) => unknown.has(unit.serverIndex)) }, probeCall);
+    let asking = new Set(replyCounters.unknown());
+    // An 8-character version reads as printable under the wrong convention too about once in 2,800 replies: a server
+    // whose reply was ambiguous is asked again, with a fresh nonce, up to PROBES times. Silent servers are not.
+    for (let probe = 0; probe < REPLY_COUNTER_PROBES && asking.size > 0; probe++) {
+      const { units } = plan('version', probeCall, [], undefined);
+      const sent = units.filter((unit) => asking.has(unit.serverIndex));
+      await execute({ command: 'version', coins: [], units: sent }, probeCall);
+      asking = new Set(sent.filter((unit) => unit.result?.error?.code === 'RAIDA_REPLY_COUNTER_AMBIGUOUS').map((unit) => unit.serverIndex));
+    }
   }
 
   async function plainCall(command: 'echo' | 'version', options: Parameters<RaidaClient['echo']>[0]): Promise<RaidaResult> {

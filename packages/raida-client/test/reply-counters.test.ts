@@ -61,11 +61,13 @@ describe('reply counter conventions: learned once per server, never guessed', ()
     expect(commands(events, 'version')).toBe(0);
   });
 
-  it('a convention set wrong by the user gives no verdict, not a wrong one', async () => {
+  it('a convention set by the user is used as set: a wrong one reads the body as a malformed bitfield', async () => {
     const [key] = createTestCoins(1, 420);
     const { held, sent } = wallet(3, 421, key!);
     const raida = await cluster({ count: 1, coins: held.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), behavior: { replyCounter: 'restart' } });
-    const client = clientFor(raida, { timeoutMs: 300, replyCounters: { 0: 'continue' } });
+    // Seeded: read with the wrong convention, a 3-coin bitfield still looks valid about once in 43 draws of the
+    // keystream, so the client's nonces are fixed to ones that show the usual case.
+    const client = clientFor(raida, { timeoutMs: 300, replyCounters: { 0: 'continue' }, random: createRandom(422).bytes });
     const result = await client.detect(sent.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), { encryption: { type: 1, keyCoin: { ...key!, ans: key!.ans.slice(0, 1) } } });
     expect(result.servers[0]!.verdicts).toBeUndefined();
     expect(result.servers[0]).toMatchObject({ status: 'protocol-error', errorCode: 'RAIDA_REPLY_BAD_BODY' });
@@ -74,24 +76,30 @@ describe('reply counter conventions: learned once per server, never guessed', ()
   it('where the convention is unknown and the reply reads both ways, the answer is protocol-error, never a verdict', async () => {
     const [key] = createTestCoins(1, 430);
     const { held, sent, truth } = wallet(8, 431, key!);
-    // A one-character version reads as printable ASCII under the wrong convention too, about 37 % of the time,
-    // so some servers stay unknown; the client's randomness is seeded, so which ones is fixed.
+    // A one-character version reads as printable ASCII under the wrong convention too, about 37 % of the time, so
+    // after its three probes a server stays unknown about once in 20. Clients with seeded randomness, so which
+    // servers those are is fixed.
     const raida = await cluster({ coins: held, behavior: { replyCounter: 'restart', version: 'A' } });
-    const client = clientFor(raida, { timeoutMs: 2000, random: createRandom(432).bytes });
-    const result = await client.detect(sent, { encryption: { type: 1, keyCoin: key! } });
     let ambiguous = 0;
-    for (const server of result.servers) {
-      if (server.status === 'protocol-error') {
-        expect(server.errorCode).toBe('RAIDA_REPLY_COUNTER_AMBIGUOUS');
-        expect(server.replyCounter).toBeUndefined();
-        expect(server.verdicts).toBeUndefined();
-        ambiguous++;
-      } else {
-        expect(server.verdicts, `server ${server.id}`).toEqual(truth);
+    let verdicts = 0;
+    for (const seed of [432, 433, 434, 435, 436, 437]) {
+      const client = clientFor(raida, { timeoutMs: 2000, random: createRandom(seed).bytes });
+      const result = await client.detect(sent, { encryption: { type: 1, keyCoin: key! } });
+      for (const server of result.servers) {
+        if (server.status === 'protocol-error') {
+          expect(server.errorCode).toBe('RAIDA_REPLY_COUNTER_AMBIGUOUS');
+          expect(server.replyCounter).toBeUndefined();
+          expect(server.verdicts).toBeUndefined();
+          ambiguous++;
+        } else {
+          expect(server.verdicts, `server ${server.id}`).toEqual(truth);
+          expect(server.replyCounter).toBe('restart');
+          verdicts++;
+        }
       }
     }
     expect(ambiguous).toBeGreaterThan(0);
-    expect(ambiguous).toBeLessThan(25);
+    expect(verdicts).toBeGreaterThan(0);
   });
 
   it('refuses a replyCounters option that names no configured server or no convention', async () => {
