@@ -21,6 +21,8 @@ const HOST = '127.0.0.1';
 const TIMEOUT_MS = 3000;
 const PAYLOAD_BYTES = 48;
 const GOAL_RATIO = 1.1;
+/** Issue #12: a warm @x/raida-client echo round, with its validation, within 15 % of the hand-written round. */
+const CLIENT_GOAL_RATIO = 1.15;
 
 // Plain JavaScript run with `node -e`: 25 echo sockets in one process of their own, so that server
 // work does not share the measuring process's event loop (on 2 cores: one core each).
@@ -310,8 +312,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       measured: `round time ratio ${ratioText(transportB)}`,
     },
     {
-      goal: 'UDP fan-out within 10 % of hand-written dgram (@x/raida-client echo, RAIDA servers)',
-      met: cleanB && clientB.mean <= GOAL_RATIO,
+      goal: 'RAIDA round within 15 % of hand-written dgram (@x/raida-client echo, RAIDA servers)',
+      met: cleanB && clientB.mean <= CLIENT_GOAL_RATIO,
       measured: `round time ratio ${ratioText(clientB)}`,
     },
   ];
@@ -361,6 +363,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         'a new request with a fresh random challenge and echo bytes per server per round and validates each reply (signature, status) as its users need — ' +
         'that work is part of its round time.',
       `One round of each contender in turn, the order rotating every cycle; ${warmupRounds} warm-up rounds each are not counted.`,
+      '@x/raida-client echo() before issue #12 (fresh requests drawn in place, leaner planning and result assembly): mean 1.590 ×, p50 1.662 ×, ' +
+        'p99 1.221 × hand-written in the 2026-11-21 run of this scenario, and mean 1.211 ×, p50 1.246 × on the day of the change (same command).',
       `Wrong or missing replies — A: hand-written ${a.hand.wrong}, ours ${a.ours.wrong}; B: hand-written ${b.hand.wrong}, udp-transport ${b.transport.wrong}, raida-client ${b.client.wrong}.`,
     ],
     data: {
