@@ -51,10 +51,29 @@ export interface CliArgs {
 
 function integerFlag(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!/^-?\d+$/.test(text.trim())) throw usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
   const value = Number(text);
   if (value < min || value > max) throw usageError(`--${name} must be an integer from ${min} to ${max}, got ${text}`);
   return value;
+}
+
+/** Options whose value is a number: a negative one (`--timeout -5`) is that option's value, not another option. */
+const NUMBER_OPTIONS: ReadonlySet<string> = new Set(['--timeout', '--retries', '--coin-id']);
+
+/** `--timeout -5` as `--timeout=-5`, so that a negative number gets the option's own message, like any bad value. */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (NUMBER_OPTIONS.has(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** `help` when asked for help, else the validated arguments. Throws a one-line `RAIDA_CLI_USAGE` error. */
@@ -62,7 +81,7 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeNumbers(argv),
       allowPositionals: true,
       strict: true,
       options: {

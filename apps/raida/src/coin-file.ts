@@ -28,6 +28,18 @@ export function bytesToHex(bytes: Uint8Array): string {
 }
 
 /**
+ * ` (line L, column C)` where the JSON parser stopped, from the position number in its message when it gives one.
+ * Only the number is kept: the rest of the message quotes the text around the error, which may be part of an AN.
+ */
+function jsonErrorPlace(error: unknown, text: string): string {
+  const match = error instanceof Error ? /position (\d+)/.exec(error.message) : null;
+  if (match === null) return '';
+  const before = text.slice(0, Number(match[1]));
+  const lines = before.split('\n');
+  return ` (line ${lines.length}, column ${lines.at(-1)!.length + 1})`;
+}
+
+/**
  * Reads a coin file's text. `ids` are the RAIDA ids that must have an AN. Throws a one-line
  * `RAIDA_CLI_USAGE` error naming the file, the coin and the field to fix; never echoes an AN.
  */
@@ -39,7 +51,8 @@ export function parseCoinFile(text: string, source: string, ids: readonly number
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return fail(`not valid JSON (${error instanceof Error ? error.message : String(error)}); expected { "coins": [ … ] }`);
+    // The parser's own message quotes the text around the error, which may be part of an AN: never repeat it.
+    return fail(`not valid JSON${jsonErrorPlace(error, text)}; expected { "coins": [ … ] }`);
   }
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { coins?: unknown }).coins)) {
     return fail('expected an object with a "coins" array: { "coins": [ { "denomination", "serialNumber", "ans" } ] }');

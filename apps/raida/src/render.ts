@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import type { RaidaCoinResult, RaidaResult, RaidaServerResult, RaidaServerStatus } from '@x/raida-client';
+import { RAIDA_COUNT } from '@x/raida-protocol';
 
 export interface RenderOptions {
   /** ANSI colours. Default false. */
@@ -134,8 +135,10 @@ export function renderSummary(result: RaidaResult, options: RenderOptions = {}):
     lines.push(`${label('replied')}${totals.replied} of ${total} (pass ${totals.pass}, fail ${totals.fail}, mixed ${totals.mixed})`);
   }
   const consensus = totals.consensus ? c.green('yes') : c.red('no');
-  const rule = isCoinResult(result) ? `every coin decided by ${totals.quorum} of ${total}` : `${totals.quorum} of ${total} ready needed`;
-  lines.push(`${label('consensus')}${consensus} (${rule})`);
+  // The bar is 13 of the 25 RAIDA servers whatever subset is configured.
+  const rule = isCoinResult(result) ? `every coin decided by ${totals.quorum} of ${RAIDA_COUNT}` : `${totals.quorum} of ${RAIDA_COUNT} ready needed`;
+  const subset = total < RAIDA_COUNT ? `; only ${total} of the ${RAIDA_COUNT} servers configured${total < totals.quorum ? ', too few ever to reach it' : ''}` : '';
+  lines.push(`${label('consensus')}${consensus} (${rule}${subset})`);
   const where = (ref: NonNullable<RaidaResult['fastest']>): string => `RAIDA ${ref.id} (${ref.address}) ${formatMs(ref.latencyMs)}`;
   if (result.fastest !== undefined) lines.push(`${label('fastest')}${where(result.fastest)}`);
   if (result.slowest !== undefined) lines.push(`${label('slowest')}${where(result.slowest)}`);

@@ -55,6 +55,10 @@ describe('usage', () => {
     [['echo', 'extra'], 'raida: unexpected argument "extra"'],
     [['echo', '--timeout', 'soon'], 'raida: --timeout must be an integer from 1 to 600000, got "soon"'],
     [['echo', '--timeout', '0'], 'raida: --timeout must be an integer from 1 to 600000, got 0'],
+    [['echo', '--timeout', '-5'], 'raida: --timeout must be an integer from 1 to 600000, got -5'],
+    [['echo', '--timeout=-5'], 'raida: --timeout must be an integer from 1 to 600000, got -5'],
+    [['echo', '--retries', '-1'], 'raida: --retries must be an integer from 0 to 10, got -1'],
+    [['echo', '--coin-id', '-0.5'], 'raida: --coin-id must be an integer from 0 to 65535, got "-0.5"'],
     [['echo', '--coin-id', '70000'], 'raida: --coin-id must be an integer from 0 to 65535, got 70000'],
     [['echo', '--local', '--servers', 'a:1'], 'raida: use either --servers or --local, not both'],
     [['echo', '--coins', 'c.json'], 'raida: --coins applies to detect and pown, not echo'],
@@ -88,7 +92,7 @@ describe('coin files', () => {
   });
 
   it.each([
-    ['{', /^raida: c\.json: not valid JSON \(.*\); expected \{ "coins": \[ … \] \}$/],
+    ['{', /^raida: c\.json: not valid JSON( \(line 1, column 2\))?; expected \{ "coins": \[ … \] \}$/],
     ['[]', /^raida: c\.json: expected an object with a "coins" array/],
     ['{"coins":[]}', /^raida: c\.json: the "coins" array is empty$/],
     ['{"coins":[{"denomination":7,"serialNumber":1,"ans":[]}]}', /^raida: c\.json: coin 0: "denomination" must be an integer from -8 to 6$/],
@@ -101,6 +105,18 @@ describe('coin files', () => {
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr.replace(`${dir}/`, '').trimEnd()).toMatch(message);
     expect(run.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('never quotes the file: a broken file full of AN digits gives only where it broke', async () => {
+    const an = '00112233445566778899aabbccddeeff';
+    for (const text of [`{"coins":[{"denomination":1,"serialNumber":1,"ans":["${an}" "${an}"]}]}`, `{"coins":[{"ans":[${an}]}]}`, `{"coins":["${an}`, `{"coins":[{"ans":[ff${an}]}]}`]) {
+      const path = file('broken.json', text);
+      const run = await cli(['detect', '--coins', path, '--servers', '127.0.0.1:1']);
+      expect(run.code).toBe(EXIT.usage);
+      expect(run.stderr).toMatch(/^raida: .*broken\.json: not valid JSON( \(line \d+, column \d+\))?; expected \{ "coins": \[ … \] \}\n$/);
+      // Not a single run of 4 hex digits from the file's content.
+      expect(run.stderr.replace(path, '')).not.toMatch(/[0-9a-f]{4}/i);
+    }
   });
 
   it('says which RAIDA id has no AN, without quoting any AN', async () => {
@@ -170,6 +186,23 @@ describe('runs against a RAIDA', () => {
     expect(report.statuses.slice(0, 13)).toEqual(Array.from({ length: 13 }, () => 'timeout'));
     expect(report.latencies.slice(0, 13)).toEqual(Array.from({ length: 13 }, () => 200));
     expect(report.totals).toMatchObject({ consensus: false, timeout: 13 });
+  });
+
+  it('a subset of the servers never lowers the 13 of 25 needed, and the summary says so', async () => {
+    const cluster = await startRaidaCluster({ count: 3 });
+    clusters.push(cluster);
+    const run = await cli(['echo', '--servers', file('three.txt', cluster.serverList), '--timeout', '2000']);
+    expect(run.code).toBe(EXIT.noConsensus);
+    expect(run.stdout).toMatch(/consensus +no \(13 of 25 ready needed; only 3 of the 25 servers configured, too few ever to reach it\)/);
+  });
+
+  it('a list of 26 servers is an error, not a 26th RAIDA; so are duplicates', async () => {
+    const list = Array.from({ length: 26 }, (_, i) => `127.0.0.1:${50000 + i}`).join('\n');
+    const run = await cli(['echo', '--servers', file('26.txt', list)]);
+    expect(run).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(run.stderr).toMatch(/Server list has 26 servers; a RAIDA has 25 \(ids 0 to 24\)\n$/);
+    const twice = await cli(['echo', '--servers', '127.0.0.1:50000,127.0.0.1:50000']);
+    expect(twice).toMatchObject({ code: EXIT.usage, stderr: 'raida: --servers: Server list names address 127.0.0.1:50000 twice\n' });
   });
 
   it('detect --coins against servers that do not know them: counterfeit', async () => {

@@ -1,5 +1,8 @@
 export { createRaidaClient } from './client.js';
+export { fillerCoinIds, planCoinBatches } from './batches.js';
+export type { BatchPlanInput, CoinBatch } from './batches.js';
 export { randomAns } from './coins.js';
+export type { ReplyCounterSource } from './reply-counters.js';
 export type { RaidaClientErrorCode } from './errors.js';
 export { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
 export type { RaidaServerStatus } from './status.js';

@@ -1,10 +1,20 @@
 import { isAbortSignal } from '@x/errors';
-import { AN_LENGTH, DEFAULT_COIN_ID, PUBLIC_RAIDA_SERVERS, assertCoinId, createBufferedRandom, maxCoinsPerRequest } from '@x/raida-protocol';
-import type { Coin, PownCoin, RaidaServer, RandomSource } from '@x/raida-protocol';
+import {
+  AN_LENGTH,
+  DEFAULT_COIN_ID,
+  PUBLIC_RAIDA_SERVERS,
+  RAIDA_COUNT,
+  RAIDA_QUORUM,
+  assertCoinId,
+  checkServerSet,
+  createBufferedRandom,
+  maxCoinsPerRequest,
+} from '@x/raida-protocol';
+import type { Coin, PownCoin, RaidaServer, RandomSource, ReplyCounterConvention } from '@x/raida-protocol';
 import type { UdpClient, UdpClientOptions } from '@x/udp-transport';
 import { invalidCoin, invalidOptions } from './errors.js';
+import { resolveReplyCounters } from './reply-counters.js';
 import type { RaidaCallOptions, RaidaClientOptions, RaidaCoin, RaidaEncryption, RaidaNewAns, RaidaReplyEvent } from './types.js';
-import { majorityOf } from './verdicts.js';
 
 /** Node's timers cannot wait longer than 2^31 − 1 ms. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
@@ -23,6 +33,8 @@ export interface ResolvedClientOptions {
   readonly maxRequestBytes: number;
   readonly random: RandomSource;
   readonly encryption: RaidaEncryption;
+  /** Reply counter conventions the user set, by RAIDA id. */
+  readonly replyCounters: Readonly<Record<number, ReplyCounterConvention>>;
   /** A client to share, or the options for one to create. */
   readonly udp: { readonly shared: UdpClient } | { readonly options: UdpClientOptions | undefined };
 }
@@ -42,17 +54,21 @@ function isUdpClient(value: object): value is UdpClient {
 
 function resolveServers(value: unknown): RaidaServer[] {
   if (!Array.isArray(value) || value.length === 0) throw invalidOptions('servers must be a non-empty array of { id, host, port }');
-  const seen = new Set<number>();
-  return value.map((server: unknown, index) => {
+  if (value.length > RAIDA_COUNT) {
+    throw invalidOptions(`servers has ${value.length} entries; a RAIDA has ${RAIDA_COUNT} servers (ids 0 to ${RAIDA_COUNT - 1})`, { count: value.length });
+  }
+  const servers = value.map((server: unknown, index) => {
     if (typeof server !== 'object' || server === null) throw invalidOptions(`servers[${index}] must be an object { id, host, port }`, { index });
     const { id, host, port } = server as Partial<RaidaServer>;
-    if (!isInteger(id, 0, 255)) throw invalidOptions(`servers[${index}].id must be an integer from 0 to 255`, { index });
+    if (!isInteger(id, 0, RAIDA_COUNT - 1)) throw invalidOptions(`servers[${index}].id must be a RAIDA id, an integer from 0 to ${RAIDA_COUNT - 1}`, { index });
     if (typeof host !== 'string' || host.length === 0) throw invalidOptions(`servers[${index}].host must be a non-empty string`, { index });
     if (!isInteger(port, 1, 65535)) throw invalidOptions(`servers[${index}].port must be an integer from 1 to 65535`, { index });
-    if (seen.has(id)) throw invalidOptions(`servers name RAIDA id ${id} twice`, { index, id });
-    seen.add(id);
     return Object.freeze({ id, host, port });
   });
+  checkServerSet(servers, (message, context) => {
+    throw invalidOptions(`servers ${message}`, context);
+  });
+  return servers;
 }
 
 export function resolveClientOptions(options: RaidaClientOptions | undefined): ResolvedClientOptions {
@@ -64,15 +80,17 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
   const random = options.random ?? createBufferedRandom();
   if (!isInteger(coinId, 0, 0xffff)) throw invalidOptions('coinId must be an integer from 0 to 65535');
   if (!isValidTimeout(timeoutMs)) throw invalidOptions(`timeoutMs must be a number > 0 and <= ${MAX_TIMEOUT_MS}`);
-  const quorum = options.quorum ?? majorityOf(servers.length);
-  if (!isInteger(quorum, majorityOf(servers.length), servers.length)) {
-    throw invalidOptions(`quorum must be a strict majority of the ${servers.length} servers: an integer from ${majorityOf(servers.length)} to ${servers.length}`);
+  // A coin needs 13 of the 25 RAIDA servers whatever subset is configured: fewer servers never lower the bar.
+  const quorum = options.quorum ?? RAIDA_QUORUM;
+  if (!isInteger(quorum, RAIDA_QUORUM, RAIDA_COUNT)) {
+    throw invalidOptions(`quorum must be a strict majority of the ${RAIDA_COUNT} RAIDA servers: an integer from ${RAIDA_QUORUM} to ${RAIDA_COUNT}`);
   }
   if (!isInteger(maxRequestBytes, 0, MAX_DATAGRAM_BYTES) || maxCoinsPerRequest('pown', maxRequestBytes) < 1) {
     throw invalidOptions(`maxRequestBytes must be an integer large enough for one pown coin (87) and at most ${MAX_DATAGRAM_BYTES}`);
   }
   if (typeof random !== 'function') throw invalidOptions('random must be a function (n) => Uint8Array');
   const encryption = resolveEncryption(options.encryption ?? { type: 0 }, servers);
+  const replyCounters = resolveReplyCounters(options.replyCounters, servers);
   const udp = options.udp;
   if (udp !== undefined && (typeof udp !== 'object' || udp === null)) throw invalidOptions('udp must be a UDP client or UDP client options');
   return {
@@ -83,6 +101,7 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
     maxRequestBytes,
     random,
     encryption,
+    replyCounters,
     udp: udp !== undefined && isUdpClient(udp) ? { shared: udp } : { options: udp },
   };
 }

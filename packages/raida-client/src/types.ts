@@ -1,5 +1,6 @@
 import type { ErrorCategory, XError } from '@x/errors';
-import type { CommandName, RaidaServer, RandomSource } from '@x/raida-protocol';
+import type { CommandName, RaidaServer, RandomSource, ReplyCounterConvention } from '@x/raida-protocol';
+import type { ReplyCounterSource } from './reply-counters.js';
 import type { UdpClient, UdpClientOptions } from '@x/udp-transport';
 import type { RaidaServerStatus } from './status.js';
 
@@ -41,6 +42,11 @@ export interface RaidaClientOptions {
   readonly maxRequestBytes?: number;
   /** Encryption for every call unless a call overrides it. Default `{ type: 0 }`. */
   readonly encryption?: RaidaEncryption;
+  /**
+   * Reply counter convention of encrypted reply bodies, by RAIDA id, for servers whose convention you know.
+   * Others are learned once per client (see the README). Default: none set.
+   */
+  readonly replyCounters?: Readonly<Record<number, ReplyCounterConvention>>;
 }
 
 /** What `onReply` receives each time one server's answer to one attempt is known. */
@@ -113,6 +119,12 @@ export interface RaidaServerResult {
   readonly version?: string;
   /** Detect/pown: this server's verdict per coin (`true` = pass), when it answered with coin results. */
   readonly verdicts?: readonly boolean[];
+  /**
+   * Encrypted (type 1) calls: the server's reply counter convention, when known (`undefined` while it is not), and
+   * whether it was configured or learned.
+   */
+  readonly replyCounter?: ReplyCounterConvention;
+  readonly replyCounterSource?: ReplyCounterSource;
 }
 
 /** Counts of each status, plus what they add up to. */

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isXError } from '@x/errors';
 import { createRaidaClient } from '@x/raida-client';
 import type { RaidaReplyEvent, RaidaServerResult } from '@x/raida-client';
@@ -249,5 +249,24 @@ describe('cancellation and cleanup', () => {
       },
     });
     expect(result.totals.ready).toBe(25);
+  });
+});
+
+describe('the deadline', () => {
+  it('(fake clock) a reply handled after its timeout is a timeout at exactly the timeout, never a success', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const raida = await cluster();
+      const client = clientFor(raida, { timeoutMs: 7 });
+      // The replies cannot be read before this test yields: the clock passes every deadline first.
+      const pending = client.echo();
+      vi.advanceTimersByTime(8.3);
+      const result = await pending;
+      expect(result.statuses.every((status) => status === 'timeout')).toBe(true);
+      expect(result.latencies.every((latency) => latency === 7)).toBe(true);
+      expect(result.totals).toMatchObject({ ready: 0, timeout: 25, consensus: false });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

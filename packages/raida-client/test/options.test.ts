@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isXError } from '@x/errors';
 import { createRaidaClient, randomAns } from '@x/raida-client';
 import { PUBLIC_RAIDA_SERVERS } from '@x/raida-protocol';
-import { createTestCoins } from '@x/testkit';
+import { createTestCoins, startRaidaCluster } from '@x/testkit';
 import { createUdpClient } from '@x/udp-transport';
 import { buildEchoRequest, validateReply } from '@x/raida-protocol';
 import { clientFor, closeAll, cluster, received } from './helpers.js';
@@ -30,10 +30,14 @@ describe('createRaidaClient options', () => {
     [{ servers: [] }, /servers must be a non-empty array/],
     [{ servers: [{ id: 0, host: '127.0.0.1', port: 0 }] }, /servers\[0\]\.port/],
     [{ servers: [{ id: 300, host: '127.0.0.1', port: 1 }] }, /servers\[0\]\.id/],
-    [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 1, host: 'b', port: 2 }] }, /RAIDA id 1 twice/],
+    [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 1, host: 'b', port: 2 }] }, /names id 1 twice/],
+    [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 2, host: 'A', port: 1 }] }, /names address a:1 twice/],
+    [{ servers: [{ id: 25, host: 'a', port: 1 }] }, /servers\[0\]\.id must be a RAIDA id, an integer from 0 to 24/],
+    [{ servers: Array.from({ length: 26 }, (_, id) => ({ id, host: 'a', port: id + 1 })) }, /servers has 26 entries; a RAIDA has 25 servers/],
     [{ timeoutMs: 0 }, /timeoutMs/],
     [{ coinId: 70_000 }, /coinId/],
-    [{ quorum: 12 }, /strict majority of the 25 servers: an integer from 13 to 25/],
+    [{ quorum: 12 }, /strict majority of the 25 RAIDA servers: an integer from 13 to 25/],
+    [{ servers: [{ id: 0, host: 'a', port: 1 }], quorum: 1 }, /strict majority of the 25 RAIDA servers: an integer from 13 to 25/],
     [{ maxRequestBytes: 80 }, /maxRequestBytes/],
     [{ random: 'dice' }, /random must be a function/],
     [{ encryption: { type: 2 } }, /encryption.type must be 0 or 1/],
@@ -108,6 +112,25 @@ describe('a shared UDP client', () => {
       expect(validateReply(reply.value, request.expectation).outcome).toBe('success');
     } finally {
       await udp.close();
+    }
+  });
+});
+
+describe('a subset of the servers', () => {
+  it('never lowers the 13 of 25 needed: 10 servers all ready are no echo consensus, and coins stay in limbo', async () => {
+    const coins = createTestCoins(1, 3);
+    const raida = await startRaidaCluster({ count: 10, coins: coins.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 10) })) });
+    const client = createRaidaClient({ servers: raida.servers, timeoutMs: 2000 });
+    try {
+      expect(client.quorum).toBe(13);
+      const echo = await client.echo();
+      expect(echo.totals).toMatchObject({ ready: 10, quorum: 13, consensus: false });
+      const detect = await client.detect(coins);
+      expect(detect.coins[0]).toMatchObject({ pass: 10, verdict: 'limbo' });
+      expect(detect.totals.consensus).toBe(false);
+    } finally {
+      await client.close();
+      await raida.close();
     }
   });
 });

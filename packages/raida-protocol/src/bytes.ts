@@ -63,3 +63,13 @@ export function isByteArray(value: unknown): value is Uint8Array {
 export function isIntegerInRange(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
+
+/** A copy of `bytes[start, end)`. For the few bytes of a header field a loop is cheaper than `slice`. */
+export function copyRange(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = bytes[i]!;
+  return out;
+}
+
+/** A shared empty array: nothing can be written to it. */
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);

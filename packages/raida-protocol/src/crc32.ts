@@ -10,9 +10,12 @@ const TABLE: Uint32Array = (() => {
   return built;
 })();
 
-/** The standard CRC-32 (zlib/IEEE) of `bytes`, as an unsigned 32-bit number. `crc32("123456789") === 0xCBF43926`. */
-export function crc32(bytes: Uint8Array): number {
+/**
+ * The standard CRC-32 (zlib/IEEE) of `bytes` (or of `bytes[start, end)`), as an unsigned 32-bit number.
+ * `crc32("123456789") === 0xCBF43926`.
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = (TABLE[(crc ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
+  for (let i = start; i < end; i++) crc = (TABLE[(crc ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

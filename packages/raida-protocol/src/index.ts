@@ -67,6 +67,7 @@ export {
   RAIDA_BASE_PORT,
   RAIDA_COUNT,
   RAIDA_QUORUM,
+  checkServerSet,
   formatServerAddress,
   parseServerList,
 } from './servers.js';

@@ -57,3 +57,15 @@ export function randomBytes(random: RandomSource | undefined, n: number): Uint8A
   }
   return bytes.slice();
 }
+
+/** Draws `n` bytes straight into `target` at `offset`, checking the source's contract like {@link randomBytes}. */
+export function drawInto(random: RandomSource | undefined, n: number, target: Uint8Array, offset: number): void {
+  const bytes = (random ?? defaultRandom)(n);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
+    throw configError('RAIDA_INVALID_RANDOM', `The random source must return a Uint8Array of ${n} bytes`, {
+      expectedLength: n,
+      actualLength: bytes instanceof Uint8Array ? bytes.length : undefined,
+    });
+  }
+  for (let i = 0; i < n; i++) target[offset + i] = bytes[i]!;
+}

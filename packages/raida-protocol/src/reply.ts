@@ -1,4 +1,4 @@
-import { isIntegerInRange, readU16, readU24, readU32, writeU16, writeU24, writeU32 } from './bytes.js';
+import { EMPTY_BYTES, copyRange, isIntegerInRange, readU16, readU24, readU32, writeU16, writeU24, writeU32 } from './bytes.js';
 import { CHALLENGE_LENGTH } from './challenge.js';
 import { aes128Ctr, counterBlockFromNonce, replyCounterBlock } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
@@ -33,6 +33,12 @@ export interface ParsedReply {
   readonly signature: Uint8Array;
   /** 32, or 48 for the long error replies. */
   readonly headerLength: number;
+  /**
+   * `classic`: the 32-byte layout of this table. `modern`: the 48-byte status-27 reply, whose bytes 4–7 are the
+   * execution time and byte 16 the encryption type echoed; its other fields are stale (echo and signature are
+   * read from where the classic layout has them, and mean nothing).
+   */
+  readonly layout: 'classic' | 'modern';
   /** Bytes 32–47 of a 48-byte header; empty for a 32-byte one. */
   readonly headerExtension: Uint8Array;
   /** The body without its terminator, still encrypted for type 1; `undefined` when the reply has no body. */
@@ -51,6 +57,24 @@ export function parseReply(bytes: Uint8Array): ParsedReply {
     throw protocolError('RAIDA_REPLY_TOO_SHORT', `A reply of ${length} bytes is shorter than the ${HEADER_LENGTH}-byte header`, { length });
   }
   const status = bytes[2] ?? 0;
+  if (length === LONG_HEADER_LENGTH && status === RAIDA_STATUS.invalidEncryptionType) {
+    // The observed 48-byte 27 reply: status at byte 2, execution time at 4–7; bytes 9–11 are not a body size.
+    return {
+      raidaId: bytes[0] ?? 0,
+      shard: bytes[1] ?? 0,
+      status,
+      commandGroup: bytes[3] ?? 0,
+      frameCount: 1,
+      echo: bytes.slice(6, 8),
+      bodySize: 0,
+      executionTimeUs: readU32(bytes, 4),
+      signature: bytes.slice(16, 32),
+      headerLength: LONG_HEADER_LENGTH,
+      layout: 'modern',
+      headerExtension: bytes.slice(HEADER_LENGTH, LONG_HEADER_LENGTH),
+      body: undefined,
+    };
+  }
   const bodySize = readU24(bytes, 9);
   let headerLength = HEADER_LENGTH;
   let body: Uint8Array | undefined;
@@ -74,12 +98,13 @@ export function parseReply(bytes: Uint8Array): ParsedReply {
     status,
     commandGroup: bytes[3] ?? 0,
     frameCount: readU16(bytes, 4),
-    echo: bytes.slice(6, 8),
+    echo: copyRange(bytes, 6, 8),
     bodySize,
     executionTimeUs: readU32(bytes, 12),
-    signature: bytes.slice(16, 32),
+    signature: copyRange(bytes, 16, 32),
     headerLength,
-    headerExtension: bytes.slice(HEADER_LENGTH, headerLength),
+    layout: 'classic',
+    headerExtension: headerLength === HEADER_LENGTH ? EMPTY_BYTES : bytes.slice(HEADER_LENGTH, headerLength),
     body,
   };
 }
@@ -180,15 +205,30 @@ export interface ReplyForRequestOptions {
   readonly executionTimeUs?: number;
   /** Counter convention for an encrypted body. Default `'continue'` (current servers). */
   readonly replyCounter?: ReplyCounterConvention;
-  /** Bytes 3, 6–7 and 16–31 for statuses with stale fields (255, 2–7, 16, 33). Default zeros. */
+  /**
+   * Leftovers for statuses with stale fields: bytes 3, 6–7 and 16–31 for 255, 2–7, 16 and 33; bytes 3 and 16–31
+   * for 34 (its echo bytes are fresh). Default zeros.
+   */
   readonly stale?: StaleReplyFields;
+}
+
+/**
+ * The 48-byte reply a RAIDAX server gives to a request of 48 bytes or more with an invalid encryption type, as
+ * observed: `00 00 1B 00 ‖ execution µs (u32) ‖ 8 × 00 ‖ encryption type ‖ 31 × 00`.
+ */
+function invalidEncryptionTypeReply(encryptionType: number, executionTimeUs: number): Uint8Array {
+  const out = new Uint8Array(LONG_HEADER_LENGTH);
+  out[2] = RAIDA_STATUS.invalidEncryptionType;
+  writeU32(out, 4, byteField(executionTimeUs, 0, 'executionTimeUs', 0xffffffff));
+  out[16] = encryptionType;
+  return out;
 }
 
 /**
  * The reply a RAIDAX server sends to a request that {@link checkRequest} accepted or rejected:
  * its own id, the request's echo bytes, command group and signature (or `stale` fields for header
- * errors, 16 and 33), the body encrypted for type 1, and a 48-byte header for status 27 to a request
- * of 48 bytes or more.
+ * errors, 16 and 33; the request's echo bytes with a stale command group and signature for 34), the body
+ * encrypted for type 1, and the observed 48-byte layout for status 27 to a request of 48 bytes or more.
  */
 export function buildReplyForRequest(source: ParsedRequest | RequestRejection, options: ReplyForRequestOptions = {}): Uint8Array {
   const rejection = 'status' in source ? source : undefined;
@@ -197,13 +237,16 @@ export function buildReplyForRequest(source: ParsedRequest | RequestRejection, o
   const { header } = source;
   const executionTimeUs = options.executionTimeUs ?? 0;
 
+  if (status === RAIDA_STATUS.invalidEncryptionType && source.length >= LONG_HEADER_LENGTH && options.body === undefined) {
+    return invalidEncryptionTypeReply(header.encryptionType, executionTimeUs);
+  }
   if (hasStaleFields(status)) {
     const stale = options.stale;
     return buildReply({
       raidaId: source.respondingRaidaId,
       status,
       commandGroup: stale?.commandGroup ?? 0,
-      echo: stale?.echo,
+      echo: status === RAIDA_STATUS.encryptionCoinNotFound ? header.echo : stale?.echo,
       signature: stale?.signature,
       executionTimeUs,
       body: options.body,
@@ -216,7 +259,6 @@ export function buildReplyForRequest(source: ParsedRequest | RequestRejection, o
     const start = counterBlockFromNonce(concatNonce(header.nonce, header.echo));
     body = aes128Ctr(key, replyCounterBlock(start, header.bodyLength, options.replyCounter ?? 'continue'), body);
   }
-  const long = status === RAIDA_STATUS.invalidEncryptionType && source.length >= LONG_HEADER_LENGTH && body === undefined;
   return buildReply({
     raidaId: source.respondingRaidaId,
     status,
@@ -225,7 +267,6 @@ export function buildReplyForRequest(source: ParsedRequest | RequestRejection, o
     signature: source.signature,
     executionTimeUs,
     body,
-    headerLength: long ? LONG_HEADER_LENGTH : HEADER_LENGTH,
   });
 }
 

@@ -1,12 +1,13 @@
-import { writeU16, writeU32, isIntegerInRange, concatBytes } from './bytes.js';
-import { CHALLENGE_LENGTH, createChallenge } from './challenge.js';
+import { writeU16, writeU32, isIntegerInRange, concatBytes, copyRange } from './bytes.js';
+import { CHALLENGE_LENGTH, CHALLENGE_RANDOM_LENGTH, createChallenge } from './challenge.js';
 import { assertCoin, encodeDetectCoins, encodePownCoins } from './coins.js';
 import type { Coin, PownCoin } from './coins.js';
 import { COMMANDS } from './commands.js';
-import type { CommandName } from './commands.js';
+import type { CommandName, CommandSpec } from './commands.js';
+import { crc32 } from './crc32.js';
 import { aes128Ctr, counterBlockFromNonce, xorBytes } from './crypto.js';
 import { configError } from './errors.js';
-import { randomBytes } from './random.js';
+import { drawInto, randomBytes } from './random.js';
 import type { RandomSource } from './random.js';
 
 /** Length of a request header and of an ordinary reply header. */
@@ -103,11 +104,13 @@ export function maxCoinsPerRequest(command: 'detect' | 'pown', maxLength: number
   return Math.max(0, Math.floor((maxLength - HEADER_LENGTH - MIN_BODY_LENGTH) / COMMANDS[command].coinRecordLength));
 }
 
+const NO_PAYLOAD = { payload: new Uint8Array(0), coinCount: 0 } as const;
+
 function payloadOf(input: RequestInput): { payload: Uint8Array; coinCount: number } {
   switch (input.command) {
     case 'echo':
     case 'version':
-      return { payload: new Uint8Array(0), coinCount: 0 };
+      return NO_PAYLOAD;
     case 'detect':
     case 'pown': {
       const coins: unknown = input.coins;
@@ -152,6 +155,9 @@ export function buildRequest(input: RequestInput): BuiltRequest {
     });
   }
 
+  if (encryption.type === 0 && input.challenge === undefined && input.echo === undefined && input.nonce === undefined) {
+    return buildPlainRequest(input, spec, coinId, payload, coinCount, bodyLength);
+  }
   const challenge = optionalBytes(input.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: input.random });
   const echo = optionalBytes(input.echo, ECHO_LENGTH, 'echo') ?? randomBytes(input.random, ECHO_LENGTH);
   const nonce =
@@ -203,6 +209,44 @@ export function buildRequest(input: RequestInput): BuiltRequest {
     },
   };
 }
+
+/**
+ * The common case, built with the fewest allocations (a client sends 25 of these a round): type 0, with a fresh
+ * challenge and echo bytes drawn straight into the datagram. The expectation holds copies of them (its signature is
+ * its challenge), so changing `bytes` afterwards does not change it.
+ */
+function buildPlainRequest(input: RequestInput, spec: CommandSpec, coinId: number, payload: Uint8Array, coinCount: number, bodyLength: number): BuiltRequest {
+  const length = HEADER_LENGTH + bodyLength;
+  const bytes = new Uint8Array(length);
+  bytes[0] = 1;
+  bytes[2] = input.raidaId;
+  bytes[4] = spec.group;
+  bytes[5] = spec.command;
+  writeU16(bytes, 6, coinId);
+  writeU16(bytes, 22, bodyLength);
+  drawInto(input.random, CHALLENGE_RANDOM_LENGTH, bytes, HEADER_LENGTH);
+  writeU32(bytes, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH, crc32(bytes, HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_RANDOM_LENGTH));
+  drawInto(input.random, ECHO_LENGTH, bytes, 30);
+  if (payload.length > 0) bytes.set(payload, HEADER_LENGTH + CHALLENGE_LENGTH);
+  bytes[length - 2] = TERMINATOR_BYTE;
+  bytes[length - 1] = TERMINATOR_BYTE;
+  const challenge = copyRange(bytes, HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH);
+  return {
+    bytes,
+    expectation: {
+      raidaId: input.raidaId,
+      command: spec.name,
+      coinCount,
+      challenge,
+      echo: copyRange(bytes, 30, 32),
+      signature: challenge,
+      wireChallenge: challenge,
+      encryption: PLAIN_REPLY,
+    },
+  };
+}
+
+const PLAIN_REPLY: ReplyEncryption = Object.freeze({ type: 0 });
 
 /** An echo request (group 0, command 0). */
 export function buildEchoRequest(options: RequestOptions): BuiltRequest {

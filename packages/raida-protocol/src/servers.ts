@@ -141,18 +141,36 @@ function parseJsonEntry(entry: unknown, index: number): RaidaServer {
   if (!isIntegerInRange(port, 1, 65535)) listError(`${where}: port must be an integer from 1 to 65535`, { entry: index });
   let id = index;
   if (record.id !== undefined) {
-    if (!isIntegerInRange(record.id, 0, 255)) listError(`${where}: id must be an integer from 0 to 255`, { entry: index });
+    if (!isIntegerInRange(record.id, 0, RAIDA_COUNT - 1)) listError(`${where}: id must be an integer from 0 to ${RAIDA_COUNT - 1}`, { entry: index });
     id = record.id;
   }
   return { id, host: bare, port };
 }
 
 /**
+ * Checks what every list of RAIDA servers must be: ids 0–24 (a RAIDA has 25 servers), no id twice and no address
+ * (`host:port`, host names compared case-insensitively) twice. Calls `fail` with the first problem.
+ */
+export function checkServerSet(servers: readonly RaidaServer[], fail: (message: string, context: Record<string, unknown>) => never): void {
+  const ids = new Set<number>();
+  const addresses = new Set<string>();
+  servers.forEach((server, index) => {
+    if (!isIntegerInRange(server.id, 0, RAIDA_COUNT - 1)) fail(`entry ${index}: id ${String(server.id)} is not a RAIDA id from 0 to ${RAIDA_COUNT - 1}`, { index });
+    if (ids.has(server.id)) fail(`names id ${server.id} twice`, { index, id: server.id });
+    ids.add(server.id);
+    const address = formatServerAddress({ host: server.host.toLowerCase(), port: server.port });
+    if (addresses.has(address)) fail(`names address ${address} twice`, { index, id: server.id });
+    addresses.add(address);
+  });
+}
+
+/**
  * Reads a user-supplied server list. Two forms:
  * - text, one `host:port` per line (IPv6 as `[address]:port`); blank lines and `#` comments are skipped;
  * - JSON, an array of `"host:port"` strings or of `{ host, port, id? }` objects.
- * Ids are positions (0, 1, …) unless a JSON object gives its own `id`. Throws `RAIDA_INVALID_SERVER_LIST`
- * (category config) naming the offending line or entry, for duplicate ids, and for an empty list.
+ * Ids are positions (0, 1, …) unless a JSON object gives its own `id`; they must be RAIDA ids 0–24, so a list of 26
+ * is an error, not a 26th RAIDA. Throws `RAIDA_INVALID_SERVER_LIST` (category config) naming the offending line or
+ * entry, for an id outside 0–24, a duplicate id or address, more than 25 servers, and an empty list.
  */
 export function parseServerList(text: string, options: ParseServerListOptions = {}): RaidaServer[] {
   if (typeof text !== 'string') listError('A server list must be text');
@@ -177,11 +195,10 @@ export function parseServerList(text: string, options: ParseServerListOptions = 
     });
   }
   if (servers.length === 0) listError('The server list is empty');
-  const seen = new Set<number>();
-  for (const server of servers) {
-    if (seen.has(server.id)) listError(`Server list names id ${server.id} twice`, { id: server.id });
-    seen.add(server.id);
+  if (servers.length > RAIDA_COUNT) {
+    listError(`Server list has ${servers.length} servers; a RAIDA has ${RAIDA_COUNT} (ids 0 to ${RAIDA_COUNT - 1})`, { count: servers.length });
   }
+  checkServerSet(servers, (message, context) => listError(`Server list ${message}`, context));
   const { expectedCount } = options;
   if (expectedCount !== undefined && servers.length !== expectedCount) {
     listError(`Server list has ${servers.length} servers, expected ${expectedCount}`, { count: servers.length, expectedCount });

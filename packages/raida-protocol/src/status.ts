@@ -18,8 +18,9 @@ export interface StatusInfo {
   readonly description: string;
   readonly kind: StatusKind;
   /**
-   * Whether reply bytes 16–31 (and 3, 6–7) belong to this request. False for header errors, 16 and 33,
-   * whose replies carry leftovers from an older request.
+   * Whether reply bytes 16–31 belong to this request. False for header errors, 16 and 33 (bytes 3, 6–7
+   * and 16–31 are leftovers from an older request), for 34 (fresh echo bytes, stale signature: a server
+   * without the key coin cannot compute `challenge XOR key`) and for 27 (its 48-byte reply has another layout).
    */
   readonly signatureTrusted: boolean;
 }
@@ -75,6 +76,9 @@ const DESCRIPTIONS: Readonly<Record<RaidaStatusName, readonly [StatusKind, strin
   hmacFailed: ['request-error', 'HMAC check failed'],
 };
 
+/** Request errors whose replies, as observed on a real server, carry no signature of the request. */
+const UNSIGNED_REQUEST_ERRORS: ReadonlySet<RaidaStatusName> = new Set(['invalidEncryptionType', 'encryptionCoinNotFound']);
+
 function entry(name: RaidaStatusName): StatusInfo {
   const [kind, description] = DESCRIPTIONS[name];
   return Object.freeze({
@@ -82,7 +86,7 @@ function entry(name: RaidaStatusName): StatusInfo {
     name,
     description,
     kind,
-    signatureTrusted: kind !== 'header-error' && kind !== 'packet-error',
+    signatureTrusted: kind !== 'header-error' && kind !== 'packet-error' && !UNSIGNED_REQUEST_ERRORS.has(name),
   });
 }
 
@@ -107,7 +111,10 @@ export function statusInfo(code: number): StatusInfo {
   );
 }
 
-/** True for statuses whose reply bytes 3, 6–7 and 16–31 are stale leftovers (255, 2–7, 16, 33). */
+/**
+ * True for statuses whose reply signature (bytes 16–31) is not the request's: 255, 2–7, 16 and 33 (bytes 3 and
+ * 6–7 are stale too), 34 (stale signature, fresh echo bytes) and 27 (a 48-byte reply of another layout).
+ */
 export function hasStaleFields(code: number): boolean {
   return !statusInfo(code).signatureTrusted;
 }

@@ -12,8 +12,10 @@ import type { StatusInfo } from './status.js';
 
 export interface ValidateReplyOptions {
   /**
-   * Counter convention of an encrypted (type 1) reply body. `'auto'` (default) tries `continue`
-   * (current servers) and then `restart`, keeping the first that decrypts to a well-formed body.
+   * Counter convention of an encrypted (type 1) reply body. `'auto'` (default) decrypts under both and keeps the
+   * one that gives a well-formed body; when both do, the reply cannot tell them apart and validation throws
+   * `RAIDA_REPLY_COUNTER_AMBIGUOUS` rather than guess. Learn a server's convention once (e.g. from a type-1
+   * version reply, whose body is printable ASCII) and pass it.
    */
   readonly replyCounter?: ReplyCounterConvention | 'auto';
 }
@@ -27,8 +29,8 @@ interface ValidatedBase {
  * One server's answer, after validation:
  * - `success`: status 250 with a matching signature. `body` is decrypted; `version` is set for the version command.
  * - `coins`: 241, 242 or 243 with a matching signature; one verdict per coin sent (`true` = authentic).
- * - `error`: any other status. `staleFields` is true for header errors, 16 and 33, whose echo,
- *   command group and signature belong to an older request and were not checked.
+ * - `error`: any other status. `staleFields` is true for header errors, 16, 27, 33 and 34, whose
+ *   signature belongs to an older request and was not checked (34: its echo bytes were).
  */
 export type ValidatedReply =
   | (ValidatedBase & {
@@ -63,41 +65,64 @@ function decryptBody(
   body: Uint8Array,
   expectation: ReplyExpectation,
   preference: ReplyCounterConvention | 'auto',
-  wellFormed: (plain: Uint8Array) => boolean,
+  wellFormed: ((plain: Uint8Array) => boolean) | undefined,
 ): { plain: Uint8Array; replyCounter: ReplyCounterConvention | undefined } {
   const encryption = expectation.encryption;
   if (encryption.type === 0 || body.length === 0) return { plain: body, replyCounter: undefined };
+  if (wellFormed === undefined) {
+    // A body nothing is read from (an echo's): decrypted as the current servers do, and no convention claimed.
+    const convention = preference === 'auto' ? 'continue' : preference;
+    const plain = aes128Ctr(encryption.key, replyCounterBlock(encryption.counterBlock, encryption.requestBodyLength, convention), body);
+    return { plain, replyCounter: preference === 'auto' ? undefined : preference };
+  }
   const conventions: readonly ReplyCounterConvention[] = preference === 'auto' ? ['continue', 'restart'] : [preference];
   const candidates = conventions.map((convention) => ({
     replyCounter: convention,
     plain: aes128Ctr(encryption.key, replyCounterBlock(encryption.counterBlock, encryption.requestBodyLength, convention), body),
   }));
+  const fitting = candidates.filter((candidate) => wellFormed(candidate.plain));
+  if (fitting.length > 1) {
+    throw protocolError(
+      'RAIDA_REPLY_COUNTER_AMBIGUOUS',
+      `Reply from RAIDA ${expectation.raidaId} reads as a well-formed body under both counter conventions; its convention is not known`,
+      { raidaId: expectation.raidaId, command: expectation.command, bodyLength: body.length },
+    );
+  }
   // When no convention yields a well-formed body, the first is returned and the caller's own checks reject it.
-  const first = candidates[0] as { plain: Uint8Array; replyCounter: ReplyCounterConvention };
-  return candidates.find((candidate) => wellFormed(candidate.plain)) ?? first;
+  return fitting[0] ?? (candidates[0] as { plain: Uint8Array; replyCounter: ReplyCounterConvention });
 }
 
 /**
  * Parses and validates one reply against the request it answers, exactly as the wire reference says:
- * the status is read from byte 2; for every status except header errors (255, 2–7), 16 and 33 the
- * signature (bytes 16–31) must equal `expectation.signature` (for 34, key coin not found, the
- * challenge as sent: `expectation.wireChallenge`, since such a server has no key). A reply that fails that check is never a
+ * the status is read from byte 2; for every status except header errors (255, 2–7), 16, 27 and 33 the
+ * signature (bytes 16–31) must equal `expectation.signature`, except for 34 (key coin not found), whose
+ * signature is stale and whose echo bytes must be the request's. A reply that fails that check is never a
  * success. The caller must already have matched the reply's source address and port to the request's target.
  *
  * Throws an `XError` of category `protocol`:
  * `RAIDA_REPLY_TOO_SHORT`, `RAIDA_REPLY_LENGTH_MISMATCH`, `RAIDA_REPLY_BAD_TERMINATOR` (malformed datagram),
  * `RAIDA_REPLY_SIGNATURE_MISMATCH` (spoofed, misrouted or answering another request),
+ * `RAIDA_REPLY_ECHO_MISMATCH` (a 34 whose echo bytes are not the request's),
  * `RAIDA_REPLY_UNEXPECTED_STATUS` (a success status that does not belong to the command, e.g. 241 to an echo),
- * `RAIDA_REPLY_BAD_BODY` (a 243 bitfield or a version body that is missing or malformed).
+ * `RAIDA_REPLY_BAD_BODY` (a 243 bitfield or a version body that is missing or malformed),
+ * `RAIDA_REPLY_COUNTER_AMBIGUOUS` (`replyCounter: 'auto'` and an encrypted body well-formed under both conventions).
  */
 export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, options: ValidateReplyOptions = {}): ValidatedReply {
   const reply = parseReply(bytes);
   const status = statusInfo(reply.status);
   const context = { status: reply.status, raidaId: expectation.raidaId, command: expectation.command };
+  if (reply.status === RAIDA_STATUS.encryptionCoinNotFound) {
+    // A server without the key coin cannot compute `challenge XOR key`: its signature is stale, its echo bytes fresh.
+    if (expectation.encryption.type !== 1) {
+      throw protocolError('RAIDA_REPLY_UNEXPECTED_STATUS', `Status 34 (encryptionCoinNotFound) is not an answer to an unencrypted request`, context);
+    }
+    if (!bytesEqual(reply.echo, expectation.echo)) {
+      throw protocolError('RAIDA_REPLY_ECHO_MISMATCH', `Status-34 reply from RAIDA ${expectation.raidaId} does not carry the echo bytes of its request`, context);
+    }
+    return { outcome: 'error', status, reply, staleFields: true };
+  }
   if (!status.signatureTrusted) return { outcome: 'error', status, reply, staleFields: true };
-  // A server without the key coin cannot compute `challenge XOR key`; it returns the challenge as it arrived.
-  const signature = reply.status === RAIDA_STATUS.encryptionCoinNotFound ? expectation.wireChallenge : expectation.signature;
-  if (!bytesEqual(reply.signature, signature)) {
+  if (!bytesEqual(reply.signature, expectation.signature)) {
     throw protocolError(
       'RAIDA_REPLY_SIGNATURE_MISMATCH',
       `Reply from RAIDA ${expectation.raidaId} (status ${reply.status}) does not carry the signature of its ${expectation.command} request`,
@@ -114,7 +139,7 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
 
   if (status.kind === 'success') {
     const isVersion = spec.name === 'version';
-    const { plain, replyCounter } = decryptBody(reply.body ?? new Uint8Array(0), expectation, preference, isVersion ? isPrintableAscii : () => true);
+    const { plain, replyCounter } = decryptBody(reply.body ?? new Uint8Array(0), expectation, preference, isVersion ? isPrintableAscii : undefined);
     if (isVersion && !isPrintableAscii(plain)) {
       throw protocolError('RAIDA_REPLY_BAD_BODY', `Version reply from RAIDA ${expectation.raidaId} has no readable ASCII version`, {
         ...context,

@@ -26,9 +26,9 @@ describe('status table', () => {
     expect(statusInfo(34).kind).toBe('request-error');
   });
 
-  it('marks exactly 255, 2–7, 16 and 33 as carrying stale fields', () => {
+  it('marks exactly 255, 2–7, 16, 27, 33 and 34 as carrying a stale signature', () => {
     const stale = Array.from({ length: 256 }, (_, code) => code).filter(hasStaleFields);
-    expect(stale).toEqual([2, 3, 4, 5, 6, 7, 16, 33, 255]);
+    expect(stale).toEqual([2, 3, 4, 5, 6, 7, 16, 27, 33, 34, 255]);
   });
 
   it('describes unknown codes instead of failing, and still checks their signature', () => {

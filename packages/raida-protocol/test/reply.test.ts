@@ -40,6 +40,7 @@ describe('parseReply', () => {
       executionTimeUs: 300,
       signature: CHALLENGE,
       headerLength: 32,
+      layout: 'classic',
       headerExtension: new Uint8Array(0),
       body: undefined,
     });
@@ -55,10 +56,10 @@ describe('parseReply', () => {
   it('accepts a 48-byte header without a body and keeps bytes 32–47', () => {
     const long = new Uint8Array(48);
     long.set(ECHO_REPLY);
-    long[2] = 27;
+    long[2] = 48;
     long.fill(0x42, 32);
     const reply = parseReply(long);
-    expect(reply.status).toBe(27);
+    expect(reply.status).toBe(48);
     expect(reply.headerLength).toBe(48);
     expect(reply.headerExtension).toEqual(new Uint8Array(16).fill(0x42));
     expect(reply.body).toBeUndefined();
@@ -146,13 +147,6 @@ describe('buildReplyForRequest (server side)', () => {
     expect(reply).toMatchObject({ status: 37, echo: ECHO, signature: new Uint8Array(16).fill(0xee) });
   });
 
-  it('answers a 27 to a request of 48 bytes or more with a 48-byte reply', () => {
-    const bytes = buildEchoRequest({ raidaId: 3, echo: ECHO, random: () => R }).bytes;
-    bytes[16] = 4;
-    const reply = buildReplyForRequest(rejected(bytes));
-    expect(reply).toHaveLength(48);
-    expect(parseReply(reply).status).toBe(27);
-  });
 
   it('encrypts a type-1 reply body continuing the request counter, or restarting it, like Node aes-128-ctr', () => {
     const built = buildVersionRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption: { type: 1, keyCoin: KEY_COIN } });

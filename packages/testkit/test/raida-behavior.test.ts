@@ -253,3 +253,57 @@ describe('seeded randomness', () => {
     expect(reply!.port).not.toBe(cluster.servers[0]!.port);
   });
 });
+
+describe('an AES-NI host (aesNiHost)', () => {
+  // The reference's type-1 echo to RAIDA 3 (key coin den 1, sn 0x1234, AN 00112233…EEFF), header and encrypted challenge.
+  const HEADER = fromHexText('01 00 03 00 00 00 00 06 00 00 00 00 00 00 00 00 01 01 00 00 12 34 00 12 A1 B2 C3 D4 E5 F6 AB CD');
+  const SEALED_CHALLENGE = fromHexText('AA 76 F6 F3 70 7F 74 8B B8 58 1F 24 77 0D FB AA');
+  const KEY = { denomination: 1, serialNumber: 0x1234, an: fromHexText('00112233445566778899AABBCCDDEEFF') };
+
+  /** That echo with its body stretched to `bodyLength` (zeros after the challenge), as the reference's crash runs did. */
+  function type1Echo(bodyLength: number): Uint8Array {
+    const bytes = new Uint8Array(32 + bodyLength);
+    bytes.set(HEADER);
+    bytes[22] = bodyLength >> 8;
+    bytes[23] = bodyLength & 0xff;
+    bytes.set(SEALED_CHALLENGE, 32);
+    bytes.set([0x3e, 0x3e], bytes.length - 2);
+    return bytes;
+  }
+
+  function fromHexText(text: string): Uint8Array {
+    const clean = text.replace(/\s+/g, '');
+    return Uint8Array.from({ length: clean.length / 2 }, (_, i) => parseInt(clean.slice(i * 2, i * 2 + 2), 16));
+  }
+
+  it('gets no answer to the body lengths that crashed a real server, counts each as a crash, and answers the ones that survived', async () => {
+    const recorder = eventRecorder();
+    const { cluster, client } = await setup({ count: 4, coins: [KEY], behavior: { aesNiHost: true }, onRequest: recorder.onRequest });
+    const crashed = [19, 22, 24, 39];
+    const survived = [18, 25, 26, 30, 33, 34, 41, 42, 49, 50, 57];
+    for (const bodyLength of [...crashed, ...survived]) await client.send(cluster.servers[3]!.port, type1Echo(bodyLength));
+    await recorder.waitFor(crashed.length + survived.length);
+    const outcomes = recorder.events.map((event) => [event.length - 32, event.outcome]);
+    expect(outcomes).toEqual([...crashed.map((n) => [n, 'crashed']), ...survived.map((n) => [n, 'answered'])]);
+    expect(recorder.events[0]).toMatchObject({ command: 'echo', status: undefined, reason: 'a type-1 body of 19 bytes overruns the decryption buffer' });
+    const replies = await client.collect(survived.length);
+    expect(replies.every((reply) => reply.bytes[2] === RAIDA_STATUS.success)).toBe(true);
+    expect(cluster.stats(3)).toMatchObject({ received: 15, crashes: 4, answered: 11 });
+  });
+
+  it('crashes only on type 1: the reference one-coin detect in plain (body length 39) is answered', async () => {
+    const { cluster, client } = await setup({ count: 4, behavior: { aesNiHost: true } });
+    const detect = fromHexText(`01 00 03 00 01 0A 00 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 27 00 00 00 00 00 00 AB CD
+      00 01 02 03 04 05 06 07 08 09 0A 0B 92 70 C9 65 00 00 00 12 34 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 3E 3E`);
+    const reply = await exchange(client, cluster, 3, detect);
+    expect(reply!.bytes[2]).toBe(RAIDA_STATUS.allFail);
+    expect(cluster.stats(3).crashes).toBe(0);
+  });
+
+  it('is off by default: the same crash length is answered', async () => {
+    const { cluster, client } = await setup({ count: 4, coins: [KEY] });
+    const reply = await exchange(client, cluster, 3, type1Echo(39));
+    expect(reply!.bytes[2]).toBe(RAIDA_STATUS.success);
+    expect(cluster.stats(3).crashes).toBe(0);
+  });
+});

@@ -186,10 +186,15 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
     const id = 4;
     const unknownKey = { type: 1, keyCoin: { denomination: 2, serialNumber: 999, an: REFERENCE_AN } } as const;
     const unknownRequest = buildEchoRequest({ raidaId: id, encryption: unknownKey });
+    const previous = buildEchoRequest({ raidaId: id, echo: fromHex('0F 0F') });
+    expect((await ask(client, cluster, id, previous)).outcome).toBe('success');
     const missing = await exchange(client, cluster, id, unknownRequest.bytes);
     expect(missing!.bytes[2]).toBe(RAIDA_STATUS.encryptionCoinNotFound);
-    // Without the key the server cannot sign (challenge XOR key): it returns the challenge bytes as they arrived.
-    expect(missing!.bytes.subarray(16, 32)).toEqual(unknownRequest.bytes.subarray(32, 48));
+    // As observed on a real server: fresh echo bytes, and a stale signature (the previous request's), since a
+    // server without the key cannot compute challenge XOR key.
+    expect(missing!.bytes.subarray(6, 8)).toEqual(unknownRequest.expectation.echo);
+    expect(missing!.bytes.subarray(16, 32)).toEqual(previous.expectation.signature);
+    expect(missing!.bytes).toHaveLength(32);
 
     // The server decrypts with its own AN, gets a challenge with a broken CRC and answers 37,
     // signed with a key the client does not have.
@@ -231,7 +236,14 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
       const reply = await exchange(client, cluster, id, bytes);
       expect(reply, name).toBeDefined();
       expect(reply!.bytes[2], name).toBe(status);
-      expect(reply!.bytes[0], name).toBe(id);
+      if (status === 27) {
+        // The observed 48-byte layout: 00 00 1B 00, execution µs, 8 × 00, the encryption type, 31 × 00.
+        const expected = fromHex(`00 00 1B 00 00 00 00 00 00 00 00 00 00 00 00 00 02 ${'00 '.repeat(31)}`);
+        expected.set(reply!.bytes.subarray(4, 8), 4);
+        expect(reply!.bytes, name).toEqual(expected);
+      } else {
+        expect(reply!.bytes[0], name).toBe(id);
+      }
     }
   });
 
@@ -273,6 +285,7 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
       received: 4,
       ignored: 1,
       dropped: 0,
+      crashes: 0,
       answered: 3,
       spoofed: 0,
       pending: 0,

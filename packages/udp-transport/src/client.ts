@@ -256,6 +256,14 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
       droppedLate++;
       return;
     }
+    const now = performance.now();
+    if (now > item.deadline) {
+      // Handled after the deadline (the event loop was busy, or the timer has not run yet): a timeout, never a reply.
+      droppedLate++;
+      timeouts++;
+      settle(item, failure(timeoutError(item.target, item.timeoutMs), item.timeoutMs, item.target));
+      return;
+    }
     if (item.accept !== undefined) {
       if (!accepts(item.accept, message)) {
         droppedRejected++;
@@ -268,7 +276,7 @@ export function createUdpClient(options?: UdpClientOptions): UdpClient {
       }
     }
     received++;
-    const reply: UdpReply = { ok: true, value: message, latencyMs: performance.now() - item.startedAt, target: item.target };
+    const reply: UdpReply = { ok: true, value: message, latencyMs: now - item.startedAt, target: item.target };
     settle(item, reply);
   }
 

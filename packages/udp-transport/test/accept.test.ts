@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isXError } from '@x/errors';
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
-import { bytes, closeServers, startForger, startServer, text, until } from './helpers.js';
+import { bytes, closeServers, startEcho, startForger, startServer, text, until } from './helpers.js';
 
 let client: UdpClient | undefined;
 
@@ -136,5 +136,24 @@ describe('accept: telling a reply from a datagram that only comes from the right
     expect((error as Error).message).toMatch(/accept must be a function/);
     await expect(udp.request(target, bytes('x'), { accept: 'yes' as never })).rejects.toThrow(/accept must be a function/);
     expect(udp.stats()).toMatchObject({ sent: 0, openSockets: 0 });
+  });
+});
+
+describe('a reply handled after its deadline', () => {
+  it('(fake clock) is a timeout with exactly the timeout as latency, never a reply slower than its timeout', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const echo = await startEcho();
+    const udp = newClient();
+    // The reply cannot be read before this test yields: the clock passes the deadline first.
+    const late = udp.fanOut([{ target: echo.target, payload: bytes('late'), timeoutMs: 1000 }]);
+    vi.advanceTimersByTime(1001);
+    const [outcome] = await late;
+    expect(outcome).toMatchObject({ ok: false, latencyMs: 1000, error: { code: 'UDP_TIMEOUT', category: 'timeout' } });
+    expect(udp.stats()).toMatchObject({ timeouts: 1, received: 0, inFlight: 0 });
+
+    const inTime = udp.fanOut([{ target: echo.target, payload: bytes('in time'), timeoutMs: 1000 }]);
+    vi.advanceTimersByTime(1000);
+    const [reply] = await inTime;
+    expect(reply).toMatchObject({ ok: true, latencyMs: 1000 });
   });
 });

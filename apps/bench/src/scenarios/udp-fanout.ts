@@ -25,6 +25,8 @@ const PAYLOAD_BYTES = 48;
 const GOAL_RATIO = 1.1;
 /** Rounds per contender a `--full` run measures at least, whatever the time. */
 const FULL_MIN_ROUNDS = 2000;
+/** Issue #12: a warm @x/raida-client echo round, with its validation, within 15 % of the hand-written round. */
+const CLIENT_GOAL_RATIO = 1.15;
 
 // Plain JavaScript run with `node -e`: 25 echo sockets in one process of their own, so that server
 // work does not share the measuring process's event loop (on 2 cores: one core each).
@@ -333,8 +335,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       measured: `round time ratio ${ratioText(transportB)}`,
     },
     {
-      goal: 'UDP fan-out within 10 % of hand-written dgram (@x/raida-client echo, RAIDA servers)',
-      met: cleanB && clientB.mean <= GOAL_RATIO,
+      goal: 'RAIDA round within 15 % of hand-written dgram (@x/raida-client echo, RAIDA servers)',
+      met: cleanB && clientB.mean <= CLIENT_GOAL_RATIO,
       measured: `round time ratio ${ratioText(clientB)}`,
     },
     ...(typeof b.python === 'string'
@@ -399,6 +401,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         : `${PYTHON_CONTENDER_NAME} (${pythonVersion()}, apps/bench/python/raida_asyncio_echo.py): a child process running the RAIDA guide's pattern — per round, one asyncio task and one UDP socket per server ` +
           '(`create_datagram_endpoint`), `asyncio.gather` over the 25, `asyncio.wait_for` as the per-request timeout, a fresh challenge per request and each reply checked (status 250, signature); ' +
           'its round time is measured inside Python (`time.perf_counter`, first send to last settled task), so the pipe that tells it to start is not counted.',
+      '@x/raida-client echo() before issue #12 (fresh requests drawn in place, leaner planning and result assembly): mean 1.590 ×, p50 1.662 ×, ' +
+        'p99 1.221 × hand-written in the 2026-11-21 run of this scenario, and mean 1.211 ×, p50 1.246 × on the day of the change (same command).',
       `Wrong or missing replies — A: hand-written ${a.hand.wrong}, ours ${a.ours.wrong}; B: hand-written ${b.hand.wrong}, udp-transport ${b.transport.wrong}, raida-client ${b.client.wrong}.`,
     ],
     data: {

@@ -33,6 +33,11 @@ export interface RaidaServerBehavior {
   readonly version: string;
   /** How an encrypted reply body's counter starts. Default `'continue'` (current servers). */
   readonly replyCounter: RaidaReplyCounter;
+  /**
+   * A RAIDAX server on a host with AES-NI: a type-1 request whose `(bodyLength − 2) mod 16` is 1–6 corrupts its heap
+   * when it decrypts the body, so it gets no reply and is counted as a crash (`stats().crashes`). Default false.
+   */
+  readonly aesNiHost: boolean;
 }
 
 /** A partial behaviour: what `setBehavior` and the cluster options are written in. */
@@ -49,6 +54,7 @@ export const DEFAULT_RAIDA_BEHAVIOR: RaidaServerBehavior = Object.freeze({
   statusOverride: null,
   version: '20250323',
   replyCounter: 'continue',
+  aesNiHost: false,
 });
 
 const BEHAVIOR_KEYS = Object.keys(DEFAULT_RAIDA_BEHAVIOR) as readonly (keyof RaidaServerBehavior)[];
@@ -104,6 +110,7 @@ export function resolveRaidaBehavior(base: RaidaServerBehavior, patch: unknown, 
     statusOverride,
     version: patch.version === undefined ? base.version : versionOf(patch.version, at('version')),
     replyCounter,
+    aesNiHost: patch.aesNiHost === undefined ? base.aesNiHost : boolean(patch.aesNiHost, at('aesNiHost')),
   });
 }
 

@@ -26,6 +26,8 @@ export interface RaidaServerStats {
   readonly ignored: number;
   /** Datagrams not answered because the server was down or `dropRate` dropped them. */
   readonly dropped: number;
+  /** Type-1 requests of a crash length that an AES-NI host (`aesNiHost`) received: each would have killed a real server. */
+  readonly crashes: number;
   /** Requests whose reply was sent (from the server's port or, when spoofing, another one). */
   readonly answered: number;
   /** Replies sent from the spoofing socket instead of the server's own. */
@@ -77,6 +79,7 @@ interface MutableStats {
   received: number;
   ignored: number;
   dropped: number;
+  crashes: number;
   answered: number;
   spoofed: number;
   socketErrors: number;
@@ -84,7 +87,7 @@ interface MutableStats {
 }
 
 function emptyStats(): MutableStats {
-  return { received: 0, ignored: 0, dropped: 0, answered: 0, spoofed: 0, socketErrors: 0, byStatus: new Map() };
+  return { received: 0, ignored: 0, dropped: 0, crashes: 0, answered: 0, spoofed: 0, socketErrors: 0, byStatus: new Map() };
 }
 
 interface Server {
@@ -203,6 +206,11 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
       emit({ ...base, outcome: 'ignored', command: undefined, status: undefined, reason: answer.reason, delayMs: 0 });
       return;
     }
+    if (answer.kind === 'crashed') {
+      stats.crashes++;
+      emit({ ...base, outcome: 'crashed', command: answer.command, status: undefined, reason: answer.reason, delayMs: 0 });
+      return;
+    }
     const delayMs = sampleRaidaLatencyMs(behavior.latency, server.latencyRandom) + behavior.slowMs;
     emit({ ...base, outcome: 'answered', command: answer.command, status: answer.status, reason: answer.reason, delayMs });
     server.pending++;
@@ -298,6 +306,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
       received: stats.received,
       ignored: stats.ignored,
       dropped: stats.dropped,
+      crashes: stats.crashes,
       answered: stats.answered,
       spoofed: stats.spoofed,
       pending: server.pending,

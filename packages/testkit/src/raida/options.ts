@@ -8,8 +8,11 @@ import { checkKeys, integerIn, invalidRaidaOptions, isRecord } from './errors.js
 /** What a server reports once it has decided what to do with a datagram. */
 export interface RaidaRequestEvent {
   readonly raidaId: number;
-  /** `answered`: a reply is sent (after `delayMs`); `ignored`: too short to answer; `dropped`: down or dropped by `dropRate`. */
-  readonly outcome: 'answered' | 'ignored' | 'dropped';
+  /**
+   * `answered`: a reply is sent (after `delayMs`); `ignored`: too short to answer; `dropped`: down or dropped by
+   * `dropRate`; `crashed`: an AES-NI host (`aesNiHost`) got a type-1 request of a crash length, and sends nothing.
+   */
+  readonly outcome: 'answered' | 'ignored' | 'dropped' | 'crashed';
   /** The command the header named, when it named a known one. */
   readonly command: CommandName | undefined;
   /** The status of the reply (answered only). */

@@ -1,5 +1,5 @@
-import { RAIDA_STATUS, buildReplyForRequest, checkRequest, encodeVerdictBitfield, hasStaleFields } from '@x/raida-protocol';
-import type { CommandName, ParsedRequest, StaleReplyFields } from '@x/raida-protocol';
+import { RAIDA_STATUS, buildReplyForRequest, checkRequest, encodeVerdictBitfield, hasStaleFields, isCrashSafeType1BodyLength } from '@x/raida-protocol';
+import type { CommandName, ParsedRequest, RequestCheck, StaleReplyFields } from '@x/raida-protocol';
 import type { RaidaServerBehavior } from './behavior.js';
 import { coinKey } from './coins.js';
 
@@ -19,6 +19,8 @@ export interface ServerConfig {
 
 export type DatagramAnswer =
   | { readonly kind: 'ignored'; readonly reason: string }
+  /** An AES-NI host decrypted a type-1 body of a crash length: no reply, and the request counts as a crash. */
+  | { readonly kind: 'crashed'; readonly command: CommandName | undefined; readonly reason: string }
   | {
       readonly kind: 'reply';
       readonly status: number;
@@ -67,6 +69,17 @@ function runCommand(request: ParsedRequest, state: ServerState, behavior: RaidaS
   }
 }
 
+/** Whether the server got as far as decrypting a type-1 body in place: past the header, length, type and key checks. */
+function decryptsBody(check: RequestCheck): boolean {
+  if (check.outcome === 'ignored') return false;
+  const source = check.outcome === 'accepted' ? check.request : check.rejection;
+  if (source.header.encryptionType !== 1) return false;
+  return check.outcome === 'accepted' || DECRYPTED_REJECTIONS.has(check.rejection.status);
+}
+
+/** Rejections a server makes with the body already decrypted (or, for 33, read past the key lookup). */
+const DECRYPTED_REJECTIONS: ReadonlySet<number> = new Set([RAIDA_STATUS.invalidEndOfPacket, RAIDA_STATUS.invalidCrc, RAIDA_STATUS.invalidCoinBodyLength]);
+
 /**
  * What one RAIDA server does with one datagram: nothing (too short), or a reply built by
  * `@x/raida-protocol` — the command's result, the header or packet error `checkRequest` found, or
@@ -90,6 +103,9 @@ export function answerDatagram(
   const source = check.outcome === 'accepted' ? check.request : check.rejection;
   const { header } = source;
   const command = COMMAND_BY_CODE[`${header.commandGroup}/${header.command}`];
+  if (behavior.aesNiHost && decryptsBody(check) && !isCrashSafeType1BodyLength(header.bodyLength)) {
+    return { kind: 'crashed', command, reason: `a type-1 body of ${header.bodyLength} bytes overruns the decryption buffer` };
+  }
   let status: number;
   let body: Uint8Array | undefined;
   if (behavior.statusOverride !== null) {
