@@ -7,8 +7,17 @@ import type { EndpointConfig, PoolEndpoint, ResolvedSettings } from './options.j
 import { createSlidingWindow, emptyCounts } from './window.js';
 import type { AttemptResult, ResultCounts, SlidingWindow } from './window.js';
 
-export type HealthState = 'healthy' | 'ejected' | 'probing';
-export type EjectionReason = 'consecutive-failures' | 'error-rate' | 'probe-failed';
+/**
+ * `suspect`: taken out of selection like `ejected`, but because its answers contradict the other
+ * endpoints' (e.g. a Solana node claiming slots far ahead of the others), not because it failed.
+ */
+export type HealthState = 'healthy' | 'ejected' | 'probing' | 'suspect';
+export type EjectionReason = 'consecutive-failures' | 'error-rate' | 'probe-failed' | 'suspect';
+
+/** Health states that keep an endpoint out of selection until `ejectedUntil`. */
+export function isOut(health: HealthState): boolean {
+  return health === 'ejected' || health === 'suspect';
+}
 
 /** What one finished attempt reports; the same shape as `@x/rpc-strategies`' outcomes. */
 export type AttemptOutcome =
@@ -98,9 +107,9 @@ function defaultLabel(config: EndpointConfig<unknown>): string {
   return config.id;
 }
 
-/** Applies the transitions that only depend on time passing: ejected → probing, forgetting old ejections. */
+/** Applies the transitions that only depend on time passing: ejected or suspect → probing, forgetting old ejections. */
 export function refreshHealth(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): void {
-  if (state.health === 'ejected' && now >= state.ejectedUntil) {
+  if (isOut(state.health) && now >= state.ejectedUntil) {
     state.health = 'probing';
     state.healthSince = state.ejectedUntil;
     state.probeSuccesses = 0;
@@ -133,10 +142,10 @@ export function ejectionDurationMs(ejections: number, settings: ResolvedSettings
   return Math.min(maxMs, baseMs * factor ** Math.max(0, ejections - 1));
 }
 
-function eject(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, reason: EjectionReason): void {
+export function eject(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, reason: EjectionReason): void {
   state.ejections++;
   state.ejectionsTotal++;
-  state.health = 'ejected';
+  state.health = reason === 'suspect' ? 'suspect' : 'ejected';
   state.healthSince = now;
   state.ejectedUntil = now + ejectionDurationMs(state.ejections, settings);
   state.lastEjectionReason = reason;
@@ -228,6 +237,6 @@ export function isAvailable(state: EndpointState<unknown>, now: number, settings
 
 /** When the endpoint can next be used (0 when it can now): the "least bad" order of a degraded selection. */
 export function unavailableForMs(state: EndpointState<unknown>, now: number): number {
-  const until = Math.max(state.cooldownUntil, state.health === 'ejected' ? state.ejectedUntil : Number.NEGATIVE_INFINITY);
+  const until = Math.max(state.cooldownUntil, isOut(state.health) ? state.ejectedUntil : Number.NEGATIVE_INFINITY);
   return Math.max(0, until - now);
 }

@@ -1,7 +1,7 @@
-import { XError, redactUrl } from '@x/errors';
+import { XError, redactSecrets, redactUrl } from '@x/errors';
 import type { HedgeBudget } from '@x/rpc-strategies';
 import type { Registry } from 'prom-client';
-import { createEndpointState, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
+import { createEndpointState, eject, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
 import type { AttemptOutcome, EndpointState, RecordOptions } from './endpoint.js';
 import { createPoolRegistry } from './metrics.js';
 import { configError, describeValue, resolveSettings, validateEndpoints } from './options.js';
@@ -166,6 +166,13 @@ export interface PoolBase<Target> {
   startAttempt(endpointId: string): AttemptTracker;
   /** The delay `execute` gives this endpoint before hedging: its own latency quantile, clamped. */
   hedgeDelayMs(endpointId: string): number;
+  /**
+   * Takes the endpoint out of selection as `suspect`: its answers contradict the other endpoints'
+   * (not a failure of its own, which `record` handles). It stays out for the ejection backoff and is
+   * then probed like an ejected endpoint. `error` (redacted) becomes its `lastError`. No effect on an
+   * endpoint that is already suspect.
+   */
+  suspect(endpointId: string, error?: XError): void;
   snapshot(): PoolSnapshot;
   /** This pool's own Prometheus registry; merge it with others via `Registry.merge`. */
   readonly registry: Registry;
@@ -208,6 +215,16 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
     hedgeDelayMs(endpointId) {
       const state = core.stateOf(endpointId);
       return hedgeDelayOf(state, settings, now());
+    },
+    suspect(endpointId, error) {
+      const state = core.stateOf(endpointId);
+      const at = now();
+      refreshHealth(state, at, settings);
+      if (error !== undefined) {
+        state.lastError = { code: error.code, category: error.category, message: redactSecrets(error.message, state.secrets), at };
+      }
+      if (state.health === 'suspect') return;
+      eject(state, at, settings, 'suspect');
     },
     snapshot: () => buildSnapshot(states, now(), settings),
     registry,

@@ -35,6 +35,12 @@ export interface SolanaRpcOptions {
   readonly defaults?: MethodPolicyOverride;
   /** Answers more than this many slots below the watermark are rejected as stale. Default 4 (`DEFAULT_MAX_SLOT_LAG`). */
   readonly maxSlotLag?: number;
+  /**
+   * Endpoints that must have shown a slot before the watermark reaches it, and that must agree before
+   * an endpoint far ahead of them is suspect. Default: a strict majority of the endpoints. 1 trusts
+   * every single endpoint (one lying node can then make the honest ones look stale).
+   */
+  readonly slotQuorum?: number;
   readonly pool?: SolanaPoolOptions;
   readonly http?: SolanaHttpOptions;
 }
@@ -56,7 +62,7 @@ export interface SolanaRpc {
   callWithDetails<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<SolanaCallDetails<T>>;
   /** Sends a signed transaction to several endpoints at once, exactly once each; see the README. */
   sendTransaction(transaction: string | Uint8Array, options?: SendTransactionOptions): Promise<SendTransactionResult>;
-  /** The highest slot seen at `commitment`, or at any commitment without one; `undefined` before any answer carried one. */
+  /** The watermark at `commitment` (the highest slot a quorum of endpoints has shown), or the highest of all without one; `undefined` before a quorum answered. */
   slotWatermark(commitment?: SolanaCommitment): number | undefined;
   /** The policy a call of `method` uses before per-call overrides. */
   policyFor(method: string): MethodPolicy;
