@@ -1,6 +1,6 @@
 export { race } from './race.js';
 export { hedge } from './hedge.js';
-export { consensus, canonicalKey } from './consensus.js';
+export { consensus, canonicalKey, quorumStillReachable } from './consensus.js';
 export { dual, createDualBalancer } from './dual.js';
 export { scatter } from './scatter.js';
 export { adaptiveDelay, createHedgeBudget } from './budget.js';
