@@ -119,10 +119,37 @@ export function refreshHealth(state: EndpointState<unknown>, now: number, settin
   }
 }
 
-export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings): AttemptResult {
-  // Cut by the call's own deadline, the endpoint did not answer in the time allowed: a timeout. Left
-  // neutral, a hung endpoint would never lose its rank, and every single-candidate call would wait on it.
-  if (abortedAsLoser) return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') ? 'timeout' : 'aborted-loser';
+/** An endpoint's own latency quantile (the hedge quantile, p95 by default), once it has `hedge.minSamples` successes in the window. */
+export function ownLatencyQuantile(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): number | undefined {
+  if (state.window.latencySamples(now) < settings.hedge.minSamples) return undefined;
+  return state.window.quantile(now, settings.hedge.quantile);
+}
+
+/**
+ * How long an endpoint is expected to need before a deadline cut counts against it: its own latency
+ * quantile; without enough samples of its own (a race's loser never has any), the median of the other
+ * endpoints' quantiles; 0 when nothing is known at all.
+ */
+export function expectedLatencyMs(state: EndpointState<unknown>, states: ReadonlyArray<EndpointState<unknown>>, now: number, settings: ResolvedSettings): number {
+  const own = ownLatencyQuantile(state, now, settings);
+  if (own !== undefined) return own;
+  const known = states.flatMap((other) => {
+    const value = other === state ? undefined : ownLatencyQuantile(other, now, settings);
+    return value === undefined ? [] : [value];
+  });
+  if (known.length === 0) return 0;
+  known.sort((a, b) => a - b);
+  return known[Math.floor((known.length - 1) / 2)] as number;
+}
+
+export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings, expectedMs = 0): AttemptResult {
+  // Cut by the call's own deadline after running at least as long as this endpoint normally needs, the
+  // endpoint did not answer in its time: a timeout (left neutral, a hung endpoint would never lose its
+  // rank, and every single-candidate call would wait on it). Cut sooner, the call's budget was too short
+  // for it (a late hedge, a saturated caller): the call was the cause, not the endpoint.
+  if (abortedAsLoser) {
+    return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs ? 'timeout' : 'aborted-loser';
+  }
   if (outcome.ok) return 'success';
   const { error } = outcome;
   switch (error.category) {
@@ -159,15 +186,34 @@ export function failureRate(counts: ResultCounts): { rate: number; volume: numbe
   return { rate: volume === 0 ? 0 : failures / volume, volume };
 }
 
+/**
+ * The failure rate that ejects: like {@link failureRate}, but losers the strategy cut (another endpoint
+ * was faster) count as attempts of a live endpoint, so an endpoint that is always a little slower than
+ * another is not judged on the few calls whose deadline cut everyone.
+ */
+export function ejectionRate(counts: ResultCounts): { rate: number; volume: number } {
+  const failures = counts.error + counts.timeout;
+  const volume = failures + counts.success + counts.rejected + counts['aborted-loser'];
+  return { rate: volume === 0 ? 0 : failures / volume, volume };
+}
+
 function retryAfterOf(error: XError): number | undefined {
   const value = error.context.retryAfterMs;
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** Records exactly one finished attempt: statistics first, then the health and cool-down transitions. */
-export function recordAttempt(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, outcome: AttemptOutcome, abortedAsLoser: boolean): AttemptResult {
+export function recordAttempt(
+  state: EndpointState<unknown>,
+  now: number,
+  settings: ResolvedSettings,
+  outcome: AttemptOutcome,
+  abortedAsLoser: boolean,
+  pool: { readonly states: ReadonlyArray<EndpointState<unknown>>; readonly mayEject: () => boolean } = { states: [state], mayEject: () => true },
+): AttemptResult {
   refreshHealth(state, now, settings);
-  const result = classifyOutcome(outcome, abortedAsLoser, settings);
+  const cutByDeadline = abortedAsLoser && !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED');
+  const result = classifyOutcome(outcome, abortedAsLoser, settings, cutByDeadline ? expectedLatencyMs(state, pool.states, now, settings) : 0);
   state.totals[result]++;
   state.window.add(now, result, result === 'success' ? outcome.latencyMs : undefined);
   if (result === 'success') state.latency.observe(now, outcome.latencyMs);
@@ -198,9 +244,15 @@ export function recordAttempt(state: EndpointState<unknown>, now: number, settin
       if (state.health === 'probing') {
         eject(state, now, settings, 'probe-failed');
       } else if (state.health === 'healthy') {
-        const { rate, volume } = failureRate(state.window.counts(now));
-        if (state.consecutiveFailures >= settings.ejection.consecutiveFailures) eject(state, now, settings, 'consecutive-failures');
-        else if (volume >= settings.ejection.minSamples && rate >= settings.ejection.errorRate) eject(state, now, settings, 'error-rate');
+        const { rate, volume } = ejectionRate(state.window.counts(now));
+        // Timeouts never eject more than maxEjectedShare of the endpoints at once: when they all time out
+        // together, the cause is more likely the caller (saturated) than each of them. Errors always do.
+        const mayEject = (): boolean => result !== 'timeout' || pool.mayEject();
+        if (state.consecutiveFailures >= settings.ejection.consecutiveFailures) {
+          if (mayEject()) eject(state, now, settings, 'consecutive-failures');
+        } else if (volume >= settings.ejection.minSamples && rate >= settings.ejection.errorRate && mayEject()) {
+          eject(state, now, settings, 'error-rate');
+        }
       }
       break;
     }
@@ -210,8 +262,11 @@ export function recordAttempt(state: EndpointState<unknown>, now: number, settin
       state.cooldownUntil = Math.max(state.cooldownUntil, now + waitMs);
       break;
     }
-    case 'cancelled':
     case 'aborted-loser':
+      // It was still working when another endpoint won: alive, so its run of failures is broken.
+      if (state.health === 'healthy') state.consecutiveFailures = 0;
+      break;
+    case 'cancelled':
       break;
   }
   return result;

@@ -46,6 +46,12 @@ export interface EjectionOptions {
   readonly probeConcurrency?: number;
   /** Consecutive successes that bring a probing endpoint back to healthy. Default 3. */
   readonly recoverySuccesses?: number;
+  /**
+   * Most endpoints that timeouts may eject at once, as a share of the pool (at least one may always be):
+   * when more time out together, the cause is more likely the caller's (saturated). Errors are not
+   * limited. Default 0.5.
+   */
+  readonly maxEjectedShare?: number;
 }
 
 export interface CooldownOptions {
@@ -139,6 +145,7 @@ export const DEFAULT_EJECTION: Required<EjectionOptions> = {
   memoryMs: 600_000,
   probeConcurrency: 1,
   recoverySuccesses: 3,
+  maxEjectedShare: 0.5,
 };
 
 export const DEFAULT_COOLDOWN: Required<CooldownOptions> = { defaultMs: 1_000, maxMs: 60_000 };
@@ -231,6 +238,7 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     memoryMs: 'positive',
     probeConcurrency: 'positive-integer',
     recoverySuccesses: 'positive-integer',
+    maxEjectedShare: 'fraction',
   });
   if (ejection.maxMs < ejection.baseMs) throw configError('ejection.maxMs must not be below ejection.baseMs', { option: 'ejection.maxMs' });
   const cooldown = merge('cooldown', DEFAULT_COOLDOWN, options.cooldown, { defaultMs: 'non-negative', maxMs: 'non-negative' });

@@ -56,6 +56,8 @@ export interface PoolCore<Target> {
   stateOf(endpointId: string): EndpointState<Target>;
   rank(role?: EndpointRole): Array<RankedEndpoint<Target>>;
   begin(state: EndpointState<Target>): AttemptTracker;
+  /** Whether one more endpoint may be ejected now (`ejection.maxEjectedShare`). */
+  mayEject(): boolean;
 }
 
 export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<Target> {
@@ -66,9 +68,12 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
   const created = now();
   const states = endpoints.map((config, index) => createEndpointState(config, index, settings, created));
   const byId = new Map(states.map((state) => [state.endpoint.id, state]));
+  const maxEjected = Math.max(1, Math.floor(states.length * settings.ejection.maxEjectedShare));
+  const mayEject = (): boolean => states.filter((state) => state.health === 'ejected').length < maxEjected;
 
   return {
     settings,
+    mayEject,
     states,
     stateOf(endpointId) {
       const state = byId.get(endpointId);
@@ -101,7 +106,7 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
           if (typeof normalised === 'string') throw invalidOutcome(normalised);
           finished = true;
           state.inFlight--;
-          return recordAttempt(state, now(), settings, normalised, recordOptions?.abortedAsLoser === true);
+          return recordAttempt(state, now(), settings, normalised, recordOptions?.abortedAsLoser === true, { states, mayEject });
         },
       };
     },
@@ -207,7 +212,7 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
       const state = core.stateOf(endpointId);
       const normalised = normaliseOutcome(outcome);
       if (typeof normalised === 'string') throw invalidOutcome(normalised);
-      return recordAttempt(state, now(), settings, normalised, options?.abortedAsLoser === true);
+      return recordAttempt(state, now(), settings, normalised, options?.abortedAsLoser === true, { states, mayEject: () => core.mayEject() });
     },
     startAttempt(endpointId) {
       return core.begin(core.stateOf(endpointId));
