@@ -11,7 +11,9 @@ import { checkMinContextSlotMethod, commitmentKey, commitmentOf, configOf, isCom
 import type { SolanaCommitment } from './params.js';
 import {
   DEFAULT_METHOD_POLICY,
+  DEFAULT_WRITE_POLICY,
   METHOD_PRESETS,
+  WRITE_METHODS,
   checkPolicyLayer,
   checkResolvedPolicy,
   mergePolicy,
@@ -158,7 +160,7 @@ function failsOver(error: XError): boolean {
 export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   if (!isPlainObject(options)) throw invalidOptions('options', 'createSolanaMultiRpc needs an options object { endpoints, … }');
   for (const key of Object.keys(options)) {
-    if (!['endpoints', 'methods', 'defaults', 'maxSlotLag', 'slotQuorum', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
+    if (!['endpoints', 'methods', 'defaults', 'writes', 'maxSlotLag', 'slotQuorum', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
   }
   const configs: unknown = options.endpoints;
   if (!Array.isArray(configs) || configs.length === 0) throw invalidOptions('endpoints', 'must be a non-empty array');
@@ -172,6 +174,13 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     throw invalidOptions('slotQuorum', `must be an integer from 1 to the number of endpoints (${configs.length}), got ${describe(slotQuorum)}`);
   }
 
+  const writesOption: unknown = options.writes;
+  if (writesOption !== undefined && !(Array.isArray(writesOption) && writesOption.every((method) => typeof method === 'string' && method !== ''))) {
+    throw invalidOptions('writes', `must be an array of method names, got ${describe(writesOption)}`);
+  }
+  const writeMethods: ReadonlySet<string> = new Set([...WRITE_METHODS, ...((writesOption as readonly string[] | undefined) ?? [])]);
+  const presetOf = (method: string, fallback: MethodPolicy): MethodPolicy =>
+    METHOD_PRESETS[method] ?? (writeMethods.has(method) ? DEFAULT_WRITE_POLICY : fallback);
   const defaultsLayer = checkPolicyLayer(options.defaults, 'defaults');
   const fallbackPolicy = mergePolicy(DEFAULT_METHOD_POLICY, defaultsLayer);
   checkResolvedPolicy('', fallbackPolicy, 'defaults');
@@ -181,11 +190,11 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     for (const [method, layer] of Object.entries(options.methods)) {
       const checked = checkPolicyLayer(layer, `methods.${method}`);
       methodLayers.set(method, checked);
-      checkResolvedPolicy(method, mergePolicy(METHOD_PRESETS[method] ?? fallbackPolicy, checked), `methods.${method}`);
+      checkResolvedPolicy(method, mergePolicy(presetOf(method, fallbackPolicy), checked), `methods.${method}`, writeMethods);
     }
   }
   const policyFor = (method: string): MethodPolicy => {
-    const base = METHOD_PRESETS[method] ?? fallbackPolicy;
+    const base = presetOf(method, fallbackPolicy);
     const layer = methodLayers.get(method);
     return layer === undefined ? base : mergePolicy(base, layer);
   };
@@ -650,7 +659,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     throwIfAborted(signal);
     const layer = checkPolicyLayer(callOptions, 'call options', CALL_KEYS);
     const policy = mergePolicy(policyFor(method), layer);
-    checkResolvedPolicy(method, policy, 'call options');
+    checkResolvedPolicy(method, policy, 'call options', writeMethods);
     let wire = toWireParams(params, method);
     if (opts.commitment !== undefined) {
       if (!isCommitment(opts.commitment)) throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(opts.commitment)}`, { method });

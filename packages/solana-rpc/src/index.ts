@@ -14,7 +14,7 @@ export type {
   SolanaRpcOptions,
   SolanaVote,
 } from './types.js';
-export { DEFAULT_METHOD_POLICY, METHOD_PRESETS, POLICY_KEYS, SOLANA_STRATEGIES, WRITE_METHODS } from './policy.js';
+export { DEFAULT_METHOD_POLICY, DEFAULT_WRITE_POLICY, METHOD_PRESETS, POLICY_KEYS, SOLANA_STRATEGIES, WRITE_METHODS } from './policy.js';
 export type { MethodPolicy, MethodPolicyOverride, SolanaStrategy } from './policy.js';
 export { CONFIG_POSITION } from './params.js';
 export type { SolanaCommitment } from './params.js';

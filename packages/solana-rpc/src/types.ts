@@ -31,8 +31,14 @@ export interface SolanaRpcOptions {
   readonly endpoints: readonly SolanaEndpointConfig[];
   /** Per-method policy, merged over the preset (or over `defaults` for methods without one). */
   readonly methods?: Readonly<Record<string, MethodPolicyOverride>>;
-  /** Policy of methods without a preset, merged over `DEFAULT_METHOD_POLICY`. */
+  /** Policy of methods without a preset, merged over `DEFAULT_METHOD_POLICY` (one attempt: `single`). */
   readonly defaults?: MethodPolicyOverride;
+  /**
+   * Methods that change state besides `sendTransaction` and `requestAirdrop` (e.g. a bundle submission):
+   * sent once to every chosen endpoint (`DEFAULT_WRITE_POLICY`, broadcast), and only `broadcast` or
+   * `single` may be configured for them.
+   */
+  readonly writes?: readonly string[];
   /** Answers more than this many slots below the watermark are rejected as stale. Default 4 (`DEFAULT_MAX_SLOT_LAG`). */
   readonly maxSlotLag?: number;
   /**
