@@ -58,6 +58,8 @@ export interface EndpointState<Target> {
   inFlight: number;
   /** Probe slots promised to calls that have chosen this endpoint but not started its attempt yet. */
   probeReservations: number;
+  /** When the last attempt on this endpoint started while it was probing. */
+  lastProbeAt: number;
   lastError: LastError | undefined;
   readonly totals: ResultCounts;
 }
@@ -96,6 +98,7 @@ export function createEndpointState<Target>(config: EndpointConfig<Target>, orde
     cooldownUntil: Number.NEGATIVE_INFINITY,
     inFlight: 0,
     probeReservations: 0,
+    lastProbeAt: Number.NEGATIVE_INFINITY,
     lastError: undefined,
     totals: emptyCounts(),
   };
@@ -113,6 +116,7 @@ export function refreshHealth(state: EndpointState<unknown>, now: number, settin
     state.health = 'probing';
     state.healthSince = state.ejectedUntil;
     state.probeSuccesses = 0;
+    state.lastProbeAt = Number.NEGATIVE_INFINITY;
   }
   if (state.health === 'healthy' && state.ejections > 0 && now - state.healthSince >= settings.ejection.memoryMs) {
     state.ejections = 0;
@@ -281,6 +285,11 @@ export function normaliseOutcome(outcome: unknown): AttemptOutcome | string {
   if (ok !== false) return 'outcome.ok must be true or false';
   const xError = isXError(error) ? error : toXError(error, { code: 'POOL_ATTEMPT_FAILED', category: 'server' });
   return { ok: false, error: xError, latencyMs };
+}
+
+/** A probing endpoint whose next probe is due: it ranks first, so that some call actually probes it. */
+export function probeDue(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): boolean {
+  return state.health === 'probing' && now - state.lastProbeAt >= settings.ejection.probeIntervalMs;
 }
 
 export function isAvailable(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): boolean {

@@ -44,6 +44,12 @@ export interface EjectionOptions {
   readonly memoryMs?: number;
   /** Attempts a probing endpoint may have in flight at once. Default 1. */
   readonly probeConcurrency?: number;
+  /**
+   * A probing endpoint ranks first (ahead of the healthy ones) when its last probe started at least this
+   * long ago, so that it is probed whatever the traffic (hedge or single calls use only the first
+   * endpoint); otherwise it ranks after every healthy endpoint. Default 1 000 ms.
+   */
+  readonly probeIntervalMs?: number;
   /** Consecutive successes that bring a probing endpoint back to healthy. Default 3. */
   readonly recoverySuccesses?: number;
   /**
@@ -144,6 +150,7 @@ export const DEFAULT_EJECTION: Required<EjectionOptions> = {
   maxMs: 300_000,
   memoryMs: 600_000,
   probeConcurrency: 1,
+  probeIntervalMs: 1_000,
   recoverySuccesses: 3,
   maxEjectedShare: 0.5,
 };
@@ -237,6 +244,7 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     maxMs: 'positive',
     memoryMs: 'positive',
     probeConcurrency: 'positive-integer',
+    probeIntervalMs: 'non-negative',
     recoverySuccesses: 'positive-integer',
     maxEjectedShare: 'fraction',
   });

@@ -98,6 +98,9 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
     },
     begin(state) {
       state.inFlight++;
+      const at = now();
+      refreshHealth(state, at, settings);
+      if (state.health === 'probing') state.lastProbeAt = at;
       let finished = false;
       return {
         finish(outcome, recordOptions) {

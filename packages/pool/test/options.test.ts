@@ -22,6 +22,7 @@ describe('createPool options', () => {
       maxMs: 300_000,
       memoryMs: 600_000,
       probeConcurrency: 1,
+      probeIntervalMs: 1_000,
       recoverySuccesses: 3,
       maxEjectedShare: 0.5,
     });

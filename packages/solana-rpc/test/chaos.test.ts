@@ -279,7 +279,8 @@ describe('Solana RPC under hostile endpoints (4 endpoints, 1 or 2 of them faulty
     // The simulated cluster (4 listeners) and the hostile server are still up; every client is closed,
     // and the servers' ends of its connections follow as the closes arrive.
     await expect.poll(() => count('TCPSocketWrap') + count('TCPServerWrap')).toBe(tcpBefore + 5);
-    expect(count('Timeout')).toBe(timersBefore);
+    // No timer added (one the baseline caught in passing may be gone by now).
+    expect(count('Timeout')).toBeLessThanOrEqual(timersBefore);
     gc();
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });
