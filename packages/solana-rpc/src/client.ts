@@ -36,6 +36,7 @@ import type {
   SolanaRpcOptions,
   SolanaVote,
 } from './types.js';
+import { checkStateOptions, restoreState } from './state.js';
 import { contextSlotOf, createSlotWatermark } from './watermark.js';
 
 /**
@@ -160,7 +161,7 @@ function failsOver(error: XError): boolean {
 export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   if (!isPlainObject(options)) throw invalidOptions('options', 'createSolanaMultiRpc needs an options object { endpoints, … }');
   for (const key of Object.keys(options)) {
-    if (!['endpoints', 'methods', 'defaults', 'writes', 'maxSlotLag', 'slotQuorum', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
+    if (!['endpoints', 'methods', 'defaults', 'writes', 'maxSlotLag', 'slotQuorum', 'state', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
   }
   const configs: unknown = options.endpoints;
   if (!Array.isArray(configs) || configs.length === 0) throw invalidOptions('endpoints', 'must be a non-empty array');
@@ -181,6 +182,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   const writeMethods: ReadonlySet<string> = new Set([...WRITE_METHODS, ...((writesOption as readonly string[] | undefined) ?? [])]);
   const presetOf = (method: string, fallback: MethodPolicy): MethodPolicy =>
     METHOD_PRESETS[method] ?? (writeMethods.has(method) ? DEFAULT_WRITE_POLICY : fallback);
+  const stateOptions = checkStateOptions(options.state);
   const defaultsLayer = checkPolicyLayer(options.defaults, 'defaults');
   const fallbackPolicy = mergePolicy(DEFAULT_METHOD_POLICY, defaultsLayer);
   checkResolvedPolicy('', fallbackPolicy, 'defaults');
@@ -253,6 +255,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     throw error;
   }
 
+  const restoredState = restoreState(pool, stateOptions, options.pool?.wallNow ?? (() => Date.now()));
   const watermark = createSlotWatermark({ maxSlotLag, endpoints: endpoints.map((endpoint) => endpoint.id), ...(slotQuorum === undefined ? {} : { quorum: slotQuorum }) });
   let closing: Promise<void> | undefined;
   const slotChecks = new AbortController();
@@ -766,6 +769,8 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     },
     endpoints: Object.freeze(endpoints.map((endpoint) => Object.freeze({ id: endpoint.id, label: endpoint.label }))),
     pool,
+    restoredState,
+    exportState: () => pool.export(),
     close: () => {
       slotChecks.abort();
       closing ??= closeAll();

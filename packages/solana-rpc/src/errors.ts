@@ -14,6 +14,7 @@ export const SOLANA_RPC_ERROR_CODES = [
   'SOLANA_NO_CONSENSUS',
   'SOLANA_SEND_FAILED',
   'SOLANA_CLOSED',
+  'SOLANA_STATE_FILE',
 ] as const;
 
 export type SolanaRpcErrorCode = (typeof SOLANA_RPC_ERROR_CODES)[number];

@@ -19,6 +19,8 @@ export type { MethodPolicy, MethodPolicyOverride, SolanaStrategy } from './polic
 export { CONFIG_POSITION } from './params.js';
 export type { SolanaCommitment } from './params.js';
 export { contextSlotOf } from './watermark.js';
+export { DEFAULT_STATE_MAX_AGE_MS, loadStateFile, saveStateFile } from './state.js';
+export type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 export { signatureListsCompatible, tallySolanaVotes, comparableValue } from './tally.js';
 export type { Ballot, SignatureEntry, Tally, TallyGroup, TallyOptions } from './tally.js';
 export { createKitTransport, jsonRpcErrorOf } from './kit.js';

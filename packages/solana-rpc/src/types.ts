@@ -1,6 +1,7 @@
 import type { XError } from '@x/errors';
 import type { HttpTransportOptions } from '@x/http-transport';
-import type { Pool, PoolOptions } from '@x/pool';
+import type { Pool, PoolExport, PoolOptions } from '@x/pool';
+import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 import type { JsonRpcParams } from '@x/http-transport';
 import type { MethodPolicy, MethodPolicyOverride } from './policy.js';
 import type { SolanaCommitment } from './params.js';
@@ -47,6 +48,8 @@ export interface SolanaRpcOptions {
    * every single endpoint (one lying node can then make the honest ones look stale).
    */
   readonly slotQuorum?: number;
+  /** Warm start: a saved pool state to restore (health, ejections, latency, cool-downs), see the README. */
+  readonly state?: SolanaStateOptions;
   readonly pool?: SolanaPoolOptions;
   readonly http?: SolanaHttpOptions;
 }
@@ -76,6 +79,10 @@ export interface SolanaRpc {
   readonly endpoints: ReadonlyArray<{ readonly id: string; readonly label: string }>;
   /** The `@x/pool` instance: `snapshot()`, `metrics()`, `export()`… Targets are the endpoint URLs. */
   readonly pool: Pool<string>;
+  /** What became of `state.restore` at creation. */
+  readonly restoredState: SolanaStateRestore;
+  /** The state to save for the next start (`pool.export()`: plain JSON, secret-free), e.g. with `saveStateFile`. */
+  exportState(): PoolExport;
   /** Aborts what is in flight and closes every connection. Later calls reject with `SOLANA_CLOSED`. Idempotent. */
   close(): Promise<void>;
 }
