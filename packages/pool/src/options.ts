@@ -109,7 +109,7 @@ export interface PoolOptions<Target> {
   readonly hedge?: HedgeDelayOptions;
   /**
    * The one hedge budget the pool owns and every hedged `execute` draws from (`createHedgeBudget` of
-   * `@x/rpc-strategies`; its defaults: ratio 0.1, minPerSecond 0, burst 10, starting empty). Its clock
+   * `@x/rpc-strategies`; default `DEFAULT_HEDGE_BUDGET`: ratio 0.1, minPerSecond 5, burst 10, starting empty). Its clock
    * defaults to the pool's `now`.
    */
   readonly hedgeBudget?: HedgeBudgetOptions;
