@@ -773,6 +773,8 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     exportState: () => pool.export(),
     close: () => {
       slotChecks.abort();
+      // Answers still waiting for corroboration are aborted with their calls; nothing more will wake them.
+      slotWaiters.clear();
       closing ??= closeAll();
       return closing;
     },
