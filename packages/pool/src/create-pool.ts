@@ -7,7 +7,7 @@ import type { PoolBase } from './pool.js';
 
 export interface Pool<Target> extends PoolBase<Target> {
   /**
-   * Chooses candidates (available endpoints, best first; probes last; falling back to the least bad),
+   * Chooses candidates (available endpoints, best first; a probe that is due first, other probes last; falling back to the least bad),
    * runs the strategy of `@x/rpc-strategies` over them and records every attempt.
    */
   readonly execute: Execute<Target>;

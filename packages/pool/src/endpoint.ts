@@ -7,8 +7,17 @@ import type { EndpointConfig, PoolEndpoint, ResolvedSettings } from './options.j
 import { createSlidingWindow, emptyCounts } from './window.js';
 import type { AttemptResult, ResultCounts, SlidingWindow } from './window.js';
 
-export type HealthState = 'healthy' | 'ejected' | 'probing';
-export type EjectionReason = 'consecutive-failures' | 'error-rate' | 'probe-failed';
+/**
+ * `suspect`: taken out of selection like `ejected`, but because its answers contradict the other
+ * endpoints' (e.g. a Solana node claiming slots far ahead of the others), not because it failed.
+ */
+export type HealthState = 'healthy' | 'ejected' | 'probing' | 'suspect';
+export type EjectionReason = 'consecutive-failures' | 'error-rate' | 'probe-failed' | 'suspect';
+
+/** Health states that keep an endpoint out of selection until `ejectedUntil`. */
+export function isOut(health: HealthState): boolean {
+  return health === 'ejected' || health === 'suspect';
+}
 
 /** What one finished attempt reports; the same shape as `@x/rpc-strategies`' outcomes. */
 export type AttemptOutcome =
@@ -49,6 +58,8 @@ export interface EndpointState<Target> {
   inFlight: number;
   /** Probe slots promised to calls that have chosen this endpoint but not started its attempt yet. */
   probeReservations: number;
+  /** When the last attempt on this endpoint started while it was probing. */
+  lastProbeAt: number;
   lastError: LastError | undefined;
   readonly totals: ResultCounts;
 }
@@ -87,6 +98,7 @@ export function createEndpointState<Target>(config: EndpointConfig<Target>, orde
     cooldownUntil: Number.NEGATIVE_INFINITY,
     inFlight: 0,
     probeReservations: 0,
+    lastProbeAt: Number.NEGATIVE_INFINITY,
     lastError: undefined,
     totals: emptyCounts(),
   };
@@ -98,22 +110,50 @@ function defaultLabel(config: EndpointConfig<unknown>): string {
   return config.id;
 }
 
-/** Applies the transitions that only depend on time passing: ejected → probing, forgetting old ejections. */
+/** Applies the transitions that only depend on time passing: ejected or suspect → probing, forgetting old ejections. */
 export function refreshHealth(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): void {
-  if (state.health === 'ejected' && now >= state.ejectedUntil) {
+  if (isOut(state.health) && now >= state.ejectedUntil) {
     state.health = 'probing';
     state.healthSince = state.ejectedUntil;
     state.probeSuccesses = 0;
+    state.lastProbeAt = Number.NEGATIVE_INFINITY;
   }
   if (state.health === 'healthy' && state.ejections > 0 && now - state.healthSince >= settings.ejection.memoryMs) {
     state.ejections = 0;
   }
 }
 
-export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings): AttemptResult {
-  // Cut by the call's own deadline, the endpoint did not answer in the time allowed: a timeout. Left
-  // neutral, a hung endpoint would never lose its rank, and every single-candidate call would wait on it.
-  if (abortedAsLoser) return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') ? 'timeout' : 'aborted-loser';
+/** An endpoint's own latency quantile (the hedge quantile, p95 by default), once it has `hedge.minSamples` successes in the window. */
+export function ownLatencyQuantile(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): number | undefined {
+  if (state.window.latencySamples(now) < settings.hedge.minSamples) return undefined;
+  return state.window.quantile(now, settings.hedge.quantile);
+}
+
+/**
+ * How long an endpoint is expected to need before a deadline cut counts against it: its own latency
+ * quantile; without enough samples of its own (a race's loser never has any), the median of the other
+ * endpoints' quantiles; 0 when nothing is known at all.
+ */
+export function expectedLatencyMs(state: EndpointState<unknown>, states: ReadonlyArray<EndpointState<unknown>>, now: number, settings: ResolvedSettings): number {
+  const own = ownLatencyQuantile(state, now, settings);
+  if (own !== undefined) return own;
+  const known = states.flatMap((other) => {
+    const value = other === state ? undefined : ownLatencyQuantile(other, now, settings);
+    return value === undefined ? [] : [value];
+  });
+  if (known.length === 0) return 0;
+  known.sort((a, b) => a - b);
+  return known[Math.floor((known.length - 1) / 2)] as number;
+}
+
+export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings, expectedMs = 0): AttemptResult {
+  // Cut by the call's own deadline after running at least as long as this endpoint normally needs, the
+  // endpoint did not answer in its time: a timeout (left neutral, a hung endpoint would never lose its
+  // rank, and every single-candidate call would wait on it). Cut sooner, the call's budget was too short
+  // for it (a late hedge, a saturated caller): the call was the cause, not the endpoint.
+  if (abortedAsLoser) {
+    return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs ? 'timeout' : 'aborted-loser';
+  }
   if (outcome.ok) return 'success';
   const { error } = outcome;
   switch (error.category) {
@@ -133,10 +173,10 @@ export function ejectionDurationMs(ejections: number, settings: ResolvedSettings
   return Math.min(maxMs, baseMs * factor ** Math.max(0, ejections - 1));
 }
 
-function eject(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, reason: EjectionReason): void {
+export function eject(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, reason: EjectionReason): void {
   state.ejections++;
   state.ejectionsTotal++;
-  state.health = 'ejected';
+  state.health = reason === 'suspect' ? 'suspect' : 'ejected';
   state.healthSince = now;
   state.ejectedUntil = now + ejectionDurationMs(state.ejections, settings);
   state.lastEjectionReason = reason;
@@ -150,15 +190,34 @@ export function failureRate(counts: ResultCounts): { rate: number; volume: numbe
   return { rate: volume === 0 ? 0 : failures / volume, volume };
 }
 
+/**
+ * The failure rate that ejects: like {@link failureRate}, but losers the strategy cut (another endpoint
+ * was faster) count as attempts of a live endpoint, so an endpoint that is always a little slower than
+ * another is not judged on the few calls whose deadline cut everyone.
+ */
+export function ejectionRate(counts: ResultCounts): { rate: number; volume: number } {
+  const failures = counts.error + counts.timeout;
+  const volume = failures + counts.success + counts.rejected + counts['aborted-loser'];
+  return { rate: volume === 0 ? 0 : failures / volume, volume };
+}
+
 function retryAfterOf(error: XError): number | undefined {
   const value = error.context.retryAfterMs;
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** Records exactly one finished attempt: statistics first, then the health and cool-down transitions. */
-export function recordAttempt(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, outcome: AttemptOutcome, abortedAsLoser: boolean): AttemptResult {
+export function recordAttempt(
+  state: EndpointState<unknown>,
+  now: number,
+  settings: ResolvedSettings,
+  outcome: AttemptOutcome,
+  abortedAsLoser: boolean,
+  pool: { readonly states: ReadonlyArray<EndpointState<unknown>>; readonly mayEject: () => boolean } = { states: [state], mayEject: () => true },
+): AttemptResult {
   refreshHealth(state, now, settings);
-  const result = classifyOutcome(outcome, abortedAsLoser, settings);
+  const cutByDeadline = abortedAsLoser && !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED');
+  const result = classifyOutcome(outcome, abortedAsLoser, settings, cutByDeadline ? expectedLatencyMs(state, pool.states, now, settings) : 0);
   state.totals[result]++;
   state.window.add(now, result, result === 'success' ? outcome.latencyMs : undefined);
   if (result === 'success') state.latency.observe(now, outcome.latencyMs);
@@ -189,9 +248,15 @@ export function recordAttempt(state: EndpointState<unknown>, now: number, settin
       if (state.health === 'probing') {
         eject(state, now, settings, 'probe-failed');
       } else if (state.health === 'healthy') {
-        const { rate, volume } = failureRate(state.window.counts(now));
-        if (state.consecutiveFailures >= settings.ejection.consecutiveFailures) eject(state, now, settings, 'consecutive-failures');
-        else if (volume >= settings.ejection.minSamples && rate >= settings.ejection.errorRate) eject(state, now, settings, 'error-rate');
+        const { rate, volume } = ejectionRate(state.window.counts(now));
+        // Timeouts never eject more than maxEjectedShare of the endpoints at once: when they all time out
+        // together, the cause is more likely the caller (saturated) than each of them. Errors always do.
+        const mayEject = (): boolean => result !== 'timeout' || pool.mayEject();
+        if (state.consecutiveFailures >= settings.ejection.consecutiveFailures) {
+          if (mayEject()) eject(state, now, settings, 'consecutive-failures');
+        } else if (volume >= settings.ejection.minSamples && rate >= settings.ejection.errorRate && mayEject()) {
+          eject(state, now, settings, 'error-rate');
+        }
       }
       break;
     }
@@ -201,8 +266,11 @@ export function recordAttempt(state: EndpointState<unknown>, now: number, settin
       state.cooldownUntil = Math.max(state.cooldownUntil, now + waitMs);
       break;
     }
-    case 'cancelled':
     case 'aborted-loser':
+      // It was still working when another endpoint won: alive, so its run of failures is broken.
+      if (state.health === 'healthy') state.consecutiveFailures = 0;
+      break;
+    case 'cancelled':
       break;
   }
   return result;
@@ -219,6 +287,11 @@ export function normaliseOutcome(outcome: unknown): AttemptOutcome | string {
   return { ok: false, error: xError, latencyMs };
 }
 
+/** A probing endpoint whose next probe is due: it ranks first, so that some call actually probes it. */
+export function probeDue(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): boolean {
+  return state.health === 'probing' && now - state.lastProbeAt >= settings.ejection.probeIntervalMs;
+}
+
 export function isAvailable(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): boolean {
   if (now < state.cooldownUntil) return false;
   if (state.health === 'healthy') return true;
@@ -228,6 +301,6 @@ export function isAvailable(state: EndpointState<unknown>, now: number, settings
 
 /** When the endpoint can next be used (0 when it can now): the "least bad" order of a degraded selection. */
 export function unavailableForMs(state: EndpointState<unknown>, now: number): number {
-  const until = Math.max(state.cooldownUntil, state.health === 'ejected' ? state.ejectedUntil : Number.NEGATIVE_INFINITY);
+  const until = Math.max(state.cooldownUntil, isOut(state.health) ? state.ejectedUntil : Number.NEGATIVE_INFINITY);
   return Math.max(0, until - now);
 }

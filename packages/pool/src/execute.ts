@@ -1,6 +1,6 @@
 import { abortedError } from '@x/errors';
 import type { XError } from '@x/errors';
-import { consensus, createDualBalancer, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
+import { DEFAULT_HEDGE_BUDGET, consensus, createDualBalancer, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
 import type {
   AttemptEvent,
   AttemptFn,
@@ -105,11 +105,8 @@ export type ExecuteResult<Target, T> =
 
 const STRATEGIES: readonly string[] = ['race', 'hedge', 'consensus', 'dual', 'scatter'];
 
-/**
- * The pool's hedge budget unless `hedgeBudget` says otherwise: hedges on at most 10 % of calls, plus a
- * reserve of 5 a second so that stalls arriving together, or a quiet client, still get their hedge.
- */
-export const DEFAULT_HEDGE_BUDGET = Object.freeze({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+/** The pool's hedge budget unless `hedgeBudget` says otherwise: `@x/rpc-strategies`' one default. */
+export { DEFAULT_HEDGE_BUDGET };
 
 export interface Executor<Target> {
   readonly execute: Execute<Target>;

@@ -4,7 +4,7 @@ import type { HealthState } from './endpoint.js';
 import type { ResolvedSettings } from './options.js';
 import type { AttemptCounts, EndpointSnapshot, PoolSnapshot } from './snapshot.js';
 
-const HEALTH_STATES: readonly HealthState[] = ['healthy', 'probing', 'ejected'];
+const HEALTH_STATES: readonly HealthState[] = ['healthy', 'probing', 'ejected', 'suspect'];
 
 const RESULT_LABELS: ReadonlyArray<readonly [keyof AttemptCounts, string]> = [
   ['success', 'success'],

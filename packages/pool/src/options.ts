@@ -44,8 +44,20 @@ export interface EjectionOptions {
   readonly memoryMs?: number;
   /** Attempts a probing endpoint may have in flight at once. Default 1. */
   readonly probeConcurrency?: number;
+  /**
+   * A probing endpoint ranks first (ahead of the healthy ones) when its last probe started at least this
+   * long ago, so that it is probed whatever the traffic (hedge or single calls use only the first
+   * endpoint); otherwise it ranks after every healthy endpoint. Default 1 000 ms.
+   */
+  readonly probeIntervalMs?: number;
   /** Consecutive successes that bring a probing endpoint back to healthy. Default 3. */
   readonly recoverySuccesses?: number;
+  /**
+   * Most endpoints that timeouts may eject at once, as a share of the pool (at least one may always be):
+   * when more time out together, the cause is more likely the caller's (saturated). Errors are not
+   * limited. Default 0.5.
+   */
+  readonly maxEjectedShare?: number;
 }
 
 export interface CooldownOptions {
@@ -97,7 +109,7 @@ export interface PoolOptions<Target> {
   readonly hedge?: HedgeDelayOptions;
   /**
    * The one hedge budget the pool owns and every hedged `execute` draws from (`createHedgeBudget` of
-   * `@x/rpc-strategies`; its defaults: ratio 0.1, minPerSecond 0, burst 10, starting empty). Its clock
+   * `@x/rpc-strategies`; default `DEFAULT_HEDGE_BUDGET`: ratio 0.1, minPerSecond 5, burst 10, starting empty). Its clock
    * defaults to the pool's `now`.
    */
   readonly hedgeBudget?: HedgeBudgetOptions;
@@ -138,7 +150,9 @@ export const DEFAULT_EJECTION: Required<EjectionOptions> = {
   maxMs: 300_000,
   memoryMs: 600_000,
   probeConcurrency: 1,
+  probeIntervalMs: 1_000,
   recoverySuccesses: 3,
+  maxEjectedShare: 0.5,
 };
 
 export const DEFAULT_COOLDOWN: Required<CooldownOptions> = { defaultMs: 1_000, maxMs: 60_000 };
@@ -230,7 +244,9 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     maxMs: 'positive',
     memoryMs: 'positive',
     probeConcurrency: 'positive-integer',
+    probeIntervalMs: 'non-negative',
     recoverySuccesses: 'positive-integer',
+    maxEjectedShare: 'fraction',
   });
   if (ejection.maxMs < ejection.baseMs) throw configError('ejection.maxMs must not be below ejection.baseMs', { option: 'ejection.maxMs' });
   const cooldown = merge('cooldown', DEFAULT_COOLDOWN, options.cooldown, { defaultMs: 'non-negative', maxMs: 'non-negative' });

@@ -1,7 +1,7 @@
-import { XError, redactUrl } from '@x/errors';
+import { XError, redactSecrets, redactUrl } from '@x/errors';
 import type { HedgeBudget } from '@x/rpc-strategies';
 import type { Registry } from 'prom-client';
-import { createEndpointState, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
+import { createEndpointState, eject, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
 import type { AttemptOutcome, EndpointState, RecordOptions } from './endpoint.js';
 import { createPoolRegistry } from './metrics.js';
 import { configError, describeValue, resolveSettings, validateEndpoints } from './options.js';
@@ -56,6 +56,8 @@ export interface PoolCore<Target> {
   stateOf(endpointId: string): EndpointState<Target>;
   rank(role?: EndpointRole): Array<RankedEndpoint<Target>>;
   begin(state: EndpointState<Target>): AttemptTracker;
+  /** Whether one more endpoint may be ejected now (`ejection.maxEjectedShare`). */
+  mayEject(): boolean;
 }
 
 export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<Target> {
@@ -66,9 +68,12 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
   const created = now();
   const states = endpoints.map((config, index) => createEndpointState(config, index, settings, created));
   const byId = new Map(states.map((state) => [state.endpoint.id, state]));
+  const maxEjected = Math.max(1, Math.floor(states.length * settings.ejection.maxEjectedShare));
+  const mayEject = (): boolean => states.filter((state) => state.health === 'ejected').length < maxEjected;
 
   return {
     settings,
+    mayEject,
     states,
     stateOf(endpointId) {
       const state = byId.get(endpointId);
@@ -93,6 +98,9 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
     },
     begin(state) {
       state.inFlight++;
+      const at = now();
+      refreshHealth(state, at, settings);
+      if (state.health === 'probing') state.lastProbeAt = at;
       let finished = false;
       return {
         finish(outcome, recordOptions) {
@@ -101,7 +109,7 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
           if (typeof normalised === 'string') throw invalidOutcome(normalised);
           finished = true;
           state.inFlight--;
-          return recordAttempt(state, now(), settings, normalised, recordOptions?.abortedAsLoser === true);
+          return recordAttempt(state, now(), settings, normalised, recordOptions?.abortedAsLoser === true, { states, mayEject });
         },
       };
     },
@@ -166,6 +174,13 @@ export interface PoolBase<Target> {
   startAttempt(endpointId: string): AttemptTracker;
   /** The delay `execute` gives this endpoint before hedging: its own latency quantile, clamped. */
   hedgeDelayMs(endpointId: string): number;
+  /**
+   * Takes the endpoint out of selection as `suspect`: its answers contradict the other endpoints'
+   * (not a failure of its own, which `record` handles). It stays out for the ejection backoff and is
+   * then probed like an ejected endpoint. `error` (redacted) becomes its `lastError`. No effect on an
+   * endpoint that is already suspect.
+   */
+  suspect(endpointId: string, error?: XError): void;
   snapshot(): PoolSnapshot;
   /** This pool's own Prometheus registry; merge it with others via `Registry.merge`. */
   readonly registry: Registry;
@@ -200,7 +215,7 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
       const state = core.stateOf(endpointId);
       const normalised = normaliseOutcome(outcome);
       if (typeof normalised === 'string') throw invalidOutcome(normalised);
-      return recordAttempt(state, now(), settings, normalised, options?.abortedAsLoser === true);
+      return recordAttempt(state, now(), settings, normalised, options?.abortedAsLoser === true, { states, mayEject: () => core.mayEject() });
     },
     startAttempt(endpointId) {
       return core.begin(core.stateOf(endpointId));
@@ -208,6 +223,16 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
     hedgeDelayMs(endpointId) {
       const state = core.stateOf(endpointId);
       return hedgeDelayOf(state, settings, now());
+    },
+    suspect(endpointId, error) {
+      const state = core.stateOf(endpointId);
+      const at = now();
+      refreshHealth(state, at, settings);
+      if (error !== undefined) {
+        state.lastError = { code: error.code, category: error.category, message: redactSecrets(error.message, state.secrets), at };
+      }
+      if (state.health === 'suspect') return;
+      eject(state, at, settings, 'suspect');
     },
     snapshot: () => buildSnapshot(states, now(), settings),
     registry,

@@ -1,4 +1,4 @@
-import { failureRate, isAvailable, refreshHealth, unavailableForMs } from './endpoint.js';
+import { failureRate, isAvailable, probeDue, refreshHealth, unavailableForMs } from './endpoint.js';
 import type { EndpointState } from './endpoint.js';
 import type { EndpointRole, PoolEndpoint, ResolvedSettings } from './options.js';
 
@@ -54,10 +54,11 @@ export function rankAll<Target>(states: ReadonlyArray<EndpointState<Target>>, no
   ranked.sort((a, b) => {
     if (a.available !== b.available) return a.available ? -1 : 1;
     if (a.available) {
-      // Probes go last among usable endpoints: they get traffic only when a call uses more candidates
-      // than there are healthy endpoints, which is the "limited traffic" that lets them prove themselves.
-      const aProbe = a.state.health === 'probing' ? 1 : 0;
-      const bProbe = b.state.health === 'probing' ? 1 : 0;
+      // A probe that is due goes first, so that one call in each probeIntervalMs tries it whatever the
+      // strategy (hedge and single use the first endpoint only); the others go last among usable
+      // endpoints: limited traffic that lets them prove themselves without slowing many calls.
+      const aProbe = a.state.health !== 'probing' ? 1 : probeDue(a.state, now, settings) ? 0 : 2;
+      const bProbe = b.state.health !== 'probing' ? 1 : probeDue(b.state, now, settings) ? 0 : 2;
       if (aProbe !== bProbe) return aProbe - bProbe;
     } else if (a.waitMs !== b.waitMs) {
       return a.waitMs - b.waitMs;

@@ -1,5 +1,5 @@
 import type { ErrorCategory } from '@x/errors';
-import { failureRate } from './endpoint.js';
+import { failureRate, isOut } from './endpoint.js';
 import type { EjectionReason, EndpointState, HealthState } from './endpoint.js';
 import type { EndpointRole, ResolvedSettings } from './options.js';
 import { classifyRoles, rankAll } from './selection.js';
@@ -52,7 +52,7 @@ export interface EndpointSnapshot {
   readonly health: HealthState;
   /** How long the endpoint has been in its current health state. */
   readonly healthForMs: number;
-  /** Time left until an ejected endpoint starts probing; null unless ejected. */
+  /** Time left until an ejected or suspect endpoint starts probing; null unless ejected or suspect. */
   readonly ejectedForMs: number | null;
   /** Ejections that set the length of the next one (forgotten after a long healthy spell). */
   readonly ejections: number;
@@ -127,7 +127,7 @@ export function buildSnapshot(states: ReadonlyArray<EndpointState<unknown>>, now
       roleSource: role.source,
       health: state.health,
       healthForMs: Math.max(0, now - state.healthSince),
-      ejectedForMs: state.health === 'ejected' ? Math.max(0, state.ejectedUntil - now) : null,
+      ejectedForMs: isOut(state.health) ? Math.max(0, state.ejectedUntil - now) : null,
       ejections: state.ejections,
       ejectionsTotal: state.ejectionsTotal,
       lastEjectionReason: state.lastEjectionReason ?? null,

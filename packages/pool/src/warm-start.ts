@@ -1,7 +1,7 @@
 import { ERROR_CATEGORIES, XError, redactSecrets } from '@x/errors';
 import type { ErrorCategory } from '@x/errors';
 import type { EjectionReason, EndpointState, HealthState } from './endpoint.js';
-import { refreshHealth } from './endpoint.js';
+import { isOut, refreshHealth } from './endpoint.js';
 import { describeValue } from './options.js';
 import type { ResolvedSettings } from './options.js';
 import { toAttemptCounts } from './snapshot.js';
@@ -14,7 +14,7 @@ export const EXPORT_VERSION = 1;
 export interface EndpointExport {
   readonly id: string;
   readonly health: HealthState;
-  /** Ejection time left when exported; null unless ejected. */
+  /** Ejection time left when exported; null unless ejected or suspect. */
   readonly ejectedForMs: number | null;
   readonly ejections: number;
   readonly lastEjectionReason: EjectionReason | null;
@@ -57,7 +57,7 @@ export function exportStates(states: ReadonlyArray<EndpointState<unknown>>, now:
       return {
         id: state.endpoint.id,
         health: state.health,
-        ejectedForMs: state.health === 'ejected' ? Math.max(0, state.ejectedUntil - now) : null,
+        ejectedForMs: isOut(state.health) ? Math.max(0, state.ejectedUntil - now) : null,
         ejections: state.ejections,
         lastEjectionReason: state.lastEjectionReason ?? null,
         probeSuccesses: state.probeSuccesses,
@@ -107,8 +107,8 @@ function optionalCount(path: string, value: unknown): number | null {
   return value === null ? null : count(path, value);
 }
 
-const HEALTH_STATES: readonly string[] = ['healthy', 'ejected', 'probing'];
-const REASONS: readonly string[] = ['consecutive-failures', 'error-rate', 'probe-failed'];
+const HEALTH_STATES: readonly string[] = ['healthy', 'ejected', 'probing', 'suspect'];
+const REASONS: readonly string[] = ['consecutive-failures', 'error-rate', 'probe-failed', 'suspect'];
 const COUNT_KEYS: ReadonlyArray<readonly [keyof AttemptCounts, keyof ResultCounts]> = [
   ['success', 'success'],
   ['error', 'error'],
@@ -135,7 +135,7 @@ export function parseExport(data: unknown): PoolExport {
     if (typeof raw.health !== 'string' || !HEALTH_STATES.includes(raw.health)) throw importError(`${at}.health must be one of ${HEALTH_STATES.join(', ')}`);
     const health = raw.health as HealthState;
     const ejectedForMs = optionalCount(`${at}.ejectedForMs`, raw.ejectedForMs);
-    if ((health === 'ejected') !== (ejectedForMs !== null)) throw importError(`${at}.ejectedForMs must be a number exactly when health is "ejected"`);
+    if (isOut(health) !== (ejectedForMs !== null)) throw importError(`${at}.ejectedForMs must be a number exactly when health is "ejected" or "suspect"`);
     const reason = raw.lastEjectionReason;
     if (reason !== null && (typeof reason !== 'string' || !REASONS.includes(reason))) throw importError(`${at}.lastEjectionReason must be null or one of ${REASONS.join(', ')}`);
     const latency = raw.latency;

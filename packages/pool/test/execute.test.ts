@@ -326,6 +326,8 @@ describe('execute: probes, cancellation and bad input', () => {
     pool.record('b', fail('server'));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(byId(pool).b?.health).toBe('probing');
+    // One probe done: the next is not due for probeIntervalMs, so b ranks after a.
+    pool.startAttempt('b').finish({ ok: true, latencyMs: 10 });
     const startedFirst: Started[] = [];
     const startedSecond: Started[] = [];
     const script = { a: { ms: 50 }, b: { ms: 10 } };
@@ -344,11 +346,13 @@ describe('execute: probes, cancellation and bad input', () => {
     const pool = makePool(['a', 'b'], { ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 }, hedgeBudget: { ratio: 0, minPerSecond: 0 } });
     pool.record('b', fail('server'));
     await vi.advanceTimersByTimeAsync(1_000);
+    pool.startAttempt('b').finish({ ok: true, latencyMs: 10 });
     const started: Started[] = [];
     // A budget that never grants: the hedge to b is refused, so b is never started.
     await settle(pool.execute(scripted({ a: { ms: 50 }, b: { ms: 10 } }, started), { strategy: 'hedge', delayMs: 20 }));
     expect(started.map((entry) => entry.id)).toEqual(['a']);
-    expect(pool.select().endpoints.map((endpoint) => endpoint.id)).toEqual(['a', 'b']);
+    // The slot is free again: b is selectable (first, as its next probe is due by now).
+    expect(pool.select().endpoints.map((endpoint) => endpoint.id)).toEqual(['b', 'a']);
   });
 
   it('ignores a throwing onSelection and still releases the probe slot', async () => {

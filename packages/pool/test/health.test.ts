@@ -80,14 +80,16 @@ describe('health state machine', () => {
     expect(endpointOf(pool, 'a')).toMatchObject({ health: 'ejected', ejectedForMs: 1 });
     vi.advanceTimersByTime(1);
     expect(endpointOf(pool, 'a')).toMatchObject({ health: 'probing', ejectedForMs: null, available: true });
-    // Probes rank after healthy endpoints.
-    expect(ids(pool)).toEqual(['b', 'a']);
+    // A probe that is due ranks first, so that whatever the traffic, some call tries it.
+    expect(ids(pool)).toEqual(['a', 'b']);
 
     const probe = pool.startAttempt('a');
     expect(endpointOf(pool, 'a').available).toBe(false);
     expect(ids(pool)).toEqual(['b']);
     probe.finish(ok(5));
     expect(endpointOf(pool, 'a')).toMatchObject({ health: 'probing', available: true });
+    // Until the next probe is due (probeIntervalMs), it ranks after the healthy endpoints.
+    expect(ids(pool)).toEqual(['b', 'a']);
     pool.startAttempt('a').finish(ok(5));
     const recovered = endpointOf(pool, 'a');
     expect(recovered.health).toBe('healthy');

@@ -22,7 +22,9 @@ describe('createPool options', () => {
       maxMs: 300_000,
       memoryMs: 600_000,
       probeConcurrency: 1,
+      probeIntervalMs: 1_000,
       recoverySuccesses: 3,
+      maxEjectedShare: 0.5,
     });
     expect(DEFAULT_COOLDOWN).toEqual({ defaultMs: 1_000, maxMs: 60_000 });
     expect(DEFAULT_STATISTICS).toEqual({ windowMs: 60_000, windowBuckets: 6, ewmaHalfLifeSamples: 10, peakHalfLifeMs: 10_000, quantileAccuracy: 0.01 });

@@ -138,13 +138,13 @@ describe('outcome counting', () => {
     expect(consecutiveFailures).toBe(0);
   });
 
-  it('aborted losers do not count as failures, nor break a success streak', () => {
+  it('aborted losers do not count as failures, and break a run of failures (the endpoint was alive)', () => {
     const pool = createPool({ endpoints: [{ id: 'a', target: 'a' }], ejection: { consecutiveFailures: 2 } });
     pool.record('a', fail('server'));
     for (let i = 0; i < 10; i++) pool.record('a', fail('aborted', 3), { abortedAsLoser: true });
     const snapshot = endpointOf(pool, 'a');
     expect(snapshot.health).toBe('healthy');
-    expect(snapshot.consecutiveFailures).toBe(1);
+    expect(snapshot.consecutiveFailures).toBe(0);
     expect(snapshot.window.failureRate).toBe(1);
     expect(snapshot.window.abortedLoser).toBe(10);
   });

@@ -1,10 +1,17 @@
 import { invalidOptions } from './errors.js';
 import type { HedgeBudget, HedgeBudgetSnapshot } from './types.js';
 
+/**
+ * The one default hedge budget (`createHedgeBudget()` and every `@x/pool`): hedges on at most 10 % of
+ * calls, plus a reserve of 5 a second so that stalls arriving together, or a quiet client, still get
+ * their hedge; at most 10 saved up.
+ */
+export const DEFAULT_HEDGE_BUDGET: Readonly<{ ratio: number; minPerSecond: number; burst: number }> = Object.freeze({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+
 export interface HedgeBudgetOptions {
   /** Extra attempts earned per call: hedges stay at most this share of calls. Default 0.1 (10 %). */
   readonly ratio?: number;
-  /** Extra attempts earned per second regardless of traffic, so quiet clients can still hedge. Default 0. */
+  /** Extra attempts earned per second regardless of traffic, so quiet clients can still hedge. Default 5. */
   readonly minPerSecond?: number;
   /** Most extra attempts that can be saved up for a burst. Default 10. */
   readonly burst?: number;
@@ -19,9 +26,9 @@ export interface HedgeBudgetOptions {
  * `ratio × calls + minPerSecond × seconds + burst` — hedging cannot multiply load in a storm.
  */
 export function createHedgeBudget(options: HedgeBudgetOptions = {}): HedgeBudget {
-  const ratio = options.ratio ?? 0.1;
-  const minPerSecond = options.minPerSecond ?? 0;
-  const burst = options.burst ?? 10;
+  const ratio = options.ratio ?? DEFAULT_HEDGE_BUDGET.ratio;
+  const minPerSecond = options.minPerSecond ?? DEFAULT_HEDGE_BUDGET.minPerSecond;
+  const burst = options.burst ?? DEFAULT_HEDGE_BUDGET.burst;
   const now = options.now ?? (() => performance.now());
   if (!isNonNegative(ratio)) throw invalidOptions('createHedgeBudget: ratio must be a finite number ≥ 0', { ratio });
   if (!isNonNegative(minPerSecond)) {

@@ -59,6 +59,15 @@ function reached(weight: number, quorum: number): boolean {
   return weight >= quorum - EPSILON * Math.max(1, quorum);
 }
 
+/**
+ * The consensus rule every `@x` vote uses to stop early: can some group still reach `quorum`, when the
+ * largest group so far has `largest` (votes or summed weights) and the answers still to come can add at
+ * most `outstanding`? When it cannot, the outcome is settled: no consensus, without waiting for the rest.
+ */
+export function quorumStillReachable(largest: number, outstanding: number, quorum: number): boolean {
+  return reached(largest + outstanding, quorum);
+}
+
 /** The most weight the votes still to come could add: each running slot yields at most one vote. */
 function stillPossible<C, T>(call: ConsensusCall<C, T>): number {
   const state = call.state;
@@ -76,7 +85,7 @@ function stillPossible<C, T>(call: ConsensusCall<C, T>): number {
 
 function checkReachable<C, T>(call: ConsensusCall<C, T>): void {
   const state = call.state;
-  if (reached(state.best + stillPossible(call), state.quorum)) return;
+  if (quorumStillReachable(state.best, stillPossible(call), state.quorum)) return;
   rejectCall(call, quorumUnreachable(call));
 }
 

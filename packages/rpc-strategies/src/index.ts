@@ -1,9 +1,9 @@
 export { race } from './race.js';
 export { hedge } from './hedge.js';
-export { consensus, canonicalKey } from './consensus.js';
+export { consensus, canonicalKey, quorumStillReachable } from './consensus.js';
 export { dual, createDualBalancer } from './dual.js';
 export { scatter } from './scatter.js';
-export { adaptiveDelay, createHedgeBudget } from './budget.js';
+export { DEFAULT_HEDGE_BUDGET, adaptiveDelay, createHedgeBudget } from './budget.js';
 export type { AdaptiveDelayOptions, HedgeBudgetOptions } from './budget.js';
 export { STRATEGY_ERROR_CODES, aggregateCategory, defaultShouldFailover } from './errors.js';
 export type { FailureEntry, StrategyErrorCode } from './errors.js';

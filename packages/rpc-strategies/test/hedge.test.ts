@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { adaptiveDelay, createHedgeBudget, hedge } from '@x/rpc-strategies';
+import { DEFAULT_HEDGE_BUDGET, adaptiveDelay, createHedgeBudget, hedge } from '@x/rpc-strategies';
 import type { HedgeBudget } from '@x/rpc-strategies';
 import { ep, flush, recorder, rejection, settle, simulate } from './helpers.js';
 import type { Endpoint } from './helpers.js';
@@ -113,7 +113,7 @@ describe('hedge', () => {
   it('a shared budget lets a bounded share of calls hedge', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const budget = createHedgeBudget({ ratio: 0.5, burst: 1 });
+    const budget = createHedgeBudget({ ratio: 0.5, minPerSecond: 0, burst: 1 });
     const hedgesPerCall: number[] = [];
     for (let i = 0; i < 4; i++) {
       const call = settle(hedge([ep(`slow${i}`, 100), ep(`quick${i}`, 5)], sim.attempt, { delayMs: 10, budget, onAttempt: rec.onAttempt }));
@@ -194,6 +194,17 @@ describe('createHedgeBudget', () => {
     for (let call = 0; call < 100; call++) budget.recordCall();
     expect(budget.snapshot().available).toBe(3);
     expect([budget.tryAcquire(), budget.tryAcquire(), budget.tryAcquire(), budget.tryAcquire()]).toEqual([true, true, true, false]);
+  });
+
+  it('createHedgeBudget() alone has the pool’s default budget (DEFAULT_HEDGE_BUDGET), not an empty one', () => {
+    let now = 0;
+    const budget = createHedgeBudget({ now: () => now });
+    expect(DEFAULT_HEDGE_BUDGET).toEqual({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+    expect(budget.tryAcquire()).toBe(false);
+    now = 200; // 5 a second: one hedge earned after 200 ms, without a single call
+    expect(budget.tryAcquire()).toBe(true);
+    now = 60_000;
+    expect(budget.snapshot().available).toBe(10);
   });
 
   it('earns minPerSecond over time, so a quiet client can still hedge', () => {

@@ -13,6 +13,7 @@ import { checkMinContextSlotMethod, commitmentKey, commitmentOf, configOf, isCom
 import type { SolanaCommitment } from './params.js';
 import {
   DEFAULT_METHOD_POLICY,
+  DEFAULT_WRITE_POLICY,
   METHOD_PRESETS,
   WRITE_METHODS,
   checkPolicyLayer,
@@ -37,6 +38,7 @@ import type {
   SolanaRpcOptions,
   SolanaVote,
 } from './types.js';
+import { checkStateOptions, restoreState } from './state.js';
 import { contextSlotOf, createSlotWatermark } from './watermark.js';
 
 /**
@@ -65,6 +67,13 @@ const EXCHANGE_SLACK_MS = 100;
 const NULL_MEANS_NOT_YET: ReadonlySet<string> = new Set(['getTransaction']);
 
 const CALL_KEYS: readonly string[] = ['signal', 'commitment', 'minContextSlot'];
+
+/** Rejections that are not the endpoint's failure (the pool records them as `rejected`). */
+const NOT_COUNTED_CODES: ReadonlySet<string> = new Set(['SOLANA_NOT_YET', 'SOLANA_SLOT_AHEAD']);
+
+/** How long a slot check (`getSlot` on the other endpoints) may take, and how often one may start per commitment. */
+const SLOT_CHECK_TIMEOUT_MS = 2_000;
+const SLOT_CHECK_INTERVAL_MS = 1_000;
 
 /** What an attempt hands the strategies: the result and the slot it was served at. */
 interface Answer {
@@ -154,7 +163,7 @@ function failsOver(error: XError): boolean {
 export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   if (!isPlainObject(options)) throw invalidOptions('options', 'createSolanaMultiRpc needs an options object { endpoints, … }');
   for (const key of Object.keys(options)) {
-    if (!['endpoints', 'methods', 'defaults', 'maxSlotLag', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
+    if (!['endpoints', 'methods', 'defaults', 'writes', 'maxSlotLag', 'slotQuorum', 'state', 'pool', 'http'].includes(key)) throw invalidOptions(key, 'is not a known option');
   }
   const configs: unknown = options.endpoints;
   if (!Array.isArray(configs) || configs.length === 0) throw invalidOptions('endpoints', 'must be a non-empty array');
@@ -163,7 +172,19 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
 
   const maxSlotLag = options.maxSlotLag ?? DEFAULT_MAX_SLOT_LAG;
   if (!Number.isSafeInteger(maxSlotLag) || maxSlotLag < 0) throw invalidOptions('maxSlotLag', `must be an integer >= 0, got ${describe(maxSlotLag)}`);
+  const slotQuorum = options.slotQuorum;
+  if (slotQuorum !== undefined && !(Number.isSafeInteger(slotQuorum) && slotQuorum >= 1 && slotQuorum <= configs.length)) {
+    throw invalidOptions('slotQuorum', `must be an integer from 1 to the number of endpoints (${configs.length}), got ${describe(slotQuorum)}`);
+  }
 
+  const writesOption: unknown = options.writes;
+  if (writesOption !== undefined && !(Array.isArray(writesOption) && writesOption.every((method) => typeof method === 'string' && method !== ''))) {
+    throw invalidOptions('writes', `must be an array of method names, got ${describe(writesOption)}`);
+  }
+  const writeMethods: ReadonlySet<string> = new Set([...WRITE_METHODS, ...((writesOption as readonly string[] | undefined) ?? [])]);
+  const presetOf = (method: string, fallback: MethodPolicy): MethodPolicy =>
+    METHOD_PRESETS[method] ?? (writeMethods.has(method) ? DEFAULT_WRITE_POLICY : fallback);
+  const stateOptions = checkStateOptions(options.state);
   const defaultsLayer = checkPolicyLayer(options.defaults, 'defaults');
   const fallbackPolicy = mergePolicy(DEFAULT_METHOD_POLICY, defaultsLayer);
   checkResolvedPolicy('', fallbackPolicy, 'defaults');
@@ -173,11 +194,11 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     for (const [method, layer] of Object.entries(options.methods)) {
       const checked = checkPolicyLayer(layer, `methods.${method}`);
       methodLayers.set(method, checked);
-      checkResolvedPolicy(method, mergePolicy(METHOD_PRESETS[method] ?? fallbackPolicy, checked), `methods.${method}`);
+      checkResolvedPolicy(method, mergePolicy(presetOf(method, fallbackPolicy), checked), `methods.${method}`, writeMethods);
     }
   }
   const policyFor = (method: string): MethodPolicy => {
-    const base = METHOD_PRESETS[method] ?? fallbackPolicy;
+    const base = presetOf(method, fallbackPolicy);
     const layer = methodLayers.get(method);
     return layer === undefined ? base : mergePolicy(base, layer);
   };
@@ -225,8 +246,10 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
           ...(config.weight === undefined ? {} : { weight: config.weight }),
         };
       }),
-      // A null transaction in a race is "not yet" from a node that did answer: not its failure.
-      isFailure: (error) => !isXError(error, 'SOLANA_NOT_YET') && (userIsFailure === undefined ? error.category !== 'config' : userIsFailure(error)),
+      // A null transaction in a race is "not yet" from a node that did answer, and a slot far ahead of
+      // the others is judged by the watermark (refuted, the endpoint becomes suspect): not failures.
+      isFailure: (error) =>
+        !NOT_COUNTED_CODES.has(error.code) && (userIsFailure === undefined ? error.category !== 'config' : userIsFailure(error)),
     });
   } catch (error) {
     // Transports made before the failure hold connection pools: release them.
@@ -234,8 +257,94 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     throw error;
   }
 
-  const watermark = createSlotWatermark(maxSlotLag);
+  const restoredState = restoreState(pool, stateOptions, options.pool?.wallNow ?? (() => Date.now()));
+  const watermark = createSlotWatermark({ maxSlotLag, endpoints: endpoints.map((endpoint) => endpoint.id), ...(slotQuorum === undefined ? {} : { quorum: slotQuorum }) });
   let closing: Promise<void> | undefined;
+  const slotChecks = new AbortController();
+  const lastSlotCheck = new Map<SolanaCommitment, number>();
+  const slotChecksRunning = new Map<SolanaCommitment, Promise<void>>();
+  /** Endpoints whose last slot check failed: not waited for as corroborators until they show a slot. */
+  const silent = new Set<string>();
+  /** Answers waiting for corroboration, woken by every slot recorded at their commitment. */
+  const slotWaiters = new Map<SolanaCommitment, Array<() => void>>();
+  const nextSlot = (commitment: SolanaCommitment): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const waiting = slotWaiters.get(commitment);
+      if (waiting === undefined) slotWaiters.set(commitment, [resolve]);
+      else waiting.push(resolve);
+    });
+
+  /** Records one endpoint's slot; endpoints whose slots a quorum has refuted become suspect. */
+  const observeSlot = (endpoint: Endpoint, method: string, commitment: SolanaCommitment, slot: number, floor: number | undefined) => {
+    silent.delete(endpoint.id);
+    const observation = watermark.observe(endpoint.id, commitment, slot, floor, silent);
+    const waiting = slotWaiters.get(commitment);
+    if (waiting !== undefined) {
+      slotWaiters.delete(commitment);
+      for (const wake of waiting) wake();
+    }
+    for (const id of observation.refuted) {
+      const liar = byId.get(id) as Endpoint;
+      watermark.forget(id);
+      pool.suspect(
+        id,
+        solanaError('SOLANA_SLOT_AHEAD', 'server', `${liar.label} showed a ${commitment} slot that ${watermark.quorum} other endpoints, answering after it, are far behind of (${method})`, {
+          endpoint: id,
+          label: liar.label,
+          commitment,
+        }),
+      );
+    }
+    return observation.verdict;
+  };
+
+  /**
+   * Asks every other endpoint for its slot (getSlot, not counted in the pool's statistics), so that a
+   * slot nobody has corroborated yet is corroborated or refuted even when the traffic reaches only one
+   * endpoint. At most one check per commitment at a time, and one a second; resolves when it is over.
+   */
+  const checkSlots = (asker: Endpoint, commitment: SolanaCommitment): Promise<void> => {
+    const running = slotChecksRunning.get(commitment);
+    if (running !== undefined) return running;
+    const at = performance.now();
+    if (closing !== undefined || at - (lastSlotCheck.get(commitment) ?? Number.NEGATIVE_INFINITY) < SLOT_CHECK_INTERVAL_MS) return Promise.resolve();
+    lastSlotCheck.set(commitment, at);
+    const checks = endpoints
+      .filter((endpoint) => endpoint !== asker)
+      .map(async (endpoint) => {
+        try {
+          const floor = watermark.floor(commitment);
+          const slot = await endpoint.transport.call('getSlot', [{ commitment }], { signal: slotChecks.signal, timeoutMs: SLOT_CHECK_TIMEOUT_MS });
+          if (typeof slot === 'number' && Number.isSafeInteger(slot) && slot >= 0) {
+            if (!slotChecks.signal.aborted) observeSlot(endpoint, 'getSlot', commitment, slot, floor);
+            return;
+          }
+        } catch {
+          // Below: an endpoint that cannot tell its slot corroborates nothing.
+        }
+        silent.add(endpoint.id);
+      });
+    const done = Promise.all(checks).then(() => {
+      slotChecksRunning.delete(commitment);
+    });
+    slotChecksRunning.set(commitment, done);
+    return done;
+  };
+
+  /** Waits for `promise` unless `signal` aborts first (then rejects with its reason); never leaves a listener behind. */
+  const untilAborted = (promise: Promise<void>, signal: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void promise.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
 
   const endpointOf = (candidate: PoolEndpoint<string>): Endpoint => byId.get(candidate.id) as Endpoint;
 
@@ -261,7 +370,12 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     }
   };
 
-  /** One request to one endpoint: the slot check happens here, so every strategy fails over from a stale node. */
+  /**
+   * One request to one endpoint: the slot check happens here, so every strategy fails over from a stale
+   * node or one far ahead of the others. An answer whose slot too few other endpoints have corroborated
+   * yet waits while they are asked for theirs (a slot check), and is judged again. A batched call's
+   * answer comes from its batch (`fetched`).
+   */
   const attemptOn = async (prepared: Prepared, candidate: PoolEndpoint<string>, signal: AbortSignal, nullIsFailure: boolean, fetched?: () => Promise<unknown>): Promise<Answer> => {
     const endpoint = endpointOf(candidate);
     const { method, commitment, policy } = prepared;
@@ -272,8 +386,29 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     const value = fetched !== undefined ? await fetched() : await endpoint.transport.call(method, prepared.params, { signal, timeoutMs: (policy.attemptTimeoutMs ?? policy.timeoutMs) + EXCHANGE_SLACK_MS });
     const slot = contextSlotOf(method, value);
     if (slot !== undefined && commitment !== undefined) {
-      if (floor !== undefined && slot < floor) throw staleSlot(endpoint, method, commitment, slot, floor);
-      watermark.observe(commitment, slot);
+      let verdict = observeSlot(endpoint, method, commitment, slot, floor);
+      // Judged again as other slots arrive (this call's other answers, the slot check's), until the check is over.
+      let checked = false;
+      while (verdict.kind === 'unconfirmed' && !checked) {
+        const check = checkSlots(endpoint, commitment).then(() => {
+          checked = true;
+        });
+        await untilAborted(Promise.race([check, nextSlot(commitment)]), signal);
+        verdict = watermark.judge(endpoint.id, commitment, slot, silent);
+        // An answer nobody had corroborated is judged against the watermark established meanwhile.
+        const floorNow = watermark.floor(commitment);
+        if (floorNow !== undefined && slot < floorNow) verdict = { kind: 'stale', watermark: floorNow + maxSlotLag };
+      }
+      if (verdict.kind === 'stale') throw staleSlot(endpoint, method, commitment, slot, verdict.watermark - maxSlotLag);
+      if (verdict.kind === 'ahead') {
+        void checkSlots(endpoint, commitment);
+        throw solanaError(
+          'SOLANA_SLOT_AHEAD',
+          'server',
+          `${endpoint.label} answered ${method} at slot ${slot}, beyond what ${watermark.quorum} other endpoints can have reached (${verdict.ceiling} at ${commitment})`,
+          { endpoint: endpoint.id, label: endpoint.label, method, commitment, slot, ceiling: verdict.ceiling },
+        );
+      }
     }
     checkResultShape(endpoint, method, value);
     if (prepared.expectedSignature !== undefined && value !== prepared.expectedSignature) {
@@ -530,7 +665,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     throwIfAborted(signal);
     const layer = checkPolicyLayer(callOptions, 'call options', CALL_KEYS);
     const policy = mergePolicy(policyFor(method), layer);
-    checkResolvedPolicy(method, policy, 'call options');
+    checkResolvedPolicy(method, policy, 'call options', writeMethods);
     let wire = toWireParams(params, method);
     if (opts.commitment !== undefined) {
       if (!isCommitment(opts.commitment)) throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(opts.commitment)}`, { method });
@@ -653,7 +788,12 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     },
     endpoints: Object.freeze(endpoints.map((endpoint) => Object.freeze({ id: endpoint.id, label: endpoint.label }))),
     pool,
+    restoredState,
+    exportState: () => pool.export(),
     close: () => {
+      slotChecks.abort();
+      // Answers still waiting for corroboration are aborted with their calls; nothing more will wake them.
+      slotWaiters.clear();
       closing ??= closeAll();
       return closing;
     },

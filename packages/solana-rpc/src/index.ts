@@ -14,11 +14,13 @@ export type {
   SolanaRpcOptions,
   SolanaVote,
 } from './types.js';
-export { DEFAULT_METHOD_POLICY, METHOD_PRESETS, POLICY_KEYS, SOLANA_STRATEGIES, WRITE_METHODS } from './policy.js';
+export { DEFAULT_METHOD_POLICY, DEFAULT_WRITE_POLICY, METHOD_PRESETS, POLICY_KEYS, SOLANA_STRATEGIES, WRITE_METHODS } from './policy.js';
 export type { MethodPolicy, MethodPolicyOverride, SolanaStrategy } from './policy.js';
 export { CONFIG_POSITION } from './params.js';
 export type { SolanaCommitment } from './params.js';
 export { contextSlotOf } from './watermark.js';
+export { DEFAULT_STATE_MAX_AGE_MS, loadStateFile, saveStateFile } from './state.js';
+export type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 export { signatureListsCompatible, tallySolanaVotes, comparableValue } from './tally.js';
 export type { Ballot, SignatureEntry, Tally, TallyGroup, TallyOptions } from './tally.js';
 export { BATCHABLE_STRATEGIES, BATCH_ROUNDS } from './batch.js';

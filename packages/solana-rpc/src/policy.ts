@@ -67,8 +67,14 @@ export const METHOD_PRESETS: Readonly<Record<string, MethodPolicy>> = Object.fre
   requestAirdrop: policy({ strategy: 'single', timeoutMs: 10_000 }),
 });
 
-/** For every method without a preset (merged under the `defaults` option). */
-export const DEFAULT_METHOD_POLICY: MethodPolicy = policy({ strategy: 'hedge', timeoutMs: 2_000 });
+/**
+ * For every method without a preset (merged under the `defaults` option): one attempt on the best
+ * endpoint, never hedged nor retried, because an unknown method may be a write (a bundle submission…).
+ */
+export const DEFAULT_METHOD_POLICY: MethodPolicy = policy({ strategy: 'single', timeoutMs: 2_000 });
+
+/** For the methods the `writes` option names: every chosen endpoint exactly once, like sendTransaction. */
+export const DEFAULT_WRITE_POLICY: MethodPolicy = policy({ strategy: 'broadcast', timeoutMs: 2_000 });
 
 /** Methods that change state: `race`, `hedge`, `consensus` and `dual` would send them twice or retry them. */
 export const WRITE_METHODS: ReadonlySet<string> = new Set(['sendTransaction', 'requestAirdrop']);
@@ -159,13 +165,13 @@ export function mergePolicy(lower: MethodPolicy, upper: MethodPolicyOverride): M
  * layer without a strategy of its own is refused, and so is anything that would send a write twice.
  * `where` names the layer that produced it in errors.
  */
-export function checkResolvedPolicy(method: string, resolved: MethodPolicy, where: string): void {
+export function checkResolvedPolicy(method: string, resolved: MethodPolicy, where: string, writes: ReadonlySet<string> = WRITE_METHODS): void {
   for (const [key, owner] of Object.entries(STRATEGY_KEYS)) {
     if (resolved[key as keyof MethodPolicy] !== undefined && owner !== resolved.strategy) {
       throw invalidOptions(`${where}.${key}`, `applies only to the ${owner} strategy, not to ${resolved.strategy}${method === '' ? '' : ` (the strategy of ${method})`}`);
     }
   }
-  if (WRITE_METHODS.has(method) && resolved.strategy !== 'broadcast' && resolved.strategy !== 'single') {
+  if (writes.has(method) && resolved.strategy !== 'broadcast' && resolved.strategy !== 'single') {
     throw invalidOptions(`${where}.strategy`, `${method} is a write: only 'broadcast' or 'single' may send it (never hedged, raced twice or retried), got '${resolved.strategy}'`);
   }
 }

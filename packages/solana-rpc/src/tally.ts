@@ -1,4 +1,4 @@
-import { canonicalKey } from '@x/rpc-strategies';
+import { canonicalKey, quorumStillReachable } from '@x/rpc-strategies';
 
 /** One participant of a consensus call, as the vote counter sees it. */
 export type Ballot =
@@ -157,7 +157,15 @@ function tallyValues(ballots: readonly Ballot[], options: TallyOptions): Tally {
       abstained,
     };
   }
-  if (!options.final) return { kind: 'wait' };
+  if (!options.final) {
+    // Settled as soon as no group can still reach the quorum (the rule of @x/rpc-strategies' consensus):
+    // pending answers could all join the largest group. A "not confirmed yet" null (abstentions without
+    // disagreement) stays possible while at most one group exists, so that case waits.
+    const largest = all.reduce((most, group) => Math.max(most, group.members.length), 0);
+    const fewestRequired = options.quorum ?? majority(Math.max(1, participants - abstained.length - pending));
+    const nullStillPossible = options.abstainOnNull && all.length <= 1;
+    if (nullStillPossible || quorumStillReachable(largest, pending, fewestRequired)) return { kind: 'wait' };
+  }
   const votes = all.reduce((sum, group) => sum + group.members.length, 0);
   if (options.abstainOnNull && abstained.length > 0 && all.length <= 1 && abstained.length + votes >= (options.quorum ?? majority(participants))) {
     return {
@@ -174,6 +182,7 @@ function tallyValues(ballots: readonly Ballot[], options: TallyOptions): Tally {
   }
   return { kind: 'failed', reason: all.length > 1 ? 'disagreement' : 'too-few', required, groups: describeGroups(), abstained };
 }
+
 
 /** One entry of a getSignaturesForAddress answer, as far as the vote is concerned. */
 interface ListEntry {

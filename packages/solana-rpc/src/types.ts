@@ -1,6 +1,7 @@
 import type { XError } from '@x/errors';
 import type { HttpTransportOptions } from '@x/http-transport';
-import type { Pool, PoolOptions } from '@x/pool';
+import type { Pool, PoolExport, PoolOptions } from '@x/pool';
+import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 import type { JsonRpcParams } from '@x/http-transport';
 import type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
 import type { MethodPolicy, MethodPolicyOverride } from './policy.js';
@@ -32,10 +33,24 @@ export interface SolanaRpcOptions {
   readonly endpoints: readonly SolanaEndpointConfig[];
   /** Per-method policy, merged over the preset (or over `defaults` for methods without one). */
   readonly methods?: Readonly<Record<string, MethodPolicyOverride>>;
-  /** Policy of methods without a preset, merged over `DEFAULT_METHOD_POLICY`. */
+  /** Policy of methods without a preset, merged over `DEFAULT_METHOD_POLICY` (one attempt: `single`). */
   readonly defaults?: MethodPolicyOverride;
+  /**
+   * Methods that change state besides `sendTransaction` and `requestAirdrop` (e.g. a bundle submission):
+   * sent once to every chosen endpoint (`DEFAULT_WRITE_POLICY`, broadcast), and only `broadcast` or
+   * `single` may be configured for them.
+   */
+  readonly writes?: readonly string[];
   /** Answers more than this many slots below the watermark are rejected as stale. Default 4 (`DEFAULT_MAX_SLOT_LAG`). */
   readonly maxSlotLag?: number;
+  /**
+   * Endpoints that must have shown a slot before the watermark reaches it, and that must agree before
+   * an endpoint far ahead of them is suspect. Default: a strict majority of the endpoints. 1 trusts
+   * every single endpoint (one lying node can then make the honest ones look stale).
+   */
+  readonly slotQuorum?: number;
+  /** Warm start: a saved pool state to restore (health, ejections, latency, cool-downs), see the README. */
+  readonly state?: SolanaStateOptions;
   readonly pool?: SolanaPoolOptions;
   readonly http?: SolanaHttpOptions;
 }
@@ -63,7 +78,7 @@ export interface SolanaRpc {
   callWithDetails<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<SolanaCallDetails<T>>;
   /** Sends a signed transaction to several endpoints at once, exactly once each; see the README. */
   sendTransaction(transaction: string | Uint8Array, options?: SendTransactionOptions): Promise<SendTransactionResult>;
-  /** The highest slot seen at `commitment`, or at any commitment without one; `undefined` before any answer carried one. */
+  /** The watermark at `commitment` (the highest slot a quorum of endpoints has shown), or the highest of all without one; `undefined` before a quorum answered. */
   slotWatermark(commitment?: SolanaCommitment): number | undefined;
   /** The policy a call of `method` uses before per-call overrides. */
   policyFor(method: string): MethodPolicy;
@@ -71,6 +86,10 @@ export interface SolanaRpc {
   readonly endpoints: ReadonlyArray<{ readonly id: string; readonly label: string }>;
   /** The `@x/pool` instance: `snapshot()`, `metrics()`, `export()`… Targets are the endpoint URLs. */
   readonly pool: Pool<string>;
+  /** What became of `state.restore` at creation. */
+  readonly restoredState: SolanaStateRestore;
+  /** The state to save for the next start (`pool.export()`: plain JSON, secret-free), e.g. with `saveStateFile`. */
+  exportState(): PoolExport;
   /** Aborts what is in flight and closes every connection. Later calls reject with `SOLANA_CLOSED`. Idempotent. */
   close(): Promise<void>;
 }

@@ -31,13 +31,38 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** How the hand-written hostile endpoint answers (what the simulated cluster cannot do). */
-type HostileMode = 'trickle' | 'truncated' | 'huge';
+type HostileMode = 'trickle' | 'truncated' | 'huge' | SlotLie;
+/** Lies about `context.slot` (and the value): the slot watermark must reject every one of these answers. */
+type SlotLie = 'future-slot' | 'past-slot' | 'flapping-slot' | 'varying-slot';
+const SLOT_LIES: readonly string[] = ['future-slot', 'past-slot', 'flapping-slot', 'varying-slot'];
+let hostileCalls = 0;
+
+function liedSlot(mode: SlotLie, tip: number, call: number): number {
+  switch (mode) {
+    case 'future-slot':
+      return 9_000_000_000;
+    case 'past-slot':
+      return tip - 100_000;
+    case 'flapping-slot':
+      return call % 2 === 0 ? tip + 1_000_000 : tip - 1_000;
+    case 'varying-slot':
+      return call % 2 === 0 ? tip + 100 + ((call * 7919) % 100_000) : tip - 100 - ((call * 104_729) % 100_000);
+  }
+}
 let hostileMode: HostileMode = 'trickle';
 let hostile: Server;
 let hostileUrl = '';
 const hostileSockets = new Set<Socket>();
 
-function answerHostile(id: unknown, response: ServerResponse): void {
+function answerHostile(id: unknown, method: unknown, response: ServerResponse): void {
+  if (SLOT_LIES.includes(hostileMode)) {
+    const call = hostileCalls++;
+    const slot = liedSlot(hostileMode as SlotLie, cluster.chain.slot(), call);
+    // A value that differs per call, never the chain's.
+    const result = method === 'getSlot' ? slot : { context: { slot }, value: 1_000_000_000_000 + call };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result }));
+    return;
+  }
   const whole = JSON.stringify({ jsonrpc: '2.0', id, result: { context: { slot: 300_000_000 }, value: 1 } });
   switch (hostileMode) {
     case 'trickle': {
@@ -105,7 +130,10 @@ beforeAll(async () => {
   hostile = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => answerHostile((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: unknown }).id, response));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: unknown; method: unknown };
+      answerHostile(body.id, body.method, response);
+    });
   });
   hostile.on('connection', (socket: Socket) => {
     hostileSockets.add(socket);
@@ -232,13 +260,27 @@ describe('Solana RPC under hostile endpoints (4 endpoints, 1 or 2 of them faulty
     expectResilient(await run({ name: 'huge responses (4 MiB, limit 1 MiB)', hostile: 'huge' }));
   });
 
+  it('an endpoint lying about its slot (future, past, flapping, different every call) never has an answer accepted', async () => {
+    for (const [mode, name] of [
+      ['future-slot', 'slot far in the future (9e9)'],
+      ['past-slot', 'slot far in the past (−100,000)'],
+      ['flapping-slot', 'flapping slot (future / past)'],
+      ['varying-slot', 'slot and value differ per call'],
+    ] as const) {
+      const done = await run({ name, hostile: mode });
+      // Every answer was the chain's (run() checks it); the honest endpoints answer race, hedge, consensus and dual.
+      expectResilient(done);
+    }
+  });
+
   it('the process stays healthy: no socket, server or timer left, heap back near where it started', async () => {
     hostile.closeAllConnections();
     await expect.poll(() => hostileSockets.size).toBe(0);
     // The simulated cluster (4 listeners) and the hostile server are still up; every client is closed,
     // and the servers' ends of its connections follow as the closes arrive.
     await expect.poll(() => count('TCPSocketWrap') + count('TCPServerWrap')).toBe(tcpBefore + 5);
-    expect(count('Timeout')).toBe(timersBefore);
+    // No timer added (one the baseline caught in passing may be gone by now).
+    expect(count('Timeout')).toBeLessThanOrEqual(timersBefore);
     gc();
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });

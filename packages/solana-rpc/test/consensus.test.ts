@@ -66,8 +66,10 @@ describe('a lagging endpoint never wins consensus', () => {
     expect(details.endpoint).not.toBe('lagging');
   });
 
-  it('beyond maxSlotLag its answers are rejected as stale: even a lagging majority cannot win', async () => {
-    current = await setup([{ id: 'fresh' }, { id: 'far1', behavior: { slotLag: 40 } }, { id: 'far2', behavior: { slotLag: 40 } }], { client: { maxSlotLag: 10 } });
+  it('beyond maxSlotLag its answers are rejected as stale: with slotQuorum 1 even a lagging majority cannot win', async () => {
+    current = await setup([{ id: 'fresh' }, { id: 'far1', behavior: { slotLag: 40 } }, { id: 'far2', behavior: { slotLag: 40 } }], {
+      client: { maxSlotLag: 10, slotQuorum: 1 },
+    });
     const { cluster, client } = current;
     cluster.chain.advance(50);
     // Broadcast waits for every answer: this call only establishes the watermark.
@@ -188,7 +190,8 @@ describe('null transactions mean "not yet"', () => {
 
 describe('slot watermark', () => {
   it('rejects a stale answer (SOLANA_STALE_SLOT, category server) and fails over', async () => {
-    current = await setup([{ id: 'fresh' }, { id: 'stale', behavior: { slotLag: 25 } }]);
+    // Two endpoints cannot outvote each other: slotQuorum 1 trusts the freshest.
+    current = await setup([{ id: 'fresh' }, { id: 'stale', behavior: { slotLag: 25 } }], { client: { slotQuorum: 1 } });
     const { cluster, client } = current;
     cluster.chain.advance(30);
     const tip = cluster.chain.slot();
@@ -218,7 +221,7 @@ describe('slot watermark', () => {
   });
 
   it("minContextSlot: 'watermark' keeps reads monotonic: a node behind it answers -32016 and is not used", async () => {
-    current = await setup([{ id: 'fresh' }, { id: 'behind', behavior: { slotLag: 2 } }]);
+    current = await setup([{ id: 'fresh' }, { id: 'behind', behavior: { slotLag: 2 } }], { client: { slotQuorum: 1 } });
     const { cluster, client } = current;
     cluster.chain.advance(5);
     await client.call('getSlot', [], { strategy: 'broadcast' });

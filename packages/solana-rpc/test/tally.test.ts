@@ -26,6 +26,16 @@ describe('value votes', () => {
     expect(verdict).toMatchObject({ kind: 'decided', agreed: [1, 2], dissented: [0] });
   });
 
+  it('fails as soon as no group can still reach the quorum, without waiting for the rest', () => {
+    // 1 honest, 3 liars with different values, 1 still pending, quorum 3: even the last answer could make a group of 2 at most.
+    const ballots = [balance(5, 100), balance(6, 100), balance(7, 100), balance(8, 100), pending];
+    expect(tallySolanaVotes(ballots, { ...values, quorum: 3, final: false })).toMatchObject({ kind: 'failed', reason: 'disagreement', required: 3 });
+    // One answer fewer, the pending two could still join a group: wait.
+    expect(tallySolanaVotes([balance(5, 100), balance(6, 100), balance(7, 100), pending, pending], { ...values, quorum: 3, final: false })).toEqual({ kind: 'wait' });
+    // Default quorum (strict majority of 5 = 3): the same.
+    expect(tallySolanaVotes(ballots, { ...values, final: false })).toMatchObject({ kind: 'failed', reason: 'disagreement' });
+  });
+
   it('decides as soon as a strict majority agrees, and not before', () => {
     expect(tallySolanaVotes([balance(5, 100), pending, pending], { ...values, final: false })).toEqual({ kind: 'wait' });
     expect(tallySolanaVotes([balance(5, 100), balance(5, 100), pending], { ...values, final: false }).kind).toBe('decided');
