@@ -22,3 +22,18 @@ export type { CoinGrade, PownLetter } from './pown.js';
 export { coinFileName, denominationUnits, formatUnits, totalUnits } from './names.js';
 export { readCoinFile, writeCoinFile, writeFileAtomic } from './files.js';
 export type { RaidaWalletErrorCode } from './errors.js';
+export { COIN_FOLDERS, CONFIG_FILE, TRANSACTIONS_FILE, WALLET_FOLDERS } from './folders.js';
+export type { StoredCoin, WalletFolder, WalletProblem } from './folders.js';
+export { openWallet } from './wallet.js';
+export type {
+  CoinOutcome,
+  ExportOptions,
+  FolderBalance,
+  HealReport,
+  ImportReport,
+  Wallet,
+  WalletCallOptions,
+  WalletNetwork,
+  WalletOptions,
+  WalletProgress,
+} from './wallet.js';
