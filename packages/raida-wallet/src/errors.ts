@@ -8,7 +8,8 @@ export type RaidaWalletErrorCode =
   | 'WALLET_INVALID_OPTIONS'
   | 'WALLET_IO'
   | 'WALLET_NOT_A_WALLET'
-  | 'WALLET_COIN_NOT_FOUND';
+  | 'WALLET_COIN_NOT_FOUND'
+  | 'WALLET_BUSY';
 
 // Messages and contexts name files, sizes, positions and serial numbers: never an AN, a PAN or a PG.
 export function walletError(code: RaidaWalletErrorCode, category: ErrorCategory, message: string, context: ErrorContext = {}): XError {

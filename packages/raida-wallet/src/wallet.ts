@@ -18,6 +18,7 @@ import {
   storeCoin,
 } from './folders.js';
 import type { StoredCoin, WalletFolder, WalletProblem } from './folders.js';
+import { withWalletLock } from './lock.js';
 import { coinFileName, denominationUnits } from './names.js';
 import { PASSES_NEEDED, gradePown } from './pown.js';
 import type { CoinGrade, PownLetter } from './pown.js';
@@ -442,62 +443,68 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
         return { folder, coins: inFolder.length, units: inFolder.reduce((sum, entry) => sum + denominationUnits(entry.coin.denomination), 0n), byDenomination };
       });
     },
-    async importFiles(paths, network, call = {}) {
-      const problems: WalletProblem[] = [];
-      const { coins: held } = await readWallet(dir);
-      const known = new Set(held.map((entry) => coinKey(entry.coin)));
-      for (const source of paths) {
-        let coins: WalletCoin[];
-        try {
-          coins = await readCoinFile(source);
-        } catch (error) {
-          problems.push({ path: source, message: error instanceof Error ? error.message : String(error) });
+    importFiles: (paths, network, call = {}) => withWalletLock(dir, () => importFiles(paths, network, call)),
+    heal: (network, call = {}) => withWalletLock(dir, () => heal(network, call)),
+    exportCoins: (options) => withWalletLock(dir, () => exportCoins(options)),
+  };
+
+  async function importFiles(paths: readonly string[], network: WalletNetwork, call: WalletCallOptions): Promise<ImportReport> {
+    const problems: WalletProblem[] = [];
+    const { coins: held } = await readWallet(dir);
+    const known = new Set(held.map((entry) => coinKey(entry.coin)));
+    for (const source of paths) {
+      let coins: WalletCoin[];
+      try {
+        coins = await readCoinFile(source);
+      } catch (error) {
+        problems.push({ path: source, message: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      for (const coin of coins) {
+        if (known.has(coinKey(coin))) {
+          problems.push({ path: source, message: `coin ${coin.serialNumber} (denomination ${coin.denomination}) is already in the wallet; skipped` });
           continue;
         }
-        for (const coin of coins) {
-          if (known.has(coinKey(coin))) {
-            problems.push({ path: source, message: `coin ${coin.serialNumber} (denomination ${coin.denomination}) is already in the wallet; skipped` });
-            continue;
-          }
-          known.add(coinKey(coin));
-          const received: WalletCoin = { denomination: coin.denomination, serialNumber: coin.serialNumber, ans: coin.ans, pown: coin.pown };
-          await storeCoin(dir, 'Import', received);
-          await log({ action: 'received', coin, to: 'Import', detail: source.split(/[\\/]/).pop() ?? source });
-        }
+        known.add(coinKey(coin));
+        const received: WalletCoin = { denomination: coin.denomination, serialNumber: coin.serialNumber, ans: coin.ans, pown: coin.pown };
+        await storeCoin(dir, 'Import', received);
+        await log({ action: 'received', coin, to: 'Import', detail: source.split(/[\\/]/).pop() ?? source });
       }
-      const processed = await processImport(network, call);
-      return { coins: processed.coins, problems: [...problems, ...processed.problems] };
-    },
-    async heal(network, call = {}) {
-      const report: CoinOutcome[] = [];
-      const problems: WalletProblem[] = [];
-      const waiting = await resolveJournals(network, call, report, problems);
-      const { coins: inLimbo } = await readWalletFolder('Limbo');
-      for (const entry of inLimbo) report.push(await resolveLimbo(network, call, entry));
-      const { coins: fracked, problems: unreadable } = await readWalletFolder('Fracked');
-      problems.push(...unreadable);
-      for (const entry of fracked) {
-        if (waiting.has(coinKey(entry.coin))) continue;
-        report.push(await healCoin(network, call, entry));
-      }
-      return { coins: report, problems };
-    },
-    async exportCoins(options) {
-      const wanted: unknown = options?.serialNumbers;
-      if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOptions('exportCoins needs serialNumbers: the Bank coins to export');
-      const { coins } = await readWallet(dir);
-      const chosen = options.serialNumbers.map((serialNumber) => {
-        const entry = coins.find((stored) => stored.folder === 'Bank' && stored.coin.serialNumber === serialNumber);
-        if (entry === undefined) throw walletError('WALLET_COIN_NOT_FOUND', 'config', `No coin with serial number ${serialNumber} in Bank`, { serialNumber });
-        return entry;
-      });
-      const out = options.out ?? join(dir, 'Export', coinFileName(chosen.map((entry) => entry.coin), options.tag ?? ''));
-      await writeCoinFile(out, chosen.map((entry) => entry.coin), { exclusive: true });
-      for (const entry of chosen) {
-        await removeFile(entry.path, join(dir, 'Bank'));
-        await log({ action: 'export', coin: entry.coin, from: 'Bank', detail: out.split(/[\\/]/).pop() ?? out });
-      }
-      return { path: out, coins: chosen.length };
-    },
-  };
+    }
+    const processed = await processImport(network, call);
+    return { coins: processed.coins, problems: [...problems, ...processed.problems] };
+  }
+
+  async function heal(network: WalletNetwork, call: WalletCallOptions): Promise<HealReport> {
+    const report: CoinOutcome[] = [];
+    const problems: WalletProblem[] = [];
+    const waiting = await resolveJournals(network, call, report, problems);
+    const { coins: inLimbo } = await readWalletFolder('Limbo');
+    for (const entry of inLimbo) report.push(await resolveLimbo(network, call, entry));
+    const { coins: fracked, problems: unreadable } = await readWalletFolder('Fracked');
+    problems.push(...unreadable);
+    for (const entry of fracked) {
+      if (waiting.has(coinKey(entry.coin))) continue;
+      report.push(await healCoin(network, call, entry));
+    }
+    return { coins: report, problems };
+  }
+
+  async function exportCoins(options: ExportOptions): Promise<{ path: string; coins: number }> {
+    const wanted: unknown = options?.serialNumbers;
+    if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOptions('exportCoins needs serialNumbers: the Bank coins to export');
+    const { coins } = await readWallet(dir);
+    const chosen = options.serialNumbers.map((serialNumber) => {
+      const entry = coins.find((stored) => stored.folder === 'Bank' && stored.coin.serialNumber === serialNumber);
+      if (entry === undefined) throw walletError('WALLET_COIN_NOT_FOUND', 'config', `No coin with serial number ${serialNumber} in Bank`, { serialNumber });
+      return entry;
+    });
+    const out = options.out ?? join(dir, 'Export', coinFileName(chosen.map((entry) => entry.coin), options.tag ?? ''));
+    await writeCoinFile(out, chosen.map((entry) => entry.coin), { exclusive: true });
+    for (const entry of chosen) {
+      await removeFile(entry.path, join(dir, 'Bank'));
+      await log({ action: 'export', coin: entry.coin, from: 'Bank', detail: out.split(/[\\/]/).pop() ?? out });
+    }
+    return { path: out, coins: chosen.length };
+  }
 }
