@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,5 +186,41 @@ describe('coin files on disk', () => {
     expect(await readdir(dir)).toHaveLength(1);
     await writeFile(join(dir, 'bad.bin'), new Uint8Array(10));
     await expect(readCoinFile(join(dir, 'bad.bin'))).rejects.toThrow(/bad\.bin: truncated/);
+  });
+});
+
+describe('coin files under fuzzing', () => {
+  const SEED = Number(process.env.FC_SEED ?? 0x5eed);
+  const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
+
+  it('any bytes decode to coins that encode back to the same file, or fail with WALLET_BAD_COIN_FILE naming the file', () => {
+    const good = encodeCoinFile([exampleCoin]);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ minLength: 0, maxLength: 900 }),
+          // Mutations of a valid file reach deeper than random bytes.
+          fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(good.length)).map(([at, value, cut]) => {
+            const bytes = good.slice(0, Math.max(cut, 32));
+            if (at < bytes.length) bytes[at] = value;
+            return bytes;
+          }),
+        ),
+        (bytes) => {
+          let coins;
+          try {
+            coins = decodeCoinFile(bytes, 'fuzz.bin');
+          } catch (error) {
+            expect(isXError(error) && error.code === 'WALLET_BAD_COIN_FILE').toBe(true);
+            expect((error as Error).message.startsWith('fuzz.bin: ')).toBe(true);
+            return;
+          }
+          // What was read is what a wallet writes back: byte 0 normalised to 09, pown nibble and task id rewritten.
+          const again = decodeCoinFile(encodeCoinFile(coins), 'again.bin');
+          expect(again).toEqual(coins);
+        },
+      ),
+      { numRuns: RUNS, seed: SEED },
+    );
   });
 });
