@@ -461,6 +461,10 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
         continue;
       }
       for (const coin of coins) {
+        if (coin.denomination > 6) {
+          problems.push({ path: source, message: `coin ${coin.serialNumber} is a key coin (denomination ${coin.denomination}), which this wallet does not hold; skipped` });
+          continue;
+        }
         if (known.has(coinKey(coin))) {
           problems.push({ path: source, message: `coin ${coin.serialNumber} (denomination ${coin.denomination}) is already in the wallet; skipped` });
           continue;

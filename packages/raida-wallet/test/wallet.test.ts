@@ -165,3 +165,16 @@ describe('a wallet', () => {
     expect(report.coins).toHaveLength(3);
   });
 });
+
+describe('a wallet and key coins', () => {
+  it('skips a key coin (denomination 7–11) with a problem naming the file, and imports the others', async () => {
+    const { network, source } = await setup();
+    const key = join(dir!, 'key.bin');
+    const [coin] = createTestCoins(1, 'key');
+    await writeCoinFile(key, [{ ...asWallet(coin!), denomination: 11 }]);
+    const wallet = await openWallet({ dir: join(dir!, 'w') });
+    const report = await wallet.importFiles([key, source], network);
+    expect(report.problems).toEqual([{ path: key, message: `coin ${coin!.serialNumber} is a key coin (denomination 11), which this wallet does not hold; skipped` }]);
+    expect(report.coins).toHaveLength(3);
+  });
+});
