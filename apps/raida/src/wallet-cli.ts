@@ -148,7 +148,8 @@ function fixProgress(io: CliIo): { onProgress: (event: WalletProgress) => void; 
     onProgress(event) {
       if (event.kind === 'fix-sent') {
         startedAt = performance.now();
-        line = `heal: fixing coin #${event.coin.serialNumber} on RAIDA ${event.targets.join(', ')}: waiting for ${event.targets.length} server${event.targets.length === 1 ? '' : 's'}`;
+        const what = event.coins.length === 1 ? `coin #${event.coins[0]!.serialNumber}` : `${event.coins.length} coins`;
+        line = `heal: fixing ${what} on RAIDA ${event.targets.join(', ')}: waiting for ${event.targets.length} server${event.targets.length === 1 ? '' : 's'}`;
         draw();
         timer = setInterval(draw, 1000);
       } else if (event.kind === 'fix-reply' && timer !== undefined) {

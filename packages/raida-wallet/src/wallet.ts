@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RaidaClient, RaidaCoin, RaidaHealer, RaidaHealServerResult } from '@x/raida-client';
-import { defaultRandom, fixedAn } from '@x/raida-protocol';
+import type { RaidaClient, RaidaCoin, RaidaHealer } from '@x/raida-client';
+import { defaultRandom, fixedAn, maxHealingCoinsPerRequest } from '@x/raida-protocol';
 import type { CoinId, RandomSource } from '@x/raida-protocol';
 import { COIN_FILE_RAIDA_COUNT } from './coin-file.js';
 import type { WalletCoin } from './coin-file.js';
@@ -43,9 +43,9 @@ export interface WalletOptions {
 /** Progress of a long operation, for a status line. */
 export type WalletProgress =
   | { readonly kind: 'detect' | 'pown' | 'tickets' | 'find' | 'confirm'; readonly coins: number }
-  | { readonly kind: 'fix-sent'; readonly coin: CoinId; readonly targets: readonly number[]; readonly round: number; readonly timeoutMs: number | undefined }
-  | { readonly kind: 'fix-reply'; readonly coin: CoinId; readonly raidaId: number; readonly answered: number; readonly total: number }
-  | { readonly kind: 'fix-done'; readonly coin: CoinId };
+  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly timeoutMs: number | undefined }
+  | { readonly kind: 'fix-reply'; readonly raidaId: number; readonly answered: number; readonly total: number }
+  | { readonly kind: 'fix-done' };
 
 export interface WalletCallOptions {
   readonly onProgress?: (event: WalletProgress) => void;
@@ -125,6 +125,8 @@ const HEX = /^[0-9a-f]{32}$/;
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 const MAX_FIX_ROUNDS = 3;
+/** Coins healed together: what one get_ticket or detect request holds at 1024 bytes. */
+const HEAL_BATCH = maxHealingCoinsPerRequest('get_ticket');
 
 function toRaidaCoin(coin: WalletCoin): RaidaCoin {
   return { denomination: coin.denomination, serialNumber: coin.serialNumber, ans: coin.ans };
@@ -351,84 +353,123 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     return settle({ ...coin, ans, pown: withLetters(coin.pown, letters) }, entry.path, 'limbo-resolved');
   }
 
-  /** §2.6: tickets, a fresh PG saved with the tickets and targets, fix on the failing RAIDAs, up to three rounds. */
-  async function healCoin(network: WalletNetwork, call: WalletCallOptions, entry: StoredCoin): Promise<CoinOutcome> {
-    let coin = entry.coin;
-    let path = entry.path;
+  /**
+   * §2.6 for a batch of Fracked coins: one get_ticket per RAIDA for all of them, a fresh PG per round, each coin's PG,
+   * tickets and targets saved in its journal before any fix leaves, then one fix per failing RAIDA listing the coins
+   * that fail there (all RAIDAs at once, same PG and tickets). Up to three rounds with fresh tickets, then a detect.
+   */
+  async function healBatch(network: WalletNetwork, call: WalletCallOptions, entries: readonly StoredCoin[]): Promise<CoinOutcome[]> {
     const signal = call.signal ? { signal: call.signal } : {};
     const configured = new Set(network.client.servers.map((server) => server.id));
-    let note = 'fracked: not enough tickets to fix';
+    const states = entries.map((entry) => ({ coin: entry.coin, path: entry.path, note: 'fracked: not enough tickets to fix', done: false, waiting: false }));
+    type State = (typeof states)[number];
     for (let round = 1; round <= MAX_FIX_ROUNDS; round++) {
-      call.onProgress?.({ kind: 'tickets', coins: 1 });
-      const tickets = await network.healer.getTickets([toRaidaCoin(coin)], signal);
-      const letters = new Map<number, PownLetter>();
-      for (const server of tickets.servers) if (server.passed !== undefined) letters.set(server.id, server.passed[0] ? 'p' : 'f');
-      coin = { ...coin, pown: withLetters(coin.pown, letters) };
-      const targets = Array.from(coin.pown).flatMap((letter, id) => (letter !== 'p' && configured.has(id) ? [id] : []));
-      if (targets.length === 0) {
-        note = 'healed';
-        break;
-      }
-      const voters = tickets.tickets.filter((ticket, id) => ticket !== 0 && !targets.includes(id)).length;
-      if (voters < PASSES_NEEDED) {
-        note = `fracked: only ${voters} RAIDAs gave a ticket, 13 are needed`;
-        break;
-      }
+      const active = states.filter((state) => !state.done);
+      if (active.length === 0) break;
+      call.onProgress?.({ kind: 'tickets', coins: active.length });
+      const tickets = await network.healer.getTickets(active.map((state) => toRaidaCoin(state.coin)), signal);
       const pg = random(16).slice();
-      const pending: Record<string, string> = {};
-      for (const id of targets) pending[String(id)] = toHex(coin.ans[id]!);
-      // Saved before the fix leaves: a lost reply is resolved with find on the next run.
-      await writeJournal({ version: 1, denomination: coin.denomination, serialNumber: coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending });
-      path = await storeCoin(dir, 'Fracked', coin, path);
-      call.onProgress?.({ kind: 'fix-sent', coin, targets, round, timeoutMs: call.fixTimeoutMs });
-      let answered = 0;
-      const fix = await network.healer.fix([coin], pg, tickets.tickets, {
-        only: targets,
-        ...signal,
-        ...(call.fixTimeoutMs === undefined ? {} : { timeoutMs: call.fixTimeoutMs }),
-        onReply: (event) => call.onProgress?.({ kind: 'fix-reply', coin, raidaId: event.server.id, answered: ++answered, total: event.total }),
+      const plans: { state: State; targets: number[]; pending: Record<string, string> }[] = [];
+      active.forEach((state, index) => {
+        const letters = new Map<number, PownLetter>();
+        for (const server of tickets.servers) if (server.passed !== undefined) letters.set(server.id, server.passed[index] ? 'p' : 'f');
+        state.coin = { ...state.coin, pown: withLetters(state.coin.pown, letters) };
+        const targets = Array.from(state.coin.pown).flatMap((letter, id) => (letter !== 'p' && configured.has(id) ? [id] : []));
+        if (targets.length === 0) {
+          state.note = 'healed';
+          state.done = true;
+          return;
+        }
+        // A ticket vouches for this coin only if the RAIDA that issued it passed this coin.
+        const voters = tickets.servers.filter((server) => server.passed?.[index] === true && tickets.tickets[server.id] !== 0 && !targets.includes(server.id)).length;
+        if (voters < PASSES_NEEDED) {
+          state.note = `fracked: only ${voters} RAIDAs gave a ticket for it, 13 are needed`;
+          state.done = true;
+          return;
+        }
+        const pending: Record<string, string> = {};
+        for (const id of targets) pending[String(id)] = toHex(state.coin.ans[id]!);
+        plans.push({ state, targets, pending });
       });
-      call.onProgress?.({ kind: 'fix-done', coin });
-      const ans = [...coin.ans];
-      const fixLetters = new Map<number, PownLetter>();
-      const still: Record<string, string> = {};
-      let fixedCount = 0;
-      for (const id of targets) {
-        const server: RaidaHealServerResult | undefined = fix.servers.find((result) => result.id === id);
-        if (server?.fixed !== undefined) {
-          if (server.fixed[0]) {
-            ans[id] = fixedAn(id, coin.denomination, coin.serialNumber, pg);
-            fixLetters.set(id, 'p');
+      if (plans.length === 0) break;
+      // Saved before any fix leaves: a lost reply is resolved with find on the next run.
+      for (const { state, pending } of plans) {
+        await writeJournal({ version: 1, denomination: state.coin.denomination, serialNumber: state.coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending });
+        state.path = await storeCoin(dir, 'Fracked', state.coin, state.path);
+      }
+      const targets = [...new Set(plans.flatMap((plan) => plan.targets))].sort((a, b) => a - b);
+      const ids = (list: readonly { state: State }[]): CoinId[] => list.map(({ state }) => ({ denomination: state.coin.denomination, serialNumber: state.coin.serialNumber }));
+      call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, timeoutMs: call.fixTimeoutMs });
+      let answered = 0;
+      const replies = await Promise.all(
+        targets.map(async (target) => {
+          const listed = plans.filter((plan) => plan.targets.includes(target));
+          const fix = await network.healer.fix(ids(listed), pg, tickets.tickets, {
+            only: [target],
+            ...signal,
+            ...(call.fixTimeoutMs === undefined ? {} : { timeoutMs: call.fixTimeoutMs }),
+            onReply: () => call.onProgress?.({ kind: 'fix-reply', raidaId: target, answered: ++answered, total: targets.length }),
+          });
+          return { target, listed, server: fix.servers.find((result) => result.id === target) };
+        }),
+      );
+      call.onProgress?.({ kind: 'fix-done' });
+      for (const plan of plans) {
+        const { state } = plan;
+        const coin = state.coin;
+        const ans = [...coin.ans];
+        const letters = new Map<number, PownLetter>();
+        const still: Record<string, string> = {};
+        let fixedCount = 0;
+        for (const target of plan.targets) {
+          const reply = replies.find((candidate) => candidate.target === target)!;
+          const fixed = reply.server?.fixed?.[reply.listed.indexOf(plan)];
+          if (fixed === true) {
+            ans[target] = fixedAn(target, coin.denomination, coin.serialNumber, pg);
+            letters.set(target, 'p');
             fixedCount++;
-          } else fixLetters.set(id, 'f');
-        } else still[String(id)] = pending[String(id)]!;
+          } else if (fixed === false) letters.set(target, 'f');
+          else still[String(target)] = plan.pending[String(target)]!;
+        }
+        state.coin = { ...coin, ans, pown: withLetters(coin.pown, letters) };
+        state.path = await storeCoin(dir, 'Fracked', state.coin, state.path);
+        await log({ action: 'fix', coin, to: 'Fracked', detail: `round ${round}: fixed on ${fixedCount} of ${plan.targets.length} ${state.coin.pown}` });
+        if (Object.keys(still).length > 0) {
+          await writeJournal({ version: 1, denomination: coin.denomination, serialNumber: coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending: still });
+          state.note = `fix sent, no reply from RAIDA ${Object.keys(still).join(', ')}; the next heal resolves it with find`;
+          state.done = true;
+          state.waiting = true;
+          continue;
+        }
+        await removeFile(journalPath(dir, coin), join(dir, 'Pending'));
+        if (fixedCount === 0) {
+          state.note = 'fracked: the RAIDAs answered "not fixed" (242); the tickets are spent, heal again later';
+          state.done = true;
+        } else {
+          state.note = state.coin.pown.includes('f') ? 'partly healed' : 'healed';
+          state.done = !state.coin.pown.includes('f');
+        }
       }
-      coin = { ...coin, ans, pown: withLetters(coin.pown, fixLetters) };
-      path = await storeCoin(dir, 'Fracked', coin, path);
-      await log({ action: 'fix', coin, to: 'Fracked', detail: `round ${round}: fixed on ${fixedCount} of ${targets.length} ${coin.pown}` });
-      if (Object.keys(still).length > 0) {
-        await writeJournal({ version: 1, denomination: coin.denomination, serialNumber: coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending: still });
-        return outcome(coin, 'Fracked', `fix sent, no reply from RAIDA ${Object.keys(still).join(', ')}; the next heal resolves it with find`);
-      }
-      await removeFile(journalPath(dir, coin), join(dir, 'Pending'));
-      if (fixedCount === 0) {
-        note = 'fracked: the RAIDAs answered "not fixed" (242); the tickets are spent, heal again later';
-        break;
-      }
-      note = coin.pown.includes('f') ? 'partly healed' : 'healed';
-      if (!coin.pown.includes('f')) break;
     }
-    // A detect confirms what the coin's letters say now.
-    call.onProgress?.({ kind: 'confirm', coins: 1 });
-    const detect = await network.client.detect([toRaidaCoin(coin)], { ...signal, retries: 1 });
-    const letters = new Map<number, PownLetter>();
-    detect.coins[0]!.votes.forEach((vote, index) => {
-      if (vote !== 'unknown') letters.set(idAt(network, index), vote === 'pass' ? 'p' : 'f');
-    });
-    coin = { ...coin, pown: withLetters(coin.pown, letters) };
-    const grade = gradePown(coin.pown);
-    const folder = grade === 'limbo' ? 'Fracked' : gradeFolder(grade);
-    return file(coin, folder, path, 'heal', grade === 'bank' ? 'healed' : note);
+    const outcomes: CoinOutcome[] = [];
+    const confirm = states.filter((state) => !state.waiting);
+    if (confirm.length > 0) {
+      // A detect confirms what the coins' letters say now.
+      call.onProgress?.({ kind: 'confirm', coins: confirm.length });
+      const detect = await network.client.detect(confirm.map((state) => toRaidaCoin(state.coin)), { ...signal, retries: 1 });
+      for (const [index, state] of confirm.entries()) {
+        const letters = new Map<number, PownLetter>();
+        detect.coins[index]!.votes.forEach((vote, serverIndex) => {
+          if (vote !== 'unknown') letters.set(idAt(network, serverIndex), vote === 'pass' ? 'p' : 'f');
+        });
+        state.coin = { ...state.coin, pown: withLetters(state.coin.pown, letters) };
+        const grade = gradePown(state.coin.pown);
+        const folder = grade === 'limbo' ? 'Fracked' : gradeFolder(grade);
+        outcomes.push(await file(state.coin, folder, state.path, 'heal', grade === 'bank' ? 'healed' : state.note));
+      }
+    }
+    for (const state of states) if (state.waiting) outcomes.push(outcome(state.coin, 'Fracked', state.note));
+    return outcomes;
   }
 
   return {
@@ -487,10 +528,8 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     for (const entry of inLimbo) report.push(await resolveLimbo(network, call, entry));
     const { coins: fracked, problems: unreadable } = await readWalletFolder('Fracked');
     problems.push(...unreadable);
-    for (const entry of fracked) {
-      if (waiting.has(coinKey(entry.coin))) continue;
-      report.push(await healCoin(network, call, entry));
-    }
+    const ready = fracked.filter((entry) => !waiting.has(coinKey(entry.coin)));
+    for (let at = 0; at < ready.length; at += HEAL_BATCH) report.push(...(await healBatch(network, call, ready.slice(at, at + HEAL_BATCH))));
     return { coins: report, problems };
   }
 

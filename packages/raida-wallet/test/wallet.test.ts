@@ -178,3 +178,36 @@ describe('a wallet and key coins', () => {
     expect(report.coins).toHaveLength(3);
   });
 });
+
+describe('healing several coins', () => {
+  it('heals a batch with one get_ticket per RAIDA and one fix per failing RAIDA listing only its coins; a coin with 12 tickets stays Fracked', async () => {
+    const originals = createTestCoins(3, 'batch');
+    const events: { raidaId: number; command: string | undefined; length: number }[] = [];
+    // RAIDA 24 is down: the third coin, failing on 12 RAIDAs, then has only 12 tickets from RAIDAs that pass it.
+    cluster = await startRaidaCluster({ coins: originals, behaviors: { 24: { down: true } }, healing: { peerTimeoutMs: 500 }, onRequest: (event) => events.push({ raidaId: event.raidaId, command: event.command, length: event.length }) });
+    client = createRaidaClient({ servers: cluster.servers, timeoutMs: 1000 });
+    healer = createRaidaHealer({ servers: cluster.servers, timeoutMs: 1000 });
+    dir = await mkdtemp(join(tmpdir(), 'wallet-'));
+    const wallet = await openWallet({ dir });
+    const tooMany = Array.from({ length: 12 }, (_, i) => i);
+    const held = [frackCoin(originals[0]!, [5, 20]), frackCoin(originals[1]!, [3]), frackCoin(originals[2]!, tooMany)];
+    const powns = [[5, 20], [3], tooMany].map((ids) => Array.from({ length: 25 }, (_, id) => (ids.includes(id) ? 'f' : 'p')).join(''));
+    for (const [i, coin] of held.entries()) await writeCoinFile(join(dir, 'Fracked', `${i}.bin`), [{ ...asWallet(coin), pown: powns[i]! }]);
+
+    const report = await wallet.heal({ client, healer });
+    const bySerial = new Map(report.coins.map((coin) => [coin.serialNumber, coin]));
+    expect(bySerial.get(originals[0]!.serialNumber)).toMatchObject({ folder: 'Bank', detail: 'healed' });
+    expect(bySerial.get(originals[1]!.serialNumber)).toMatchObject({ folder: 'Bank', detail: 'healed' });
+    expect(bySerial.get(originals[2]!.serialNumber)).toMatchObject({ folder: 'Fracked', detail: 'fracked: only 12 RAIDAs gave a ticket for it, 13 are needed' });
+    // Round 1: 24 get_tickets (RAIDA 24 is down) of three coins each (18 + 3 × 21 body bytes), then fixes on 3, 5 and 20 only.
+    const tickets = events.filter((event) => event.command === 'get_ticket');
+    expect(tickets.length).toBe(24);
+    expect(tickets.every((event) => event.length === 32 + 18 + 3 * 21)).toBe(true);
+    const fixes = events.filter((event) => event.command === 'fix');
+    expect(fixes.map((event) => event.raidaId).sort((a, b) => a - b)).toEqual([3, 5, 20]);
+    // Each fix lists only the coins failing on that RAIDA: one coin, 134 + 5 body bytes.
+    expect(fixes.every((event) => event.length === 32 + 139)).toBe(true);
+    // Every server that answers (all but the down RAIDA 24) passes the healed coins.
+    for (const coin of (await wallet.list()).coins.filter((entry) => entry.folder === 'Bank')) expect(await passes(coin.coin)).toBe(24);
+  });
+});
