@@ -16,6 +16,7 @@ const allowed = {
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
   '@x/solana-rpc': ['@x/errors', '@x/http-transport', '@x/rpc-strategies', '@x/pool'],
   '@x/testkit': ['@x/errors', '@x/raida-protocol'],
+  '@x/raida-wallet': ['@x/errors', '@x/raida-protocol', '@x/raida-client'],
 };
 
 /** Node modules only these packages may import from src/. */

@@ -12,6 +12,7 @@ import type { LocalRaida } from './local.js';
 import { renderResult, toJsonReport } from './render.js';
 import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
+import { WALLET_USAGE, isWalletCommand, runWalletCommand } from './wallet-cli.js';
 
 export interface CliIo {
   readonly stdout: { write(chunk: string): unknown };
@@ -137,9 +138,10 @@ async function run(args: CliArgs, io: CliIo): Promise<number> {
  */
 export async function runRaidaCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
+    if (isWalletCommand(argv.find((arg) => !arg.startsWith('-')))) return await runWalletCommand(argv, io);
     const args = parseCliArgs(argv);
     if (args === 'help') {
-      io.stdout.write(`${USAGE}\n`);
+      io.stdout.write(`${USAGE}\n\n${WALLET_USAGE}\n`);
       return EXIT.consensus;
     }
     return await run(args, io);

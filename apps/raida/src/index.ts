@@ -10,3 +10,7 @@ export { formatMs, renderCoinTable, renderResult, renderServerTable, renderSumma
 export type { RenderOptions } from './render.js';
 export { resolveServers } from './servers.js';
 export { usageError } from './usage-error.js';
+export { WALLET_COMMANDS, WALLET_USAGE, defaultWalletDir, isWalletCommand, parseWalletArgs, runWalletCommand } from './wallet-cli.js';
+export type { WalletArgs, WalletCommand } from './wallet-cli.js';
+export { LOCAL_STATE_FILE, demoWalletCoins, startLocalWalletRaida } from './local-wallet.js';
+export type { LocalWalletRaida } from './local-wallet.js';

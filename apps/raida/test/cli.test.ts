@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, FRACKED_ON, USAGE, bytesToHex, formatCoinFile, parseCoinFile, runRaidaCli } from '../src/index.js';
 import { createTestCoins, startRaidaCluster } from '@x/testkit';
 import type { RaidaCluster } from '@x/testkit';
+import { WALLET_USAGE } from '../src/wallet-cli.js';
 
 interface Captured {
   readonly code: number;
@@ -45,7 +46,7 @@ function file(name: string, text: string): string {
 describe('usage', () => {
   it('--help prints the usage on stdout and exits 0', async () => {
     const run = await cli(['--help']);
-    expect(run).toEqual({ code: 0, stdout: `${USAGE}\n`, stderr: '' });
+    expect(run).toEqual({ code: 0, stdout: `${USAGE}\n\n${WALLET_USAGE}\n`, stderr: '' });
     expect(USAGE).toMatch(/Exit codes: 0 consensus reached, 1 no consensus, 2 bad usage or input, 3 internal error/);
   });
 

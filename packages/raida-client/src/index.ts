@@ -30,3 +30,14 @@ export type {
   RaidaServerResult,
   RaidaTotals,
 } from './types.js';
+export { DEFAULT_FIX_TIMEOUT_MS, createRaidaHealer } from './healing.js';
+export type {
+  RaidaFindCoin,
+  RaidaHealCallOptions,
+  RaidaHealReplyEvent,
+  RaidaHealResult,
+  RaidaHealServerResult,
+  RaidaHealer,
+  RaidaHealerOptions,
+  RaidaTicketResult,
+} from './healing.js';

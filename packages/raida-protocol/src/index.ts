@@ -73,3 +73,33 @@ export {
 } from './servers.js';
 export type { ParseServerListOptions, RaidaServer } from './servers.js';
 export type { RaidaProtocolErrorCode } from './errors.js';
+export {
+  FIX_COIN_LENGTH,
+  FIX_PEER_VOTES_NEEDED,
+  FIX_TICKET_COUNT,
+  HEALING_COMMANDS,
+  HEALING_STATUS,
+  PG_LENGTH,
+  TICKET_LENGTH,
+  VALIDATE_TICKET_BODY_LENGTH,
+  buildFindRequest,
+  buildFixRequest,
+  buildGetTicketRequest,
+  buildValidateTicketRequest,
+  checkHealingRequest,
+  fixedAn,
+  healingBodyLength,
+  healingCommandByCode,
+  maxHealingCoinsPerRequest,
+  validateHealingReply,
+} from './healing.js';
+export type {
+  BuiltHealingRequest,
+  FindResult,
+  HealingCommandName,
+  HealingCommandSpec,
+  HealingExpectation,
+  HealingRequestCheck,
+  ParsedHealingRequest,
+  ValidatedHealingReply,
+} from './healing.js';

@@ -764,7 +764,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
       method: prepared.method,
       params: prepared.params,
       policy: prepared.policy,
-      write: WRITE_METHODS.has(prepared.method) || prepared.expectedSignature !== undefined,
+      write: writeMethods.has(prepared.method) || prepared.expectedSignature !== undefined,
     }),
     run: (prepared) => run(prepared),
     judge: async (prepared, candidate, signal, fetched) => (await attemptOn(prepared, candidate, signal, NULL_MEANS_NOT_YET.has(prepared.method), fetched)).value,

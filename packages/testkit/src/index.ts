@@ -24,6 +24,7 @@ export {
   type RaidaServerStats,
 } from './raida/cluster.js';
 export { type RaidaClusterOptions, type RaidaRequestEvent } from './raida/options.js';
+export { type RaidaHealingOptions } from './raida/healing.js';
 export {
   DEFAULT_RAIDA_BEHAVIOR,
   sampleRaidaLatencyMs,

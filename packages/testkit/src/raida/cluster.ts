@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { XError, toXError } from '@x/errors';
-import { formatServerAddress } from '@x/raida-protocol';
+import { checkHealingRequest, formatServerAddress, healingCommandByCode } from '@x/raida-protocol';
 import type { CoinId } from '@x/raida-protocol';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
 import { resolveRaidaBehavior, sampleRaidaLatencyMs, type RaidaBehaviorPatch, type RaidaServerBehavior } from './behavior.js';
@@ -8,6 +8,7 @@ import { checkAn, checkClusterCoin, checkCoinId, coinKey, type ClusterCoin } fro
 import { resolveRaidaOptions, type RaidaClusterOptions, type RaidaRequestEvent } from './options.js';
 import { answerDatagram, createServerState, type ServerConfig, type ServerState } from './server.js';
 import { handlesReleased } from '../handles.js';
+import { answerHealing, createHealingState, createPeerCall, type HealingState } from './healing.js';
 
 /** Where one simulated RAIDA server listens. */
 export interface RaidaServerInfo {
@@ -100,6 +101,7 @@ interface Server {
   pending: number;
   spoofSocket: Socket | undefined;
   info: RaidaServerInfo | undefined;
+  readonly healing: HealingState;
 }
 
 function closedError(operation: string): XError {
@@ -191,6 +193,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
       emit({ ...base, outcome: 'dropped', command: undefined, status: undefined, reason: behavior.down ? 'server is down' : 'dropped by dropRate', delayMs: 0 });
       return;
     }
+    if (answerHealingDatagram(server, new Uint8Array(message), from, base, startedAt)) return;
     let answer: ReturnType<typeof answerDatagram>;
     try {
       // A copy as a plain Uint8Array: Buffer#slice makes views, and table entries must not alias a receive buffer.
@@ -225,6 +228,57 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
     timers.add(timer);
   }
 
+  const callPeers = createPeerCall((raidaId) => servers[raidaId]?.info?.port, { sockets, timers, isClosed: () => closed });
+
+  /** Healing commands (group 2): answered once done, which for a fix means after every peer's validate_ticket. */
+  function answerHealingDatagram(server: Server, bytes: Uint8Array, from: RemoteInfo, base: Omit<RaidaRequestEvent, 'outcome' | 'command' | 'status' | 'reason' | 'delayMs'>, startedAt: number): boolean {
+    const check = checkHealingRequest(bytes, { raidaId: server.state.raidaId, coinId: config.coinId, maxLength: config.maxLength, keyFor: (keyCoin) => server.state.coins.get(coinKey(keyCoin)) });
+    if (check === undefined) return false;
+    const { stats, behavior } = server;
+    if (check.outcome === 'ignored') {
+      stats.ignored++;
+      emit({ ...base, outcome: 'ignored', command: undefined, status: undefined, reason: check.reason, delayMs: 0 });
+      return true;
+    }
+    const spec = healingCommandByCode(bytes[4] ?? 0, bytes[5] ?? 0)!;
+    server.pending++;
+    const context = {
+      state: server.state,
+      healing: server.healing,
+      behavior,
+      options: resolved.healing,
+      coinId: config.coinId,
+      peerIds: servers.map((peer) => peer.state.raidaId),
+      callPeers,
+      elapsedUs: () => (performance.now() - startedAt) * 1000,
+    };
+    answerHealing(check, spec.name, context).then(
+      (answer) => {
+        if (closed) {
+          server.pending--;
+          return;
+        }
+        const delayMs = sampleRaidaLatencyMs(behavior.latency, server.latencyRandom) + behavior.slowMs;
+        emit({ ...base, outcome: 'answered', command: answer.command, status: answer.status, reason: answer.reason, delayMs });
+        if (delayMs <= 0) {
+          deliver(server, answer.reply, answer.status, behavior, from);
+          return;
+        }
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          deliver(server, answer.reply, answer.status, behavior, from);
+        }, delayMs);
+        timers.add(timer);
+      },
+      (error: unknown) => {
+        server.pending--;
+        stats.socketErrors++;
+        process.emitWarning(`@x/testkit: RAIDA ${server.state.raidaId} failed on a healing datagram: ${String(error)}`, 'TestkitWarning');
+      },
+    );
+    return true;
+  }
+
   async function bindServer(raidaId: number): Promise<void> {
     const socket = createSocket({ type: 'udp4' });
     sockets.add(socket);
@@ -239,6 +293,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
       pending: 0,
       spoofSocket: undefined,
       info: undefined,
+      healing: createHealingState(serverRandom.fork('tickets')),
     };
     for (const coin of resolved.coins) server.state.coins.set(coinKey(coin.id), (coin.ans[raidaId] as Uint8Array).slice());
     servers.push(server);

@@ -1,9 +1,10 @@
 import { DEFAULT_COIN_ID, MAX_REQUEST_LENGTH, RAIDA_COUNT } from '@x/raida-protocol';
-import type { CommandName, CoinId } from '@x/raida-protocol';
+import type { CommandName, CoinId, HealingCommandName } from '@x/raida-protocol';
 import type { RandomSeed } from '../random.js';
 import { DEFAULT_RAIDA_BEHAVIOR, resolveRaidaBehavior, type RaidaBehaviorPatch, type RaidaServerBehavior } from './behavior.js';
 import { checkClusterCoin, coinKey, type ClusterCoin } from './coins.js';
 import { checkKeys, integerIn, invalidRaidaOptions, isRecord } from './errors.js';
+import { resolveHealingOptions, type RaidaHealingOptions, type ResolvedHealingOptions } from './healing.js';
 
 /** What a server reports once it has decided what to do with a datagram. */
 export interface RaidaRequestEvent {
@@ -14,7 +15,7 @@ export interface RaidaRequestEvent {
    */
   readonly outcome: 'answered' | 'ignored' | 'dropped' | 'crashed';
   /** The command the header named, when it named a known one. */
-  readonly command: CommandName | undefined;
+  readonly command: CommandName | HealingCommandName | undefined;
   /** The status of the reply (answered only). */
   readonly status: number | undefined;
   /** Why the request was rejected or ignored, in words. */
@@ -44,6 +45,8 @@ export interface RaidaClusterOptions {
   readonly behaviors?: Readonly<Record<number, RaidaBehaviorPatch | undefined>> | readonly (RaidaBehaviorPatch | undefined)[];
   /** Called for every datagram once its fate is decided. Exceptions are caught and emitted as process warnings. */
   readonly onRequest?: (event: RaidaRequestEvent) => void;
+  /** Tickets, find and fix (get_ticket, validate_ticket between servers, find, fix). Default: as the server intends. */
+  readonly healing?: RaidaHealingOptions;
 }
 
 export interface ResolvedRaidaOptions {
@@ -54,6 +57,7 @@ export interface ResolvedRaidaOptions {
   readonly maxRequestLength: number;
   readonly behaviors: readonly RaidaServerBehavior[];
   readonly onRequest: ((event: RaidaRequestEvent) => void) | undefined;
+  readonly healing: ResolvedHealingOptions;
 }
 
 export const MAX_RAIDA_SERVERS = 256;
@@ -69,7 +73,7 @@ function seedOf(value: unknown): RandomSeed {
 export function resolveRaidaOptions(options: unknown): ResolvedRaidaOptions {
   const given = options ?? {};
   if (!isRecord(given)) throw invalidRaidaOptions('must be an object', 'options', options);
-  checkKeys(given, ['count', 'coinId', 'seed', 'coins', 'maxRequestLength', 'behavior', 'behaviors', 'onRequest'], 'options');
+  checkKeys(given, ['count', 'coinId', 'seed', 'coins', 'maxRequestLength', 'behavior', 'behaviors', 'onRequest', 'healing'], 'options');
   const count = given.count === undefined ? RAIDA_COUNT : integerIn(given.count, 'count', 1, MAX_RAIDA_SERVERS);
   const coinId = given.coinId === undefined ? DEFAULT_COIN_ID : integerIn(given.coinId, 'coinId', 0, 0xffff);
   const maxRequestLength =
@@ -108,5 +112,6 @@ export function resolveRaidaOptions(options: unknown): ResolvedRaidaOptions {
     maxRequestLength,
     behaviors,
     onRequest: given.onRequest as ((event: RaidaRequestEvent) => void) | undefined,
+    healing: resolveHealingOptions(given.healing, count),
   };
 }

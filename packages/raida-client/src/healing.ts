@@ -1,0 +1,318 @@
+import { abortedError, isAbortSignal, throwIfAborted, toXError } from '@x/errors';
+import type { XError } from '@x/errors';
+import {
+  AN_LENGTH,
+  FIX_TICKET_COUNT,
+  PG_LENGTH,
+  assertCoinId,
+  buildFindRequest,
+  buildFixRequest,
+  buildGetTicketRequest,
+  formatServerAddress,
+  statusInfo,
+  validateHealingReply,
+} from '@x/raida-protocol';
+import type { BuiltHealingRequest, CoinId, FindResult, HealingCommandName, RaidaServer, ValidatedHealingReply } from '@x/raida-protocol';
+import { createUdpClient } from '@x/udp-transport';
+import type { UdpClient, UdpOutcome } from '@x/udp-transport';
+import { clientClosed, invalidCoin, invalidOptions, serverStatusError } from './errors.js';
+import { checkCoins, isValidTimeout, resolveClientOptions } from './options.js';
+import type { RaidaServerStatus } from './status.js';
+import type { RaidaClientOptions, RaidaCoin } from './types.js';
+
+/** Default wait for a fix: the server calls its 24 peers first, and each may take up to 32 s to connect and answer. */
+export const DEFAULT_FIX_TIMEOUT_MS = 65_000;
+
+/** A coin to find: its ANs and the PANs of a pown (or fix) whose outcome is unknown, both indexed by RAIDA id. */
+export interface RaidaFindCoin extends RaidaCoin {
+  readonly pans: readonly Uint8Array[];
+}
+
+export interface RaidaHealerOptions extends RaidaClientOptions {
+  /** Default timeout of `fix`, in ms. Default 65 000; at least 65 000 is wise (a fix waits on its peers). */
+  readonly fixTimeoutMs?: number;
+}
+
+/** What `onReply` of a healing call receives as each server's answer is known. */
+export interface RaidaHealReplyEvent {
+  readonly index: number;
+  readonly server: RaidaHealServerResult;
+  /** Servers answered or given up on so far, this one included. */
+  readonly completed: number;
+  /** Servers the call was sent to. */
+  readonly total: number;
+}
+
+export interface RaidaHealCallOptions {
+  /** Per-server timeout. Default: the client's `timeoutMs` (get_ticket, find) or `fixTimeoutMs` (fix). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  readonly onReply?: (event: RaidaHealReplyEvent) => void;
+  /** RAIDA ids to ask; the others are `skipped`. Default: every configured server. */
+  readonly only?: readonly number[];
+}
+
+/** One server's part of a healing call. Never retried: get_ticket takes a slot, a fix burns its tickets. */
+export interface RaidaHealServerResult {
+  readonly id: number;
+  readonly address: string;
+  /** get_ticket and fix: pass (241), fail (242), mixed (243); find: ready; or the failure statuses of detect. */
+  readonly status: RaidaServerStatus;
+  readonly statusCode?: number;
+  readonly statusName?: string;
+  readonly latencyMs: number;
+  readonly executionTimeUs?: number;
+  readonly error?: XError;
+  /** get_ticket: per coin, whether this server passed it. */
+  readonly passed?: readonly boolean[];
+  /** get_ticket: the ticket, when any coin passed. */
+  readonly ticket?: number;
+  /** find: per coin, what the server holds. */
+  readonly found?: readonly FindResult[];
+  /** fix: per coin, whether the server set its new AN. */
+  readonly fixed?: readonly boolean[];
+}
+
+export interface RaidaHealResult {
+  readonly command: HealingCommandName;
+  readonly statuses: RaidaServerStatus[];
+  readonly latencies: number[];
+  readonly servers: RaidaHealServerResult[];
+  readonly elapsedMs: number;
+}
+
+export interface RaidaTicketResult extends RaidaHealResult {
+  readonly command: 'get_ticket';
+  /** `tickets[id]`: RAIDA id's ticket, or 0 — exactly what a fix request carries. */
+  readonly tickets: number[];
+}
+
+export interface RaidaHealer {
+  readonly servers: readonly RaidaServer[];
+  /** get_ticket to every server (or `only`), each with its own AN of every coin. */
+  getTickets(coins: readonly RaidaCoin[], options?: RaidaHealCallOptions): Promise<RaidaTicketResult>;
+  /** find with `[AN, PAN]` of every coin on every server (or `only`). Changes nothing. */
+  find(coins: readonly RaidaFindCoin[], options?: RaidaHealCallOptions): Promise<RaidaHealResult>;
+  /**
+   * fix on the servers in `only` (the failing ones), all with the same coins, PG and 25 tickets. Not idempotent and
+   * never resent: save the PG and tickets first, and resolve a lost reply with `find` and `fixedAn`.
+   */
+  fix(coins: readonly CoinId[], pg: Uint8Array, tickets: readonly number[], options: RaidaHealCallOptions & { readonly only: readonly number[] }): Promise<RaidaHealResult>;
+  close(): Promise<void>;
+}
+
+interface Unit {
+  readonly index: number;
+  readonly server: RaidaServer;
+  readonly request: BuiltHealingRequest | undefined;
+  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedHealingReply } | undefined;
+  rejection: XError | undefined;
+}
+
+function statusOf(validated: ValidatedHealingReply): RaidaServerStatus {
+  switch (validated.outcome) {
+    case 'ticket':
+    case 'fix': {
+      const code = validated.status.code;
+      return code === 241 ? 'pass' : code === 242 ? 'fail' : 'mixed';
+    }
+    case 'find':
+    case 'claimed':
+      return 'ready';
+    case 'error':
+      return 'server-error';
+  }
+}
+
+function describe(unit: Unit, outcome: UdpOutcome | undefined): RaidaHealServerResult {
+  const base = { id: unit.server.id, address: formatServerAddress(unit.server) };
+  if (outcome === undefined) return { ...base, status: 'skipped', latencyMs: 0 };
+  if (!outcome.ok) {
+    if (unit.rejection !== undefined && outcome.error.category === 'timeout') return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: unit.rejection };
+    const status: RaidaServerStatus = outcome.error.category === 'timeout' ? 'timeout' : 'network-error';
+    return { ...base, status, latencyMs: outcome.latencyMs, error: outcome.error };
+  }
+  let validated: ValidatedHealingReply;
+  if (unit.accepted !== undefined && unit.accepted.bytes === outcome.value) validated = unit.accepted.validated;
+  else {
+    try {
+      validated = validateHealingReply(outcome.value, unit.request!.expectation);
+    } catch (error) {
+      return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol' }) };
+    }
+  }
+  const code = validated.status.code;
+  const common = { ...base, status: statusOf(validated), statusCode: code, statusName: statusInfo(code).name, latencyMs: outcome.latencyMs, executionTimeUs: validated.reply.executionTimeUs };
+  switch (validated.outcome) {
+    case 'ticket':
+      return { ...common, passed: validated.passed, ...(validated.ticket === undefined ? {} : { ticket: validated.ticket }) };
+    case 'find':
+      return { ...common, found: validated.found };
+    case 'fix':
+      return { ...common, fixed: validated.fixed };
+    case 'claimed':
+      return common;
+    case 'error':
+      return { ...common, error: serverStatusError(unit.server.id, code) };
+  }
+}
+
+function checkAnList(list: unknown, servers: readonly RaidaServer[], what: string): void {
+  if (!Array.isArray(list)) throw invalidCoin(`${what} must be an array indexed by RAIDA id`, {});
+  for (const server of servers) {
+    const an: unknown = list[server.id];
+    if (!(an instanceof Uint8Array) || an.length !== AN_LENGTH) throw invalidCoin(`${what}[${server.id}] must be a Uint8Array of ${AN_LENGTH} bytes`, { raidaId: server.id });
+  }
+}
+
+/**
+ * A RAIDA client for healing: get_ticket, find and fix across the servers at once, with the same per-server statuses
+ * and latencies as `createRaidaClient`. Accepts the same options, plus `fixTimeoutMs` (default 65 000 ms).
+ */
+export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
+  const config = resolveClientOptions(options);
+  const fixTimeoutMs = options?.fixTimeoutMs ?? DEFAULT_FIX_TIMEOUT_MS;
+  if (!isValidTimeout(fixTimeoutMs)) throw invalidOptions('fixTimeoutMs must be a number > 0 and <= 2147483647');
+  const { servers } = config;
+  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient(config.udp.options);
+  const ownsUdp = !('shared' in config.udp);
+  const calls = new Set<AbortController>();
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  function targetsOf(only: readonly number[] | undefined): Set<number> {
+    if (only === undefined) return new Set(servers.map((server) => server.id));
+    const given: unknown = only;
+    if (!Array.isArray(given) || !given.every((id) => servers.some((server) => server.id === id))) {
+      throw invalidOptions('only must be an array of configured RAIDA ids');
+    }
+    return new Set<number>(only);
+  }
+
+  function checkCall(call: RaidaHealCallOptions | undefined, defaultTimeoutMs: number): { timeoutMs: number; signal: AbortSignal | undefined; onReply: RaidaHealCallOptions['onReply'] } {
+    const given = call ?? {};
+    if (typeof given !== 'object' || given === null) throw invalidOptions('call options must be an object');
+    const timeoutMs = given.timeoutMs ?? defaultTimeoutMs;
+    if (!isValidTimeout(timeoutMs)) throw invalidOptions('timeoutMs must be a number > 0 and <= 2147483647');
+    if (given.signal !== undefined && !isAbortSignal(given.signal)) throw invalidOptions('signal must be an AbortSignal');
+    if (given.onReply !== undefined && typeof given.onReply !== 'function') throw invalidOptions('onReply must be a function');
+    return { timeoutMs, signal: given.signal, onReply: given.onReply };
+  }
+
+  async function run(
+    command: HealingCommandName,
+    call: RaidaHealCallOptions | undefined,
+    defaultTimeoutMs: number,
+    build: (server: RaidaServer) => BuiltHealingRequest,
+  ): Promise<RaidaHealResult> {
+    if (closed) throw clientClosed();
+    const { timeoutMs, signal, onReply } = checkCall(call, defaultTimeoutMs);
+    const targets = targetsOf(call?.only);
+    throwIfAborted(signal);
+    const startedAt = performance.now();
+    const units: Unit[] = servers.map((server, index) => ({
+      index,
+      server,
+      request: targets.has(server.id) ? build(server) : undefined,
+      accepted: undefined,
+      rejection: undefined,
+    }));
+    const sent = units.filter((unit) => unit.request !== undefined);
+    const outcomes: (UdpOutcome | undefined)[] = units.map(() => undefined);
+    const stop = new AbortController();
+    const forward = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
+    calls.add(stop);
+    let completed = 0;
+    try {
+      await udp.fanOut(
+        sent.map((unit) => ({
+          target: { host: unit.server.host, port: unit.server.port },
+          payload: unit.request!.bytes,
+          timeoutMs,
+          accept: (bytes: Uint8Array) => {
+            try {
+              unit.accepted = { bytes, validated: validateHealingReply(bytes, unit.request!.expectation) };
+              return true;
+            } catch (error) {
+              unit.rejection = toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol', context: { raidaId: unit.server.id } });
+              return false;
+            }
+          },
+        })),
+        {
+          signal: stop.signal,
+          onOutcome: (outcome, i) => {
+            const unit = sent[i]!;
+            outcomes[unit.index] = outcome;
+            completed++;
+            if (onReply === undefined || (!outcome.ok && outcome.error.category === 'aborted')) return;
+            try {
+              onReply({ index: unit.index, server: describe(unit, outcome), completed, total: sent.length });
+            } catch {
+              // A progress callback cannot break the call.
+            }
+          },
+        },
+      );
+      if (closed) throw clientClosed();
+      throwIfAborted(signal);
+    } catch (error) {
+      if (closed) throw clientClosed();
+      if (signal?.aborted) throw abortedError(signal.reason);
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      calls.delete(stop);
+    }
+    const results = units.map((unit) => describe(unit, unit.request === undefined ? undefined : outcomes[unit.index]));
+    return {
+      command,
+      statuses: results.map((result) => result.status),
+      latencies: results.map((result) => result.latencyMs),
+      servers: results,
+      elapsedMs: performance.now() - startedAt,
+    };
+  }
+
+  const common = (server: RaidaServer) => ({ raidaId: server.id, coinId: config.coinId, random: config.random, maxLength: config.maxRequestBytes });
+
+  return {
+    servers,
+    async getTickets(coins, call) {
+      checkCoins(coins, servers);
+      const result = await run('get_ticket', call, config.timeoutMs, (server) =>
+        buildGetTicketRequest({ ...common(server), coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]! })) }),
+      );
+      const tickets = new Array<number>(FIX_TICKET_COUNT).fill(0);
+      for (const server of result.servers) if (server.ticket !== undefined && server.id < FIX_TICKET_COUNT) tickets[server.id] = server.ticket;
+      return { ...result, command: 'get_ticket', tickets };
+    },
+    async find(coins, call) {
+      checkCoins(coins, servers);
+      coins.forEach((coin, index) => checkAnList(coin.pans, servers, `Coin ${index}: pans`));
+      return run('find', call, config.timeoutMs, (server) =>
+        buildFindRequest({
+          ...common(server),
+          coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]!, pan: coin.pans[server.id]! })),
+        }),
+      );
+    },
+    async fix(coins, pg, tickets, call) {
+      const list: unknown = coins;
+      if (!Array.isArray(list) || list.length === 0) throw invalidCoin('coins must be a non-empty array', {});
+      coins.forEach((coin, index) => assertCoinId(coin, index));
+      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions(`pg must be a Uint8Array of ${PG_LENGTH} bytes`);
+      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions(`tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
+      if (call?.only === undefined) throw invalidOptions('fix needs only: the RAIDA ids to fix on (the failing ones)');
+      return run('fix', call, fixTimeoutMs, (server) => buildFixRequest({ ...common(server), coins, pg, tickets }));
+    },
+    close() {
+      if (closing !== undefined) return closing;
+      closed = true;
+      for (const stop of calls) stop.abort(clientClosed());
+      closing = ownsUdp ? udp.close() : Promise.resolve();
+      return closing;
+    },
+  };
+}
