@@ -134,8 +134,9 @@ describe('callBatch', () => {
     const broken = await startRawServer((calls) => `[${calls.slice(0, 1).map(good).join(',')}]`);
     const sound = await startRawServer(honest);
     const rpc = clientOver([broken, sound]);
-    // With no statistics yet, the pool ranks in configuration order: the broken one is asked first.
-    const outcomes = await rpc.callBatch(heights(3));
+    // With no statistics yet, the pool ranks in configuration order: the broken one is asked first. A method
+    // without a preset is a single attempt (never sent twice), so these reads ask for a hedge.
+    const outcomes = await rpc.callBatch(heights(3).map((call) => ({ ...call, options: { strategy: 'hedge' as const } })));
     expect(broken.requests).toHaveLength(1);
     expect(broken.requests[0]).toHaveLength(3);
     // The two calls it missed went on together to the sound one; the call it answered was not sent again.
