@@ -110,7 +110,7 @@ describe('--state-file', () => {
     const broken = join(directory, 'broken.json');
     await writeFile(broken, '{"version":1,"exportedAt":');
     const fromBroken = await startProxy(from, { stateFile: { path: broken } });
-    expect(fromBroken.stateRestore).toEqual({ kind: 'invalid', reason: 'the state file is not JSON' });
+    expect(fromBroken.stateRestore).toEqual({ kind: 'invalid', reason: 'The state file broken.json is not JSON' });
     const wrongShape = join(directory, 'wrong.json');
     await writeFile(wrongShape, JSON.stringify({ version: 1, exportedAt: Date.now(), endpoints: [{ id: 'slow' }] }));
     const fromWrong = await startProxy(from, { stateFile: { path: wrongShape } });
@@ -142,9 +142,9 @@ describe('--state-file', () => {
     expect(await readdir(directory)).toEqual(['state.json']);
   });
 
-  it('reports an unwritable path as PROXY_STATE_FILE and restores nothing from a missing one', async () => {
+  it('reports an unwritable path as SOLANA_STATE_FILE and restores nothing from a missing one', async () => {
     const pool = { export: (): PoolExport => ({ version: 1, exportedAt: 1, endpoints: [] }), import: () => ({ imported: [], unknown: [] }) };
-    await expect(savePoolState(pool, join(directory, 'missing-dir', 'state.json'))).rejects.toMatchObject({ code: 'PROXY_STATE_FILE', category: 'config' });
+    await expect(savePoolState(pool, join(directory, 'missing-dir', 'state.json'))).rejects.toMatchObject({ code: 'SOLANA_STATE_FILE', category: 'config' });
     expect(await restorePoolState(pool, join(directory, 'none.json'))).toEqual({ kind: 'missing' });
   });
 });

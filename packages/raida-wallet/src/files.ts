@@ -5,7 +5,8 @@ import { decodeCoinFile, encodeCoinFile } from './coin-file.js';
 import type { EncodeCoinFileOptions, WalletCoin } from './coin-file.js';
 import { ioError } from './errors.js';
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/** Flushes a folder so that a rename or removal in it is durable. */
+export async function fsyncDirectory(dir: string): Promise<void> {
   let handle;
   try {
     handle = await open(dir, 'r');

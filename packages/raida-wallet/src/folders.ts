@@ -4,7 +4,7 @@ import { coinFileName } from './names.js';
 import { decodeCoinFile } from './coin-file.js';
 import type { WalletCoin } from './coin-file.js';
 import { ioError, walletError } from './errors.js';
-import { writeCoinFile, writeFileAtomic } from './files.js';
+import { fsyncDirectory, writeCoinFile, writeFileAtomic } from './files.js';
 
 /**
  * The folders of a wallet. Bank, Fracked, Import, Export, Receipts and Trash are mandatory in the CloudCoin layout;
@@ -99,15 +99,7 @@ export async function removeFile(path: string, dir: string): Promise<void> {
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw ioError('remove', path, error);
   }
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems cannot fsync a folder.
-  } finally {
-    await handle?.close();
-  }
+  await fsyncDirectory(dir);
 }
 
 /**

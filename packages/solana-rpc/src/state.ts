@@ -78,6 +78,12 @@ export async function saveStateFile(path: string, state: PoolExport): Promise<vo
     await unlink(temporary).catch(() => undefined);
     throw stateFileError(`Could not save the state file ${basename(path)}: ${(error as Error).message}`, path, error);
   }
+  // The rename itself is durable only once the directory is flushed; some file systems refuse to open one.
+  const directory = await open(dirname(path), 'r').catch(() => undefined);
+  if (directory !== undefined) {
+    await directory.sync().catch(() => undefined);
+    await directory.close();
+  }
 }
 
 /** Reads a state file written by `saveStateFile`: its JSON, or `undefined` when there is no such file. */
