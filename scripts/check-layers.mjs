@@ -10,11 +10,12 @@ const allowed = {
   '@x/errors': [],
   '@x/raida-protocol': ['@x/errors'],
   '@x/udp-transport': ['@x/errors'],
-  '@x/http-transport': ['@x/errors'],
+  '@x/json-rpc': ['@x/errors'],
+  '@x/http-transport': ['@x/errors', '@x/json-rpc'],
   '@x/rpc-strategies': ['@x/errors'],
   '@x/pool': ['@x/errors', '@x/rpc-strategies'],
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
-  '@x/solana-rpc': ['@x/errors', '@x/http-transport', '@x/rpc-strategies', '@x/pool'],
+  '@x/solana-rpc': ['@x/errors', '@x/json-rpc', '@x/http-transport', '@x/rpc-strategies', '@x/pool'],
   '@x/testkit': ['@x/errors', '@x/raida-protocol'],
   '@x/raida-wallet': ['@x/errors', '@x/raida-protocol', '@x/raida-client'],
 };
@@ -23,7 +24,7 @@ const allowed = {
 const confined = [
   { pattern: /from ['"]node:dgram['"]/, owners: ['@x/udp-transport', '@x/testkit'], what: 'node:dgram' },
   { pattern: /from ['"]undici['"]/, owners: ['@x/http-transport'], what: 'undici' },
-  { pattern: /from ['"]node:/, owners: Object.keys(allowed).filter((p) => p !== '@x/raida-protocol' && p !== '@x/rpc-strategies' && p !== '@x/errors'), what: 'node: built-ins' },
+  { pattern: /from ['"]node:/, owners: Object.keys(allowed).filter((p) => p !== '@x/raida-protocol' && p !== '@x/rpc-strategies' && p !== '@x/errors' && p !== '@x/json-rpc'), what: 'node: built-ins' },
 ];
 
 const problems = [];

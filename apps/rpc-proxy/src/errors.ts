@@ -1,6 +1,6 @@
 import { isXError, redactSecrets } from '@x/errors';
 import type { XError } from '@x/errors';
-import { parseJsonWithBigIntegers, stringifyJson } from '@x/http-transport';
+import { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
 import { jsonRpcErrorOf } from '@x/solana-rpc';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
 import type { RpcErrorObject } from './jsonrpc.js';

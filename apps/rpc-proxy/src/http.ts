@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stringifyJson } from '@x/http-transport';
+import { stringifyJson } from '@x/json-rpc';
 
 // Stateless between calls (fatal, never streaming): one instance serves every request.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

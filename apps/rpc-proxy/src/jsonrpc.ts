@@ -1,4 +1,4 @@
-import { parseJsonWithBigIntegers } from '@x/http-transport';
+import { parseJsonWithBigIntegers } from '@x/json-rpc';
 
 /**
  * The JSON-RPC 2.0 codes this proxy answers with. The standard ones keep their meaning; the proxy's own

@@ -1,3 +1,4 @@
+import type { ContextOf } from './contexts.js';
 /**
  * The categories every `@x` error falls into. Strategies and pools decide "fail over or stop?"
  * from the category alone, so a new failure mode must pick one of these, never invent another.
@@ -17,7 +18,7 @@ export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 /** Structured, machine-readable facts about an error. Never put secrets here. */
 export type ErrorContext = Readonly<Record<string, unknown>>;
 
-export interface XErrorOptions<Code extends string, Context extends ErrorContext> {
+export interface XErrorOptions<Code extends string, Context extends object = ErrorContext> {
   /** Stable, documented identifier, e.g. `UDP_TIMEOUT`. Safe to switch on; never reworded. */
   readonly code: Code;
   readonly category: ErrorCategory;
@@ -43,7 +44,7 @@ export interface XErrorJSON {
 const BRAND: unique symbol = Symbol.for('@x/errors.XError') as never;
 
 /** The one error class of every `@x` package. */
-export class XError<Code extends string = string, Context extends ErrorContext = ErrorContext> extends Error {
+export class XError<Code extends string = string, Context extends object = ErrorContext> extends Error {
   override readonly name: string = 'XError';
   readonly code: Code;
   readonly category: ErrorCategory;
@@ -67,7 +68,7 @@ export class XError<Code extends string = string, Context extends ErrorContext =
       code: this.code,
       category: this.category,
       message: this.message,
-      context: this.context,
+      context: this.context as ErrorContext,
     };
     if (this.cause !== undefined) json.cause = describeCause(this.cause);
     return json;
@@ -80,9 +81,12 @@ function describeCause(cause: unknown): unknown {
   return typeof cause === 'string' || typeof cause === 'number' || typeof cause === 'boolean' ? cause : String(cause);
 }
 
-/** True for any `@x` error; with `code` (one or several), also narrows the code. */
+/**
+ * True for any `@x` error; with `code` (one or several), also narrows the code and, for codes
+ * registered in {@link ErrorContexts}, the shape of `context`.
+ */
 export function isXError(value: unknown): value is XError;
-export function isXError<Code extends string>(value: unknown, code: Code | readonly Code[]): value is XError<Code>;
+export function isXError<Code extends string>(value: unknown, code: Code | readonly Code[]): value is XError<Code, ContextOf<Code>>;
 export function isXError(value: unknown, code?: string | readonly string[]): value is XError {
   if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
   if (code === undefined) return true;

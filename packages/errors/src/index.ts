@@ -1,5 +1,11 @@
 export { ERROR_CATEGORIES, XError, hasCategory, isXError, toXError } from './error.js';
 export type { ErrorCategory, ErrorContext, XErrorJSON, XErrorOptions } from './error.js';
+export type { ContextOf, ErrorContexts } from './contexts.js';
 export { abortedError, isAbortSignal, throwIfAborted } from './abort.js';
 export type { AbortedError } from './abort.js';
 export { REDACTED, redactSecrets, redactUrl, secretsOfUrl } from './redact.js';
+export { failure, success } from './outcome.js';
+export type { AttemptContext, AttemptFn, Failure, Outcome, Success } from './outcome.js';
+export { MAX_TIMER_MS, describeValue, isPlainObject, isTimerMs } from './values.js';
+export { checkTimerMs, configError } from './config.js';
+export type { ConfigErrorContext } from './config.js';

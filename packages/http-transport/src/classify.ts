@@ -1,7 +1,7 @@
 import type { XError } from '@x/errors';
 import { httpError, safeCause, safeData, safeText } from './errors.js';
 import type { ErrorEnvironment } from './errors.js';
-import type { JsonRpcErrorObject } from './jsonrpc.js';
+import type { JsonRpcErrorObject } from '@x/json-rpc';
 
 /** How JSON-RPC error codes map to categories, beyond the fixed rules. */
 export interface RpcCodeTable {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { XError, hasCategory, redactSecrets } from '@x/errors';
 import type { ErrorCategory, ErrorContext } from '@x/errors';
-import { parseJsonWithBigIntegers, stringifyNotingBigInts } from './json.js';
+import { parseJsonWithBigIntegers, stringifyNotingBigInts } from '@x/json-rpc';
 
 /** Every `code` this package's errors carry (besides `ABORTED` from `@x/errors`). Stable: safe to switch on. */
 export type HttpTransportErrorCode =

@@ -12,6 +12,6 @@ export type {
 export { isCallerError } from './errors.js';
 export type { HttpTransportErrorCode } from './errors.js';
 export { parseRetryAfter } from './retry-after.js';
-export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from './jsonrpc.js';
-export { parseJsonWithBigIntegers, stringifyJson } from './json.js';
-export type { BigIntegerMode } from './json.js';
+export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from '@x/json-rpc';
+export { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
+export type { BigIntegerMode } from '@x/json-rpc';

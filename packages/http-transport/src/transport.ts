@@ -1,15 +1,15 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import { abortedError, isXError, redactSecrets, redactUrl, secretsOfUrl, throwIfAborted } from '@x/errors';
+import { abortedError, isPlainObject, isXError, redactSecrets, redactUrl, secretsOfUrl, throwIfAborted } from '@x/errors';
 import type { XError } from '@x/errors';
 import { rpcFailure, statusFailure, transportFailure } from './classify.js';
 import type { ClassifyEnvironment, ResponseFacts } from './classify.js';
 import { httpError, safeText } from './errors.js';
-import { describeId, isPlainObject, parseResponse } from './jsonrpc.js';
-import type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from './jsonrpc.js';
-import { BIG_INTEGER_MODES, jsonParserFor, stringifyJson } from './json.js';
-import type { BigIntegerMode } from './json.js';
+import { describeId, parseResponse } from '@x/json-rpc';
+import type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from '@x/json-rpc';
+import { BIG_INTEGER_MODES, jsonParserFor, stringifyJson } from '@x/json-rpc';
+import type { BigIntegerMode } from '@x/json-rpc';
 import { parseRetryAfter } from './retry-after.js';
 
 /** JSON-RPC codes answered as `rate-limit` unless `rateLimitCodes` says otherwise. */

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isXError } from '@x/errors';
 import { createHttpTransport, isCallerError } from '@x/http-transport';
-import type { HttpTransport, HttpTransportOptions, JsonRpcParams } from '@x/http-transport';
+import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import { rpcResults, startServer } from './helpers.js';
 import type { TestServer } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { abortedError, isXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import type { BatchOutcome, HttpTransport, JsonRpcParams } from '@x/http-transport';
+import type { BatchOutcome, HttpTransport } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import type { Pool, PoolEndpoint } from '@x/pool';
 import { describe, invalidRequest } from './errors.js';
 import type { MethodPolicy } from './policy.js';

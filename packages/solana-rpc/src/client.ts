@@ -1,7 +1,8 @@
 import { isXError, throwIfAborted } from '@x/errors';
 import type { XError } from '@x/errors';
 import { DEFAULT_CALLER_ERROR_CODES, createHttpTransport } from '@x/http-transport';
-import type { HttpTransport, JsonRpcParams } from '@x/http-transport';
+import type { HttpTransport } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import { createPool } from '@x/pool';
 import type { Pool, PoolEndpoint } from '@x/pool';
 import { aggregateCategory, defaultShouldFailover } from '@x/rpc-strategies';

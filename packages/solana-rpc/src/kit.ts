@@ -1,6 +1,6 @@
 import { isXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import type { JsonRpcParams } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import { describe, invalidRequest } from './errors.js';
 import type { SolanaCallOptions, SolanaRpc } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { JsonRpcParams } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import { describe, invalidRequest } from './errors.js';
 
 export type SolanaCommitment = 'processed' | 'confirmed' | 'finalized';

@@ -2,7 +2,7 @@ import type { XError } from '@x/errors';
 import type { HttpTransportOptions } from '@x/http-transport';
 import type { Pool, PoolExport, PoolOptions } from '@x/pool';
 import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
-import type { JsonRpcParams } from '@x/http-transport';
+import type { JsonRpcParams } from '@x/json-rpc';
 import type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
 import type { MethodPolicy, MethodPolicyOverride } from './policy.js';
 import type { SolanaCommitment } from './params.js';

@@ -1,8 +1,19 @@
+import { isPlainObject } from '@x/errors';
+
 /** A JSON-RPC request id. `null` ids (notifications) are not sent by this package. */
 export type JsonRpcId = string | number;
 
 /** JSON-RPC `params`: by position or by name. */
 export type JsonRpcParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+/** The error codes JSON-RPC 2.0 reserves (§5.1), by name. */
+export const JSON_RPC_ERROR_CODES = Object.freeze({
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+});
 
 /** The `error` member of a JSON-RPC 2.0 response. */
 export interface JsonRpcErrorObject {
@@ -19,10 +30,6 @@ export type ParsedResponse =
   | { readonly kind: 'result'; readonly id: JsonRpcId | null | undefined; readonly value: unknown }
   | { readonly kind: 'error'; readonly id: JsonRpcId | null | undefined; readonly error: JsonRpcErrorObject }
   | { readonly kind: 'invalid'; readonly id: JsonRpcId | null | undefined; readonly reason: string };
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function readId(value: unknown): JsonRpcId | null | undefined {
   if (value === null) return null;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonWithBigIntegers, stringifyJson } from '@x/http-transport';
+import { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
 
 /** JSON values whose integers may be far beyond 2^53, as bigints. */
 const exactJson = fc.letrec<{ value: unknown }>((tie) => ({

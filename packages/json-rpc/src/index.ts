@@ -1,0 +1,4 @@
+export { JSON_RPC_ERROR_CODES, describeId, parseResponse } from './jsonrpc.js';
+export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams, ParsedResponse } from './jsonrpc.js';
+export { BIG_INTEGER_MODES, jsonParserFor, parseJsonWithBigIntegers, stringifyJson, stringifyNotingBigInts } from './json.js';
+export type { BigIntegerMode } from './json.js';
