@@ -254,8 +254,9 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
     table.take(id);
   }
 
-  connect();
   return {
+    /** Starts the first connection attempt. */
+    start: connect,
     request,
     forget,
     redirect,

@@ -45,8 +45,11 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const link = createLink(resolved, { notify: registry.notify, reopened: registry.reopened, ended: registry.ended });
   const closedError = (): XError => wsError('WS_CLOSED', 'aborted', `The transport for ${resolved.label} is closed`, { endpoint: resolved.label });
   const onAbort = (): void => void close();
-  resolved.signal?.addEventListener('abort', onAbort, { once: true });
-  if (resolved.signal?.aborted === true) onAbort();
+  if (resolved.signal?.aborted === true) link.end(closedError());
+  else {
+    resolved.signal?.addEventListener('abort', onAbort, { once: true });
+    link.start();
+  }
 
   /** Sends a request; `onResult` runs synchronously with the answer (before the next message is read). */
   function send<T>(method: string, params: JsonRpcParams | undefined, timeoutMs: number, signal: AbortSignal | undefined, onResult: (value: unknown) => T, onAbandon?: (value: unknown) => void): Promise<T> {
