@@ -45,12 +45,20 @@ interface Subscription {
   cursor: number;
 }
 
+interface Outgoing {
+  readonly sendAt: number;
+  readonly text: string;
+  readonly duplicate: boolean;
+  readonly reorder: boolean;
+}
+
 interface Connection {
   readonly socket: WebSocket;
   readonly subscriptions: Map<number, Subscription>;
   readonly timers: Set<NodeJS.Timeout>;
-  /** When the last scheduled notification goes out (keeps order under jitter). */
-  lastSendAt: number;
+  /** Delayed notifications in send order (send times never decrease), and the one timer of the first. */
+  readonly queue: Outgoing[];
+  queueTimer: NodeJS.Timeout | undefined;
   /** A notification held back by reordering, sent after the next one. */
   held: { readonly text: string; readonly duplicate: boolean; readonly timer: NodeJS.Timeout } | undefined;
 }
@@ -145,16 +153,33 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
     const reorder = faults.reorderRate > 0 && random.chance(faults.reorderRate);
     const duplicate = faults.duplicateRate > 0 && random.chance(faults.duplicateRate);
     const now = options.now();
-    const sendAt = Math.max(now + delayMs, connection.lastSendAt);
-    connection.lastSendAt = sendAt;
-    if (sendAt <= now) {
+    const last = connection.queue[connection.queue.length - 1];
+    const sendAt = Math.max(now + delayMs, last?.sendAt ?? now);
+    if (sendAt <= now && last === undefined) {
       emit(endpoint, connection, text, duplicate, reorder);
       return;
     }
+    connection.queue.push({ sendAt, text, duplicate, reorder });
+    if (connection.queueTimer === undefined) schedule(endpoint, connection, now);
+  }
+
+  /** Arms the one timer of the queue's first notification; `from` is when the previous one was due. */
+  function schedule(endpoint: StreamEndpoint, connection: Connection, from: number): void {
+    const first = connection.queue[0];
+    if (first === undefined) return;
     const timer = setTimeout(() => {
       connection.timers.delete(timer);
-      emit(endpoint, connection, text, duplicate, reorder);
-    }, sendAt - now);
+      connection.queueTimer = undefined;
+      const due = connection.queue.shift() as Outgoing;
+      emit(endpoint, connection, due.text, due.duplicate, due.reorder);
+      // Everything due at the same moment goes out now, in order.
+      while (connection.queue[0] !== undefined && connection.queue[0].sendAt <= due.sendAt) {
+        const next = connection.queue.shift() as Outgoing;
+        emit(endpoint, connection, next.text, next.duplicate, next.reorder);
+      }
+      schedule(endpoint, connection, Math.max(options.now(), due.sendAt));
+    }, Math.max(0, first.sendAt - from));
+    connection.queueTimer = timer;
     connection.timers.add(timer);
   }
 
@@ -275,12 +300,14 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   function drop(connection: Connection): void {
     for (const timer of connection.timers) clearTimeout(timer);
     connection.timers.clear();
+    connection.queue.length = 0;
+    connection.queueTimer = undefined;
     connection.held = undefined;
     connection.subscriptions.clear();
   }
 
   function onConnection(endpoint: StreamEndpoint, socket: WebSocket): void {
-    const connection: Connection = { socket, subscriptions: new Map(), timers: new Set(), lastSendAt: 0, held: undefined };
+    const connection: Connection = { socket, subscriptions: new Map(), timers: new Set(), queue: [], queueTimer: undefined, held: undefined };
     endpoint.connections.add(connection);
     endpoint.stats.connections++;
     socket.on('message', (data) => onMessage(endpoint, connection, data));
