@@ -53,3 +53,13 @@ export {
   type RpcRelaysOptions,
   type RpcRelayStats,
 } from './relay/relay.js';
+export {
+  DEFAULT_WS_RELAY_FAULTS,
+  startWsRelays,
+  type WsRelayFaults,
+  type WsRelayInfo,
+  type WsRelayOptions,
+  type WsRelays,
+  type WsRelaysOptions,
+  type WsRelayStats,
+} from './relay/ws-relay.js';
