@@ -20,7 +20,7 @@ Options
                              host:port in RAIDA id order. Default: the public RAIDA list
   --local                    boot a simulated 25-server RAIDA on 127.0.0.1 in this process and use it
                              (detect/pown without --coins then use its demo coins)
-  --timeout <ms>             per-server timeout (default 3000)
+  --timeout <ms>             one attempt per server (attemptTimeoutMs, default 3000)
   --retries <n>              echo/version/detect: retry servers that timed out or had network errors,
                              each retry's timeout ×1.5, capped at 10 s (default 0). Never for pown
   --early-finish             detect/pown: stop waiting once every coin's verdict is settled
@@ -39,7 +39,7 @@ export interface CliArgs {
   readonly command: CliCommand;
   readonly servers: string | undefined;
   readonly local: boolean;
-  readonly timeoutMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
   readonly retries: number | undefined;
   readonly coinId: number | undefined;
   readonly json: boolean;
@@ -133,7 +133,7 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
     command,
     servers: values.servers,
     local: values.local,
-    timeoutMs: integerFlag('timeout', values.timeout, 1, 600_000),
+    attemptTimeoutMs: integerFlag('timeout', values.timeout, 1, 600_000),
     retries: integerFlag('retries', values.retries, 0, 10),
     coinId: integerFlag('coin-id', values['coin-id'], 0, 65_535),
     json: values.json,

@@ -96,7 +96,7 @@ async function run(args: CliArgs, io: CliIo): Promise<number> {
     const coins = args.coins !== undefined ? loadCoins(args.coins, ids) : (local?.demoCoins.map((demo) => demo.coin) ?? []);
     const newAns = args.command === 'pown' ? loadNewAns(args, coins, ids) : undefined;
 
-    client = createRaidaClient({ servers, ...(args.coinId === undefined ? {} : { coinId: args.coinId }), ...(args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs }) });
+    client = createRaidaClient({ servers, ...(args.coinId === undefined ? {} : { coinId: args.coinId }), ...(args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs }) });
     const live = progress(io, args.command);
     const common = { onReply: live.onReply, ...(io.signal === undefined ? {} : { signal: io.signal }) };
     const retries = args.retries === undefined ? {} : { retries: args.retries };

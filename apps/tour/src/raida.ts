@@ -15,7 +15,7 @@ const SLOW = { 3: 1500, 12: 400 };
 export async function raidaTour(out: TourOutput): Promise<void> {
   heading(out, 'RAIDA: 25 UDP servers, one packet each, 13 of 25 must agree');
   const local = await startLocalRaida({ silent: SILENT, slow: SLOW });
-  const client = createRaidaClient({ servers: local.servers, timeoutMs: TIMEOUT_MS });
+  const client = createRaidaClient({ servers: local.servers, attemptTimeoutMs: TIMEOUT_MS });
   try {
     say(out, `Started a simulated RAIDA on 127.0.0.1 (@x/testkit): 25 servers speaking the real wire protocol.`);
     say(out, `Servers ${SILENT.join(' and ')} are down, server 3 answers after 1.5 s and server 12 after 0.4 s; every request has a ${TIMEOUT_MS} ms timeout.`);

@@ -40,7 +40,7 @@ export async function walletTour(out: TourOutput): Promise<void> {
     await run(['balance', '--wallet', wallet], 'balance');
 
     const healed = (await (await openWallet({ dir: wallet, create: false })).list()).coins.filter((entry) => entry.folder === 'Bank');
-    const client = createRaidaClient({ servers: cluster.servers, timeoutMs: 1000 });
+    const client = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: 1000 });
     try {
       say(out, `\n$ raida detect — the two Bank coins, with the ANs in their files:`);
       out.write(renderResult(await client.detect(healed.map((entry) => entry.coin)), { color: out.color }));

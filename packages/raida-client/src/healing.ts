@@ -1,4 +1,4 @@
-import { abortedError, isAbortSignal, throwIfAborted, toXError } from '@x/errors';
+import { abortedError, isAbortSignal, isPlainObject, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
 import {
   AN_LENGTH,
@@ -16,7 +16,7 @@ import type { BuiltHealingRequest, CoinId, FindResult, HealingCommandName, Raida
 import { createUdpClient } from '@x/udp-transport';
 import type { UdpClient, UdpOutcome } from '@x/udp-transport';
 import { clientClosed, invalidCoin, invalidOptions, serverStatusError } from './errors.js';
-import { checkCoins, isValidTimeout, resolveClientOptions } from './options.js';
+import { checkCoins, optionalTimerMs, refuseTimeoutMs, resolveClientOptions } from './options.js';
 import type { RaidaServerStatus } from './status.js';
 import type { RaidaClientOptions, RaidaCoin } from './types.js';
 
@@ -44,8 +44,11 @@ export interface RaidaHealReplyEvent {
 }
 
 export interface RaidaHealCallOptions {
-  /** Per-server timeout. Default: the client's `timeoutMs` (get_ticket, find) or `fixTimeoutMs` (fix). */
-  readonly timeoutMs?: number;
+  /**
+   * One attempt against one server (healing calls are one attempt each). Default: the client's `attemptTimeoutMs`
+   * (get_ticket, find) or `fixTimeoutMs` (fix), shortened to the client's `deadlineMs` when that is less.
+   */
+  readonly attemptTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onReply?: (event: RaidaHealReplyEvent) => void;
   /** RAIDA ids to ask; the others are `skipped`. Default: every configured server. */
@@ -171,11 +174,10 @@ function checkAnList(list: unknown, servers: readonly RaidaServer[], what: strin
  */
 export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
   const config = resolveClientOptions(options);
-  const fixTimeoutMs = options?.fixTimeoutMs ?? DEFAULT_FIX_TIMEOUT_MS;
-  if (!isValidTimeout(fixTimeoutMs)) throw invalidOptions('fixTimeoutMs must be a number > 0 and <= 2147483647');
-  const { servers } = config;
-  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient(config.udp.options);
-  const ownsUdp = !('shared' in config.udp);
+  const fixTimeoutMs = optionalTimerMs('fixTimeoutMs', options?.fixTimeoutMs) ?? DEFAULT_FIX_TIMEOUT_MS;
+  const { servers, deadlineMs } = config;
+  const udp: UdpClient = config.udp ?? createUdpClient();
+  const ownsUdp = config.udp === undefined;
   const calls = new Set<AbortController>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -184,18 +186,21 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
     if (only === undefined) return new Set(servers.map((server) => server.id));
     const given: unknown = only;
     if (!Array.isArray(given) || !given.every((id) => servers.some((server) => server.id === id))) {
-      throw invalidOptions('only must be an array of configured RAIDA ids');
+      throw invalidOptions('only', 'only must be an array of configured RAIDA ids', given);
     }
     return new Set<number>(only);
   }
 
   function checkCall(call: RaidaHealCallOptions | undefined, defaultTimeoutMs: number): { timeoutMs: number; signal: AbortSignal | undefined; onReply: RaidaHealCallOptions['onReply'] } {
     const given = call ?? {};
-    if (typeof given !== 'object' || given === null) throw invalidOptions('call options must be an object');
-    const timeoutMs = given.timeoutMs ?? defaultTimeoutMs;
-    if (!isValidTimeout(timeoutMs)) throw invalidOptions('timeoutMs must be a number > 0 and <= 2147483647');
-    if (given.signal !== undefined && !isAbortSignal(given.signal)) throw invalidOptions('signal must be an AbortSignal');
-    if (given.onReply !== undefined && typeof given.onReply !== 'function') throw invalidOptions('onReply must be a function');
+    const value: unknown = given;
+    if (!isPlainObject(value)) throw invalidOptions('options', 'call options must be an object', value);
+    refuseTimeoutMs(given, 'the call option ');
+    const attemptTimeoutMs = optionalTimerMs('attemptTimeoutMs', given.attemptTimeoutMs) ?? defaultTimeoutMs;
+    // One attempt per server: the call's deadline is that attempt's, when it is shorter.
+    const timeoutMs = deadlineMs === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadlineMs);
+    if (given.signal !== undefined && !isAbortSignal(given.signal)) throw invalidOptions('signal', 'signal must be an AbortSignal', given.signal);
+    if (given.onReply !== undefined && typeof given.onReply !== 'function') throw invalidOptions('onReply', 'onReply must be a function', given.onReply);
     return { timeoutMs, signal: given.signal, onReply: given.onReply };
   }
 
@@ -281,7 +286,7 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
     servers,
     async getTickets(coins, call) {
       checkCoins(coins, servers);
-      const result = await run('get_ticket', call, config.timeoutMs, (server) =>
+      const result = await run('get_ticket', call, config.attemptTimeoutMs, (server) =>
         buildGetTicketRequest({ ...common(server), coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]! })) }),
       );
       const tickets = new Array<number>(FIX_TICKET_COUNT).fill(0);
@@ -291,7 +296,7 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
     async find(coins, call) {
       checkCoins(coins, servers);
       coins.forEach((coin, index) => checkAnList(coin.pans, servers, `Coin ${index}: pans`));
-      return run('find', call, config.timeoutMs, (server) =>
+      return run('find', call, config.attemptTimeoutMs, (server) =>
         buildFindRequest({
           ...common(server),
           coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]!, pan: coin.pans[server.id]! })),
@@ -302,9 +307,9 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
       const list: unknown = coins;
       if (!Array.isArray(list) || list.length === 0) throw invalidCoin('coins must be a non-empty array', {});
       coins.forEach((coin, index) => assertCoinId(coin, index));
-      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions(`pg must be a Uint8Array of ${PG_LENGTH} bytes`);
-      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions(`tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
-      if (call?.only === undefined) throw invalidOptions('fix needs only: the RAIDA ids to fix on (the failing ones)');
+      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions('pg', `pg must be a Uint8Array of ${PG_LENGTH} bytes`, pg);
+      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`, tickets);
+      if (call?.only === undefined) throw invalidOptions('only', 'fix needs only: the RAIDA ids to fix on (the failing ones)');
       return run('fix', call, fixTimeoutMs, (server) => buildFixRequest({ ...common(server), coins, pg, tickets }));
     },
     close() {

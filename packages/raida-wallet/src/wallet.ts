@@ -43,7 +43,7 @@ export interface WalletOptions {
 /** Progress of a long operation, for a status line. */
 export type WalletProgress =
   | { readonly kind: 'detect' | 'pown' | 'tickets' | 'find' | 'confirm'; readonly coins: number }
-  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly timeoutMs: number | undefined }
+  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly attemptTimeoutMs: number | undefined }
   | { readonly kind: 'fix-reply'; readonly raidaId: number; readonly answered: number; readonly total: number }
   | { readonly kind: 'fix-done' };
 
@@ -399,7 +399,7 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
       }
       const targets = [...new Set(plans.flatMap((plan) => plan.targets))].sort((a, b) => a - b);
       const ids = (list: readonly { state: State }[]): CoinId[] => list.map(({ state }) => ({ denomination: state.coin.denomination, serialNumber: state.coin.serialNumber }));
-      call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, timeoutMs: call.fixTimeoutMs });
+      call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, attemptTimeoutMs: call.fixTimeoutMs });
       let answered = 0;
       const replies = await Promise.all(
         targets.map(async (target) => {
@@ -407,7 +407,7 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
           const fix = await network.healer.fix(ids(listed), pg, tickets.tickets, {
             only: [target],
             ...signal,
-            ...(call.fixTimeoutMs === undefined ? {} : { timeoutMs: call.fixTimeoutMs }),
+            ...(call.fixTimeoutMs === undefined ? {} : { attemptTimeoutMs: call.fixTimeoutMs }),
             onReply: () => call.onProgress?.({ kind: 'fix-reply', raidaId: target, answered: ++answered, total: targets.length }),
           });
           return { target, listed, server: fix.servers.find((result) => result.id === target) };
