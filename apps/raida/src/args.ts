@@ -3,6 +3,8 @@ import { usageError } from './usage-error.js';
 
 export const COMMAND_NAMES = ['echo', 'version', 'detect', 'pown'] as const;
 export type CliCommand = (typeof COMMAND_NAMES)[number];
+/** The wallet's commands (see `wallet-cli.ts`), listed here so that an unknown command's message names every command. */
+export const WALLET_COMMANDS = ['import', 'heal', 'list', 'balance', 'export', 'demo-coins'] as const;
 
 export const USAGE = `Usage: raida <echo|version|detect|pown> [options]
 
@@ -105,8 +107,11 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [name, ...extra] = positionals;
-  if (name === undefined) throw usageError('missing command: echo, version, detect or pown');
-  if (!(COMMAND_NAMES as readonly string[]).includes(name)) throw usageError(`unknown command "${name}": use echo, version, detect or pown`);
+  const commands = `${COMMAND_NAMES.join(', ')}, or a wallet command: ${WALLET_COMMANDS.join(', ')}`;
+  if (name === undefined) throw usageError(`missing command: ${commands}`);
+  if (!(COMMAND_NAMES as readonly string[]).includes(name)) {
+    throw usageError(`unknown command "${name}": use ${commands}`);
+  }
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const command = name as CliCommand;
 

@@ -12,7 +12,9 @@ import type { LocalWalletRaida } from './local-wallet.js';
 import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
 
-export const WALLET_COMMANDS = ['import', 'heal', 'list', 'balance', 'export', 'demo-coins'] as const;
+import { WALLET_COMMANDS } from './args.js';
+
+export { WALLET_COMMANDS };
 export type WalletCommand = (typeof WALLET_COMMANDS)[number];
 
 export const WALLET_USAGE = `Wallet commands (format 9 coin files; see the README's "Wallet" page)

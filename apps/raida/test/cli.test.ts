@@ -51,8 +51,8 @@ describe('usage', () => {
   });
 
   it.each([
-    [[], 'raida: missing command: echo, version, detect or pown'],
-    [['hello'], 'raida: unknown command "hello": use echo, version, detect or pown'],
+    [[], 'raida: missing command: echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
+    [['hello'], 'raida: unknown command "hello": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
     [['echo', 'extra'], 'raida: unexpected argument "extra"'],
     [['echo', '--timeout', 'soon'], 'raida: --timeout must be an integer from 1 to 600000, got "soon"'],
     [['echo', '--timeout', '0'], 'raida: --timeout must be an integer from 1 to 600000, got 0'],
@@ -68,6 +68,8 @@ describe('usage', () => {
     [['pown', '--local'], 'raida: pown needs exactly one of --new-ans <file> or --generate-new-ans <file>'],
     [['pown', '--local', '--retries', '1', '--new-ans', 'n.json'], 'raida: pown is never retried (it is not idempotent): remove --retries'],
     [['echo', '--servers', 'no-such-file'], 'raida: --servers "no-such-file": no such file, and not a comma list of host:port'],
+    [['echo', '--servers', '127.0.0.1:1,127.0.0.1:99999'], 'raida: --servers: entry 2: "99999" is not a port from 1 to 65535'],
+    [['echo', '--servers', '127.0.0.1:1,127.0.0.1:1'], 'raida: --servers: Server list names address 127.0.0.1:1 twice'],
   ])('%j → exit 2 and one line', async (argv, message) => {
     const run = await cli(argv);
     expect(run.code).toBe(EXIT.usage);

@@ -1,6 +1,7 @@
 import { XError, configError } from '@x/errors';
 import type { ConfigErrorContext } from '@x/errors';
 import { statusInfo } from '@x/raida-protocol';
+import type { RaidaInvalidCoinContext } from '@x/raida-protocol';
 
 /** Codes this package creates (besides those of `@x/raida-protocol`, `@x/udp-transport` and `ABORTED`). */
 export type RaidaClientErrorCode =
@@ -12,13 +13,6 @@ export type RaidaClientErrorCode =
   | 'RAIDA_DEADLINE'
   | 'RAIDA_REPLY_INVALID';
 
-/** Context of `RAIDA_INVALID_COIN`: the coin (its position in the call), the option at fault and the RAIDA whose AN is bad. */
-export type RaidaInvalidCoinContext = {
-  readonly option?: string;
-  readonly index?: number;
-  readonly raidaId?: number;
-};
-
 /** Context of `RAIDA_SERVER_ERROR`: the server and the status byte it answered. */
 export type RaidaServerErrorContext = {
   readonly raidaId: number;
@@ -26,11 +20,11 @@ export type RaidaServerErrorContext = {
   readonly statusName: string;
 };
 
+// RAIDA_INVALID_COIN is registered by @x/raida-protocol, whose coin checks make it too.
 declare module '@x/errors' {
   interface ErrorContexts {
     RAIDA_CLIENT_INVALID_OPTIONS: ConfigErrorContext;
     RAIDA_CLIENT_CLOSED: Readonly<Record<string, never>>;
-    RAIDA_INVALID_COIN: RaidaInvalidCoinContext;
     RAIDA_SERVER_ERROR: RaidaServerErrorContext;
     RAIDA_EARLY_FINISH: Readonly<Record<string, never>>;
     RAIDA_DEADLINE: { readonly deadlineMs: number };

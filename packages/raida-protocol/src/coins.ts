@@ -34,9 +34,9 @@ export interface CoinId {
   readonly serialNumber: number;
 }
 
-function invalidCoin(message: string, index: number | undefined, field: string): never {
+function invalidCoin(message: string, index: number | undefined, option: string): never {
   const where = index === undefined ? 'Coin' : `Coin ${index}`;
-  throw configError('RAIDA_INVALID_COIN', `${where}: ${message}`, index === undefined ? { field } : { index, field });
+  throw configError('RAIDA_INVALID_COIN', `${where}: ${message}`, index === undefined ? { option } : { index, option });
 }
 
 /** Throws `RAIDA_INVALID_COIN` unless `coin` names a valid denomination and serial number. */

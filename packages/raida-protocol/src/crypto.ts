@@ -4,7 +4,7 @@ import { configError } from './errors.js';
 /** AES-128 key length: the 16-byte AN of the key coin. */
 export const KEY_LENGTH = 16;
 /** Header bytes 24–31 (nonce ‖ echo bytes) form the first half of the counter block. */
-export const COUNTER_NONCE_LENGTH = 8;
+const COUNTER_NONCE_LENGTH = 8;
 const BLOCK_LENGTH = 16;
 
 /** How a server numbers the counter blocks of an encrypted reply body. */

@@ -1,5 +1,6 @@
 import { XError } from '@x/errors';
 import type { ErrorContext } from '@x/errors';
+import type { ServerListErrorContext } from './servers.js';
 
 /** Every error code this package produces (see README). */
 export type RaidaProtocolErrorCode =
@@ -26,4 +27,22 @@ export function protocolError(code: RaidaProtocolErrorCode, message: string, con
 
 export function configError(code: RaidaProtocolErrorCode, message: string, context: ErrorContext = {}): XError {
   return new XError({ code, category: 'config', message, context });
+}
+
+/** Context of `RAIDA_INVALID_COIN`: the coin's position in the call, the option at fault, the RAIDA whose AN is bad. */
+export type RaidaInvalidCoinContext = {
+  readonly option?: string;
+  readonly index?: number;
+  readonly raidaId?: number;
+};
+
+/** Context of `RAIDA_INVALID_OPTION`: the one key `option` of every `@x` configuration error. */
+export type RaidaInvalidOptionContext = { readonly option: string };
+
+declare module '@x/errors' {
+  interface ErrorContexts {
+    RAIDA_INVALID_COIN: RaidaInvalidCoinContext;
+    RAIDA_INVALID_OPTION: RaidaInvalidOptionContext;
+    RAIDA_INVALID_SERVER_LIST: ServerListErrorContext;
+  }
 }

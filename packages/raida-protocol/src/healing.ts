@@ -28,7 +28,7 @@ export interface HealingCommandSpec {
 }
 
 /** Group 2 commands by name: get_ticket 2/40, validate_ticket 2/50 (server to server), find 2/60, fix 2/80. */
-export const HEALING_COMMANDS: Readonly<Record<HealingCommandName, HealingCommandSpec>> = Object.freeze({
+const HEALING_COMMANDS: Readonly<Record<HealingCommandName, HealingCommandSpec>> = Object.freeze({
   get_ticket: Object.freeze({ name: 'get_ticket', group: 2, command: 40, description: 'A ticket naming the coins this RAIDA passes.' }),
   validate_ticket: Object.freeze({ name: 'validate_ticket', group: 2, command: 50, description: 'Claims a ticket for a fixing RAIDA (sent by servers to each other).' }),
   find: Object.freeze({ name: 'find', group: 2, command: 60, description: 'Does this RAIDA hold the AN or the PAN of each coin? Changes nothing.' }),
@@ -65,15 +65,15 @@ export const HEALING_STATUS = Object.freeze({
 } as const);
 
 /** A ticket is a u32, big-endian on the wire; 0 means "no ticket from this RAIDA". */
-export const TICKET_LENGTH = 4;
+const TICKET_LENGTH = 4;
 /** The PAN generator of a fix: 16 random bytes chosen by the client. */
 export const PG_LENGTH = 16;
 /** A fix carries one ticket slot per RAIDA of the network. */
 export const FIX_TICKET_COUNT = 25;
 /** Bytes per coin in a fix request: den (1) ‖ SN (4). */
-export const FIX_COIN_LENGTH = 5;
+const FIX_COIN_LENGTH = 5;
 /** Body length of validate_ticket: challenge ‖ claimant id ‖ ticket ‖ terminator. */
-export const VALIDATE_TICKET_BODY_LENGTH = 23;
+const VALIDATE_TICKET_BODY_LENGTH = 23;
 /** A fix's peer votes: a coin is fixed when more than 13 votes (its own plus 13 peers) are counted. */
 export const FIX_PEER_VOTES_NEEDED = 13;
 

@@ -8,9 +8,9 @@ import type { ParsedRequest, RequestRejection } from './request-parse.js';
 import { RAIDA_STATUS, hasStaleFields } from './status.js';
 
 /** Length of the long reply header some servers send (status 27 to a request of 48 bytes or more). */
-export const LONG_HEADER_LENGTH = 48;
+const LONG_HEADER_LENGTH = 48;
 /** Largest body size the u24 field can express, terminator included. */
-export const MAX_REPLY_BODY_SIZE = 0xffffff;
+const MAX_REPLY_BODY_SIZE = 0xffffff;
 
 /** A reply datagram, decoded. Byte arrays are copies. */
 export interface ParsedReply {
