@@ -28,7 +28,8 @@ Options
   --early-finish             detect/pown: stop waiting once every coin's verdict is settled
   --coin-id <n>              network coin id (default 6)
   --coins <file>             coin file: { "coins": [ { "denomination": 1, "serialNumber": 123,
-                             "ans": ["<32 hex digits>", … one per RAIDA id] } ] }
+                             "ans": ["<32 hex digits>", … one per RAIDA id] } ] }, or a format 9
+                             CloudCoin file (.bin, as the wallet keeps them)
   --new-ans <file>           pown: a coin file with the new ANs (same coins, same order)
   --generate-new-ans <file>  pown: generate random new ANs and write them to <file> (which must not
                              exist) before sending; where a server passes the coin, they are its ANs

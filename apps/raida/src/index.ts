@@ -4,8 +4,6 @@ export { COMMAND_NAMES, USAGE, parseCliArgs } from './args.js';
 export type { CliArgs, CliCommand } from './args.js';
 export { bytesToHex, formatCoinFile, parseCoinFile } from './coin-file.js';
 export type { CoinFileCoin } from './coin-file.js';
-export { FRACKED_ON, startLocalRaida } from './local.js';
-export type { DemoCoin, LocalRaida, LocalRaidaOptions } from './local.js';
 export { formatMs, renderCoinTable, renderResult, renderServerTable, renderSummary, toJsonReport } from './render.js';
 export type { RenderOptions } from './render.js';
 export { resolveServers } from './servers.js';

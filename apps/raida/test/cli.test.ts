@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, FRACKED_ON, USAGE, bytesToHex, formatCoinFile, parseCoinFile, runRaidaCli } from '../src/index.js';
-import { createTestCoins, startRaidaCluster } from '@x/testkit';
+import { EXIT, USAGE, bytesToHex, formatCoinFile, parseCoinFile, runRaidaCli } from '../src/index.js';
+import { writeCoinFile } from '@x/raida-wallet';
+import { DEMO_FRACKED_ON, createTestCoins, startDemoRaida, startRaidaCluster } from '@x/testkit';
 import type { RaidaCluster } from '@x/testkit';
 import { WALLET_USAGE } from '../src/wallet-cli.js';
 
@@ -173,9 +174,24 @@ describe('runs against a RAIDA', () => {
     const run = await cli(['detect', '--local', '--timeout', '2000']);
     expect(run.code).toBe(EXIT.consensus);
     expect(run.stdout).toMatch(/│ +0 │ +\d+ │ +1 │ authentic +│ +25 │ +0 │ +0 │ +│/);
-    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${FRACKED_ON.join(', ')} +│`));
+    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${DEMO_FRACKED_ON.join(', ')} +│`));
     expect(run.stdout).toMatch(/│ +2 │ +\d+ │ +1 │ counterfeit +│ +0 │ +25 │/);
     expect(run.stdout).toMatch(/^coins +1 authentic, 1 fracked, 1 counterfeit$/m);
+  });
+
+  it('detect --coins reads a format 9 CloudCoin file too (what the wallet keeps)', async () => {
+    const demo = await startDemoRaida();
+    clusters.push(demo.cluster);
+    const path = join(dir, 'three.bin');
+    await writeCoinFile(path, demo.demoCoins.map(({ coin }) => ({ ...coin, pown: 'u'.repeat(25) })));
+    const run = await cli(['detect', '--coins', path, '--servers', demo.cluster.serverList.split('\n').join(','), '--timeout', '2000']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/│ +0 │ +\d+ │ +1 │ authentic +│ +25 │ +0 │ +0 │ +│/);
+    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${DEMO_FRACKED_ON.join(', ')} +│`));
+    const broken = file('broken.bin', '\u0009 too short');
+    const bad = await cli(['detect', '--coins', broken, '--servers', '127.0.0.1:1']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/^raida: .*broken\.bin.*\n$/);
   });
 
   it('--servers <file> with silent servers: timeouts in the table, exit 1 without consensus', async () => {
