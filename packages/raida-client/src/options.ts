@@ -21,7 +21,7 @@ const DEFAULT_MAX_REQUEST_BYTES = 1024;
 /** The largest UDP payload over IPv4. */
 const MAX_DATAGRAM_BYTES = 65_507;
 /** Retries beyond this are a mistake, not a policy. */
-export const MAX_RETRIES = 10;
+const MAX_RETRIES = 10;
 
 export interface ResolvedClientOptions {
   readonly servers: readonly RaidaServer[];
@@ -110,7 +110,7 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
   return { servers, coinId, attemptTimeoutMs, deadlineMs, quorum, maxRequestBytes, random, encryption, replyCounters, udp };
 }
 
-export function resolveEncryption(value: unknown, servers: readonly RaidaServer[]): RaidaEncryption {
+function resolveEncryption(value: unknown, servers: readonly RaidaServer[]): RaidaEncryption {
   if (!isPlainObject(value)) throw invalidOptions('encryption', 'encryption must be { type: 0 } or { type: 1, keyCoin }', value);
   const { type, keyCoin } = value as { type?: unknown; keyCoin?: unknown };
   if (type === 0) return { type: 0 };
@@ -174,7 +174,7 @@ function checkAns(ans: unknown, servers: readonly RaidaServer[], what: string, o
 }
 
 /** Throws `RAIDA_INVALID_COIN` unless `coin` has a valid id and an AN for every configured server. Never echoes an AN. */
-export function checkRaidaCoin(coin: unknown, servers: readonly RaidaServer[], what: string, index?: number): void {
+function checkRaidaCoin(coin: unknown, servers: readonly RaidaServer[], what: string, index?: number): void {
   if (typeof coin !== 'object' || coin === null) throw invalidCoin(`${what} must be an object { denomination, serialNumber, ans }`, index === undefined ? {} : { index });
   assertCoinId(coin as RaidaCoin, index);
   checkAns((coin as RaidaCoin).ans, servers, what, 'ans', index === undefined ? {} : { index });

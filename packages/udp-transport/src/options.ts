@@ -4,7 +4,7 @@ import { invalidOptions } from './errors.js';
 import type { UdpClientOptions, UdpLookup } from './types.js';
 
 /** The largest UDP payload over IPv4; also a safe limit for IPv6. */
-export const DEFAULT_MAX_DATAGRAM_BYTES = 65_507;
+const DEFAULT_MAX_DATAGRAM_BYTES = 65_507;
 /** The UDP length field's own ceiling; the OS may refuse less (IPv4: 65507). */
 const MAX_UDP_BYTES = 65_535;
 const DEFAULT_TIMEOUT_MS = 3000;
