@@ -1,5 +1,5 @@
-import { XError } from '@x/errors';
-import type { ErrorContext } from '@x/errors';
+import { XError, configError } from '@x/errors';
+import type { ConfigErrorContext, ErrorContext } from '@x/errors';
 import type { ServerListErrorContext } from './servers.js';
 
 /** Every error code this package produces (see README). */
@@ -25,8 +25,14 @@ export function protocolError(code: RaidaProtocolErrorCode, message: string, con
   return new XError({ code, category: 'protocol', message, context });
 }
 
-export function configError(code: RaidaProtocolErrorCode, message: string, context: ErrorContext = {}): XError {
+/** A caller's bad input (category `config`) whose context says more than the option: a coin's index, a size, a line. */
+export function invalidInput(code: RaidaProtocolErrorCode, message: string, context: ErrorContext = {}): XError {
   return new XError({ code, category: 'config', message, context });
+}
+
+/** A bad option or argument: `configError` of `@x/errors`, `context.option` naming it. */
+export function invalidOption(option: string, message: string): XError<'RAIDA_INVALID_OPTION', ConfigErrorContext> {
+  return configError('RAIDA_INVALID_OPTION', option, message);
 }
 
 /** Context of `RAIDA_INVALID_COIN`: the coin's position in the call, the option at fault, the RAIDA whose AN is bad. */
@@ -37,7 +43,7 @@ export type RaidaInvalidCoinContext = {
 };
 
 /** Context of `RAIDA_INVALID_OPTION`: the one key `option` of every `@x` configuration error. */
-export type RaidaInvalidOptionContext = { readonly option: string };
+export type RaidaInvalidOptionContext = ConfigErrorContext;
 
 declare module '@x/errors' {
   interface ErrorContexts {

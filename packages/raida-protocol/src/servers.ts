@@ -1,5 +1,5 @@
 import { isIntegerInRange } from './bytes.js';
-import { configError } from './errors.js';
+import { invalidInput } from './errors.js';
 
 /** One RAIDA server: its id (0–24 on the public network) and UDP address. */
 export interface RaidaServer {
@@ -118,7 +118,7 @@ type Place = Omit<ServerListErrorContext, 'problem'>;
 /** Throws `RAIDA_INVALID_SERVER_LIST`: `where` (e.g. `Server list line 3`) prefixes the `problem` in the message. */
 function listError(where: string | undefined, problem: string, place: Place = {}): never {
   const context: ServerListErrorContext = { ...place, problem };
-  throw configError('RAIDA_INVALID_SERVER_LIST', where === undefined ? problem : `${where}: ${problem}`, context);
+  throw invalidInput('RAIDA_INVALID_SERVER_LIST', where === undefined ? problem : `${where}: ${problem}`, context);
 }
 
 function parseAddress(text: string, where: string, context: Place, id: number): RaidaServer {
