@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { usageError } from './usage-error.js';
 
-export const COMMAND_NAMES = ['echo', 'version', 'detect', 'pown'] as const;
-export type CliCommand = (typeof COMMAND_NAMES)[number];
+const COMMAND_NAMES = ['echo', 'version', 'detect', 'pown'] as const;
+type CliCommand = (typeof COMMAND_NAMES)[number];
 /** The wallet's commands (see `wallet-cli.ts`), listed here so that an unknown command's message names every command. */
 export const WALLET_COMMANDS = ['import', 'heal', 'list', 'balance', 'export', 'demo-coins'] as const;
 

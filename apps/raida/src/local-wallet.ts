@@ -8,7 +8,7 @@ import type { RaidaCluster, TestCoin } from '@x/testkit';
 import { usageError } from './usage-error.js';
 
 /** Where `--local` keeps the simulated RAIDA's coin tables, inside the wallet folder. */
-export const LOCAL_STATE_FILE = '.local-raida.json';
+const LOCAL_STATE_FILE = '.local-raida.json';
 const DEMO_SEED = 1;
 
 export interface LocalWalletRaida {

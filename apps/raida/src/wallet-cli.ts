@@ -13,8 +13,6 @@ import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
 
 import { WALLET_COMMANDS } from './args.js';
-
-export { WALLET_COMMANDS };
 export type WalletCommand = (typeof WALLET_COMMANDS)[number];
 
 export const WALLET_USAGE = `Wallet commands (format 9 coin files; see the README's "Wallet" page)
