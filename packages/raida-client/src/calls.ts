@@ -1,3 +1,4 @@
+import { isXError } from '@x/errors';
 import type { CommandName } from '@x/raida-protocol';
 import type { RaidaCore } from './core.js';
 import { summarise } from './describe.js';
@@ -69,6 +70,6 @@ async function learnReplyCounters(core: RaidaCore, call: ResolvedCallOptions): P
     const { units } = planCall(core.config, command, probeCall, [], undefined);
     const sent = units.filter((unit) => asking.has(unit.serverIndex));
     await runRounds(core, { command, coins: [], units: sent }, probeCall);
-    asking = new Set(sent.filter((unit) => unit.result?.error?.code === 'RAIDA_REPLY_COUNTER_AMBIGUOUS').map((unit) => unit.serverIndex));
+    asking = new Set(sent.filter((unit) => isXError(unit.result?.error, 'RAIDA_REPLY_COUNTER_AMBIGUOUS')).map((unit) => unit.serverIndex));
   }
 }

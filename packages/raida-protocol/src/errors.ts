@@ -45,8 +45,33 @@ export type RaidaInvalidCoinContext = {
 /** Context of `RAIDA_INVALID_OPTION`: the one key `option` of every `@x` configuration error. */
 export type RaidaInvalidOptionContext = ConfigErrorContext;
 
+/**
+ * Context of the `RAIDA_REPLY_*` codes: which server and command the reply was for (absent from `parseReply` alone),
+ * the status byte, and the sizes that disagreed. Never a byte of the reply itself.
+ */
+export type RaidaReplyErrorContext = {
+  readonly raidaId?: number;
+  readonly command?: string;
+  readonly status?: number;
+  readonly length?: number;
+  readonly bodySize?: number;
+  readonly bodyLength?: number;
+  readonly coinCount?: number;
+};
+
 declare module '@x/errors' {
   interface ErrorContexts {
+    RAIDA_REPLY_TOO_SHORT: RaidaReplyErrorContext;
+    RAIDA_REPLY_LENGTH_MISMATCH: RaidaReplyErrorContext;
+    RAIDA_REPLY_BAD_TERMINATOR: RaidaReplyErrorContext;
+    RAIDA_REPLY_SIGNATURE_MISMATCH: RaidaReplyErrorContext;
+    RAIDA_REPLY_ECHO_MISMATCH: RaidaReplyErrorContext;
+    RAIDA_REPLY_COUNTER_AMBIGUOUS: RaidaReplyErrorContext;
+    RAIDA_REPLY_UNEXPECTED_STATUS: RaidaReplyErrorContext;
+    RAIDA_REPLY_BAD_BODY: RaidaReplyErrorContext;
+    RAIDA_REQUEST_MALFORMED: { readonly length?: number; readonly payloadLength?: number };
+    RAIDA_REQUEST_TOO_LARGE: { readonly command: string; readonly coinCount: number; readonly length: number; readonly maxLength: number };
+    RAIDA_INVALID_RANDOM: { readonly expectedLength: number; readonly actualLength: number | undefined };
     RAIDA_INVALID_COIN: RaidaInvalidCoinContext;
     RAIDA_INVALID_OPTION: RaidaInvalidOptionContext;
     RAIDA_INVALID_SERVER_LIST: ServerListErrorContext;

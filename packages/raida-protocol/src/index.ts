@@ -61,7 +61,7 @@ export {
   parseServerList,
 } from './servers.js';
 export type { ParseServerListOptions, RaidaServer, ServerListErrorContext } from './servers.js';
-export type { RaidaInvalidCoinContext, RaidaInvalidOptionContext, RaidaProtocolErrorCode } from './errors.js';
+export type { RaidaInvalidCoinContext, RaidaInvalidOptionContext, RaidaProtocolErrorCode, RaidaReplyErrorContext } from './errors.js';
 export {
   FIX_PEER_VOTES_NEEDED,
   FIX_TICKET_COUNT,
