@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { XError, abortedError, isXError } from '@x/errors';
-import { createRaidaClient } from '@x/raida-client';
+import { createRaidaClient, createRaidaHealer } from '@x/raida-client';
+import { createTestCoins } from '@x/testkit';
 import type { RaidaServer } from '@x/raida-protocol';
 import type { UdpClient, UdpFanOutItem, UdpFanOutOptions, UdpOutcome } from '@x/udp-transport';
 
@@ -122,6 +123,21 @@ describe('the UDP transport is injected', () => {
     expect(result.totals).toMatchObject({ timeout: 3, consensus: false });
     expect(vi.getTimerCount()).toBe(0);
     await client.close();
+  });
+});
+
+describe('the healer takes the same injected transport and timing words', () => {
+  it('sends one attempt per server, cut to the deadline when that is shorter, and leaves the transport open', async () => {
+    const udp = silentTransport();
+    const healer = createRaidaHealer({ servers, udp, attemptTimeoutMs: 3000, deadlineMs: 500 });
+    const [coin] = createTestCoins(1, 7);
+    const call = healer.getTickets([coin!]);
+    await vi.advanceTimersByTimeAsync(500);
+    const result = await call;
+    expect(udp.fanOuts.map((items) => items.map((item) => item.timeoutMs))).toEqual([[500, 500, 500]]);
+    expect(result.statuses).toEqual(['timeout', 'timeout', 'timeout']);
+    await healer.close();
+    expect(udp.closed).toBe(false);
   });
 });
 
