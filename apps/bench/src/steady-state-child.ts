@@ -125,7 +125,7 @@ async function raidaPart(rounds: number, seed: number): Promise<SteadyStatePart>
   // sockets can be counted and closed here.
   const udp = createUdpClient();
   const sockets = (): number => udp.stats().openSockets;
-  let client: RaidaClient | undefined = createRaidaClient({ servers: cluster.servers, timeoutMs: 2_000, udp });
+  let client: RaidaClient | undefined = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: 2_000, udp });
   let failures = 0;
   const round = async (i: number): Promise<void> => {
     const result = i % 2 === 0 ? await client!.echo() : await client!.detect(coins);

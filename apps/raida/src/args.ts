@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { usageError } from './usage-error.js';
 
-export const COMMAND_NAMES = ['echo', 'version', 'detect', 'pown'] as const;
-export type CliCommand = (typeof COMMAND_NAMES)[number];
+const COMMAND_NAMES = ['echo', 'version', 'detect', 'pown'] as const;
+type CliCommand = (typeof COMMAND_NAMES)[number];
+/** The wallet's commands (see `wallet-cli.ts`), listed here so that an unknown command's message names every command. */
+export const WALLET_COMMANDS = ['import', 'heal', 'list', 'balance', 'export', 'demo-coins'] as const;
 
 export const USAGE = `Usage: raida <echo|version|detect|pown> [options]
 
@@ -20,13 +22,14 @@ Options
                              host:port in RAIDA id order. Default: the public RAIDA list
   --local                    boot a simulated 25-server RAIDA on 127.0.0.1 in this process and use it
                              (detect/pown without --coins then use its demo coins)
-  --timeout <ms>             per-server timeout (default 3000)
+  --timeout <ms>             one attempt per server (attemptTimeoutMs, default 3000)
   --retries <n>              echo/version/detect: retry servers that timed out or had network errors,
                              each retry's timeout ×1.5, capped at 10 s (default 0). Never for pown
   --early-finish             detect/pown: stop waiting once every coin's verdict is settled
   --coin-id <n>              network coin id (default 6)
   --coins <file>             coin file: { "coins": [ { "denomination": 1, "serialNumber": 123,
-                             "ans": ["<32 hex digits>", … one per RAIDA id] } ] }
+                             "ans": ["<32 hex digits>", … one per RAIDA id] } ] }, or a format 9
+                             CloudCoin file (.bin, as the wallet keeps them)
   --new-ans <file>           pown: a coin file with the new ANs (same coins, same order)
   --generate-new-ans <file>  pown: generate random new ANs and write them to <file> (which must not
                              exist) before sending; where a server passes the coin, they are its ANs
@@ -39,7 +42,7 @@ export interface CliArgs {
   readonly command: CliCommand;
   readonly servers: string | undefined;
   readonly local: boolean;
-  readonly timeoutMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
   readonly retries: number | undefined;
   readonly coinId: number | undefined;
   readonly json: boolean;
@@ -105,8 +108,11 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [name, ...extra] = positionals;
-  if (name === undefined) throw usageError('missing command: echo, version, detect or pown');
-  if (!(COMMAND_NAMES as readonly string[]).includes(name)) throw usageError(`unknown command "${name}": use echo, version, detect or pown`);
+  const commands = `${COMMAND_NAMES.join(', ')}, or a wallet command: ${WALLET_COMMANDS.join(', ')}`;
+  if (name === undefined) throw usageError(`missing command: ${commands}`);
+  if (!(COMMAND_NAMES as readonly string[]).includes(name)) {
+    throw usageError(`unknown command "${name}": use ${commands}`);
+  }
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const command = name as CliCommand;
 
@@ -133,7 +139,7 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
     command,
     servers: values.servers,
     local: values.local,
-    timeoutMs: integerFlag('timeout', values.timeout, 1, 600_000),
+    attemptTimeoutMs: integerFlag('timeout', values.timeout, 1, 600_000),
     retries: integerFlag('retries', values.retries, 0, 10),
     coinId: integerFlag('coin-id', values['coin-id'], 0, 65_535),
     json: values.json,

@@ -4,11 +4,12 @@ import { createRaidaClient, randomAns } from '@x/raida-client';
 import type { RaidaClient, RaidaCoin, RaidaReplyEvent, RaidaResult } from '@x/raida-client';
 import { PUBLIC_RAIDA_SERVERS } from '@x/raida-protocol';
 import type { RaidaServer } from '@x/raida-protocol';
+import { COIN_FILE_FORMAT, COIN_FILE_FORMAT_ASCII, decodeCoinFile } from '@x/raida-wallet';
+import { startDemoRaida } from '@x/testkit';
+import type { DemoRaida } from '@x/testkit';
 import { USAGE, parseCliArgs } from './args.js';
 import type { CliArgs } from './args.js';
 import { formatCoinFile, parseCoinFile } from './coin-file.js';
-import { startLocalRaida } from './local.js';
-import type { LocalRaida } from './local.js';
 import { renderResult, toJsonReport } from './render.js';
 import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
@@ -28,17 +29,26 @@ export interface CliIo {
 /** Exit codes, documented in the README. */
 export const EXIT = Object.freeze({ consensus: 0, noConsensus: 1, usage: 2, internal: 3, interrupted: 130 });
 
-function readText(path: string, flag: string): string {
+function readBytes(path: string, flag: string): Buffer {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw usageError(`${flag} ${path}: cannot read the file (${typeof code === 'string' ? code : String(error)})`);
   }
 }
 
+function readText(path: string, flag: string): string {
+  return readBytes(path, flag).toString('utf8');
+}
+
+/** `--coins`: the JSON coin file, or a format 9 CloudCoin file (what the wallet keeps, `demo-coins` writes). */
 function loadCoins(path: string, ids: readonly number[]): RaidaCoin[] {
-  return parseCoinFile(readText(path, '--coins'), path, ids);
+  const bytes = readBytes(path, '--coins');
+  if (bytes[0] === COIN_FILE_FORMAT || bytes[0] === COIN_FILE_FORMAT_ASCII) {
+    return decodeCoinFile(new Uint8Array(bytes), path).map(({ denomination, serialNumber, ans }) => ({ denomination, serialNumber, ans }));
+  }
+  return parseCoinFile(bytes.toString('utf8'), path, ids);
 }
 
 function loadNewAns(args: CliArgs, coins: readonly RaidaCoin[], ids: readonly number[]): Uint8Array[][] {
@@ -82,12 +92,12 @@ function progress(io: CliIo, command: string): { onReply: (event: RaidaReplyEven
 }
 
 async function run(args: CliArgs, io: CliIo): Promise<number> {
-  let local: LocalRaida | undefined;
+  let local: DemoRaida | undefined;
   let client: RaidaClient | undefined;
   try {
     let servers: readonly RaidaServer[];
     if (args.local) {
-      local = await startLocalRaida();
+      local = await startDemoRaida();
       servers = local.servers;
     } else {
       servers = args.servers === undefined ? PUBLIC_RAIDA_SERVERS : resolveServers(args.servers);
@@ -96,7 +106,7 @@ async function run(args: CliArgs, io: CliIo): Promise<number> {
     const coins = args.coins !== undefined ? loadCoins(args.coins, ids) : (local?.demoCoins.map((demo) => demo.coin) ?? []);
     const newAns = args.command === 'pown' ? loadNewAns(args, coins, ids) : undefined;
 
-    client = createRaidaClient({ servers, ...(args.coinId === undefined ? {} : { coinId: args.coinId }), ...(args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs }) });
+    client = createRaidaClient({ servers, ...(args.coinId === undefined ? {} : { coinId: args.coinId }), ...(args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs }) });
     const live = progress(io, args.command);
     const common = { onReply: live.onReply, ...(io.signal === undefined ? {} : { signal: io.signal }) };
     const retries = args.retries === undefined ? {} : { retries: args.retries };

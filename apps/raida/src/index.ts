@@ -1,16 +1,5 @@
+// What the tests reach; the app is the `raida` command (src/main.ts), not a library: no other package imports it.
 export { EXIT, runRaidaCli } from './cli.js';
 export type { CliIo } from './cli.js';
-export { COMMAND_NAMES, USAGE, parseCliArgs } from './args.js';
-export type { CliArgs, CliCommand } from './args.js';
+export { USAGE } from './args.js';
 export { bytesToHex, formatCoinFile, parseCoinFile } from './coin-file.js';
-export type { CoinFileCoin } from './coin-file.js';
-export { FRACKED_ON, startLocalRaida } from './local.js';
-export type { DemoCoin, LocalRaida, LocalRaidaOptions } from './local.js';
-export { formatMs, renderCoinTable, renderResult, renderServerTable, renderSummary, toJsonReport } from './render.js';
-export type { RenderOptions } from './render.js';
-export { resolveServers } from './servers.js';
-export { usageError } from './usage-error.js';
-export { WALLET_COMMANDS, WALLET_USAGE, defaultWalletDir, isWalletCommand, parseWalletArgs, runWalletCommand } from './wallet-cli.js';
-export type { WalletArgs, WalletCommand } from './wallet-cli.js';
-export { LOCAL_STATE_FILE, demoWalletCoins, startLocalWalletRaida } from './local-wallet.js';
-export type { LocalWalletRaida } from './local-wallet.js';

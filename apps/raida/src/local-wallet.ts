@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import type { RaidaServer } from '@x/raida-protocol';
 import { writeFileAtomic } from '@x/raida-wallet';
 import type { WalletCoin } from '@x/raida-wallet';
-import { counterfeitCoin, createTestCoins, frackCoin, startRaidaCluster } from '@x/testkit';
+import { createDemoCoins, startRaidaCluster } from '@x/testkit';
 import type { RaidaCluster, TestCoin } from '@x/testkit';
-import { FRACKED_ON } from './local.js';
 import { usageError } from './usage-error.js';
 
 /** Where `--local` keeps the simulated RAIDA's coin tables, inside the wallet folder. */
-export const LOCAL_STATE_FILE = '.local-raida.json';
+const LOCAL_STATE_FILE = '.local-raida.json';
 const DEMO_SEED = 1;
 
 export interface LocalWalletRaida {
@@ -25,13 +24,12 @@ interface LocalState {
 
 /** The three coins the simulated RAIDA starts with, as its servers hold them. */
 function demoOriginals(): TestCoin[] {
-  return createTestCoins(3, DEMO_SEED);
+  return createDemoCoins(DEMO_SEED).originals;
 }
 
 /** The demo coins as a user receives them: one authentic, one fracked on RAIDA 5 and 20, one counterfeit. */
 export function demoWalletCoins(): WalletCoin[] {
-  const [good, fracked, fake] = demoOriginals();
-  return [good!, frackCoin(fracked!, FRACKED_ON), counterfeitCoin(fake!)].map((coin) => ({
+  return createDemoCoins(DEMO_SEED).demo.map(({ coin }) => ({
     denomination: coin.denomination,
     serialNumber: coin.serialNumber,
     ans: coin.ans,

@@ -34,7 +34,7 @@ function paintStatus(c: Colors, status: RaidaServerStatus): string {
   }
 }
 
-export function formatMs(ms: number): string {
+function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
@@ -76,7 +76,7 @@ function newTable(head: string[], c: Colors, colAligns: Array<'left' | 'right'>)
 }
 
 /** One row per server: id, address, status, latency with a bar scaled to the slowest, and a detail. */
-export function renderServerTable(result: RaidaResult, options: RenderOptions = {}): string {
+function renderServerTable(result: RaidaResult, options: RenderOptions = {}): string {
   const c = picocolors.createColors(options.color ?? false);
   const maxMs = Math.max(0, ...result.latencies);
   const table = newTable(['id', 'address', 'status', 'latency', 'detail'], c, ['right', 'left', 'left', 'left', 'left']);
@@ -94,7 +94,7 @@ export function renderServerTable(result: RaidaResult, options: RenderOptions = 
 }
 
 /** One row per coin: serial number, denomination, verdict, votes and the servers that failed it. */
-export function renderCoinTable(result: RaidaCoinResult, options: RenderOptions = {}): string {
+function renderCoinTable(result: RaidaCoinResult, options: RenderOptions = {}): string {
   const c = picocolors.createColors(options.color ?? false);
   const table = newTable(['coin', 'serial', 'den', 'verdict', 'pass', 'fail', 'unknown', 'failed on (heal these)'], c, [
     'right',
@@ -123,7 +123,7 @@ export function renderCoinTable(result: RaidaCoinResult, options: RenderOptions 
 }
 
 /** The summary lines: replies, consensus, fastest and slowest, and the other statuses. */
-export function renderSummary(result: RaidaResult, options: RenderOptions = {}): string {
+function renderSummary(result: RaidaResult, options: RenderOptions = {}): string {
   const c = picocolors.createColors(options.color ?? false);
   const { totals } = result;
   const total = result.servers.length;

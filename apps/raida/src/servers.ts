@@ -38,7 +38,11 @@ export function resolveServers(value: string): RaidaServer[] {
     return parseServerList(value.split(',').join('\n'));
   } catch (error) {
     // The parser numbers lines; in a comma list they are entries, counted from 1.
-    if (isXError(error)) throw usageError(`--servers: ${error.message.replace(/^Server list line (\d+)/, 'entry $1')}`);
+    if (isXError(error, 'RAIDA_INVALID_SERVER_LIST')) {
+      const { line, problem } = error.context;
+      throw usageError(`--servers: ${line === undefined ? error.message : `entry ${line}: ${problem}`}`);
+    }
+    if (isXError(error)) throw usageError(`--servers: ${error.message}`);
     throw error;
   }
 }

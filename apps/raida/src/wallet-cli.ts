@@ -12,7 +12,7 @@ import type { LocalWalletRaida } from './local-wallet.js';
 import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
 
-export const WALLET_COMMANDS = ['import', 'heal', 'list', 'balance', 'export', 'demo-coins'] as const;
+import { WALLET_COMMANDS } from './args.js';
 export type WalletCommand = (typeof WALLET_COMMANDS)[number];
 
 export const WALLET_USAGE = `Wallet commands (format 9 coin files; see the README's "Wallet" page)
@@ -33,7 +33,7 @@ Wallet options
   --local                    a simulated 25-server RAIDA on 127.0.0.1 whose coin tables are kept in the
                              wallet's .local-raida.json, so successive commands see the same network
   --servers <file|list>      as above (default: the public RAIDA list)
-  --timeout <ms>             per-server timeout of detect, pown, get_ticket and find (default 3000)
+  --timeout <ms>             one attempt per server (attemptTimeoutMs) of detect, pown, get_ticket and find (default 3000)
   --fix-timeout <ms>         per-server timeout of a fix (default 65000: a fix waits for its peers)
   --json                     list/balance: one JSON object`;
 
@@ -43,7 +43,7 @@ export interface WalletArgs {
   readonly wallet: string;
   readonly local: boolean;
   readonly servers: string | undefined;
-  readonly timeoutMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
   readonly fixTimeoutMs: number | undefined;
   readonly json: boolean;
   readonly serialNumbers: readonly number[];
@@ -107,7 +107,7 @@ export function parseWalletArgs(argv: readonly string[], env: Readonly<Record<st
     wallet: values.wallet ?? defaultWalletDir(env),
     local: values.local,
     servers: values.servers,
-    timeoutMs: integer('timeout', values.timeout, 1, 600_000),
+    attemptTimeoutMs: integer('timeout', values.timeout, 1, 600_000),
     fixTimeoutMs: integer('fix-timeout', values['fix-timeout'], 1, 600_000),
     json: values.json,
     serialNumbers,
@@ -163,7 +163,7 @@ function fixProgress(io: CliIo): { onProgress: (event: WalletProgress) => void; 
 
 function network(args: WalletArgs, local: LocalWalletRaida | undefined): { network: WalletNetwork; close: () => Promise<void> } {
   const servers: readonly RaidaServer[] = local?.servers ?? (args.servers === undefined ? PUBLIC_RAIDA_SERVERS : resolveServers(args.servers));
-  const timeout = args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs };
+  const timeout = args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs };
   const client = createRaidaClient({ servers, ...timeout });
   const healer = createRaidaHealer({ servers, ...timeout, ...(args.fixTimeoutMs === undefined ? {} : { fixTimeoutMs: args.fixTimeoutMs }) });
   return {

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, FRACKED_ON, USAGE, bytesToHex, formatCoinFile, parseCoinFile, runRaidaCli } from '../src/index.js';
-import { createTestCoins, startRaidaCluster } from '@x/testkit';
+import { EXIT, USAGE, bytesToHex, formatCoinFile, parseCoinFile, runRaidaCli } from '../src/index.js';
+import { writeCoinFile } from '@x/raida-wallet';
+import { DEMO_FRACKED_ON, createTestCoins, startDemoRaida, startRaidaCluster } from '@x/testkit';
 import type { RaidaCluster } from '@x/testkit';
 import { WALLET_USAGE } from '../src/wallet-cli.js';
 
@@ -51,8 +52,8 @@ describe('usage', () => {
   });
 
   it.each([
-    [[], 'raida: missing command: echo, version, detect or pown'],
-    [['hello'], 'raida: unknown command "hello": use echo, version, detect or pown'],
+    [[], 'raida: missing command: echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
+    [['hello'], 'raida: unknown command "hello": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
     [['echo', 'extra'], 'raida: unexpected argument "extra"'],
     [['echo', '--timeout', 'soon'], 'raida: --timeout must be an integer from 1 to 600000, got "soon"'],
     [['echo', '--timeout', '0'], 'raida: --timeout must be an integer from 1 to 600000, got 0'],
@@ -68,6 +69,8 @@ describe('usage', () => {
     [['pown', '--local'], 'raida: pown needs exactly one of --new-ans <file> or --generate-new-ans <file>'],
     [['pown', '--local', '--retries', '1', '--new-ans', 'n.json'], 'raida: pown is never retried (it is not idempotent): remove --retries'],
     [['echo', '--servers', 'no-such-file'], 'raida: --servers "no-such-file": no such file, and not a comma list of host:port'],
+    [['echo', '--servers', '127.0.0.1:1,127.0.0.1:99999'], 'raida: --servers: entry 2: "99999" is not a port from 1 to 65535'],
+    [['echo', '--servers', '127.0.0.1:1,127.0.0.1:1'], 'raida: --servers: Server list names address 127.0.0.1:1 twice'],
   ])('%j → exit 2 and one line', async (argv, message) => {
     const run = await cli(argv);
     expect(run.code).toBe(EXIT.usage);
@@ -171,9 +174,24 @@ describe('runs against a RAIDA', () => {
     const run = await cli(['detect', '--local', '--timeout', '2000']);
     expect(run.code).toBe(EXIT.consensus);
     expect(run.stdout).toMatch(/│ +0 │ +\d+ │ +1 │ authentic +│ +25 │ +0 │ +0 │ +│/);
-    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${FRACKED_ON.join(', ')} +│`));
+    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${DEMO_FRACKED_ON.join(', ')} +│`));
     expect(run.stdout).toMatch(/│ +2 │ +\d+ │ +1 │ counterfeit +│ +0 │ +25 │/);
     expect(run.stdout).toMatch(/^coins +1 authentic, 1 fracked, 1 counterfeit$/m);
+  });
+
+  it('detect --coins reads a format 9 CloudCoin file too (what the wallet keeps)', async () => {
+    const demo = await startDemoRaida();
+    clusters.push(demo.cluster);
+    const path = join(dir, 'three.bin');
+    await writeCoinFile(path, demo.demoCoins.map(({ coin }) => ({ ...coin, pown: 'u'.repeat(25) })));
+    const run = await cli(['detect', '--coins', path, '--servers', demo.cluster.serverList.split('\n').join(','), '--timeout', '2000']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/│ +0 │ +\d+ │ +1 │ authentic +│ +25 │ +0 │ +0 │ +│/);
+    expect(run.stdout).toMatch(new RegExp(`│ +1 │ +\\d+ │ +1 │ fracked +│ +23 │ +2 │ +0 │ ${DEMO_FRACKED_ON.join(', ')} +│`));
+    const broken = file('broken.bin', '\u0009 too short');
+    const bad = await cli(['detect', '--coins', broken, '--servers', '127.0.0.1:1']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/^raida: .*broken\.bin.*\n$/);
   });
 
   it('--servers <file> with silent servers: timeouts in the table, exit 1 without consensus', async () => {

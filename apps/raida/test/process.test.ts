@@ -58,6 +58,6 @@ describe('the raida command as a process', () => {
   it('bin/raida.js runs the same command from any directory', async () => {
     const run = await raida(['ping'], [join(root, 'apps/raida/bin/raida.js')], tmpdir());
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('raida: unknown command "ping": use echo, version, detect or pown\n');
+    expect(run.stderr).toBe('raida: unknown command "ping": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins\n');
   });
 });

@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRaidaClient } from '@x/raida-client';
 import { formatServerAddress } from '@x/raida-protocol';
-import { renderResult, runRaidaCli } from '@x/raida-cli';
-import { openWallet } from '@x/raida-wallet';
+import { openWallet, writeCoinFile } from '@x/raida-wallet';
 import { createTestCoins, startRaidaCluster } from '@x/testkit';
+import { raida } from './raida-cli.js';
 import { heading, say } from './tour.js';
 import type { TourOutput } from './tour.js';
 
@@ -22,14 +21,11 @@ export async function walletTour(out: TourOutput): Promise<void> {
   const servers = cluster.servers.map(formatServerAddress).join(',');
   const wallet = join(dir, 'Wallet');
   const file = join(dir, "30 CloudCoin #3 'demo'.bin");
-  const run = async (args: readonly string[], shown: string): Promise<void> => {
-    say(out, `\n$ raida ${shown}`);
-    await runRaidaCli([...args, '--servers', servers], { stdout: out, stderr: out, isTTY: false, env: { NO_COLOR: '1' } });
-  };
+  const run = (args: readonly string[], shown: string): Promise<void> => raida(out, [...args, '--servers', servers], shown);
   try {
     say(out, `A wallet folder (Bank, Fracked, Counterfeit, Limbo, Import, …) and a format 9 file of three coins: one authentic,`);
     say(out, `one whose ANs are wrong on RAIDA 5 and 20 (fracked), and one counterfeit.`);
-    await runRaidaCli(['demo-coins', file, '--local'], { stdout: { write: () => undefined }, stderr: out, isTTY: false });
+    await raida(out, ['demo-coins', file, '--local'], '');
     await run(['import', file, '--wallet', wallet], `import "${file.split('/').pop()!}"`);
     say(out, `Each coin was detected, saved in Limbo with fresh random ANs, powned to them (only this wallet knows them now), and filed by its pown string.`);
 
@@ -40,13 +36,10 @@ export async function walletTour(out: TourOutput): Promise<void> {
     await run(['balance', '--wallet', wallet], 'balance');
 
     const healed = (await (await openWallet({ dir: wallet, create: false })).list()).coins.filter((entry) => entry.folder === 'Bank');
-    const client = createRaidaClient({ servers: cluster.servers, timeoutMs: 1000 });
-    try {
-      say(out, `\n$ raida detect — the two Bank coins, with the ANs in their files:`);
-      out.write(renderResult(await client.detect(healed.map((entry) => entry.coin)), { color: out.color }));
-    } finally {
-      await client.close();
-    }
+    const bank = join(dir, 'bank.bin');
+    await writeCoinFile(bank, healed.map((entry) => entry.coin));
+    say(out, `\nThe two Bank coins, copied to one coin file with the ANs in their files, detected again:`);
+    await run(['detect', '--coins', bank, '--timeout', '1000'], 'detect --coins bank.bin');
     say(out, `\nTry it: pnpm raida demo-coins three.bin --local · pnpm raida import three.bin --local --wallet /tmp/w · pnpm raida heal --local --wallet /tmp/w`);
   } finally {
     await cluster.close();

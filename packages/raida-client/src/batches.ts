@@ -57,8 +57,9 @@ export function planCoinBatches(input: BatchPlanInput): CoinBatch[] {
   if (sizes.length === 0) {
     const needed = smallestSafeRequestBytes(command);
     throw invalidOptions(
+      'maxRequestBytes',
       `maxRequestBytes ${input.maxRequestBytes} leaves no crash-safe encrypted ${command} request: with encryption type 1 use at least ${needed}`,
-      { option: 'maxRequestBytes' },
+      input.maxRequestBytes,
     );
   }
   // requests[k], fillers[k]: the best plan for the first k coins from window sizes; last[k]: its last request's size.

@@ -1,22 +1,11 @@
-import { abortedError, isAbortSignal, throwIfAborted, toXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import {
-  AN_LENGTH,
-  FIX_TICKET_COUNT,
-  PG_LENGTH,
-  assertCoinId,
-  buildFindRequest,
-  buildFixRequest,
-  buildGetTicketRequest,
-  formatServerAddress,
-  statusInfo,
-  validateHealingReply,
-} from '@x/raida-protocol';
-import type { BuiltHealingRequest, CoinId, FindResult, HealingCommandName, RaidaServer, ValidatedHealingReply } from '@x/raida-protocol';
+import { AN_LENGTH, FIX_TICKET_COUNT, PG_LENGTH, assertCoinId, buildFindRequest, buildFixRequest, buildGetTicketRequest } from '@x/raida-protocol';
+import type { CoinId, FindResult, HealingCommandName, RaidaServer } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
-import type { UdpClient, UdpOutcome } from '@x/udp-transport';
-import { clientClosed, invalidCoin, invalidOptions, serverStatusError } from './errors.js';
-import { checkCoins, isValidTimeout, resolveClientOptions } from './options.js';
+import { clientClosed, invalidCoin, invalidOptions } from './errors.js';
+import { runHealingCall } from './healing-round.js';
+import type { HealerCore } from './healing-round.js';
+import { checkCoins, optionalTimerMs, resolveClientOptions } from './options.js';
 import type { RaidaServerStatus } from './status.js';
 import type { RaidaClientOptions, RaidaCoin } from './types.js';
 
@@ -44,8 +33,11 @@ export interface RaidaHealReplyEvent {
 }
 
 export interface RaidaHealCallOptions {
-  /** Per-server timeout. Default: the client's `timeoutMs` (get_ticket, find) or `fixTimeoutMs` (fix). */
-  readonly timeoutMs?: number;
+  /**
+   * One attempt against one server (healing calls are one attempt each). Default: the client's `attemptTimeoutMs`
+   * (get_ticket, find) or `fixTimeoutMs` (fix), shortened to the client's `deadlineMs` when that is less.
+   */
+  readonly attemptTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onReply?: (event: RaidaHealReplyEvent) => void;
   /** RAIDA ids to ask; the others are `skipped`. Default: every configured server. */
@@ -101,62 +93,6 @@ export interface RaidaHealer {
   close(): Promise<void>;
 }
 
-interface Unit {
-  readonly index: number;
-  readonly server: RaidaServer;
-  readonly request: BuiltHealingRequest | undefined;
-  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedHealingReply } | undefined;
-  rejection: XError | undefined;
-}
-
-function statusOf(validated: ValidatedHealingReply): RaidaServerStatus {
-  switch (validated.outcome) {
-    case 'ticket':
-    case 'fix': {
-      const code = validated.status.code;
-      return code === 241 ? 'pass' : code === 242 ? 'fail' : 'mixed';
-    }
-    case 'find':
-    case 'claimed':
-      return 'ready';
-    case 'error':
-      return 'server-error';
-  }
-}
-
-function describe(unit: Unit, outcome: UdpOutcome | undefined): RaidaHealServerResult {
-  const base = { id: unit.server.id, address: formatServerAddress(unit.server) };
-  if (outcome === undefined) return { ...base, status: 'skipped', latencyMs: 0 };
-  if (!outcome.ok) {
-    if (unit.rejection !== undefined && outcome.error.category === 'timeout') return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: unit.rejection };
-    const status: RaidaServerStatus = outcome.error.category === 'timeout' ? 'timeout' : 'network-error';
-    return { ...base, status, latencyMs: outcome.latencyMs, error: outcome.error };
-  }
-  let validated: ValidatedHealingReply;
-  if (unit.accepted !== undefined && unit.accepted.bytes === outcome.value) validated = unit.accepted.validated;
-  else {
-    try {
-      validated = validateHealingReply(outcome.value, unit.request!.expectation);
-    } catch (error) {
-      return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol' }) };
-    }
-  }
-  const code = validated.status.code;
-  const common = { ...base, status: statusOf(validated), statusCode: code, statusName: statusInfo(code).name, latencyMs: outcome.latencyMs, executionTimeUs: validated.reply.executionTimeUs };
-  switch (validated.outcome) {
-    case 'ticket':
-      return { ...common, passed: validated.passed, ...(validated.ticket === undefined ? {} : { ticket: validated.ticket }) };
-    case 'find':
-      return { ...common, found: validated.found };
-    case 'fix':
-      return { ...common, fixed: validated.fixed };
-    case 'claimed':
-      return common;
-    case 'error':
-      return { ...common, error: serverStatusError(unit.server.id, code) };
-  }
-}
-
 function checkAnList(list: unknown, servers: readonly RaidaServer[], what: string): void {
   if (!Array.isArray(list)) throw invalidCoin(`${what} must be an array indexed by RAIDA id`, {});
   for (const server of servers) {
@@ -171,109 +107,11 @@ function checkAnList(list: unknown, servers: readonly RaidaServer[], what: strin
  */
 export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
   const config = resolveClientOptions(options);
-  const fixTimeoutMs = options?.fixTimeoutMs ?? DEFAULT_FIX_TIMEOUT_MS;
-  if (!isValidTimeout(fixTimeoutMs)) throw invalidOptions('fixTimeoutMs must be a number > 0 and <= 2147483647');
-  const { servers } = config;
-  const udp: UdpClient = 'shared' in config.udp ? config.udp.shared : createUdpClient(config.udp.options);
-  const ownsUdp = !('shared' in config.udp);
-  const calls = new Set<AbortController>();
-  let closed = false;
+  const fixTimeoutMs = optionalTimerMs('fixTimeoutMs', options?.fixTimeoutMs) ?? DEFAULT_FIX_TIMEOUT_MS;
+  const { servers, deadlineMs } = config;
+  const ownsUdp = config.udp === undefined;
+  const core: HealerCore = { servers, deadlineMs, udp: config.udp ?? createUdpClient(), calls: new Set(), closed: false };
   let closing: Promise<void> | undefined;
-
-  function targetsOf(only: readonly number[] | undefined): Set<number> {
-    if (only === undefined) return new Set(servers.map((server) => server.id));
-    const given: unknown = only;
-    if (!Array.isArray(given) || !given.every((id) => servers.some((server) => server.id === id))) {
-      throw invalidOptions('only must be an array of configured RAIDA ids');
-    }
-    return new Set<number>(only);
-  }
-
-  function checkCall(call: RaidaHealCallOptions | undefined, defaultTimeoutMs: number): { timeoutMs: number; signal: AbortSignal | undefined; onReply: RaidaHealCallOptions['onReply'] } {
-    const given = call ?? {};
-    if (typeof given !== 'object' || given === null) throw invalidOptions('call options must be an object');
-    const timeoutMs = given.timeoutMs ?? defaultTimeoutMs;
-    if (!isValidTimeout(timeoutMs)) throw invalidOptions('timeoutMs must be a number > 0 and <= 2147483647');
-    if (given.signal !== undefined && !isAbortSignal(given.signal)) throw invalidOptions('signal must be an AbortSignal');
-    if (given.onReply !== undefined && typeof given.onReply !== 'function') throw invalidOptions('onReply must be a function');
-    return { timeoutMs, signal: given.signal, onReply: given.onReply };
-  }
-
-  async function run(
-    command: HealingCommandName,
-    call: RaidaHealCallOptions | undefined,
-    defaultTimeoutMs: number,
-    build: (server: RaidaServer) => BuiltHealingRequest,
-  ): Promise<RaidaHealResult> {
-    if (closed) throw clientClosed();
-    const { timeoutMs, signal, onReply } = checkCall(call, defaultTimeoutMs);
-    const targets = targetsOf(call?.only);
-    throwIfAborted(signal);
-    const startedAt = performance.now();
-    const units: Unit[] = servers.map((server, index) => ({
-      index,
-      server,
-      request: targets.has(server.id) ? build(server) : undefined,
-      accepted: undefined,
-      rejection: undefined,
-    }));
-    const sent = units.filter((unit) => unit.request !== undefined);
-    const outcomes: (UdpOutcome | undefined)[] = units.map(() => undefined);
-    const stop = new AbortController();
-    const forward = (): void => stop.abort(signal?.reason);
-    signal?.addEventListener('abort', forward, { once: true });
-    calls.add(stop);
-    let completed = 0;
-    try {
-      await udp.fanOut(
-        sent.map((unit) => ({
-          target: { host: unit.server.host, port: unit.server.port },
-          payload: unit.request!.bytes,
-          timeoutMs,
-          accept: (bytes: Uint8Array) => {
-            try {
-              unit.accepted = { bytes, validated: validateHealingReply(bytes, unit.request!.expectation) };
-              return true;
-            } catch (error) {
-              unit.rejection = toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol', context: { raidaId: unit.server.id } });
-              return false;
-            }
-          },
-        })),
-        {
-          signal: stop.signal,
-          onOutcome: (outcome, i) => {
-            const unit = sent[i]!;
-            outcomes[unit.index] = outcome;
-            completed++;
-            if (onReply === undefined || (!outcome.ok && outcome.error.category === 'aborted')) return;
-            try {
-              onReply({ index: unit.index, server: describe(unit, outcome), completed, total: sent.length });
-            } catch {
-              // A progress callback cannot break the call.
-            }
-          },
-        },
-      );
-      if (closed) throw clientClosed();
-      throwIfAborted(signal);
-    } catch (error) {
-      if (closed) throw clientClosed();
-      if (signal?.aborted) throw abortedError(signal.reason);
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', forward);
-      calls.delete(stop);
-    }
-    const results = units.map((unit) => describe(unit, unit.request === undefined ? undefined : outcomes[unit.index]));
-    return {
-      command,
-      statuses: results.map((result) => result.status),
-      latencies: results.map((result) => result.latencyMs),
-      servers: results,
-      elapsedMs: performance.now() - startedAt,
-    };
-  }
 
   const common = (server: RaidaServer) => ({ raidaId: server.id, coinId: config.coinId, random: config.random, maxLength: config.maxRequestBytes });
 
@@ -281,7 +119,7 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
     servers,
     async getTickets(coins, call) {
       checkCoins(coins, servers);
-      const result = await run('get_ticket', call, config.timeoutMs, (server) =>
+      const result = await runHealingCall(core, 'get_ticket', call, config.attemptTimeoutMs, (server) =>
         buildGetTicketRequest({ ...common(server), coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]! })) }),
       );
       const tickets = new Array<number>(FIX_TICKET_COUNT).fill(0);
@@ -291,7 +129,7 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
     async find(coins, call) {
       checkCoins(coins, servers);
       coins.forEach((coin, index) => checkAnList(coin.pans, servers, `Coin ${index}: pans`));
-      return run('find', call, config.timeoutMs, (server) =>
+      return runHealingCall(core, 'find', call, config.attemptTimeoutMs, (server) =>
         buildFindRequest({
           ...common(server),
           coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]!, pan: coin.pans[server.id]! })),
@@ -302,16 +140,16 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
       const list: unknown = coins;
       if (!Array.isArray(list) || list.length === 0) throw invalidCoin('coins must be a non-empty array', {});
       coins.forEach((coin, index) => assertCoinId(coin, index));
-      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions(`pg must be a Uint8Array of ${PG_LENGTH} bytes`);
-      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions(`tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
-      if (call?.only === undefined) throw invalidOptions('fix needs only: the RAIDA ids to fix on (the failing ones)');
-      return run('fix', call, fixTimeoutMs, (server) => buildFixRequest({ ...common(server), coins, pg, tickets }));
+      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions('pg', `pg must be a Uint8Array of ${PG_LENGTH} bytes`, pg);
+      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`, tickets);
+      if (call?.only === undefined) throw invalidOptions('only', 'fix needs only: the RAIDA ids to fix on (the failing ones)');
+      return runHealingCall(core, 'fix', call, fixTimeoutMs, (server) => buildFixRequest({ ...common(server), coins, pg, tickets }));
     },
     close() {
       if (closing !== undefined) return closing;
-      closed = true;
-      for (const stop of calls) stop.abort(clientClosed());
-      closing = ownsUdp ? udp.close() : Promise.resolve();
+      core.closed = true;
+      for (const stop of core.calls) stop.abort(clientClosed());
+      closing = ownsUdp ? core.udp.close() : Promise.resolve();
       return closing;
     },
   };

@@ -3,7 +3,7 @@ export { fillerCoinIds, planCoinBatches } from './batches.js';
 export type { BatchPlanInput, CoinBatch } from './batches.js';
 export { randomAns } from './coins.js';
 export type { ReplyCounterSource } from './reply-counters.js';
-export type { RaidaClientErrorCode } from './errors.js';
+export type { RaidaClientErrorCode, RaidaServerErrorContext } from './errors.js';
 export { RAIDA_SERVER_STATUSES, isReplyStatus, isRetryableStatus } from './status.js';
 export type { RaidaServerStatus } from './status.js';
 export { RETRY_TIMEOUT_CAP_MS, RETRY_TIMEOUT_FACTOR, coinVerdict, isCoinSettled, majorityOf, retryTimeoutMs } from './verdicts.js';

@@ -42,15 +42,15 @@ export function createReplyCounterTracker(servers: readonly RaidaServer[], confi
 export function resolveReplyCounters(value: unknown, servers: readonly RaidaServer[]): Readonly<Record<number, ReplyCounterConvention>> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidOptions('replyCounters must be an object { [raidaId]: "continue" | "restart" }', { option: 'replyCounters' });
+    throw invalidOptions('replyCounters', 'replyCounters must be an object { [raidaId]: "continue" | "restart" }', value);
   }
   const ids = new Set(servers.map((server) => server.id));
   const out: Record<number, ReplyCounterConvention> = {};
   for (const [key, convention] of Object.entries(value as Record<string, unknown>)) {
     const id = /^\d+$/.test(key) ? Number(key) : Number.NaN;
-    if (!ids.has(id)) throw invalidOptions(`replyCounters names RAIDA id ${key}, which is not a configured server`, { option: 'replyCounters' });
+    if (!ids.has(id)) throw invalidOptions('replyCounters', `replyCounters names RAIDA id ${key}, which is not a configured server`);
     if (convention !== 'continue' && convention !== 'restart') {
-      throw invalidOptions(`replyCounters[${key}] must be "continue" or "restart"`, { option: 'replyCounters' });
+      throw invalidOptions(`replyCounters[${key}]`, `replyCounters[${key}] must be "continue" or "restart"`, convention);
     }
     out[id] = convention;
   }

@@ -1,7 +1,7 @@
 import type { ErrorCategory, XError } from '@x/errors';
 import type { CommandName, RaidaServer, RandomSource, ReplyCounterConvention } from '@x/raida-protocol';
 import type { ReplyCounterSource } from './reply-counters.js';
-import type { UdpClient, UdpClientOptions } from '@x/udp-transport';
+import type { UdpClient } from '@x/udp-transport';
 import type { RaidaServerStatus } from './status.js';
 
 /**
@@ -27,13 +27,18 @@ export interface RaidaClientOptions {
   readonly servers?: readonly RaidaServer[];
   /** Network coin id (request bytes 6–7). Default 6. */
   readonly coinId?: number;
-  /** Per-server timeout in ms. Default 3000. */
-  readonly timeoutMs?: number;
+  /** One attempt against one server (a datagram and its reply), in ms. Default 3000. Retries wait longer (× 1.5 each). */
+  readonly attemptTimeoutMs?: number;
   /**
-   * An existing UDP client to share (the RAIDA client never closes it), or options for one the RAIDA
-   * client creates and closes. Default: a new client with default options.
+   * The whole call (every attempt, retries and reply counter probes included), in ms. Servers still out when it
+   * passes are reported as `timeout` (error `RAIDA_DEADLINE`) and nothing more is sent. Default: none.
    */
-  readonly udp?: UdpClient | UdpClientOptions;
+  readonly deadlineMs?: number;
+  /**
+   * The UDP transport, injected: a client of `@x/udp-transport` (or anything with its `fanOut` and `close`) that the
+   * RAIDA client uses and never closes. Default: a `createUdpClient()` of its own, closed by `close()`.
+   */
+  readonly udp?: UdpClient;
   /** Random source for challenges, echo bytes and nonces. Default: Web Crypto. */
   readonly random?: RandomSource;
   /** Servers that must agree. Default: a strict majority, ⌊n/2⌋ + 1 (13 of 25). */
@@ -64,8 +69,10 @@ export interface RaidaReplyEvent {
 }
 
 export interface RaidaCallOptions {
-  /** Per-server timeout of the first attempt. Default: the client's `timeoutMs`. */
-  readonly timeoutMs?: number;
+  /** One attempt against one server (the first; retries wait × 1.5 each). Default: the client's `attemptTimeoutMs`. */
+  readonly attemptTimeoutMs?: number;
+  /** The whole call. Default: the client's `deadlineMs`. */
+  readonly deadlineMs?: number;
   /** Aborting rejects the call with `ABORTED` and stops waiting at once. */
   readonly signal?: AbortSignal;
   /** Live progress, once per server per attempt. Exceptions it throws are ignored. */

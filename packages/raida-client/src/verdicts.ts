@@ -50,3 +50,35 @@ export function retryTimeoutMs(baseMs: number, attempt: number): number {
 
 export const RETRY_TIMEOUT_FACTOR = 1.5;
 export const RETRY_TIMEOUT_CAP_MS = 10_000;
+
+/**
+ * Per-coin tallies for early finish, updated as a server's request for a slice of the coins becomes final: votes
+ * only grow and pending only shrinks, so once a coin is settled it stays settled.
+ */
+export interface CoinTally {
+  /** Counts a final request's votes (`verdicts[i]` for coin `offset + i`; missing = no vote). */
+  record(offset: number, count: number, verdicts: readonly boolean[] | undefined): void;
+  /** True once no vote still out could change any coin's verdict. */
+  allSettled(): boolean;
+}
+
+export function createCoinTally(coinCount: number, serverCount: number, quorum: number): CoinTally {
+  const coins = Array.from({ length: coinCount }, () => ({ pass: 0, fail: 0, pending: serverCount, settled: false }));
+  let unsettled = coinCount;
+  return {
+    record(offset, count, verdicts) {
+      for (let i = 0; i < count; i++) {
+        const coin = coins[offset + i]!;
+        coin.pending--;
+        const verdict = verdicts?.[i];
+        if (verdict === true) coin.pass++;
+        else if (verdict === false) coin.fail++;
+        if (!coin.settled && isCoinSettled(coin, quorum)) {
+          coin.settled = true;
+          unsettled--;
+        }
+      }
+    },
+    allSettled: () => unsettled === 0,
+  };
+}

@@ -152,7 +152,7 @@ describe('detect and pown with encryption type 1 send only crash-safe requests',
     const lengths: number[] = [];
     // AES-NI hosts, which a crash-length type-1 request would kill: they count it as a crash instead of answering.
     const raida = await cluster({ count: 3, coins: [key!, ...coins], behavior: { aesNiHost: true }, onRequest: (event: RaidaRequestEvent) => lengths.push(event.length - 32) });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
     const encryption = { type: 1, keyCoin: key! } as const;
     for (let n = 1; n <= 60; n++) {
       // Every third coin counterfeit: verdicts the filler must not shift or extend.
@@ -178,7 +178,7 @@ describe('detect and pown with encryption type 1 send only crash-safe requests',
   it('refuses a maxRequestBytes that leaves no crash-safe encrypted request, and sends nothing', async () => {
     const [key, coin] = createTestCoins(2, 25, { raidaCount: 3 });
     const raida = await cluster({ count: 3, coins: [key!, coin!] });
-    const client = clientFor(raida, { timeoutMs: 2000, maxRequestBytes: 90 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000, maxRequestBytes: 90 });
     await expect(client.detect([coin!], { encryption: { type: 1, keyCoin: key! } })).rejects.toMatchObject({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' });
     expect(raida.stats().every((stats) => stats.received === 0)).toBe(true);
   });

@@ -99,7 +99,7 @@ function resetBehaviors(): void {
 }
 
 interface RoundOptions {
-  readonly timeoutMs?: number;
+  readonly attemptTimeoutMs?: number;
   readonly retries?: number;
   /** Called once per server per attempt while the call runs (to flap servers mid-call). */
   readonly onReply?: (completed: number) => void;
@@ -157,7 +157,7 @@ async function round(tally: Tally, call: 'echo' | 'detect', coinsSent: readonly 
   answered.clear();
   const before = udpDrops();
   const callOptions = {
-    timeoutMs: options.timeoutMs ?? LOSSY_TIMEOUT_MS,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? LOSSY_TIMEOUT_MS,
     retries: options.retries ?? 0,
     ...(options.onReply === undefined ? {} : { onReply: (event: { completed: number }) => options.onReply!(event.completed) }),
   };
@@ -193,9 +193,9 @@ describe('RAIDA under packet loss', () => {
     const tally = newTally('loss 0 %');
     await withFaults({}, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const echo = await round(tally, 'echo', wallet, { timeoutMs: AMPLE_TIMEOUT_MS });
+        const echo = await round(tally, 'echo', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS });
         expect(echo.totals.ready).toBe(SERVERS);
-        const detect = (await round(tally, 'detect', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        const detect = (await round(tally, 'detect', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit']);
         expect(detect.coins[1]!.failedOn).toEqual(FRACKED_ON);
       }
@@ -232,8 +232,8 @@ describe('RAIDA with duplicated, delayed and reordered replies', () => {
     const tally = newTally('every reply sent 2–3 times');
     await withFaults({ duplicate: 1, delayMs: [0, 20] }, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        expect((await round(tally, 'echo', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })).totals.ready).toBe(SERVERS);
-        const detect = (await round(tally, 'detect', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        expect((await round(tally, 'echo', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })).totals.ready).toBe(SERVERS);
+        const detect = (await round(tally, 'detect', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit']);
       }
     });
@@ -258,11 +258,11 @@ describe('RAIDA with duplicated, delayed and reordered replies', () => {
     const tally = newTally('replies shuffled in groups of 8');
     await withFaults({ reorderWindow: 8, delayMs: [0, 5] }, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        expect((await round(tally, 'echo', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })).totals.ready).toBe(SERVERS);
-        const detect = (await round(tally, 'detect', bigWallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        expect((await round(tally, 'echo', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })).totals.ready).toBe(SERVERS);
+        const detect = (await round(tally, 'detect', bigWallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.statuses.every((status) => status === 'pass')).toBe(true);
         expect(detect.coins.every((coin) => coin.verdict === 'authentic' && coin.pass === SERVERS)).toBe(true);
-        const small = (await round(tally, 'detect', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        const small = (await round(tally, 'detect', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(small.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit']);
       }
     });
@@ -295,7 +295,7 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
     for (const id of range(0, 12)) raida.setBehavior(id, { wrongSignature: true });
     await withFaults({}, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const echo = await round(tally, 'echo', wallet, { timeoutMs: REJECTED_TIMEOUT_MS });
+        const echo = await round(tally, 'echo', wallet, { attemptTimeoutMs: REJECTED_TIMEOUT_MS });
         expect(echo.statuses.slice(0, 12).every((status) => status === 'protocol-error')).toBe(true);
         // Reported once no valid reply came in time: the bad one might have been a forgery.
         expect(echo.servers[0]).toMatchObject({ errorCode: 'RAIDA_REPLY_SIGNATURE_MISMATCH', latencyMs: REJECTED_TIMEOUT_MS });
@@ -303,7 +303,7 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
       }
       for (let id = 0; id < SERVERS; id++) raida.setBehavior(id, { wrongSignature: true, statusOverride: 241 });
       for (let r = 0; r < ROUNDS; r++) {
-        const forged = (await round(tally, 'detect', [counterfeitCoin(toFake)], { timeoutMs: REJECTED_TIMEOUT_MS })) as RaidaCoinResult;
+        const forged = (await round(tally, 'detect', [counterfeitCoin(toFake)], { attemptTimeoutMs: REJECTED_TIMEOUT_MS })) as RaidaCoinResult;
         expect(forged.statuses.every((status) => status === 'protocol-error')).toBe(true);
         expect(forged.coins[0]).toMatchObject({ verdict: 'limbo', pass: 0 });
       }
@@ -315,7 +315,7 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
     for (const id of range(0, 12)) raida.setBehavior(id, { statusOverride: 241 });
     await withFaults({}, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const detect = (await round(tally, 'detect', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        const detect = (await round(tally, 'detect', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.coins[2]).toMatchObject({ verdict: 'counterfeit', pass: 12, fail: 13 });
       }
     });
@@ -325,9 +325,9 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
     const tally = newTally('every reply truncated');
     await withFaults({ truncate: 1 }, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const echo = await round(tally, 'echo', wallet, { timeoutMs: REJECTED_TIMEOUT_MS });
+        const echo = await round(tally, 'echo', wallet, { attemptTimeoutMs: REJECTED_TIMEOUT_MS });
         expect(echo.statuses.every((status) => status === 'protocol-error')).toBe(true);
-        const detect = (await round(tally, 'detect', wallet, { timeoutMs: REJECTED_TIMEOUT_MS })) as RaidaCoinResult;
+        const detect = (await round(tally, 'detect', wallet, { attemptTimeoutMs: REJECTED_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.coins.every((coin) => coin.verdict === 'limbo')).toBe(true);
       }
     });
@@ -338,9 +338,9 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
     const tally = newTally('every reply preceded by garbage from the server address');
     await withFaults({ garbage: 1 }, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const echo = await round(tally, 'echo', wallet, { timeoutMs: AMPLE_TIMEOUT_MS });
+        const echo = await round(tally, 'echo', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS });
         expect(echo.totals.ready).toBe(SERVERS);
-        const detect = (await round(tally, 'detect', wallet, { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        const detect = (await round(tally, 'detect', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit']);
       }
     });
@@ -351,10 +351,10 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
     const tally = newTally('every reply preceded by a forged 250/241 (guessed signature)');
     await withFaults({ forge: 1 }, {}, async () => {
       for (let r = 0; r < ROUNDS; r++) {
-        const echo = await round(tally, 'echo', wallet, { timeoutMs: AMPLE_TIMEOUT_MS });
+        const echo = await round(tally, 'echo', wallet, { attemptTimeoutMs: AMPLE_TIMEOUT_MS });
         expect(echo.totals.ready).toBe(SERVERS);
         // The forged "all pass" arrives first; the genuine "all fail" behind it is the one counted.
-        const detect = (await round(tally, 'detect', [counterfeitCoin(toFake)], { timeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
+        const detect = (await round(tally, 'detect', [counterfeitCoin(toFake)], { attemptTimeoutMs: AMPLE_TIMEOUT_MS })) as RaidaCoinResult;
         expect(detect.statuses.every((status) => status === 'fail')).toBe(true);
         expect(detect.coins[0]).toMatchObject({ verdict: 'counterfeit', pass: 0, fail: SERVERS });
       }

@@ -10,7 +10,7 @@ describe('detect: verdicts from 25 votes', () => {
     const raida = await cluster({ coins: [good!, fracked!, fake!] });
     const wallet = [good!, frackCoin(fracked!, [2, 9, 17]), counterfeitCoin(fake!), unknown!];
 
-    const result = await clientFor(raida, { timeoutMs: 2000 }).detect(wallet);
+    const result = await clientFor(raida, { attemptTimeoutMs: 2000 }).detect(wallet);
 
     expect(result.command).toBe('detect');
     expect(result.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit', 'counterfeit']);
@@ -29,7 +29,7 @@ describe('detect: verdicts from 25 votes', () => {
   it('reports pass (241) and fail (242) when a server agrees on every coin', async () => {
     const coins = createTestCoins(3, 8);
     const raida = await cluster({ coins });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
 
     const good = await client.detect(coins);
     expect(good.statuses.every((status) => status === 'pass')).toBe(true);
@@ -47,7 +47,7 @@ describe('detect: verdicts from 25 votes', () => {
     // 13 silent servers: at most 12 votes, never 13 either way.
     const behaviors = Object.fromEntries(Array.from({ length: 13 }, (_, i) => [i + 12, { down: true }]));
     const raida = await cluster({ coins: [coin!], behaviors });
-    const result = await clientFor(raida, { timeoutMs: 300 }).detect([coin!]);
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).detect([coin!]);
     expect(result.coins[0]).toMatchObject({ verdict: 'limbo', pass: 12, fail: 0, unknown: 13, failedOn: [] });
     expect(result.totals).toMatchObject({ pass: 12, timeout: 13, consensus: false });
   });
@@ -58,7 +58,7 @@ describe('detect: verdicts from 25 votes', () => {
     for (let id = 0; id < 7; id++) behaviors[id] = { down: true };
     for (let id = 7; id < 13; id++) behaviors[id] = { statusOverride: 48 };
     const raida = await cluster({ coins: [coin!], behaviors });
-    const result = await clientFor(raida, { timeoutMs: 300 }).detect([counterfeitCoin(coin!)]);
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).detect([counterfeitCoin(coin!)]);
     expect(result.coins[0]).toMatchObject({ verdict: 'limbo', pass: 0, fail: 12, unknown: 13 });
     expect(result.servers[7]).toMatchObject({ status: 'server-error', statusCode: 48, statusName: 'legacyDatabaseError' });
   });
@@ -66,14 +66,14 @@ describe('detect: verdicts from 25 votes', () => {
   it('still decides with a few servers silent: fracked with the unknowns counted apart', async () => {
     const [coin] = createTestCoins(1, 11);
     const raida = await cluster({ coins: [coin!], behaviors: { 0: { down: true }, 1: { down: true }, 2: { down: true } } });
-    const result = await clientFor(raida, { timeoutMs: 300 }).detect([frackCoin(coin!, [4, 5])]);
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).detect([frackCoin(coin!, [4, 5])]);
     expect(result.coins[0]).toMatchObject({ verdict: 'fracked', pass: 20, fail: 2, unknown: 3, failedOn: [4, 5] });
   });
 
   it('splits more coins than fit in 1024 bytes into several requests per server', async () => {
     const coins = createTestCoins(100, 12);
     const raida = await cluster({ coins: coins.slice(0, 97) });
-    const result = await clientFor(raida, { timeoutMs: 2000 }).detect(coins);
+    const result = await clientFor(raida, { attemptTimeoutMs: 2000 }).detect(coins);
     // 46 detect coins fit in one request: 46 + 46 + 8.
     expect(received(raida).every((n) => n === 3)).toBe(true);
     expect(result.coins).toHaveLength(100);
@@ -88,7 +88,7 @@ describe('detect: verdicts from 25 votes', () => {
   it('uses encryption type 1 with a key coin the servers hold', async () => {
     const [key, coin, stranger] = createTestCoins(3, 13);
     const raida = await cluster({ coins: [key!, coin!] });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
 
     const sealed = await client.detect([coin!, counterfeitCoin(coin!)], { encryption: { type: 1, keyCoin: key! } });
     expect(sealed.coins.map((c) => c.verdict)).toEqual(['authentic', 'counterfeit']);
@@ -110,7 +110,7 @@ describe('detect: verdicts from 25 votes', () => {
   it('retries detect for silent servers only', async () => {
     const [coin] = createTestCoins(1, 14);
     const raida = await cluster({ coins: [coin!], behaviors: { 6: { down: true } } });
-    const result = await clientFor(raida, { timeoutMs: 200 }).detect([coin!], {
+    const result = await clientFor(raida, { attemptTimeoutMs: 200 }).detect([coin!], {
       retries: 1,
       onReply: (event) => {
         if (event.index === 6 && event.attempt === 0) raida.setBehavior(6, { down: false });
@@ -127,7 +127,7 @@ describe('detect with earlyFinish', () => {
   it('stops waiting once every verdict is settled: the slow server is skipped', async () => {
     const coins = createTestCoins(2, 15);
     const raida = await cluster({ coins, behaviors: { 4: { slowMs: 400 } } });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
 
     const early = await client.detect(coins, { earlyFinish: true });
     expect(early.coins.every((coin) => coin.verdict === 'authentic')).toBe(true);
@@ -148,7 +148,7 @@ describe('detect with earlyFinish', () => {
     const raida = await cluster({ coins: [coin!], behaviors });
     // 10 pass, 10 fail, 3 errors: with only 2 servers left, neither side can reach 13.
     const wallet = frackCoin(coin!, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
-    const result = await clientFor(raida, { timeoutMs: 10_000 }).detect([wallet], { earlyFinish: true });
+    const result = await clientFor(raida, { attemptTimeoutMs: 10_000 }).detect([wallet], { earlyFinish: true });
     expect(result.coins[0]).toMatchObject({ verdict: 'limbo', pass: 10, fail: 10, unknown: 5 });
     // Nobody timed out: the two silent servers were simply no longer awaited.
     expect(result.totals).toMatchObject({ fail: 10, pass: 10, 'server-error': 3, skipped: 2, timeout: 0, consensus: false });

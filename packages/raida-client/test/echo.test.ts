@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { isXError } from '@x/errors';
 import { createRaidaClient } from '@x/raida-client';
 import type { RaidaReplyEvent, RaidaServerResult } from '@x/raida-client';
@@ -22,10 +22,13 @@ describe('echo against a simulated RAIDA', () => {
     });
     // Server 6 gets a name that does not resolve: a network error before anything is sent.
     const servers = raida.servers.map((server) => (server.id === 6 ? { ...server, host: 'raida-6.invalid' } : server));
+    // The transport is injected: one whose resolver fails for that name.
+    const udp = createUdpClient({ lookup: () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND raida-6.invalid'), { code: 'ENOTFOUND' })) });
+    onTestFinished(() => udp.close());
     const client = clientFor(raida, {
       servers,
-      timeoutMs: 500,
-      udp: { lookup: () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND raida-6.invalid'), { code: 'ENOTFOUND' })) },
+      attemptTimeoutMs: 500,
+      udp,
     });
 
     const result = await client.echo();
@@ -93,7 +96,7 @@ describe('echo against a simulated RAIDA', () => {
 
   it('sends each server one request with its own RAIDA id, all before any reply', async () => {
     const raida = await cluster();
-    const result = await clientFor(raida, { timeoutMs: 2000 }).echo();
+    const result = await clientFor(raida, { attemptTimeoutMs: 2000 }).echo();
     // A request carrying another server's id would be answered with status 3.
     expect(result.statuses.every((status) => status === 'ready')).toBe(true);
     expect(received(raida)).toEqual(Array.from({ length: 25 }, () => 1));
@@ -102,7 +105,7 @@ describe('echo against a simulated RAIDA', () => {
   it('lets a silent server time out without holding up the others', async () => {
     const raida = await cluster({ behaviors: { 11: { down: true } } });
     const events: RaidaReplyEvent[] = [];
-    const result = await clientFor(raida, { timeoutMs: 500 }).echo({ onReply: (event) => events.push(event) });
+    const result = await clientFor(raida, { attemptTimeoutMs: 500 }).echo({ onReply: (event) => events.push(event) });
 
     expect(result.statuses[11]).toBe('timeout');
     expect(result.latencies[11]).toBe(500);
@@ -117,7 +120,7 @@ describe('echo against a simulated RAIDA', () => {
   it('reports no consensus when fewer than 13 servers are ready', async () => {
     const behaviors = Object.fromEntries(Array.from({ length: 13 }, (_, i) => [i * 2, { down: true }]));
     const raida = await cluster({ behaviors });
-    const result = await clientFor(raida, { timeoutMs: 300 }).echo();
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).echo();
     expect(result.totals.ready).toBe(12);
     expect(result.totals.timeout).toBe(13);
     expect(result.totals.consensus).toBe(false);
@@ -126,7 +129,7 @@ describe('echo against a simulated RAIDA', () => {
   it('retries only the servers that timed out, with a timeout ×1.5 per retry', async () => {
     const raida = await cluster({ behaviors: { 8: { down: true }, 9: { down: true } } });
     const events: RaidaReplyEvent[] = [];
-    const result = await clientFor(raida, { timeoutMs: 200 }).echo({
+    const result = await clientFor(raida, { attemptTimeoutMs: 200 }).echo({
       retries: 2,
       onReply(event) {
         events.push(event);
@@ -156,13 +159,13 @@ describe('echo against a simulated RAIDA', () => {
     const raida = await cluster({ behaviors: { 5: { slowMs: 300 } } });
     const udp = createUdpClient();
     const client = clientFor(raida, { udp });
-    const first = await client.echo({ timeoutMs: 100 });
+    const first = await client.echo({ attemptTimeoutMs: 100 });
     expect(first.statuses[5]).toBe('timeout');
     // The second call reuses the first call's pooled socket, so the first call's reply from server 5
     // reaches it while it waits for its own. That reply fails this request's signature check and is
     // turned away; being a genuine reply to the earlier request, it is not held against server 5 either:
     // server 5 simply times out (its own reply comes 300 ms after the request, past the 250 ms timeout).
-    const second = await client.echo({ timeoutMs: 250 });
+    const second = await client.echo({ attemptTimeoutMs: 250 });
     expect(second.statuses[5]).toBe('timeout');
     expect(second.servers[5]).toMatchObject({ errorCode: 'UDP_TIMEOUT', latencyMs: 250 });
     expect(second.totals.ready).toBe(24);
@@ -174,7 +177,7 @@ describe('echo against a simulated RAIDA', () => {
 
   it('does not retry a server that answered, even with an error', async () => {
     const raida = await cluster({ behaviors: { 2: { wrongSignature: true }, 5: { statusOverride: 37 } } });
-    const result = await clientFor(raida, { timeoutMs: 300 }).echo({ retries: 3 });
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).echo({ retries: 3 });
     expect(result.statuses[2]).toBe('protocol-error');
     expect(result.statuses[5]).toBe('server-error');
     expect(received(raida).every((n) => n === 1)).toBe(true);
@@ -184,7 +187,7 @@ describe('echo against a simulated RAIDA', () => {
 describe('version', () => {
   it('reports each server’s version string', async () => {
     const raida = await cluster({ behaviors: { 4: { version: '20260101-beta' } } });
-    const result = await clientFor(raida, { timeoutMs: 2000 }).version();
+    const result = await clientFor(raida, { attemptTimeoutMs: 2000 }).version();
     expect(result.command).toBe('version');
     expect(result.statuses.every((status) => status === 'ready')).toBe(true);
     expect(result.servers[0]!.version).toBe('20250323');
@@ -205,7 +208,7 @@ describe('cancellation and cleanup', () => {
 
   it('stops waiting when the signal aborts mid-call, and the client stays usable', async () => {
     const raida = await cluster({ behaviors: { 0: { down: true } } });
-    const client = clientFor(raida, { timeoutMs: 60_000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 60_000 });
     const controller = new AbortController();
     let replies = 0;
     const call = client.echo({
@@ -217,14 +220,14 @@ describe('cancellation and cleanup', () => {
     const error: unknown = await call.catch((e: unknown) => e);
     expect(isXError(error, 'ABORTED')).toBe(true);
     raida.setBehavior(0, { down: false });
-    const again = await client.echo({ timeoutMs: 2000 });
+    const again = await client.echo({ attemptTimeoutMs: 2000 });
     expect(again.totals.ready).toBe(25);
   });
 
   it('close() settles calls in flight with RAIDA_CLIENT_CLOSED and releases every socket', async () => {
     const raida = await cluster({ behaviors: { 0: { down: true } } });
     const before = udpHandles();
-    const client = createRaidaClient({ servers: raida.servers, timeoutMs: 60_000 });
+    const client = createRaidaClient({ servers: raida.servers, attemptTimeoutMs: 60_000 });
     let closing: Promise<void> | undefined;
     const call = client.echo({
       onReply: (event) => {
@@ -243,7 +246,7 @@ describe('cancellation and cleanup', () => {
 
   it('ignores an onReply callback that throws', async () => {
     const raida = await cluster();
-    const result = await clientFor(raida, { timeoutMs: 2000 }).echo({
+    const result = await clientFor(raida, { attemptTimeoutMs: 2000 }).echo({
       onReply: () => {
         throw new Error('progress bar broke');
       },
@@ -257,7 +260,7 @@ describe('the deadline', () => {
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       const raida = await cluster();
-      const client = clientFor(raida, { timeoutMs: 7 });
+      const client = clientFor(raida, { attemptTimeoutMs: 7 });
       // The replies cannot be read before this test yields: the clock passes every deadline first.
       const pending = client.echo();
       vi.advanceTimersByTime(8.3);

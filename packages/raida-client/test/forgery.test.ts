@@ -75,7 +75,7 @@ describe('a datagram from the server address that is not its reply does not win'
     // Server 3's replies are each preceded by a forged 250 (echo) or 241 "all pass" with a guessed signature.
     relay.setFaults({}, { 3: { forge: 1 } });
     const udp = sharedUdp();
-    const client = clientFor(raida, { servers: relay.servers, udp, timeoutMs: 2000 });
+    const client = clientFor(raida, { servers: relay.servers, udp, attemptTimeoutMs: 2000 });
 
     const echo = await client.echo();
     expect(relay.deliveries().flatMap((delivery) => (delivery.kind === 'forged' ? [delivery.server] : []))).toEqual([3]);
@@ -96,7 +96,7 @@ describe('a datagram from the server address that is not its reply does not win'
   it('a server that only ever answers with a wrong signature is still a protocol-error, at its timeout, and not retried', async () => {
     const raida = await cluster({ behaviors: { 4: { wrongSignature: true } } });
     const udp = sharedUdp();
-    const result = await clientFor(raida, { udp, timeoutMs: 300 }).echo({ retries: 2 });
+    const result = await clientFor(raida, { udp, attemptTimeoutMs: 300 }).echo({ retries: 2 });
     expect(result.servers[4]).toMatchObject({
       status: 'protocol-error',
       errorCode: 'RAIDA_REPLY_SIGNATURE_MISMATCH',
@@ -115,9 +115,9 @@ describe('a datagram from the server address that is not its reply does not win'
     const udp = sharedUdp();
     const client = clientFor(raida, { servers: through(raida, 5, relay.port), udp });
 
-    const first = await client.echo({ timeoutMs: 200 });
+    const first = await client.echo({ attemptTimeoutMs: 200 });
     expect(first.servers[5]).toMatchObject({ status: 'timeout', errorCode: 'UDP_TIMEOUT' });
-    const second = await client.echo({ timeoutMs: 2000 });
+    const second = await client.echo({ attemptTimeoutMs: 2000 });
     expect(second.statuses.every((status) => status === 'ready')).toBe(true);
     expect(relay.replies()).toBe(2);
     expect(udp.stats()).toMatchObject({ droppedRejected: 1, openSockets: 1 });
@@ -129,8 +129,8 @@ describe('a datagram from the server address that is not its reply does not win'
     const udp = sharedUdp();
     const client = clientFor(raida, { servers: through(raida, 5, relay.port), udp });
 
-    await client.echo({ timeoutMs: 200 });
-    const second = await client.echo({ timeoutMs: 300 });
+    await client.echo({ attemptTimeoutMs: 200 });
+    const second = await client.echo({ attemptTimeoutMs: 300 });
     expect(second.servers[5]).toMatchObject({ status: 'timeout', errorCode: 'UDP_TIMEOUT', latencyMs: 300 });
     expect(udp.stats().droppedRejected).toBe(1);
   });

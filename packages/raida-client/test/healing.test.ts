@@ -17,7 +17,7 @@ afterEach(async () => {
 async function setup(options: RaidaClusterOptions = {}): Promise<{ coin: TestCoin; wallet: TestCoin; cluster: RaidaCluster; healer: RaidaHealer }> {
   const [coin] = createTestCoins(1, 21);
   cluster = await startRaidaCluster({ coins: [coin!], ...options });
-  healer = createRaidaHealer({ servers: cluster.servers, timeoutMs: 1000 });
+  healer = createRaidaHealer({ servers: cluster.servers, attemptTimeoutMs: 1000 });
   return { coin: coin!, wallet: frackCoin(coin!, [5, 20]), cluster, healer };
 }
 
@@ -69,7 +69,7 @@ describe('healing calls across the RAIDA', () => {
     const { coin, healer: h } = await setup({ behaviors: { 7: { down: true } } });
     const pans = coin.ans.map((an) => an.map((byte) => byte ^ 1));
     const swapped = { ...coin, ans: coin.ans.map((an, id) => (id === 3 ? pans[id]! : an)), pans: coin.ans.map((an, id) => (id === 3 ? an : pans[id]!)) };
-    const result = await h.find([swapped], { timeoutMs: 200 });
+    const result = await h.find([swapped], { attemptTimeoutMs: 200 });
     expect(result.servers[0]).toMatchObject({ status: 'ready', statusCode: 209, found: ['an'] });
     expect(result.servers[3]).toMatchObject({ status: 'ready', statusCode: 210, found: ['pan'] });
     expect(result.servers[7]).toMatchObject({ status: 'timeout', latencyMs: 200 });

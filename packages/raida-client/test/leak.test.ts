@@ -53,7 +53,7 @@ describe('RAIDA rounds leave nothing behind', () => {
     const wallet = [coins[0]!, frackCoin(coins[1]!, [4]), coins[2]!];
     // The silent server costs each round its timeout: short, so that many rounds fit in CI. Under load
     // some honest replies may miss it too; this test is about what is left behind, not about verdicts.
-    const options = { timeoutMs: 15 };
+    const options = { attemptTimeoutMs: 15 };
     const roundTrip = async (r: number): Promise<void> => {
       let result;
       if (r % 10 === 9) {

@@ -30,7 +30,7 @@ async function scriptedServer(reply: (request: Buffer) => Buffer): Promise<{ por
 
 function clientOf(port: number): RaidaClient {
   // A timeout far beyond the test's own: a reply that is not taken at once fails the test.
-  const client = createRaidaClient({ servers: [{ id: 0, host: '127.0.0.1', port }], timeoutMs: 60_000 });
+  const client = createRaidaClient({ servers: [{ id: 0, host: '127.0.0.1', port }], attemptTimeoutMs: 60_000 });
   cleanup.push(() => client.close());
   return client;
 }
@@ -51,7 +51,7 @@ describe('replies with stale fields, as a real server sends them', () => {
     const server = await scriptedServer(() => hex(`00 00 22 00 00 01 FF FF 00 00 00 00 00 00 00 09 ${'77'.repeat(16)}`));
     const [key, coin] = createTestCoins(2, 35, { raidaCount: 1 });
     const random = (n: number): Uint8Array => new Uint8Array(n).fill(1);
-    const client = createRaidaClient({ servers: [{ id: 0, host: '127.0.0.1', port: server.port }], timeoutMs: 200, random });
+    const client = createRaidaClient({ servers: [{ id: 0, host: '127.0.0.1', port: server.port }], attemptTimeoutMs: 200, random });
     cleanup.push(() => client.close());
     const result = await client.detect([coin!], { encryption: { type: 1, keyCoin: key! } });
     // The random source is pinned, so the request's echo bytes are 01 01, never FF FF.

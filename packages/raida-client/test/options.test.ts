@@ -34,7 +34,7 @@ describe('createRaidaClient options', () => {
     [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 2, host: 'A', port: 1 }] }, /names address a:1 twice/],
     [{ servers: [{ id: 25, host: 'a', port: 1 }] }, /servers\[0\]\.id must be a RAIDA id, an integer from 0 to 24/],
     [{ servers: Array.from({ length: 26 }, (_, id) => ({ id, host: 'a', port: id + 1 })) }, /servers has 26 entries; a RAIDA has 25 servers/],
-    [{ timeoutMs: 0 }, /timeoutMs/],
+    [{ attemptTimeoutMs: 0 }, /attemptTimeoutMs/],
     [{ coinId: 70_000 }, /coinId/],
     [{ quorum: 12 }, /strict majority of the 25 RAIDA servers: an integer from 13 to 25/],
     [{ servers: [{ id: 0, host: 'a', port: 1 }], quorum: 1 }, /strict majority of the 25 RAIDA servers: an integer from 13 to 25/],
@@ -62,7 +62,7 @@ describe('call options and coins', () => {
     const client = clientFor(raida);
     const failures = await Promise.all([
       client.echo({ retries: 11 }),
-      client.echo({ timeoutMs: -1 }),
+      client.echo({ attemptTimeoutMs: -1 }),
       client.echo({ earlyFinish: true } as never),
       client.echo({ signal: 'stop' } as never),
       client.detect([]),
@@ -101,7 +101,7 @@ describe('a shared UDP client', () => {
     const raida = await cluster();
     const udp = createUdpClient();
     try {
-      const client = createRaidaClient({ servers: raida.servers, udp, timeoutMs: 2000 });
+      const client = createRaidaClient({ servers: raida.servers, udp, attemptTimeoutMs: 2000 });
       const result = await client.echo();
       expect(result.totals.ready).toBe(25);
       expect(udp.stats().received).toBe(25);
@@ -120,7 +120,7 @@ describe('a subset of the servers', () => {
   it('never lowers the 13 of 25 needed: 10 servers all ready are no echo consensus, and coins stay in limbo', async () => {
     const coins = createTestCoins(1, 3);
     const raida = await startRaidaCluster({ count: 10, coins: coins.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 10) })) });
-    const client = createRaidaClient({ servers: raida.servers, timeoutMs: 2000 });
+    const client = createRaidaClient({ servers: raida.servers, attemptTimeoutMs: 2000 });
     try {
       expect(client.quorum).toBe(13);
       const echo = await client.echo();

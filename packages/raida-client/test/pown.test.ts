@@ -10,7 +10,7 @@ describe('pown', () => {
   it('moves every server to the new ANs: detect then passes with them and fails with the old ones', async () => {
     const coins = createTestCoins(2, 21);
     const raida = await cluster({ coins });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
     const random = createRandom(5);
     const newAns = coins.map(() => randomAns(25, (n) => random.bytes(n)));
 
@@ -30,7 +30,7 @@ describe('pown', () => {
   it('changes nothing on servers that fail the coin: a fracked coin stays fracked on them', async () => {
     const [coin] = createTestCoins(1, 22);
     const raida = await cluster({ coins: [coin!] });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
     const wallet = frackCoin(coin!, [3, 14]);
     const newAns = [randomAns(25)];
 
@@ -47,7 +47,7 @@ describe('pown', () => {
   it('is never resent: a silent server gets exactly one datagram', async () => {
     const [coin] = createTestCoins(1, 23);
     const raida = await cluster({ coins: [coin!], behaviors: { 10: { down: true } } });
-    const result = await clientFor(raida, { timeoutMs: 300 }).pown([coin!], [randomAns(25)]);
+    const result = await clientFor(raida, { attemptTimeoutMs: 300 }).pown([coin!], [randomAns(25)]);
     expect(result.servers[10]).toMatchObject({ status: 'timeout', attempts: 1, latencyMs: 300 });
     expect(received(raida).every((n) => n === 1)).toBe(true);
     expect(result.coins[0]).toMatchObject({ verdict: 'authentic', pass: 24, unknown: 1 });
@@ -67,7 +67,7 @@ describe('pown', () => {
   it('splits a large pown (26 coins per request) and checks every new AN before sending', async () => {
     const coins = createTestCoins(30, 25);
     const raida = await cluster({ coins });
-    const client = clientFor(raida, { timeoutMs: 2000 });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000 });
     const newAns = coins.map(() => randomAns(25));
 
     const missing = newAns.map((ans, i) => (i === 29 ? ans.slice(0, 20) : ans));

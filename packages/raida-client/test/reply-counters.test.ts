@@ -29,7 +29,7 @@ describe('reply counter conventions: learned once per server, never guessed', ()
       const events: RaidaRequestEvent[] = [];
       const behaviors = Object.fromEntries(Array.from({ length: 25 }, (_, id) => [id, { replyCounter: conventionOf(id) }]));
       const raida = await cluster({ coins: held, behaviors, onRequest: (event) => events.push(event) });
-      const client = clientFor(raida, { timeoutMs: 2000 });
+      const client = clientFor(raida, { attemptTimeoutMs: 2000 });
       const encryption = { type: 1, keyCoin: key! } as const;
 
       const first = await client.detect(sent, { encryption });
@@ -54,7 +54,7 @@ describe('reply counter conventions: learned once per server, never guessed', ()
     const events: RaidaRequestEvent[] = [];
     const raida = await cluster({ coins: held, behavior: { replyCounter: 'restart' }, onRequest: (event) => events.push(event) });
     const replyCounters = Object.fromEntries(Array.from({ length: 25 }, (_, id) => [id, 'restart' as const]));
-    const client = clientFor(raida, { timeoutMs: 2000, replyCounters });
+    const client = clientFor(raida, { attemptTimeoutMs: 2000, replyCounters });
     const result = await client.detect(sent, { encryption: { type: 1, keyCoin: key! } });
     expect(result.servers.every((server) => JSON.stringify(server.verdicts) === JSON.stringify(truth))).toBe(true);
     expect(result.servers[3]).toMatchObject({ replyCounter: 'restart', replyCounterSource: 'configured' });
@@ -67,7 +67,7 @@ describe('reply counter conventions: learned once per server, never guessed', ()
     const raida = await cluster({ count: 1, coins: held.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), behavior: { replyCounter: 'restart' } });
     // Seeded: read with the wrong convention, a 3-coin bitfield still looks valid about once in 43 draws of the
     // keystream, so the client's nonces are fixed to ones that show the usual case.
-    const client = clientFor(raida, { timeoutMs: 300, replyCounters: { 0: 'continue' }, random: createRandom(422).bytes });
+    const client = clientFor(raida, { attemptTimeoutMs: 300, replyCounters: { 0: 'continue' }, random: createRandom(422).bytes });
     const result = await client.detect(sent.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), { encryption: { type: 1, keyCoin: { ...key!, ans: key!.ans.slice(0, 1) } } });
     expect(result.servers[0]!.verdicts).toBeUndefined();
     expect(result.servers[0]).toMatchObject({ status: 'protocol-error', errorCode: 'RAIDA_REPLY_BAD_BODY' });
@@ -83,7 +83,7 @@ describe('reply counter conventions: learned once per server, never guessed', ()
     let ambiguous = 0;
     let verdicts = 0;
     for (const seed of [432, 433, 434, 435, 436, 437]) {
-      const client = clientFor(raida, { timeoutMs: 2000, random: createRandom(seed).bytes });
+      const client = clientFor(raida, { attemptTimeoutMs: 2000, random: createRandom(seed).bytes });
       const result = await client.detect(sent, { encryption: { type: 1, keyCoin: key! } });
       for (const server of result.servers) {
         if (server.status === 'protocol-error') {

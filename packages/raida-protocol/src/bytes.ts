@@ -56,10 +56,6 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function isByteArray(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
-}
-
 export function isIntegerInRange(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }

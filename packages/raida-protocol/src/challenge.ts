@@ -1,6 +1,6 @@
 import { readU32, writeU32 } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { configError } from './errors.js';
+import { invalidOption } from './errors.js';
 import { randomBytes } from './random.js';
 import type { RandomSource } from './random.js';
 
@@ -12,9 +12,7 @@ export const CHALLENGE_RANDOM_LENGTH = 12;
 /** `random ‖ CRC32(random)` (big-endian) for a given 12-byte random part. */
 export function challengeFromRandom(random: Uint8Array): Uint8Array {
   if (!(random instanceof Uint8Array) || random.length !== CHALLENGE_RANDOM_LENGTH) {
-    throw configError('RAIDA_INVALID_OPTION', `A challenge is built from exactly ${CHALLENGE_RANDOM_LENGTH} random bytes`, {
-      option: 'random',
-    });
+    throw invalidOption('random', `A challenge is built from exactly ${CHALLENGE_RANDOM_LENGTH} random bytes`);
   }
   const challenge = new Uint8Array(CHALLENGE_LENGTH);
   challenge.set(random, 0);

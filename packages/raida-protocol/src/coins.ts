@@ -1,5 +1,5 @@
 import { readI8, readU32, writeU32 } from './bytes.js';
-import { configError, protocolError } from './errors.js';
+import { invalidInput, protocolError } from './errors.js';
 
 /** Smallest denomination (value 10^−8). */
 export const MIN_DENOMINATION = -8;
@@ -34,9 +34,9 @@ export interface CoinId {
   readonly serialNumber: number;
 }
 
-function invalidCoin(message: string, index: number | undefined, field: string): never {
+function invalidCoin(message: string, index: number | undefined, option: string): never {
   const where = index === undefined ? 'Coin' : `Coin ${index}`;
-  throw configError('RAIDA_INVALID_COIN', `${where}: ${message}`, index === undefined ? { field } : { index, field });
+  throw invalidInput('RAIDA_INVALID_COIN', `${where}: ${message}`, index === undefined ? { option } : { index, option });
 }
 
 /** Throws `RAIDA_INVALID_COIN` unless `coin` names a valid denomination and serial number. */

@@ -1,10 +1,10 @@
 import { ctr } from '@noble/ciphers/aes';
-import { configError } from './errors.js';
+import { invalidOption } from './errors.js';
 
 /** AES-128 key length: the 16-byte AN of the key coin. */
 export const KEY_LENGTH = 16;
 /** Header bytes 24–31 (nonce ‖ echo bytes) form the first half of the counter block. */
-export const COUNTER_NONCE_LENGTH = 8;
+const COUNTER_NONCE_LENGTH = 8;
 const BLOCK_LENGTH = 16;
 
 /** How a server numbers the counter blocks of an encrypted reply body. */
@@ -12,16 +12,14 @@ export type ReplyCounterConvention = 'continue' | 'restart';
 
 function requireKey(key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) {
-    throw configError('RAIDA_INVALID_OPTION', `An encryption key must be ${KEY_LENGTH} bytes`, { option: 'key' });
+    throw invalidOption('key', `An encryption key must be ${KEY_LENGTH} bytes`);
   }
 }
 
 /** The initial counter block: header bytes 24–31 followed by eight zero bytes. */
 export function counterBlockFromNonce(nonce8: Uint8Array): Uint8Array {
   if (!(nonce8 instanceof Uint8Array) || nonce8.length !== COUNTER_NONCE_LENGTH) {
-    throw configError('RAIDA_INVALID_OPTION', `The counter nonce must be ${COUNTER_NONCE_LENGTH} bytes (header bytes 24–31)`, {
-      option: 'nonce',
-    });
+    throw invalidOption('nonce', `The counter nonce must be ${COUNTER_NONCE_LENGTH} bytes (header bytes 24–31)`);
   }
   const block = new Uint8Array(BLOCK_LENGTH);
   block.set(nonce8, 0);
@@ -31,7 +29,7 @@ export function counterBlockFromNonce(nonce8: Uint8Array): Uint8Array {
 /** `block + blocks` as a 128-bit big-endian integer, wrapping like Node's `aes-128-ctr`. */
 export function advanceCounter(block: Uint8Array, blocks: number): Uint8Array {
   if (!Number.isSafeInteger(blocks) || blocks < 0) {
-    throw configError('RAIDA_INVALID_OPTION', 'A counter advances by a non-negative whole number of blocks', { option: 'blocks' });
+    throw invalidOption('blocks', 'A counter advances by a non-negative whole number of blocks');
   }
   const out = block.slice();
   let carry = blocks;
@@ -47,7 +45,7 @@ export function advanceCounter(block: Uint8Array, blocks: number): Uint8Array {
 export function aes128Ctr(key: Uint8Array, counterBlock: Uint8Array, data: Uint8Array): Uint8Array {
   requireKey(key);
   if (!(counterBlock instanceof Uint8Array) || counterBlock.length !== BLOCK_LENGTH) {
-    throw configError('RAIDA_INVALID_OPTION', `A counter block must be ${BLOCK_LENGTH} bytes`, { option: 'counterBlock' });
+    throw invalidOption('counterBlock', `A counter block must be ${BLOCK_LENGTH} bytes`);
   }
   if (data.length === 0) return new Uint8Array(0);
   return ctr(key, counterBlock).encrypt(data);

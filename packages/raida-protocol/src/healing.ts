@@ -5,7 +5,7 @@ import { assertCoin, assertCoinId, bitfieldLength, decodeDetectCoins, decodePown
 import type { Coin, CoinId, PownCoin } from './coins.js';
 import { aes128Ctr, counterBlockFromNonce, replyCounterBlock, xorBytes } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
-import { configError, protocolError } from './errors.js';
+import { invalidInput, invalidOption, protocolError } from './errors.js';
 import { randomBytes } from './random.js';
 import { parseReply } from './reply.js';
 import type { ParsedReply } from './reply.js';
@@ -28,7 +28,7 @@ export interface HealingCommandSpec {
 }
 
 /** Group 2 commands by name: get_ticket 2/40, validate_ticket 2/50 (server to server), find 2/60, fix 2/80. */
-export const HEALING_COMMANDS: Readonly<Record<HealingCommandName, HealingCommandSpec>> = Object.freeze({
+const HEALING_COMMANDS: Readonly<Record<HealingCommandName, HealingCommandSpec>> = Object.freeze({
   get_ticket: Object.freeze({ name: 'get_ticket', group: 2, command: 40, description: 'A ticket naming the coins this RAIDA passes.' }),
   validate_ticket: Object.freeze({ name: 'validate_ticket', group: 2, command: 50, description: 'Claims a ticket for a fixing RAIDA (sent by servers to each other).' }),
   find: Object.freeze({ name: 'find', group: 2, command: 60, description: 'Does this RAIDA hold the AN or the PAN of each coin? Changes nothing.' }),
@@ -65,15 +65,15 @@ export const HEALING_STATUS = Object.freeze({
 } as const);
 
 /** A ticket is a u32, big-endian on the wire; 0 means "no ticket from this RAIDA". */
-export const TICKET_LENGTH = 4;
+const TICKET_LENGTH = 4;
 /** The PAN generator of a fix: 16 random bytes chosen by the client. */
 export const PG_LENGTH = 16;
 /** A fix carries one ticket slot per RAIDA of the network. */
 export const FIX_TICKET_COUNT = 25;
 /** Bytes per coin in a fix request: den (1) ‖ SN (4). */
-export const FIX_COIN_LENGTH = 5;
+const FIX_COIN_LENGTH = 5;
 /** Body length of validate_ticket: challenge ‖ claimant id ‖ ticket ‖ terminator. */
-export const VALIDATE_TICKET_BODY_LENGTH = 23;
+const VALIDATE_TICKET_BODY_LENGTH = 23;
 /** A fix's peer votes: a coin is fixed when more than 13 votes (its own plus 13 peers) are counted. */
 export const FIX_PEER_VOTES_NEEDED = 13;
 
@@ -103,7 +103,7 @@ export function maxHealingCoinsPerRequest(command: 'get_ticket' | 'find' | 'fix'
  * `MD5(raidaId (1) ‖ den (1) ‖ SN (4, big-endian) ‖ PG (16))` (RX `generate_an_hash_legacy`).
  */
 export function fixedAn(raidaId: number, denomination: number, serialNumber: number, pg: Uint8Array): Uint8Array {
-  if (!isIntegerInRange(raidaId, 0, 255)) throw configError('RAIDA_INVALID_OPTION', 'raidaId must be an integer from 0 to 255', { option: 'raidaId' });
+  if (!isIntegerInRange(raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
   assertCoinId({ denomination, serialNumber });
   checkPg(pg);
   const input = new Uint8Array(6 + PG_LENGTH);
@@ -115,11 +115,11 @@ export function fixedAn(raidaId: number, denomination: number, serialNumber: num
 }
 
 function checkPg(pg: Uint8Array): void {
-  if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw configError('RAIDA_INVALID_OPTION', `pg must be a Uint8Array of ${PG_LENGTH} bytes`, { option: 'pg' });
+  if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOption('pg', `pg must be a Uint8Array of ${PG_LENGTH} bytes`);
 }
 
 function checkTicket(ticket: unknown, option: string): number {
-  if (!isIntegerInRange(ticket, 0, 0xffffffff)) throw configError('RAIDA_INVALID_OPTION', `${option} must be an integer from 0 to 4294967295`, { option });
+  if (!isIntegerInRange(ticket, 0, 0xffffffff)) throw invalidOption(option, `${option} must be an integer from 0 to 4294967295`);
   return ticket;
 }
 
@@ -140,28 +140,24 @@ export interface BuiltHealingRequest {
   readonly expectation: HealingExpectation;
 }
 
-function invalidOption(option: string, message: string): never {
-  throw configError('RAIDA_INVALID_OPTION', message, { option });
-}
-
 function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array) || value.length !== length) invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value.slice();
 }
 
 function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: number, options: RequestOptions): BuiltHealingRequest {
-  if (!isIntegerInRange(options.raidaId, 0, 255)) invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
+  if (!isIntegerInRange(options.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
   const coinId = options.coinId ?? DEFAULT_COIN_ID;
-  if (!isIntegerInRange(coinId, 0, 0xffff)) invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
+  if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
   const maxLength = options.maxLength ?? MAX_REQUEST_LENGTH;
   const encryption = options.encryption ?? { type: 0 };
   if (encryption.type === 1) assertCoin(encryption.keyCoin);
-  else if ((encryption.type as unknown) !== 0) invalidOption('encryption', 'encryption.type must be 0 or 1');
+  else if ((encryption.type as unknown) !== 0) throw invalidOption('encryption', 'encryption.type must be 0 or 1');
   const bodyLength = MIN_BODY_LENGTH + payload.length;
   const length = HEADER_LENGTH + bodyLength;
   if (length > maxLength) {
-    throw configError('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit`, {
+    throw invalidInput('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit`, {
       command: spec.name,
       coinCount,
       length,
@@ -169,7 +165,7 @@ function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: numb
     });
   }
   if (encryption.type === 1 && !isCrashSafeType1BodyLength(bodyLength)) {
-    invalidOption(
+    throw invalidOption(
       'encryption',
       `A type-1 ${spec.name} request with a body of ${bodyLength} bytes would crash a RAIDAX server on AES-NI hosts ((bodyLength − 2) mod 16 is 1–6); send another number of coins or use type 0`,
     );
@@ -224,7 +220,7 @@ function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: numb
 }
 
 function requireCoins(coins: unknown, command: string): void {
-  if (!Array.isArray(coins) || coins.length === 0) invalidOption('coins', `A ${command} request needs at least one coin`);
+  if (!Array.isArray(coins) || coins.length === 0) throw invalidOption('coins', `A ${command} request needs at least one coin`);
 }
 
 /** get_ticket (2/40): `n × [den SN AN]`, each with this RAIDA's AN. Never list a coin twice: duplicates vote twice in fix. */
@@ -250,7 +246,7 @@ export function buildFixRequest(
   options.coins.forEach((coin, index) => assertCoinId(coin, index));
   checkPg(options.pg);
   const tickets: unknown = options.tickets;
-  if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) invalidOption('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
+  if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOption('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
   const n = options.coins.length;
   const payload = new Uint8Array(n * FIX_COIN_LENGTH + PG_LENGTH + FIX_TICKET_COUNT * TICKET_LENGTH);
   options.coins.forEach((coin, index) => {
@@ -264,7 +260,7 @@ export function buildFixRequest(
 
 /** validate_ticket (2/50): `claimant RAIDA id (1) ‖ ticket (4)`. RAIDAs send it to each other during a fix. */
 export function buildValidateTicketRequest(options: RequestOptions & { readonly claimantId: number; readonly ticket: number }): BuiltHealingRequest {
-  if (!isIntegerInRange(options.claimantId, 0, 255)) invalidOption('claimantId', 'claimantId must be an integer from 0 to 255');
+  if (!isIntegerInRange(options.claimantId, 0, 255)) throw invalidOption('claimantId', 'claimantId must be an integer from 0 to 255');
   const payload = new Uint8Array(1 + TICKET_LENGTH);
   payload[0] = options.claimantId;
   writeU32(payload, 1, checkTicket(options.ticket, 'ticket'));

@@ -1,10 +1,8 @@
 export { crc32 } from './crc32.js';
 export { createBufferedRandom, defaultRandom } from './random.js';
 export type { BufferedRandomOptions, RandomSource } from './random.js';
-export { CHALLENGE_LENGTH, CHALLENGE_RANDOM_LENGTH, challengeFromRandom, createChallenge, isValidChallenge } from './challenge.js';
+export { CHALLENGE_LENGTH, challengeFromRandom, createChallenge, isValidChallenge } from './challenge.js';
 export {
-  COUNTER_NONCE_LENGTH,
-  KEY_LENGTH,
   aes128Ctr,
   advanceCounter,
   counterBlockFromNonce,
@@ -15,12 +13,10 @@ export {
 export type { ReplyCounterConvention } from './crypto.js';
 export {
   AN_LENGTH,
-  DETECT_COIN_LENGTH,
   MAX_DENOMINATION,
   MAX_SERIAL_NUMBER,
   MIN_DENOMINATION,
   NETWORK_SERIAL_NUMBER_LIMIT,
-  POWN_COIN_LENGTH,
   assertCoin,
   assertCoinId,
   assertPownCoin,
@@ -41,13 +37,7 @@ export { COMMANDS, COMMAND_LIST, commandByCode, requestBodyLength } from './comm
 export type { CommandName, CommandSpec } from './commands.js';
 export {
   DEFAULT_COIN_ID,
-  ECHO_LENGTH,
-  HEADER_LENGTH,
   MAX_REQUEST_LENGTH,
-  MIN_BODY_LENGTH,
-  NONCE_LENGTH,
-  TERMINATOR_BYTE,
-  TERMINATOR_LENGTH,
   buildDetectRequest,
   buildEchoRequest,
   buildPownRequest,
@@ -58,30 +48,25 @@ export {
 export type { BuiltRequest, ReplyEncryption, ReplyExpectation, RequestEncryption, RequestInput, RequestOptions } from './request.js';
 export { checkRequest, parseRequestHeader } from './request-parse.js';
 export type { ParsedRequest, RequestCheck, RequestCheckOptions, RequestHeader, RequestRejection } from './request-parse.js';
-export { LONG_HEADER_LENGTH, MAX_REPLY_BODY_SIZE, buildReply, buildReplyForRequest, parseReply } from './reply.js';
+export { buildReply, buildReplyForRequest, parseReply } from './reply.js';
 export type { ParsedReply, ReplyForRequestOptions, ReplyInit, StaleReplyFields } from './reply.js';
 export { validateReply } from './validate.js';
 export type { ValidateReplyOptions, ValidatedReply } from './validate.js';
 export {
   PUBLIC_RAIDA_SERVERS,
-  RAIDA_BASE_PORT,
   RAIDA_COUNT,
   RAIDA_QUORUM,
   checkServerSet,
   formatServerAddress,
   parseServerList,
 } from './servers.js';
-export type { ParseServerListOptions, RaidaServer } from './servers.js';
-export type { RaidaProtocolErrorCode } from './errors.js';
+export type { ParseServerListOptions, RaidaServer, ServerListErrorContext } from './servers.js';
+export type { RaidaInvalidCoinContext, RaidaInvalidOptionContext, RaidaProtocolErrorCode, RaidaReplyErrorContext } from './errors.js';
 export {
-  FIX_COIN_LENGTH,
   FIX_PEER_VOTES_NEEDED,
   FIX_TICKET_COUNT,
-  HEALING_COMMANDS,
   HEALING_STATUS,
   PG_LENGTH,
-  TICKET_LENGTH,
-  VALIDATE_TICKET_BODY_LENGTH,
   buildFindRequest,
   buildFixRequest,
   buildGetTicketRequest,

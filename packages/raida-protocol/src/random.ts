@@ -1,4 +1,4 @@
-import { configError } from './errors.js';
+import { invalidInput, invalidOption } from './errors.js';
 
 /** A source of `n` random bytes. Inject one for reproducible tests; the default is Web Crypto. */
 export type RandomSource = (n: number) => Uint8Array;
@@ -26,9 +26,9 @@ export interface BufferedRandomOptions {
 export function createBufferedRandom(options: BufferedRandomOptions = {}): RandomSource {
   const source = options.source ?? defaultRandom;
   const bufferBytes = options.bufferBytes ?? 4096;
-  if (typeof source !== 'function') throw configError('RAIDA_INVALID_OPTION', 'source must be a function (n) => Uint8Array', { option: 'source' });
+  if (typeof source !== 'function') throw invalidOption('source', 'source must be a function (n) => Uint8Array');
   if (!Number.isSafeInteger(bufferBytes) || bufferBytes < 1) {
-    throw configError('RAIDA_INVALID_OPTION', 'bufferBytes must be a positive integer', { option: 'bufferBytes' });
+    throw invalidOption('bufferBytes', 'bufferBytes must be a positive integer');
   }
   let block: Uint8Array = new Uint8Array(0);
   let offset = 0;
@@ -50,7 +50,7 @@ export function createBufferedRandom(options: BufferedRandomOptions = {}): Rando
 export function randomBytes(random: RandomSource | undefined, n: number): Uint8Array {
   const bytes = (random ?? defaultRandom)(n);
   if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
-    throw configError('RAIDA_INVALID_RANDOM', `The random source must return a Uint8Array of ${n} bytes`, {
+    throw invalidInput('RAIDA_INVALID_RANDOM', `The random source must return a Uint8Array of ${n} bytes`, {
       expectedLength: n,
       actualLength: bytes instanceof Uint8Array ? bytes.length : undefined,
     });
@@ -62,7 +62,7 @@ export function randomBytes(random: RandomSource | undefined, n: number): Uint8A
 export function drawInto(random: RandomSource | undefined, n: number, target: Uint8Array, offset: number): void {
   const bytes = (random ?? defaultRandom)(n);
   if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
-    throw configError('RAIDA_INVALID_RANDOM', `The random source must return a Uint8Array of ${n} bytes`, {
+    throw invalidInput('RAIDA_INVALID_RANDOM', `The random source must return a Uint8Array of ${n} bytes`, {
       expectedLength: n,
       actualLength: bytes instanceof Uint8Array ? bytes.length : undefined,
     });

@@ -2,15 +2,15 @@ import { EMPTY_BYTES, copyRange, isIntegerInRange, readU16, readU24, readU32, wr
 import { CHALLENGE_LENGTH } from './challenge.js';
 import { aes128Ctr, counterBlockFromNonce, replyCounterBlock } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
-import { configError, protocolError } from './errors.js';
+import { invalidOption, protocolError } from './errors.js';
 import { ECHO_LENGTH, HEADER_LENGTH, TERMINATOR_BYTE, TERMINATOR_LENGTH } from './request.js';
 import type { ParsedRequest, RequestRejection } from './request-parse.js';
 import { RAIDA_STATUS, hasStaleFields } from './status.js';
 
 /** Length of the long reply header some servers send (status 27 to a request of 48 bytes or more). */
-export const LONG_HEADER_LENGTH = 48;
+const LONG_HEADER_LENGTH = 48;
 /** Largest body size the u24 field can express, terminator included. */
-export const MAX_REPLY_BODY_SIZE = 0xffffff;
+const MAX_REPLY_BODY_SIZE = 0xffffff;
 
 /** A reply datagram, decoded. Byte arrays are copies. */
 export interface ParsedReply {
@@ -133,19 +133,15 @@ export interface ReplyInit {
   readonly headerExtension?: Uint8Array;
 }
 
-function invalidOption(option: string, message: string): never {
-  throw configError('RAIDA_INVALID_OPTION', message, { option });
-}
-
 function byteField(value: number | undefined, fallback: number, option: string, max = 255): number {
   const actual = value ?? fallback;
-  if (!isIntegerInRange(actual, 0, max)) invalidOption(option, `${option} must be an integer from 0 to ${max}`);
+  if (!isIntegerInRange(actual, 0, max)) throw invalidOption(option, `${option} must be an integer from 0 to ${max}`);
   return actual;
 }
 
 function fixedBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array {
   if (value === undefined) return new Uint8Array(length);
-  if (!(value instanceof Uint8Array) || value.length !== length) invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value;
 }
 
@@ -160,12 +156,12 @@ export function buildReply(init: ReplyInit): Uint8Array {
   const echo = fixedBytes(init.echo, ECHO_LENGTH, 'echo');
   const signature = fixedBytes(init.signature, CHALLENGE_LENGTH, 'signature');
   const headerLength = init.headerLength ?? HEADER_LENGTH;
-  if (headerLength !== HEADER_LENGTH && headerLength !== LONG_HEADER_LENGTH) invalidOption('headerLength', 'headerLength must be 32 or 48');
+  if (headerLength !== HEADER_LENGTH && headerLength !== LONG_HEADER_LENGTH) throw invalidOption('headerLength', 'headerLength must be 32 or 48');
   const { body } = init;
   if (body !== undefined) {
-    if (!(body instanceof Uint8Array)) invalidOption('body', 'body must be a Uint8Array');
-    if (headerLength !== HEADER_LENGTH) invalidOption('headerLength', 'a 48-byte reply header cannot carry a body');
-    if (body.length + TERMINATOR_LENGTH > MAX_REPLY_BODY_SIZE) invalidOption('body', 'body is too large for the 24-bit body size field');
+    if (!(body instanceof Uint8Array)) throw invalidOption('body', 'body must be a Uint8Array');
+    if (headerLength !== HEADER_LENGTH) throw invalidOption('headerLength', 'a 48-byte reply header cannot carry a body');
+    if (body.length + TERMINATOR_LENGTH > MAX_REPLY_BODY_SIZE) throw invalidOption('body', 'body is too large for the 24-bit body size field');
   }
   const extension = headerLength === LONG_HEADER_LENGTH ? fixedBytes(init.headerExtension, LONG_HEADER_LENGTH - HEADER_LENGTH, 'headerExtension') : undefined;
 
@@ -233,7 +229,7 @@ function invalidEncryptionTypeReply(encryptionType: number, executionTimeUs: num
 export function buildReplyForRequest(source: ParsedRequest | RequestRejection, options: ReplyForRequestOptions = {}): Uint8Array {
   const rejection = 'status' in source ? source : undefined;
   const status = options.status ?? rejection?.status;
-  if (status === undefined) invalidOption('status', 'status is required when replying to an accepted request');
+  if (status === undefined) throw invalidOption('status', 'status is required when replying to an accepted request');
   const { header } = source;
   const executionTimeUs = options.executionTimeUs ?? 0;
 

@@ -4,7 +4,7 @@ import { decodeDetectCoins, decodePownCoins } from './coins.js';
 import type { Coin, CoinId, PownCoin } from './coins.js';
 import { commandByCode } from './commands.js';
 import { aes128Ctr, counterBlockFromNonce, KEY_LENGTH, xorBytes } from './crypto.js';
-import { configError, protocolError } from './errors.js';
+import { invalidOption, protocolError } from './errors.js';
 import { DEFAULT_COIN_ID, HEADER_LENGTH, MAX_REQUEST_LENGTH, MIN_BODY_LENGTH, TERMINATOR_BYTE } from './request.js';
 import { RAIDA_STATUS } from './status.js';
 
@@ -129,15 +129,15 @@ function rawSignature(bytes: Uint8Array): Uint8Array {
  */
 export function checkRequest(bytes: Uint8Array, options: RequestCheckOptions): RequestCheck {
   const serverId = options.raidaId;
-  if (!isIntegerInRange(serverId, 0, 255)) throw configError('RAIDA_INVALID_OPTION', 'raidaId must be an integer from 0 to 255', { option: 'raidaId' });
+  if (!isIntegerInRange(serverId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
   const coinId = options.coinId ?? DEFAULT_COIN_ID;
-  if (!isIntegerInRange(coinId, 0, 0xffff)) throw configError('RAIDA_INVALID_OPTION', 'coinId must be an integer from 0 to 65535', { option: 'coinId' });
+  if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
   const maxLength = options.maxLength ?? MAX_REQUEST_LENGTH;
   if (!isIntegerInRange(maxLength, HEADER_LENGTH, Number.MAX_SAFE_INTEGER)) {
-    throw configError('RAIDA_INVALID_OPTION', `maxLength must be an integer of at least ${HEADER_LENGTH}`, { option: 'maxLength' });
+    throw invalidOption('maxLength', `maxLength must be an integer of at least ${HEADER_LENGTH}`);
   }
 
-  if (!(bytes instanceof Uint8Array)) throw configError('RAIDA_INVALID_OPTION', 'A request must be a Uint8Array', { option: 'bytes' });
+  if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'A request must be a Uint8Array');
   if (bytes.length < HEADER_LENGTH) return { outcome: 'ignored', reason: `datagram of ${bytes.length} bytes is shorter than a header` };
   const header = parseRequestHeader(bytes);
   const reject = (status: number, reason: string, signature: Uint8Array = rawSignature(bytes)): RequestCheck => ({
@@ -186,7 +186,7 @@ export function checkRequest(bytes: Uint8Array, options: RequestCheckOptions): R
     const found = options.keyFor?.({ denomination: header.keyDenomination, serialNumber: header.keySerialNumber });
     if (found === undefined) return reject(RAIDA_STATUS.encryptionCoinNotFound, 'the encryption key coin is not known here');
     if (!(found instanceof Uint8Array) || found.length !== KEY_LENGTH) {
-      throw configError('RAIDA_INVALID_OPTION', `keyFor must return a ${KEY_LENGTH}-byte AN or undefined`, { option: 'keyFor' });
+      throw invalidOption('keyFor', `keyFor must return a ${KEY_LENGTH}-byte AN or undefined`);
     }
     key = found.slice();
   }

@@ -6,7 +6,7 @@ import { COMMANDS } from './commands.js';
 import type { CommandName, CommandSpec } from './commands.js';
 import { crc32 } from './crc32.js';
 import { aes128Ctr, counterBlockFromNonce, xorBytes } from './crypto.js';
-import { configError } from './errors.js';
+import { invalidInput, invalidOption } from './errors.js';
 import { drawInto, randomBytes } from './random.js';
 import type { RandomSource } from './random.js';
 
@@ -89,13 +89,9 @@ export interface BuiltRequest {
   readonly expectation: ReplyExpectation;
 }
 
-function invalidOption(option: string, message: string): never {
-  throw configError('RAIDA_INVALID_OPTION', message, { option });
-}
-
 function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array) || value.length !== length) invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value.slice();
 }
 
@@ -114,7 +110,7 @@ function payloadOf(input: RequestInput): { payload: Uint8Array; coinCount: numbe
     case 'detect':
     case 'pown': {
       const coins: unknown = input.coins;
-      if (!Array.isArray(coins) || coins.length === 0) invalidOption('coins', `A ${input.command} request needs at least one coin`);
+      if (!Array.isArray(coins) || coins.length === 0) throw invalidOption('coins', `A ${input.command} request needs at least one coin`);
       const payload = input.command === 'detect' ? encodeDetectCoins(input.coins) : encodePownCoins(input.coins);
       return { payload, coinCount: input.coins.length };
     }
@@ -127,19 +123,19 @@ function payloadOf(input: RequestInput): { payload: Uint8Array; coinCount: numbe
  */
 export function buildRequest(input: RequestInput): BuiltRequest {
   const spec = Object.hasOwn(COMMANDS, input.command) ? COMMANDS[input.command] : undefined;
-  if (spec === undefined) invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
-  if (!isIntegerInRange(input.raidaId, 0, 255)) invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
+  if (spec === undefined) throw invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
+  if (!isIntegerInRange(input.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
   const coinId = input.coinId ?? DEFAULT_COIN_ID;
-  if (!isIntegerInRange(coinId, 0, 0xffff)) invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
+  if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
   const maxLength = input.maxLength ?? MAX_REQUEST_LENGTH;
   if (!isIntegerInRange(maxLength, HEADER_LENGTH + MIN_BODY_LENGTH, HEADER_LENGTH + 0xffff)) {
-    invalidOption('maxLength', `maxLength must be an integer from ${HEADER_LENGTH + MIN_BODY_LENGTH} to ${HEADER_LENGTH + 0xffff}`);
+    throw invalidOption('maxLength', `maxLength must be an integer from ${HEADER_LENGTH + MIN_BODY_LENGTH} to ${HEADER_LENGTH + 0xffff}`);
   }
   const encryption: RequestEncryption = input.encryption ?? { type: 0 };
   if (encryption.type === 1) {
     assertCoin(encryption.keyCoin);
   } else if ((encryption.type as unknown) !== 0) {
-    invalidOption('encryption', 'encryption.type must be 0 or 1');
+    throw invalidOption('encryption', 'encryption.type must be 0 or 1');
   }
 
   const { payload, coinCount } = payloadOf(input);
@@ -147,7 +143,7 @@ export function buildRequest(input: RequestInput): BuiltRequest {
   const length = HEADER_LENGTH + bodyLength;
   if (length > maxLength) {
     const fit = spec.coinRecordLength > 0 ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', maxLength)} coins per request` : '';
-    throw configError('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`, {
+    throw invalidInput('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`, {
       command: spec.name,
       coinCount,
       length,

@@ -1,5 +1,5 @@
 import { isIntegerInRange } from './bytes.js';
-import { configError } from './errors.js';
+import { invalidInput } from './errors.js';
 
 /** One RAIDA server: its id (0–24 on the public network) and UDP address. */
 export interface RaidaServer {
@@ -14,7 +14,7 @@ export const RAIDA_COUNT = 25;
 /** Agreeing servers needed for consensus (13 of 25). */
 export const RAIDA_QUORUM = 13;
 /** Servers listen on `RAIDA_BASE_PORT + id`. */
-export const RAIDA_BASE_PORT = 50000;
+const RAIDA_BASE_PORT = 50000;
 
 const PUBLIC_HOSTS = [
   '78.46.170.45',
@@ -98,29 +98,48 @@ export interface ParseServerListOptions {
   readonly expectedCount?: number;
 }
 
-function listError(message: string, context: Record<string, unknown> = {}): never {
-  throw configError('RAIDA_INVALID_SERVER_LIST', message, context);
+/**
+ * Context of `RAIDA_INVALID_SERVER_LIST`: where the problem is (a text `line`, a JSON `entry`, or the `index`/`id` of a
+ * server in the list) and the `problem` itself, the message without its location, for a caller that words the location
+ * its own way (a command line's comma list counts entries, not lines).
+ */
+export type ServerListErrorContext = {
+  readonly problem: string;
+  readonly line?: number;
+  readonly entry?: number;
+  readonly index?: number;
+  readonly id?: number;
+  readonly count?: number;
+  readonly expectedCount?: number;
+};
+
+type Place = Omit<ServerListErrorContext, 'problem'>;
+
+/** Throws `RAIDA_INVALID_SERVER_LIST`: `where` (e.g. `Server list line 3`) prefixes the `problem` in the message. */
+function listError(where: string | undefined, problem: string, place: Place = {}): never {
+  const context: ServerListErrorContext = { ...place, problem };
+  throw invalidInput('RAIDA_INVALID_SERVER_LIST', where === undefined ? problem : `${where}: ${problem}`, context);
 }
 
-function parseAddress(text: string, where: string, context: Record<string, unknown>, id: number): RaidaServer {
+function parseAddress(text: string, where: string, context: Place, id: number): RaidaServer {
   let host: string;
   let portText: string;
   const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(text);
   if (bracketed) {
     host = bracketed[1] ?? '';
     portText = bracketed[2] ?? '';
-    if (!host.includes(':')) listError(`${where}: brackets are only for IPv6 addresses ("${text}")`, context);
+    if (!host.includes(':')) listError(where, `brackets are only for IPv6 addresses ("${text}")`, context);
   } else {
     const colon = text.lastIndexOf(':');
-    if (colon < 0) listError(`${where}: "${text}" is not host:port`, context);
+    if (colon < 0) listError(where, `"${text}" is not host:port`, context);
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
-    if (host.includes(':')) listError(`${where}: write an IPv6 address in brackets, as [address]:port ("${text}")`, context);
+    if (host.includes(':')) listError(where, `write an IPv6 address in brackets, as [address]:port ("${text}")`, context);
   }
   const problem = hostProblem(host);
-  if (problem !== undefined) listError(`${where}: ${problem}`, context);
+  if (problem !== undefined) listError(where, problem, context);
   const port = parsePort(portText);
-  if (port === undefined) listError(`${where}: "${portText}" is not a port from 1 to 65535`, context);
+  if (port === undefined) listError(where, `"${portText}" is not a port from 1 to 65535`, context);
   return { id, host, port };
 }
 
@@ -130,18 +149,18 @@ function parseJsonEntry(entry: unknown, index: number): RaidaServer {
     return parseAddress(entry.trim(), where, { entry: index }, index);
   }
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    listError(`${where}: expected "host:port" or an object with host and port`, { entry: index });
+    listError(where, 'expected "host:port" or an object with host and port', { entry: index });
   }
   const record = entry as Record<string, unknown>;
   const { host, port } = record;
-  if (typeof host !== 'string') listError(`${where}: host must be a string`, { entry: index });
+  if (typeof host !== 'string') listError(where, 'host must be a string', { entry: index });
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const problem = hostProblem(bare);
-  if (problem !== undefined) listError(`${where}: ${problem}`, { entry: index });
-  if (!isIntegerInRange(port, 1, 65535)) listError(`${where}: port must be an integer from 1 to 65535`, { entry: index });
+  if (problem !== undefined) listError(where, problem, { entry: index });
+  if (!isIntegerInRange(port, 1, 65535)) listError(where, 'port must be an integer from 1 to 65535', { entry: index });
   let id = index;
   if (record.id !== undefined) {
-    if (!isIntegerInRange(record.id, 0, RAIDA_COUNT - 1)) listError(`${where}: id must be an integer from 0 to ${RAIDA_COUNT - 1}`, { entry: index });
+    if (!isIntegerInRange(record.id, 0, RAIDA_COUNT - 1)) listError(where, `id must be an integer from 0 to ${RAIDA_COUNT - 1}`, { entry: index });
     id = record.id;
   }
   return { id, host: bare, port };
@@ -151,7 +170,7 @@ function parseJsonEntry(entry: unknown, index: number): RaidaServer {
  * Checks what every list of RAIDA servers must be: ids 0–24 (a RAIDA has 25 servers), no id twice and no address
  * (`host:port`, host names compared case-insensitively) twice. Calls `fail` with the first problem.
  */
-export function checkServerSet(servers: readonly RaidaServer[], fail: (message: string, context: Record<string, unknown>) => never): void {
+export function checkServerSet(servers: readonly RaidaServer[], fail: (message: string, context: { readonly index: number; readonly id?: number }) => never): void {
   const ids = new Set<number>();
   const addresses = new Set<string>();
   servers.forEach((server, index) => {
@@ -173,7 +192,7 @@ export function checkServerSet(servers: readonly RaidaServer[], fail: (message: 
  * entry, for an id outside 0–24, a duplicate id or address, more than 25 servers, and an empty list.
  */
 export function parseServerList(text: string, options: ParseServerListOptions = {}): RaidaServer[] {
-  if (typeof text !== 'string') listError('A server list must be text');
+  if (typeof text !== 'string') listError(undefined, 'A server list must be text');
   const trimmed = text.trim();
   let servers: RaidaServer[];
   // JSON starts with `[` or `{`; a text list may too, when its first line is a bracketed IPv6 address.
@@ -183,9 +202,9 @@ export function parseServerList(text: string, options: ParseServerListOptions = 
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      listError(`Server list is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      listError(undefined, `Server list is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (!Array.isArray(parsed)) listError('A JSON server list must be an array');
+    if (!Array.isArray(parsed)) listError(undefined, 'A JSON server list must be an array');
     servers = parsed.map((entry, index) => parseJsonEntry(entry, index));
   } else {
     servers = [];
@@ -194,14 +213,14 @@ export function parseServerList(text: string, options: ParseServerListOptions = 
       if (line.length > 0) servers.push(parseAddress(line, `Server list line ${index + 1}`, { line: index + 1 }, servers.length));
     });
   }
-  if (servers.length === 0) listError('The server list is empty');
+  if (servers.length === 0) listError(undefined, 'The server list is empty');
   if (servers.length > RAIDA_COUNT) {
-    listError(`Server list has ${servers.length} servers; a RAIDA has ${RAIDA_COUNT} (ids 0 to ${RAIDA_COUNT - 1})`, { count: servers.length });
+    listError(undefined, `Server list has ${servers.length} servers; a RAIDA has ${RAIDA_COUNT} (ids 0 to ${RAIDA_COUNT - 1})`, { count: servers.length });
   }
-  checkServerSet(servers, (message, context) => listError(`Server list ${message}`, context));
+  checkServerSet(servers, (message, context) => listError(undefined, `Server list ${message}`, context));
   const { expectedCount } = options;
   if (expectedCount !== undefined && servers.length !== expectedCount) {
-    listError(`Server list has ${servers.length} servers, expected ${expectedCount}`, { count: servers.length, expectedCount });
+    listError(undefined, `Server list has ${servers.length} servers, expected ${expectedCount}`, { count: servers.length, expectedCount });
   }
   return servers;
 }

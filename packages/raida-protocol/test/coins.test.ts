@@ -31,13 +31,13 @@ describe('coin validation', () => {
     [{ denomination: 0, serialNumber: 1, an: Array.from(AN) as unknown as Uint8Array }, 'an'],
   ])('rejects %o with a config error naming %s', (coin, field) => {
     const error = expectXError(() => assertCoin(coin, 4), 'RAIDA_INVALID_COIN', 'config');
-    expect(error.context).toEqual({ index: 4, field });
+    expect(error.context).toEqual({ index: 4, option: field });
     expect(error.message.startsWith('Coin 4: ')).toBe(true);
   });
 
   it('never puts the AN in a message or context', () => {
     const error = expectXError(() => assertPownCoin({ denomination: 0, serialNumber: 1, an: AN, pan: new Uint8Array(3) }), 'RAIDA_INVALID_COIN', 'config');
-    expect(error.context).toEqual({ field: 'pan' });
+    expect(error.context).toEqual({ option: 'pan' });
     expect(JSON.stringify(error)).not.toMatch(/0,17,34|00112233/);
     expectXError(() => assertCoin(null as unknown as Coin), 'RAIDA_INVALID_COIN', 'config');
   });

@@ -158,7 +158,7 @@ describe('request building', () => {
       'RAIDA_INVALID_COIN',
       'config',
     );
-    expect(coinError.context).toEqual({ field: 'an' });
+    expect(coinError.context).toEqual({ option: 'an' });
   });
 
   it('validates every coin before building, naming the bad one', () => {
@@ -168,7 +168,7 @@ describe('request building', () => {
       'config',
     );
     expect(error.message).toBe('Coin 1: denomination must be an integer from -8 to 6');
-    expect(error.context).toEqual({ index: 1, field: 'denomination' });
+    expect(error.context).toEqual({ index: 1, option: 'denomination' });
   });
 
   it('does not keep references to caller buffers', () => {

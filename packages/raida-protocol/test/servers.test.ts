@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isXError } from '@x/errors';
 import { PUBLIC_RAIDA_SERVERS, RAIDA_COUNT, RAIDA_QUORUM, formatServerAddress, parseServerList } from '@x/raida-protocol';
 import { expectXError } from './helpers.js';
 
@@ -74,7 +75,11 @@ describe('parseServerList', () => {
   ])('%j → %s', (text, message, context) => {
     const error = expectXError(() => parseServerList(text), 'RAIDA_INVALID_SERVER_LIST', 'config');
     expect(error.message).toBe(message);
-    expect(error.context).toEqual(context);
+    // The typed context names the place, and the problem without it (what a caller rewords, e.g. a comma list's entries).
+    expect(error.context).toEqual({ ...context, problem: expect.any(String) as unknown });
+    if (!isXError(error, 'RAIDA_INVALID_SERVER_LIST')) throw new Error('unreachable');
+    expect(message.endsWith(error.context.problem)).toBe(true);
+    expect(error.context.problem).not.toMatch(/^Server list (line|entry) \d+/);
   });
 
   it('reports invalid JSON and a wrong count', () => {

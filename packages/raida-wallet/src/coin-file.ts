@@ -49,11 +49,11 @@ export interface EncodeCoinFileOptions {
 
 function checkAnList(list: unknown, what: string, index: number): void {
   if (!Array.isArray(list) || list.length !== COIN_FILE_RAIDA_COUNT) {
-    throw invalidCoin(`Coin ${index}: ${what} must be an array of ${COIN_FILE_RAIDA_COUNT} ANs, one per RAIDA`, { index, field: what });
+    throw invalidCoin(`Coin ${index}: ${what} must be an array of ${COIN_FILE_RAIDA_COUNT} ANs, one per RAIDA`, { index, option: what });
   }
   list.forEach((an: unknown, raidaId) => {
     if (!(an instanceof Uint8Array) || an.length !== AN_LENGTH) {
-      throw invalidCoin(`Coin ${index}: ${what}[${raidaId}] must be a Uint8Array of ${AN_LENGTH} bytes`, { index, field: what, raidaId });
+      throw invalidCoin(`Coin ${index}: ${what}[${raidaId}] must be a Uint8Array of ${AN_LENGTH} bytes`, { index, option: what, raidaId });
     }
   });
 }

@@ -1,5 +1,5 @@
-import { XError } from '@x/errors';
-import type { ErrorCategory, ErrorContext } from '@x/errors';
+import { XError, configError } from '@x/errors';
+import type { ConfigErrorContext, ErrorCategory, ErrorContext } from '@x/errors';
 
 /** Every error code this package creates (see README). */
 export type RaidaWalletErrorCode =
@@ -11,6 +11,37 @@ export type RaidaWalletErrorCode =
   | 'WALLET_COIN_NOT_FOUND'
   | 'WALLET_BUSY';
 
+/** Context of `WALLET_INVALID_COIN`: the coin's position, the option at fault (`ans`, `pans`), the RAIDA, a count. */
+export type WalletInvalidCoinContext = {
+  readonly index?: number;
+  readonly option?: string;
+  readonly raidaId?: number;
+  readonly count?: number;
+};
+
+declare module '@x/errors' {
+  interface ErrorContexts {
+    /** `file` for a coin file (`path` for a fix journal), plus what was found: byte `length`, `expected` length, coin `count`, `format`, `coinId`, `encryption`, coin `index`. */
+    WALLET_BAD_COIN_FILE: {
+      readonly file?: string;
+      readonly path?: string;
+      readonly length?: number;
+      readonly expected?: number;
+      readonly count?: number;
+      readonly format?: number;
+      readonly coinId?: number;
+      readonly encryption?: number;
+      readonly index?: number;
+    };
+    WALLET_INVALID_COIN: WalletInvalidCoinContext;
+    WALLET_INVALID_OPTIONS: ConfigErrorContext;
+    WALLET_IO: { readonly path: string; readonly operation: string; readonly systemCode?: string };
+    WALLET_NOT_A_WALLET: { readonly dir: string; readonly missing: string };
+    WALLET_COIN_NOT_FOUND: { readonly serialNumber: number };
+    WALLET_BUSY: { readonly dir: string; readonly pid?: number };
+  }
+}
+
 // Messages and contexts name files, sizes, positions and serial numbers: never an AN, a PAN or a PG.
 export function walletError(code: RaidaWalletErrorCode, category: ErrorCategory, message: string, context: ErrorContext = {}): XError {
   return new XError({ code, category, message, context });
@@ -21,12 +52,13 @@ export function badCoinFile(file: string, message: string, context: ErrorContext
   return walletError('WALLET_BAD_COIN_FILE', 'config', `${file}: ${message}`, { file, ...context });
 }
 
-export function invalidCoin(message: string, context: ErrorContext = {}): XError {
+export function invalidCoin(message: string, context: WalletInvalidCoinContext = {}): XError {
   return walletError('WALLET_INVALID_COIN', 'config', message, context);
 }
 
-export function invalidOptions(message: string, context: ErrorContext = {}): XError {
-  return walletError('WALLET_INVALID_OPTIONS', 'config', message, context);
+/** A bad option: `configError` of `@x/errors`, `context.option` naming it. */
+export function invalidOptions(option: string, message: string, ...value: [received?: unknown]): XError<'WALLET_INVALID_OPTIONS', ConfigErrorContext> {
+  return configError('WALLET_INVALID_OPTIONS', option, message, ...value);
 }
 
 /** A file-system failure, with the path and the system error code (never the file's contents). */

@@ -70,7 +70,7 @@ export async function assertWallet(dir: string): Promise<void> {
 }
 
 /** Every coin file of `folder`; unreadable files are reported, not thrown. Temporary files are skipped. */
-export async function readFolder(dir: string, folder: WalletFolder): Promise<{ coins: StoredCoin[]; problems: WalletProblem[] }> {
+async function readFolder(dir: string, folder: WalletFolder): Promise<{ coins: StoredCoin[]; problems: WalletProblem[] }> {
   const coins: StoredCoin[] = [];
   const problems: WalletProblem[] = [];
   let names: string[];

@@ -21,7 +21,7 @@ export { PASSES_NEEDED, POWN_BYTES, POWN_LETTERS, countPown, decodePownString, e
 export type { CoinGrade, PownLetter } from './pown.js';
 export { coinFileName, denominationUnits, formatUnits, totalUnits } from './names.js';
 export { readCoinFile, writeCoinFile, writeFileAtomic } from './files.js';
-export type { RaidaWalletErrorCode } from './errors.js';
+export type { RaidaWalletErrorCode, WalletInvalidCoinContext } from './errors.js';
 export { COIN_FOLDERS, CONFIG_FILE, TRANSACTIONS_FILE, WALLET_FOLDERS } from './folders.js';
 export type { StoredCoin, WalletFolder, WalletProblem } from './folders.js';
 export { openWallet } from './wallet.js';

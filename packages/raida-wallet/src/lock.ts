@@ -4,7 +4,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { ioError, walletError } from './errors.js';
 
 /** The lock file of a wallet: one process at a time may import, heal or export. */
-export const LOCK_FILE = '.lock';
+const LOCK_FILE = '.lock';
 
 function alive(pid: number): boolean {
   try {

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPlainObject } from '@x/errors';
 import type { RaidaClient, RaidaCoin, RaidaHealer } from '@x/raida-client';
 import { defaultRandom, fixedAn, maxHealingCoinsPerRequest } from '@x/raida-protocol';
 import type { CoinId, RandomSource } from '@x/raida-protocol';
@@ -43,7 +44,7 @@ export interface WalletOptions {
 /** Progress of a long operation, for a status line. */
 export type WalletProgress =
   | { readonly kind: 'detect' | 'pown' | 'tickets' | 'find' | 'confirm'; readonly coins: number }
-  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly timeoutMs: number | undefined }
+  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly attemptTimeoutMs: number | undefined }
   | { readonly kind: 'fix-reply'; readonly raidaId: number; readonly answered: number; readonly total: number }
   | { readonly kind: 'fix-done' };
 
@@ -163,8 +164,7 @@ function parseJournal(text: string, path: string): FixJournal {
     typeof journal.pg === 'string' &&
     HEX.test(journal.pg) &&
     Array.isArray(journal.tickets) &&
-    typeof journal.pending === 'object' &&
-    journal.pending !== null &&
+    isPlainObject(journal.pending) &&
     Object.entries(journal.pending).every(([id, an]) => /^\d+$/.test(id) && Number(id) < COIN_FILE_RAIDA_COUNT && typeof an === 'string' && HEX.test(an));
   if (!ok) throw walletError('WALLET_BAD_COIN_FILE', 'config', `${path}: not a fix journal`, { path });
   return journal as FixJournal;
@@ -172,8 +172,9 @@ function parseJournal(text: string, path: string): FixJournal {
 
 /** Opens (and by default creates) a wallet folder. */
 export async function openWallet(options: WalletOptions): Promise<Wallet> {
-  if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
-    throw invalidOptions('openWallet needs { dir }: the wallet folder');
+  const given: unknown = options;
+  if (!isPlainObject(given) || typeof options.dir !== 'string' || options.dir === '') {
+    throw invalidOptions('dir', 'openWallet needs { dir }: the wallet folder', isPlainObject(given) ? given.dir : given);
   }
   const dir = options.dir;
   const random = options.random ?? defaultRandom;
@@ -399,7 +400,7 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
       }
       const targets = [...new Set(plans.flatMap((plan) => plan.targets))].sort((a, b) => a - b);
       const ids = (list: readonly { state: State }[]): CoinId[] => list.map(({ state }) => ({ denomination: state.coin.denomination, serialNumber: state.coin.serialNumber }));
-      call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, timeoutMs: call.fixTimeoutMs });
+      call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, attemptTimeoutMs: call.fixTimeoutMs });
       let answered = 0;
       const replies = await Promise.all(
         targets.map(async (target) => {
@@ -407,7 +408,7 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
           const fix = await network.healer.fix(ids(listed), pg, tickets.tickets, {
             only: [target],
             ...signal,
-            ...(call.fixTimeoutMs === undefined ? {} : { timeoutMs: call.fixTimeoutMs }),
+            ...(call.fixTimeoutMs === undefined ? {} : { attemptTimeoutMs: call.fixTimeoutMs }),
             onReply: () => call.onProgress?.({ kind: 'fix-reply', raidaId: target, answered: ++answered, total: targets.length }),
           });
           return { target, listed, server: fix.servers.find((result) => result.id === target) };
@@ -535,7 +536,7 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
 
   async function exportCoins(options: ExportOptions): Promise<{ path: string; coins: number }> {
     const wanted: unknown = options?.serialNumbers;
-    if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOptions('exportCoins needs serialNumbers: the Bank coins to export');
+    if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOptions('serialNumbers', 'exportCoins needs serialNumbers: the Bank coins to export', wanted);
     const { coins } = await readWallet(dir);
     const chosen = options.serialNumbers.map((serialNumber) => {
       const entry = coins.find((stored) => stored.folder === 'Bank' && stored.coin.serialNumber === serialNumber);

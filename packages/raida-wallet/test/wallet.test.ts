@@ -26,8 +26,8 @@ const asWallet = (coin: TestCoin): WalletCoin => ({ denomination: coin.denominat
 async function setup(options: RaidaClusterOptions = {}, timeoutMs = 1000): Promise<{ coins: TestCoin[]; network: WalletNetwork; source: string }> {
   const coins = createTestCoins(3, 'wallet');
   cluster = await startRaidaCluster({ coins, ...options });
-  client = createRaidaClient({ servers: cluster.servers, timeoutMs });
-  healer = createRaidaHealer({ servers: cluster.servers, timeoutMs });
+  client = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: timeoutMs });
+  healer = createRaidaHealer({ servers: cluster.servers, attemptTimeoutMs: timeoutMs });
   dir = await mkdtemp(join(tmpdir(), 'wallet-'));
   // What the user received: one authentic coin, one fracked on RAIDA 5 and 20, one counterfeit.
   const source = join(dir, 'received.bin');
@@ -185,8 +185,8 @@ describe('healing several coins', () => {
     const events: { raidaId: number; command: string | undefined; length: number }[] = [];
     // RAIDA 24 is down: the third coin, failing on 12 RAIDAs, then has only 12 tickets from RAIDAs that pass it.
     cluster = await startRaidaCluster({ coins: originals, behaviors: { 24: { down: true } }, healing: { peerTimeoutMs: 500 }, onRequest: (event) => events.push({ raidaId: event.raidaId, command: event.command, length: event.length }) });
-    client = createRaidaClient({ servers: cluster.servers, timeoutMs: 1000 });
-    healer = createRaidaHealer({ servers: cluster.servers, timeoutMs: 1000 });
+    client = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: 1000 });
+    healer = createRaidaHealer({ servers: cluster.servers, attemptTimeoutMs: 1000 });
     dir = await mkdtemp(join(tmpdir(), 'wallet-'));
     const wallet = await openWallet({ dir });
     const tooMany = Array.from({ length: 12 }, (_, i) => i);

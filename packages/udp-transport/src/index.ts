@@ -1,5 +1,5 @@
 export { createUdpClient } from './client.js';
-export type { UdpTransportErrorCode } from './errors.js';
+export type { UdpInvalidRequestContext, UdpNetworkErrorContext, UdpTargetContext, UdpTransportErrorCode } from './errors.js';
 export type {
   UdpAccept,
   UdpClient,

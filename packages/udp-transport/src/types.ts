@@ -1,4 +1,4 @@
-import type { XError } from '@x/errors';
+import type { Failure, Success } from '@x/errors';
 
 /** Where a datagram goes: an IPv4 or IPv6 literal, or a host name resolved before sending. */
 export interface UdpTarget {
@@ -24,23 +24,18 @@ export interface UdpFanOutItem {
 /** Tells a reply from a datagram that only comes from the right address (forged, or late for an earlier request). */
 export type UdpAccept = (reply: Uint8Array) => boolean;
 
-/** The reply to one datagram. `value` is the whole datagram that came back from the target. */
-export interface UdpReply {
-  readonly ok: true;
-  readonly value: Uint8Array;
-  /** From this item's send (or, for a host name, the start of its resolution) to the reply; float ms. */
-  readonly latencyMs: number;
-  readonly target: UdpTarget;
-}
+/**
+ * The reply to one datagram: the `@x/errors` {@link Success} of one exchange, plus its target. `value` is the whole
+ * datagram that came back; `latencyMs` runs from this item's send (or, for a host name, the start of its
+ * resolution) to the reply, in float ms.
+ */
+export type UdpReply = Success<Uint8Array> & { readonly target: UdpTarget };
 
-/** A datagram that got no usable reply. `error.category` is `network`, `timeout` or `aborted`. */
-export interface UdpFailure {
-  readonly ok: false;
-  readonly error: XError;
-  /** From this item's start to the failure; exactly the item's timeout when it timed out. */
-  readonly latencyMs: number;
-  readonly target: UdpTarget;
-}
+/**
+ * A datagram that got no usable reply: the `@x/errors` {@link Failure} of one exchange, plus its target.
+ * `error.category` is `network`, `timeout` or `aborted`; `latencyMs` is exactly the item's timeout when it timed out.
+ */
+export type UdpFailure = Failure & { readonly target: UdpTarget };
 
 export type UdpOutcome = UdpReply | UdpFailure;
 
@@ -69,7 +64,7 @@ export interface UdpFanOutOptions {
 export type UdpLookup = (hostname: string) => Promise<{ readonly address: string; readonly family?: number }>;
 
 export interface UdpClientOptions {
-  /** Default per-item timeout in ms. Default 3000. Any finite value > 0 and ≤ 2147483647. */
+  /** Default timeout of one exchange (one datagram and its reply), in ms. Default 3000. Any finite value > 0 and ≤ 2147483647. */
   readonly timeoutMs?: number;
   /** Larger payloads are refused before anything is sent (`UDP_REQUEST_TOO_LARGE`). Default 65507. */
   readonly maxRequestBytes?: number;

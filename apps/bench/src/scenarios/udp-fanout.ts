@@ -266,7 +266,7 @@ async function raidaPart(
       }
     });
   const udp = createUdpClient({ timeoutMs: TIMEOUT_MS });
-  const raida = createRaidaClient({ servers: cluster.servers, timeoutMs: TIMEOUT_MS });
+  const raida = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: TIMEOUT_MS });
   const items: UdpFanOutItem[] = ports.map((port, i) => ({ target: { host: HOST, port }, payload: payloads[i]! }));
   const baseline = await handWrittenRound(ports, payloads, allReady);
   const pythonSkipped = pythonUnavailable();
@@ -413,7 +413,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         figures('A', a.ours, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items)`),
         figures('B', b.hand, 'one node:dgram socket, one timer per round, pre-built echo requests'),
         figures('B', b.transport, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items), pre-built echo requests`),
-        figures('B', b.client, `createRaidaClient({ servers, timeoutMs: ${TIMEOUT_MS} }).echo()`),
+        figures('B', b.client, `createRaidaClient({ servers, attemptTimeoutMs: ${TIMEOUT_MS} }).echo()`),
         ...(typeof b.python === 'string' ? [] : [figures('B', b.python, `python3 asyncio: one task and socket per server, asyncio.gather, wait_for timeout ${TIMEOUT_MS / 1000} s`)]),
       ],
       echoServers: { handWritten: { ...a.hand.summary, roundsPerSecond: a.hand.roundsPerSecond, wrong: a.hand.wrong }, udpTransport: { ...a.ours.summary, roundsPerSecond: a.ours.roundsPerSecond, wrong: a.ours.wrong, stats: a.stats }, ratio: transportA },

@@ -60,7 +60,7 @@ export interface ResolvedRaidaOptions {
   readonly healing: ResolvedHealingOptions;
 }
 
-export const MAX_RAIDA_SERVERS = 256;
+const MAX_RAIDA_SERVERS = 256;
 const MAX_UDP_PAYLOAD = 65_507;
 const MIN_REQUEST_LENGTH = 50;
 
