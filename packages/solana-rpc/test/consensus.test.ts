@@ -36,7 +36,7 @@ describe('a lagging endpoint never wins consensus', () => {
   it('listed as a dissenter when it did vote, with its own older slot kept', async () => {
     // With a quorum of 2 among 4 and one endpoint hung, the call waits until the lagging vote is in.
     current = await setup([{ id: 'a' }, { id: 'b' }, { id: 'lagging', behavior: { slotLag: 3 } }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, timeoutMs: 300 } } },
+      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
     });
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
@@ -114,7 +114,7 @@ describe('a lying endpoint is outvoted', () => {
 
   it('is named as a dissenter when its vote is in', async () => {
     current = await setup([{ id: 'a' }, { id: 'liar', behavior: rpcProfiles.liar }, { id: 'b' }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, timeoutMs: 300 } } },
+      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
     });
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
@@ -237,7 +237,7 @@ describe('slot watermark', () => {
 describe('a hung endpoint never stalls a race', () => {
   it('the race returns from the others and the hung request is cut as a loser', async () => {
     current = await setup([{ id: 'hung', behavior: rpcProfiles.hung }, { id: 'ok' }, { id: 'hung2', behavior: rpcProfiles.hung }], {
-      client: { methods: { getAccountInfo: { timeoutMs: 60_000 } } },
+      client: { methods: { getAccountInfo: { deadlineMs: 60_000 } } },
     });
     const { cluster, client } = current;
     const [data] = cluster.chain.dataAccounts();
