@@ -1,9 +1,9 @@
 import { isXError, redactSecrets } from '@x/errors';
 import type { XError } from '@x/errors';
 import { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
+import type { JsonRpcErrorObject } from '@x/json-rpc';
 import { jsonRpcErrorOf } from '@x/solana-rpc';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
-import type { RpcErrorObject } from './jsonrpc.js';
 
 const MAX_MESSAGE_LENGTH = 300;
 
@@ -50,7 +50,7 @@ function redactData(data: unknown, secrets: readonly string[]): unknown {
  * values, the bearer token) are removed from the message and data, on top of the redaction the
  * transports already do.
  */
-export function toRpcError(value: unknown, secrets: readonly string[], options: { readonly timedOut?: boolean } = {}): RpcErrorObject {
+export function toRpcError(value: unknown, secrets: readonly string[], options: { readonly timedOut?: boolean } = {}): JsonRpcErrorObject {
   if (!isXError(value)) {
     return { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' };
   }

@@ -34,17 +34,21 @@ export interface ParseRequestBodyOptions {
   readonly bigIntegers?: BigIntegerMode;
 }
 
-/** A JSON-RPC 2.0 response object, ready to be written with `stringifyJson` (bigint ids keep every digit). */
+/**
+ * A JSON-RPC 2.0 response object, ready to be written with `stringifyJson` (bigint ids keep every digit).
+ * Members come in the order of the specification's examples and of Solana nodes: `jsonrpc`, `result` or
+ * `error`, then `id`.
+ */
 export type JsonRpcResponse =
-  | { readonly jsonrpc: '2.0'; readonly id: JsonRpcId | null; readonly result: unknown }
-  | { readonly jsonrpc: '2.0'; readonly id: JsonRpcId | null; readonly error: JsonRpcErrorObject };
+  | { readonly jsonrpc: '2.0'; readonly result: unknown; readonly id: JsonRpcId | null }
+  | { readonly jsonrpc: '2.0'; readonly error: JsonRpcErrorObject; readonly id: JsonRpcId | null };
 
 export function resultResponse(id: JsonRpcId | null, result: unknown): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, result };
+  return { jsonrpc: '2.0', result, id };
 }
 
 export function errorResponse(id: JsonRpcId | null, error: JsonRpcErrorObject): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, error };
+  return { jsonrpc: '2.0', error, id };
 }
 
 /** Whether `value` may be a request's id: a string, a finite number, a bigint (an integer beyond 2^53) or `null`. */

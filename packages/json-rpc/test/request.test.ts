@@ -110,7 +110,7 @@ describe('parseRequestBody', () => {
     const parsed = parseRequestBody('{"jsonrpc":"2.0","id":9007199254740993,"method":"getSlot","params":[18446744073709551615]}');
     expect(parsed).toEqual({ kind: 'single', request: { valid: true, method: 'getSlot', params: [18446744073709551615n], id: 9007199254740993n } });
     if (parsed.kind !== 'single' || !parsed.request.valid) throw new Error('unreachable');
-    expect(stringifyJson(resultResponse(parsed.request.id ?? null, 1))).toBe('{"jsonrpc":"2.0","id":9007199254740993,"result":1}');
+    expect(stringifyJson(resultResponse(parsed.request.id ?? null, 1))).toBe('{"jsonrpc":"2.0","result":1,"id":9007199254740993}');
   });
 
   it("reads big integers as JSON.parse does with bigIntegers: 'round'", () => {
@@ -127,7 +127,8 @@ describe('parseRequestBody', () => {
 });
 
 describe('response builders', () => {
-  it('build JSON-RPC 2.0 responses', () => {
+  it('build JSON-RPC 2.0 responses, members in the order of the specification and of Solana nodes', () => {
+    expect(stringifyJson(resultResponse(1, 2))).toBe('{"jsonrpc":"2.0","result":2,"id":1}');
     expect(resultResponse(1, { ok: true })).toEqual({ jsonrpc: '2.0', id: 1, result: { ok: true } });
     expect(errorResponse(null, { code: -32601, message: 'Method not found' })).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32601, message: 'Method not found' } });
   });
