@@ -1,21 +1,11 @@
 import { isXError } from '@x/errors';
-import type { XError } from '@x/errors';
+import type { AttemptContext } from '@x/errors';
 import type { PoolEndpoint } from '@x/pool';
-import type { AttemptContext } from '@x/rpc-strategies';
 import { NULL_MEANS_NOT_YET } from './attempt.js';
 import type { Answer, Prepared } from './attempt.js';
 import { callDetails, notifyAccepted, strategyOptions } from './report.js';
 import type { RunContext } from './report.js';
 import type { SolanaAttemptReport, SolanaCallDetails } from './types.js';
-
-function failuresOf(error: XError): XError[] {
-  const list = error.context.failures;
-  if (!Array.isArray(list)) return [];
-  return list.flatMap((entry: unknown) => {
-    const inner = (entry as { error?: unknown } | null)?.error;
-    return isXError(inner) ? [inner] : [];
-  });
-}
 
 /** race, hedge, dual, single: one winner. A null "not yet" fails over; if nobody has it, the result is null. */
 export async function runSingleWinner<T>(context: RunContext, prepared: Prepared, started: number): Promise<SolanaCallDetails<T>> {
@@ -32,7 +22,7 @@ export async function runSingleWinner<T>(context: RunContext, prepared: Prepared
         winner = await pool.execute(attempt, {
           ...base,
           strategy: 'hedge',
-          ...(policy.hedgeDelayMs === undefined ? {} : { delayMs: policy.hedgeDelayMs }),
+          ...(policy.hedgeDelayMs === undefined ? {} : { hedgeDelayMs: policy.hedgeDelayMs }),
           maxAttempts: policy.maxAttempts,
         });
         break;
@@ -49,7 +39,9 @@ export async function runSingleWinner<T>(context: RunContext, prepared: Prepared
     return callDetails<T>(prepared, started, attempts, { result: winner.value.value, endpoint: winner.candidate.id, slot: winner.value.slot });
   } catch (error) {
     const nobodyHasIt =
-      notYet && isXError(error, ['ALL_ATTEMPTS_FAILED', 'DEADLINE_EXCEEDED']) && failuresOf(error).some((failure) => isXError(failure, 'SOLANA_NOT_YET'));
+      notYet &&
+      isXError(error, ['STRATEGY_ALL_ATTEMPTS_FAILED', 'STRATEGY_DEADLINE_EXCEEDED']) &&
+      error.context.failures.some((failure) => isXError(failure.error, 'SOLANA_NOT_YET'));
     if (nobodyHasIt) return callDetails<T>(prepared, started, attempts, { result: null, endpoint: undefined, slot: undefined });
     throw error;
   }
