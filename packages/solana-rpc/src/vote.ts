@@ -1,7 +1,7 @@
 import type { XError } from '@x/errors';
 import type { PoolEndpoint } from '@x/pool';
 import { aggregateCategory } from '@x/rpc-strategies';
-import type { ScatterOutcome } from '@x/rpc-strategies';
+import type { Ballot as EngineBallot, ConsensusTally } from '@x/rpc-strategies';
 import { NULL_MEANS_NOT_YET } from './attempt.js';
 import type { Answer, Prepared } from './attempt.js';
 import type { Endpoint } from './endpoints.js';
@@ -14,14 +14,6 @@ import type { Ballot, Tally } from './tally.js';
 import type { SolanaAttemptReport, SolanaCallDetails, SolanaConsensusReport, SolanaVote } from './types.js';
 
 type Named = { readonly endpoint: string; readonly label: string };
-
-function ballotsOf(outcomes: ReadonlyArray<ScatterOutcome<Answer> | undefined>, final: boolean): Ballot[] {
-  return outcomes.map((outcome): Ballot => {
-    if (outcome === undefined) return { status: final ? 'unanswered' : 'pending' };
-    if (outcome.ok) return { status: 'answered', value: outcome.value.value, slot: outcome.value.slot, latencyMs: outcome.latencyMs };
-    return { status: outcome.aborted ? 'unanswered' : 'failed' };
-  });
-}
 
 function noConsensus(
   prepared: Prepared,
@@ -60,7 +52,35 @@ function noConsensus(
   );
 }
 
-/** Consensus: everyone chosen at once (scatter), votes counted as answers arrive, the rest cut once decided. */
+/** A vote's result before it becomes call details: the tally's verdict and who took part. */
+interface VoteResult {
+  readonly verdict: Extract<Tally, { kind: 'decided' }>;
+  readonly consensus: SolanaConsensusReport;
+  readonly source: string | undefined;
+}
+
+/** The engine's ballots as the slot-aware tally counts them; `pending` ones become `unanswered` once the vote is over. */
+function solanaBallots(ballots: ReadonlyArray<EngineBallot<Answer>>, over: boolean): Ballot[] {
+  return ballots.map((ballot): Ballot => {
+    switch (ballot.status) {
+      case 'answered':
+        return { status: 'answered', value: ballot.value.value, slot: ballot.value.slot, latencyMs: ballot.latencyMs };
+      case 'failed':
+        return { status: 'failed' };
+      case 'unanswered':
+        return { status: 'unanswered' };
+      default:
+        return { status: over ? 'unanswered' : 'pending' };
+    }
+  });
+}
+
+/**
+ * Consensus through `consensus` of `@x/rpc-strategies`, counted by the slot-aware tally (`tallySolanaVotes`):
+ * everyone chosen is asked at once, the tally is asked after every answer, and the call ends as soon as it
+ * decides or can no longer decide (the early no-consensus cut); the rest are cut as losers. The watermark
+ * checks (stale answers, endpoints far ahead: suspects) stay in the attempt, so a refused answer is a failed ballot.
+ */
 export async function runConsensus<T>(context: RunContext, prepared: Prepared, started: number): Promise<SolanaCallDetails<T>> {
   const { pool, endpoints, attemptOn } = context;
   const attempts: SolanaAttemptReport[] = [];
@@ -72,41 +92,46 @@ export async function runConsensus<T>(context: RunContext, prepared: Prepared, s
     quorum: policy.quorum,
     listLimit,
   };
-  let chosen: ReadonlyArray<PoolEndpoint<string>> = [];
+  const tally: ConsensusTally<PoolEndpoint<string>, Answer, VoteResult> = {
+    decide: (input) => {
+      if (tallySolanaVotes(solanaBallots(input.ballots, false), { ...tallyOptions, final: input.final }).kind === 'wait') return { kind: 'wait' };
+      // Decided (or undecidable): counted once more as the vote is left, every answer still running cut.
+      const verdict = tallySolanaVotes(solanaBallots(input.ballots, true), { ...tallyOptions, final: true });
+      const voters = input.candidates.map((candidate) => endpoints.byId(candidate.id));
+      const failed: Array<Named & { error: XError; latencyMs: number }> = [];
+      const unanswered: Named[] = [];
+      input.ballots.forEach((ballot, index) => {
+        const endpoint = voters[index] as Endpoint;
+        if (ballot.status === 'failed') failed.push({ endpoint: endpoint.id, label: endpoint.label, error: ballot.error, latencyMs: ballot.latencyMs });
+        else if (ballot.status !== 'answered') unanswered.push({ endpoint: endpoint.id, label: endpoint.label });
+      });
+      if (verdict.kind !== 'decided') return { kind: 'failed', error: noConsensus(prepared, verdict as Extract<Tally, { kind: 'failed' }>, voters, failed, unanswered) };
+      const voteOf = (index: number): SolanaVote => {
+        const endpoint = voters[index] as Endpoint;
+        const ballot = input.ballots[index];
+        const answered = ballot?.status === 'answered' ? ballot : undefined;
+        return { endpoint: endpoint.id, label: endpoint.label, slot: answered?.value.slot, latencyMs: answered?.latencyMs ?? 0 };
+      };
+      const consensus: SolanaConsensusReport = {
+        quorum: verdict.required,
+        agreed: verdict.agreed.map(voteOf),
+        dissented: verdict.dissented.map(voteOf),
+        abstained: verdict.abstained.map(voteOf),
+        failed,
+        unanswered,
+      };
+      return { kind: 'decided', verdict: { verdict, consensus, source: verdict.source === undefined ? undefined : (voters[verdict.source] as Endpoint).id } };
+    },
+  };
   // A vote needs voters: at least three endpoints (or the quorum), falling back on unavailable ones.
   const minCandidates = Math.min(Math.max(policy.quorum ?? 0, 3), endpoints.list.length, policy.maxCandidates ?? Number.POSITIVE_INFINITY);
-  const outcomes = await pool.execute((candidate, attemptContext) => attemptOn(prepared, candidate, attemptContext.signal, false), {
+  const { verdict, consensus, source } = await pool.execute((candidate, attemptContext) => attemptOn(prepared, candidate, attemptContext.signal, false), {
     ...strategyOptions(context, prepared, attempts),
-    strategy: 'scatter',
+    // Every failure is one failed ballot, never the end of the vote: the tally decides when it is over.
+    shouldFailover: () => true,
+    strategy: 'consensus',
+    tally,
     minCandidates,
-    onSelection: (selection) => {
-      chosen = selection.endpoints;
-    },
-    stopWhen: (sofar) => tallySolanaVotes(ballotsOf(sofar, false), { ...tallyOptions, final: false }).kind !== 'wait',
   });
-  const verdict = tallySolanaVotes(ballotsOf(outcomes, true), { ...tallyOptions, final: true });
-  const voters = chosen.map((candidate) => endpoints.byId(candidate.id));
-  const voteOf = (index: number): SolanaVote => {
-    const endpoint = voters[index] as Endpoint;
-    const outcome = outcomes[index];
-    return { endpoint: endpoint.id, label: endpoint.label, slot: outcome?.ok === true ? outcome.value.slot : undefined, latencyMs: outcome?.latencyMs ?? 0 };
-  };
-  const failed: Array<Named & { error: XError; latencyMs: number }> = [];
-  const unanswered: Named[] = [];
-  outcomes.forEach((outcome, index) => {
-    const endpoint = voters[index] as Endpoint;
-    if (outcome === undefined || (!outcome.ok && outcome.aborted)) unanswered.push({ endpoint: endpoint.id, label: endpoint.label });
-    else if (!outcome.ok) failed.push({ endpoint: endpoint.id, label: endpoint.label, error: outcome.error, latencyMs: outcome.latencyMs });
-  });
-  if (verdict.kind !== 'decided') throw noConsensus(prepared, verdict, voters, failed, unanswered);
-  const consensus: SolanaConsensusReport = {
-    quorum: verdict.required,
-    agreed: verdict.agreed.map(voteOf),
-    dissented: verdict.dissented.map(voteOf),
-    abstained: verdict.abstained.map(voteOf),
-    failed,
-    unanswered,
-  };
-  const source = verdict.source === undefined ? undefined : (voters[verdict.source] as Endpoint).id;
   return callDetails<T>(prepared, started, attempts, { result: verdict.result, endpoint: source, slot: verdict.slot, consensus });
 }
