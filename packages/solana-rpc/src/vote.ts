@@ -105,7 +105,7 @@ export async function runConsensus<T>(context: RunContext, prepared: Prepared, s
         if (ballot.status === 'failed') failed.push({ endpoint: endpoint.id, label: endpoint.label, error: ballot.error, latencyMs: ballot.latencyMs });
         else if (ballot.status !== 'answered') unanswered.push({ endpoint: endpoint.id, label: endpoint.label });
       });
-      if (verdict.kind !== 'decided') return { kind: 'failed', error: noConsensus(prepared, verdict as Extract<Tally, { kind: 'failed' }>, voters, failed, unanswered) };
+      if (verdict.kind !== 'decided') return { kind: 'failed', error: noConsensus(prepared, verdict, voters, failed, unanswered) };
       const voteOf = (index: number): SolanaVote => {
         const endpoint = voters[index] as Endpoint;
         const ballot = input.ballots[index];
