@@ -1,4 +1,4 @@
-import { XError, configError } from '@x/errors';
+import { XError, configError, describeValue } from '@x/errors';
 import type { ConfigErrorContext, ContextOf, ErrorCategory } from '@x/errors';
 
 /** Every error code this package produces itself (it also passes on those of its dependencies). */
@@ -85,11 +85,10 @@ export function invalidRequest(message: string, context: { readonly method?: str
   return solanaError('SOLANA_INVALID_REQUEST', 'config', message, context);
 }
 
-/** A short, secret-free description of a value for error messages (never the value itself when large). */
+/**
+ * A short, secret-free description of a value for error messages: `describeValue` of `@x/errors`, except that a
+ * long string (a transaction, a URL with a key) is never quoted, not even in part.
+ */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return typeof value === 'object' ? 'an object' : typeof value;
+  return typeof value === 'string' && value.length > 40 ? 'a long string' : describeValue(value);
 }
