@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { XError, checkTimerMs } from '@x/errors';
+import { checkTimerMs, configError } from '@x/errors';
+import type { ConfigErrorContext, XError } from '@x/errors';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
@@ -42,8 +43,9 @@ export type CliCommand =
       readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
     };
 
-function usageError(message: string, context: Record<string, unknown> = {}): XError {
-  return new XError({ code: 'PROXY_USAGE', category: 'config', message, context });
+/** A usage error: `context.option` names the flag at fault (`argv` when it is the command line as a whole). */
+function usageError(message: string, option = 'argv'): XError<'PROXY_USAGE', ConfigErrorContext> {
+  return configError('PROXY_USAGE', option, message);
 }
 
 /** A duration flag as the policy key it sets; `{}` when the flag is absent. */
@@ -80,15 +82,15 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.help) return { kind: 'help' };
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || !Number.isSafeInteger(port) || port > 65_535) {
-    throw usageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`, { option: 'port' });
+    throw usageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`, '--port');
   }
-  if (values.host.trim() === '') throw usageError('--host must not be empty', { option: 'host' });
+  if (values.host.trim() === '') throw usageError('--host must not be empty', '--host');
   const tokenEnv = values['token-env'];
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-    throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, { option: 'token-env' });
+    throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, '--token-env');
   }
   const stateFile = values['state-file'];
-  if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', { option: 'state-file' });
+  if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', '--state-file');
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }

@@ -231,7 +231,7 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
       code: 'PROXY_INVALID_CONFIG',
       category: 'config',
       message: `Cannot read the configuration file ${path}: ${code}`,
-      context: { source: path, causeCode: code },
+      context: { option: '--config', source: path, causeCode: code },
     });
   }
   let document: unknown;
@@ -242,7 +242,7 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
       code: 'PROXY_INVALID_CONFIG',
       category: 'config',
       message: `The configuration file ${path} is not valid JSON${jsonPosition(text, error)}`,
-      context: { source: path },
+      context: { option: '--config', source: path },
     });
   }
   return parseConfig(document, path);

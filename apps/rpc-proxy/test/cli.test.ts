@@ -42,6 +42,22 @@ describe('parseCli', () => {
   });
 });
 
+describe('usage errors', () => {
+  it('name the flag at fault in context.option', () => {
+    const caught = (argv: string[]): unknown => {
+      try {
+        parseCli(argv);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(caught(['--local', '--port', 'x'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--port' } });
+    expect(caught(['--local', '--deadline-ms', '0'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--deadline-ms' } });
+    expect(caught(['--local', '--verbose'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: 'argv' } });
+  });
+});
+
 describe('isLoopbackHost', () => {
   it.each([
     ['127.0.0.1', true],
