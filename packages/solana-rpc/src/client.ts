@@ -19,9 +19,6 @@ import { restoreState } from './state.js';
 import type { SolanaCallDetails, SolanaCallOptions, SolanaRpc, SolanaRpcOptions } from './types.js';
 import { runConsensus } from './vote.js';
 
-export { DEFAULT_MAX_SLOT_LAG } from './options.js';
-export { SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './endpoints.js';
-
 /**
  * Creates a Solana JSON-RPC client over several providers: one keep-alive HTTP transport per endpoint
  * (ready ones given, or made by `createTransport`), one pool for health and statistics, a per-method
