@@ -15,7 +15,7 @@ interface Exchange {
  * A transport that answers after `latencyMs` of the (fake) clock, `{ context: { slot }, value }` for
  * getBalance and the slot for getSlot; it honours `signal` as a real one does.
  */
-function fakeTransport(label: string, latencyMs: number, slot = 100): HttpTransport & { readonly exchanges: Exchange[]; closed: boolean } {
+function fakeTransport(label: string, latencyMs: number, slot = 100, value = `${label}-balance`): HttpTransport & { readonly exchanges: Exchange[]; closed: boolean } {
   const exchanges: Exchange[] = [];
   const call = <T>(method: string, _params?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -29,7 +29,7 @@ function fakeTransport(label: string, latencyMs: number, slot = 100): HttpTransp
       const timer = setTimeout(() => {
         options.signal?.removeEventListener('abort', onAbort);
         exchange.ended = 'answered';
-        resolve((method === 'getSlot' ? slot : { context: { slot }, value: `${label}-balance` }) as T);
+        resolve((method === 'getSlot' ? slot : { context: { slot }, value }) as T);
       }, latencyMs);
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -114,6 +114,26 @@ describe('transports injected into the client', () => {
     await vi.advanceTimersByTimeAsync(1);
     await bounded;
     expect(settled).toMatchObject({ category: 'timeout', context: { deadlineMs: 250 } });
+    await client.close();
+  });
+
+  it('consensus decides when two agree and cuts the slow dissenter, on the fake clock', async () => {
+    const transports = [fakeTransport('a', 10, 100, 'truth'), fakeTransport('b', 20, 100, 'truth'), fakeTransport('c', 1_000, 100, 'lie')];
+    const client = createSolanaMultiRpc({
+      endpoints: transports.map((transport) => ({ id: transport.label, transport })),
+      methods: { getBalance: { strategy: 'consensus', deadlineMs: 5_000 } },
+    });
+    let details: Awaited<ReturnType<typeof client.callWithDetails>> | undefined;
+    const call = client.callWithDetails('getBalance', ['11111111111111111111111111111111']).then((value) => (details = value));
+    await vi.advanceTimersByTimeAsync(19);
+    expect(details).toBeUndefined();
+    // b's answer at 20 ms corroborates a's slot and makes the quorum of 2: the vote ends then, not at c's 1 000 ms.
+    await vi.advanceTimersByTimeAsync(1);
+    expect(details).toBeDefined();
+    await call;
+    expect(details).toMatchObject({ result: { value: 'truth' }, consensus: { quorum: 2, unanswered: [{ endpoint: 'c' }] } });
+    expect(details?.consensus?.agreed.map((vote) => vote.endpoint).sort()).toEqual(['a', 'b']);
+    expect(transports[2]?.exchanges.find((exchange) => exchange.method === 'getBalance')?.ended).toBe('aborted');
     await client.close();
   });
 
