@@ -36,7 +36,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (allowed !== undefined && !allowed.has(call.method)) {
       counters.rejected += 1;
       const shown = call.method.length > 64 ? `${call.method.slice(0, 64)}…` : call.method;
-      const error: JsonRpcErrorObject = { code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND, message: `Method not found: ${shown} is not forwarded by this proxy` };
+      const error: JsonRpcErrorObject = {
+        code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND,
+        message: `Method not found: ${shown} is not forwarded by this proxy`,
+      };
       return { answer: call.id === undefined ? undefined : errorResponse(call.id, error) };
     }
     return 'forward';
@@ -78,10 +81,18 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     calls.forEach((call, position) => {
       const admitted = admit(call);
       if (admitted !== 'forward') answers[position] = admitted.answer;
-      else if (call.valid) sent.push({ position, id: call.id, call: call.params === undefined ? { method: call.method } : { method: call.method, params: call.params } });
+      else if (call.valid)
+        sent.push({
+          position,
+          id: call.id,
+          call: call.params === undefined ? { method: call.method } : { method: call.method, params: call.params },
+        });
     });
     if (sent.length > 0) {
-      const outcomes = await rpc.callBatch(sent.map((entry) => entry.call), { signal });
+      const outcomes = await rpc.callBatch(
+        sent.map((entry) => entry.call),
+        { signal },
+      );
       sent.forEach((entry, index) => {
         answers[entry.position] = answerOf(entry.id, outcomes[index] as SolanaBatchOutcome, signal);
       });

@@ -29,7 +29,9 @@ export function createNodeServer(limits: ProxyLimits, handler: Handler, log: (li
     (request, response) => {
       handler(request, response).catch((error: unknown) => {
         log(`internal error: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`);
-        sendJson(response, 500, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' }), { connection: 'close' });
+        sendJson(response, 500, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' }), {
+          connection: 'close',
+        });
       });
     },
   );
@@ -61,7 +63,13 @@ export function listen(server: Server, host: string, port: number): Promise<Addr
     server.listen({ host, port });
   }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new XError({ code: 'PROXY_LISTEN_FAILED', category: 'network', message: `Cannot listen on ${host}:${port}: ${code}`, context: { host, port, causeCode: code }, cause: error });
+    throw new XError({
+      code: 'PROXY_LISTEN_FAILED',
+      category: 'network',
+      message: `Cannot listen on ${host}:${port}: ${code}`,
+      context: { host, port, causeCode: code },
+      cause: error,
+    });
   });
 }
 

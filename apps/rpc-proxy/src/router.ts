@@ -27,7 +27,12 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
     healthy,
     total: snapshot.endpoints.length,
     slotWatermark: rpc.slotWatermark() ?? null,
-    endpoints: snapshot.endpoints.map((endpoint) => ({ id: endpoint.id, label: endpoint.label, health: endpoint.health, available: endpoint.available })),
+    endpoints: snapshot.endpoints.map((endpoint) => ({
+      id: endpoint.id,
+      label: endpoint.label,
+      health: endpoint.health,
+      available: endpoint.available,
+    })),
   });
 }
 
@@ -39,7 +44,9 @@ export function createRouter(options: RouterOptions): Handler {
     const path = (request.url ?? '/').split('?', 1)[0];
     const isRpc = path === '/';
     if (isClosing()) {
-      const body = isRpc ? errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' }) : { error: 'shutting down' };
+      const body = isRpc
+        ? errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' })
+        : { error: 'shutting down' };
       sendJson(response, 503, body, { connection: 'close' });
       return;
     }
@@ -53,7 +60,13 @@ export function createRouter(options: RouterOptions): Handler {
     }
     if (isRpc) {
       if (request.method === 'POST') await rpcRoute(request, response);
-      else sendJson(response, 405, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: use POST' }), { allow: 'POST' });
+      else
+        sendJson(
+          response,
+          405,
+          errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: use POST' }),
+          { allow: 'POST' },
+        );
       return;
     }
     if (path !== '/health' && path !== '/metrics' && path !== '/stats') {

@@ -18,20 +18,46 @@ export type RpcRoute = (request: IncomingMessage, response: ServerResponse, cont
  */
 export function createRpcRoute(limits: ProxyLimits, counters: MutableCounters, forwarder: Forwarder): RpcRoute {
   /** The answer to a body that could not be read: the rest of it is never read, so the connection cannot carry another request. */
-  const refuseBody = async (request: IncomingMessage, response: ServerResponse, controller: AbortController, reason: string): Promise<void> => {
+  const refuseBody = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    controller: AbortController,
+    reason: string,
+  ): Promise<void> => {
     counters.rejected += 1;
     const close = { connection: 'close' };
     if (reason === 'too-large') {
       // Answering while the client still writes would reset the connection under the answer.
       await discardBody(request, OVERSIZED_DRAIN_BYTES, controller.signal);
-      const error = { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: `Invalid request: the body exceeds ${limits.maxBodyBytes} bytes`, data: { maxBodyBytes: limits.maxBodyBytes } };
+      const error = {
+        code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST,
+        message: `Invalid request: the body exceeds ${limits.maxBodyBytes} bytes`,
+        data: { maxBodyBytes: limits.maxBodyBytes },
+      };
       sendJson(response, 413, errorResponse(null, error), close);
     } else if (reason === 'invalid-utf8') {
-      sendJson(response, 200, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error: the body is not valid UTF-8' }));
+      sendJson(
+        response,
+        200,
+        errorResponse(null, { code: PROXY_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error: the body is not valid UTF-8' }),
+      );
     } else if (isXError(controller.signal.reason, 'PROXY_REQUEST_TIMEOUT')) {
-      sendJson(response, 408, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT, message: 'Request time limit exceeded while reading the body' }), close);
+      sendJson(
+        response,
+        408,
+        errorResponse(null, {
+          code: PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT,
+          message: 'Request time limit exceeded while reading the body',
+        }),
+        close,
+      );
     } else {
-      sendJson(response, 503, errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' }), close);
+      sendJson(
+        response,
+        503,
+        errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' }),
+        close,
+      );
     }
   };
 
@@ -53,7 +79,10 @@ export function createRpcRoute(limits: ProxyLimits, counters: MutableCounters, f
       sendJson(response, 200, errorResponse(null, parsed.error));
       return;
     }
-    const answer = parsed.kind === 'single' ? await forwarder.forward(parsed.request, controller.signal) : await forwarder.forwardBatch(parsed.requests, controller.signal);
+    const answer =
+      parsed.kind === 'single'
+        ? await forwarder.forward(parsed.request, controller.signal)
+        : await forwarder.forwardBatch(parsed.requests, controller.signal);
     // Nothing to answer (notifications only): 204, as JSON-RPC over HTTP has it.
     if (answer === undefined || (Array.isArray(answer) && answer.length === 0)) sendText(response, 204, '', 'application/json');
     else sendJson(response, 200, answer);

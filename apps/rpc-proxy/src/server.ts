@@ -75,7 +75,9 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const rpc = createUpstream(options);
   const secrets = secretsOf(options.endpoints, options.token);
   const allowed =
-    options.allowAnyMethod === true ? undefined : new Set([...DEFAULT_ALLOWED_METHODS, ...Object.keys(options.methods ?? {}), ...(options.allowMethods ?? [])]);
+    options.allowAnyMethod === true
+      ? undefined
+      : new Set([...DEFAULT_ALLOWED_METHODS, ...Object.keys(options.methods ?? {}), ...(options.allowMethods ?? [])]);
 
   const counters = createCounters();
   const inFlight = createInFlight(limits.requestDeadlineMs);

@@ -38,7 +38,8 @@ export function createUpstream(options: UpstreamOptions): SolanaRpc {
   } catch (error) {
     if (isXError(error, 'SOLANA_INVALID_OPTIONS')) throw upstreamConfigError(error.context.option, error);
     // A lower layer's configuration error (a transport or pool option), which names its option too.
-    if (isXError(error) && error.category === 'config' && typeof error.context.option === 'string') throw upstreamConfigError(error.context.option, error);
+    if (isXError(error) && error.category === 'config' && typeof error.context.option === 'string')
+      throw upstreamConfigError(error.context.option, error);
     throw error;
   }
 }
@@ -47,7 +48,10 @@ export function createUpstream(options: UpstreamOptions): SolanaRpc {
 export function secretsOf(endpoints: readonly SolanaEndpointConfig[], token: string | undefined): string[] {
   return [
     // Short header values (`1`, `true`) would only mangle messages.
-    ...endpoints.flatMap((endpoint) => [...(endpoint.url === undefined ? [] : secretsOfUrl(endpoint.url)), ...Object.values(endpoint.headers ?? {}).filter((value) => value.length >= 8)]),
+    ...endpoints.flatMap((endpoint) => [
+      ...(endpoint.url === undefined ? [] : secretsOfUrl(endpoint.url)),
+      ...Object.values(endpoint.headers ?? {}).filter((value) => value.length >= 8),
+    ]),
     ...(token === undefined ? [] : [token]),
   ];
 }

@@ -71,7 +71,8 @@ export function parseRequest(value: unknown): ParsedRequest {
   const method = value.method;
   if (typeof method !== 'string' || method === '') return invalid(answerId, '"method" must be a non-empty string');
   const params = value.params;
-  if (params !== undefined && !Array.isArray(params) && !isPlainObject(params)) return invalid(answerId, '"params" must be an array or an object');
+  if (params !== undefined && !Array.isArray(params) && !isPlainObject(params))
+    return invalid(answerId, '"params" must be an array or an object');
   return { valid: true, method, params: params as JsonRpcParams | undefined, id: hasId ? (id as JsonRpcId | null) : undefined };
 }
 
@@ -85,11 +86,19 @@ export function parseRequestBody(text: string, options: ParseRequestBodyOptions 
   try {
     value = jsonParserFor(bigIntegers)(text);
   } catch {
-    return { kind: 'error', reason: 'parse', error: { code: JSON_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' } };
+    return {
+      kind: 'error',
+      reason: 'parse',
+      error: { code: JSON_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' },
+    };
   }
   if (!Array.isArray(value)) return { kind: 'single', request: parseRequest(value) };
   if (value.length === 0) {
-    return { kind: 'error', reason: 'empty-batch', error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: empty batch' } };
+    return {
+      kind: 'error',
+      reason: 'empty-batch',
+      error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: empty batch' },
+    };
   }
   if (value.length > maxBatchSize) {
     return {

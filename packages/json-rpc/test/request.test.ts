@@ -18,8 +18,17 @@ const requestLike = fc.record(
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.constantFrom(true, {}, [1]),
     ),
-    method: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('getSlot', 'eth_chainId') }, fc.constantFrom('', 7, null), fc.string({ maxLength: 10 })),
-    params: fc.oneof(fc.constant([]), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer()), fc.constantFrom('x', 3, true, null)),
+    method: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('getSlot', 'eth_chainId') },
+      fc.constantFrom('', 7, null),
+      fc.string({ maxLength: 10 }),
+    ),
+    params: fc.oneof(
+      fc.constant([]),
+      fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.integer()),
+      fc.constantFrom('x', 3, true, null),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -61,8 +70,18 @@ describe('parseRequest', () => {
   });
 
   it('tells a notification (no id) from a request whose id is null', () => {
-    expect(parseRequest({ jsonrpc: '2.0', method: 'getSlot' })).toEqual({ valid: true, method: 'getSlot', params: undefined, id: undefined });
-    expect(parseRequest({ jsonrpc: '2.0', method: 'getSlot', id: null })).toEqual({ valid: true, method: 'getSlot', params: undefined, id: null });
+    expect(parseRequest({ jsonrpc: '2.0', method: 'getSlot' })).toEqual({
+      valid: true,
+      method: 'getSlot',
+      params: undefined,
+      id: undefined,
+    });
+    expect(parseRequest({ jsonrpc: '2.0', method: 'getSlot', id: null })).toEqual({
+      valid: true,
+      method: 'getSlot',
+      params: undefined,
+      id: null,
+    });
   });
 
   it('names what is wrong', () => {
@@ -71,8 +90,16 @@ describe('parseRequest', () => {
       id: 3,
       error: { code: -32600, message: 'Invalid request: "params" must be an array or an object' },
     });
-    expect(parseRequest({ jsonrpc: '2.0', id: true, method: 'getSlot' })).toMatchObject({ valid: false, id: null, error: { message: 'Invalid request: "id" must be a string, a number or null' } });
-    expect(parseRequest({ jsonrpc: '1.0', id: 'a', method: 'getSlot' })).toMatchObject({ valid: false, id: 'a', error: { message: 'Invalid request: "jsonrpc" must be "2.0"' } });
+    expect(parseRequest({ jsonrpc: '2.0', id: true, method: 'getSlot' })).toMatchObject({
+      valid: false,
+      id: null,
+      error: { message: 'Invalid request: "id" must be a string, a number or null' },
+    });
+    expect(parseRequest({ jsonrpc: '1.0', id: 'a', method: 'getSlot' })).toMatchObject({
+      valid: false,
+      id: 'a',
+      error: { message: 'Invalid request: "jsonrpc" must be "2.0"' },
+    });
   });
 });
 
@@ -94,9 +121,14 @@ describe('parseRequestBody', () => {
           return;
         }
         if (!Array.isArray(value)) expect(parsed.kind).toBe('single');
-        else if (value.length === 0) expect(parsed).toMatchObject({ kind: 'error', reason: 'empty-batch', error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST } });
+        else if (value.length === 0)
+          expect(parsed).toMatchObject({ kind: 'error', reason: 'empty-batch', error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST } });
         else if (value.length > maxBatchSize) {
-          expect(parsed).toMatchObject({ kind: 'error', reason: 'batch-too-large', error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST, data: { batchSize: value.length, maxBatchSize } } });
+          expect(parsed).toMatchObject({
+            kind: 'error',
+            reason: 'batch-too-large',
+            error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST, data: { batchSize: value.length, maxBatchSize } },
+          });
         } else {
           expect(parsed.kind).toBe('batch');
           if (parsed.kind === 'batch') expect(parsed.requests).toHaveLength(value.length);
@@ -108,13 +140,18 @@ describe('parseRequestBody', () => {
 
   it('keeps every digit of an id beyond 2^53, and echoes it so', () => {
     const parsed = parseRequestBody('{"jsonrpc":"2.0","id":9007199254740993,"method":"getSlot","params":[18446744073709551615]}');
-    expect(parsed).toEqual({ kind: 'single', request: { valid: true, method: 'getSlot', params: [18446744073709551615n], id: 9007199254740993n } });
+    expect(parsed).toEqual({
+      kind: 'single',
+      request: { valid: true, method: 'getSlot', params: [18446744073709551615n], id: 9007199254740993n },
+    });
     if (parsed.kind !== 'single' || !parsed.request.valid) throw new Error('unreachable');
     expect(stringifyJson(resultResponse(parsed.request.id ?? null, 1))).toBe('{"jsonrpc":"2.0","result":1,"id":9007199254740993}');
   });
 
   it("reads big integers as JSON.parse does with bigIntegers: 'round'", () => {
-    expect(parseRequestBody('{"jsonrpc":"2.0","id":9007199254740993,"method":"m"}', { bigIntegers: 'round' })).toMatchObject({ request: { id: 9007199254740992 } });
+    expect(parseRequestBody('{"jsonrpc":"2.0","id":9007199254740993,"method":"m"}', { bigIntegers: 'round' })).toMatchObject({
+      request: { id: 9007199254740992 },
+    });
   });
 
   it('never echoes the body in a parse error', () => {
@@ -130,6 +167,10 @@ describe('response builders', () => {
   it('build JSON-RPC 2.0 responses, members in the order of the specification and of Solana nodes', () => {
     expect(stringifyJson(resultResponse(1, 2))).toBe('{"jsonrpc":"2.0","result":2,"id":1}');
     expect(resultResponse(1, { ok: true })).toEqual({ jsonrpc: '2.0', id: 1, result: { ok: true } });
-    expect(errorResponse(null, { code: -32601, message: 'Method not found' })).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32601, message: 'Method not found' } });
+    expect(errorResponse(null, { code: -32601, message: 'Method not found' })).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32601, message: 'Method not found' },
+    });
   });
 });

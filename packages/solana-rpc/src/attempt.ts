@@ -30,7 +30,13 @@ export interface Answer {
 }
 
 /** One request of a call to one endpoint, with every check an answer must pass. */
-export type AttemptOn = (prepared: Prepared, candidate: PoolEndpoint<string>, signal: AbortSignal, nullIsFailure: boolean, fetched?: () => Promise<unknown>) => Promise<Answer>;
+export type AttemptOn = (
+  prepared: Prepared,
+  candidate: PoolEndpoint<string>,
+  signal: AbortSignal,
+  nullIsFailure: boolean,
+  fetched?: () => Promise<unknown>,
+) => Promise<Answer>;
 
 /** Methods where a `null` result means "not there yet" rather than an answer. */
 export const NULL_MEANS_NOT_YET: ReadonlySet<string> = new Set(['getTransaction']);
@@ -53,13 +59,20 @@ export function failsOver(error: XError): boolean {
 
 function checkResultShape(endpoint: Endpoint, method: string, value: unknown): void {
   if (method !== 'getSignaturesForAddress') return;
-  const valid = Array.isArray(value) && value.every((entry: unknown) => isPlainObject(entry) && typeof entry.signature === 'string' && Number.isSafeInteger(entry.slot));
+  const valid =
+    Array.isArray(value) &&
+    value.every((entry: unknown) => isPlainObject(entry) && typeof entry.signature === 'string' && Number.isSafeInteger(entry.slot));
   if (!valid) {
-    throw solanaError('SOLANA_INVALID_RESULT', 'protocol', `${endpoint.label} answered getSignaturesForAddress with something that is not a list of { signature, slot }`, {
-      endpoint: endpoint.id,
-      label: endpoint.label,
-      method,
-    });
+    throw solanaError(
+      'SOLANA_INVALID_RESULT',
+      'protocol',
+      `${endpoint.label} answered getSignaturesForAddress with something that is not a list of { signature, slot }`,
+      {
+        endpoint: endpoint.id,
+        label: endpoint.label,
+        method,
+      },
+    );
   }
 }
 
@@ -76,20 +89,32 @@ export function createAttempt(endpoints: Endpoints, slots: SlotGuard): AttemptOn
     const value =
       fetched !== undefined
         ? await fetched()
-        : await endpoint.transport.call(method, prepared.params, { signal, timeoutMs: (policy.attemptTimeoutMs ?? policy.deadlineMs) + EXCHANGE_SLACK_MS });
+        : await endpoint.transport.call(method, prepared.params, {
+            signal,
+            timeoutMs: (policy.attemptTimeoutMs ?? policy.deadlineMs) + EXCHANGE_SLACK_MS,
+          });
     const slot = contextSlotOf(method, value);
     if (slot !== undefined && commitment !== undefined) await slots.judge(endpoint, method, commitment, slot, floor, signal);
     checkResultShape(endpoint, method, value);
     if (prepared.expectedSignature !== undefined && value !== prepared.expectedSignature) {
-      throw solanaError('SOLANA_SIGNATURE_MISMATCH', 'protocol', `${endpoint.label} answered sendTransaction with a signature that is not the transaction's`, {
-        endpoint: endpoint.id,
-        label: endpoint.label,
-        expected: prepared.expectedSignature,
-        received: typeof value === 'string' ? value.slice(0, 100) : describe(value),
-      });
+      throw solanaError(
+        'SOLANA_SIGNATURE_MISMATCH',
+        'protocol',
+        `${endpoint.label} answered sendTransaction with a signature that is not the transaction's`,
+        {
+          endpoint: endpoint.id,
+          label: endpoint.label,
+          expected: prepared.expectedSignature,
+          received: typeof value === 'string' ? value.slice(0, 100) : describe(value),
+        },
+      );
     }
     if (nullIsFailure && value === null) {
-      throw solanaError('SOLANA_NOT_YET', 'server', `${endpoint.label} does not have it yet (${method} answered null)`, { endpoint: endpoint.id, label: endpoint.label, method });
+      throw solanaError('SOLANA_NOT_YET', 'server', `${endpoint.label} does not have it yet (${method} answered null)`, {
+        endpoint: endpoint.id,
+        label: endpoint.label,
+        method,
+      });
     }
     return { value, slot };
   };

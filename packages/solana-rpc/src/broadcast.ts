@@ -22,7 +22,12 @@ export async function runBroadcast<T>(context: RunContext, prepared: Prepared, s
     onAttempt: (event) => {
       base.onAttempt(event);
       if (first !== undefined || !event.outcome.ok) return;
-      first = { endpoint: event.candidate.id, value: event.outcome.value.value, slot: event.outcome.value.slot, latencyMs: event.outcome.latencyMs };
+      first = {
+        endpoint: event.candidate.id,
+        value: event.outcome.value.value,
+        slot: event.outcome.value.slot,
+        latencyMs: event.outcome.latencyMs,
+      };
       notifyAccepted(prepared, first.endpoint, first.value, attempts);
     },
   });
@@ -30,9 +35,17 @@ export async function runBroadcast<T>(context: RunContext, prepared: Prepared, s
     const endpoint = endpoints.byId((chosen[index] as PoolEndpoint<string>).id);
     return outcome.ok
       ? { endpoint: endpoint.id, label: endpoint.label, ok: true, value: outcome.value.value, latencyMs: outcome.latencyMs }
-      : { endpoint: endpoint.id, label: endpoint.label, ok: false, error: outcome.error, latencyMs: outcome.latencyMs, aborted: outcome.aborted };
+      : {
+          endpoint: endpoint.id,
+          label: endpoint.label,
+          ok: false,
+          error: outcome.error,
+          latencyMs: outcome.latencyMs,
+          aborted: outcome.aborted,
+        };
   });
-  if (first !== undefined) return callDetails<T>(prepared, started, attempts, { result: first.value, endpoint: first.endpoint, slot: first.slot, broadcast });
+  if (first !== undefined)
+    return callDetails<T>(prepared, started, attempts, { result: first.value, endpoint: first.endpoint, slot: first.slot, broadcast });
   const errors = broadcast.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
   const answeredErrors = broadcast.flatMap((outcome) => (outcome.ok || outcome.aborted ? [] : [outcome.error]));
   throw solanaError(

@@ -41,7 +41,12 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
   const checkOpen = (): void => {
     if (closing !== undefined) throw solanaError('SOLANA_CLOSED', 'aborted', 'The Solana RPC client is closed', {});
   };
-  const prepare = createPrepare({ policyFor: resolved.policyFor, writeMethods: resolved.writeMethods, watermark: slots.watermark, checkOpen });
+  const prepare = createPrepare({
+    policyFor: resolved.policyFor,
+    writeMethods: resolved.writeMethods,
+    watermark: slots.watermark,
+    checkOpen,
+  });
   const context: RunContext = { pool, endpoints, attemptOn: createAttempt(endpoints, slots) };
 
   const run = <T>(prepared: Prepared): Promise<SolanaCallDetails<T>> => {
@@ -56,8 +61,11 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     }
   };
 
-  const callWithDetails = async <T>(method: string, params?: JsonRpcParams, callOptions?: SolanaCallOptions): Promise<SolanaCallDetails<T>> =>
-    run<T>(prepare(method, params, callOptions, {}));
+  const callWithDetails = async <T>(
+    method: string,
+    params?: JsonRpcParams,
+    callOptions?: SolanaCallOptions,
+  ): Promise<SolanaCallDetails<T>> => run<T>(prepare(method, params, callOptions, {}));
 
   const batchHooks: BatchHooks<Prepared> = {
     pool,
@@ -69,22 +77,27 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
       write: resolved.writeMethods.has(prepared.method) || prepared.expectedSignature !== undefined,
     }),
     run: (prepared) => run(prepared),
-    judge: async (prepared, candidate, signal, fetched) => (await context.attemptOn(prepared, candidate, signal, NULL_MEANS_NOT_YET.has(prepared.method), fetched)).value,
+    judge: async (prepared, candidate, signal, fetched) =>
+      (await context.attemptOn(prepared, candidate, signal, NULL_MEANS_NOT_YET.has(prepared.method), fetched)).value,
     transportOf: (id) => endpoints.byId(id).transport,
     failsOver,
   };
 
   return {
-    call: async <T>(method: string, params?: JsonRpcParams, callOptions?: SolanaCallOptions): Promise<T> => (await callWithDetails<T>(method, params, callOptions)).result,
+    call: async <T>(method: string, params?: JsonRpcParams, callOptions?: SolanaCallOptions): Promise<T> =>
+      (await callWithDetails<T>(method, params, callOptions)).result,
     callBatch: (calls, batchOptions) => callBatch(batchHooks, calls, batchOptions),
     callWithDetails,
-    sendTransaction: async (transaction, sendOptions = {}) => sendResult(await run<string>(prepareSend(prepare, checkOpen, transaction, sendOptions))),
+    sendTransaction: async (transaction, sendOptions = {}) =>
+      sendResult(await run<string>(prepareSend(prepare, checkOpen, transaction, sendOptions))),
     slotWatermark: (commitment?: SolanaCommitment) => {
-      if (commitment !== undefined && !isCommitment(commitment)) throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(commitment)}`);
+      if (commitment !== undefined && !isCommitment(commitment))
+        throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(commitment)}`);
       return slots.watermark.get(commitment);
     },
     policyFor: (method: string) => {
-      if (typeof method !== 'string' || method === '') throw invalidRequest(`The method must be a non-empty string, got ${describe(method)}`);
+      if (typeof method !== 'string' || method === '')
+        throw invalidRequest(`The method must be a non-empty string, got ${describe(method)}`);
       return resolved.policyFor(method);
     },
     endpoints: Object.freeze(endpoints.list.map((endpoint) => Object.freeze({ id: endpoint.id, label: endpoint.label }))),

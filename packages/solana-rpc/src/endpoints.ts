@@ -39,7 +39,8 @@ export interface Endpoints {
 /** The transport options an endpoint gets when the client makes its transport (by `createTransport` or `createHttpTransport`). */
 export function transportOptionsFor(options: SolanaRpcOptions, index: number): HttpTransportOptions {
   const config = options.endpoints[index];
-  const headers = config?.headers === undefined && options.http?.headers === undefined ? undefined : { ...options.http?.headers, ...config?.headers };
+  const headers =
+    config?.headers === undefined && options.http?.headers === undefined ? undefined : { ...options.http?.headers, ...config?.headers };
   return {
     rateLimitCodes: SOLANA_RATE_LIMIT_CODES,
     callerErrorCodes: SOLANA_CALLER_ERROR_CODES,
@@ -96,6 +97,7 @@ export function createEndpointPool(options: SolanaRpcOptions, resolved: Resolved
     }),
     // A null transaction in a race is "not yet" from a node that did answer, and a slot far ahead of
     // the others is judged by the watermark (refuted, the endpoint becomes suspect): not failures.
-    isFailure: (error) => !NOT_COUNTED_CODES.has(error.code) && (userIsFailure === undefined ? error.category !== 'config' : userIsFailure(error)),
+    isFailure: (error) =>
+      !NOT_COUNTED_CODES.has(error.code) && (userIsFailure === undefined ? error.category !== 'config' : userIsFailure(error)),
   });
 }

@@ -55,7 +55,12 @@ declare module '@x/errors' {
       readonly watermark: number;
       readonly maxSlotLag: number;
     };
-    SOLANA_SLOT_AHEAD: EndpointNamed & { readonly commitment: string; readonly method?: string; readonly slot?: number; readonly ceiling?: number };
+    SOLANA_SLOT_AHEAD: EndpointNamed & {
+      readonly commitment: string;
+      readonly method?: string;
+      readonly slot?: number;
+      readonly ceiling?: number;
+    };
     SOLANA_NOT_YET: EndpointNamed & { readonly method: string };
     SOLANA_INVALID_RESULT: EndpointNamed & { readonly method: string };
     SOLANA_SIGNATURE_MISMATCH: EndpointNamed & { readonly expected: string; readonly received: string };
@@ -81,7 +86,10 @@ export function invalidOptions(option: string, message: string): XError<'SOLANA_
   return configError('SOLANA_INVALID_OPTIONS', option, `${option}: ${message}`);
 }
 
-export function invalidRequest(message: string, context: { readonly method?: string; readonly path?: string } = {}): XError<'SOLANA_INVALID_REQUEST', ContextOf<'SOLANA_INVALID_REQUEST'>> {
+export function invalidRequest(
+  message: string,
+  context: { readonly method?: string; readonly path?: string } = {},
+): XError<'SOLANA_INVALID_REQUEST', ContextOf<'SOLANA_INVALID_REQUEST'>> {
   return solanaError('SOLANA_INVALID_REQUEST', 'config', message, context);
 }
 

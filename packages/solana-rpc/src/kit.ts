@@ -30,7 +30,9 @@ export interface KitTransportOptions {
  * through their typed contexts; any other error is its own leaf.
  */
 function leafErrors(error: XError): XError[] {
-  if (isXError(error, ['STRATEGY_ALL_ATTEMPTS_FAILED', 'STRATEGY_DEADLINE_EXCEEDED', 'STRATEGY_QUORUM_UNREACHABLE', 'SOLANA_NO_CONSENSUS'])) {
+  if (
+    isXError(error, ['STRATEGY_ALL_ATTEMPTS_FAILED', 'STRATEGY_DEADLINE_EXCEEDED', 'STRATEGY_QUORUM_UNREACHABLE', 'SOLANA_NO_CONSENSUS'])
+  ) {
     return error.context.failures.map((failure) => failure.error);
   }
   if (isXError(error, 'SOLANA_SEND_FAILED')) return error.context.outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
@@ -68,12 +70,14 @@ function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: u
  * kit's own HTTP transport. Kit's `abortSignal` cancels the call.
  */
 export function createKitTransport(rpc: Pick<SolanaRpc, 'call'>, options: KitTransportOptions = {}): KitTransport {
-  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaMultiRpc');
+  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function')
+    throw invalidRequest('createKitTransport needs a client from createSolanaMultiRpc');
   const pick = options.callOptions;
   if (pick !== undefined && typeof pick !== 'function') throw invalidRequest('createKitTransport: callOptions must be a function');
   const transport = async (config: KitTransportConfig): Promise<unknown> => {
     const payload = (config as { payload?: unknown } | undefined)?.payload;
-    if (!isJsonRpcPayload(payload)) throw invalidRequest(`The kit transport needs a JSON-RPC 2.0 request payload, got ${describe(payload)}`);
+    if (!isJsonRpcPayload(payload))
+      throw invalidRequest(`The kit transport needs a JSON-RPC 2.0 request payload, got ${describe(payload)}`);
     const { id, method, params } = payload;
     const chosen = pick?.(method, params);
     try {

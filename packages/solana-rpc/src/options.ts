@@ -1,6 +1,14 @@
 import { isPlainObject } from '@x/errors';
 import { describe, invalidOptions } from './errors.js';
-import { DEFAULT_METHOD_POLICY, DEFAULT_WRITE_POLICY, METHOD_PRESETS, WRITE_METHODS, checkPolicyLayer, checkResolvedPolicy, mergePolicy } from './policy.js';
+import {
+  DEFAULT_METHOD_POLICY,
+  DEFAULT_WRITE_POLICY,
+  METHOD_PRESETS,
+  WRITE_METHODS,
+  checkPolicyLayer,
+  checkResolvedPolicy,
+  mergePolicy,
+} from './policy.js';
 import type { MethodPolicy, MethodPolicyOverride } from './policy.js';
 import { checkStateOptions } from './state.js';
 import type { SolanaStateOptions } from './state.js';
@@ -12,7 +20,18 @@ import type { SolanaEndpointConfig, SolanaRpcOptions } from './types.js';
  */
 export const DEFAULT_MAX_SLOT_LAG = 4;
 
-const CLIENT_KEYS: readonly string[] = ['endpoints', 'methods', 'defaults', 'writes', 'maxSlotLag', 'slotQuorum', 'state', 'pool', 'http', 'createTransport'];
+const CLIENT_KEYS: readonly string[] = [
+  'endpoints',
+  'methods',
+  'defaults',
+  'writes',
+  'maxSlotLag',
+  'slotQuorum',
+  'state',
+  'pool',
+  'http',
+  'createTransport',
+];
 const ENDPOINT_KEYS: readonly string[] = ['url', 'transport', 'id', 'label', 'role', 'weight', 'headers'];
 
 /** The client's options, checked, with each endpoint's id and the per-method policy resolved. */
@@ -66,14 +85,21 @@ function isTransport(value: unknown): boolean {
 
 function checkEndpointConfig(config: unknown, index: number): asserts config is SolanaEndpointConfig {
   const where = `endpoints[${index}]`;
-  if (!isPlainObject(config)) throw invalidOptions(where, `must be an object { url | transport, id?, label?, role?, weight?, headers? }, got ${describe(config)}`);
+  if (!isPlainObject(config))
+    throw invalidOptions(where, `must be an object { url | transport, id?, label?, role?, weight?, headers? }, got ${describe(config)}`);
   for (const key of Object.keys(config)) {
     if (!ENDPOINT_KEYS.includes(key)) throw invalidOptions(`${where}.${key}`, 'is not a known option');
   }
   if (config.transport !== undefined) {
-    if (!isTransport(config.transport)) throw invalidOptions(`${where}.transport`, 'must be an HTTP transport (an object with call, batch and close), e.g. from createHttpTransport');
-    if (config.headers !== undefined) throw invalidOptions(`${where}.headers`, 'cannot be applied to a ready transport: give them to the transport itself');
-    if (config.url !== undefined && typeof config.url !== 'string' && !(config.url instanceof URL)) throw invalidOptions(`${where}.url`, 'must be a string or a URL');
+    if (!isTransport(config.transport))
+      throw invalidOptions(
+        `${where}.transport`,
+        'must be an HTTP transport (an object with call, batch and close), e.g. from createHttpTransport',
+      );
+    if (config.headers !== undefined)
+      throw invalidOptions(`${where}.headers`, 'cannot be applied to a ready transport: give them to the transport itself');
+    if (config.url !== undefined && typeof config.url !== 'string' && !(config.url instanceof URL))
+      throw invalidOptions(`${where}.url`, 'must be a string or a URL');
     return;
   }
   if (typeof config.url !== 'string' && !(config.url instanceof URL)) throw invalidOptions(`${where}.url`, 'must be a string or a URL');
@@ -93,7 +119,8 @@ function resolvePolicies(options: SolanaRpcOptions, writeMethods: ReadonlySet<st
   const presetOf = (method: string): MethodPolicy => METHOD_PRESETS[method] ?? (writeMethods.has(method) ? DEFAULT_WRITE_POLICY : fallback);
   const layers = new Map<string, MethodPolicyOverride>();
   if (options.methods !== undefined) {
-    if (!isPlainObject(options.methods)) throw invalidOptions('methods', `must be an object keyed by method name, got ${describe(options.methods)}`);
+    if (!isPlainObject(options.methods))
+      throw invalidOptions('methods', `must be an object keyed by method name, got ${describe(options.methods)}`);
     for (const [method, layer] of Object.entries(options.methods)) {
       const checked = checkPolicyLayer(layer, `methods.${method}`);
       layers.set(method, checked);
@@ -108,12 +135,15 @@ function resolvePolicies(options: SolanaRpcOptions, writeMethods: ReadonlySet<st
 
 function checkPassThrough(options: SolanaRpcOptions): void {
   const { pool, http, createTransport } = options;
-  if (pool !== undefined && !isPlainObject(pool)) throw invalidOptions('pool', `must be an object of @x/pool options, got ${describe(pool)}`);
+  if (pool !== undefined && !isPlainObject(pool))
+    throw invalidOptions('pool', `must be an object of @x/pool options, got ${describe(pool)}`);
   if (pool !== undefined && 'endpoints' in pool) throw invalidOptions('pool.endpoints', 'endpoints are given at the top level');
   if (pool?.isFailure !== undefined && typeof pool.isFailure !== 'function') throw invalidOptions('pool.isFailure', 'must be a function');
-  if (http !== undefined && !isPlainObject(http)) throw invalidOptions('http', `must be an object of @x/http-transport options, got ${describe(http)}`);
+  if (http !== undefined && !isPlainObject(http))
+    throw invalidOptions('http', `must be an object of @x/http-transport options, got ${describe(http)}`);
   if (http !== undefined && ('url' in http || 'label' in http)) throw invalidOptions('http', 'url and label are given per endpoint');
-  if (createTransport !== undefined && typeof createTransport !== 'function') throw invalidOptions('createTransport', 'must be a function (options) => HttpTransport');
+  if (createTransport !== undefined && typeof createTransport !== 'function')
+    throw invalidOptions('createTransport', 'must be a function (options) => HttpTransport');
 }
 
 /** Checks every option of `createSolanaMultiRpc`; throws `SOLANA_INVALID_OPTIONS` naming the first bad one. */
@@ -128,10 +158,14 @@ export function resolveOptions(options: SolanaRpcOptions): ResolvedOptions {
   const endpoints = configs as readonly SolanaEndpointConfig[];
 
   const maxSlotLag = options.maxSlotLag ?? DEFAULT_MAX_SLOT_LAG;
-  if (!Number.isSafeInteger(maxSlotLag) || maxSlotLag < 0) throw invalidOptions('maxSlotLag', `must be an integer >= 0, got ${describe(maxSlotLag)}`);
+  if (!Number.isSafeInteger(maxSlotLag) || maxSlotLag < 0)
+    throw invalidOptions('maxSlotLag', `must be an integer >= 0, got ${describe(maxSlotLag)}`);
   const slotQuorum = options.slotQuorum;
   if (slotQuorum !== undefined && !(Number.isSafeInteger(slotQuorum) && slotQuorum >= 1 && slotQuorum <= endpoints.length)) {
-    throw invalidOptions('slotQuorum', `must be an integer from 1 to the number of endpoints (${endpoints.length}), got ${describe(slotQuorum)}`);
+    throw invalidOptions(
+      'slotQuorum',
+      `must be an integer from 1 to the number of endpoints (${endpoints.length}), got ${describe(slotQuorum)}`,
+    );
   }
   const writeMethods = checkWrites(options.writes);
   const state = checkStateOptions(options.state);

@@ -30,7 +30,8 @@ export function createPrepare(options: PrepareOptions): Prepare {
   return (method, params, callOptions, extra) => {
     checkOpen();
     if (typeof method !== 'string' || method === '') throw invalidRequest(`The method must be a non-empty string, got ${describe(method)}`);
-    if (callOptions !== undefined && !isPlainObject(callOptions)) throw invalidRequest(`Call options must be an object, got ${describe(callOptions)}`, { method });
+    if (callOptions !== undefined && !isPlainObject(callOptions))
+      throw invalidRequest(`Call options must be an object, got ${describe(callOptions)}`, { method });
     const opts = (callOptions ?? {}) as SolanaCallOptions;
     const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidRequest('signal must be an AbortSignal', { method });
@@ -40,7 +41,8 @@ export function createPrepare(options: PrepareOptions): Prepare {
     checkResolvedPolicy(method, policy, 'call options', writeMethods);
     let wire = toWireParams(params, method);
     if (opts.commitment !== undefined) {
-      if (!isCommitment(opts.commitment)) throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(opts.commitment)}`, { method });
+      if (!isCommitment(opts.commitment))
+        throw invalidRequest(`commitment must be processed, confirmed or finalized, got ${describe(opts.commitment)}`, { method });
       wire = withConfig(method, wire, { [commitmentKey(method)]: opts.commitment }, 'commitment');
     }
     const minContextSlot = opts.minContextSlot;
@@ -58,6 +60,14 @@ export function createPrepare(options: PrepareOptions): Prepare {
       const encoding = configOf(method, wire)?.encoding ?? 'base58';
       expectedSignature = firstSignatureOf(decodeTransaction(Array.isArray(wire) ? wire[0] : undefined, encoding));
     }
-    return { method, params: wire, policy, commitment: commitmentOf(method, wire), signal, expectedSignature, onAccepted: extra.onAccepted };
+    return {
+      method,
+      params: wire,
+      policy,
+      commitment: commitmentOf(method, wire),
+      signal,
+      expectedSignature,
+      onAccepted: extra.onAccepted,
+    };
   };
 }

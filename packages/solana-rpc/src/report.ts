@@ -55,7 +55,13 @@ export function callDetails<T>(
   prepared: Prepared,
   started: number,
   attempts: SolanaAttemptReport[],
-  extra: { result: unknown; endpoint: string | undefined; slot: number | undefined; consensus?: SolanaConsensusReport; broadcast?: SolanaBroadcastOutcome[] },
+  extra: {
+    result: unknown;
+    endpoint: string | undefined;
+    slot: number | undefined;
+    consensus?: SolanaConsensusReport;
+    broadcast?: SolanaBroadcastOutcome[];
+  },
 ): SolanaCallDetails<T> {
   return {
     result: extra.result as T,

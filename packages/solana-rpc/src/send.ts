@@ -34,21 +34,43 @@ function checkSendOptions(sendOptions: SendTransactionOptions, checkOpen: () => 
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidRequest('sendTransaction: signal must be an AbortSignal');
   throwIfAborted(signal);
   if (onAccepted !== undefined && typeof onAccepted !== 'function') throw invalidRequest('sendTransaction: onAccepted must be a function');
-  if (skipPreflight !== undefined && typeof skipPreflight !== 'boolean') throw invalidRequest(`sendTransaction: skipPreflight must be a boolean, got ${describe(skipPreflight)}`);
-  if (maxRetries !== undefined && !(Number.isSafeInteger(maxRetries) && maxRetries >= 0)) throw invalidRequest(`sendTransaction: maxRetries must be an integer >= 0, got ${describe(maxRetries)}`);
+  if (skipPreflight !== undefined && typeof skipPreflight !== 'boolean')
+    throw invalidRequest(`sendTransaction: skipPreflight must be a boolean, got ${describe(skipPreflight)}`);
+  if (maxRetries !== undefined && !(Number.isSafeInteger(maxRetries) && maxRetries >= 0))
+    throw invalidRequest(`sendTransaction: maxRetries must be an integer >= 0, got ${describe(maxRetries)}`);
   if (preflightCommitment !== undefined && !isCommitment(preflightCommitment)) {
-    throw invalidRequest(`sendTransaction: preflightCommitment must be processed, confirmed or finalized, got ${describe(preflightCommitment)}`);
+    throw invalidRequest(
+      `sendTransaction: preflightCommitment must be processed, confirmed or finalized, got ${describe(preflightCommitment)}`,
+    );
   }
 }
 
 /** sendTransaction's arguments, checked, as the call it makes: params, policy options and the expected signature. */
-export function prepareSend(prepare: Prepare, checkOpen: () => void, transaction: string | Uint8Array, sendOptions: SendTransactionOptions): Prepared {
+export function prepareSend(
+  prepare: Prepare,
+  checkOpen: () => void,
+  transaction: string | Uint8Array,
+  sendOptions: SendTransactionOptions,
+): Prepared {
   checkSendOptions(sendOptions, checkOpen);
-  const { encoding: given, skipPreflight, preflightCommitment, maxRetries, minContextSlot, signal, strategy, deadlineMs, attemptTimeoutMs, maxCandidates, onAccepted } = sendOptions;
+  const {
+    encoding: given,
+    skipPreflight,
+    preflightCommitment,
+    maxRetries,
+    minContextSlot,
+    signal,
+    strategy,
+    deadlineMs,
+    attemptTimeoutMs,
+    maxCandidates,
+    onAccepted,
+  } = sendOptions;
   let bytes: Uint8Array;
   let encoding: TransactionEncoding;
   if (transaction instanceof Uint8Array) {
-    if (given !== undefined && given !== 'base64') throw invalidRequest("sendTransaction: bytes are always sent as base64; drop the encoding option or use 'base64'");
+    if (given !== undefined && given !== 'base64')
+      throw invalidRequest("sendTransaction: bytes are always sent as base64; drop the encoding option or use 'base64'");
     bytes = transaction;
     encoding = 'base64';
   } else {
@@ -73,7 +95,14 @@ export function sendResult(result: SolanaCallDetails<string>): SendTransactionRe
     result.attempts.map((attempt): SolanaBroadcastOutcome<string> =>
       attempt.ok
         ? { endpoint: attempt.endpoint, label: attempt.label, ok: true, value: result.result, latencyMs: attempt.latencyMs }
-        : { endpoint: attempt.endpoint, label: attempt.label, ok: false, error: attempt.error as XError, latencyMs: attempt.latencyMs, aborted: attempt.abortedAsLoser },
+        : {
+            endpoint: attempt.endpoint,
+            label: attempt.label,
+            ok: false,
+            error: attempt.error as XError,
+            latencyMs: attempt.latencyMs,
+            aborted: attempt.abortedAsLoser,
+          },
     );
   const winner = result.attempts.find((attempt) => attempt.ok && attempt.endpoint === result.endpoint);
   return { signature: result.result, endpoint: result.endpoint as string, latencyMs: winner?.latencyMs ?? result.latencyMs, outcomes };

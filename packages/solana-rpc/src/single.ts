@@ -12,7 +12,8 @@ export async function runSingleWinner<T>(context: RunContext, prepared: Prepared
   const { pool, attemptOn } = context;
   const attempts: SolanaAttemptReport[] = [];
   const notYet = NULL_MEANS_NOT_YET.has(prepared.method);
-  const attempt = (candidate: PoolEndpoint<string>, attemptContext: AttemptContext): Promise<Answer> => attemptOn(prepared, candidate, attemptContext.signal, notYet);
+  const attempt = (candidate: PoolEndpoint<string>, attemptContext: AttemptContext): Promise<Answer> =>
+    attemptOn(prepared, candidate, attemptContext.signal, notYet);
   const { policy } = prepared;
   const base = strategyOptions(context, prepared, attempts);
   try {
@@ -36,7 +37,11 @@ export async function runSingleWinner<T>(context: RunContext, prepared: Prepared
         winner = await pool.execute(attempt, { ...base, strategy: 'race' });
     }
     notifyAccepted(prepared, winner.candidate.id, winner.value.value, attempts);
-    return callDetails<T>(prepared, started, attempts, { result: winner.value.value, endpoint: winner.candidate.id, slot: winner.value.slot });
+    return callDetails<T>(prepared, started, attempts, {
+      result: winner.value.value,
+      endpoint: winner.candidate.id,
+      slot: winner.value.slot,
+    });
   } catch (error) {
     const nobodyHasIt =
       notYet &&

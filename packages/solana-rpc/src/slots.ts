@@ -24,7 +24,14 @@ export interface SlotGuard {
    * acceptable, throws `SOLANA_STALE_SLOT` or `SOLANA_SLOT_AHEAD` when it is not. An answer too few other
    * endpoints have corroborated yet waits while they are asked for theirs (a slot check), or until `signal` aborts.
    */
-  judge(endpoint: Endpoint, method: string, commitment: SolanaCommitment, slot: number, floor: number | undefined, signal: AbortSignal): Promise<void>;
+  judge(
+    endpoint: Endpoint,
+    method: string,
+    commitment: SolanaCommitment,
+    slot: number,
+    floor: number | undefined,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Stops slot checks in flight; answers still waiting are aborted with their calls. */
   close(): void;
 }
@@ -47,7 +54,11 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
 
 export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
   const { endpoints, pool, maxSlotLag, slotQuorum } = options;
-  const watermark = createSlotWatermark({ maxSlotLag, endpoints: endpoints.list.map((endpoint) => endpoint.id), ...(slotQuorum === undefined ? {} : { quorum: slotQuorum }) });
+  const watermark = createSlotWatermark({
+    maxSlotLag,
+    endpoints: endpoints.list.map((endpoint) => endpoint.id),
+    ...(slotQuorum === undefined ? {} : { quorum: slotQuorum }),
+  });
   let closed = false;
   const slotChecks = new AbortController();
   const lastSlotCheck = new Map<SolanaCommitment, number>();
@@ -64,7 +75,13 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
     });
 
   /** Records one endpoint's slot; endpoints whose slots a quorum has refuted become suspect. */
-  const observeSlot = (endpoint: Endpoint, method: string, commitment: SolanaCommitment, slot: number, floor: number | undefined): SlotVerdict => {
+  const observeSlot = (
+    endpoint: Endpoint,
+    method: string,
+    commitment: SolanaCommitment,
+    slot: number,
+    floor: number | undefined,
+  ): SlotVerdict => {
     silent.delete(endpoint.id);
     const observation = watermark.observe(endpoint.id, commitment, slot, floor, silent);
     const waiting = slotWaiters.get(commitment);
@@ -77,11 +94,16 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
       watermark.forget(id);
       pool.suspect(
         id,
-        solanaError('SOLANA_SLOT_AHEAD', 'server', `${liar.label} showed a ${commitment} slot that ${watermark.quorum} other endpoints, answering after it, are far behind of (${method})`, {
-          endpoint: id,
-          label: liar.label,
-          commitment,
-        }),
+        solanaError(
+          'SOLANA_SLOT_AHEAD',
+          'server',
+          `${liar.label} showed a ${commitment} slot that ${watermark.quorum} other endpoints, answering after it, are far behind of (${method})`,
+          {
+            endpoint: id,
+            label: liar.label,
+            commitment,
+          },
+        ),
       );
     }
     return observation.verdict;
@@ -103,7 +125,10 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
       .map(async (endpoint) => {
         try {
           const floor = watermark.floor(commitment);
-          const slot = await endpoint.transport.call('getSlot', [{ commitment }], { signal: slotChecks.signal, timeoutMs: SLOT_CHECK_TIMEOUT_MS });
+          const slot = await endpoint.transport.call('getSlot', [{ commitment }], {
+            signal: slotChecks.signal,
+            timeoutMs: SLOT_CHECK_TIMEOUT_MS,
+          });
           if (typeof slot === 'number' && Number.isSafeInteger(slot) && slot >= 0) {
             if (!slotChecks.signal.aborted) observeSlot(endpoint, 'getSlot', commitment, slot, floor);
             return;
@@ -120,7 +145,14 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
     return done;
   };
 
-  const judge = async (endpoint: Endpoint, method: string, commitment: SolanaCommitment, slot: number, floor: number | undefined, signal: AbortSignal): Promise<void> => {
+  const judge = async (
+    endpoint: Endpoint,
+    method: string,
+    commitment: SolanaCommitment,
+    slot: number,
+    floor: number | undefined,
+    signal: AbortSignal,
+  ): Promise<void> => {
     let verdict = observeSlot(endpoint, method, commitment, slot, floor);
     // Judged again as other slots arrive (this call's other answers, the slot check's), until the check is over.
     let checked = false;
@@ -139,7 +171,8 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
       throw solanaError(
         'SOLANA_STALE_SLOT',
         'server',
-        `${endpoint.label} answered ${method} at slot ${slot}, ${seen - slot} slots behind the highest ${commitment} slot seen (${seen}); at most ${maxSlotLag} are accepted`,
+        `${endpoint.label} answered ${method} at slot ${slot}, ${seen - slot} slots behind the highest ${commitment} slot seen (${seen}); ` +
+          `at most ${maxSlotLag} are accepted`,
         { endpoint: endpoint.id, label: endpoint.label, method, commitment, slot, watermark: seen, maxSlotLag },
       );
     }
@@ -148,7 +181,8 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
       throw solanaError(
         'SOLANA_SLOT_AHEAD',
         'server',
-        `${endpoint.label} answered ${method} at slot ${slot}, beyond what ${watermark.quorum} other endpoints can have reached (${verdict.ceiling} at ${commitment})`,
+        `${endpoint.label} answered ${method} at slot ${slot}, ` +
+          `beyond what ${watermark.quorum} other endpoints can have reached (${verdict.ceiling} at ${commitment})`,
         { endpoint: endpoint.id, label: endpoint.label, method, commitment, slot, ceiling: verdict.ceiling },
       );
     }

@@ -33,7 +33,8 @@ function noConsensus(
   const why =
     verdict.reason === 'disagreement'
       ? `the answers disagree (${verdict.groups.map((group) => group.indexes.length).join(' vs ')}) and none reached ${verdict.required}`
-      : `${answered} of ${voters.length} endpoints answered (${failed.length} failed, ${unanswered.length} unanswered), ${verdict.required} agreeing answers are needed`;
+      : `${answered} of ${voters.length} endpoints answered (${failed.length} failed, ${unanswered.length} unanswered), ` +
+        `${verdict.required} agreeing answers are needed`;
   return solanaError(
     'SOLANA_NO_CONSENSUS',
     category,
@@ -94,7 +95,8 @@ export async function runConsensus<T>(context: RunContext, prepared: Prepared, s
   };
   const tally: ConsensusTally<PoolEndpoint<string>, Answer, VoteResult> = {
     decide: (input) => {
-      if (tallySolanaVotes(solanaBallots(input.ballots, false), { ...tallyOptions, final: input.final }).kind === 'wait') return { kind: 'wait' };
+      if (tallySolanaVotes(solanaBallots(input.ballots, false), { ...tallyOptions, final: input.final }).kind === 'wait')
+        return { kind: 'wait' };
       // Decided (or undecidable): counted once more as the vote is left, every answer still running cut.
       const verdict = tallySolanaVotes(solanaBallots(input.ballots, true), { ...tallyOptions, final: true });
       const voters = input.candidates.map((candidate) => endpoints.byId(candidate.id));
@@ -102,7 +104,8 @@ export async function runConsensus<T>(context: RunContext, prepared: Prepared, s
       const unanswered: Named[] = [];
       input.ballots.forEach((ballot, index) => {
         const endpoint = voters[index] as Endpoint;
-        if (ballot.status === 'failed') failed.push({ endpoint: endpoint.id, label: endpoint.label, error: ballot.error, latencyMs: ballot.latencyMs });
+        if (ballot.status === 'failed')
+          failed.push({ endpoint: endpoint.id, label: endpoint.label, error: ballot.error, latencyMs: ballot.latencyMs });
         else if (ballot.status !== 'answered') unanswered.push({ endpoint: endpoint.id, label: endpoint.label });
       });
       if (verdict.kind !== 'decided') return { kind: 'failed', error: noConsensus(prepared, verdict, voters, failed, unanswered) };
@@ -120,18 +123,24 @@ export async function runConsensus<T>(context: RunContext, prepared: Prepared, s
         failed,
         unanswered,
       };
-      return { kind: 'decided', verdict: { verdict, consensus, source: verdict.source === undefined ? undefined : (voters[verdict.source] as Endpoint).id } };
+      return {
+        kind: 'decided',
+        verdict: { verdict, consensus, source: verdict.source === undefined ? undefined : (voters[verdict.source] as Endpoint).id },
+      };
     },
   };
   // A vote needs voters: at least three endpoints (or the quorum), falling back on unavailable ones.
   const minCandidates = Math.min(Math.max(policy.quorum ?? 0, 3), endpoints.list.length, policy.maxCandidates ?? Number.POSITIVE_INFINITY);
-  const { verdict, consensus, source } = await pool.execute((candidate, attemptContext) => attemptOn(prepared, candidate, attemptContext.signal, false), {
-    ...strategyOptions(context, prepared, attempts),
-    // Every failure is one failed ballot, never the end of the vote: the tally decides when it is over.
-    shouldFailover: () => true,
-    strategy: 'consensus',
-    tally,
-    minCandidates,
-  });
+  const { verdict, consensus, source } = await pool.execute(
+    (candidate, attemptContext) => attemptOn(prepared, candidate, attemptContext.signal, false),
+    {
+      ...strategyOptions(context, prepared, attempts),
+      // Every failure is one failed ballot, never the end of the vote: the tally decides when it is over.
+      shouldFailover: () => true,
+      strategy: 'consensus',
+      tally,
+      minCandidates,
+    },
+  );
   return callDetails<T>(prepared, started, attempts, { result: verdict.result, endpoint: source, slot: verdict.slot, consensus });
 }

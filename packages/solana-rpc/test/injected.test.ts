@@ -15,7 +15,12 @@ interface Exchange {
  * A transport that answers after `latencyMs` of the (fake) clock, `{ context: { slot }, value }` for
  * getBalance and the slot for getSlot; it honours `signal` as a real one does.
  */
-function fakeTransport(label: string, latencyMs: number, slot = 100, value = `${label}-balance`): HttpTransport & { readonly exchanges: Exchange[]; closed: boolean } {
+function fakeTransport(
+  label: string,
+  latencyMs: number,
+  slot = 100,
+  value = `${label}-balance`,
+): HttpTransport & { readonly exchanges: Exchange[]; closed: boolean } {
   const exchanges: Exchange[] = [];
   const call = <T>(method: string, _params?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -38,7 +43,10 @@ function fakeTransport(label: string, latencyMs: number, slot = 100, value = `${
     exchanges,
     closed: false,
     call,
-    callWithLatency: async <T>(method: string, params?: unknown, options?: { signal?: AbortSignal }) => ({ result: await call<T>(method, params, options), latencyMs: latencyMs }),
+    callWithLatency: async <T>(method: string, params?: unknown, options?: { signal?: AbortSignal }) => ({
+      result: await call<T>(method, params, options),
+      latencyMs: latencyMs,
+    }),
     batch: () => Promise.reject(new Error('not used')),
     close: () => {
       transport.closed = true;
@@ -150,7 +158,9 @@ describe('transports injected into the client', () => {
         return transport;
       },
     });
-    expect(made).toEqual([expect.objectContaining({ url: 'https://rpc.example/key-123', headers: { 'x-key': 'k' }, connections: 4, bigIntegers: 'bigint' })]);
+    expect(made).toEqual([
+      expect.objectContaining({ url: 'https://rpc.example/key-123', headers: { 'x-key': 'k' }, connections: 4, bigIntegers: 'bigint' }),
+    ]);
     expect(client.endpoints).toEqual([{ id: 'rpc.example', label: 'made' }]);
     await client.close();
     expect(transports.map((transport) => transport.closed)).toEqual([true]);
