@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
-import { XError } from '@x/errors';
+import { checkTimerMs, configError } from '@x/errors';
+import type { ConfigErrorContext, XError } from '@x/errors';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
 
 export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
+                       [--deadline-ms N] [--attempt-timeout-ms N]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -18,6 +20,10 @@ Options:
   --token-env NAME   require "Authorization: Bearer <token>", the token read from environment variable NAME
   --state-file PATH  keep what the pool learned (health, latency per endpoint) in PATH: restored at start
                      (ignored when older than 15 minutes), saved atomically every minute and at shutdown
+  --deadline-ms N    the budget of a whole call of a method without a preset (defaults.deadlineMs of the
+                     configuration, which this overrides)
+  --attempt-timeout-ms N
+                     one attempt against one endpoint, for methods without a preset (defaults.attemptTimeoutMs)
   --help             print this help
 
 Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
@@ -33,10 +39,20 @@ export type CliCommand =
       readonly port: number;
       readonly tokenEnv: string | undefined;
       readonly stateFile: string | undefined;
+      /** `--deadline-ms` and `--attempt-timeout-ms`: over the configuration's `defaults`. */
+      readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
     };
 
-function usageError(message: string, context: Record<string, unknown> = {}): XError {
-  return new XError({ code: 'PROXY_USAGE', category: 'config', message, context });
+/** A usage error: `context.option` names the flag at fault (`argv` when it is the command line as a whole). */
+function usageError(message: string, option = 'argv'): XError<'PROXY_USAGE', ConfigErrorContext> {
+  return configError('PROXY_USAGE', option, message);
+}
+
+/** A duration flag as the policy key it sets; `{}` when the flag is absent. */
+function timerFlag<K extends string>(flag: string, key: K, text: string | undefined): Partial<Record<K, number>> {
+  if (text === undefined) return {};
+  const value = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  return { [key]: checkTimerMs('PROXY_USAGE', flag, value) } as Partial<Record<K, number>>;
 }
 
 /** Parses the command line (without `node` and the script). Throws `PROXY_USAGE` for anything it cannot use. */
@@ -54,6 +70,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         port: { type: 'string', default: String(DEFAULT_PORT) },
         'token-env': { type: 'string' },
         'state-file': { type: 'string' },
+        'deadline-ms': { type: 'string' },
+        'attempt-timeout-ms': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -64,19 +82,23 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.help) return { kind: 'help' };
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || !Number.isSafeInteger(port) || port > 65_535) {
-    throw usageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`, { option: 'port' });
+    throw usageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`, '--port');
   }
-  if (values.host.trim() === '') throw usageError('--host must not be empty', { option: 'host' });
+  if (values.host.trim() === '') throw usageError('--host must not be empty', '--host');
   const tokenEnv = values['token-env'];
   if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-    throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, { option: 'token-env' });
+    throw usageError(`--token-env must be an environment variable name, got ${JSON.stringify(tokenEnv)}`, '--token-env');
   }
   const stateFile = values['state-file'];
-  if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', { option: 'state-file' });
+  if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', '--state-file');
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }
-  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile };
+  const defaults = {
+    ...timerFlag('--deadline-ms', 'deadlineMs', values['deadline-ms']),
+    ...timerFlag('--attempt-timeout-ms', 'attemptTimeoutMs', values['attempt-timeout-ms']),
+  };
+  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, defaults };
 }
 
 /** True for addresses that only this machine can reach. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { XError } from '@x/errors';
+import { MAX_TIMER_MS, XError } from '@x/errors';
 import { z } from 'zod';
 
 /** Limits applied to every request; the defaults are in the README. */
@@ -8,8 +8,8 @@ export interface ProxyLimits {
   readonly maxBodyBytes: number;
   /** Most calls in one batch; more get JSON-RPC -32600. */
   readonly maxBatchSize: number;
-  /** Time from the request's arrival to its answer; calls still running then get JSON-RPC -32051. */
-  readonly requestTimeoutMs: number;
+  /** The deadline of a whole request, from its arrival to its answer; calls still running then get JSON-RPC -32051. Was `requestTimeoutMs`. */
+  readonly requestDeadlineMs: number;
   /**
    * Time a client has to send the request line and every header, from the connection's first byte (or
    * its previous request); past it the connection gets HTTP 408 and is closed, however slowly the bytes
@@ -21,7 +21,7 @@ export interface ProxyLimits {
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   maxBodyBytes: 1_048_576,
   maxBatchSize: 100,
-  requestTimeoutMs: 10_000,
+  requestDeadlineMs: 10_000,
   headersTimeoutMs: 10_000,
 });
 
@@ -29,7 +29,9 @@ export type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 
 
 export interface MethodOverride {
   readonly strategy?: StrategyName;
-  readonly timeoutMs?: number;
+  /** The budget of a whole call (was `timeoutMs`). */
+  readonly deadlineMs?: number;
+  /** One attempt against one endpoint. */
   readonly attemptTimeoutMs?: number;
   readonly maxCandidates?: number;
   readonly hedgeDelayMs?: number;
@@ -60,7 +62,6 @@ export interface ProxyConfig {
   readonly auth: { readonly token: string } | { readonly tokenEnv: string } | undefined;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
 const MIN_TOKEN_LENGTH = 16;
 
 const positiveMs = z
@@ -71,6 +72,8 @@ const nonNegativeMs = z
   .number({ error: 'expected a number >= 0' })
   .min(0, { error: 'expected a number >= 0' })
   .max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS}` });
+/** A key that was renamed: refused with a message naming the new one (a silent default would be worse). */
+const renamed = (to: string) => z.never({ error: `renamed ${to}` }).optional();
 const count = z.number({ error: 'expected an integer >= 1' }).int({ error: 'expected an integer >= 1' }).min(1, { error: 'expected an integer >= 1' });
 const methodName = z.string({ error: 'expected a method name' }).regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, { error: 'expected a method name' });
 
@@ -78,7 +81,8 @@ const methodOverride = z.strictObject({
   strategy: z.enum(['race', 'hedge', 'consensus', 'dual', 'single', 'broadcast'], {
     error: 'expected one of race, hedge, consensus, dual, single, broadcast',
   }).optional(),
-  timeoutMs: positiveMs.optional(),
+  deadlineMs: positiveMs.optional(),
+  timeoutMs: renamed('deadlineMs'),
   attemptTimeoutMs: positiveMs.optional(),
   maxCandidates: count.optional(),
   hedgeDelayMs: nonNegativeMs.optional(),
@@ -118,7 +122,8 @@ const configSchema = z.strictObject({
     .strictObject({
       maxBodyBytes: z.number({ error: 'expected an integer >= 1024' }).int({ error: 'expected an integer >= 1024' }).min(1024, { error: 'expected an integer >= 1024' }).max(64 * 1_048_576, { error: 'expected at most 67108864' }).optional(),
       maxBatchSize: count.max(10_000, { error: 'expected at most 10000' }).optional(),
-      requestTimeoutMs: positiveMs.optional(),
+      requestDeadlineMs: positiveMs.optional(),
+      requestTimeoutMs: renamed('requestDeadlineMs'),
       headersTimeoutMs: positiveMs.optional(),
     })
     .optional(),
@@ -133,13 +138,13 @@ const configSchema = z.strictObject({
     .optional(),
 });
 
-/** One problem of a configuration, by the path of its field: `methods.getAccountInfo.timeoutMs`. */
+/** One problem of a configuration, by the path of its option: `methods.getAccountInfo.deadlineMs`. */
 export interface ConfigIssue {
-  readonly field: string;
+  readonly option: string;
   readonly message: string;
 }
 
-function fieldOf(path: readonly PropertyKey[]): string {
+function optionOf(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
@@ -151,12 +156,12 @@ function fieldOf(path: readonly PropertyKey[]): string {
 
 export function invalidConfig(issues: readonly ConfigIssue[], source: string | undefined): XError {
   const where = source === undefined ? '' : ` in ${source}`;
-  const list = issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+  const list = issues.map((issue) => `${issue.option}: ${issue.message}`).join('; ');
   return new XError({
     code: 'PROXY_INVALID_CONFIG',
     category: 'config',
     message: `Invalid configuration${where}: ${list}`,
-    context: { field: issues[0]?.field, issues, ...(source === undefined ? {} : { source }) },
+    context: { option: issues[0]?.option ?? '(root)', issues, ...(source === undefined ? {} : { source }) },
   });
 }
 
@@ -165,15 +170,15 @@ function issuesOf(error: z.ZodError): ConfigIssue[] {
     const path = issue.path;
     // An unknown key is reported at its parent; naming the key itself is what the reader needs.
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: fieldOf([...path, key]), message: 'unknown field' }));
+      return issue.keys.map((key) => ({ option: optionOf([...path, key]), message: 'unknown field' }));
     }
-    return [{ field: fieldOf(path), message: issue.message }];
+    return [{ option: optionOf(path), message: issue.message }];
   }).flat();
 }
 
 /**
  * Validates a parsed configuration document. Throws `PROXY_INVALID_CONFIG` (category `config`) whose
- * message lists every bad field and whose `context.field` is the first of them.
+ * message lists every bad option and whose `context.option` is the first of them.
  */
 export function parseConfig(document: unknown, source?: string): ProxyConfig {
   const result = configSchema.safeParse(document);
@@ -185,7 +190,7 @@ export function parseConfig(document: unknown, source?: string): ProxyConfig {
   entries.forEach(({ id }, index) => {
     if (id === undefined) return;
     const first = seen.get(id);
-    if (first !== undefined) issues.push({ field: `endpoints[${index}].id`, message: `duplicate id "${id}" (also endpoints[${first}])` });
+    if (first !== undefined) issues.push({ option: `endpoints[${index}].id`, message: `duplicate id "${id}" (also endpoints[${first}])` });
     else seen.set(id, index);
   });
   if (issues.length > 0) throw invalidConfig(issues, source);
@@ -226,7 +231,7 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
       code: 'PROXY_INVALID_CONFIG',
       category: 'config',
       message: `Cannot read the configuration file ${path}: ${code}`,
-      context: { source: path, causeCode: code },
+      context: { option: '--config', source: path, causeCode: code },
     });
   }
   let document: unknown;
@@ -237,7 +242,7 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
       code: 'PROXY_INVALID_CONFIG',
       category: 'config',
       message: `The configuration file ${path} is not valid JSON${jsonPosition(text, error)}`,
-      context: { source: path },
+      context: { option: '--config', source: path },
     });
   }
   return parseConfig(document, path);
@@ -255,7 +260,7 @@ export function resolveToken(config: ProxyConfig, tokenEnv: string | undefined, 
   const value = env[name];
   if (value === undefined || value.length < MIN_TOKEN_LENGTH) {
     throw invalidConfig(
-      [{ field: tokenEnv === undefined ? 'auth.tokenEnv' : '--token-env', message: `environment variable ${name} must hold a token of at least ${MIN_TOKEN_LENGTH} characters` }],
+      [{ option: tokenEnv === undefined ? 'auth.tokenEnv' : '--token-env', message: `environment variable ${name} must hold a token of at least ${MIN_TOKEN_LENGTH} characters` }],
       undefined,
     );
   }

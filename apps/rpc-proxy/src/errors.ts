@@ -1,9 +1,28 @@
 import { isXError, redactSecrets } from '@x/errors';
-import type { XError } from '@x/errors';
+import type { ConfigErrorContext, XError } from '@x/errors';
+import type { ConfigIssue } from './config.js';
 import { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
+import type { JsonRpcErrorObject } from '@x/json-rpc';
 import { jsonRpcErrorOf } from '@x/solana-rpc';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
-import type { RpcErrorObject } from './jsonrpc.js';
+
+declare module '@x/errors' {
+  interface ErrorContexts {
+    /** A bad command line: `option` is the flag (`--port`…), `argv` for the command line as a whole. */
+    PROXY_USAGE: ConfigErrorContext;
+    /** A bad configuration: `option` is the first bad one (`methods.getSlot.deadlineMs`, `--config` for the file itself). */
+    PROXY_INVALID_CONFIG: {
+      readonly option: string;
+      readonly issues?: readonly ConfigIssue[];
+      readonly source?: string;
+      readonly causeCode?: string;
+    };
+    PROXY_LISTEN_FAILED: { readonly host: string; readonly port: number; readonly causeCode: string };
+    PROXY_REQUEST_TIMEOUT: Record<string, never>;
+    PROXY_CLIENT_GONE: Record<string, never>;
+    PROXY_SHUTTING_DOWN: Record<string, never>;
+  }
+}
 
 const MAX_MESSAGE_LENGTH = 300;
 
@@ -50,7 +69,7 @@ function redactData(data: unknown, secrets: readonly string[]): unknown {
  * values, the bearer token) are removed from the message and data, on top of the redaction the
  * transports already do.
  */
-export function toRpcError(value: unknown, secrets: readonly string[], options: { readonly timedOut?: boolean } = {}): RpcErrorObject {
+export function toRpcError(value: unknown, secrets: readonly string[], options: { readonly timedOut?: boolean } = {}): JsonRpcErrorObject {
   if (!isXError(value)) {
     return { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error' };
   }

@@ -35,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     config = command.configPath === undefined ? parseConfig({}) : await loadConfig(command.configPath);
     if (!command.local && config.endpoints.length === 0) {
-      throw invalidConfig([{ field: 'endpoints', message: 'expected at least one endpoint (or run with --local)' }], command.configPath);
+      throw invalidConfig([{ option: 'endpoints', message: 'expected at least one endpoint (or run with --local)' }], command.configPath);
     }
     token = resolveToken(config, command.tokenEnv, process.env);
   } catch (error) {
@@ -60,7 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     proxy = await createProxyServer({
       endpoints,
       methods: config.methods,
-      ...(config.defaults === undefined ? {} : { defaults: config.defaults }),
+      ...(config.defaults === undefined && Object.keys(command.defaults).length === 0 ? {} : { defaults: { ...config.defaults, ...command.defaults } }),
       allowMethods: config.allowMethods,
       allowAnyMethod: config.allowAnyMethod,
       limits: config.limits,

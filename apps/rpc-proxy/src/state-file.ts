@@ -96,3 +96,14 @@ export function createStateKeeper(pool: WarmStartPool, options: StateFileOptions
     },
   };
 }
+
+/** Restores the state file at start and tells the operator how it went (one line, never a secret). */
+export async function restoreAtStart(pool: WarmStartPool, options: StateFileOptions, log: (line: string) => void): Promise<RestoreOutcome> {
+  const { path, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS } = options;
+  const outcome = await restorePoolState(pool, path, maxAgeMs);
+  const seconds = (ms: number): number => Math.round(ms / 1000);
+  if (outcome.kind === 'restored') log(`state restored from ${path} (${seconds(outcome.ageMs)} s old): ${outcome.imported.join(', ') || 'no endpoint'}`);
+  else if (outcome.kind === 'stale') log(`state file ${path} is ${seconds(outcome.ageMs)} s old, older than ${seconds(maxAgeMs)} s: starting cold`);
+  else if (outcome.kind === 'invalid') log(`state file ${path} ignored, starting cold: ${outcome.reason}`);
+  return outcome;
+}

@@ -17,7 +17,7 @@ interface RpcAnswer {
 
 describe('batches', () => {
   it('forwards a 100-call batch to the one healthy endpoint as one upstream request, and the endpoint stays healthy', async () => {
-    harness = await startHarness({ methods: { getBalance: { timeoutMs: 10_000 } } }, { endpoints: 1 });
+    harness = await startHarness({ methods: { getBalance: { deadlineMs: 10_000 } } }, { endpoints: 1 });
     const { cluster, proxy } = harness;
     const wallets = cluster.chain.wallets();
     const batch = (client: number): unknown[] =>
@@ -40,7 +40,7 @@ describe('batches', () => {
   });
 
   it('answers the calls a batch cannot forward on their own and the rest together', async () => {
-    harness = await startHarness({ methods: { getBalance: { timeoutMs: 10_000 } } }, { endpoints: 1 });
+    harness = await startHarness({ methods: { getBalance: { deadlineMs: 10_000 } } }, { endpoints: 1 });
     const { cluster, proxy } = harness;
     const wallet = cluster.chain.wallets()[0]!;
     const answer = await rpcPost(proxy.url, [

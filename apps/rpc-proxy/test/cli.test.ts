@@ -3,11 +3,12 @@ import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseCli } from '../src/cli
 
 describe('parseCli', () => {
   it('applies the defaults', () => {
-    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined, stateFile: undefined });
+    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined, stateFile: undefined, defaults: {} });
   });
 
   it('reads every option', () => {
-    expect(parseCli(['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN', '--state-file', 'pool.json'])).toEqual({
+    const argv = ['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN', '--state-file', 'pool.json', '--deadline-ms', '750', '--attempt-timeout-ms', '200'];
+    expect(parseCli(argv)).toEqual({
       kind: 'run',
       configPath: 'p.json',
       local: false,
@@ -15,6 +16,7 @@ describe('parseCli', () => {
       port: 0,
       tokenEnv: 'PROXY_TOKEN',
       stateFile: 'pool.json',
+      defaults: { deadlineMs: 750, attemptTimeoutMs: 200 },
     });
   });
 
@@ -29,11 +31,30 @@ describe('parseCli', () => {
     [['--local', '--token-env', 'A-B'], '--token-env must be an environment variable name'],
     [['--local', '--host', ' '], '--host must not be empty'],
     [['--local', '--state-file', ''], '--state-file must not be empty'],
+    [['--local', '--deadline-ms', '0'], '--deadline-ms must be a number of milliseconds'],
+    [['--local', '--attempt-timeout-ms', 'soon'], '--attempt-timeout-ms must be a number of milliseconds'],
+    [['--local', '--timeout-ms', '5'], "Unknown option '--timeout-ms'"],
     [['--local', '--verbose'], "Unknown option '--verbose'"],
     [['--local', 'extra'], 'Unexpected argument'],
     [[], 'give --config FILE'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(expect.objectContaining({ code: 'PROXY_USAGE', category: 'config', message: expect.stringContaining(message) as unknown }));
+  });
+});
+
+describe('usage errors', () => {
+  it('name the flag at fault in context.option', () => {
+    const caught = (argv: string[]): unknown => {
+      try {
+        parseCli(argv);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(caught(['--local', '--port', 'x'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--port' } });
+    expect(caught(['--local', '--deadline-ms', '0'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--deadline-ms' } });
+    expect(caught(['--local', '--verbose'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: 'argv' } });
   });
 });
 

@@ -6,13 +6,13 @@ import { isXError } from '@x/errors';
 import { DEFAULT_LIMITS, loadConfig, parseConfig, resolveToken } from '../src/config.js';
 import { createProxyServer } from '../src/server.js';
 
-function configError(document: unknown): { message: string; field: unknown; issues: unknown } {
+function configError(document: unknown): { message: string; option: unknown; issues: unknown } {
   try {
     parseConfig(document, 'proxy.json');
   } catch (error) {
     if (!isXError(error, 'PROXY_INVALID_CONFIG')) throw error;
     expect(error.category).toBe('config');
-    return { message: error.message, field: error.context['field'], issues: error.context['issues'] };
+    return { message: error.message, option: error.context['option'], issues: error.context['issues'] };
   }
   throw new Error('expected PROXY_INVALID_CONFIG');
 }
@@ -23,14 +23,14 @@ describe('parseConfig', () => {
   it('fills every default and keeps what was given', () => {
     const config = parseConfig({
       endpoints: [{ id: 'a', url: 'https://a.example/v2/KEY', weight: 2, role: 'primary', headers: { 'x-api-key': 'k' } }],
-      methods: { getAccountInfo: { strategy: 'race', timeoutMs: 80 } },
+      methods: { getAccountInfo: { strategy: 'race', deadlineMs: 80 } },
       limits: { maxBatchSize: 10 },
       auth: { tokenEnv: 'PROXY_TOKEN' },
     });
     expect(config).toEqual({
       endpoints: [{ id: 'a', url: 'https://a.example/v2/KEY', weight: 2, role: 'primary', headers: { 'x-api-key': 'k' } }],
       defaults: undefined,
-      methods: { getAccountInfo: { strategy: 'race', timeoutMs: 80 } },
+      methods: { getAccountInfo: { strategy: 'race', deadlineMs: 80 } },
       allowMethods: [],
       allowAnyMethod: false,
       limits: { ...DEFAULT_LIMITS, maxBatchSize: 10 },
@@ -40,11 +40,13 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{ endpoints, methods: { getAccountInfo: { timeoutMs: -5 } } }, 'methods.getAccountInfo.timeoutMs', 'expected a positive number'],
-    [{ endpoints, methods: { getAccountInfo: { timeoutMs: '50' } } }, 'methods.getAccountInfo.timeoutMs', 'expected a positive number'],
+    [{ endpoints, methods: { getAccountInfo: { deadlineMs: -5 } } }, 'methods.getAccountInfo.deadlineMs', 'expected a positive number'],
+    [{ endpoints, methods: { getAccountInfo: { deadlineMs: '50' } } }, 'methods.getAccountInfo.deadlineMs', 'expected a positive number'],
     [{ endpoints, methods: { getTransaction: { strategy: 'vote' } } }, 'methods.getTransaction.strategy', 'expected one of race, hedge'],
     [{ endpoints, methods: { getTransaction: { quorum: 1.5 } } }, 'methods.getTransaction.quorum', 'expected an integer >= 1'],
     [{ endpoints, methods: { getSlot: { timeoutMS: 5 } } }, 'methods.getSlot.timeoutMS', 'unknown field'],
+    [{ endpoints, methods: { getSlot: { timeoutMs: 5 } } }, 'methods.getSlot.timeoutMs', 'renamed deadlineMs'],
+    [{ endpoints, limits: { requestTimeoutMs: 5 } }, 'limits.requestTimeoutMs', 'renamed requestDeadlineMs'],
     [{ endpoints, defaults: { hedgeDelayMs: -1 } }, 'defaults.hedgeDelayMs', 'expected a number >= 0'],
     [{ endpoints: [] }, 'endpoints', 'expected at least one endpoint'],
     [{ endpoints: [{ url: 'ftp://rpc.example.com' }] }, 'endpoints[0].url', 'expected an http: or https: URL'],
@@ -53,7 +55,7 @@ describe('parseConfig', () => {
     [{ endpoints: [{ url: 'https://a.example', id: 'a' }, { url: 'https://b.example', id: 'a' }] }, 'endpoints[1].id', 'duplicate id "a"'],
     [{ endpoints, limits: { maxBatchSize: 0 } }, 'limits.maxBatchSize', 'expected an integer >= 1'],
     [{ endpoints, limits: { maxBodyBytes: 10 } }, 'limits.maxBodyBytes', 'expected an integer >= 1024'],
-    [{ endpoints, limits: { requestTimeoutMs: 0 } }, 'limits.requestTimeoutMs', 'expected a positive number'],
+    [{ endpoints, limits: { requestDeadlineMs: 0 } }, 'limits.requestDeadlineMs', 'expected a positive number'],
     [{ endpoints, limits: { headersTimeoutMs: -5 } }, 'limits.headersTimeoutMs', 'expected a positive number'],
     [{ endpoints, auth: { token: 'short' } }, 'auth.token', 'expected at least 16 characters'],
     [{ endpoints, auth: { tokenEnv: 'NOT A NAME' } }, 'auth.tokenEnv', 'expected an environment variable name'],
@@ -62,17 +64,17 @@ describe('parseConfig', () => {
     [{ endpoints, port: 80 }, 'port', 'unknown field'],
   ])('%j is refused at %s', (document, field, message) => {
     const error = configError(document);
-    expect(error.field).toBe(field);
+    expect(error.option).toBe(field);
     expect(error.message).toContain(`${field}: ${message}`);
     expect(error.message).toContain('proxy.json');
   });
 
   it('lists every bad field at once', () => {
-    const error = configError({ endpoints: [{ url: 'nope' }], limits: { maxBatchSize: -1 }, methods: { getSlot: { timeoutMs: 0 } } });
+    const error = configError({ endpoints: [{ url: 'nope' }], limits: { maxBatchSize: -1 }, methods: { getSlot: { deadlineMs: 0 } } });
     expect(error.issues).toEqual([
-      { field: 'endpoints[0].url', message: 'expected an http: or https: URL' },
-      { field: 'methods.getSlot.timeoutMs', message: 'expected a positive number' },
-      { field: 'limits.maxBatchSize', message: 'expected an integer >= 1' },
+      { option: 'endpoints[0].url', message: 'expected an http: or https: URL' },
+      { option: 'methods.getSlot.deadlineMs', message: 'expected a positive number' },
+      { option: 'limits.maxBatchSize', message: 'expected an integer >= 1' },
     ]);
   });
 
@@ -119,7 +121,7 @@ describe('createProxyServer configuration', () => {
       endpoints: [{ url: 'http://127.0.0.1:9' }],
       methods: { sendTransaction: { strategy: 'race' } },
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { field: 'methods.sendTransaction.strategy' } });
+    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { option: 'methods.sendTransaction.strategy' } });
     expect((error as Error).message).toMatch(/^Invalid configuration: methods\.sendTransaction\.strategy: sendTransaction is a write/);
   });
 });
@@ -137,7 +139,7 @@ describe('resolveToken', () => {
 
   it('refuses a named variable that is unset or too short instead of running without a token', () => {
     expect(() => resolveToken(parseConfig({}), 'ABSENT', {})).toThrow(
-      expect.objectContaining({ code: 'PROXY_INVALID_CONFIG', context: expect.objectContaining({ field: '--token-env' }) as unknown }),
+      expect.objectContaining({ code: 'PROXY_INVALID_CONFIG', context: expect.objectContaining({ option: '--token-env' }) as unknown }),
     );
     expect(() => resolveToken(parseConfig({ auth: { tokenEnv: 'SHORT' } }), undefined, { SHORT: 'abc' })).toThrow(/auth\.tokenEnv: environment variable SHORT/);
   });

@@ -71,10 +71,10 @@ describe('the rpc-proxy process', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rpc-proxy-process-'));
     try {
       const path = join(dir, 'proxy.json');
-      await writeFile(path, JSON.stringify({ endpoints: [{ url: 'http://127.0.0.1:9' }], methods: { getAccountInfo: { timeoutMs: -1 } } }));
+      await writeFile(path, JSON.stringify({ endpoints: [{ url: 'http://127.0.0.1:9' }], methods: { getAccountInfo: { deadlineMs: -1 } } }));
       const running = startProxy(['--config', path, '--port', '0']);
       expect(await running.exited).toEqual({ code: 2, signal: null });
-      expect(running.stderr()).toContain('methods.getAccountInfo.timeoutMs: expected a positive number');
+      expect(running.stderr()).toContain('methods.getAccountInfo.deadlineMs: expected a positive number');
       expect(running.stdout()).toBe('');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -71,13 +71,14 @@ describe('JSON-RPC forwarding', () => {
 
     const single = await rpcPost(proxy.url, { jsonrpc: '2.0', id: 7, method: 'getAccountInfo', params: [data, { encoding: 'base64' }] });
     expect(single.status).toBe(200);
-    expect(single.text).toBe(`{"jsonrpc":"2.0","id":7,"result":${dataResult}}`);
+    // Members in the order of the JSON-RPC specification and of Solana nodes: result, then id.
+    expect(single.text).toBe(`{"jsonrpc":"2.0","result":${dataResult},"id":7}`);
 
     const batch = await rpcPost(proxy.url, [
       { jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params: [wallet, { encoding: 'base58' }] },
       { jsonrpc: '2.0', id: 2, method: 'getAccountInfo', params: [data, { encoding: 'base64' }] },
     ]);
-    expect(batch.text).toBe(`[{"jsonrpc":"2.0","id":1,"result":${walletResult}},{"jsonrpc":"2.0","id":2,"result":${dataResult}}]`);
+    expect(batch.text).toBe(`[{"jsonrpc":"2.0","result":${walletResult},"id":1},{"jsonrpc":"2.0","result":${dataResult},"id":2}]`);
   });
 
   it('answers a request of notifications only with 204 and no body', async () => {
@@ -159,10 +160,10 @@ describe('limits', () => {
     expect((atLimit.json as RpcAnswer[]).map((entry) => entry.result)).toEqual([cluster.chain.slot(), cluster.chain.slot(), cluster.chain.slot()]);
   });
 
-  it('answers calls still running at requestTimeoutMs with -32051 and frees the upstream requests', async () => {
+  it('answers calls still running at requestDeadlineMs with -32051 and frees the upstream requests', async () => {
     const { cluster, proxy } = await start({
-      limits: { requestTimeoutMs: 150 },
-      methods: { getSlot: { strategy: 'race', timeoutMs: 60_000 } },
+      limits: { requestDeadlineMs: 150 },
+      methods: { getSlot: { strategy: 'race', deadlineMs: 60_000 } },
     });
     for (const endpoint of cluster.endpoints) cluster.setBehavior(endpoint.id, { mode: 'hung' });
     const answer = await rpcPost(proxy.url, [
@@ -177,15 +178,15 @@ describe('limits', () => {
     expect(snapshot.endpoints.every((endpoint) => endpoint.inFlight === 0)).toBe(true);
   });
 
-  it('answers 408 with -32051 when the body is still incomplete at requestTimeoutMs', async () => {
-    const { proxy } = await start({ limits: { requestTimeoutMs: 100 } });
+  it('answers 408 with -32051 when the body is still incomplete at requestDeadlineMs', async () => {
+    const { proxy } = await start({ limits: { requestDeadlineMs: 100 } });
     const answer = await postUnfinished(proxy.url, '{"jsonrpc":"2.0",');
     expect(answer.status).toBe(408);
     expect(JSON.parse(answer.text)).toMatchObject({ id: null, error: { code: PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT } });
   });
 
   it('cancels the upstream requests of a client that goes away', async () => {
-    const { cluster, proxy } = await start({ methods: { getSlot: { strategy: 'race', timeoutMs: 60_000 } } });
+    const { cluster, proxy } = await start({ methods: { getSlot: { strategy: 'race', deadlineMs: 60_000 } } });
     // Answers planned 30 s out: an endpoint counts the request as aborted when its client leaves.
     for (const endpoint of cluster.endpoints) cluster.setBehavior(endpoint.id, { latency: { medianMs: 30_000, sigma: 0 } });
     const controller = new AbortController();
@@ -351,7 +352,7 @@ describe('/metrics and /stats', () => {
 
 describe('close()', () => {
   it('answers a request in flight, then stops listening and releases every connection', async () => {
-    const started = await start({ shutdownGraceMs: 20, methods: { getSlot: { strategy: 'race', timeoutMs: 60_000 } } });
+    const started = await start({ shutdownGraceMs: 20, methods: { getSlot: { strategy: 'race', deadlineMs: 60_000 } } });
     const { cluster, proxy } = started;
     for (const endpoint of cluster.endpoints) cluster.setBehavior(endpoint.id, { mode: 'hung' });
     const pending = rpcPost(proxy.url, { jsonrpc: '2.0', id: 1, method: 'getSlot' });

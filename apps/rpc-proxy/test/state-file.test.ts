@@ -44,8 +44,8 @@ async function startProxy(from: RpcCluster, extra: Partial<ProxyServerOptions> =
     endpoints: from.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url })),
     methods: {
       // Learning: both endpoints answer every call. Then a single-endpoint read shows who ranks first.
-      getSlot: { strategy: 'consensus', quorum: 2, timeoutMs: 10_000 },
-      getBalance: { strategy: 'single', timeoutMs: 10_000 },
+      getSlot: { strategy: 'consensus', quorum: 2, deadlineMs: 10_000 },
+      getBalance: { strategy: 'single', deadlineMs: 10_000 },
     },
     ...extra,
   });

@@ -201,14 +201,14 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
     say(out, `A blockhash changes every slot, so the lagging provider's answer is always an old one.\n`);
 
     // The pool learns every provider's latency first, so that hedge delays and dual pairs are informed.
-    await runCalls({ name: 'warm-up', rpc, options: { strategy: 'race', timeoutMs: BUDGET_MS } }, WARM_UP_CALLS, concurrency);
+    await runCalls({ name: 'warm-up', rpc, options: { strategy: 'race', deadlineMs: BUDGET_MS } }, WARM_UP_CALLS, concurrency);
 
     const contenders: Contender[] = [
-      { name: `single endpoint (${SINGLE})`, rpc: single, options: { strategy: 'single', timeoutMs: BUDGET_MS } },
-      { name: 'race (all four)', rpc, options: { strategy: 'race', timeoutMs: BUDGET_MS } },
-      { name: 'hedge', rpc, options: { strategy: 'hedge', timeoutMs: BUDGET_MS } },
-      { name: 'dual (2 pairs, raced)', rpc, options: { strategy: 'dual', timeoutMs: BUDGET_MS } },
-      { name: 'consensus (3 of 4)', rpc, options: { strategy: 'consensus', timeoutMs: BUDGET_MS } },
+      { name: `single endpoint (${SINGLE})`, rpc: single, options: { strategy: 'single', deadlineMs: BUDGET_MS } },
+      { name: 'race (all four)', rpc, options: { strategy: 'race', deadlineMs: BUDGET_MS } },
+      { name: 'hedge', rpc, options: { strategy: 'hedge', deadlineMs: BUDGET_MS } },
+      { name: 'dual (2 pairs, raced)', rpc, options: { strategy: 'dual', deadlineMs: BUDGET_MS } },
+      { name: 'consensus (3 of 4)', rpc, options: { strategy: 'consensus', deadlineMs: BUDGET_MS } },
     ];
     const results: ContenderResult[] = [];
     for (const contender of contenders) {

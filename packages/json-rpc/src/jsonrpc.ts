@@ -1,7 +1,17 @@
 import { isPlainObject } from '@x/errors';
+import { stringifyJson } from './json.js';
 
-/** A JSON-RPC request id. `null` ids (notifications) are not sent by this package. */
-export type JsonRpcId = string | number;
+/**
+ * A JSON-RPC id, one type for every package, with these rules:
+ * - on the wire an id is a string or a number; an integer beyond ±(2^53 − 1), read with
+ *   `parseJsonWithBigIntegers` (what `parseRequestBody` does by default), is a `bigint`, so that it is
+ *   echoed with every digit;
+ * - `null` is not a `JsonRpcId`: it is the id of an answer to a body or request whose id could not be
+ *   read, written `JsonRpcId | null` where it may occur (a client may also send `null`);
+ * - a request without an `id` member is a notification: its id is `undefined`, and it is never answered;
+ * - clients of this repository (`@x/http-transport`) only ever send strings and safe integers.
+ */
+export type JsonRpcId = string | number | bigint;
 
 /** JSON-RPC `params`: by position or by name. */
 export type JsonRpcParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -33,7 +43,7 @@ export type ParsedResponse =
 
 function readId(value: unknown): JsonRpcId | null | undefined {
   if (value === null) return null;
-  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  if (typeof value === 'string' || typeof value === 'bigint' || (typeof value === 'number' && Number.isFinite(value))) return value;
   return undefined;
 }
 
@@ -55,5 +65,5 @@ export function parseResponse(element: unknown): ParsedResponse {
 }
 
 export function describeId(id: JsonRpcId | null | undefined): string {
-  return id === undefined ? 'no id' : JSON.stringify(id);
+  return id === undefined ? 'no id' : (stringifyJson(id) as string);
 }

@@ -195,7 +195,7 @@ async function sendRound<P>(
     ),
   );
   // The batch gets the most generous budget of its calls: they are answered together.
-  const timeoutMs = Math.max(...pending.map((entry) => entry.policy.timeoutMs)) + EXCHANGE_SLACK_MS;
+  const timeoutMs = Math.max(...pending.map((entry) => entry.policy.deadlineMs)) + EXCHANGE_SLACK_MS;
   const tracker = hooks.pool.startAttempt(candidate.id);
   const started = performance.now();
   let exchanged: BatchOutcome[] | XError;

@@ -1,4 +1,6 @@
-export { createSolanaMultiRpc, DEFAULT_MAX_SLOT_LAG, SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './client.js';
+export { createSolanaMultiRpc } from './client.js';
+export { DEFAULT_MAX_SLOT_LAG } from './options.js';
+export { SOLANA_CALLER_ERROR_CODES, SOLANA_RATE_LIMIT_CODES } from './endpoints.js';
 export type {
   SendTransactionOptions,
   SendTransactionResult,
@@ -30,4 +32,4 @@ export type { KitTransport, KitTransportConfig, KitTransportOptions } from './ki
 export { firstSignatureOf } from './transaction.js';
 export type { TransactionEncoding } from './transaction.js';
 export { SOLANA_RPC_ERROR_CODES } from './errors.js';
-export type { SolanaRpcErrorCode } from './errors.js';
+export type { BroadcastOutcomeContext, NoConsensusContext, SolanaRpcErrorCode } from './errors.js';

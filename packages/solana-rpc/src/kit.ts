@@ -1,6 +1,6 @@
 import { isXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import type { JsonRpcParams } from '@x/json-rpc';
+import type { JsonRpcErrorObject, JsonRpcParams } from '@x/json-rpc';
 import { describe, invalidRequest } from './errors.js';
 import type { SolanaCallOptions, SolanaRpc } from './types.js';
 
@@ -20,48 +20,39 @@ export type KitTransportConfig = Readonly<{
  */
 export type KitTransport = <TResponse>(config: KitTransportConfig) => Promise<TResponse>;
 
-/** The JSON-RPC error object kit turns into a `SolanaError`. */
-interface JsonRpcErrorBody {
-  readonly code: number;
-  readonly message: string;
-  readonly data?: unknown;
-}
-
 export interface KitTransportOptions {
   /** Per-call options (a strategy, a budget…) chosen from the method and params. Default: the method's policy. */
   readonly callOptions?: (method: string, params: unknown) => Omit<SolanaCallOptions, 'signal'> | undefined;
 }
 
-// The node's own JSON-RPC error objects; transport failures (network, timeout, rate limit, stale
-// slot…) are not the node's answer and reach kit as the XError they are.
-const NODE_ERROR_CODES: readonly string[] = ['HTTP_RPC_SERVER_ERROR', 'HTTP_RPC_CALLER_ERROR'];
-
+/**
+ * The errors a failed call is made of: every endpoint's failure of a strategy, a vote or a broadcast, read
+ * through their typed contexts; any other error is its own leaf.
+ */
 function leafErrors(error: XError): XError[] {
-  const context = error.context;
-  const nested = Array.isArray(context.failures) ? context.failures : Array.isArray(context.outcomes) ? context.outcomes : undefined;
-  if (nested === undefined) return [error];
-  return nested.flatMap((entry: unknown) => {
-    const inner = (entry as { error?: unknown } | null)?.error;
-    return isXError(inner) ? [inner] : [];
-  });
+  if (
+    isXError(error, ['STRATEGY_ALL_ATTEMPTS_FAILED', 'STRATEGY_DEADLINE_EXCEEDED', 'STRATEGY_QUORUM_UNREACHABLE', 'SOLANA_NO_CONSENSUS'])
+  ) {
+    return error.context.failures.map((failure) => failure.error);
+  }
+  if (isXError(error, 'SOLANA_SEND_FAILED')) return error.context.outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
+  return [error];
 }
 
 /**
  * The JSON-RPC error to hand kit when every endpoint answered the same node error (an invalid
  * param, a preflight failure…), so that kit throws the `SolanaError` it would throw talking to one
- * node. Otherwise `undefined`: the call failed for reasons of its own.
+ * node. Otherwise `undefined`: the call failed for reasons of its own (transport failures — network,
+ * timeout, rate limit, stale slot… — are not the node's answer and reach kit as the XError they are).
  */
-export function jsonRpcErrorOf(error: unknown): JsonRpcErrorBody | undefined {
+export function jsonRpcErrorOf(error: unknown): JsonRpcErrorObject | undefined {
   if (!isXError(error)) return undefined;
-  const leaves = leafErrors(error);
-  const first = leaves[0];
-  if (first === undefined) return undefined;
-  const code = first.context.rpcCode;
-  if (typeof code !== 'number') return undefined;
-  const same = leaves.every((leaf) => isXError(leaf, NODE_ERROR_CODES) && leaf.context.rpcCode === code);
+  const [first, ...rest] = leafErrors(error);
+  if (!isXError(first, ['HTTP_RPC_SERVER_ERROR', 'HTTP_RPC_CALLER_ERROR'])) return undefined;
+  const { rpcCode: code, rpcMessage: message, rpcData: data } = first.context;
+  const same = rest.every((leaf) => isXError(leaf, ['HTTP_RPC_SERVER_ERROR', 'HTTP_RPC_CALLER_ERROR']) && leaf.context.rpcCode === code);
   if (!same) return undefined;
-  const message = typeof first.context.rpcMessage === 'string' ? first.context.rpcMessage : first.message;
-  return first.context.rpcData === undefined ? { code, message } : { code, message, data: first.context.rpcData };
+  return data === undefined ? { code, message } : { code, message, data };
 }
 
 function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: unknown; method: string; params?: unknown } {
@@ -79,12 +70,14 @@ function isJsonRpcPayload(payload: unknown): payload is { jsonrpc: '2.0'; id?: u
  * kit's own HTTP transport. Kit's `abortSignal` cancels the call.
  */
 export function createKitTransport(rpc: Pick<SolanaRpc, 'call'>, options: KitTransportOptions = {}): KitTransport {
-  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function') throw invalidRequest('createKitTransport needs a client from createSolanaMultiRpc');
+  if (typeof rpc !== 'object' || rpc === null || typeof rpc.call !== 'function')
+    throw invalidRequest('createKitTransport needs a client from createSolanaMultiRpc');
   const pick = options.callOptions;
   if (pick !== undefined && typeof pick !== 'function') throw invalidRequest('createKitTransport: callOptions must be a function');
   const transport = async (config: KitTransportConfig): Promise<unknown> => {
     const payload = (config as { payload?: unknown } | undefined)?.payload;
-    if (!isJsonRpcPayload(payload)) throw invalidRequest(`The kit transport needs a JSON-RPC 2.0 request payload, got ${describe(payload)}`);
+    if (!isJsonRpcPayload(payload))
+      throw invalidRequest(`The kit transport needs a JSON-RPC 2.0 request payload, got ${describe(payload)}`);
     const { id, method, params } = payload;
     const chosen = pick?.(method, params);
     try {

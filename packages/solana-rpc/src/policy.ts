@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS, isPlainObject } from '@x/errors';
 import { describe, invalidOptions } from './errors.js';
 
 /**
@@ -16,9 +17,9 @@ export const SOLANA_STRATEGIES: readonly SolanaStrategy[] = Object.freeze(['race
 /** A fully resolved per-method policy. */
 export interface MethodPolicy {
   readonly strategy: SolanaStrategy;
-  /** Budget of the whole call (the strategy's deadline); every HTTP exchange is capped by it too. */
-  readonly timeoutMs: number;
-  /** Per-attempt timeout, shorter than `timeoutMs` to fail over inside the budget. Default: none. */
+  /** Budget of the whole call (the strategy's deadline); every HTTP exchange is capped by it too. Was `timeoutMs`. */
+  readonly deadlineMs: number;
+  /** One attempt against one endpoint, shorter than `deadlineMs` to fail over inside the budget. Default: none. */
   readonly attemptTimeoutMs?: number;
   /** At most this many endpoints (for `dual`: pairs). Default: every available endpoint. */
   readonly maxCandidates?: number;
@@ -35,9 +36,7 @@ export interface MethodPolicy {
 /** Any subset of a policy: merged over the method's preset (per client) or its resolved policy (per call). */
 export type MethodPolicyOverride = Partial<MethodPolicy>;
 
-const MAX_TIMER_MS = 2_147_483_647;
-
-const COMMON_KEYS = ['strategy', 'timeoutMs', 'attemptTimeoutMs', 'maxCandidates'] as const;
+const COMMON_KEYS = ['strategy', 'deadlineMs', 'attemptTimeoutMs', 'maxCandidates'] as const;
 const STRATEGY_KEYS: Readonly<Record<string, SolanaStrategy>> = {
   hedgeDelayMs: 'hedge',
   maxAttempts: 'hedge',
@@ -54,36 +53,30 @@ const policy = (value: MethodPolicy): MethodPolicy => Object.freeze(value);
  * (`methods` option) and per call.
  */
 export const METHOD_PRESETS: Readonly<Record<string, MethodPolicy>> = Object.freeze({
-  getAccountInfo: policy({ strategy: 'race', timeoutMs: 50 }),
-  getMultipleAccounts: policy({ strategy: 'race', timeoutMs: 100 }),
-  getTransaction: policy({ strategy: 'consensus', timeoutMs: 200 }),
-  getSignaturesForAddress: policy({ strategy: 'dual', timeoutMs: 100 }),
-  getBalance: policy({ strategy: 'hedge', timeoutMs: 500 }),
-  getSlot: policy({ strategy: 'hedge', timeoutMs: 500 }),
-  getLatestBlockhash: policy({ strategy: 'hedge', timeoutMs: 500 }),
-  getSignatureStatuses: policy({ strategy: 'hedge', timeoutMs: 500 }),
-  simulateTransaction: policy({ strategy: 'hedge', timeoutMs: 2_000 }),
-  sendTransaction: policy({ strategy: 'broadcast', timeoutMs: 2_000 }),
-  requestAirdrop: policy({ strategy: 'single', timeoutMs: 10_000 }),
+  getAccountInfo: policy({ strategy: 'race', deadlineMs: 50 }),
+  getMultipleAccounts: policy({ strategy: 'race', deadlineMs: 100 }),
+  getTransaction: policy({ strategy: 'consensus', deadlineMs: 200 }),
+  getSignaturesForAddress: policy({ strategy: 'dual', deadlineMs: 100 }),
+  getBalance: policy({ strategy: 'hedge', deadlineMs: 500 }),
+  getSlot: policy({ strategy: 'hedge', deadlineMs: 500 }),
+  getLatestBlockhash: policy({ strategy: 'hedge', deadlineMs: 500 }),
+  getSignatureStatuses: policy({ strategy: 'hedge', deadlineMs: 500 }),
+  simulateTransaction: policy({ strategy: 'hedge', deadlineMs: 2_000 }),
+  sendTransaction: policy({ strategy: 'broadcast', deadlineMs: 2_000 }),
+  requestAirdrop: policy({ strategy: 'single', deadlineMs: 10_000 }),
 });
 
 /**
  * For every method without a preset (merged under the `defaults` option): one attempt on the best
  * endpoint, never hedged nor retried, because an unknown method may be a write (a bundle submission…).
  */
-export const DEFAULT_METHOD_POLICY: MethodPolicy = policy({ strategy: 'single', timeoutMs: 2_000 });
+export const DEFAULT_METHOD_POLICY: MethodPolicy = policy({ strategy: 'single', deadlineMs: 2_000 });
 
 /** For the methods the `writes` option names: every chosen endpoint exactly once, like sendTransaction. */
-export const DEFAULT_WRITE_POLICY: MethodPolicy = policy({ strategy: 'broadcast', timeoutMs: 2_000 });
+export const DEFAULT_WRITE_POLICY: MethodPolicy = policy({ strategy: 'broadcast', deadlineMs: 2_000 });
 
 /** Methods that change state: `race`, `hedge`, `consensus` and `dual` would send them twice or retry them. */
 export const WRITE_METHODS: ReadonlySet<string> = new Set(['sendTransaction', 'requestAirdrop']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 function checkDuration(field: string, value: unknown, allowZero: boolean): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_TIMER_MS) {
@@ -113,6 +106,7 @@ export function checkPolicyLayer(layer: unknown, where: string, allowedExtraKeys
   for (const [key, value] of Object.entries(layer)) {
     if (allowedExtraKeys.includes(key)) continue;
     const field = `${where}.${key}`;
+    if (key === 'timeoutMs') throw invalidOptions(field, 'was renamed deadlineMs (the budget of the whole call; attemptTimeoutMs bounds one attempt)');
     if (!POLICY_KEYS.includes(key)) throw invalidOptions(field, 'is not a known option');
     if (value === undefined) continue;
     const owner = STRATEGY_KEYS[key];
@@ -123,7 +117,7 @@ export function checkPolicyLayer(layer: unknown, where: string, allowedExtraKeys
       case 'strategy':
         out.strategy = value as SolanaStrategy;
         break;
-      case 'timeoutMs':
+      case 'deadlineMs':
       case 'attemptTimeoutMs':
         out[key] = checkDuration(field, value, false);
         break;

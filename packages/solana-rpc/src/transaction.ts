@@ -4,7 +4,7 @@ import { describe, solanaError } from './errors.js';
 export type TransactionEncoding = 'base64' | 'base58';
 
 function invalidTransaction(message: string): never {
-  throw solanaError('SOLANA_INVALID_TRANSACTION', 'config', message);
+  throw solanaError('SOLANA_INVALID_TRANSACTION', 'config', message, {});
 }
 
 /** Decodes a wire transaction given as text; refuses what no node could parse. */

@@ -1,5 +1,5 @@
 import type { XError } from '@x/errors';
-import type { HttpTransportOptions } from '@x/http-transport';
+import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
 import type { Pool, PoolExport, PoolOptions } from '@x/pool';
 import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 import type { JsonRpcParams } from '@x/json-rpc';
@@ -9,8 +9,16 @@ import type { SolanaCommitment } from './params.js';
 import type { TransactionEncoding } from './transaction.js';
 
 export interface SolanaEndpointConfig {
-  /** The provider's JSON-RPC URL; API keys in its path or query never appear in errors, labels or metrics. */
-  readonly url: string | URL;
+  /**
+   * The provider's JSON-RPC URL; API keys in its path or query never appear in errors, labels or metrics.
+   * Required unless `transport` is given (then it only names the endpoint: its default id and pool target).
+   */
+  readonly url?: string | URL;
+  /**
+   * A ready transport to this endpoint (e.g. `createHttpTransport(...)`, or a fake in tests). Its owner closes
+   * it: `close()` of the client does not. Without it, the client makes one (`createTransport`).
+   */
+  readonly transport?: HttpTransport;
   /** Stable id for snapshots and metrics. Default: the URL's `host` (`#2`, `#3`… appended to repeats). Must not contain a secret of the URL. */
   readonly id?: string;
   /** Human name. Default: the URL with secrets replaced by `***`. */
@@ -53,6 +61,12 @@ export interface SolanaRpcOptions {
   readonly state?: SolanaStateOptions;
   readonly pool?: SolanaPoolOptions;
   readonly http?: SolanaHttpOptions;
+  /**
+   * Makes the transport of each endpoint given without a ready `transport`, from the options the client
+   * computed (its URL, label, headers, Solana's rate-limit and caller codes, exact u64 integers, `http`).
+   * The client closes what it makes. Default: `createHttpTransport` of `@x/http-transport`.
+   */
+  readonly createTransport?: (options: HttpTransportOptions) => HttpTransport;
 }
 
 /** Per-call options: any policy field (overrides the method's policy for this call) plus these. */
@@ -163,7 +177,8 @@ export interface SendTransactionOptions {
   readonly signal?: AbortSignal;
   /** Overrides the sendTransaction policy for this call. Only `broadcast` and `single` send writes. */
   readonly strategy?: 'broadcast' | 'single';
-  readonly timeoutMs?: number;
+  /** The budget of the whole call (was `timeoutMs` before 0.x: renamed). */
+  readonly deadlineMs?: number;
   readonly attemptTimeoutMs?: number;
   readonly maxCandidates?: number;
   /** Called once, as soon as the first endpoint accepts (before the others have answered). Exceptions are ignored. */

@@ -182,7 +182,7 @@ async function run(scenario: Scenario): Promise<Row[]> {
         try {
           const answer = await client.call<{ value: number }>('getBalance', [wallet], {
             strategy,
-            timeoutMs: BUDGET_MS,
+            deadlineMs: BUDGET_MS,
             ...(strategy === 'consensus' ? { quorum: 2 } : {}),
           });
           row.latencies.push(performance.now() - started);

@@ -24,7 +24,7 @@ it('consensus ends with SOLANA_NO_CONSENSUS as soon as the fourth answer makes t
   servers.push(hung);
   client = createSolanaMultiRpc({
     endpoints: servers.map((server, index) => ({ id: index === 4 ? 'hung' : `e${index}`, url: server.url })),
-    methods: { getVote: { strategy: 'consensus', quorum: 3, timeoutMs: 1_500 } },
+    methods: { getVote: { strategy: 'consensus', quorum: 3, deadlineMs: 1_500 } },
   });
   const error = await client.call('getVote').catch((caught: unknown) => caught);
   expect(isXError(error, 'SOLANA_NO_CONSENSUS')).toBe(true);

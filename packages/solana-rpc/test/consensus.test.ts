@@ -36,7 +36,7 @@ describe('a lagging endpoint never wins consensus', () => {
   it('listed as a dissenter when it did vote, with its own older slot kept', async () => {
     // With a quorum of 2 among 4 and one endpoint hung, the call waits until the lagging vote is in.
     current = await setup([{ id: 'a' }, { id: 'b' }, { id: 'lagging', behavior: { slotLag: 3 } }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, timeoutMs: 300 } } },
+      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
     });
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
@@ -80,7 +80,11 @@ describe('a lagging endpoint never wins consensus', () => {
     const error = await client.call('getBalance', [wallet], { strategy: 'consensus' }).catch((caught: unknown) => caught);
     expect(isXError(error, 'SOLANA_NO_CONSENSUS')).toBe(true);
     const context = (error as { context: Record<string, unknown> }).context;
-    expect(context).toMatchObject({ reason: 'too-few', quorum: 2, groups: [{ endpoints: ['fresh'] }] });
+    expect(context).toMatchObject({ reason: 'too-few', quorum: 2 });
+    // The vote ends as soon as the quorum is out of reach: 'fresh' is counted when it answered before both stale
+    // answers came back, and cut (unanswered) otherwise. Either way it is never outvoted by the lagging pair.
+    if ((context.groups as unknown[]).length === 0) expect(context.unanswered).toEqual(['fresh']);
+    else expect(context).toMatchObject({ groups: [{ endpoints: ['fresh'] }], unanswered: [] });
     const failures = context.failures as Array<{ endpoint: string; error: { code: string } }>;
     expect(failures.map((failure) => [failure.endpoint, failure.error.code]).sort()).toEqual([
       ['far1', 'SOLANA_STALE_SLOT'],
@@ -114,7 +118,7 @@ describe('a lying endpoint is outvoted', () => {
 
   it('is named as a dissenter when its vote is in', async () => {
     current = await setup([{ id: 'a' }, { id: 'liar', behavior: rpcProfiles.liar }, { id: 'b' }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, timeoutMs: 300 } } },
+      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
     });
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
@@ -237,7 +241,7 @@ describe('slot watermark', () => {
 describe('a hung endpoint never stalls a race', () => {
   it('the race returns from the others and the hung request is cut as a loser', async () => {
     current = await setup([{ id: 'hung', behavior: rpcProfiles.hung }, { id: 'ok' }, { id: 'hung2', behavior: rpcProfiles.hung }], {
-      client: { methods: { getAccountInfo: { timeoutMs: 60_000 } } },
+      client: { methods: { getAccountInfo: { deadlineMs: 60_000 } } },
     });
     const { cluster, client } = current;
     const [data] = cluster.chain.dataAccounts();

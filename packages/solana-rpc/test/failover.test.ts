@@ -74,7 +74,7 @@ describe('a provider that breaks the protocol fails over like one that is down',
     try {
       const details = await client.callWithDetails('getSlot', [], {
         strategy,
-        timeoutMs: 10_000,
+        deadlineMs: 10_000,
         ...(strategy === 'hedge' ? { hedgeDelayMs: 5_000 } : {}),
       });
       expect(details).toMatchObject({ result: 42, endpoint: 'honest' });

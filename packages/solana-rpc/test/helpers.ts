@@ -20,7 +20,7 @@ import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 
 /** Budgets far beyond anything loopback needs, so tests never depend on the machine's speed. */
-export const GENEROUS = { timeoutMs: 10_000 } as const;
+export const GENEROUS = { deadlineMs: 10_000 } as const;
 
 export const GENEROUS_METHODS: NonNullable<SolanaRpcOptions['methods']> = {
   getAccountInfo: GENEROUS,

@@ -49,13 +49,13 @@ function createClient(): SolanaRpc {
   return createSolanaMultiRpc({
     endpoints: cluster.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url })),
     // Budgets far beyond loopback: this test is about what is left behind, not about speed.
-    defaults: { timeoutMs: 5_000 },
+    defaults: { deadlineMs: 5_000 },
     methods: {
-      getBalance: { timeoutMs: 5_000 },
-      getAccountInfo: { timeoutMs: 5_000 },
-      getTransaction: { timeoutMs: 5_000 },
-      getSignaturesForAddress: { timeoutMs: 5_000 },
-      getSlot: { timeoutMs: 5_000 },
+      getBalance: { deadlineMs: 5_000 },
+      getAccountInfo: { deadlineMs: 5_000 },
+      getTransaction: { deadlineMs: 5_000 },
+      getSignaturesForAddress: { deadlineMs: 5_000 },
+      getSlot: { deadlineMs: 5_000 },
     },
   });
 }

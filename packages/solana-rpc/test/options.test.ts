@@ -13,14 +13,14 @@ afterEach(async () => {
 
 const url = 'http://127.0.0.1:9';
 const invalid = (options: unknown, field: string): void => {
-  expect(() => createSolanaMultiRpc(options as SolanaRpcOptions)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { field } }));
+  expect(() => createSolanaMultiRpc(options as SolanaRpcOptions)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { option: field } }));
 };
 
 describe('presets and overrides', () => {
   it('ship the users\u2019 plan as data', () => {
-    expect(METHOD_PRESETS.getAccountInfo).toEqual({ strategy: 'race', timeoutMs: 50 });
-    expect(METHOD_PRESETS.getTransaction).toEqual({ strategy: 'consensus', timeoutMs: 200 });
-    expect(METHOD_PRESETS.getSignaturesForAddress).toEqual({ strategy: 'dual', timeoutMs: 100 });
+    expect(METHOD_PRESETS.getAccountInfo).toEqual({ strategy: 'race', deadlineMs: 50 });
+    expect(METHOD_PRESETS.getTransaction).toEqual({ strategy: 'consensus', deadlineMs: 200 });
+    expect(METHOD_PRESETS.getSignaturesForAddress).toEqual({ strategy: 'dual', deadlineMs: 100 });
     expect(METHOD_PRESETS.sendTransaction?.strategy).toBe('broadcast');
     expect(Object.isFrozen(METHOD_PRESETS)).toBe(true);
     expect(Object.isFrozen(METHOD_PRESETS.getAccountInfo)).toBe(true);
@@ -31,24 +31,24 @@ describe('presets and overrides', () => {
       endpoints: [{ url }],
       defaults: { strategy: 'race' },
       methods: {
-        getAccountInfo: { timeoutMs: 80 },
+        getAccountInfo: { deadlineMs: 80 },
         getBalance: { strategy: 'consensus', quorum: 2 },
         getSlot: { hedgeDelayMs: 5 },
         getBlockHeight: { attemptTimeoutMs: 30 },
       },
     });
-    expect(client.policyFor('getAccountInfo')).toEqual({ strategy: 'race', timeoutMs: 80 });
-    expect(client.policyFor('getBalance')).toEqual({ strategy: 'consensus', timeoutMs: 500, quorum: 2 });
-    expect(client.policyFor('getSlot')).toEqual({ strategy: 'hedge', timeoutMs: 500, hedgeDelayMs: 5 });
-    expect(client.policyFor('getBlockHeight')).toEqual({ strategy: 'race', timeoutMs: DEFAULT_METHOD_POLICY.timeoutMs, attemptTimeoutMs: 30 });
+    expect(client.policyFor('getAccountInfo')).toEqual({ strategy: 'race', deadlineMs: 80 });
+    expect(client.policyFor('getBalance')).toEqual({ strategy: 'consensus', deadlineMs: 500, quorum: 2 });
+    expect(client.policyFor('getSlot')).toEqual({ strategy: 'hedge', deadlineMs: 500, hedgeDelayMs: 5 });
+    expect(client.policyFor('getBlockHeight')).toEqual({ strategy: 'race', deadlineMs: DEFAULT_METHOD_POLICY.deadlineMs, attemptTimeoutMs: 30 });
     expect(client.policyFor('getTransaction')).toBe(METHOD_PRESETS.getTransaction);
     await client.close();
   });
 
   it('per call, switching strategy drops the old strategy\u2019s settings', async () => {
-    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getSlot: { strategy: 'hedge', hedgeDelayMs: 5, timeoutMs: 5_000 } } } });
+    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getSlot: { strategy: 'hedge', hedgeDelayMs: 5, deadlineMs: 5_000 } } } });
     const details = await current.client.callWithDetails('getSlot', [], { strategy: 'consensus', quorum: 2 });
-    expect(details.policy).toEqual({ strategy: 'consensus', timeoutMs: 5_000, quorum: 2 });
+    expect(details.policy).toEqual({ strategy: 'consensus', deadlineMs: 5_000, quorum: 2 });
     expect(details.consensus?.agreed).toHaveLength(2);
     const raced = await current.client.callWithDetails('getSlot', [], { maxCandidates: 1, strategy: 'race' });
     expect(raced.attempts).toHaveLength(1);
@@ -61,11 +61,11 @@ describe('presets and overrides', () => {
     // getBalance's preset is a hedge: a quorum alone would be silently ignored.
     invalid({ endpoints: [{ url }], methods: { getBalance: { quorum: 2 } } }, 'methods.getBalance.quorum');
     invalid({ endpoints: [{ url }], defaults: { across: 'balance' } }, 'defaults.across');
-    invalid({ endpoints: [{ url }], methods: { getBalance: { timeoutMs: 0 } } }, 'methods.getBalance.timeoutMs');
+    invalid({ endpoints: [{ url }], methods: { getBalance: { deadlineMs: 0 } } }, 'methods.getBalance.deadlineMs');
     invalid({ endpoints: [{ url }], methods: { getBalance: { maxCandidates: 1.5 } } }, 'methods.getBalance.maxCandidates');
     invalid({ endpoints: [{ url }], methods: { getBalance: { across: 'all' } } }, 'methods.getBalance.across');
     invalid({ endpoints: [{ url }], methods: { requestAirdrop: { strategy: 'hedge' } } }, 'methods.requestAirdrop.strategy');
-    invalid({ endpoints: [{ url }], defaults: { timeoutMs: -1 } }, 'defaults.timeoutMs');
+    invalid({ endpoints: [{ url }], defaults: { deadlineMs: -1 } }, 'defaults.deadlineMs');
     invalid({ endpoints: [{ url }], methods: [] }, 'methods');
     invalid({ endpoints: [] }, 'endpoints');
     invalid({ endpoints: [{ url, apiKey: 'x' }] }, 'endpoints[0].apiKey');
@@ -92,9 +92,9 @@ describe('call options', () => {
     const { client, cluster } = current;
     await expect(client.call('', [])).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST', category: 'config' });
     await expect(client.call('getSlot', 'x' as never)).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
-    await expect(client.call('getSlot', [], { strategy: 'fastest' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { field: 'call options.strategy' } });
-    await expect(client.call('getSlot', [], { quorum: 2 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { field: 'call options.quorum' } });
-    await expect(client.call('getSlot', [], { timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { field: 'call options.timeoutMs' } });
+    await expect(client.call('getSlot', [], { strategy: 'fastest' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.strategy' } });
+    await expect(client.call('getSlot', [], { quorum: 2 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.quorum' } });
+    await expect(client.call('getSlot', [], { deadlineMs: Number.NaN })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.deadlineMs' } });
     await expect(client.call('getSlot', [], { commitment: 'max' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getSlot', [], { minContextSlot: -1 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getHealth', [], { minContextSlot: 'watermark' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
@@ -106,7 +106,7 @@ describe('call options', () => {
   });
 
   it('a caller error from the node ends the call at once, without failing over', async () => {
-    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getBalance: { strategy: 'hedge', timeoutMs: 5_000, hedgeDelayMs: 60_000 } } } });
+    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getBalance: { strategy: 'hedge', deadlineMs: 5_000, hedgeDelayMs: 60_000 } } } });
     const error = await current.client.call('getBalance', ['not-an-address']).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'HTTP_RPC_CALLER_ERROR', category: 'config', context: { rpcCode: -32602 } });
     expect(current.cluster.stats('a').requests + current.cluster.stats('b').requests).toBe(1);

@@ -17,8 +17,8 @@ async function clientOver(...scripts: Script[]): Promise<{ client: SolanaRpc; se
   servers.push(...started);
   client = createSolanaMultiRpc({
     endpoints: started.map((server, index) => ({ url: server.url, id: `s${index}` })),
-    defaults: { timeoutMs: 10_000 },
-    methods: { getSlot: { strategy: 'race', timeoutMs: 10_000 }, getBalance: { strategy: 'race', timeoutMs: 10_000 } },
+    defaults: { deadlineMs: 10_000 },
+    methods: { getSlot: { strategy: 'race', deadlineMs: 10_000 }, getBalance: { strategy: 'race', deadlineMs: 10_000 } },
   });
   return { client, servers: started };
 }
@@ -105,7 +105,7 @@ describe('slot watermark details', () => {
     const slots = [100, 99];
     const started = await startScriptedServer(() => slots.shift() ?? 0);
     servers.push(started);
-    client = createSolanaMultiRpc({ endpoints: [{ url: started.url }], maxSlotLag: 0, methods: { getSlot: { timeoutMs: 10_000 } } });
+    client = createSolanaMultiRpc({ endpoints: [{ url: started.url }], maxSlotLag: 0, methods: { getSlot: { deadlineMs: 10_000 } } });
     expect(await client.call('getSlot')).toBe(100);
     const error = await client.call('getSlot').catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
     expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 99, watermark: 100, maxSlotLag: 0 } });
@@ -113,7 +113,7 @@ describe('slot watermark details', () => {
 
   it('an answer that is not a list of signatures is a protocol failure of that node', async () => {
     const { client } = await clientOver(() => [{ signature: 1 }], () => [{ signature: 's', slot: 5, err: null }]);
-    const details = await client.callWithDetails('getSignaturesForAddress', ['addr'], { strategy: 'broadcast', timeoutMs: 10_000 });
+    const details = await client.callWithDetails('getSignaturesForAddress', ['addr'], { strategy: 'broadcast', deadlineMs: 10_000 });
     expect(details.result).toEqual([{ signature: 's', slot: 5, err: null }]);
     expect(details.broadcast?.[0]).toMatchObject({ ok: false, error: { code: 'SOLANA_INVALID_RESULT', category: 'protocol' } });
   });

@@ -119,7 +119,7 @@ describe('sendTransaction', () => {
     await expect(client.sendTransaction(wire, { strategy: 'hedge' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', category: 'config' });
     await expect(client.call('sendTransaction', [wire, { encoding: 'base64' }], { strategy: 'race' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS' });
     expect(() => createSolanaMultiRpc({ endpoints: [{ url: cluster.endpoints[0]!.url }], methods: { sendTransaction: { strategy: 'consensus' } } })).toThrow(
-      expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', context: { field: 'methods.sendTransaction.strategy' } }),
+      expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'methods.sendTransaction.strategy' } }),
     );
     expect(cluster.stats('a').requests).toBe(0);
   });

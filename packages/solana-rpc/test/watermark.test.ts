@@ -41,7 +41,7 @@ async function cluster(liarSlot: (call: number) => number, strategy: SolanaStrat
       { id: 'a', url: a.url },
       { id: 'b', url: b.url },
     ],
-    methods: { getBalance: { strategy, timeoutMs: 10_000 } },
+    methods: { getBalance: { strategy, deadlineMs: 10_000 } },
   });
   return { client, liar };
 }
@@ -108,7 +108,7 @@ describe('one endpoint lying about its slot', () => {
         { id: 'a', url: a.url },
       ],
       slotQuorum: 1,
-      methods: { getBalance: { strategy: 'broadcast', timeoutMs: 10_000 } },
+      methods: { getBalance: { strategy: 'broadcast', deadlineMs: 10_000 } },
     });
     await client.callWithDetails('getBalance', ['wallet']);
     expect(client.slotWatermark('finalized')).toBe(9_000_000_000);

@@ -338,6 +338,11 @@ describe('JSON-RPC envelope', () => {
     expect(parse((await post(url, [])).text)).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: null });
   });
 
+  it('echoes an id beyond 2^53 with every digit, as a node does', async () => {
+    const answer = await post(url, '{"jsonrpc":"2.0","id":9007199254740993,"method":"getSlot"}');
+    expect(answer.text).toMatch(/"id":9007199254740993[,}]/);
+  });
+
   it('answers a batch in order, skipping notifications, with per-entry errors', async () => {
     const answer = await post(url, [
       { jsonrpc: '2.0', id: 1, method: 'getSlot' },

@@ -31,7 +31,7 @@ export function oursName(strategy: OurStrategy): string {
 export function oursSettings(strategy: OurStrategy): string {
   const preset = METHOD_PRESETS.getBalance!;
   const attempt = preset.attemptTimeoutMs === undefined ? 'no per-attempt timeout' : `per-attempt timeout ${preset.attemptTimeoutMs} ms`;
-  return `@x/solana-rpc getBalance: ${strategy}, deadline ${preset.timeoutMs} ms (preset), ${attempt}, pool and transport defaults, maxSlotLag ${DEFAULT_MAX_SLOT_LAG} (default); ${SETTINGS[strategy]}`;
+  return `@x/solana-rpc getBalance: ${strategy}, deadline ${preset.deadlineMs} ms (preset), ${attempt}, pool and transport defaults, maxSlotLag ${DEFAULT_MAX_SLOT_LAG} (default); ${SETTINGS[strategy]}`;
 }
 
 export function ours(strategy: OurStrategy, endpoints: ReadonlyArray<{ id: string; url: string }>): RpcContender {

@@ -111,7 +111,7 @@ async function measure(cluster: RemoteRpcCluster, name: string, endpoints: numbe
       options: {
         endpoints: cluster.endpoints.slice(0, endpoints).map((endpoint) => ({ id: endpoint.id, url: endpoint.url })),
         // A budget no loopback answer misses, so that every call is a forwarded success.
-        methods: { getAccountInfo: { strategy: 'race', timeoutMs: 5_000 } },
+        methods: { getAccountInfo: { strategy: 'race', deadlineMs: 5_000 } },
       },
     });
     const account = cluster.wallets[0] as string;

@@ -11,17 +11,8 @@ import {
   type TokenBucket,
 } from './behavior.js';
 import { createChain, type ChainState, type SimulatedChain } from './chain.js';
-import {
-  INTERNAL_ERROR,
-  INVALID_REQUEST,
-  PARSE_ERROR,
-  errorResponse,
-  parseEnvelope,
-  resultResponse,
-  stringify,
-  type CallEntry,
-  type Envelope,
-} from './jsonrpc.js';
+import { errorResponse, parseRequestBody, resultResponse, stringifyJson, type ParsedRequest, type ParsedRequestBody } from '@x/json-rpc';
+import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR } from './jsonrpc.js';
 import { HEALTH_SLOT_DISTANCE, executeCall, type CallView } from './methods.js';
 import { resolveClusterOptions, type RpcClusterOptions, type RpcRequestEvent } from './options.js';
 import { handlesReleased } from '../handles.js';
@@ -129,18 +120,18 @@ interface Endpoint {
 }
 
 /** What a request amounts to once read: JSON-RPC calls, or the `GET /health` probe. */
-type Work = { readonly kind: 'rpc'; readonly envelope: Envelope } | { readonly kind: 'health' };
+type Work = { readonly kind: 'rpc'; readonly envelope: ParsedRequestBody } | { readonly kind: 'health' };
 
 type Fate =
-  | { readonly kind: 'ok'; readonly lieSeeds: ReadonlyMap<CallEntry, number> }
+  | { readonly kind: 'ok'; readonly lieSeeds: ReadonlyMap<ParsedRequest, number> }
   | { readonly kind: 'rpc-error' }
   | { readonly kind: 'server-error'; readonly status: number }
   | { readonly kind: 'rate-limited'; readonly retryAfterSeconds: number };
 
-function entriesOf(work: Work): readonly CallEntry[] {
+function entriesOf(work: Work): readonly ParsedRequest[] {
   if (work.kind === 'health') return [];
-  if (work.envelope.kind === 'single') return [work.envelope.entry];
-  if (work.envelope.kind === 'batch') return work.envelope.entries;
+  if (work.envelope.kind === 'single') return [work.envelope.request];
+  if (work.envelope.kind === 'batch') return work.envelope.requests;
   return [];
 }
 
@@ -150,7 +141,7 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, payload === undefined ? '' : stringify(payload));
+  send(res, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, payload === undefined ? '' : (stringifyJson(payload) ?? ''));
 }
 
 /**
@@ -186,25 +177,23 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     return Math.max(chain.oldestSlot(), chain.slot() - endpoint.behavior.slotLag);
   }
 
-  function answerEntry(entry: CallEntry, view: Omit<CallView, 'lie'>, lieSeed: number | undefined, stats: MutableStats): unknown {
+  function answerEntry(entry: ParsedRequest, view: Omit<CallView, 'lie'>, lieSeed: number | undefined, stats: MutableStats): unknown {
     if (!entry.valid) return errorResponse(entry.id, INVALID_REQUEST);
     const outcome = executeCall(entry.method, entry.params, { ...view, lie: lieSeed === undefined ? undefined : createRandom(lieSeed) });
-    if (entry.notification) return undefined;
+    if (entry.id === undefined) return undefined;
     if (!outcome.ok) return errorResponse(entry.id, outcome.error);
     if (outcome.lied) stats.lies++;
     return resultResponse(entry.id, outcome.result);
   }
 
-  function rpcPayload(envelope: Envelope, answer: (entry: CallEntry) => unknown): unknown {
+  function rpcPayload(envelope: ParsedRequestBody, answer: (entry: ParsedRequest) => unknown): unknown {
     switch (envelope.kind) {
-      case 'parse-error':
-        return errorResponse(null, PARSE_ERROR);
-      case 'empty-batch':
-        return errorResponse(null, INVALID_REQUEST);
+      case 'error':
+        return errorResponse(null, envelope.reason === 'parse' ? PARSE_ERROR : INVALID_REQUEST);
       case 'single':
-        return answer(envelope.entry);
+        return answer(envelope.request);
       case 'batch': {
-        const answers = envelope.entries.map(answer).filter((item) => item !== undefined);
+        const answers = envelope.requests.map(answer).filter((item) => item !== undefined);
         // A batch of notifications only gets nothing back, as JSON-RPC 2.0 says.
         return answers.length === 0 ? undefined : answers;
       }
@@ -231,7 +220,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     if (fate.kind === 'rpc-error') {
       sendJson(res, 200, rpcPayload(work.envelope, (entry) => {
         if (!entry.valid) return errorResponse(entry.id, INVALID_REQUEST);
-        return entry.notification ? undefined : errorResponse(entry.id, INTERNAL_ERROR);
+        return entry.id === undefined ? undefined : errorResponse(entry.id, INTERNAL_ERROR);
       }));
       return;
     }
@@ -256,7 +245,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       if (http || work.kind === 'health') return { kind: 'server-error', status: endpoint.errorRandom.pick(SERVER_ERROR_STATUSES) };
       return { kind: 'rpc-error' };
     }
-    const lieSeeds = new Map<CallEntry, number>();
+    const lieSeeds = new Map<ParsedRequest, number>();
     for (const entry of entriesOf(work)) {
       if (entry.valid && endpoint.lieRandom.chance(behavior.lieRate)) lieSeeds.set(entry, endpoint.lieRandom.int(0, 0x7fffffff));
     }
@@ -359,7 +348,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     });
     req.on('end', () => {
       if (tooLarge || closed) return;
-      handleWork(endpoint, res, { kind: 'rpc', envelope: parseEnvelope(Buffer.concat(chunks).toString('utf8')) });
+      handleWork(endpoint, res, { kind: 'rpc', envelope: parseRequestBody(Buffer.concat(chunks).toString('utf8')) });
     });
     // A client that vanishes mid-body: its socket closes, and nothing is left to do.
     req.on('error', () => undefined);

@@ -1,23 +1,21 @@
 import { XError, isXError } from '@x/errors';
+import { JSON_RPC_ERROR_CODES } from '@x/json-rpc';
+import type { JsonRpcErrorObject } from '@x/json-rpc';
 import type { Random } from '../random.js';
 import { decodeAddress, decodeBase58, encodeBase58, isSignature } from './base58.js';
 import type { ChainState, SimulatedAccount, SimulatedTransaction } from './chain.js';
 import { SYSTEM_PROGRAM_ID, accountRole, parseTransaction, readSystemTransfer } from './wire.js';
 
-/** A JSON-RPC 2.0 error object. */
-export interface RpcErrorObject {
-  readonly code: number;
-  readonly message: string;
-  readonly data?: unknown;
-}
+/** A JSON-RPC 2.0 error object: `JsonRpcErrorObject` of `@x/json-rpc`, under the name this package always exported. */
+export type RpcErrorObject = JsonRpcErrorObject;
 
 /** The JSON-RPC error codes the simulated endpoints answer with. */
 export const RPC_ERROR_CODES = Object.freeze({
-  parseError: -32700,
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internalError: -32603,
+  parseError: JSON_RPC_ERROR_CODES.PARSE_ERROR,
+  invalidRequest: JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+  methodNotFound: JSON_RPC_ERROR_CODES.METHOD_NOT_FOUND,
+  invalidParams: JSON_RPC_ERROR_CODES.INVALID_PARAMS,
+  internalError: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
   /** Solana: the transaction's preflight simulation failed. */
   sendTransactionPreflightFailure: -32002,
   /** Solana: the node is behind (`getHealth`). */

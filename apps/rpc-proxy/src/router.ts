@@ -1,0 +1,84 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorResponse } from '@x/json-rpc';
+import type { SolanaRpc } from '@x/solana-rpc';
+import type { MutableCounters } from './counters.js';
+import { sendJson, sendText } from './http.js';
+import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
+
+export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+export interface RouterOptions {
+  readonly rpc: SolanaRpc;
+  readonly counters: MutableCounters;
+  /** Checks `Authorization`; `undefined` when no token is required. */
+  readonly authorized: ((header: string | undefined) => boolean) | undefined;
+  readonly isClosing: () => boolean;
+  /** `POST /`, already checked for shutdown and authorization. */
+  readonly rpcRoute: Handler;
+}
+
+export const ROUTES: readonly string[] = Object.freeze(['POST /', 'GET /health', 'GET /metrics', 'GET /stats']);
+
+function health(rpc: SolanaRpc, response: ServerResponse): void {
+  const snapshot = rpc.pool.snapshot();
+  const healthy = snapshot.endpoints.filter((endpoint) => endpoint.health === 'healthy').length;
+  sendJson(response, healthy > 0 ? 200 : 503, {
+    status: healthy > 0 ? 'ok' : 'unavailable',
+    healthy,
+    total: snapshot.endpoints.length,
+    slotWatermark: rpc.slotWatermark() ?? null,
+    endpoints: snapshot.endpoints.map((endpoint) => ({
+      id: endpoint.id,
+      label: endpoint.label,
+      health: endpoint.health,
+      available: endpoint.available,
+    })),
+  });
+}
+
+/** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */
+export function createRouter(options: RouterOptions): Handler {
+  const { rpc, counters, authorized, isClosing, rpcRoute } = options;
+  return async (request, response) => {
+    counters.requests += 1;
+    const path = (request.url ?? '/').split('?', 1)[0];
+    const isRpc = path === '/';
+    if (isClosing()) {
+      const body = isRpc
+        ? errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' })
+        : { error: 'shutting down' };
+      sendJson(response, 503, body, { connection: 'close' });
+      return;
+    }
+    if (authorized !== undefined && !authorized(request.headers.authorization)) {
+      counters.unauthorized += 1;
+      const body = isRpc
+        ? errorResponse(null, { code: PROXY_RPC_ERROR_CODES.UNAUTHORIZED, message: 'Unauthorized: send "Authorization: Bearer <token>"' })
+        : { error: 'unauthorized' };
+      sendJson(response, 401, body, { 'www-authenticate': 'Bearer realm="rpc-proxy"', connection: 'close' });
+      return;
+    }
+    if (isRpc) {
+      if (request.method === 'POST') await rpcRoute(request, response);
+      else
+        sendJson(
+          response,
+          405,
+          errorResponse(null, { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: use POST' }),
+          { allow: 'POST' },
+        );
+      return;
+    }
+    if (path !== '/health' && path !== '/metrics' && path !== '/stats') {
+      sendJson(response, 404, { error: 'not found', routes: ROUTES });
+      return;
+    }
+    if (request.method !== 'GET') {
+      sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
+      return;
+    }
+    if (path === '/health') health(rpc, response);
+    else if (path === '/metrics') sendText(response, 200, await rpc.pool.metrics(), rpc.pool.registry.contentType);
+    else sendJson(response, 200, { proxy: { ...counters }, slotWatermark: rpc.slotWatermark() ?? null, pool: rpc.pool.snapshot() });
+  };
+}
