@@ -5,7 +5,8 @@ import type WebSocket from 'ws';
 import type { Random } from '../random.js';
 import type { RpcEndpointBehavior } from './behavior.js';
 import type { ChainEvent, ChainState } from './chain.js';
-import { INVALID_REQUEST, PARSE_ERROR, errorResponse, resultResponse, stringify, type JsonRpcId } from './jsonrpc.js';
+import { errorResponse, parseRequestBody, resultResponse, stringifyJson } from '@x/json-rpc';
+import { INVALID_REQUEST, PARSE_ERROR } from './jsonrpc.js';
 import { RPC_ERROR_CODES } from './methods.js';
 import { COMMITMENT_DEPTH, SUBSCRIPTION_METHODS, parseSubscribe, type SubscriptionSpec } from './pubsub.js';
 
@@ -148,7 +149,7 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
       endpoint.stats.dropped++;
       return;
     }
-    const text = stringify({ jsonrpc: '2.0', method: subscription.spec.notification, params: { result, subscription: subscription.id } });
+    const text = stringifyJson({ jsonrpc: '2.0', method: subscription.spec.notification, params: { result, subscription: subscription.id } }) ?? 'null';
     const delayMs = faults.delayMs + (faults.jitterMs > 0 ? random.uniform(0, faults.jitterMs) : 0);
     const reorder = faults.reorderRate > 0 && random.chance(faults.reorderRate);
     const duplicate = faults.duplicateRate > 0 && random.chance(faults.duplicateRate);
@@ -252,24 +253,24 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   }
 
   function answer(connection: Connection, payload: unknown): void {
-    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(stringify(payload));
+    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(stringifyJson(payload) ?? 'null');
   }
 
   function onMessage(endpoint: StreamEndpoint, connection: Connection, data: WebSocket.RawData): void {
     if (endpoint.behavior().mode === 'hung') return;
-    let message: unknown;
-    try {
-      message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
-    } catch {
-      answer(connection, errorResponse(null, PARSE_ERROR));
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+    const body = parseRequestBody(text);
+    if (body.kind === 'error') {
+      answer(connection, errorResponse(null, body.reason === 'parse' ? PARSE_ERROR : INVALID_REQUEST));
       return;
     }
-    const call = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    const id: JsonRpcId = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
-    if (typeof message !== 'object' || message === null || Array.isArray(message) || call.jsonrpc !== '2.0' || typeof call.method !== 'string') {
-      answer(connection, errorResponse(id, INVALID_REQUEST));
+    // Subscriptions are one request per message, as on a Solana node: a batch is not served here.
+    if (body.kind === 'batch' || !body.request.valid) {
+      answer(connection, errorResponse(body.kind === 'single' ? (body.request.id ?? null) : null, INVALID_REQUEST));
       return;
     }
+    const call = body.request;
+    const id = call.id ?? null;
     const method = call.method;
     const subscribed = Object.entries(SUBSCRIPTION_METHODS).find(([, unsubscribe]) => unsubscribe === method);
     if (subscribed !== undefined) {
