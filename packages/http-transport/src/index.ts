@@ -19,6 +19,3 @@ export type {
   TransportFailureContext,
 } from './errors.js';
 export { parseRetryAfter } from './retry-after.js';
-export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from '@x/json-rpc';
-export { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
-export type { BigIntegerMode } from '@x/json-rpc';
