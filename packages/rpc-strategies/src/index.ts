@@ -32,3 +32,18 @@ export type {
   StrategyOptions,
   Vote,
 } from './types.js';
+export { MAX_MERGE_SOURCES, MERGE_DEFAULTS, mergeStreams } from './merge-streams.js';
+export type {
+  MergeKey,
+  MergeOverflowPolicy,
+  MergeSink,
+  MergeSource,
+  MergeSourceStats,
+  MergeStats,
+  MergeStreamsOptions,
+  MergedEvent,
+  MergedGap,
+  MergedItem,
+  MergedResumed,
+  MergedStream,
+} from './merge-streams.js';
