@@ -34,6 +34,7 @@ export type {
 } from './types.js';
 export { MAX_MERGE_SOURCES, MERGE_DEFAULTS, mergeStreams } from './merge-streams.js';
 export type {
+  MergeCopy,
   MergeKey,
   MergeOverflowPolicy,
   MergeSink,

@@ -49,6 +49,19 @@ export interface MergeStreamsOptions<T> {
   readonly overflow?: MergeOverflowPolicy;
   /** Clock in ms (default `performance.now()`); tests pass a fake one. */
   readonly now?: () => number;
+  /**
+   * Called for every first or late copy (not repeats) with how far behind the first copy it was (0 when first):
+   * lets a caller keep statistics across several merged streams (e.g. per provider). A throw is ignored.
+   */
+  readonly onCopy?: (copy: MergeCopy) => void;
+}
+
+/** What {@link MergeStreamsOptions.onCopy} hears. */
+export interface MergeCopy {
+  readonly source: string;
+  readonly index: number;
+  readonly first: boolean;
+  readonly lagMs: number;
 }
 
 export interface MergedEvent<T> {
@@ -225,6 +238,16 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
   if (signal !== undefined && !isAbortSignal(signal)) throw configError(OPTION_CODE, 'signal', 'signal must be an AbortSignal', signal);
   const now = options.now ?? (() => performance.now());
   const keyOf = options.key;
+  const onCopy = options.onCopy;
+  if (onCopy !== undefined && typeof onCopy !== 'function') throw configError(OPTION_CODE, 'onCopy', 'onCopy must be a function', onCopy);
+  function report(state: SourceState, first: boolean, lagMs: number): void {
+    if (onCopy === undefined) return;
+    try {
+      onCopy({ source: state.name, index: state.index, first, lagMs });
+    } catch {
+      // A statistics hook must not break the stream.
+    }
+  }
 
   const states: SourceState[] = sources.map((source, index) => ({
     name: source.name,
@@ -324,13 +347,16 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
       }
       entry.arrivals |= bit;
       state.late++;
-      state.lag.accept(Math.max(0, at - entry.at));
+      const lagMs = Math.max(0, at - entry.at);
+      state.lag.accept(lagMs);
+      report(state, false, lagMs);
       return;
     }
     seen.set(key, { at, arrivals: bit, expected: connectedBits() | bit });
     state.first++;
     state.lag.accept(0);
     delivered++;
+    report(state, true, 0);
     enqueue({ type: 'event', value, key, source: state.name, index: state.index, receivedAt: at });
   }
 

@@ -113,7 +113,12 @@ describe('mergeStreams', () => {
     const a = timedSource('a', [[10, 's1'], [20, 's2'], [30, 's3']]);
     const b = timedSource('b', [[5, 's1'], [25, 's2'], [40, 's3']]);
     const c = timedSource('c', [[110, 's1'], [120, 's2'], [130, 's3']]);
-    const stream = mergeStreams([a.source, b.source, c.source], { key, now: () => Date.now() });
+    const copies: string[] = [];
+    const stream = mergeStreams([a.source, b.source, c.source], {
+      key,
+      now: () => Date.now(),
+      onCopy: (copy) => copies.push(`${copy.source}:${copy.first ? 'first' : copy.lagMs}`),
+    });
     await vi.advanceTimersByTimeAsync(200);
     const items = await take(stream, 3);
     expect(items.map((i) => (i.type === 'event' ? `${i.value.sig}@${i.source}` : i.type))).toEqual(['s1@b', 's2@a', 's3@a']);
@@ -130,6 +135,7 @@ describe('mergeStreams', () => {
     expect(sc?.lagP99Ms).toBeLessThan(107);
     expect(sa?.lagP50Ms).toBe(0);
     expect(stats.queued).toBe(0);
+    expect(copies).toEqual(['b:first', 'a:5', 'a:first', 'b:5', 'a:first', 'b:10', 'c:105', 'c:100', 'c:100']);
     stream.close();
     expect(a.pendingTimers() + b.pendingTimers() + c.pendingTimers()).toBe(0);
   });
