@@ -137,6 +137,8 @@ export interface MergeStats {
 export interface MergedStream<T> extends AsyncIterableIterator<MergedItem<T>> {
   /** Offers an event found by a backfill query: delivered when its key is new, dropped otherwise. True when delivered. */
   backfill(value: T): boolean;
+  /** True while `key` is in the dedupe window (an event with it was delivered and a copy would be dropped). */
+  has(key: MergeKey): boolean;
   stats(): MergeStats;
   /** Ends the stream normally: sources stopped, `next()` returns done. Idempotent. */
   close(): void;
@@ -480,6 +482,11 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
       backfilled++;
       enqueue({ type: 'event', value, key, source: 'backfill', index: -1, receivedAt: at });
       return true;
+    },
+    has(key: MergeKey): boolean {
+      if (finished) return false;
+      sweep(now());
+      return seen.has(key);
     },
     stats(): MergeStats {
       if (!finished) sweep(now());

@@ -305,6 +305,8 @@ describe('mergeStreams', () => {
     const a = pushSource('a');
     const stream = mergeStreams([a.source], { key });
     a.sink().event({ sig: 'live', from: 'a' });
+    expect(stream.has('live')).toBe(true);
+    expect(stream.has('missed')).toBe(false);
     expect(stream.backfill({ sig: 'live', from: 'query' })).toBe(false);
     expect(stream.backfill({ sig: 'missed', from: 'query' })).toBe(true);
     a.sink().event({ sig: 'missed', from: 'a' });
