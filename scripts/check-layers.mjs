@@ -12,6 +12,7 @@ const allowed = {
   '@x/udp-transport': ['@x/errors'],
   '@x/json-rpc': ['@x/errors'],
   '@x/http-transport': ['@x/errors', '@x/json-rpc'],
+  '@x/ws-transport': ['@x/errors', '@x/json-rpc'],
   '@x/rpc-strategies': ['@x/errors'],
   '@x/pool': ['@x/errors', '@x/rpc-strategies'],
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
@@ -24,6 +25,7 @@ const allowed = {
 const confined = [
   { pattern: /from ['"]node:dgram['"]/, owners: ['@x/udp-transport', '@x/testkit'], what: 'node:dgram' },
   { pattern: /from ['"]undici['"]/, owners: ['@x/http-transport'], what: 'undici' },
+  { pattern: /from ['"]ws['"]/, owners: ['@x/ws-transport', '@x/testkit'], what: 'ws' },
   { pattern: /from ['"]node:/, owners: Object.keys(allowed).filter((p) => p !== '@x/raida-protocol' && p !== '@x/rpc-strategies' && p !== '@x/errors' && p !== '@x/json-rpc'), what: 'node: built-ins' },
 ];
 

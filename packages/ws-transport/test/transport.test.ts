@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isXError } from '@x/errors';
+import { createWsTransport } from '../src/index.js';
+import type { WsNotification, WsTransportEvent } from '../src/index.js';
+import { startServer, until } from './helpers.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function setup(options: Partial<Parameters<typeof createWsTransport>[0]> = {}, handler?: Parameters<typeof startServer>[0]) {
+  const server = await startServer(handler);
+  cleanup.push(() => server.close());
+  const events: WsTransportEvent[] = [];
+  const transport = createWsTransport({ url: server.url, onEvent: (event) => events.push(event), ...options });
+  cleanup.push(() => transport.close());
+  return { server, transport, events };
+}
+
+describe('createWsTransport', () => {
+  it('calls a method over the socket and resolves with its result', async () => {
+    const { transport } = await setup();
+    await expect(transport.call('echo', [1, 'two'])).resolves.toEqual([1, 'two']);
+    expect(transport.state).toBe('open');
+  });
+
+  it('routes notifications to the subscription by id and stops after unsubscribe', async () => {
+    const { server, transport } = await setup();
+    const seen: WsNotification[] = [];
+    const subscription = await transport.subscribe('logsSubscribe', [{ mentions: ['x'] }], { onNotification: (n) => seen.push(n) });
+    expect(subscription.id).toBe(101);
+    server.notify('logsNotification', 101, { value: { signature: 'a' } });
+    server.notify('logsNotification', 999, { value: { signature: 'other' } });
+    await until(() => transport.stats().unrouted === 1);
+    expect(seen.map((n) => n.result)).toEqual([{ value: { signature: 'a' } }]);
+    expect(seen[0]).toMatchObject({ method: 'logsNotification', subscription: 101, connection: 1 });
+    await expect(subscription.unsubscribe()).resolves.toBe(true);
+    expect(server.requests.at(-1)).toMatchObject({ method: 'logsUnsubscribe', params: [101] });
+    server.notify('logsNotification', 101, { value: { signature: 'late' } });
+    await until(() => transport.stats().unrouted === 2);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('reconnects after an abrupt disconnect and re-issues the live subscriptions', async () => {
+    const resubscribed: unknown[] = [];
+    const { server, transport, events } = await setup({ reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
+    const seen: unknown[] = [];
+    const subscription = await transport.subscribe('slotSubscribe', undefined, { onNotification: (n) => seen.push(n.result), onResubscribed: (r) => resubscribed.push(r) });
+    server.dropAll();
+    await until(() => events.some((e) => e.type === 'resubscribed'));
+    expect(subscription.id).toBe(102);
+    expect(subscription.connection).toBe(2);
+    expect(resubscribed).toEqual([expect.objectContaining({ previousId: 101, id: 102, connection: 2 })]);
+    expect(events.map((e) => e.type)).toEqual(['open', 'close', 'retry', 'open', 'resubscribed']);
+    server.notify('slotNotification', 102, { slot: 7 });
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ slot: 7 }]);
+  });
+
+  it('rejects a subscribe the server never answers with WS_TIMEOUT', async () => {
+    const { transport } = await setup({ timeoutMs: 50 }, () => undefined);
+    const error = await transport.subscribe('logsSubscribe', ['all'], { onNotification: () => undefined }).catch((e: unknown) => e);
+    expect(isXError(error, 'WS_TIMEOUT')).toBe(true);
+    expect(transport.stats().pending).toBe(0);
+  });
+});
+
