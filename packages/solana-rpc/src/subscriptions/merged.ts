@@ -2,6 +2,8 @@ import { DDSketch } from '@datadog/sketches-js';
 import { XError, abortedError, configError, describeValue, isAbortSignal, redactUrl } from '@x/errors';
 import type { JsonRpcParams } from '@x/json-rpc';
 import { mergeStreams } from '@x/rpc-strategies';
+import { createWsTransport } from '@x/ws-transport';
+import type { WsTransportOptions } from '@x/ws-transport';
 import type { MergeOverflowPolicy, MergeSink, MergeSource, MergeStats, MergedItem, MergedStream } from '@x/rpc-strategies';
 import type { SolanaCommitment } from '../params.js';
 import { isSubscriptionMethod, mentionedAddress, notificationSlot, specOf, subscriptionCommitment, SUBSCRIPTION_METHODS } from './methods.js';
@@ -66,8 +68,10 @@ export interface SubscriptionsRpc {
 
 export interface SolanaSubscriptionsOptions {
   readonly endpoints: readonly SolanaWsEndpointConfig[];
-  /** How each endpoint's WebSocket is opened: e.g. `(c) => createWsTransport({ ...c, reconnect: {...} })` from `@x/ws-transport`. */
-  readonly createTransport: SubscriptionTransportFactory;
+  /** `@x/ws-transport` options for every endpoint's WebSocket (reconnect backoff, keep-alive, limits...). */
+  readonly ws?: Omit<WsTransportOptions, 'url' | 'label' | 'headers' | 'onEvent' | 'signal'>;
+  /** How each endpoint's WebSocket is opened. Default: `createWsTransport({ ...ws, ...config })` from `@x/ws-transport`. */
+  readonly createTransport?: SubscriptionTransportFactory;
   /** The HTTP client (`createSolanaMultiRpc`): gap backfill, commitment check, and only healthy endpoints are subscribed. */
   readonly rpc?: SubscriptionsRpc;
   /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
@@ -168,7 +172,8 @@ function checkPositive(option: string, value: unknown, fallback: number, integer
 function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
   if (!Array.isArray(configs) || configs.length === 0) throw configError(OPTION_CODE, 'endpoints', 'endpoints must be a non-empty array of { url }', configs);
   const ids = new Set<string>();
-  return configs.map((config, i) => {
+  const list: readonly SolanaWsEndpointConfig[] = configs;
+  return list.map((config: SolanaWsEndpointConfig, i) => {
     let url: URL;
     try {
       url = new URL(String(config?.url));
@@ -203,9 +208,12 @@ function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
 export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): SolanaSubscriptions {
   if (typeof options !== 'object' || options === null) throw configError(OPTION_CODE, 'options', 'createSolanaSubscriptions needs an options object');
   const endpoints = endpointsOf(options.endpoints);
-  if (typeof options.createTransport !== 'function') {
-    throw configError(OPTION_CODE, 'createTransport', 'createTransport must be a function, e.g. createWsTransport from @x/ws-transport');
+  if (options.createTransport !== undefined && typeof options.createTransport !== 'function') {
+    throw configError(OPTION_CODE, 'createTransport', 'createTransport must be a function', options.createTransport);
   }
+  const wsOptions = options.ws ?? {};
+  const createTransport: SubscriptionTransportFactory =
+    options.createTransport ?? ((config) => createWsTransport({ ...wsOptions, url: config.url, label: config.label, headers: config.headers, onEvent: config.onEvent }));
   const rpc = options.rpc;
   if (rpc !== undefined && typeof rpc?.call !== 'function') throw configError(OPTION_CODE, 'rpc', 'rpc must be a client from createSolanaMultiRpc');
   const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
@@ -218,7 +226,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
 
   function transportOf(endpoint: Endpoint): SubscriptionTransport {
     if (endpoint.transport !== undefined) return endpoint.transport;
-    endpoint.transport = options.createTransport({
+    endpoint.transport = createTransport({
       url: endpoint.url,
       label: endpoint.label,
       headers: endpoint.headers,
@@ -407,8 +415,6 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
               // The node ends a signature subscription after the final status: so does the merged one, after delivering it.
               queueMicrotask(() => subscription.close());
             }
-          } else if (item.type === 'resumed' && address !== undefined) {
-            void backfill();
           }
           return result;
         }
@@ -435,9 +441,9 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
 
     function release(): void {
       signal?.removeEventListener('abort', onCallerAbort);
-      live.delete(subscription as SolanaMergedSubscription);
+      live.delete(subscription);
     }
-    if (!merged.closed) live.add(subscription as SolanaMergedSubscription);
+    if (!merged.closed) live.add(subscription);
     return subscription;
   }
 
