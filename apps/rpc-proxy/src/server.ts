@@ -12,6 +12,8 @@ import { PROXY_RPC_ERROR_CODES, parseBody, rpcError, rpcResult } from './jsonrpc
 import type { ParsedCall, RpcErrorObject, RpcId, RpcResponse } from './jsonrpc.js';
 import { DEFAULT_ALLOWED_METHODS } from './methods.js';
 import { DEFAULT_STATE_MAX_AGE_MS, createStateKeeper, restorePoolState } from './state-file.js';
+import { attachWebSocket } from './websocket.js';
+import type { ProxyWebSocket, ProxyWebSocketOptions } from './websocket.js';
 import type { RestoreOutcome, StateFileOptions, StateKeeper } from './state-file.js';
 
 export interface ProxyServerOptions {
@@ -43,6 +45,8 @@ export interface ProxyServerOptions {
    * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
    */
   readonly stateFile?: StateFileOptions;
+  /** WebSocket subscriptions on the same port (merged across providers); `false` turns them off. Default: on, with default limits. */
+  readonly websocket?: ProxyWebSocketOptions | false;
 }
 
 /** Counters of the proxy itself, in `/stats`. */
@@ -65,6 +69,8 @@ export interface ProxyServer {
   readonly counters: () => ProxyCounters;
   /** How the state file was restored at start; `undefined` without `stateFile`. */
   readonly stateRestore: RestoreOutcome | undefined;
+  /** The WebSocket side (`undefined` with `websocket: false`): `stats()` is also in `/stats` as `websocket`. */
+  readonly websocket: ProxyWebSocket | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
   close(): Promise<void>;
 }
@@ -321,7 +327,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     }
     if (path === '/health') handleHealth(response);
     else if (path === '/metrics') sendText(response, 200, await rpc.pool.metrics(), rpc.pool.registry.contentType);
-    else sendJson(response, 200, { proxy: { ...counters }, slotWatermark: rpc.slotWatermark() ?? null, pool: rpc.pool.snapshot() });
+    else sendJson(response, 200, { proxy: { ...counters }, slotWatermark: rpc.slotWatermark() ?? null, pool: rpc.pool.snapshot(), websocket: websocket?.stats() ?? null });
   }
 
   /** Runs one JSON-RPC request under its own deadline and abort controller, known to `close()`. */
@@ -372,6 +378,15 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
   });
 
+  const websocket: ProxyWebSocket | undefined = options.websocket === false ? undefined : attachWebSocket(server, {
+    ...options.websocket,
+    rpc,
+    httpEndpoints: options.endpoints,
+    authorized,
+    allowed: (method) => methodAllowed(allowed, method),
+    errorOf: (error) => toRpcError(error, secrets, { timedOut: false }),
+  });
+
   let stateRestore: RestoreOutcome | undefined;
   if (options.stateFile !== undefined) {
     const { path, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS } = options.stateFile;
@@ -385,6 +400,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   try {
     address = await listen(server, host, port);
   } catch (error) {
+    await websocket?.close();
     await rpc.close();
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     throw new XError({
@@ -414,6 +430,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
         for (const entry of inFlight) entry.controller.abort(shutdown);
         await Promise.all([...inFlight].map((entry) => entry.done));
       }
+      await websocket?.close();
       server.closeAllConnections();
       await stopped;
       // Saved once every call is over: the last state is the best one to start from.
@@ -431,6 +448,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     rpc,
     counters: () => ({ ...counters }),
     stateRestore,
+    websocket,
     close,
   };
 }
