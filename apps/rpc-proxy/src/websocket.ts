@@ -151,7 +151,7 @@ export function attachWebSocket(
       }
       let message: unknown;
       try {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Uint8Array).toString('utf8');
         message = JSON.parse(text) as unknown;
       } catch {
         send({ jsonrpc: '2.0', id: null, error: { code: PROXY_RPC_ERROR_CODES.PARSE_ERROR, message: 'Parse error' } });
