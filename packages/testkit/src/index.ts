@@ -1,8 +1,11 @@
 export { createRandom, type Random, type RandomSeed } from './random.js';
 export { startRpcCluster, type RpcCluster, type RpcEndpointInfo, type RpcEndpointStats, type RpcResponseKind } from './solana/cluster.js';
+export { type RpcStreamStats } from './solana/streams.js';
+export { COMMITMENT_DEPTH, SUBSCRIPTION_METHODS, type Commitment } from './solana/pubsub.js';
 export { type RpcClusterOptions, type RpcEndpointOptions, type RpcRequestEvent } from './solana/options.js';
 export {
   DEFAULT_RPC_BEHAVIOR,
+  DEFAULT_STREAM_FAULTS,
   rpcProfiles,
   sampleLatencyMs,
   type RpcBehaviorPatch,
@@ -12,6 +15,7 @@ export {
   type RpcLatency,
   type RpcProfileName,
   type RpcRateLimit,
+  type RpcStreamFaults,
 } from './solana/behavior.js';
 export { type SimulatedAccount, type SimulatedChain, type SimulatedChainOptions, type SimulatedTransaction } from './solana/chain.js';
 export { RPC_ERROR_CODES, RPC_METHODS, type RpcErrorObject } from './solana/methods.js';
@@ -49,3 +53,13 @@ export {
   type RpcRelaysOptions,
   type RpcRelayStats,
 } from './relay/relay.js';
+export {
+  DEFAULT_WS_RELAY_FAULTS,
+  startWsRelays,
+  type WsRelayFaults,
+  type WsRelayInfo,
+  type WsRelayOptions,
+  type WsRelays,
+  type WsRelaysOptions,
+  type WsRelayStats,
+} from './relay/ws-relay.js';

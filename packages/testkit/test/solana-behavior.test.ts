@@ -430,6 +430,7 @@ describe('cluster options and control', () => {
       lies: 0,
       aborted: 0,
       connectionsReset: 0,
+      stream: { connections: 0, openConnections: 0, subscriptions: 0, notifications: 0, dropped: 0, duplicated: 0, reordered: 0, disconnects: 0 },
     });
     expect(cluster.stats().map((stats) => stats.requests)).toEqual([2, 0]);
     cluster.resetStats();

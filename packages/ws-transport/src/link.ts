@@ -139,7 +139,8 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
       downSince = performance.now();
       const reason = safeText(reasonBuffer.toString('utf8'), options.secrets);
       const dropped = wsError('WS_DISCONNECTED', 'network', `Connection to ${endpoint} closed (${code}${reason === '' ? '' : ` ${reason}`})`, { endpoint, code, reason }, failure);
-      table.failAll(endError ?? failure ?? dropped);
+      if (endError !== undefined) table.failAll(endError);
+      else table.failAll(failure ?? dropped, true);
       options.onEvent(endError === undefined ? { type: 'close', connection, code, reason, error: failure ?? dropped } : { type: 'close', connection, code, reason });
       release();
       if (endError !== undefined) return;

@@ -9,7 +9,8 @@ import type { JsonRpcErrorObject } from '@x/json-rpc';
 export interface PendingRequest {
   readonly method: string;
   readonly onResult: (value: unknown) => void;
-  readonly onError: (error: XError | JsonRpcErrorObject) => void;
+  /** `connectionLost`: the connection dropped before the answer came (the request may be sent again on the next one). */
+  readonly onError: (error: XError | JsonRpcErrorObject, connectionLost?: boolean) => void;
 }
 
 interface Entry extends PendingRequest {
@@ -44,13 +45,13 @@ export function createRequestTable() {
       clearTimeout(entry.timer);
       return entry;
     },
-    /** Fails every waiting request with `error` (the connection is gone). */
-    failAll(error: XError): void {
+    /** Fails every waiting request with `error`; `connectionLost` when the connection dropped (rather than the transport ending). */
+    failAll(error: XError, connectionLost = false): void {
       const all = [...entries.values()];
       entries.clear();
       for (const entry of all) {
         clearTimeout(entry.timer);
-        entry.onError(error);
+        entry.onError(error, connectionLost);
       }
     },
   };

@@ -1,3 +1,4 @@
+import { checkTimerMs } from '@x/errors';
 import type { XError } from '@x/errors';
 import type { JsonRpcId, JsonRpcParams } from '@x/json-rpc';
 import { rpcError } from './rpc-error.js';
@@ -106,11 +107,42 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
   }
 
   return {
-    add: (record: SubscriptionRecord): void => {
+    /**
+     * Registers a subscription the server just acknowledged and returns its handle. `cancel` asks the
+     * server to drop it (false when it cannot: the connection it lived on is gone).
+     */
+    open: (
+      init: Omit<SubscriptionRecord, 'active' | 'release'>,
+      cancel: (record: SubscriptionRecord, timeoutMs: number) => Promise<boolean>,
+    ): WsSubscription => {
+      const record: SubscriptionRecord = { ...init, active: true, release: () => undefined };
+      const unsubscribe = (unsubscribeOptions?: UnsubscribeOptions): Promise<boolean> => {
+        const ms = unsubscribeOptions?.timeoutMs === undefined ? record.timeoutMs : checkTimerMs('WS_INVALID_REQUEST', 'timeoutMs', unsubscribeOptions.timeoutMs);
+        if (!record.active) return Promise.resolve(false);
+        remove(record);
+        return cancel(record, ms);
+      };
+      const signal = record.options.signal;
+      const onAbort = (): void => void unsubscribe();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      record.release = () => signal?.removeEventListener('abort', onAbort);
       records.add(record);
       live.set(keyOf(record.id), record);
+      return {
+        method: record.method,
+        params: record.params,
+        get id() {
+          return record.id;
+        },
+        get connection() {
+          return record.connection;
+        },
+        get active() {
+          return record.active;
+        },
+        unsubscribe,
+      };
     },
-    remove,
     notify: (subscription: JsonRpcId, result: unknown, method: string, connection: number): boolean => {
       const record = live.get(keyOf(subscription));
       if (record === undefined) return false;
@@ -122,10 +154,16 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
       const all = [...records];
       let settled = 0;
       let failed = 0;
+      let interrupted = false;
+      const report = (): void => {
+        // A connection that dropped during the re-issue reports nothing: the next one issues everything again.
+        if (!interrupted) options.onEvent({ type: 'resubscribed', connection, resubscribed: all.length - failed, failed, downtimeMs });
+      };
       const done = (): void => {
         settled += 1;
-        if (settled === all.length) options.onEvent({ type: 'resubscribed', connection, resubscribed: settled - failed, failed, downtimeMs });
+        if (settled === all.length) report();
       };
+      if (all.length === 0) report();
       for (const record of all) {
         live.delete(keyOf(record.id));
         getLink().request(record.method, record.params, record.timeoutMs, {
@@ -147,9 +185,12 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
             quietly(record.options.onResubscribed, { previousId, id: value, connection, downtimeMs });
             done();
           },
-          onError(error) {
+          onError(error, connectionLost) {
             // A disconnect during the re-issue leaves the subscription for the next connection.
-            if ('category' in error && error.code === 'WS_DISCONNECTED') return done();
+            if (connectionLost === true) {
+              interrupted = true;
+              return done();
+            }
             failed += 1;
             finish(record, 'category' in error ? error : rpcError(options, record.method, error));
             done();

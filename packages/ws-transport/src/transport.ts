@@ -8,7 +8,7 @@ import { isSubscriptionId, resolveOptions, unsubscribeMethodOf } from './options
 import type { WsTransportOptions } from './options.js';
 import { rpcError } from './rpc-error.js';
 import { createSubscriptionRegistry } from './subscriptions.js';
-import type { SubscribeOptions, SubscriptionRecord, UnsubscribeOptions, WsSubscription } from './subscriptions.js';
+import type { SubscribeOptions, WsSubscription } from './subscriptions.js';
 
 export interface WsCallOptions {
   /** Overrides the transport's `timeoutMs` for this request. */
@@ -111,33 +111,12 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           unsubscribeLate(value);
           throw rpcError(resolved, method, { code: 0, message: 'the answer is not a subscription id' }, 'protocol');
         }
-        const record: SubscriptionRecord = { method, params, unsubscribeMethod, timeoutMs, options: subscribe as SubscribeOptions<unknown>, id: value, connection: link.connection, active: true, release: () => undefined };
-        const signal = subscribe.signal;
-        const unsubscribe = (unsubscribeOptions?: UnsubscribeOptions): Promise<boolean> => {
-          if (!record.active) return Promise.resolve(false);
-          registry.remove(record);
+        const init = { method, params, unsubscribeMethod, timeoutMs, options: subscribe as SubscribeOptions<unknown>, id: value, connection: link.connection };
+        return registry.open(init, (record, ms) => {
+          // A dropped connection took the server's subscription with it.
           if (link.state !== 'open' || link.connection !== record.connection) return Promise.resolve(false);
-          const ms = unsubscribeOptions?.timeoutMs === undefined ? timeoutMs : checkTimerMs('WS_INVALID_REQUEST', 'timeoutMs', unsubscribeOptions.timeoutMs);
           return send(unsubscribeMethod, [record.id], ms, undefined, (answer) => answer === true).catch(() => false);
-        };
-        const onAbort = (): void => void unsubscribe();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        record.release = () => signal?.removeEventListener('abort', onAbort);
-        registry.add(record);
-        return {
-          method,
-          params,
-          get id() {
-            return record.id;
-          },
-          get connection() {
-            return record.connection;
-          },
-          get active() {
-            return record.active;
-          },
-          unsubscribe,
-        };
+        });
       }, unsubscribeLate);
     },
     stats: link.stats,

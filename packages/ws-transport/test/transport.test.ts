@@ -58,6 +58,31 @@ describe('createWsTransport', () => {
     expect(seen).toEqual([{ slot: 7 }]);
   });
 
+  it('a connection that drops while re-issuing leaves the subscriptions for the next one; a refused re-issue ends only that one', async () => {
+    let next = 0;
+    const { server, transport, events } = await setup({ reconnect: { initialDelayMs: 1, maxDelayMs: 5 } }, (message, socket, srv) => {
+      if (message.method === 'accountSubscribe' && srv.connections > 1) {
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'Invalid param' } }));
+        return undefined;
+      }
+      if (message.method?.endsWith('Subscribe') !== true) return true;
+      // The second connection dies at the first re-issue it receives.
+      if (srv.connections === 2) {
+        socket.terminate();
+        return undefined;
+      }
+      return (next += 1);
+    });
+    const ended: unknown[] = [];
+    const slot = await transport.subscribe('slotSubscribe', undefined, { onNotification: () => undefined, onEnd: (e) => ended.push(e) });
+    const account = await transport.subscribe('accountSubscribe', ['key'], { onNotification: () => undefined, onEnd: (e) => ended.push(e) });
+    server.dropAll();
+    await until(() => events.some((e) => e.type === 'resubscribed'), 'a complete re-issue');
+    expect(events.filter((e) => e.type === 'resubscribed')).toEqual([expect.objectContaining({ connection: 3, resubscribed: 1, failed: 1 })]);
+    expect([slot.active, slot.connection, account.active]).toEqual([true, 3, false]);
+    expect(ended).toEqual([expect.objectContaining({ code: 'WS_RPC_CALLER_ERROR' })]);
+  });
+
   it('rejects a subscribe the server never answers with WS_TIMEOUT', async () => {
     const { transport } = await setup({ timeoutMs: 50 }, () => undefined);
     const error = await transport.subscribe('logsSubscribe', ['all'], { onNotification: () => undefined }).catch((e: unknown) => e);

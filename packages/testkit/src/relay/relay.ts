@@ -110,22 +110,22 @@ const HOUR_MS = 3_600_000;
 const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
 const STATUS_TEXT: Readonly<Record<number, string>> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
-function invalidOptions(message: string, field: string, value?: unknown): XError {
+export function invalidOptions(message: string, field: string, value?: unknown): XError {
   const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
   return new XError({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', category: 'config', message: `${field} ${message}`, context: { field, value: shown } });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
+export function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) throw invalidOptions(`has an unknown option "${key}" (known: ${allowed.join(', ')})`, field, key);
   }
 }
 
-function number(value: unknown, field: string, min: number, max: number): number {
+export function number(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
   }

@@ -26,6 +26,31 @@ export type RpcEndpointMode = 'up' | 'down' | 'hung';
 /** Which failure an injected error is: an HTTP 5xx, a JSON-RPC -32603 on HTTP 200, or either at random. */
 export type RpcErrorMode = 'mixed' | 'http' | 'json-rpc';
 
+/**
+ * How an endpoint's WebSocket delivers subscription notifications. Each notification draws its fate
+ * from the endpoint's seeded stream, in this order: disconnect, drop, then delay (+ jitter), reorder
+ * and duplicate. Without reordering, notifications on one connection keep their order.
+ */
+export interface RpcStreamFaults {
+  /** Delay added to every notification, in ms. */
+  readonly delayMs: number;
+  /** Extra delay drawn uniformly from [0, jitterMs] per notification. */
+  readonly jitterMs: number;
+  /** Fraction of notifications never sent (0..1). */
+  readonly dropRate: number;
+  /** Fraction of notifications sent twice (0..1). */
+  readonly duplicateRate: number;
+  /** Fraction of notifications held back and sent after the next one on the same connection (0..1). */
+  readonly reorderRate: number;
+  /** Fraction of notifications that, instead of being sent, drop the connection abruptly (no close frame) (0..1). */
+  readonly disconnectRate: number;
+  /**
+   * The endpoint never confirms: `processed` subscriptions (and `slotSubscribe`) deliver, `confirmed` and
+   * `finalized` ones never do.
+   */
+  readonly neverConfirms: boolean;
+}
+
 /** Everything that makes one simulated endpoint behave the way it does. */
 export interface RpcEndpointBehavior {
   readonly mode: RpcEndpointMode;
@@ -39,6 +64,8 @@ export interface RpcEndpointBehavior {
   readonly slotLag: number;
   /** Fraction of value-bearing answers that are altered (0..1); 1 = always lies. */
   readonly lieRate: number;
+  /** How its WebSocket delivers notifications (`slotLag` applies to them too). */
+  readonly stream: RpcStreamFaults;
 }
 
 /** A partial behaviour: what `setBehavior`, endpoint options and `rpcProfiles` are written in. */
@@ -50,7 +77,19 @@ export interface RpcBehaviorPatch {
   readonly rateLimit?: { readonly requestsPerSecond: number; readonly burst?: number } | null;
   readonly slotLag?: number;
   readonly lieRate?: number;
+  readonly stream?: Partial<RpcStreamFaults>;
 }
+
+/** Notifications sent at once, in order, once and all. */
+export const DEFAULT_STREAM_FAULTS: RpcStreamFaults = Object.freeze({
+  delayMs: 0,
+  jitterMs: 0,
+  dropRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  disconnectRate: 0,
+  neverConfirms: false,
+});
 
 /** An ideal endpoint: up, instant, never wrong, never limited. */
 export const DEFAULT_RPC_BEHAVIOR: RpcEndpointBehavior = Object.freeze({
@@ -61,6 +100,7 @@ export const DEFAULT_RPC_BEHAVIOR: RpcEndpointBehavior = Object.freeze({
   rateLimit: null,
   slotLag: 0,
   lieRate: 0,
+  stream: DEFAULT_STREAM_FAULTS,
 });
 
 // Shared presets must not be changed by one user under another's feet.
@@ -120,7 +160,7 @@ const HOUR_MS = 3_600_000;
 export function resolveBehavior(base: RpcEndpointBehavior, patch: unknown, field: string, maxSlotLag: number): RpcEndpointBehavior {
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
-  checkKeys(patch, ['mode', 'latency', 'errorRate', 'errorMode', 'rateLimit', 'slotLag', 'lieRate'], field);
+  checkKeys(patch, ['mode', 'latency', 'errorRate', 'errorMode', 'rateLimit', 'slotLag', 'lieRate', 'stream'], field);
 
   let latency = base.latency;
   if (patch.latency !== undefined) {
@@ -174,6 +214,26 @@ export function resolveBehavior(base: RpcEndpointBehavior, patch: unknown, field
     rateLimit: rateLimit === null ? null : Object.freeze({ ...rateLimit }),
     slotLag: patch.slotLag === undefined ? base.slotLag : integer(patch.slotLag, `${field}.slotLag`, 0, maxSlotLag),
     lieRate: patch.lieRate === undefined ? base.lieRate : number(patch.lieRate, `${field}.lieRate`, 0, 1),
+    stream: resolveStream(base.stream, patch.stream, `${field}.stream`),
+  });
+}
+
+function resolveStream(base: RpcStreamFaults, patch: unknown, field: string): RpcStreamFaults {
+  if (patch === undefined) return base;
+  if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
+  checkKeys(patch, Object.keys(DEFAULT_STREAM_FAULTS), field);
+  const rate = (key: 'dropRate' | 'duplicateRate' | 'reorderRate' | 'disconnectRate'): number =>
+    patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
+  const neverConfirms = patch.neverConfirms ?? base.neverConfirms;
+  if (typeof neverConfirms !== 'boolean') throw invalidOptions('must be a boolean', `${field}.neverConfirms`, neverConfirms);
+  return Object.freeze({
+    delayMs: patch.delayMs === undefined ? base.delayMs : number(patch.delayMs, `${field}.delayMs`, 0, HOUR_MS),
+    jitterMs: patch.jitterMs === undefined ? base.jitterMs : number(patch.jitterMs, `${field}.jitterMs`, 0, HOUR_MS),
+    dropRate: rate('dropRate'),
+    duplicateRate: rate('duplicateRate'),
+    reorderRate: rate('reorderRate'),
+    disconnectRate: rate('disconnectRate'),
+    neverConfirms,
   });
 }
 

@@ -99,8 +99,19 @@ export interface SimulatedChain {
   readonly evmChainId: number;
 }
 
+/**
+ * A change of the chain, in the order it happened (so in slot order): a slot began, a transaction
+ * landed, an account was written (`state` null: closed). What the WebSocket subscriptions are made of.
+ */
+export type ChainEvent =
+  | { readonly kind: 'slot'; readonly slot: number }
+  | { readonly kind: 'transaction'; readonly slot: number; readonly transaction: SimulatedTransaction }
+  | { readonly kind: 'account'; readonly slot: number; readonly address: string; readonly state: SimulatedAccount | null };
+
 /** What the RPC layer reads: the public control plus history queries. */
 export interface ChainState extends SimulatedChain {
+  /** Calls `listener` with every change from now on; returns the function that stops it. */
+  readonly observe: (listener: (event: ChainEvent) => void) => () => void;
   readonly confirmationSlots: readonly [number, number];
   readonly transactionAt: (signature: string, slot: number) => SimulatedTransaction | null;
   readonly signaturesAt: (address: string, slot: number) => readonly SimulatedTransaction[];
@@ -187,6 +198,10 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
   const pending: Pending[] = [];
   const pendingSignatures = new Set<string>();
   const evmIndex = new Map<string, string>();
+  const observers = new Set<(event: ChainEvent) => void>();
+  const publish = (event: ChainEvent): void => {
+    for (const observer of observers) observer(event);
+  };
 
   const programId = newAddress();
   const walletAddresses: string[] = [];
@@ -234,6 +249,7 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
     // Several writes in one slot leave the state at the end of that slot.
     if (last?.slot === tip) history[history.length - 1] = { slot: tip, state: stored };
     else history.push({ slot: tip, state: stored });
+    if (observers.size > 0) publish({ kind: 'account', slot: tip, address, state: stored === null ? null : copyAccount(stored) });
   }
 
   function blockhash(slot: number = tip): string {
@@ -255,6 +271,7 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
       }
       list.push(transaction);
     }
+    if (observers.size > 0) publish({ kind: 'transaction', slot: transaction.slot, transaction });
   }
 
   /** Executes a transaction in the tip slot; `null` when its fee payer cannot pay (dropped). */
@@ -448,6 +465,7 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
 
   function advanceOne(): void {
     tip++;
+    if (observers.size > 0) publish({ kind: 'slot', slot: tip });
     landPending();
     simulateActivity();
     if (tip % PRUNE_EVERY_SLOTS === 0) prune();
@@ -555,6 +573,10 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
         if (transaction.slot <= slot) out.push(transaction);
       }
       return out;
+    },
+    observe(listener) {
+      observers.add(listener);
+      return () => observers.delete(listener);
     },
     addressOfEvm: (evmAddress) => evmIndex.get(evmAddress.toLowerCase()),
     knows: (signature) => landed.has(signature) || pendingSignatures.has(signature),

@@ -25,12 +25,15 @@ import {
 import { HEALTH_SLOT_DISTANCE, executeCall, type CallView } from './methods.js';
 import { resolveClusterOptions, type RpcClusterOptions, type RpcRequestEvent } from './options.js';
 import { handlesReleased } from '../handles.js';
+import { createStreamHub, type RpcStreamStats } from './streams.js';
 
 /** Where one simulated endpoint listens. */
 export interface RpcEndpointInfo {
   readonly id: string;
   /** `http://127.0.0.1:<port>`: POST JSON-RPC here (any path); `GET /health` answers like a Solana node. */
   readonly url: string;
+  /** `ws://127.0.0.1:<port>`: the subscription methods over WebSocket, on the same port (any path). */
+  readonly wsUrl: string;
   readonly host: string;
   readonly port: number;
 }
@@ -58,6 +61,8 @@ export interface RpcEndpointStats {
   readonly aborted: number;
   /** Connections reset because the endpoint was down. */
   readonly connectionsReset: number;
+  /** Its WebSocket: connections, live subscriptions, notifications and the faults applied to them. */
+  readonly stream: RpcStreamStats;
 }
 
 export interface RpcCluster {
@@ -76,6 +81,8 @@ export interface RpcCluster {
   };
   /** Zeroes every endpoint's statistics (between phases of a benchmark, say). */
   readonly resetStats: () => void;
+  /** Drops every WebSocket connection of an endpoint at once, without a close frame; returns how many there were. */
+  readonly disconnectStreams: (id: string) => number;
   /** Stops the slot timer, every pending answer and every connection, and stops listening. Idempotent. */
   readonly close: () => Promise<void>;
 }
@@ -155,6 +162,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
   const root = createRandom(resolved.seed);
   const chain: ChainState = createChain(root.fork('chain'), { ...resolved.chain, slotMs: resolved.slotMs });
   const endpoints: Endpoint[] = [];
+  const streams = createStreamHub(chain, { maxPayload: resolved.maxBodyBytes, now: resolved.now });
   let closed = false;
   let closing: Promise<void> | undefined;
   let slotTimer: NodeJS.Timeout | undefined;
@@ -390,6 +398,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       socket.once('close', () => endpoint.sockets.delete(socket));
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(endpoint, req, res));
+    streams.add(id, server, () => endpoint.behavior, endpointRandom.fork('stream'));
     // Pushed before the first await, so endpoints keep the order they were asked for.
     endpoints.push(endpoint);
     await new Promise<void>((resolve, reject) => {
@@ -402,13 +411,14 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     });
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    endpoint.info = Object.freeze({ id, url: `http://${HOST}:${port}`, host: HOST, port });
+    endpoint.info = Object.freeze({ id, url: `http://${HOST}:${port}`, wsUrl: `ws://${HOST}:${port}`, host: HOST, port });
     return endpoint;
   }
 
   async function closeAll(): Promise<void> {
     closed = true;
     if (slotTimer !== undefined) clearInterval(slotTimer);
+    streams.close();
     await Promise.all(
       endpoints.map(
         (endpoint) =>
@@ -465,6 +475,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       lies: stats.lies,
       aborted: stats.aborted,
       connectionsReset: stats.connectionsReset,
+      stream: streams.stats(endpoint.id),
     };
   }
 
@@ -488,11 +499,17 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       const goingDown = next.mode === 'down' && endpoint.behavior.mode !== 'down';
       endpoint.behavior = next;
       if (goingDown) resetConnections(endpoint);
+      streams.pump();
       return next;
     },
     stats,
     resetStats() {
       for (const endpoint of endpoints) endpoint.stats = emptyStats();
+      streams.resetStats();
+    },
+    disconnectStreams(id) {
+      find(id);
+      return streams.disconnect(id);
     },
     close() {
       closing ??= closeAll();

@@ -46,17 +46,17 @@ export type CallResult = { readonly ok: true; readonly result: unknown; readonly
 export const API_VERSION = '2.2.0';
 /** Solana reports a node as unhealthy when it is this many slots behind. */
 export const HEALTH_SLOT_DISTANCE = 128;
-const U64_MAX = 18446744073709551615n;
-const MAX_BASE58_ACCOUNT_BYTES = 128;
+export const U64_MAX = 18446744073709551615n;
+export const MAX_BASE58_ACCOUNT_BYTES = 128;
 const BLOCKHASH_VALID_SLOTS = 150;
-const FINALIZED_DEPTH = 32;
+export const FINALIZED_DEPTH = 32;
 const WEI_PER_LAMPORT = 1_000_000_000n;
 
-function rpcError(code: number, message: string, data?: unknown): XError {
+export function rpcError(code: number, message: string, data?: unknown): XError {
   return new XError({ code: 'TESTKIT_RPC_CALL_ERROR', category: 'config', message, context: { rpcCode: code, rpcData: data } });
 }
 
-function invalidParams(detail: string): XError {
+export function invalidParams(detail: string): XError {
   return rpcError(RPC_ERROR_CODES.invalidParams, `Invalid params: ${detail}`);
 }
 
@@ -77,30 +77,30 @@ function paramAt(params: readonly unknown[], index: number): unknown {
   return params[index];
 }
 
-function requireCount(params: readonly unknown[], min: number, max: number): void {
+export function requireCount(params: readonly unknown[], min: number, max: number): void {
   if (params.length < min) throw invalidParams(`expected at least ${min} parameter${min === 1 ? '' : 's'}, got ${params.length}`);
   if (params.length > max) throw invalidParams(`expected at most ${max} parameter${max === 1 ? '' : 's'}, got ${params.length}`);
 }
 
-function config(params: readonly unknown[], index: number): Record<string, unknown> {
+export function config(params: readonly unknown[], index: number): Record<string, unknown> {
   const value = paramAt(params, index);
   if (value === undefined || value === null) return {};
   if (!isRecord(value)) throw invalidParams(`parameter ${index} must be a configuration object`);
   return value;
 }
 
-function address(value: unknown): string {
+export function address(value: unknown): string {
   // Solana's own wording for an unparseable public key or signature.
   if (decodeAddress(value) === undefined) throw rpcError(RPC_ERROR_CODES.invalidParams, 'Invalid param: Invalid');
   return value as string;
 }
 
-function signature(value: unknown): string {
+export function signature(value: unknown): string {
   if (!isSignature(value)) throw rpcError(RPC_ERROR_CODES.invalidParams, 'Invalid param: Invalid');
   return value;
 }
 
-function checkCommitment(options: Record<string, unknown>, key = 'commitment'): string | undefined {
+export function checkCommitment(options: Record<string, unknown>, key = 'commitment'): string | undefined {
   const value = options[key];
   if (value === undefined || value === null) return undefined;
   if (value !== 'processed' && value !== 'confirmed' && value !== 'finalized') {
@@ -170,7 +170,7 @@ function getBalance(params: readonly unknown[], view: CallView): { result: unkno
   return { result: withContext(view, alteredLamports(lamports, view.lie)), lied: true };
 }
 
-function encodeAccountData(data: Uint8Array, encoding: string): unknown {
+export function encodeAccountData(data: Uint8Array, encoding: string): unknown {
   switch (encoding) {
     case 'base64':
     case 'jsonParsed':
