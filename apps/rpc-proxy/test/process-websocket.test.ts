@@ -46,7 +46,7 @@ function printedUrl(running: Running): Promise<string> {
 }
 
 describe('the rpc-proxy process over WebSocket', () => {
-  it('pnpm rpc-proxy --local accepts a logsSubscribe from a plain WebSocket client, and unsubscribes it', async () => {
+  it('pnpm rpc-proxy --local accepts a logsSubscribe from a plain WebSocket client, notifies it, and unsubscribes it', async () => {
     const running = startProxy(['--local', '--port', '0']);
     try {
       const url = await printedUrl(running);
@@ -69,9 +69,22 @@ describe('the rpc-proxy process over WebSocket', () => {
           ws.on('message', check);
         });
       const subscribed = answered(1);
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'logsSubscribe', params: [{ mentions: ['11111111111111111111111111111111'] }, { commitment: 'confirmed' }] }));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'logsSubscribe', params: ['all', { commitment: 'confirmed' }] }));
       const answer = await subscribed;
       expect(answer).toEqual({ jsonrpc: '2.0', id: 1, result: expect.any(Number) as number });
+      // The local cluster produces transactions every slot: the merged stream delivers them as a provider would.
+      const notified = new Promise<Record<string, unknown>>((resolve) => {
+        const check = (data: Buffer): void => {
+          const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+          if (message.method === 'logsNotification') {
+            ws.off('message', check);
+            resolve(message);
+          }
+        };
+        ws.on('message', check);
+      });
+      const notification = await notified;
+      expect(notification).toMatchObject({ params: { subscription: answer.result, result: { context: { slot: expect.any(Number) as number } } } });
       const unsubscribed = answered(2);
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'logsUnsubscribe', params: [answer.result] }));
       expect(await unsubscribed).toEqual({ jsonrpc: '2.0', id: 2, result: true });
