@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { stringifyJson } from '@x/json-rpc';
 import { createSolanaSubscriptions, createSubscriptionHub, createSubscriptionSession } from '@x/solana-rpc';
 import type { SolanaRpc, SolanaStreamEndpointStats, SolanaSubscriptions, SolanaWsEndpointConfig, SubscriptionHub } from '@x/solana-rpc';
 import { WebSocketServer } from 'ws';
@@ -127,7 +128,7 @@ export function attachWebSocket(
         ws.close(1008, 'client too slow: send buffer full');
         return;
       }
-      ws.send(JSON.stringify(message));
+      ws.send(stringifyJson(message) ?? 'null');
     };
     const session = createSubscriptionSession(hubOf(), {
       send,

@@ -68,7 +68,10 @@ export interface SubscriptionsRpc {
 
 export interface SolanaSubscriptionsOptions {
   readonly endpoints: readonly SolanaWsEndpointConfig[];
-  /** `@x/ws-transport` options for every endpoint's WebSocket (reconnect backoff, keep-alive, limits...). */
+  /**
+   * `@x/ws-transport` options for every endpoint's WebSocket (reconnect backoff, keep-alive, limits...). `bigIntegers`
+   * defaults to `'bigint'` here, so that `u64` values (`rentEpoch`) arrive exact, as over HTTP.
+   */
   readonly ws?: Omit<WsTransportOptions, 'url' | 'label' | 'headers' | 'onEvent' | 'signal'>;
   /** How each endpoint's WebSocket is opened. Default: `createWsTransport({ ...ws, ...config })` from `@x/ws-transport`. */
   readonly createTransport?: SubscriptionTransportFactory;
@@ -213,7 +216,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
   }
   const wsOptions = options.ws ?? {};
   const createTransport: SubscriptionTransportFactory =
-    options.createTransport ?? ((config) => createWsTransport({ ...wsOptions, url: config.url, label: config.label, headers: config.headers, onEvent: config.onEvent }));
+    options.createTransport ?? ((config) => createWsTransport({ bigIntegers: 'bigint', ...wsOptions, url: config.url, label: config.label, headers: config.headers, onEvent: config.onEvent }));
   const rpc = options.rpc;
   if (rpc !== undefined && typeof rpc?.call !== 'function') throw configError(OPTION_CODE, 'rpc', 'rpc must be a client from createSolanaMultiRpc');
   const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
