@@ -288,20 +288,50 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       start(sink: MergeSink<SolanaNotification<T>>) {
         const shared = sink as unknown as MergeSink<SolanaNotification>;
         endpoint.sinks.add(shared);
-        transportOf(endpoint)
-          .subscribe(method, params as JsonRpcParams, {
-            onNotification: ({ result }) => sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
-            onResubscribed: () => {
-              endpoint.reconnects++;
-              sink.connected();
-              void backfill();
-            },
-            onEnd: (error) => sink.end(error),
-            unsubscribeMethod: spec.unsubscribe,
-            signal: sink.signal,
-          })
-          .catch((error: unknown) => sink.end(error));
+        let retry: ReturnType<typeof setTimeout> | undefined;
+        let failures = 0;
+        // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
+        // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
+        const open = (): void => {
+          retry = undefined;
+          if (sink.signal.aborted) return;
+          transportOf(endpoint)
+            .subscribe(method, params as JsonRpcParams, {
+              onNotification: ({ result }) => sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
+              onResubscribed: () => {
+                endpoint.reconnects++;
+                sink.connected();
+                void backfill();
+              },
+              onEnd: (error) => sink.end(error),
+              unsubscribeMethod: spec.unsubscribe,
+              signal: sink.signal,
+            })
+            .then(
+              () => {
+                if (failures > 0) {
+                  failures = 0;
+                  endpoint.reconnects++;
+                  sink.connected();
+                  void backfill();
+                }
+              },
+              (error: unknown) => {
+                if (sink.signal.aborted || closed) return;
+                const category = error instanceof XError ? error.category : 'server';
+                if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
+                  sink.end(error);
+                  return;
+                }
+                sink.disconnected(error);
+                retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
+                failures++;
+              },
+            );
+        };
+        open();
         return () => {
+          if (retry !== undefined) clearTimeout(retry);
           endpoint.sinks.delete(shared);
         };
       },
