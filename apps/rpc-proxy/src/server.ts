@@ -326,7 +326,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       return;
     }
     if (path === '/health') handleHealth(response);
-    else if (path === '/metrics') sendText(response, 200, await rpc.pool.metrics(), rpc.pool.registry.contentType);
+    else if (path === '/metrics') sendText(response, 200, `${await rpc.pool.metrics()}${websocket?.metrics() ?? ''}`, rpc.pool.registry.contentType);
     else sendJson(response, 200, { proxy: { ...counters }, slotWatermark: rpc.slotWatermark() ?? null, pool: rpc.pool.snapshot(), websocket: websocket?.stats() ?? null });
   }
 

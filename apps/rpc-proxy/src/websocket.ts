@@ -43,6 +43,8 @@ export interface ProxyWebSocketStats {
 
 export interface ProxyWebSocket {
   stats(): ProxyWebSocketStats;
+  /** Prometheus text of the stream statistics per provider (appended to `/metrics`). */
+  metrics(): string;
   /** Closes every client connection (1001) and every upstream subscription. */
   close(): Promise<void>;
 }
@@ -181,6 +183,26 @@ export function attachWebSocket(
         slowClientsDropped,
         providers: subscriptions?.stats() ?? [],
       };
+    },
+    metrics() {
+      const providers = subscriptions?.stats() ?? [];
+      const lines: string[] = [];
+      const metric = (name: string, type: 'counter' | 'gauge', help: string, value: (p: SolanaStreamEndpointStats) => number | undefined): void => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+        for (const p of providers) {
+          const v = value(p);
+          if (v !== undefined) lines.push(`${name}{endpoint="${p.id.replace(/["\\\n]/g, '_')}"} ${v}`);
+        }
+      };
+      metric('rpc_proxy_stream_first_total', 'counter', 'Subscription events this provider delivered first.', (p) => p.first);
+      metric('rpc_proxy_stream_late_total', 'counter', 'Subscription events this provider delivered after another provider.', (p) => p.late);
+      metric('rpc_proxy_stream_lag_p50_ms', 'gauge', 'Median delay behind the first copy of an event (0 when first).', (p) => p.lagP50Ms);
+      metric('rpc_proxy_stream_lag_p99_ms', 'gauge', '99th percentile delay behind the first copy of an event.', (p) => p.lagP99Ms);
+      metric('rpc_proxy_stream_disconnects_total', 'counter', 'WebSocket disconnects of this provider.', (p) => p.disconnects);
+      const stats = this.stats();
+      lines.push('# HELP rpc_proxy_ws_connections Client WebSocket connections open.', '# TYPE rpc_proxy_ws_connections gauge', `rpc_proxy_ws_connections ${stats.connections}`);
+      lines.push('# HELP rpc_proxy_ws_upstream_subscriptions Merged upstream subscriptions shared by clients.', '# TYPE rpc_proxy_ws_upstream_subscriptions gauge', `rpc_proxy_ws_upstream_subscriptions ${stats.upstreamSubscriptions}`);
+      return `${lines.join('\n')}\n`;
     },
     async close() {
       if (closing) return;

@@ -104,6 +104,13 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     await until(() => (server.websocket?.stats().providers.reduce((n, p) => n + p.first + p.late, 0) ?? 0) === 3);
     expect(one.messages).toEqual([]);
 
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const firsts = [...metrics.matchAll(/^rpc_proxy_stream_first_total\{endpoint="ws\d"\} (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(firsts.reduce((x, y) => x + y, 0)).toBe(2);
+    expect(metrics).toMatch(/^rpc_proxy_ws_upstream_subscriptions 1$/m);
+    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { websocket: { clientSubscriptions: number; providers: unknown[] } };
+    expect(stats.websocket).toMatchObject({ clientSubscriptions: 2, providers: [{ id: 'ws0' }, { id: 'ws1' }] });
+
     // Forwarded HTTP method over the same socket.
     const slot = await one.request(2, 'getSlot');
     expect(typeof slot.result).toBe('number');
