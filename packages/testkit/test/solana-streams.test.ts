@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRpcCluster } from '../src/index.js';
 import type { RpcCluster, RpcClusterOptions } from '../src/index.js';
+import { base64, fill, base58, result, transferWire } from './solana-helpers.js';
 import { connect, until } from './stream-helpers.js';
 import type { RawClient } from './stream-helpers.js';
 
@@ -183,3 +184,25 @@ describe('subscription methods', () => {
     await expect(ws.request('logsUnsubscribe', [slot])).resolves.toMatchObject({ error: { code: -32602 } });
   });
 });
+
+describe('one chain behind HTTP and WebSocket', () => {
+  it('a transaction sent over HTTP is notified over WebSocket when it lands, on every endpoint', async () => {
+    const rpc = await cluster({ endpoints: 2 });
+    const [http, other] = rpc.endpoints;
+    const payer = base58(fill(32, 61));
+    const to = base58(fill(32, 62));
+    rpc.chain.setAccount(payer, { lamports: 10_000_000 });
+    const sent = transferWire({ payer, to, lamports: 1_000, blockhash: rpc.chain.blockhash(), signatureSeed: 61 });
+    const clients = [await client(http!.wsUrl), await client(other!.wsUrl)];
+    const ids = await Promise.all(clients.map((ws) => ws.subscribe('signatureSubscribe', [sent.signature, { commitment: 'confirmed' }])));
+    expect(await result<string>(http!.url, 'sendTransaction', [base64(sent.wire), { encoding: 'base64' }])).toBe(sent.signature);
+    rpc.chain.advance(4);
+    await until(() => clients.every((ws) => ws.notifications().length === 1));
+    const landed = rpc.chain.transaction(sent.signature)!;
+    expect(landed).not.toBeNull();
+    clients.forEach((ws, index) => {
+      expect(ws.notifications()[0]!.params).toEqual({ subscription: ids[index], result: { context: { slot: landed.slot }, value: { err: null } } });
+    });
+  });
+});
+

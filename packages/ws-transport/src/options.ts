@@ -1,4 +1,4 @@
-import { checkTimerMs, configError, isAbortSignal, isPlainObject, redactUrl, secretsOfUrl } from '@x/errors';
+import { checkTimerMs, configError, isAbortSignal, isPlainObject, redactSecrets, redactUrl, secretsOfUrl } from '@x/errors';
 import type { XError } from '@x/errors';
 import { BIG_INTEGER_MODES } from '@x/json-rpc';
 import type { BigIntegerMode, JsonRpcId } from '@x/json-rpc';
@@ -41,7 +41,7 @@ export type WsTransportEvent =
 export interface WsTransportOptions {
   /** The endpoint, `ws:` or `wss:`. API keys in its path or query never reach an error, event or label. */
   readonly url: string | URL;
-  /** Name used in errors and events. Default: the URL with secrets replaced by `***` (`redactUrl`). */
+  /** Name used in errors and events; secrets of `url` found in it are replaced by `***`. Default: `redactUrl(url)`. */
   readonly label?: string;
   /** Extra handshake headers (e.g. an `authorization` token). Never copied into errors. */
   readonly headers?: Readonly<Record<string, string>>;
@@ -191,7 +191,8 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   const pingIntervalMs = options.pingIntervalMs === false ? false : timer('pingIntervalMs', options.pingIntervalMs, 15_000);
   return {
     url,
-    label: options.label ?? redactUrl(url),
+    // A label that quotes the URL's secrets gets them replaced too.
+    label: options.label === undefined ? redactUrl(url) : redactSecrets(options.label, secretsOfUrl(url)),
     secrets: secretsOfUrl(url),
     headers: checkHeaders(options.headers),
     connectTimeoutMs: timer('connectTimeoutMs', options.connectTimeoutMs, 10_000),

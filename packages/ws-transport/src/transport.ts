@@ -51,12 +51,18 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     link.start();
   }
 
-  /** Sends a request; `onResult` runs synchronously with the answer (before the next message is read). */
+  /**
+   * Sends a request; `onResult` runs synchronously with the answer (before the next message is read).
+   * A `subscribe` (with `onAbandon`) whose connection drops before the answer is sent again on the next
+   * connection, within the same `timeoutMs`: asking twice for a subscription costs nothing.
+   */
   function send<T>(method: string, params: JsonRpcParams | undefined, timeoutMs: number, signal: AbortSignal | undefined, onResult: (value: unknown) => T, onAbandon?: (value: unknown) => void): Promise<T> {
     if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason));
     return new Promise<T>((resolve, reject) => {
+      const deadline = performance.now() + timeoutMs;
+      let id = 0;
       const settle = (): void => signal?.removeEventListener('abort', abort);
-      const id = link.request(method, params, timeoutMs, {
+      const handlers: Parameters<typeof link.request>[3] = {
         onResult: (value) => {
           settle();
           try {
@@ -65,17 +71,24 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             reject(error instanceof Error ? error : new Error(String(error)));
           }
         },
-        onError: (error) => {
+        onError: (error, connectionLost) => {
+          const remainingMs = deadline - performance.now();
+          if (connectionLost === true && onAbandon !== undefined && remainingMs >= 1) {
+            id = link.request(method, params, remainingMs, handlers);
+            return;
+          }
           settle();
           reject('category' in error ? error : rpcError(resolved, method, error));
         },
-      });
+      };
       function abort(): void {
         reject(abortedError(signal?.reason));
         if (onAbandon === undefined) link.forget(id);
         else link.redirect(id, { onResult: onAbandon, onError: () => undefined });
       }
+      // Listening first: a request refused at once (closed transport, full buffer) settles and removes it.
       signal?.addEventListener('abort', abort, { once: true });
+      id = link.request(method, params, timeoutMs, handlers);
     });
   }
 

@@ -241,5 +241,8 @@ describe('secrets', () => {
     const rendered = JSON.stringify([error, events, (error as Error).cause]) + String((error as Error).stack);
     expect(rendered).not.toContain(key);
     expect(rendered).not.toContain('pa55word');
+    const labelled = createWsTransport({ url: `ws://127.0.0.1:${port}/v2/${key}`, label: `provider ${key}`, reconnect: false });
+    cleanup.push(() => labelled.close());
+    expect(labelled.label).toBe('provider ***');
   });
 });

@@ -1,4 +1,6 @@
 import { getEventListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isXError } from '@x/errors';
 import { createWsTransport } from '../src/index.js';
@@ -10,6 +12,10 @@ function resources(): Record<string, number> {
   for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1;
   return counts;
 }
+
+// A full collection before each heap reading, as the other leak tests of the repository do.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const handles = (counts: Record<string, number>): number => (counts.TCPSocketWrap ?? 0) + (counts.Timeout ?? 0);
 
@@ -80,5 +86,42 @@ describe('cleanup', () => {
     }
     await transport.close();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('cycles against the simulated cluster', () => {
+  it('many transports subscribing, losing their connection, re-subscribing and closing leave the process as it was', async () => {
+    const { startRpcCluster } = await import('@x/testkit');
+    const rounds = Number(process.env.LEAK_ROUNDS ?? 30);
+    const cluster = await startRpcCluster({ autoAdvance: false, endpoints: 1, chain: { transactionsPerSlot: 0 } }); // no chain history to grow: the heap reading is the transport's
+    const url = cluster.endpoints[0]!.wsUrl;
+    const cycle = async (): Promise<void> => {
+      const events: WsTransportEvent[] = [];
+      const transport = createWsTransport({ url, pingIntervalMs: 50, reconnect: { initialDelayMs: 1 }, onEvent: (e) => events.push(e) });
+      let slots = 0;
+      await transport.subscribe('slotSubscribe', undefined, { onNotification: () => (slots += 1) });
+      await transport.subscribe('logsSubscribe', ['all', { commitment: 'processed' }], { onNotification: () => undefined });
+      cluster.chain.advance(2);
+      await until(() => slots === 2);
+      cluster.disconnectStreams(cluster.endpoints[0]!.id);
+      await until(() => events.some((e) => e.type === 'resubscribed'));
+      cluster.chain.advance(1);
+      await until(() => slots === 3);
+      await transport.close();
+    };
+    for (let round = 0; round < 5; round++) await cycle();
+    await until(() => cluster.stats(cluster.endpoints[0]!.id).stream.openConnections === 0);
+    const before = resources();
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (let round = 0; round < rounds; round++) await cycle();
+    await until(() => cluster.stats(cluster.endpoints[0]!.id).stream.openConnections === 0, 'the server side to see every close');
+    await until(() => handles(resources()) <= handles(before), 'handles back to the baseline');
+    gc();
+    const grownMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+    if (process.env.LEAK_REPORT !== undefined) console.log(`${rounds} cycles: heap ${grownMiB.toFixed(2)} MiB, resources`, resources());
+    expect(grownMiB).toBeLessThan(16);
+    expect(cluster.stats(cluster.endpoints[0]!.id).stream.subscriptions).toBe(0);
+    await cluster.close();
   });
 });

@@ -83,6 +83,28 @@ describe('createWsTransport', () => {
     expect(ended).toEqual([expect.objectContaining({ code: 'WS_RPC_CALLER_ERROR' })]);
   });
 
+  it('sends a subscribe again on the next connection when its connection drops before the answer', async () => {
+    const { transport, server } = await setup({ reconnect: { initialDelayMs: 1 } }, (message, socket, srv) => {
+      if (srv.connections === 1) {
+        socket.terminate();
+        return undefined;
+      }
+      return 42;
+    });
+    const subscription = await transport.subscribe('logsSubscribe', ['all'], { onNotification: () => undefined });
+    expect([subscription.id, subscription.connection]).toEqual([42, 2]);
+    expect(server.requests.filter((request) => request.method === 'logsSubscribe')).toHaveLength(2);
+    // A plain call is not sent twice: it fails with the disconnect.
+    server.dropAll();
+    const { transport: other, server: second } = await setup({ reconnect: { initialDelayMs: 1 } }, (_message, socket) => {
+      socket.terminate();
+      return undefined;
+    });
+    const error = await other.call('sendSomething', []).catch((e: unknown) => e);
+    expect(isXError(error, 'WS_DISCONNECTED')).toBe(true);
+    expect(second.requests).toHaveLength(1);
+  });
+
   it('rejects a subscribe the server never answers with WS_TIMEOUT', async () => {
     const { transport } = await setup({ timeoutMs: 50 }, () => undefined);
     const error = await transport.subscribe('logsSubscribe', ['all'], { onNotification: () => undefined }).catch((e: unknown) => e);

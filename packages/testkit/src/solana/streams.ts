@@ -196,7 +196,8 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   }
 
   function pumpSubscription(endpoint: StreamEndpoint, connection: Connection, subscription: Subscription): void {
-    if (!confirms(endpoint, subscription.spec)) return;
+    // A connection dropped a moment ago stays listed until its close event; nothing more goes to it.
+    if (connection.socket.readyState !== connection.socket.OPEN || !confirms(endpoint, subscription.spec)) return;
     const visible = visibleSlot(endpoint, subscription.spec);
     subscription.cursor = Math.max(subscription.cursor, base);
     while (subscription.cursor - base < log.length) {
