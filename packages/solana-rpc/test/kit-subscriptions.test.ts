@@ -83,4 +83,21 @@ describe('createKitSubscriptionsTransport', () => {
     two.abort();
     await until(() => hub.shared === 0 && providers[0]?.subs.length === 0);
   });
+
+  it("when every provider gives up, kit's iterator throws instead of waiting forever", async () => {
+    providers = await Promise.all([startFakeProvider(), startFakeProvider()]);
+    subscriptions = createSolanaSubscriptions({
+      endpoints: providers.map((p, i) => ({ url: p.url, id: `p${i}` })),
+      ws: { pingIntervalMs: false, reconnect: false },
+    });
+    const rpcSubscriptions = createSolanaRpcSubscriptionsFromTransport(createKitSubscriptionsTransport(subscriptions));
+    const notifications = await rpcSubscriptions.slotNotifications().subscribe({ abortSignal: new AbortController().signal });
+    for (const p of providers) await p.waitForSubs('slotSubscribe', 1);
+    const iterator = notifications[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    for (const p of providers) p.dropAll();
+    const error = await waiting.then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WS_DISCONNECTED', category: 'network' });
+    expect(subscriptions.active).toBe(0);
+  });
 });

@@ -6,7 +6,10 @@ import type { SolanaMergedSubscription, SolanaNotification, SolanaSubscriptions 
 /** Receives the events of a shared subscription (each event once), and its end. */
 export interface HubListener {
   readonly onEvent: (notification: SolanaNotification) => void;
-  /** The merged subscription ended on its own (every provider gave up, or overflow): no more events. */
+  /**
+   * The merged subscription ended on its own: `error` when it failed (every provider gave up, overflow, abort),
+   * `undefined` when it was complete (a signature's final status). No more events either way.
+   */
   readonly onEnd?: (error: XError | undefined) => void;
 }
 
@@ -39,11 +42,18 @@ export function createSubscriptionHub(subscriptions: Pick<SolanaSubscriptions, '
   function pump(shared: Shared): void {
     void (async () => {
       let error: XError | undefined;
+      // When every provider's source ended for good, the stream ends without an error of its own: the last
+      // source's reason tells the members why no more events will come.
+      let lastEnd: XError | undefined;
       try {
         for (;;) {
           const result = await shared.subscription.next();
-          if (result.done === true) break;
+          if (result.done === true) {
+            error = lastEnd;
+            break;
+          }
           const item = result.value;
+          if (item.type === 'gap' && item.ended) lastEnd = item.reason ?? lastEnd;
           if (item.type !== 'event') continue;
           for (const listener of [...shared.listeners]) {
             try {
@@ -121,6 +131,8 @@ export interface SubscriptionSessionOptions {
   readonly send: (message: Record<string, unknown>) => void;
   /** Most live subscriptions of this session. Default 100. */
   readonly maxSubscriptions?: number;
+  /** A subscription of this session ended on its own with an error (every provider gave up...): no more notifications for it. */
+  readonly onSubscriptionError?: (subscription: number, error: XError) => void;
   /** Answers a request that is not a subscription method (e.g. through HTTP); default: method not found. */
   readonly onOtherRequest?: (message: { readonly id: unknown; readonly method: string; readonly params: unknown }) => void;
 }
@@ -182,8 +194,9 @@ export function createSubscriptionSession(hub: SubscriptionHub, options: Subscri
             onEvent: (n) => {
               if (!closed && live.has(subscriptionId)) options.send({ jsonrpc: '2.0', method: notification, params: { result: n.result, subscription: subscriptionId } });
             },
-            onEnd: () => {
-              live.delete(subscriptionId);
+            onEnd: (error) => {
+              const wasLive = live.delete(subscriptionId);
+              if (wasLive && error !== undefined && !closed) options.onSubscriptionError?.(subscriptionId, error);
             },
           });
         } catch (error) {

@@ -54,6 +54,20 @@ export function createKitSubscriptionsChannel(hub: SubscriptionHub, abortSignal:
 
   const session = createSubscriptionSession(hub, {
     maxSubscriptions: options.maxSubscriptionsPerChannel,
+    // Kit opens one channel per subscription here, so a channel error ends exactly that subscription: kit's
+    // iterator then throws it instead of waiting forever.
+    onSubscriptionError(_subscription, error) {
+      if (closed) return;
+      setImmediate(() => {
+        for (const listener of [...listeners.error]) {
+          try {
+            listener(error);
+          } catch {
+            // as for messages
+          }
+        }
+      });
+    },
     send(message) {
       if (closed) return;
       outbox.push(message);
