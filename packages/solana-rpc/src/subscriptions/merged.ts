@@ -398,10 +398,14 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       }
     }
 
-    /** Resolves true once `getSlot` at the stream's commitment reached `slot`, false on timeout or close. */
-    async function confirmed(slot: number): Promise<boolean> {
+    /**
+     * Resolves true once `getSlot` at the stream's commitment reached `slot`, false on timeout or close. The hold is
+     * counted from the event's arrival, so that a burst of events that never confirm costs `confirmTimeoutMs` once,
+     * not once each.
+     */
+    async function confirmed(slot: number, receivedAt: number): Promise<boolean> {
       if (rpc === undefined || commitment === undefined || commitment === 'processed') return true;
-      const started = performance.now();
+      const started = receivedAt;
       for (;;) {
         if ((watermarks[commitment] ?? -1) >= slot) return true;
         if (merged.closed || internal.signal.aborted) return false;
@@ -438,7 +442,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
           const item = result.value;
           if (item.type === 'event') {
             const slot = item.value.slot;
-            if (verifyCommitment && slot !== undefined && item.index !== -1 && !(await confirmed(slot))) {
+            if (verifyCommitment && slot !== undefined && item.index !== -1 && !(await confirmed(slot, item.receivedAt))) {
               if (merged.closed) return { value: undefined, done: true };
               unconfirmed++;
               continue;
