@@ -234,11 +234,10 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       label: endpoint.label,
       headers: endpoint.headers,
       onEvent: (event) => {
+        // A reconnect needs no handling here: each subscription says `connected` when it is re-issued (onResubscribed).
         if (event.type === 'close' && !closed) {
           endpoint.disconnects++;
           for (const sink of endpoint.sinks) sink.disconnected(event.error);
-        } else if (event.type === 'open') {
-          // A reconnect: each subscription says `connected` when it is re-issued (onResubscribed).
         }
       },
     });
