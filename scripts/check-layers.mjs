@@ -16,7 +16,7 @@ const allowed = {
   '@x/rpc-strategies': ['@x/errors'],
   '@x/pool': ['@x/errors', '@x/rpc-strategies'],
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
-  '@x/solana-rpc': ['@x/errors', '@x/json-rpc', '@x/http-transport', '@x/rpc-strategies', '@x/pool'],
+  '@x/solana-rpc': ['@x/errors', '@x/json-rpc', '@x/http-transport', '@x/ws-transport', '@x/rpc-strategies', '@x/pool'],
   '@x/testkit': ['@x/errors', '@x/json-rpc', '@x/raida-protocol'],
   '@x/raida-wallet': ['@x/errors', '@x/raida-protocol', '@x/raida-client'],
 };

@@ -4,6 +4,7 @@ import type { SolanaRpc } from '@x/solana-rpc';
 import type { MutableCounters } from './counters.js';
 import { sendJson, sendText } from './http.js';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
+import type { ProxyWebSocket } from './websocket.js';
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
@@ -13,6 +14,8 @@ export interface RouterOptions {
   /** Checks `Authorization`; `undefined` when no token is required. */
   readonly authorized: ((header: string | undefined) => boolean) | undefined;
   readonly isClosing: () => boolean;
+  /** The WebSocket side, when on: its statistics join `/stats` and `/metrics`. */
+  readonly websocket: () => ProxyWebSocket | undefined;
   /** `POST /`, already checked for shutdown and authorization. */
   readonly rpcRoute: Handler;
 }
@@ -38,7 +41,7 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
 
 /** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */
 export function createRouter(options: RouterOptions): Handler {
-  const { rpc, counters, authorized, isClosing, rpcRoute } = options;
+  const { rpc, counters, authorized, isClosing, rpcRoute, websocket } = options;
   return async (request, response) => {
     counters.requests += 1;
     const path = (request.url ?? '/').split('?', 1)[0];
@@ -78,7 +81,13 @@ export function createRouter(options: RouterOptions): Handler {
       return;
     }
     if (path === '/health') health(rpc, response);
-    else if (path === '/metrics') sendText(response, 200, await rpc.pool.metrics(), rpc.pool.registry.contentType);
-    else sendJson(response, 200, { proxy: { ...counters }, slotWatermark: rpc.slotWatermark() ?? null, pool: rpc.pool.snapshot() });
+    else if (path === '/metrics') sendText(response, 200, `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}`, rpc.pool.registry.contentType);
+    else
+      sendJson(response, 200, {
+        proxy: { ...counters },
+        slotWatermark: rpc.slotWatermark() ?? null,
+        pool: rpc.pool.snapshot(),
+        websocket: websocket()?.stats() ?? null,
+      });
   };
 }

@@ -13,6 +13,9 @@ import { createRpcRoute } from './rpc-route.js';
 import { createStateKeeper, restoreAtStart } from './state-file.js';
 import type { RestoreOutcome, StateFileOptions } from './state-file.js';
 import { createUpstream, secretsOf } from './upstream.js';
+import { attachWebSocket } from './websocket.js';
+import type { ProxyWebSocket, ProxyWebSocketOptions } from './websocket.js';
+import { toRpcError } from './errors.js';
 
 export type { ProxyCounters } from './counters.js';
 
@@ -45,6 +48,8 @@ export interface ProxyServerOptions {
    * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
    */
   readonly stateFile?: StateFileOptions;
+  /** WebSocket subscriptions on the same port (merged across providers); `false` turns them off. Default: on, with default limits. */
+  readonly websocket?: ProxyWebSocketOptions | false;
 }
 
 export interface ProxyServer {
@@ -57,6 +62,8 @@ export interface ProxyServer {
   readonly counters: () => ProxyCounters;
   /** How the state file was restored at start; `undefined` without `stateFile`. */
   readonly stateRestore: RestoreOutcome | undefined;
+  /** The WebSocket side (`undefined` with `websocket: false`): `stats()` is also in `/stats` as `websocket`. */
+  readonly websocket: ProxyWebSocket | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
   close(): Promise<void>;
 }
@@ -83,17 +90,32 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const inFlight = createInFlight(limits.requestDeadlineMs);
   const rpcRoute = createRpcRoute(limits, counters, createForwarder({ rpc, allowed, secrets, counters }));
   let closing = false;
+  const authorized = options.token === undefined ? undefined : createBearerCheck(options.token);
+  let websocket: ProxyWebSocket | undefined;
   const router = createRouter({
     rpc,
     counters,
-    authorized: options.token === undefined ? undefined : createBearerCheck(options.token),
+    authorized,
+    websocket: () => websocket,
     isClosing: () => closing,
     rpcRoute: (request, response) => inFlight.track(response, (controller) => rpcRoute(request, response, controller)),
   });
   const server = createNodeServer(limits, router, log, secrets);
+  websocket =
+    options.websocket === false
+      ? undefined
+      : attachWebSocket(server, {
+          ...options.websocket,
+          rpc,
+          httpEndpoints: options.endpoints,
+          authorized,
+          allowed: (method) => allowed === undefined || allowed.has(method),
+          errorOf: (error) => toRpcError(error, secrets, { timedOut: false }),
+        });
 
   const stateRestore = options.stateFile === undefined ? undefined : await restoreAtStart(rpc.pool, options.stateFile, log);
   const address = await listen(server, host, options.port ?? 0).catch(async (error: unknown) => {
+    await websocket?.close();
     await rpc.close();
     throw error;
   });
@@ -106,6 +128,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await inFlight.drain(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      await websocket?.close();
       server.closeAllConnections();
       await stopped;
       // Saved once every call is over: the last state is the best one to start from.
@@ -122,6 +145,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     rpc,
     counters: () => ({ ...counters }),
     stateRestore,
+    websocket,
     close,
   };
 }

@@ -1,11 +1,12 @@
 import { raidaTour } from './raida.js';
 import { solanaTour } from './solana.js';
+import { streamsTour } from './streams.js';
 import { walletTour } from './wallet.js';
 import type { TourOutput } from './tour.js';
 
 // `pnpm start`: every part runs on local simulated clusters, so a fresh clone needs no network.
 // Each part is one async function of the output; further parts are appended to `parts`.
-const parts: ReadonlyArray<(out: TourOutput) => Promise<void>> = [raidaTour, walletTour, solanaTour];
+const parts: ReadonlyArray<(out: TourOutput) => Promise<void>> = [raidaTour, walletTour, solanaTour, streamsTour];
 
 const out: TourOutput = {
   write: (text) => void process.stdout.write(text),

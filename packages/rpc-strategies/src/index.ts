@@ -34,3 +34,19 @@ export type {
   TallyInput,
   Vote,
 } from './types.js';
+export { MAX_MERGE_SOURCES, MERGE_DEFAULTS, mergeStreams } from './merge-streams.js';
+export type {
+  MergeCopy,
+  MergeKey,
+  MergeOverflowPolicy,
+  MergeSink,
+  MergeSource,
+  MergeSourceStats,
+  MergeStats,
+  MergeStreamsOptions,
+  MergedEvent,
+  MergedGap,
+  MergedItem,
+  MergedResumed,
+  MergedStream,
+} from './merge-streams.js';

@@ -33,3 +33,24 @@ export { firstSignatureOf } from './transaction.js';
 export type { TransactionEncoding } from './transaction.js';
 export { SOLANA_RPC_ERROR_CODES } from './errors.js';
 export type { BroadcastOutcomeContext, NoConsensusContext, SolanaRpcErrorCode } from './errors.js';
+export { createSolanaSubscriptions } from './subscriptions/merged.js';
+export type {
+  SolanaMergedSubscription,
+  SolanaNotification,
+  SolanaStreamEndpointStats,
+  SolanaSubscribeOptions,
+  SolanaSubscriptionCounters,
+  SolanaSubscriptions,
+  SolanaSubscriptionsOptions,
+  SolanaWsEndpointConfig,
+  SubscriptionTransport,
+  SubscriptionTransportEvent,
+  SubscriptionTransportFactory,
+  SubscriptionsRpc,
+} from './subscriptions/merged.js';
+export { SUBSCRIPTION_METHODS, isSubscriptionMethod, subscriptionKey } from './subscriptions/methods.js';
+export type { SolanaSubscriptionMethod } from './subscriptions/methods.js';
+export { createSubscriptionHub, createSubscriptionSession } from './subscriptions/hub.js';
+export type { HubListener, SessionErrorBody, SubscriptionHub, SubscriptionSession, SubscriptionSessionOptions } from './subscriptions/hub.js';
+export { createKitSubscriptionsChannel, createKitSubscriptionsTransport } from './subscriptions/kit.js';
+export type { KitSubscriptionsChannel, KitSubscriptionsOptions, KitSubscriptionsTransport } from './subscriptions/kit.js';

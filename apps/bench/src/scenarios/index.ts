@@ -6,6 +6,7 @@ import { evmFaultsScenario, evmNormalScenario } from './evm-anvil.js';
 import { strategyOverheadScenario } from './strategy-overhead.js';
 import { steadyStateScenario } from './steady-state.js';
 import { proxyCpuScenario } from './proxy-cpu.js';
+import { streamMergeScenario } from './stream-merge.js';
 
 /** Every scenario `pnpm bench` runs, in this order. Add new ones here, one line each. */
 export const scenarios: readonly Scenario[] = [
@@ -17,4 +18,5 @@ export const scenarios: readonly Scenario[] = [
   strategyOverheadScenario,
   steadyStateScenario,
   proxyCpuScenario,
+  streamMergeScenario,
 ];

@@ -1,0 +1,536 @@
+import { DDSketch } from '@datadog/sketches-js';
+import { XError, abortedError, configError, describeValue, isAbortSignal, redactUrl } from '@x/errors';
+import type { JsonRpcParams } from '@x/json-rpc';
+import { mergeStreams } from '@x/rpc-strategies';
+import { createWsTransport } from '@x/ws-transport';
+import type { WsTransportOptions } from '@x/ws-transport';
+import type { MergeOverflowPolicy, MergeSink, MergeSource, MergeStats, MergedItem, MergedStream } from '@x/rpc-strategies';
+import type { SolanaCommitment } from '../params.js';
+import { isSubscriptionMethod, mentionedAddress, notificationSlot, specOf, subscriptionCommitment, SUBSCRIPTION_METHODS } from './methods.js';
+import type { SolanaSubscriptionMethod } from './methods.js';
+
+const OPTION_CODE = 'SOLANA_INVALID_OPTIONS';
+
+/** One provider's WebSocket endpoint. */
+export interface SolanaWsEndpointConfig {
+  /** `ws:` or `wss:` URL; API keys in it never appear in errors, labels or statistics. */
+  readonly url: string | URL;
+  /** Stable id for statistics; default the URL's host (the same default as the HTTP client's, so pool health matches). */
+  readonly id?: string;
+  readonly label?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A notification as a provider sent it (`params.result`), with where it came from. */
+export interface SolanaNotification<T = unknown> {
+  readonly method: SolanaSubscriptionMethod;
+  readonly result: T;
+  /** `context.slot` (or the slot of a slot notification). */
+  readonly slot: number | undefined;
+  /** The endpoint id that delivered this copy; `backfill` for an event found by the gap backfill. */
+  readonly endpoint: string;
+}
+
+/** The transport-level events this layer listens to (a subset of `@x/ws-transport`'s `WsTransportEvent`). */
+export interface SubscriptionTransportEvent {
+  readonly type: string;
+  readonly error?: XError;
+}
+
+/** The subset of `@x/ws-transport`'s `WsTransport` used here (declared structurally so tests can pass fakes). */
+export interface SubscriptionTransport {
+  subscribe(
+    method: string,
+    params: JsonRpcParams | undefined,
+    options: {
+      readonly onNotification: (notification: { readonly result: unknown }) => void;
+      readonly onResubscribed?: (info: unknown) => void;
+      readonly onEnd?: (error: XError) => void;
+      readonly unsubscribeMethod?: string;
+      readonly signal?: AbortSignal;
+    },
+  ): Promise<{ unsubscribe(): Promise<boolean> }>;
+  close(): Promise<void>;
+}
+
+export type SubscriptionTransportFactory = (config: {
+  readonly url: string | URL;
+  readonly label: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly onEvent: (event: SubscriptionTransportEvent) => void;
+}) => SubscriptionTransport;
+
+/** What the HTTP side offers: backfill queries, the commitment check and endpoint health. A `SolanaRpc` fits. */
+export interface SubscriptionsRpc {
+  call<T = unknown>(method: string, params?: JsonRpcParams, options?: { signal?: AbortSignal }): Promise<T>;
+  readonly pool?: { snapshot(): { readonly endpoints: ReadonlyArray<{ readonly id: string; readonly health: string }> } };
+}
+
+export interface SolanaSubscriptionsOptions {
+  readonly endpoints: readonly SolanaWsEndpointConfig[];
+  /**
+   * `@x/ws-transport` options for every endpoint's WebSocket (reconnect backoff, keep-alive, limits...). `bigIntegers`
+   * defaults to `'bigint'` here, so that `u64` values (`rentEpoch`) arrive exact, as over HTTP.
+   */
+  readonly ws?: Omit<WsTransportOptions, 'url' | 'label' | 'headers' | 'onEvent' | 'signal'>;
+  /** How each endpoint's WebSocket is opened. Default: `createWsTransport({ ...ws, ...config })` from `@x/ws-transport`. */
+  readonly createTransport?: SubscriptionTransportFactory;
+  /** The HTTP client (`createSolanaMultiRpc`): gap backfill, commitment check, and only healthy endpoints are subscribed. */
+  readonly rpc?: SubscriptionsRpc;
+  /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
+  readonly dedupeWindow?: number;
+  readonly dedupeTtlMs?: number;
+  readonly queueSize?: number;
+  readonly overflow?: MergeOverflowPolicy;
+  /** With `rpc`: hold an event of a `confirmed`/`finalized` stream until `getSlot` at that commitment reaches its slot. Default true. */
+  readonly verifyCommitment?: boolean;
+  /** Longest hold of one event for the commitment check; past it the event is dropped as `unconfirmed`. Default 30 000. */
+  readonly confirmTimeoutMs?: number;
+  /** Interval of `getSlot` checks while an event is held. Default 100. */
+  readonly confirmPollMs?: number;
+  /** Most signatures one backfill query asks for. Default 1 000. */
+  readonly backfillLimit?: number;
+}
+
+export interface SolanaSubscribeOptions {
+  /** Unsubscribes everywhere: sockets' subscriptions cancelled, timers cleared, a waiting `next()` rejects with `ABORTED`. */
+  readonly signal?: AbortSignal;
+  readonly queueSize?: number;
+  readonly overflow?: MergeOverflowPolicy;
+}
+
+export interface SolanaSubscriptionCounters {
+  /** Events dropped by the commitment check (their slot never reached the commitment in time). */
+  readonly unconfirmed: number;
+  readonly backfillQueries: number;
+  readonly backfillFailures: number;
+  /** The last backfill error, if any. */
+  readonly lastBackfillError: XError | undefined;
+}
+
+/** One merged subscription: an async iterator of `event`, `gap` and `resumed` items. */
+export interface SolanaMergedSubscription<T = unknown> extends AsyncIterableIterator<MergedItem<SolanaNotification<T>>> {
+  readonly method: SolanaSubscriptionMethod;
+  readonly params: readonly unknown[];
+  readonly commitment: SolanaCommitment | undefined;
+  /** The endpoint ids it was opened on. */
+  readonly endpoints: readonly string[];
+  stats(): MergeStats & SolanaSubscriptionCounters;
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** Per provider, across every subscription of the instance. */
+export interface SolanaStreamEndpointStats {
+  readonly id: string;
+  readonly label: string;
+  /** Events it delivered first. */
+  readonly first: number;
+  /** Copies it delivered after another provider. */
+  readonly late: number;
+  /** Its share of first deliveries among the events it delivered (first / (first + late)). */
+  readonly leadShare: number | undefined;
+  /** How far behind the first copy it was (0 when first), ms, DDSketch 1 %. */
+  readonly lagP50Ms: number | undefined;
+  readonly lagP99Ms: number | undefined;
+  readonly disconnects: number;
+  readonly reconnects: number;
+}
+
+export interface SolanaSubscriptions {
+  /** Opens `method(params)` on every healthy endpoint, merged: each event once, first arrival wins. */
+  subscribe<T = unknown>(method: SolanaSubscriptionMethod, params?: readonly unknown[], options?: SolanaSubscribeOptions): SolanaMergedSubscription<T>;
+  /** Lead statistics per provider across all subscriptions, in configuration order. */
+  stats(): readonly SolanaStreamEndpointStats[];
+  readonly endpoints: ReadonlyArray<{ readonly id: string; readonly label: string }>;
+  /** Live merged subscriptions. */
+  readonly active: number;
+  /** Ends every subscription and closes every WebSocket. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Endpoint {
+  readonly id: string;
+  readonly label: string;
+  readonly url: string | URL;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  transport: SubscriptionTransport | undefined;
+  /** Sinks of the live subscriptions on this endpoint, told when its socket drops. */
+  readonly sinks: Set<MergeSink<SolanaNotification>>;
+  first: number;
+  late: number;
+  lag: DDSketch;
+  disconnects: number;
+  reconnects: number;
+}
+
+function checkPositive(option: string, value: unknown, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw configError(OPTION_CODE, option, `${option} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`, value);
+  }
+  return value;
+}
+
+function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
+  if (!Array.isArray(configs) || configs.length === 0) throw configError(OPTION_CODE, 'endpoints', 'endpoints must be a non-empty array of { url }', configs);
+  const ids = new Set<string>();
+  const list: readonly SolanaWsEndpointConfig[] = configs;
+  return list.map((config: SolanaWsEndpointConfig, i) => {
+    let url: URL;
+    try {
+      url = new URL(String(config?.url));
+    } catch {
+      throw configError(OPTION_CODE, `endpoints[${i}].url`, `endpoints[${i}].url must be a ws: or wss: URL`);
+    }
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw configError(OPTION_CODE, `endpoints[${i}].url`, `endpoints[${i}].url must be a ws: or wss: URL`);
+    let id = config.id ?? url.host;
+    if (config.id === undefined) for (let n = 2; ids.has(id); n++) id = `${url.host}#${n}`;
+    if (ids.has(id)) throw configError(OPTION_CODE, `endpoints[${i}].id`, `endpoints[${i}].id repeats ${JSON.stringify(id)}`);
+    ids.add(id);
+    return {
+      id,
+      label: config.label ?? redactUrl(url),
+      url: config.url,
+      headers: config.headers,
+      transport: undefined,
+      sinks: new Set(),
+      first: 0,
+      late: 0,
+      lag: new DDSketch({ relativeAccuracy: 0.01 }),
+      disconnects: 0,
+      reconnects: 0,
+    };
+  });
+}
+
+/**
+ * Merged Solana subscriptions: one logical subscription opened on every healthy provider's WebSocket,
+ * each notification delivered once, the first time any provider delivers it (see `mergeStreams`).
+ */
+export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): SolanaSubscriptions {
+  if (typeof options !== 'object' || options === null) throw configError(OPTION_CODE, 'options', 'createSolanaSubscriptions needs an options object');
+  const endpoints = endpointsOf(options.endpoints);
+  if (options.createTransport !== undefined && typeof options.createTransport !== 'function') {
+    throw configError(OPTION_CODE, 'createTransport', 'createTransport must be a function', options.createTransport);
+  }
+  const wsOptions = options.ws ?? {};
+  const createTransport: SubscriptionTransportFactory =
+    options.createTransport ?? ((config) => createWsTransport({ bigIntegers: 'bigint', ...wsOptions, url: config.url, label: config.label, headers: config.headers, onEvent: config.onEvent }));
+  const rpc = options.rpc;
+  if (rpc !== undefined && typeof rpc?.call !== 'function') throw configError(OPTION_CODE, 'rpc', 'rpc must be a client from createSolanaMultiRpc');
+  const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
+  const confirmPollMs = checkPositive('confirmPollMs', options.confirmPollMs, 100, false);
+  const backfillLimit = checkPositive('backfillLimit', options.backfillLimit, 1_000, true);
+  const verifyCommitment = rpc !== undefined && options.verifyCommitment !== false;
+  const live = new Set<SolanaMergedSubscription>();
+  const watermarks: Partial<Record<SolanaCommitment, number>> = {};
+  let closed = false;
+
+  function transportOf(endpoint: Endpoint): SubscriptionTransport {
+    if (endpoint.transport !== undefined) return endpoint.transport;
+    endpoint.transport = createTransport({
+      url: endpoint.url,
+      label: endpoint.label,
+      headers: endpoint.headers,
+      onEvent: (event) => {
+        // A reconnect needs no handling here: each subscription says `connected` when it is re-issued (onResubscribed).
+        if (event.type === 'close' && !closed) {
+          endpoint.disconnects++;
+          for (const sink of endpoint.sinks) sink.disconnected(event.error);
+        }
+      },
+    });
+    return endpoint.transport;
+  }
+
+  function healthyEndpoints(): Endpoint[] {
+    let snapshot: ReadonlyArray<{ readonly id: string; readonly health: string }> | undefined;
+    try {
+      snapshot = rpc?.pool?.snapshot().endpoints;
+    } catch {
+      snapshot = undefined;
+    }
+    if (snapshot === undefined) return endpoints;
+    const ejected = new Set(snapshot.filter((e) => e.health === 'ejected').map((e) => e.id));
+    const healthy = endpoints.filter((e) => !ejected.has(e.id));
+    return healthy.length > 0 ? healthy : endpoints;
+  }
+
+  function subscribe<T>(method: SolanaSubscriptionMethod, params: readonly unknown[] = [], subscribeOptions: SolanaSubscribeOptions = {}): SolanaMergedSubscription<T> {
+    if (closed) throw new XError({ code: 'SOLANA_CLOSED', category: 'aborted', message: 'The subscriptions client is closed' });
+    if (!isSubscriptionMethod(method)) {
+      throw configError('SOLANA_INVALID_REQUEST', 'method', `method must be one of ${SUBSCRIPTION_METHODS.join(', ')}`, method);
+    }
+    if (!Array.isArray(params)) throw configError('SOLANA_INVALID_REQUEST', 'params', 'params must be an array', params);
+    const signal = subscribeOptions.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) throw configError('SOLANA_INVALID_REQUEST', 'signal', 'signal must be an AbortSignal', signal);
+    const spec = specOf(method);
+    const commitment = subscriptionCommitment(method, params);
+    const address = mentionedAddress(method, params);
+    const chosen = healthyEndpoints();
+    const internal = new AbortController();
+    const onCallerAbort = (): void => internal.abort(signal?.reason);
+    if (signal?.aborted) internal.abort(signal.reason);
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    let unconfirmed = 0;
+    let backfillQueries = 0;
+    let backfillFailures = 0;
+    let lastBackfillError: XError | undefined;
+    let lastSeen: string | undefined;
+    let backfilling = false;
+    let backfillAgain = false;
+
+    const sources: MergeSource<SolanaNotification<T>>[] = chosen.map((endpoint) => ({
+      name: endpoint.id,
+      start(sink: MergeSink<SolanaNotification<T>>) {
+        const shared = sink as unknown as MergeSink<SolanaNotification>;
+        endpoint.sinks.add(shared);
+        let retry: ReturnType<typeof setTimeout> | undefined;
+        let failures = 0;
+        // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
+        // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
+        const open = (): void => {
+          retry = undefined;
+          if (sink.signal.aborted) return;
+          transportOf(endpoint)
+            .subscribe(method, params as JsonRpcParams, {
+              onNotification: ({ result }) => sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
+              onResubscribed: () => {
+                endpoint.reconnects++;
+                sink.connected();
+                void backfill();
+              },
+              onEnd: (error) => sink.end(error),
+              unsubscribeMethod: spec.unsubscribe,
+              signal: sink.signal,
+            })
+            .then(
+              () => {
+                if (failures > 0) {
+                  failures = 0;
+                  endpoint.reconnects++;
+                  sink.connected();
+                  void backfill();
+                }
+              },
+              (error: unknown) => {
+                if (sink.signal.aborted || closed) return;
+                const category = error instanceof XError ? error.category : 'server';
+                if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
+                  sink.end(error);
+                  return;
+                }
+                sink.disconnected(error);
+                retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
+                failures++;
+              },
+            );
+        };
+        open();
+        return () => {
+          if (retry !== undefined) clearTimeout(retry);
+          endpoint.sinks.delete(shared);
+        };
+      },
+    }));
+
+    const merged: MergedStream<SolanaNotification<T>> = mergeStreams(sources, {
+      key: (n) => spec.key(n.result),
+      signal: internal.signal,
+      dedupeWindow: options.dedupeWindow,
+      dedupeTtlMs: options.dedupeTtlMs,
+      queueSize: subscribeOptions.queueSize ?? options.queueSize,
+      overflow: subscribeOptions.overflow ?? options.overflow,
+      onCopy: ({ index, first, lagMs }) => {
+        const endpoint = chosen[index];
+        if (endpoint === undefined) return;
+        if (first) endpoint.first++;
+        else endpoint.late++;
+        endpoint.lag.accept(lagMs);
+      },
+    });
+
+    /** Finds what every provider missed while disconnected (logs mentioning one address): signatures newer than the last seen. */
+    async function backfill(): Promise<void> {
+      if (rpc === undefined || address === undefined || merged.closed) return;
+      if (backfilling) {
+        backfillAgain = true;
+        return;
+      }
+      backfilling = true;
+      try {
+        do {
+          backfillAgain = false;
+          await backfillOnce(rpc, address);
+        } while (backfillAgain && !merged.closed);
+      } catch (error) {
+        backfillFailures++;
+        lastBackfillError = error instanceof XError ? error : new XError({ code: 'SOLANA_BACKFILL_FAILED', category: 'server', message: String(error), cause: error });
+      } finally {
+        backfilling = false;
+      }
+    }
+
+    async function backfillOnce(client: SubscriptionsRpc, target: string): Promise<void> {
+      const until = lastSeen;
+      if (until === undefined) return;
+      backfillQueries++;
+      const queryCommitment = commitment === 'finalized' ? 'finalized' : 'confirmed';
+      const found = await client.call<Array<{ signature: string; slot: number; err: unknown }>>(
+        'getSignaturesForAddress',
+        [target, { until, limit: backfillLimit, commitment: queryCommitment }],
+        { signal: internal.signal },
+      );
+      if (!Array.isArray(found)) return;
+      for (const entry of [...found].reverse()) {
+        if (merged.closed) return;
+        if (typeof entry?.signature !== 'string' || merged.has(entry.signature)) continue;
+        const tx = await client.call<{ meta?: { logMessages?: string[] | null; err?: unknown } | null } | null>(
+          'getTransaction',
+          [entry.signature, { commitment: queryCommitment, encoding: 'json', maxSupportedTransactionVersion: 0 }],
+          { signal: internal.signal },
+        );
+        const result = { context: { slot: entry.slot }, value: { signature: entry.signature, err: entry.err ?? null, logs: tx?.meta?.logMessages ?? [] } };
+        merged.backfill({ method, result: result as T, slot: entry.slot, endpoint: 'backfill' });
+      }
+    }
+
+    /**
+     * Resolves true once `getSlot` at the stream's commitment reached `slot`, false on timeout or close. The hold is
+     * counted from the event's arrival, so that a burst of events that never confirm costs `confirmTimeoutMs` once,
+     * not once each.
+     */
+    async function confirmed(slot: number, receivedAt: number): Promise<boolean> {
+      if (rpc === undefined || commitment === undefined || commitment === 'processed') return true;
+      const started = receivedAt;
+      for (;;) {
+        if ((watermarks[commitment] ?? -1) >= slot) return true;
+        if (merged.closed || internal.signal.aborted) return false;
+        try {
+          const current = await rpc.call<number>('getSlot', [{ commitment }], { signal: internal.signal });
+          if (typeof current === 'number' && current > (watermarks[commitment] ?? -1)) watermarks[commitment] = current;
+        } catch {
+          // An unanswered check counts as "not yet"; the timeout below bounds the hold.
+        }
+        if ((watermarks[commitment] ?? -1) >= slot) return true;
+        if (performance.now() - started >= confirmTimeoutMs) return false;
+        if (!(await pause(confirmPollMs, internal.signal))) return false;
+      }
+    }
+
+    const subscription: SolanaMergedSubscription<T> = {
+      method,
+      params,
+      commitment,
+      endpoints: chosen.map((e) => e.id),
+      async next(): Promise<IteratorResult<MergedItem<SolanaNotification<T>>>> {
+        for (;;) {
+          let result: IteratorResult<MergedItem<SolanaNotification<T>>>;
+          try {
+            result = await merged.next();
+          } catch (error) {
+            release();
+            throw error;
+          }
+          if (result.done === true) {
+            release();
+            return result;
+          }
+          const item = result.value;
+          if (item.type === 'event') {
+            const slot = item.value.slot;
+            if (verifyCommitment && slot !== undefined && item.index !== -1 && !(await confirmed(slot, item.receivedAt))) {
+              if (merged.closed) return { value: undefined, done: true };
+              unconfirmed++;
+              continue;
+            }
+            if (address !== undefined) lastSeen = String(item.key);
+            if (method === 'signatureSubscribe' && item.key === 'final') {
+              // The node ends a signature subscription after the final status: so does the merged one, after delivering it.
+              queueMicrotask(() => subscription.close());
+            }
+          }
+          return result;
+        }
+      },
+      return(): Promise<IteratorResult<MergedItem<SolanaNotification<T>>>> {
+        subscription.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return subscription;
+      },
+      stats() {
+        return { ...merged.stats(), unconfirmed, backfillQueries, backfillFailures, lastBackfillError };
+      },
+      close() {
+        merged.close();
+        internal.abort(abortedError('subscription closed'));
+        release();
+      },
+      get closed() {
+        return merged.closed;
+      },
+    };
+
+    function release(): void {
+      signal?.removeEventListener('abort', onCallerAbort);
+      live.delete(subscription);
+    }
+    if (!merged.closed) live.add(subscription);
+    return subscription;
+  }
+
+  return {
+    subscribe,
+    endpoints: endpoints.map((e) => ({ id: e.id, label: e.label })),
+    get active() {
+      return live.size;
+    },
+    stats() {
+      return endpoints.map((e) => ({
+        id: e.id,
+        label: e.label,
+        first: e.first,
+        late: e.late,
+        leadShare: e.first + e.late === 0 ? undefined : e.first / (e.first + e.late),
+        lagP50Ms: e.lag.count === 0 ? undefined : e.lag.getValueAtQuantile(0.5),
+        lagP99Ms: e.lag.count === 0 ? undefined : e.lag.getValueAtQuantile(0.99),
+        disconnects: e.disconnects,
+        reconnects: e.reconnects,
+      }));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const subscription of [...live]) subscription.close();
+      await Promise.all(endpoints.map(async (e) => {
+        const transport = e.transport;
+        e.transport = undefined;
+        await transport?.close().catch(() => undefined);
+      }));
+    },
+  };
+}
+
+/** Waits `ms`; false (at once, timer cleared) when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    function onAbort(): void {
+      clearTimeout(timer);
+      resolve(false);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
