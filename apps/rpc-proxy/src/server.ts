@@ -91,17 +91,17 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const rpcRoute = createRpcRoute(limits, counters, createForwarder({ rpc, allowed, secrets, counters }));
   let closing = false;
   const authorized = options.token === undefined ? undefined : createBearerCheck(options.token);
-  let websocket: ProxyWebSocket | undefined;
   const router = createRouter({
     rpc,
     counters,
     authorized,
+    // Read per request, once the server below exists.
     websocket: () => websocket,
     isClosing: () => closing,
     rpcRoute: (request, response) => inFlight.track(response, (controller) => rpcRoute(request, response, controller)),
   });
   const server = createNodeServer(limits, router, log, secrets);
-  websocket =
+  const websocket: ProxyWebSocket | undefined =
     options.websocket === false
       ? undefined
       : attachWebSocket(server, {
