@@ -15,7 +15,7 @@ import type { ErrorContext } from './error.js';
  * so that `isXError(e, 'UDP_TIMEOUT')` narrows `e.context` to that shape everywhere, instead of
  * reading untyped records through casts.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface ErrorContexts {}
 
 /** The context type registered for `Code`, or the untyped record for a code nobody registered. */
