@@ -102,7 +102,8 @@ const appNames = new Set(apps.map(({ pkg }) => pkg.name));
 for (const { dir, pkg } of apps) {
   const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies });
   for (const dep of declared) {
-    if (appNames.has(dep) && dep !== pkg.name) problems.push(`${pkg.name} (app) must not depend on the app ${dep}: move what both need into a package`);
+    if (appNames.has(dep) && dep !== pkg.name)
+      problems.push(`${pkg.name} (app) must not depend on the app ${dep}: move what both need into a package`);
   }
   for (const file of [...files(join(dir, 'src')), ...files(join(dir, 'test'))]) {
     const text = readFileSync(file, 'utf8');

@@ -48,7 +48,8 @@ describe('check-layers', () => {
   it('passes a workspace whose apps use packages only', () => {
     const root = workspace({
       'apps/cli/package.json': pkg('@x/cli', { '@x/errors': 'workspace:*', '@x/udp-transport': 'workspace:*' }),
-      'apps/cli/src/main.ts': "import { createSocket } from '@x/udp-transport';\nimport { x } from './local.js';\nconsole.log(createSocket, x);\n",
+      'apps/cli/src/main.ts':
+        "import { createSocket } from '@x/udp-transport';\nimport { x } from './local.js';\nconsole.log(createSocket, x);\n",
       'apps/cli/src/local.ts': 'export const x = 1;\n',
     });
     expect(check(root)).toEqual({ status: 0, problems: [] });
@@ -95,7 +96,8 @@ describe('check-layers', () => {
   it("allows node:dgram only in the bench's hand-written baseline, and nothing else there", () => {
     const root = workspace({
       'apps/bench/package.json': pkg('@x/bench', { '@x/udp-transport': 'workspace:*' }),
-      'apps/bench/src/scenarios/udp-fanout.ts': "import { createSocket } from 'node:dgram';\nimport { request } from 'undici';\nconsole.log(createSocket, request);\n",
+      'apps/bench/src/scenarios/udp-fanout.ts':
+        "import { createSocket } from 'node:dgram';\nimport { request } from 'undici';\nconsole.log(createSocket, request);\n",
       'apps/bench/src/scenarios/other.ts': "import { createSocket } from 'node:dgram';\nconsole.log(createSocket);\n",
     });
     const { status, problems } = check(root);

@@ -2,16 +2,7 @@
 // caller's code may rely on at compile time. A regression here is a breaking change for every package.
 import { describe, expectTypeOf, it } from 'vitest';
 import { XError, checkTimerMs, configError, failure, isXError, success, toXError } from '../src/index.js';
-import type {
-  AttemptContext,
-  AttemptFn,
-  ConfigErrorContext,
-  ContextOf,
-  ErrorContext,
-  Failure,
-  Outcome,
-  Success,
-} from '../src/index.js';
+import type { AttemptContext, AttemptFn, ConfigErrorContext, ContextOf, ErrorContext, Failure, Outcome, Success } from '../src/index.js';
 
 declare module '../src/index.js' {
   interface ErrorContexts {
