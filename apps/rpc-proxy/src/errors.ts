@@ -9,7 +9,7 @@ const MAX_MESSAGE_LENGTH = 300;
 
 function codeFor(error: XError, timedOut: boolean): number {
   if (timedOut) return PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT;
-  if (error.code === 'QUORUM_UNREACHABLE' || error.code === 'SOLANA_NO_CONSENSUS') return PROXY_RPC_ERROR_CODES.NO_CONSENSUS;
+  if (error.code === 'STRATEGY_QUORUM_UNREACHABLE' || error.code === 'SOLANA_NO_CONSENSUS') return PROXY_RPC_ERROR_CODES.NO_CONSENSUS;
   switch (error.category) {
     case 'config':
       return PROXY_RPC_ERROR_CODES.INVALID_PARAMS;

@@ -128,7 +128,7 @@ describe('JSON-RPC forwarding', () => {
     const answer = await rpcPost(proxy.url, { jsonrpc: '2.0', id: 1, method: 'getSlot' });
     const error = (answer.json as RpcAnswer).error!;
     expect(error.code).toBe(PROXY_RPC_ERROR_CODES.UPSTREAM_UNAVAILABLE);
-    expect(error.data).toEqual({ code: 'ALL_ATTEMPTS_FAILED', category: 'network' });
+    expect(error.data).toEqual({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'network' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { isXError, redactSecrets, redactUrl, toXError } from '@x/errors';
-import type { ErrorCategory, XError } from '@x/errors';
+import type { ErrorCategory, Outcome, XError } from '@x/errors';
 import { createLatencyAverages } from './latency.js';
 import type { LatencyAverages } from './latency.js';
 import { secretsOfTarget } from './options.js';
@@ -19,10 +19,8 @@ export function isOut(health: HealthState): boolean {
   return health === 'ejected' || health === 'suspect';
 }
 
-/** What one finished attempt reports; the same shape as `@x/rpc-strategies`' outcomes. */
-export type AttemptOutcome =
-  | { readonly ok: true; readonly latencyMs: number; readonly value?: unknown }
-  | { readonly ok: false; readonly error: XError; readonly latencyMs: number };
+/** What one finished attempt reports: the `Outcome` of `@x/errors` (the value is not looked at). */
+export type AttemptOutcome = Outcome<unknown>;
 
 export interface RecordOptions {
   /** The strategy aborted this attempt because the call was already decided: not the endpoint's failure. */
@@ -152,7 +150,7 @@ export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean
   // rank, and every single-candidate call would wait on it). Cut sooner, the call's budget was too short
   // for it (a late hedge, a saturated caller): the call was the cause, not the endpoint.
   if (abortedAsLoser) {
-    return !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs ? 'timeout' : 'aborted-loser';
+    return !outcome.ok && isXError(outcome.error, 'STRATEGY_DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs ? 'timeout' : 'aborted-loser';
   }
   if (outcome.ok) return 'success';
   const { error } = outcome;
@@ -216,7 +214,7 @@ export function recordAttempt(
   pool: { readonly states: ReadonlyArray<EndpointState<unknown>>; readonly mayEject: () => boolean } = { states: [state], mayEject: () => true },
 ): AttemptResult {
   refreshHealth(state, now, settings);
-  const cutByDeadline = abortedAsLoser && !outcome.ok && isXError(outcome.error, 'DEADLINE_EXCEEDED');
+  const cutByDeadline = abortedAsLoser && !outcome.ok && isXError(outcome.error, 'STRATEGY_DEADLINE_EXCEEDED');
   const result = classifyOutcome(outcome, abortedAsLoser, settings, cutByDeadline ? expectedLatencyMs(state, pool.states, now, settings) : 0);
   state.totals[result]++;
   state.window.add(now, result, result === 'success' ? outcome.latencyMs : undefined);
@@ -281,7 +279,7 @@ export function normaliseOutcome(outcome: unknown): AttemptOutcome | string {
   if (typeof outcome !== 'object' || outcome === null) return 'outcome must be an object { ok, latencyMs, error? }';
   const { ok, latencyMs, error } = outcome as Record<string, unknown>;
   if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) return 'outcome.latencyMs must be a finite non-negative number';
-  if (ok === true) return { ok: true, latencyMs };
+  if (ok === true) return { ok: true, value: undefined, latencyMs };
   if (ok !== false) return 'outcome.ok must be true or false';
   const xError = isXError(error) ? error : toXError(error, { code: 'POOL_ATTEMPT_FAILED', category: 'server' });
   return { ok: false, error: xError, latencyMs };

@@ -1,9 +1,9 @@
 import { abortedError } from '@x/errors';
-import type { XError } from '@x/errors';
+import type { AttemptFn, XError } from '@x/errors';
 import { DEFAULT_HEDGE_BUDGET, consensus, createDualBalancer, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
 import type {
   AttemptEvent,
-  AttemptFn,
+  ConsensusTally,
   ConsensusVerdict,
   DualResult,
   HedgeBudget,
@@ -17,7 +17,8 @@ import type {
 } from '@x/rpc-strategies';
 import type { AttemptTracker, PoolCore, Selection } from './pool.js';
 import { checkCount, hedgeDelayOf, pairsFrom, selectFrom } from './pool.js';
-import { configError, describeValue } from './options.js';
+import { describeValue } from '@x/errors';
+import { invalidOptions } from './options.js';
 import type { PoolEndpoint } from './options.js';
 import type { EndpointState } from './endpoint.js';
 import type { RankedEndpoint } from './selection.js';
@@ -28,7 +29,7 @@ export type PoolAttemptFn<Target, T> = AttemptFn<PoolEndpoint<Target>, T>;
 export interface ExecuteCommonOptions<Target, T> {
   /** Cancels the whole call; an already-aborted signal rejects at once and selects nothing. */
   readonly signal?: AbortSignal;
-  /** Per attempt (the strategy's `ATTEMPT_TIMEOUT`, recorded as a timeout of that endpoint). */
+  /** Per attempt (the strategy's `STRATEGY_ATTEMPT_TIMEOUT`, recorded as a timeout of that endpoint). */
   readonly attemptTimeoutMs?: number;
   /** One deadline for the whole call. */
   readonly deadlineMs?: number;
@@ -54,7 +55,7 @@ export interface RaceExecuteOptions<Target, T> extends ExecuteCommonOptions<Targ
 export interface HedgeExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
   readonly strategy: 'hedge';
   /** Overrides the learned per-endpoint delay (each endpoint's own latency quantile). */
-  readonly delayMs?: HedgeDelay<PoolEndpoint<Target>>;
+  readonly hedgeDelayMs?: HedgeDelay<PoolEndpoint<Target>>;
   /** Most attempts per call, counting failovers. Default: every candidate. */
   readonly maxAttempts?: number;
 }
@@ -64,6 +65,14 @@ export interface ConsensusExecuteOptions<Target, T> extends ExecuteCommonOptions
   readonly quorum?: Quorum;
   readonly normalize?: (value: T) => string;
   readonly weight?: (endpoint: PoolEndpoint<Target>, index: number) => number;
+  readonly maxParticipants?: number;
+  readonly tally?: never;
+}
+
+/** `consensus` counted by a tally of the caller's own (see `ConsensusTally` in `@x/rpc-strategies`). */
+export interface TallyExecuteOptions<Target, T, V> extends ExecuteCommonOptions<Target, T> {
+  readonly strategy: 'consensus';
+  readonly tally: ConsensusTally<PoolEndpoint<Target>, T, V>;
   readonly maxParticipants?: number;
 }
 
@@ -90,6 +99,7 @@ export interface Execute<Target> {
   <T>(attempt: PoolAttemptFn<Target, T>, options: RaceExecuteOptions<Target, T>): Promise<RaceResult<PoolEndpoint<Target>, T>>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: HedgeExecuteOptions<Target, T>): Promise<HedgeResult<PoolEndpoint<Target>, T>>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: ConsensusExecuteOptions<Target, T>): Promise<ConsensusVerdict<PoolEndpoint<Target>, T>>;
+  <T, V>(attempt: PoolAttemptFn<Target, T>, options: TallyExecuteOptions<Target, T, V>): Promise<V>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: DualExecuteOptions<Target, T>): Promise<DualResult<PoolEndpoint<Target>, T>>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: ScatterExecuteOptions<Target, T>): Promise<Array<ScatterOutcome<T>>>;
   /** For a strategy chosen at run time: the result is the union of the strategies' results. */
@@ -116,19 +126,19 @@ export interface Executor<Target> {
 export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: HedgeBudgetOptions | undefined): Executor<Target> {
   const { settings } = core;
   if (budgetOptions !== undefined && (typeof budgetOptions !== 'object' || (budgetOptions as unknown) === null)) {
-    throw configError('hedgeBudget must be an object of createHedgeBudget options', { option: 'hedgeBudget' });
+    throw invalidOptions('hedgeBudget', 'hedgeBudget must be an object of createHedgeBudget options', budgetOptions);
   }
   const hedgeBudget = createHedgeBudget({ ...DEFAULT_HEDGE_BUDGET, now: settings.now, ...budgetOptions });
   const balancer = createDualBalancer();
 
   async function run<T>(attempt: PoolAttemptFn<Target, T>, options: ExecuteOptions<Target, T>): Promise<unknown> {
-    if (typeof attempt !== 'function') throw configError('execute: attempt must be a function');
-    if (typeof options !== 'object' || (options as unknown) === null) throw configError('execute: options { strategy, … } are required');
+    if (typeof attempt !== 'function') throw invalidOptions('attempt', 'execute: attempt must be a function', attempt);
+    if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'execute: options { strategy, … } are required', options);
     if (!STRATEGIES.includes(options.strategy)) {
-      throw configError(`execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, { option: 'strategy' });
+      throw invalidOptions('strategy', `execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, options.strategy);
     }
     for (const hook of ['onSelection', 'onAttempt'] as const) {
-      if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`execute: ${hook} must be a function`, { option: hook });
+      if (options[hook] !== undefined && typeof options[hook] !== 'function') throw invalidOptions(hook, `execute: ${hook} must be a function`, options[hook]);
     }
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
 
@@ -148,11 +158,15 @@ export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: He
         case 'hedge':
           return await hedge(call.candidates, tracked, {
             ...common,
-            delayMs: options.delayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(core.stateOf(endpoint.id), settings, settings.now())),
+            hedgeDelayMs: options.hedgeDelayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(core.stateOf(endpoint.id), settings, settings.now())),
             maxAttempts: options.maxAttempts,
             budget: hedgeBudget,
           });
         case 'consensus':
+          if (options.tally !== undefined) {
+            const { tally } = options as unknown as TallyExecuteOptions<Target, T, unknown>;
+            return await consensus(call.candidates, tracked, { ...common, tally, maxParticipants: options.maxParticipants });
+          }
           return await consensus(call.candidates, tracked, {
             ...common,
             quorum: options.quorum,
@@ -182,7 +196,7 @@ export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: He
       pairs = [...selection.pairs];
       degraded = selection.degraded;
     } else {
-      const quorum = options.strategy === 'consensus' && typeof options.quorum === 'number' ? options.quorum : 1;
+      const quorum = options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
       const selection = selectFrom(core.rank(), {
         maxCandidates: options.maxCandidates,
         minCandidates: options.minCandidates ?? quorum,

@@ -14,8 +14,7 @@ export type {
   StatisticsOptions,
 } from './options.js';
 export type { AttemptOutcome, EjectionReason, HealthState, RecordOptions } from './endpoint.js';
-export type { AttemptTracker, PairSelection, PairsOptions, SelectOptions, Selection } from './pool.js';
-export type { EndpointPair } from './selection.js';
+export type { AttemptTracker, SelectOptions, Selection } from './pool.js';
 export type { AttemptCounts, EndpointSnapshot, LatencyStatistics, PoolSnapshot, WindowStatistics } from './snapshot.js';
 export type { EndpointExport, ImportResult, PoolExport } from './warm-start.js';
 export type { AttemptResult } from './window.js';
@@ -30,4 +29,5 @@ export type {
   PoolAttemptFn,
   RaceExecuteOptions,
   ScatterExecuteOptions,
+  TallyExecuteOptions,
 } from './execute.js';

@@ -1,5 +1,5 @@
-import { XError, secretsOfUrl } from '@x/errors';
-import type { ErrorContext } from '@x/errors';
+import { configError, describeValue, secretsOfUrl } from '@x/errors';
+import type { ConfigErrorContext, XError } from '@x/errors';
 import type { HedgeBudgetOptions } from '@x/rpc-strategies';
 
 export type EndpointRole = 'primary' | 'secondary';
@@ -175,8 +175,25 @@ export const DEFAULT_HEDGE: Required<HedgeDelayOptions> = {
   maxDelayMs: 5_000,
 };
 
-export function configError(message: string, context: ErrorContext = {}): XError {
-  return new XError({ code: 'POOL_INVALID_OPTIONS', category: 'config', message, context });
+/** A `POOL_INVALID_OPTIONS` configuration error naming `option` (with the value received when given). */
+export function invalidOptions(option: string, message: string, ...value: [unknown?]): XError {
+  const error = value.length === 0 ? configError('POOL_INVALID_OPTIONS', option, message) : configError('POOL_INVALID_OPTIONS', option, message, value[0]);
+  // ConfigErrorContext is an interface (no index signature): widened to the plain XError the pool throws.
+  return error as unknown as XError;
+}
+
+declare module '@x/errors' {
+  interface ErrorContexts {
+    POOL_INVALID_OPTIONS: ConfigErrorContext;
+    /** `option`: the path in the import data at fault, e.g. `endpoints[1].id`. */
+    POOL_INVALID_IMPORT: ConfigErrorContext;
+    /** A malformed outcome handed to `record` or an attempt tracker's `finish`; `option` is `outcome`. */
+    POOL_INVALID_OUTCOME: ConfigErrorContext;
+    /** `endpointId`: the id asked for, redacted when it is a URL. */
+    POOL_UNKNOWN_ENDPOINT: { readonly endpointId: string };
+    /** A recorded failure that was not an `@x` error (kept as `cause`). */
+    POOL_ATTEMPT_FAILED: Readonly<Record<string, never>>;
+  }
 }
 
 type NumberRule = 'positive' | 'non-negative' | 'positive-integer' | 'fraction' | 'open-fraction' | 'factor';
@@ -196,7 +213,7 @@ function checkNumber(path: string, value: unknown, rule: NumberRule): void {
             : rule === 'open-fraction'
               ? value > 0 && value < 1
               : value >= 1);
-  if (!ok) throw configError(`${path} must be a ${describeRule(rule)} number, got ${describeValue(value)}`, { option: path });
+  if (!ok) throw invalidOptions(path, `${path} must be a ${describeRule(rule)} number, got ${describeValue(value)}`);
 }
 
 function describeRule(rule: NumberRule): string {
@@ -216,14 +233,9 @@ function describeRule(rule: NumberRule): string {
   }
 }
 
-export function describeValue(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return typeof value;
-}
 
 function merge<T extends object>(path: string, defaults: Required<T>, given: T | undefined, rules: Record<keyof T, NumberRule>): Required<T> {
-  if (given !== undefined && (typeof given !== 'object' || given === null)) throw configError(`${path} must be an object`, { option: path });
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw invalidOptions(path, `${path} must be an object`);
   const out = { ...defaults };
   for (const key of Object.keys(rules) as Array<keyof T>) {
     const value = given?.[key];
@@ -248,7 +260,7 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     recoverySuccesses: 'positive-integer',
     maxEjectedShare: 'fraction',
   });
-  if (ejection.maxMs < ejection.baseMs) throw configError('ejection.maxMs must not be below ejection.baseMs', { option: 'ejection.maxMs' });
+  if (ejection.maxMs < ejection.baseMs) throw invalidOptions('ejection.maxMs', 'ejection.maxMs must not be below ejection.baseMs');
   const cooldown = merge('cooldown', DEFAULT_COOLDOWN, options.cooldown, { defaultMs: 'non-negative', maxMs: 'non-negative' });
   const statistics = merge('statistics', DEFAULT_STATISTICS, options.statistics, {
     windowMs: 'positive',
@@ -265,25 +277,25 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     minDelayMs: 'non-negative',
     maxDelayMs: 'non-negative',
   });
-  if (hedge.maxDelayMs < hedge.minDelayMs) throw configError('hedge.maxDelayMs must not be below hedge.minDelayMs', { option: 'hedge.maxDelayMs' });
+  if (hedge.maxDelayMs < hedge.minDelayMs) throw invalidOptions('hedge.maxDelayMs', 'hedge.maxDelayMs must not be below hedge.minDelayMs');
   for (const [name, fn] of [
     ['isFailure', options.isFailure],
     ['now', options.now],
     ['wallNow', options.wallNow],
   ] as const) {
-    if (fn !== undefined && typeof fn !== 'function') throw configError(`${name} must be a function`, { option: name });
+    if (fn !== undefined && typeof fn !== 'function') throw invalidOptions(name, `${name} must be a function`);
   }
   const metricsPrefix = options.metricsPrefix ?? 'x_pool_';
   if (typeof metricsPrefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricsPrefix)) {
-    throw configError('metricsPrefix must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', { option: 'metricsPrefix' });
+    throw invalidOptions('metricsPrefix', 'metricsPrefix must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)');
   }
   const metricsLabels = options.metricsLabels ?? {};
-  if (typeof metricsLabels !== 'object' || metricsLabels === null) throw configError('metricsLabels must be an object', { option: 'metricsLabels' });
+  if (typeof metricsLabels !== 'object' || metricsLabels === null) throw invalidOptions('metricsLabels', 'metricsLabels must be an object');
   for (const [name, value] of Object.entries(metricsLabels)) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__') || typeof value !== 'string') {
-      throw configError(`metricsLabels.${name} must be a valid Prometheus label name with a string value`, { option: 'metricsLabels' });
+      throw invalidOptions('metricsLabels', `metricsLabels.${name} must be a valid Prometheus label name with a string value`);
     }
-    if (RESERVED_LABELS.has(name)) throw configError(`metricsLabels.${name} clashes with a label the pool sets itself`, { option: 'metricsLabels' });
+    if (RESERVED_LABELS.has(name)) throw invalidOptions('metricsLabels', `metricsLabels.${name} clashes with a label the pool sets itself`);
   }
   return {
     ejection,
@@ -313,33 +325,30 @@ export function secretsOfTarget(target: unknown): string[] {
 
 export function validateEndpoints<Target>(endpoints: unknown): ReadonlyArray<EndpointConfig<Target>> {
   if (!Array.isArray(endpoints) || endpoints.length === 0) {
-    throw configError('endpoints must be a non-empty array of { id, target, role?, weight?, label? }', { option: 'endpoints' });
+    throw invalidOptions('endpoints', 'endpoints must be a non-empty array of { id, target, role?, weight?, label? }');
   }
   const seen = new Set<string>();
   endpoints.forEach((endpoint: unknown, index) => {
-    if (typeof endpoint !== 'object' || endpoint === null) throw configError(`endpoints[${index}] must be an object`, { option: 'endpoints', index });
+    if (typeof endpoint !== 'object' || endpoint === null) throw invalidOptions(`endpoints[${index}]`, `endpoints[${index}] must be an object`, endpoint);
     const { id, role, weight, label, target } = endpoint as Record<string, unknown>;
-    if (typeof id !== 'string' || id.length === 0) throw configError(`endpoints[${index}].id must be a non-empty string`, { option: 'endpoints', index });
-    if (seen.has(id)) throw configError(`endpoints[${index}].id repeats the id of an earlier endpoint`, { option: 'endpoints', index });
+    if (typeof id !== 'string' || id.length === 0) throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id must be a non-empty string`);
+    if (seen.has(id)) throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id repeats the id of an earlier endpoint`);
     seen.add(id);
     if (!('target' in (endpoint)) || target === undefined) {
-      throw configError(`endpoints[${index}].target is required`, { option: 'endpoints', index, id });
+      throw invalidOptions(`endpoints[${index}].target`, `endpoints[${index}].target is required`);
     }
     if (secretsOfTarget(target).some((secret) => id.includes(secret))) {
       // Ids are printed everywhere (snapshots, metrics, exports), so one that carries an API key would leak it.
-      throw configError(`endpoints[${index}].id contains a secret of its target URL; use a short name such as "provider-a"`, {
-        option: 'endpoints',
-        index,
-      });
+      throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id contains a secret of its target URL; use a short name such as "provider-a"`);
     }
     if (role !== undefined && role !== 'primary' && role !== 'secondary') {
-      throw configError(`endpoints[${index}].role must be "primary" or "secondary"`, { option: 'endpoints', index, id });
+      throw invalidOptions(`endpoints[${index}].role`, `endpoints[${index}].role must be "primary" or "secondary"`);
     }
     if (weight !== undefined && (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0)) {
-      throw configError(`endpoints[${index}].weight must be a finite positive number, got ${describeValue(weight)}`, { option: 'endpoints', index, id });
+      throw invalidOptions(`endpoints[${index}].weight`, `endpoints[${index}].weight must be a finite positive number, got ${describeValue(weight)}`);
     }
     if (label !== undefined && (typeof label !== 'string' || label.length === 0)) {
-      throw configError(`endpoints[${index}].label must be a non-empty string`, { option: 'endpoints', index, id });
+      throw invalidOptions(`endpoints[${index}].label`, `endpoints[${index}].label must be a non-empty string`);
     }
   });
   return endpoints as ReadonlyArray<EndpointConfig<Target>>;

@@ -1,10 +1,10 @@
-import { XError, redactSecrets, redactUrl } from '@x/errors';
+import { XError, configError, describeValue, redactSecrets, redactUrl } from '@x/errors';
 import type { HedgeBudget } from '@x/rpc-strategies';
 import type { Registry } from 'prom-client';
 import { createEndpointState, eject, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
 import type { AttemptOutcome, EndpointState, RecordOptions } from './endpoint.js';
 import { createPoolRegistry } from './metrics.js';
-import { configError, describeValue, resolveSettings, validateEndpoints } from './options.js';
+import { invalidOptions, resolveSettings, validateEndpoints } from './options.js';
 import type { EndpointRole, PoolEndpoint, PoolOptions, ResolvedSettings } from './options.js';
 import { buildPairs, classifyRoles, rankAll } from './selection.js';
 import type { EndpointPair, RankedEndpoint } from './selection.js';
@@ -61,7 +61,7 @@ export interface PoolCore<Target> {
 }
 
 export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<Target> {
-  if (typeof options !== 'object' || (options as unknown) === null) throw configError('createPool needs an options object { endpoints, … }');
+  if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'createPool needs an options object { endpoints, … }', options);
   const settings = resolveSettings(options);
   const endpoints = validateEndpoints<Target>(options.endpoints);
   const now = settings.now;
@@ -117,12 +117,12 @@ export function createPoolCore<Target>(options: PoolOptions<Target>): PoolCore<T
 }
 
 function invalidOutcome(message: string): XError {
-  return new XError({ code: 'POOL_INVALID_OUTCOME', category: 'config', message });
+  return configError('POOL_INVALID_OUTCOME', 'outcome', message) as unknown as XError;
 }
 
 export function checkCount(name: string, value: number | undefined, minimum: number): void {
   if (value === undefined || value === Number.POSITIVE_INFINITY) return;
-  if (!Number.isInteger(value) || value < minimum) throw configError(`${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}`, { option: name });
+  if (!Number.isInteger(value) || value < minimum) throw invalidOptions(name, `${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}`, value);
 }
 
 export function selectFrom<Target>(ranked: ReadonlyArray<RankedEndpoint<Target>>, options: SelectOptions = {}): { chosen: Array<RankedEndpoint<Target>>; degraded: boolean } {
@@ -164,16 +164,10 @@ export interface PoolBase<Target> {
   readonly endpoints: ReadonlyArray<PoolEndpoint<Target>>;
   /** Available endpoints ranked best first (see README for the score), falling back to the least bad. */
   select(options?: SelectOptions): Selection<Target>;
-  /** Primary/secondary pairs for the dual strategy. */
-  pairs(options?: PairsOptions): PairSelection<Target>;
-  /** The effective role (configured, or classified from latency). */
-  roleOf(endpointId: string): EndpointRole;
   /** Records one finished attempt that was not tracked with `startAttempt`. */
   record(endpointId: string, outcome: AttemptOutcome, options?: RecordOptions): AttemptResult;
   /** Counts an attempt as in flight until `finish` records its outcome. */
   startAttempt(endpointId: string): AttemptTracker;
-  /** The delay `execute` gives this endpoint before hedging: its own latency quantile, clamped. */
-  hedgeDelayMs(endpointId: string): number;
   /**
    * Takes the endpoint out of selection as `suspect`: its answers contradict the other endpoints'
    * (not a failure of its own, which `record` handles). It stays out for the ejection backoff and is
@@ -202,15 +196,6 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
       const { chosen, degraded } = selectFrom(core.rank(options?.role), options);
       return { endpoints: chosen.map((entry) => entry.state.endpoint), degraded };
     },
-    pairs(options) {
-      const { pairs, degraded } = pairsFrom(core, options);
-      return { pairs, degraded };
-    },
-    roleOf(endpointId) {
-      core.stateOf(endpointId);
-      const role = classifyRoles(states, now()).get(endpointId);
-      return role?.role ?? 'primary';
-    },
     record(endpointId, outcome, options) {
       const state = core.stateOf(endpointId);
       const normalised = normaliseOutcome(outcome);
@@ -219,10 +204,6 @@ export function createPoolBase<Target>(core: PoolCore<Target>, hedgeBudget: Hedg
     },
     startAttempt(endpointId) {
       return core.begin(core.stateOf(endpointId));
-    },
-    hedgeDelayMs(endpointId) {
-      const state = core.stateOf(endpointId);
-      return hedgeDelayOf(state, settings, now());
     },
     suspect(endpointId, error) {
       const state = core.stateOf(endpointId);

@@ -1,8 +1,8 @@
-import { ERROR_CATEGORIES, XError, redactSecrets } from '@x/errors';
+import { ERROR_CATEGORIES, configError, describeValue, redactSecrets } from '@x/errors';
+import type { XError } from '@x/errors';
 import type { ErrorCategory } from '@x/errors';
 import type { EjectionReason, EndpointState, HealthState } from './endpoint.js';
 import { isOut, refreshHealth } from './endpoint.js';
-import { describeValue } from './options.js';
 import type { ResolvedSettings } from './options.js';
 import { toAttemptCounts } from './snapshot.js';
 import type { AttemptCounts } from './snapshot.js';
@@ -84,8 +84,9 @@ export function exportStates(states: ReadonlyArray<EndpointState<unknown>>, now:
   };
 }
 
-function importError(message: string): XError {
-  return new XError({ code: 'POOL_INVALID_IMPORT', category: 'config', message });
+/** `option` is the path in the import data at fault (`data` for the document itself). */
+function importError(option: string, message: string): XError {
+  return configError('POOL_INVALID_IMPORT', option, message) as unknown as XError;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -93,13 +94,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function count(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw importError(`${path} must be a finite non-negative number, got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw importError(path, `${path} must be a finite non-negative number, got ${describeValue(value)}`);
   return value;
 }
 
 function integer(path: string, value: unknown): number {
   const n = count(path, value);
-  if (!Number.isInteger(n)) throw importError(`${path} must be an integer, got ${n}`);
+  if (!Number.isInteger(n)) throw importError(path, `${path} must be an integer, got ${n}`);
   return n;
 }
 
@@ -121,35 +122,35 @@ const COUNT_KEYS: ReadonlyArray<readonly [keyof AttemptCounts, keyof ResultCount
 
 /** Checks the whole document before anything is applied, so bad input changes nothing. */
 export function parseExport(data: unknown): PoolExport {
-  if (!isRecord(data)) throw importError('import data must be an object produced by pool.export()');
-  if (data.version !== EXPORT_VERSION) throw importError(`import data version must be ${EXPORT_VERSION}, got ${describeValue(data.version)}`);
+  if (!isRecord(data)) throw importError('data', 'import data must be an object produced by pool.export()');
+  if (data.version !== EXPORT_VERSION) throw importError('data', `import data version must be ${EXPORT_VERSION}, got ${describeValue(data.version)}`);
   const exportedAt = count('exportedAt', data.exportedAt);
-  if (!Array.isArray(data.endpoints)) throw importError('endpoints must be an array');
+  if (!Array.isArray(data.endpoints)) throw importError('endpoints', 'endpoints must be an array');
   const seen = new Set<string>();
   const endpoints = data.endpoints.map((raw: unknown, index): EndpointExport => {
     const at = `endpoints[${index}]`;
-    if (!isRecord(raw)) throw importError(`${at} must be an object`);
-    if (typeof raw.id !== 'string' || raw.id === '') throw importError(`${at}.id must be a non-empty string`);
-    if (seen.has(raw.id)) throw importError(`${at}.id repeats an earlier endpoint`);
+    if (!isRecord(raw)) throw importError(at, `${at} must be an object`);
+    if (typeof raw.id !== 'string' || raw.id === '') throw importError(`${at}.id`, `${at}.id must be a non-empty string`);
+    if (seen.has(raw.id)) throw importError(`${at}.id`, `${at}.id repeats an earlier endpoint`);
     seen.add(raw.id);
-    if (typeof raw.health !== 'string' || !HEALTH_STATES.includes(raw.health)) throw importError(`${at}.health must be one of ${HEALTH_STATES.join(', ')}`);
+    if (typeof raw.health !== 'string' || !HEALTH_STATES.includes(raw.health)) throw importError(`${at}.health`, `${at}.health must be one of ${HEALTH_STATES.join(', ')}`);
     const health = raw.health as HealthState;
     const ejectedForMs = optionalCount(`${at}.ejectedForMs`, raw.ejectedForMs);
-    if (isOut(health) !== (ejectedForMs !== null)) throw importError(`${at}.ejectedForMs must be a number exactly when health is "ejected" or "suspect"`);
+    if (isOut(health) !== (ejectedForMs !== null)) throw importError(`${at}.ejectedForMs`, `${at}.ejectedForMs must be a number exactly when health is "ejected" or "suspect"`);
     const reason = raw.lastEjectionReason;
-    if (reason !== null && (typeof reason !== 'string' || !REASONS.includes(reason))) throw importError(`${at}.lastEjectionReason must be null or one of ${REASONS.join(', ')}`);
+    if (reason !== null && (typeof reason !== 'string' || !REASONS.includes(reason))) throw importError(`${at}.lastEjectionReason`, `${at}.lastEjectionReason must be null or one of ${REASONS.join(', ')}`);
     const latency = raw.latency;
-    if (!isRecord(latency)) throw importError(`${at}.latency must be an object`);
+    if (!isRecord(latency)) throw importError(`${at}.latency`, `${at}.latency must be an object`);
     const ewmaMs = optionalCount(`${at}.latency.ewmaMs`, latency.ewmaMs);
     const peakEwmaMs = optionalCount(`${at}.latency.peakEwmaMs`, latency.peakEwmaMs);
-    if ((ewmaMs === null) !== (peakEwmaMs === null)) throw importError(`${at}.latency.ewmaMs and peakEwmaMs must both be numbers or both null`);
-    if (!Array.isArray(latency.bins)) throw importError(`${at}.latency.bins must be an array of [latencyMs, count]`);
+    if ((ewmaMs === null) !== (peakEwmaMs === null)) throw importError(`${at}.latency.ewmaMs`, `${at}.latency.ewmaMs and peakEwmaMs must both be numbers or both null`);
+    if (!Array.isArray(latency.bins)) throw importError(`${at}.latency.bins`, `${at}.latency.bins must be an array of [latencyMs, count]`);
     const bins = latency.bins.map((bin: unknown, binIndex): readonly [number, number] => {
-      if (!Array.isArray(bin) || bin.length !== 2) throw importError(`${at}.latency.bins[${binIndex}] must be [latencyMs, count]`);
+      if (!Array.isArray(bin) || bin.length !== 2) throw importError(`${at}.latency.bins`, `${at}.latency.bins[${binIndex}] must be [latencyMs, count]`);
       return [count(`${at}.latency.bins[${binIndex}][0]`, bin[0]), count(`${at}.latency.bins[${binIndex}][1]`, bin[1])];
     });
     const window = raw.window;
-    if (!isRecord(window)) throw importError(`${at}.window must be an object of attempt counts`);
+    if (!isRecord(window)) throw importError(`${at}.window`, `${at}.window must be an object of attempt counts`);
     const counts = Object.fromEntries(COUNT_KEYS.map(([key]) => [key, integer(`${at}.window.${key}`, window[key])])) as unknown as AttemptCounts;
     const lastError = raw.lastError;
     let parsedError: EndpointExport['lastError'] = null;
@@ -161,7 +162,7 @@ export function parseExport(data: unknown): PoolExport {
         typeof lastError.category !== 'string' ||
         !(ERROR_CATEGORIES as readonly string[]).includes(lastError.category)
       ) {
-        throw importError(`${at}.lastError must be null or { code, category, message, agoMs }`);
+        throw importError(`${at}.lastError`, `${at}.lastError must be null or { code, category, message, agoMs }`);
       }
       parsedError = {
         code: lastError.code,

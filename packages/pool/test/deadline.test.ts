@@ -40,7 +40,7 @@ describe('an endpoint that never answers within the call’s deadline', () => {
     const options = { strategy, deadlineMs: 1_000, maxCandidates: 1 } as const;
 
     const first = await settled(pool.execute(hungFirst, options));
-    expect(first).toMatchObject({ ok: false, error: { code: 'DEADLINE_EXCEEDED' } });
+    expect(first).toMatchObject({ ok: false, error: { code: 'STRATEGY_DEADLINE_EXCEEDED' } });
     const hung = pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'hung')!;
     expect(hung.totals).toMatchObject({ timeout: 1, abortedLoser: 0 });
     expect(hung.consecutiveFailures).toBe(1);

@@ -2,7 +2,7 @@ import { XError } from '@x/errors';
 import type { ErrorCategory } from '@x/errors';
 import type { AttemptOutcome } from '@x/pool';
 
-export const ok = (latencyMs: number): AttemptOutcome => ({ ok: true, latencyMs });
+export const ok = (latencyMs: number): AttemptOutcome => ({ ok: true, value: undefined, latencyMs });
 
 export function fail(category: ErrorCategory, latencyMs = 5, context: Record<string, unknown> = {}, message = `${category} failure`): AttemptOutcome {
   return { ok: false, latencyMs, error: new XError({ code: `TEST_${category.toUpperCase().replace('-', '_')}`, category, message, context }) };

@@ -42,7 +42,7 @@ describe('losers are not ejected for everyone’s failures', () => {
       for (let call = 0; call < 120; call++) {
         // Every third call has a budget too short for anyone: its deadline cuts every attempt.
         const deadlineMs = call % 3 === 2 ? 8 : 100;
-        await run(pool, attempt, strategy === 'race' ? { strategy, deadlineMs } : { strategy, deadlineMs, delayMs: 0 });
+        await run(pool, attempt, strategy === 'race' ? { strategy, deadlineMs } : { strategy, deadlineMs, hedgeDelayMs: 0 });
       }
       expect(health(pool)).toEqual({ fast: { health: 'healthy', ejectionsTotal: 0 }, slower: { health: 'healthy', ejectionsTotal: 0 } });
     }

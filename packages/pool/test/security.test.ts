@@ -80,7 +80,7 @@ describe('API keys in endpoint URLs never reach pool errors, snapshots, exports 
           try {
             await pool.execute((endpoint, { signal }) => transports.get(endpoint.id)!.call('getSlot', [], { signal }), {
               strategy,
-              ...(strategy === 'hedge' ? { delayMs: 1 } : {}),
+              ...(strategy === 'hedge' ? { hedgeDelayMs: 1 } : {}),
             });
           } catch (error) {
             failures.push(error);
@@ -110,7 +110,7 @@ describe('API keys in endpoint URLs never reach pool errors, snapshots, exports 
       expectNoSecret(await pool.metrics());
       expectNoSecret(pool.endpoints.map((endpoint) => endpoint.label));
       // The foreign error did reach the statistics (of every endpoint the race chose: not the one cooling down after its 429).
-      const foreign = pool.snapshot().endpoints.filter((endpoint) => endpoint.lastError?.code === 'ATTEMPT_FAILED');
+      const foreign = pool.snapshot().endpoints.filter((endpoint) => endpoint.lastError?.code === 'STRATEGY_ATTEMPT_FAILED');
       expect(foreign.length).toBeGreaterThanOrEqual(4);
       expect(foreign[0]!.lastError!.message).toContain('***');
       expect(await pool.metrics()).toContain(`${origin}/e500/v2/***`);

@@ -30,12 +30,12 @@ export function createHedgeBudget(options: HedgeBudgetOptions = {}): HedgeBudget
   const minPerSecond = options.minPerSecond ?? DEFAULT_HEDGE_BUDGET.minPerSecond;
   const burst = options.burst ?? DEFAULT_HEDGE_BUDGET.burst;
   const now = options.now ?? (() => performance.now());
-  if (!isNonNegative(ratio)) throw invalidOptions('createHedgeBudget: ratio must be a finite number ≥ 0', { ratio });
+  if (!isNonNegative(ratio)) throw invalidOptions('ratio', 'createHedgeBudget: ratio must be a finite number ≥ 0', ratio);
   if (!isNonNegative(minPerSecond)) {
-    throw invalidOptions('createHedgeBudget: minPerSecond must be a finite number ≥ 0', { minPerSecond });
+    throw invalidOptions('minPerSecond', 'createHedgeBudget: minPerSecond must be a finite number ≥ 0', minPerSecond);
   }
-  if (!isNonNegative(burst) || burst < 1) throw invalidOptions('createHedgeBudget: burst must be a finite number ≥ 1', { burst });
-  if (typeof now !== 'function') throw invalidOptions('createHedgeBudget: now must be a function');
+  if (!isNonNegative(burst) || burst < 1) throw invalidOptions('burst', 'createHedgeBudget: burst must be a finite number ≥ 1', burst);
+  if (typeof now !== 'function') throw invalidOptions('now', 'createHedgeBudget: now must be a function', now);
 
   let tokens = 0;
   let refilledAt = now();
@@ -97,15 +97,15 @@ export function adaptiveDelay<C>(
   latencyOf: (candidate: C, index: number) => number | undefined,
   options: AdaptiveDelayOptions,
 ): (candidate: C, index: number) => number {
-  if (typeof latencyOf !== 'function') throw invalidOptions('adaptiveDelay: latencyOf must be a function');
+  if (typeof latencyOf !== 'function') throw invalidOptions('latencyOf', 'adaptiveDelay: latencyOf must be a function', latencyOf);
   const { fallbackMs, multiplier = 1, minMs = 0, maxMs = Number.POSITIVE_INFINITY } = options;
   if (typeof fallbackMs !== 'number' || Number.isNaN(fallbackMs) || fallbackMs < 0) {
-    throw invalidOptions('adaptiveDelay: fallbackMs must be a number ≥ 0', { fallbackMs });
+    throw invalidOptions('fallbackMs', 'adaptiveDelay: fallbackMs must be a number ≥ 0', fallbackMs);
   }
-  if (!isNonNegative(multiplier)) throw invalidOptions('adaptiveDelay: multiplier must be a finite number ≥ 0', { multiplier });
-  if (!isNonNegative(minMs)) throw invalidOptions('adaptiveDelay: minMs must be a finite number ≥ 0', { minMs });
+  if (!isNonNegative(multiplier)) throw invalidOptions('multiplier', 'adaptiveDelay: multiplier must be a finite number ≥ 0', multiplier);
+  if (!isNonNegative(minMs)) throw invalidOptions('minMs', 'adaptiveDelay: minMs must be a finite number ≥ 0', minMs);
   if (typeof maxMs !== 'number' || Number.isNaN(maxMs) || maxMs < minMs) {
-    throw invalidOptions('adaptiveDelay: maxMs must be a number ≥ minMs', { minMs, maxMs });
+    throw invalidOptions('maxMs', `adaptiveDelay: maxMs must be a number ≥ minMs (${minMs})`, maxMs);
   }
   return (candidate, index) => {
     const latency = latencyOf(candidate, index);

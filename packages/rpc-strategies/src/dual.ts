@@ -2,7 +2,8 @@ import { hookFailed, invalidOptions, noCandidates } from './errors.js';
 import { checkCandidates, checkOptions, resolveCall, runCall, startAttempt } from './engine.js';
 import type { Call, CallHooks } from './engine.js';
 import { onRaceFailure, startEvery, winOf } from './race.js';
-import type { AttemptFn, DualBalancer, DualOptions, DualPair, DualResult } from './types.js';
+import type { AttemptFn } from '@x/errors';
+import type { DualBalancer, DualOptions, DualPair, DualResult } from './types.js';
 
 interface DualState {
   /** Pair number of each flattened candidate. */
@@ -98,10 +99,10 @@ export function dual<C, T>(
   const across = options?.across ?? 'race';
   const balancer = options?.balancer;
   if (across !== 'race' && across !== 'balance') {
-    return Promise.reject(invalidOptions("dual: across must be 'race' or 'balance'", { across: String(across) }));
+    return Promise.reject(invalidOptions('across', "dual: across must be 'race' or 'balance'", across));
   }
   if (balancer !== undefined && typeof balancer.next !== 'function') {
-    return Promise.reject(invalidOptions('dual: balancer must come from createDualBalancer (a next(pairCount) method)'));
+    return Promise.reject(invalidOptions('balancer', 'dual: balancer must come from createDualBalancer (a next(pairCount) method)', balancer));
   }
   const candidates: C[] = [];
   const pairOf: number[] = [];
@@ -109,7 +110,7 @@ export function dual<C, T>(
   for (let pair = 0; pair < pairs.length; pair++) {
     const entry = pairs[pair];
     if (typeof entry !== 'object' || entry === null || !('primary' in entry)) {
-      return Promise.reject(invalidOptions(`dual: pair ${pair} must be { primary, secondary? }`, { pair }));
+      return Promise.reject(invalidOptions(`pairs[${pair}]`, `dual: pair ${pair} must be { primary, secondary? }`, entry));
     }
     firstOf.push(candidates.length);
     candidates.push(entry.primary);

@@ -1,5 +1,5 @@
-import { abortedError, isAbortSignal, isXError } from '@x/errors';
-import type { XError } from '@x/errors';
+import { MAX_TIMER_MS, abortedError, checkTimerMs, isAbortSignal, isXError } from '@x/errors';
+import type { AttemptFn, Outcome, XError } from '@x/errors';
 import {
   attemptAborted,
   attemptError,
@@ -10,7 +10,7 @@ import {
   invalidOptions,
   noCandidates,
 } from './errors.js';
-import type { AttemptFailure, AttemptFn, AttemptEvent, Outcome, StrategyOptions } from './types.js';
+import type { AttemptFailure, AttemptEvent, StrategyOptions } from './types.js';
 
 // The machinery every strategy shares: starting attempts with their own AbortController, per-attempt
 // timeouts, the overall deadline, the caller's signal, onAttempt reporting, and cleanup on settle.
@@ -18,9 +18,6 @@ import type { AttemptFailure, AttemptFn, AttemptEvent, Outcome, StrategyOptions 
 // so the hot path allocates no closures beyond the two promise reactions of each attempt.
 
 type Timer = ReturnType<typeof setTimeout>;
-
-/** setTimeout overflows above this and fires at once (Node: after 1 ms), so longer waits mean "never". */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 export interface AttemptRecord<C> {
   readonly index: number;
@@ -85,32 +82,36 @@ const EMPTY_OPTIONS: StrategyOptions<never, never> = Object.freeze({});
 /** Validates the options common to every strategy; returns an error for bad input. */
 export function checkOptions<C, T>(options: StrategyOptions<C, T> | undefined): CheckedOptions<C, T> | XError {
   const o = options ?? (EMPTY_OPTIONS as StrategyOptions<C, T>);
-  if (typeof o !== 'object' || o === null) return invalidOptions('options must be an object');
+  if (typeof o !== 'object' || o === null) return invalidOptions('options', 'options must be an object', o);
   const { signal, onAttempt, shouldFailover } = o;
   if (signal !== undefined && !isAbortSignal(signal)) {
-    return invalidOptions('signal must be an AbortSignal');
+    return invalidOptions('signal', 'signal must be an AbortSignal', signal);
   }
-  if (onAttempt !== undefined && typeof onAttempt !== 'function') return invalidOptions('onAttempt must be a function');
+  if (onAttempt !== undefined && typeof onAttempt !== 'function') return invalidOptions('onAttempt', 'onAttempt must be a function', onAttempt);
   if (shouldFailover !== undefined && typeof shouldFailover !== 'function') {
-    return invalidOptions('shouldFailover must be a function');
+    return invalidOptions('shouldFailover', 'shouldFailover must be a function', shouldFailover);
   }
-  const attemptTimeoutMs = timerMs(o.attemptTimeoutMs);
-  if (attemptTimeoutMs === undefined) return invalidOptions('attemptTimeoutMs must be a positive number', { attemptTimeoutMs: o.attemptTimeoutMs });
-  const deadlineMs = timerMs(o.deadlineMs);
-  if (deadlineMs === undefined) return invalidOptions('deadlineMs must be a positive number', { deadlineMs: o.deadlineMs });
-  return { signal, attemptTimeoutMs, deadlineMs, onAttempt, shouldFailover: shouldFailover ?? defaultShouldFailover };
+  try {
+    const attemptTimeoutMs = timerMs('attemptTimeoutMs', o.attemptTimeoutMs);
+    const deadlineMs = timerMs('deadlineMs', o.deadlineMs);
+    return { signal, attemptTimeoutMs, deadlineMs, onAttempt, shouldFailover: shouldFailover ?? defaultShouldFailover };
+  } catch (error) {
+    return error as XError;
+  }
 }
 
-/** A positive duration as a timer length, 0 for "none" (absent, Infinity or beyond setTimeout's range); undefined when invalid. */
-function timerMs(value: number | undefined): number | undefined {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) return undefined;
-  return value > MAX_TIMER_MS ? 0 : value;
+/**
+ * A duration as a timer length: 0 for "none" (absent, or Infinity and anything beyond setTimeout's
+ * range, which would otherwise fire at once); otherwise checked by `checkTimerMs` (throws).
+ */
+function timerMs(option: string, value: number | undefined): number {
+  if (value === undefined || (typeof value === 'number' && value > MAX_TIMER_MS)) return 0;
+  return checkTimerMs('STRATEGY_INVALID_OPTIONS', option, value);
 }
 
 export function checkCandidates(strategy: string, candidates: unknown, fn: unknown, allowEmpty = false): XError | undefined {
-  if (!Array.isArray(candidates)) return invalidOptions(`${strategy}: candidates must be an array`);
-  if (typeof fn !== 'function') return invalidOptions(`${strategy}: the attempt function must be a function`);
+  if (!Array.isArray(candidates)) return invalidOptions('candidates', `${strategy}: candidates must be an array`, candidates);
+  if (typeof fn !== 'function') return invalidOptions('attempt', `${strategy}: the attempt function must be a function`, fn);
   if (candidates.length === 0 && !allowEmpty) return noCandidates(strategy);
   return undefined;
 }

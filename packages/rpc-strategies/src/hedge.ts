@@ -1,8 +1,10 @@
+import { MAX_TIMER_MS } from '@x/errors';
+import type { AttemptFn } from '@x/errors';
 import { hookFailed, invalidOptions } from './errors.js';
-import { MAX_TIMER_MS, checkCandidates, checkOptions, crashCall, resolveCall, runCall, startAttempt } from './engine.js';
+import { checkCandidates, checkOptions, crashCall, resolveCall, runCall, startAttempt } from './engine.js';
 import type { Call, CallHooks } from './engine.js';
 import { onRaceFailure, winOf } from './race.js';
-import type { AttemptFn, HedgeBudget, HedgeDelay, HedgeOptions, HedgeResult } from './types.js';
+import type { HedgeBudget, HedgeDelay, HedgeOptions, HedgeResult } from './types.js';
 
 interface HedgeState<C> {
   readonly delay: HedgeDelay<C>;
@@ -38,7 +40,7 @@ function delayAfter<C>(delay: HedgeDelay<C>, candidate: C, index: number): numbe
   try {
     ms = delay(candidate, index);
   } catch (cause) {
-    throw hookFailed('delayMs', cause);
+    throw hookFailed('hedgeDelayMs', cause);
   }
   return typeof ms === 'number' ? ms : Number.NaN;
 }
@@ -80,7 +82,7 @@ function startHedge<C, T>(call: HedgeCall<C, T>): void {
 }
 
 /**
- * Starts the first (best) candidate, then the next one each time `delayMs` passes without a success
+ * Starts the first (best) candidate, then the next one each time `hedgeDelayMs` passes without a success
  * (subject to `budget`) or at once when an attempt fails; the first success wins and the rest are
  * aborted. At most `maxAttempts` attempts per call.
  */
@@ -93,18 +95,18 @@ export function hedge<C, T>(
   if (bad !== undefined) return Promise.reject(bad);
   const checked = checkOptions(options);
   if (checked instanceof Error) return Promise.reject(checked);
-  const { delayMs, maxAttempts = candidates.length, budget } = options ?? ({} as Partial<HedgeOptions<C, T>>);
-  if (typeof delayMs === 'number' ? Number.isNaN(delayMs) || delayMs < 0 : typeof delayMs !== 'function') {
-    return Promise.reject(invalidOptions('hedge: delayMs must be a number ≥ 0 or a function', { delayMs: typeof delayMs === 'number' ? delayMs : typeof delayMs }));
+  const { hedgeDelayMs, maxAttempts = candidates.length, budget } = options ?? ({} as Partial<HedgeOptions<C, T>>);
+  if (typeof hedgeDelayMs === 'number' ? Number.isNaN(hedgeDelayMs) || hedgeDelayMs < 0 : typeof hedgeDelayMs !== 'function') {
+    return Promise.reject(invalidOptions('hedgeDelayMs', 'hedge: hedgeDelayMs must be a number ≥ 0 or a function', hedgeDelayMs));
   }
   if (typeof maxAttempts !== 'number' || !(maxAttempts >= 1) || (Number.isFinite(maxAttempts) && !Number.isInteger(maxAttempts))) {
-    return Promise.reject(invalidOptions('hedge: maxAttempts must be an integer ≥ 1', { maxAttempts }));
+    return Promise.reject(invalidOptions('maxAttempts', 'hedge: maxAttempts must be an integer ≥ 1', maxAttempts));
   }
   if (budget !== undefined && (typeof budget.tryAcquire !== 'function' || typeof budget.recordCall !== 'function')) {
-    return Promise.reject(invalidOptions('hedge: budget must come from createHedgeBudget (recordCall and tryAcquire)'));
+    return Promise.reject(invalidOptions('budget', 'hedge: budget must come from createHedgeBudget (recordCall and tryAcquire)', budget));
   }
   const state: HedgeState<C> = {
-    delay: delayMs as HedgeDelay<C>,
+    delay: hedgeDelayMs as HedgeDelay<C>,
     limit: Math.min(maxAttempts, candidates.length),
     budget,
     next: 0,

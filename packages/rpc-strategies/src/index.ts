@@ -6,13 +6,13 @@ export { scatter } from './scatter.js';
 export { DEFAULT_HEDGE_BUDGET, adaptiveDelay, createHedgeBudget } from './budget.js';
 export type { AdaptiveDelayOptions, HedgeBudgetOptions } from './budget.js';
 export { STRATEGY_ERROR_CODES, aggregateCategory, defaultShouldFailover } from './errors.js';
-export type { FailureEntry, StrategyErrorCode } from './errors.js';
+export type { FailureEntry, GroupSummary, StrategyErrorCode } from './errors.js';
 export type {
-  AttemptContext,
   AttemptEvent,
   AttemptFailure,
-  AttemptFn,
+  Ballot,
   ConsensusOptions,
+  ConsensusTally,
   ConsensusVerdict,
   DualBalancer,
   DualOptions,
@@ -23,12 +23,14 @@ export type {
   HedgeDelay,
   HedgeOptions,
   HedgeResult,
-  Outcome,
   Quorum,
   RaceResult,
   ScatterOptions,
   ScatterOutcome,
   ScatterProgress,
   StrategyOptions,
+  TallyConsensusOptions,
+  TallyDecision,
+  TallyInput,
   Vote,
 } from './types.js';

@@ -1,8 +1,8 @@
-import type { XError } from '@x/errors';
+import type { AttemptFn, XError } from '@x/errors';
 import { allAttemptsFailed } from './errors.js';
 import { checkCandidates, checkOptions, rejectCall, resolveCall, runCall, shouldFailover, startAttempt } from './engine.js';
 import type { AttemptRecord, Call, CallHooks } from './engine.js';
-import type { AttemptFailure, AttemptFn, RaceResult, StrategyOptions } from './types.js';
+import type { AttemptFailure, RaceResult, StrategyOptions } from './types.js';
 
 const NO_FAILURES: readonly AttemptFailure<never>[] = Object.freeze([]);
 

@@ -1,8 +1,8 @@
-import { XError } from '@x/errors';
-import { attemptAborted, hookFailed, invalidOptions } from './errors.js';
-import { checkCandidates, checkOptions, resolveCall, runCall, settleNow, startAttempt } from './engine.js';
+import type { AttemptFn } from '@x/errors';
+import { attemptAborted, deadlineExceeded, hookFailed, invalidOptions } from './errors.js';
+import { checkCandidates, checkOptions, pendingIndexes, resolveCall, runCall, settleNow, startAttempt } from './engine.js';
 import type { Call, CallHooks } from './engine.js';
-import type { AttemptFn, ScatterOptions, ScatterOutcome, ScatterProgress } from './types.js';
+import type { ScatterOptions, ScatterOutcome, ScatterProgress } from './types.js';
 
 interface ScatterState<T> {
   readonly outcomes: (ScatterOutcome<T> | undefined)[];
@@ -51,12 +51,7 @@ const SCATTER_HOOKS: CallHooks<unknown, unknown, ScatterOutcome<unknown>[], Scat
   },
   deadline(call) {
     // Scatter keeps what it has: the answers so far, and the unanswered marked as cut by the deadline.
-    const reason = new XError({
-      code: 'DEADLINE_EXCEEDED',
-      category: 'timeout',
-      message: `scatter: no answer within the ${call.deadlineMs} ms deadline`,
-      context: { strategy: 'scatter', deadlineMs: call.deadlineMs },
-    });
+    const reason = deadlineExceeded('scatter', call.deadlineMs, call.failures ?? [], pendingIndexes(call));
     settleNow(call, reason, { ok: true, value: call.state.outcomes as ScatterOutcome<unknown>[] });
   },
 };
@@ -88,7 +83,7 @@ export function scatter<C, T>(
   if (checked instanceof Error) return Promise.reject(checked);
   const stopWhen = options?.stopWhen;
   if (stopWhen !== undefined && typeof stopWhen !== 'function') {
-    return Promise.reject(invalidOptions('scatter: stopWhen must be a function'));
+    return Promise.reject(invalidOptions('stopWhen', 'scatter: stopWhen must be a function', stopWhen));
   }
   const state: ScatterState<T> = {
     outcomes: new Array<ScatterOutcome<T> | undefined>(candidates.length).fill(undefined),

@@ -1,20 +1,4 @@
-import type { XError } from '@x/errors';
-
-/** What an attempt function receives besides its candidate. */
-export interface AttemptContext {
-  /** Aborted when this attempt is no longer wanted: it lost, timed out, hit the deadline or the caller aborted. */
-  readonly signal: AbortSignal;
-  /** 0-based order in which attempts were started within one call. */
-  readonly attempt: number;
-}
-
-/** One try against one candidate. Works for HTTP, UDP or anything else that returns a promise. */
-export type AttemptFn<C, T> = (candidate: C, context: AttemptContext) => Promise<T>;
-
-/** The result of one attempt. */
-export type Outcome<T> =
-  | { readonly ok: true; readonly value: T; readonly latencyMs: number }
-  | { readonly ok: false; readonly error: XError; readonly latencyMs: number };
+import type { Failure, Outcome, Success, XError } from '@x/errors';
 
 /** Reported through `onAttempt`, exactly once per started attempt. */
 export interface AttemptEvent<C, T> {
@@ -35,9 +19,9 @@ export interface AttemptEvent<C, T> {
 export interface StrategyOptions<C, T> {
   /** External cancellation. An already-aborted signal rejects at once without starting anything. */
   readonly signal?: AbortSignal;
-  /** Per attempt; on expiry the attempt's signal aborts and it fails with `ATTEMPT_TIMEOUT` (category `timeout`). */
+  /** Per attempt; on expiry the attempt's signal aborts and it fails with `STRATEGY_ATTEMPT_TIMEOUT` (category `timeout`). */
   readonly attemptTimeoutMs?: number;
-  /** One overall deadline for the call (`DEADLINE_EXCEEDED`, category `timeout`). */
+  /** One overall deadline for the call (`STRATEGY_DEADLINE_EXCEEDED`, category `timeout`). */
   readonly deadlineMs?: number;
   /** Called exactly once per started attempt. Exceptions it throws are caught and ignored. */
   readonly onAttempt?: (event: AttemptEvent<C, T>) => void;
@@ -97,7 +81,7 @@ export interface HedgeOptions<C, T> extends StrategyOptions<C, T> {
    * about the candidate just started (e.g. its p95 latency). A non-finite result means "do not
    * hedge after this one"; a negative one counts as 0.
    */
-  readonly delayMs: HedgeDelay<C>;
+  readonly hedgeDelayMs: HedgeDelay<C>;
   /** Most attempts one call may start, counting failovers. Default: `candidates.length`. */
   readonly maxAttempts?: number;
   /** Limits attempts started by the delay; failover after an actual failure is never limited. */
@@ -134,6 +118,76 @@ export interface ConsensusOptions<C, T> extends StrategyOptions<C, T> {
   readonly weight?: (candidate: C, index: number) => number;
   /** Most candidates asked at once; a participant that fails is replaced by the next candidate. Default: all. */
   readonly maxParticipants?: number;
+}
+
+/** `consensus` with a tally of the caller's own instead of the default majority vote (`quorum`, `normalize`, `weight`). */
+export interface TallyConsensusOptions<C, T, V> extends StrategyOptions<C, T> {
+  readonly tally: ConsensusTally<C, T, V>;
+  /** Most candidates asked at once; a participant that fails is replaced by the next candidate. Default: all. */
+  readonly maxParticipants?: number;
+  readonly quorum?: never;
+  readonly normalize?: never;
+  readonly weight?: never;
+}
+
+/**
+ * One candidate of a consensus call, as a tally sees it:
+ * - `spare`: not asked (yet); it is asked when a participant fails;
+ * - `pending`: asked, no answer yet;
+ * - `answered`: a value (`arrival` is its 0-based rank among the answers so far);
+ * - `failed`: an error, or an answer the tally's `accept` refused;
+ * - `unanswered`: cut by the deadline before it answered (only in the last, `final` tally).
+ */
+export type Ballot<T> =
+  | { readonly status: 'spare' }
+  | { readonly status: 'pending' }
+  | { readonly status: 'unanswered' }
+  | { readonly status: 'failed'; readonly error: XError; readonly latencyMs: number; readonly attempt: number }
+  | { readonly status: 'answered'; readonly value: T; readonly latencyMs: number; readonly attempt: number; readonly arrival: number };
+
+/** What a tally is given each time it is asked. */
+export interface TallyInput<C, T> {
+  readonly candidates: readonly C[];
+  /** One per candidate, in input order. */
+  readonly ballots: readonly Ballot<T>[];
+  /**
+   * True when nothing more will arrive: every participant settled and no spare is left, or the
+   * deadline fired (`reason: 'deadline'`). A final tally must decide or fail, never wait (a `wait`
+   * then fails the call with `STRATEGY_HOOK_FAILED`).
+   */
+  readonly final: boolean;
+  /** `start`: asked once before any attempt starts (every participant `pending`); `progress`: after a settled attempt; `deadline`: the deadline fired. */
+  readonly reason: 'start' | 'progress' | 'deadline';
+  /** Most answers still to come: participants running now (a failure's spare replaces it, it does not add one). */
+  readonly outstanding: number;
+  /** Failed attempts so far, in the order they failed. */
+  readonly failures: readonly AttemptFailure<C>[];
+  /** From the start of the call. */
+  readonly elapsedMs: number;
+  /** The call's deadline (0: none). */
+  readonly deadlineMs: number;
+}
+
+/** A tally's answer: keep waiting, the call's result, or the error to reject with. */
+export type TallyDecision<V> =
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'decided'; readonly verdict: V }
+  | { readonly kind: 'failed'; readonly error: XError };
+
+/**
+ * How `consensus` counts votes. The engine runs the participants, replaces failed ones with spares,
+ * applies timeouts, the deadline and the caller's signal, and asks the tally after every settled
+ * attempt (and once before starting, with every participant `pending`). The first answer other than
+ * `wait` ends the call: running attempts are aborted as losers (the early cut).
+ */
+export interface ConsensusTally<C, T, V> {
+  /**
+   * Vets one answer as it arrives. An error returned here makes it a failed ballot (reported to
+   * `onAttempt` as a failure) that never ends the call: a spare takes its place, as after a failover.
+   */
+  readonly accept?: (value: T, candidate: C, index: number, attempt: number) => XError | undefined;
+  /** Counts the ballots. Pure with respect to the call: it may be asked again with more ballots. */
+  readonly decide: (input: TallyInput<C, T>) => TallyDecision<V>;
 }
 
 export interface ConsensusVerdict<C, T> {
@@ -177,10 +231,11 @@ export interface DualResult<C, T> extends RaceResult<C, T> {
   readonly role: 'primary' | 'secondary';
 }
 
-/** Per-candidate result of `scatter`. `aborted: true` marks attempts the strategy cut short (not endpoint failures). */
-export type ScatterOutcome<T> =
-  | { readonly ok: true; readonly value: T; readonly latencyMs: number; readonly aborted: false }
-  | { readonly ok: false; readonly error: XError; readonly latencyMs: number; readonly aborted: boolean };
+/**
+ * Per-candidate result of `scatter`: the attempt's {@link Outcome} plus `aborted`, true for attempts
+ * the strategy cut short (`stopWhen`, the deadline) — not endpoint failures.
+ */
+export type ScatterOutcome<T> = (Success<T> & { readonly aborted: false }) | (Failure & { readonly aborted: boolean });
 
 export interface ScatterProgress {
   readonly settled: number;

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consensus, dual, hedge, race, scatter } from '@x/rpc-strategies';
-import type { AttemptContext } from '@x/rpc-strategies';
+import type { AttemptContext } from '@x/errors';
 import { ep, rejection, settle, simulate } from './helpers.js';
 
 // Real timers here: these tests are about the process (warnings, unhandled rejections), not timing.
@@ -44,7 +44,7 @@ describe('cleanup under load', () => {
 
       // Concurrent calls, all in flight at once under the same signal.
       const calls = Array.from({ length: 5_000 }, (_, i) =>
-        i % 2 === 0 ? race([1, 2, 3], nextTurn, { signal }) : hedge([1, 2], nextTurn, { signal, delayMs: 1_000 }),
+        i % 2 === 0 ? race([1, 2, 3], nextTurn, { signal }) : hedge([1, 2], nextTurn, { signal, hedgeDelayMs: 1_000 }),
       );
       expect(getEventListeners(signal, 'abort')).toHaveLength(1);
       await Promise.all(calls);
@@ -74,7 +74,7 @@ describe('cleanup under load', () => {
       for (let i = 0; i < 200; i++) {
         burst.push(
           settle(race(endpoints, sim.attempt)),
-          settle(hedge(endpoints, sim.attempt, { delayMs: 0 })),
+          settle(hedge(endpoints, sim.attempt, { hedgeDelayMs: 0 })),
           settle(consensus(endpoints, sim.attempt, { quorum: 1 })),
           settle(dual([{ primary: endpoints[1]!, secondary: endpoints[2]! }, { primary: endpoints[0]! }], sim.attempt)),
           settle(scatter(endpoints, sim.attempt, { stopWhen: (_o, p) => p.settled >= 1 })),
@@ -99,7 +99,7 @@ describe('cleanup under load', () => {
     const paths = [
       settle(race([ep('a', 5), ep('b', 50)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200 })),
       settle(race([ep('a', 5, { fails: 'config' }), ep('b', 50)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200 })),
-      settle(hedge([ep('a', 50), ep('b', 50), ep('c', 50)], sim.attempt, { delayMs: 10, attemptTimeoutMs: 100, deadlineMs: 15 })),
+      settle(hedge([ep('a', 50), ep('b', 50), ep('c', 50)], sim.attempt, { hedgeDelayMs: 10, attemptTimeoutMs: 100, deadlineMs: 15 })),
       settle(consensus([ep('a', 5, { value: 1 }), ep('b', 6, { value: 1 }), ep('c', 90, { value: 1 })], sim.attempt, { quorum: 2, attemptTimeoutMs: 100, deadlineMs: 200 })),
       settle(scatter([ep('a', 5), ep('b', 90)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200, stopWhen: () => true })),
     ];

@@ -38,15 +38,15 @@ describe('consensus', () => {
     expect(verdict.failed).toEqual([]);
     await flush();
     expect(sim.byName('c').signal.aborted).toBe(true);
-    expect(rec.lines()).toEqual(['a:ok', 'b:ok', 'c:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['a:ok', 'b:ok', 'c:STRATEGY_ATTEMPT_ABORTED:loser']);
   });
 
-  it('fails with QUORUM_UNREACHABLE as soon as quorum can no longer be reached, without waiting', async () => {
+  it('fails with STRATEGY_QUORUM_UNREACHABLE as soon as quorum can no longer be reached, without waiting', async () => {
     const sim = simulate();
     const call = rejection(consensus([ep('a', 10, { value: 1 }), ep('b', 20, { value: 2 }), ep('c', 10_000, { value: 1 })], sim.attempt, { quorum: 3 }));
     await vi.advanceTimersByTimeAsync(20);
     const error = await call;
-    expect(error).toMatchObject({ code: 'QUORUM_UNREACHABLE', category: 'protocol' });
+    expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'protocol' });
     expect(error.context).toMatchObject({ quorum: 3, pending: [2], groups: [{ key: '1', weight: 1, indexes: [0] }, { key: '2', weight: 1, indexes: [1] }] });
     await flush();
     expect(sim.byName('c').signal.aborted).toBe(true);
@@ -78,7 +78,7 @@ describe('consensus', () => {
     // x:1, y:2 with one pending: 3 is still possible for y.
     await vi.advanceTimersByTimeAsync(10);
     const error = await split;
-    expect(error).toMatchObject({ code: 'QUORUM_UNREACHABLE', category: 'protocol', context: { pending: [] } });
+    expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'protocol', context: { pending: [] } });
     expect((error.context.groups as { weight: number }[]).map((g) => g.weight)).toEqual([2, 2]);
 
     const low = settle(consensus(four, sim.attempt, { quorum: 2 }));
@@ -127,7 +127,7 @@ describe('consensus', () => {
       }),
     );
     await vi.advanceTimersByTimeAsync(6);
-    expect(await call).toMatchObject({ code: 'QUORUM_UNREACHABLE' });
+    expect(await call).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE' });
   });
 
   it('errors never vote, and a failed participant is replaced by the next candidate', async () => {
@@ -152,7 +152,7 @@ describe('consensus', () => {
     const call = rejection(consensus([ep('a', 5, { value: 1 }), ep('b', 2, { fails: 'timeout' }), ep('c', 3, { fails: 'timeout' })], sim.attempt, { quorum: 2 }));
     await vi.advanceTimersByTimeAsync(3);
     const error = await call;
-    expect(error).toMatchObject({ code: 'QUORUM_UNREACHABLE', category: 'timeout' });
+    expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'timeout' });
     expect((error.context.failures as { index: number }[]).map((f) => f.index)).toEqual([1, 2]);
     await flush();
   });
@@ -160,7 +160,7 @@ describe('consensus', () => {
   it('a quorum larger than the participants can give fails at once, before any request', async () => {
     const attempt = vi.fn(() => Promise.resolve(1));
     const error = await rejection(consensus([1, 2, 3], attempt, { quorum: 3, maxParticipants: 2 }));
-    expect(error).toMatchObject({ code: 'QUORUM_UNREACHABLE', category: 'config' });
+    expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'config' });
     expect(attempt).not.toHaveBeenCalled();
   });
 
@@ -200,9 +200,9 @@ describe('consensus', () => {
     await vi.advanceTimersByTimeAsync(1);
     // One unusable answer of two already makes a quorum of 2 impossible.
     const error = await broken;
-    expect(error).toMatchObject({ code: 'QUORUM_UNREACHABLE', category: 'protocol', context: { pending: [1] } });
+    expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'protocol', context: { pending: [1] } });
     const failures = error.context.failures as { error: { code: string; category: string } }[];
-    expect(failures.map((f) => [f.error.code, f.error.category])).toEqual([['NORMALIZE_FAILED', 'protocol']]);
+    expect(failures.map((f) => [f.error.code, f.error.category])).toEqual([['STRATEGY_NORMALIZE_FAILED', 'protocol']]);
     await flush();
   });
 
@@ -224,23 +224,23 @@ describe('consensus', () => {
     expect(sim.byName('b').signal.aborted).toBe(true);
   });
 
-  it('the deadline rejects with DEADLINE_EXCEEDED naming the groups so far', async () => {
+  it('the deadline rejects with STRATEGY_DEADLINE_EXCEEDED naming the groups so far', async () => {
     const sim = simulate();
     const call = rejection(consensus([ep('a', 5, { value: 1 }), ep('b', 100, { value: 1 }), ep('c', 100, { value: 1 })], sim.attempt, { quorum: 2, deadlineMs: 50 }));
     await vi.advanceTimersByTimeAsync(50);
     const error = await call;
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', category: 'timeout', context: { quorum: 2, pending: [1, 2], groups: [{ key: '1', weight: 1 }] } });
+    expect(error).toMatchObject({ code: 'STRATEGY_DEADLINE_EXCEEDED', category: 'timeout', context: { quorum: 2, pending: [1, 2], groups: [{ key: '1', weight: 1 }] } });
     expect(sim.byName('b').signal.aborted).toBe(true);
   });
 
-  it('rejects inconsistent options with INVALID_OPTIONS', async () => {
+  it('rejects inconsistent options with STRATEGY_INVALID_OPTIONS', async () => {
     const attempt = vi.fn(() => Promise.resolve(1));
-    expect(await rejection(consensus([1, 2], attempt, { quorum: 0 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: 1.5 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: Number.NaN } }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: 2, weight: () => 1 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: 1 }, weight: () => -1 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { maxParticipants: 0 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: 1.5 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: Number.NaN } }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: 2, weight: () => 1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: 1 }, weight: () => -1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { maxParticipants: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(attempt).not.toHaveBeenCalled();
   });
 });

@@ -98,7 +98,7 @@ describe('dual', () => {
     await vi.advanceTimersByTimeAsync(10);
     const error = await call;
     expect(sim.seen.map((s) => s.name)).toEqual(['p1', 's1', 'p0']);
-    expect(error).toMatchObject({ code: 'ALL_ATTEMPTS_FAILED', category: 'server' });
+    expect(error).toMatchObject({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'server' });
     expect((error.context.failures as { index: number }[]).map((f) => f.index)).toEqual([0, 1, 2]);
   });
 
@@ -123,9 +123,9 @@ describe('dual', () => {
 
   it('rejects malformed pairs and options', async () => {
     const attempt = vi.fn(() => Promise.resolve(1));
-    expect(await rejection(dual([], attempt))).toMatchObject({ code: 'NO_CANDIDATES' });
-    expect(await rejection(dual([{ secondary: 1 } as never], attempt))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(dual([{ primary: 1 }], attempt, { across: 'both' as never }))).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(await rejection(dual([], attempt))).toMatchObject({ code: 'STRATEGY_NO_CANDIDATES' });
+    expect(await rejection(dual([{ secondary: 1 } as never], attempt))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(dual([{ primary: 1 }], attempt, { across: 'both' as never }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(attempt).not.toHaveBeenCalled();
   });
 });

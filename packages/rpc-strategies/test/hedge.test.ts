@@ -18,7 +18,7 @@ describe('hedge', () => {
   it('starts the next candidate only after the delay, and the first success wins', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const call = settle(hedge([ep('best', 100), ep('second', 20), ep('third', 5)], sim.attempt, { delayMs: 30, onAttempt: rec.onAttempt }));
+    const call = settle(hedge([ep('best', 100), ep('second', 20), ep('third', 5)], sim.attempt, { hedgeDelayMs: 30, onAttempt: rec.onAttempt }));
     await vi.advanceTimersByTimeAsync(29);
     expect(started(sim)).toEqual(['best@0']);
     await vi.advanceTimersByTimeAsync(1);
@@ -31,13 +31,13 @@ describe('hedge', () => {
     await flush();
     // The third was never started: the second won before its delay ran out.
     expect(started(sim)).toEqual(['best@0', 'second@30']);
-    expect(rec.lines()).toEqual(['second:ok', 'best:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['second:ok', 'best:STRATEGY_ATTEMPT_ABORTED:loser']);
     expect(sim.byName('best').signal.aborted).toBe(true);
   });
 
   it('a fast first answer means no hedge at all', async () => {
     const sim = simulate();
-    const call = settle(hedge([ep('best', 10), ep('second', 1)], sim.attempt, { delayMs: 30 }));
+    const call = settle(hedge([ep('best', 10), ep('second', 1)], sim.attempt, { hedgeDelayMs: 30 }));
     await vi.advanceTimersByTimeAsync(10);
     const result = await call;
     expect(result.ok && [result.value.value, result.value.hedges, result.value.started]).toEqual(['best', 0, 1]);
@@ -46,7 +46,7 @@ describe('hedge', () => {
 
   it('a failure starts the next candidate at once, without waiting for the delay', async () => {
     const sim = simulate();
-    const call = settle(hedge([ep('broken', 5, { fails: 'network' }), ep('second', 10), ep('third', 10)], sim.attempt, { delayMs: 100 }));
+    const call = settle(hedge([ep('broken', 5, { fails: 'network' }), ep('second', 10), ep('third', 10)], sim.attempt, { hedgeDelayMs: 100 }));
     await vi.advanceTimersByTimeAsync(15);
     const result = await call;
     expect(started(sim)).toEqual(['broken@0', 'second@5']);
@@ -56,7 +56,7 @@ describe('hedge', () => {
   it('asks a delay function about the candidate just started', async () => {
     const sim = simulate();
     const delayMs = vi.fn((candidate: { ms: number }, index: number) => (index === 0 ? 10 : 40) + candidate.ms * 0);
-    const call = settle(hedge([ep('a', 1_000), ep('b', 1_000), ep('c', 5)], sim.attempt, { delayMs }));
+    const call = settle(hedge([ep('a', 1_000), ep('b', 1_000), ep('c', 5)], sim.attempt, { hedgeDelayMs: delayMs }));
     await vi.advanceTimersByTimeAsync(55);
     expect(started(sim)).toEqual(['a@0', 'b@10', 'c@50']);
     expect(delayMs.mock.calls.map(([c, i]) => [(c as Endpoint).name, i])).toEqual([
@@ -70,14 +70,14 @@ describe('hedge', () => {
 
   it('a non-finite delay means no hedge after that candidate; failover still happens', async () => {
     const sim = simulate();
-    const call = settle(hedge([ep('a', 500), ep('b', 5)], sim.attempt, { delayMs: () => Number.NaN }));
+    const call = settle(hedge([ep('a', 500), ep('b', 5)], sim.attempt, { hedgeDelayMs: () => Number.NaN }));
     await vi.advanceTimersByTimeAsync(499);
     expect(sim.seen).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     const result = await call;
     expect(result.ok && result.value.value).toBe('a');
 
-    const failing = settle(hedge([ep('a', 50, { fails: 'server' }), ep('b', 5)], sim.attempt, { delayMs: Number.POSITIVE_INFINITY }));
+    const failing = settle(hedge([ep('a', 50, { fails: 'server' }), ep('b', 5)], sim.attempt, { hedgeDelayMs: Number.POSITIVE_INFINITY }));
     await vi.advanceTimersByTimeAsync(55);
     const second = await failing;
     expect(second.ok && second.value.value).toBe('b');
@@ -86,24 +86,24 @@ describe('hedge', () => {
   it('maxAttempts bounds the attempts, then all failures end the call', async () => {
     const sim = simulate();
     const call = rejection(
-      hedge([ep('a', 50, { fails: 'timeout' }), ep('b', 50, { fails: 'timeout' }), ep('c', 1)], sim.attempt, { delayMs: 10, maxAttempts: 2 }),
+      hedge([ep('a', 50, { fails: 'timeout' }), ep('b', 50, { fails: 'timeout' }), ep('c', 1)], sim.attempt, { hedgeDelayMs: 10, maxAttempts: 2 }),
     );
     await vi.advanceTimersByTimeAsync(100);
     const error = await call;
-    expect(error).toMatchObject({ code: 'ALL_ATTEMPTS_FAILED', category: 'timeout' });
+    expect(error).toMatchObject({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'timeout' });
     expect(started(sim)).toEqual(['a@0', 'b@10']);
   });
 
   it('when the budget is exhausted no hedge starts by delay, but failover after a failure still does', async () => {
     const sim = simulate();
     const budget = createHedgeBudget({ ratio: 0 });
-    const slow = settle(hedge([ep('a', 100), ep('b', 5)], sim.attempt, { delayMs: 10, budget }));
+    const slow = settle(hedge([ep('a', 100), ep('b', 5)], sim.attempt, { hedgeDelayMs: 10, budget }));
     await vi.advanceTimersByTimeAsync(100);
     const result = await slow;
     expect(result.ok && [result.value.value, result.value.hedges, result.value.budgetDenied]).toEqual(['a', 0, true]);
     expect(started(sim)).toEqual(['a@0']);
 
-    const failing = settle(hedge([ep('c', 20, { fails: 'network' }), ep('d', 5)], sim.attempt, { delayMs: 10, budget }));
+    const failing = settle(hedge([ep('c', 20, { fails: 'network' }), ep('d', 5)], sim.attempt, { hedgeDelayMs: 10, budget }));
     await vi.advanceTimersByTimeAsync(25);
     const second = await failing;
     expect(second.ok && second.value.value).toBe('d');
@@ -116,7 +116,7 @@ describe('hedge', () => {
     const budget = createHedgeBudget({ ratio: 0.5, minPerSecond: 0, burst: 1 });
     const hedgesPerCall: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const call = settle(hedge([ep(`slow${i}`, 100), ep(`quick${i}`, 5)], sim.attempt, { delayMs: 10, budget, onAttempt: rec.onAttempt }));
+      const call = settle(hedge([ep(`slow${i}`, 100), ep(`quick${i}`, 5)], sim.attempt, { hedgeDelayMs: 10, budget, onAttempt: rec.onAttempt }));
       await vi.advanceTimersByTimeAsync(100);
       const result = await call;
       if (result.ok) hedgesPerCall.push(result.value.hedges);
@@ -137,19 +137,19 @@ describe('hedge', () => {
 
   it('rejects a missing or invalid delayMs and bad maxAttempts before starting anything', async () => {
     const attempt = vi.fn(() => Promise.resolve(1));
-    expect(await rejection(hedge([1], attempt))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(hedge([1], attempt, { delayMs: -1 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(hedge([1], attempt, { delayMs: 5, maxAttempts: 0 }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(hedge([1], attempt, { delayMs: 5, budget: {} as HedgeBudget }))).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(await rejection(hedge([1], attempt))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(hedge([1], attempt, { hedgeDelayMs: -1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(hedge([1], attempt, { hedgeDelayMs: 5, maxAttempts: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(hedge([1], attempt, { hedgeDelayMs: 5, budget: {} as HedgeBudget }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(attempt).not.toHaveBeenCalled();
   });
 
-  it('a throwing delay function ends the call with HOOK_FAILED and aborts what runs', async () => {
+  it('a throwing delay function ends the call with STRATEGY_HOOK_FAILED and aborts what runs', async () => {
     const sim = simulate();
     let calls = 0;
     const call = rejection(
       hedge([ep('a', 100), ep('b', 100), ep('c', 100)], sim.attempt, {
-        delayMs: () => {
+        hedgeDelayMs: () => {
           if (calls++ > 0) throw new Error('no stats');
           return 10;
         },
@@ -157,7 +157,7 @@ describe('hedge', () => {
     );
     await vi.advanceTimersByTimeAsync(10);
     const error = await call;
-    expect(error).toMatchObject({ code: 'HOOK_FAILED', category: 'config' });
+    expect(error).toMatchObject({ code: 'STRATEGY_HOOK_FAILED', category: 'config' });
     expect(error.message).toContain('no stats');
     await flush();
     expect(sim.seen.map((s) => [s.name, s.signal.aborted])).toEqual([
@@ -168,9 +168,9 @@ describe('hedge', () => {
 
   it('a deadline clears the pending hedge timer', async () => {
     const sim = simulate();
-    const call = rejection(hedge([ep('a', 100), ep('b', 100)], sim.attempt, { delayMs: 50, deadlineMs: 20 }));
+    const call = rejection(hedge([ep('a', 100), ep('b', 100)], sim.attempt, { hedgeDelayMs: 50, deadlineMs: 20 }));
     await vi.advanceTimersByTimeAsync(20);
-    expect(await call).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(await call).toMatchObject({ code: 'STRATEGY_DEADLINE_EXCEEDED' });
     expect(sim.seen).toHaveLength(1);
   });
 });
@@ -220,10 +220,10 @@ describe('createHedgeBudget', () => {
     expect(budget.snapshot().available).toBe(10);
   });
 
-  it('rejects nonsense settings with INVALID_OPTIONS', () => {
-    expect(() => createHedgeBudget({ ratio: -0.1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => createHedgeBudget({ minPerSecond: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => createHedgeBudget({ burst: 0.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  it('rejects nonsense settings with STRATEGY_INVALID_OPTIONS', () => {
+    expect(() => createHedgeBudget({ ratio: -0.1 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
+    expect(() => createHedgeBudget({ minPerSecond: Number.NaN })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
+    expect(() => createHedgeBudget({ burst: 0.5 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
   });
 });
 
@@ -239,14 +239,14 @@ describe('adaptiveDelay', () => {
     expect(delay('slow', 1)).toBe(200);
     expect(delay('tiny', 2)).toBe(2);
     expect(delay('new', 3)).toBe(50);
-    expect(() => adaptiveDelay(() => 1, { fallbackMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => adaptiveDelay(() => 1, { fallbackMs: 1, minMs: 5, maxMs: 4 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => adaptiveDelay(() => 1, { fallbackMs: -1 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
+    expect(() => adaptiveDelay(() => 1, { fallbackMs: 1, minMs: 5, maxMs: 4 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
   });
 
   it('drives hedge: a candidate known to be fast gets a short delay', async () => {
     const sim = simulate();
     const p95 = new Map([['a', 20]]);
-    const call = settle(hedge([ep('a', 500), ep('b', 5)], sim.attempt, { delayMs: adaptiveDelay((c: Endpoint) => p95.get(c.name), { fallbackMs: 100 }) }));
+    const call = settle(hedge([ep('a', 500), ep('b', 5)], sim.attempt, { hedgeDelayMs: adaptiveDelay((c: Endpoint) => p95.get(c.name), { fallbackMs: 100 }) }));
     await vi.advanceTimersByTimeAsync(25);
     expect(started(sim)).toEqual(['a@0', 'b@20']);
     const result = await call;

@@ -1,6 +1,7 @@
 import { XError } from '@x/errors';
 import type { ErrorCategory } from '@x/errors';
-import type { AttemptContext, AttemptEvent } from '@x/rpc-strategies';
+import type { AttemptContext } from '@x/errors';
+import type { AttemptEvent } from '@x/rpc-strategies';
 
 /** A simulated endpoint: answers `value` (or fails) after `ms` of (fake) time. */
 export interface Endpoint {

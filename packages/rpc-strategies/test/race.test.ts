@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { XError, isXError } from '@x/errors';
 import { race } from '@x/rpc-strategies';
-import type { AttemptContext } from '@x/rpc-strategies';
+import type { AttemptContext } from '@x/errors';
 import { ep, flush, recorder, rejection, settle, simulate } from './helpers.js';
 import type { Endpoint } from './helpers.js';
 
@@ -26,7 +26,7 @@ describe('race', () => {
     expect(result.value.candidate.name).toBe('slow');
     expect(result.value.failures.map((f) => [f.index, f.error.code, f.latencyMs])).toEqual([[0, 'FAST-FAIL_FAILED', 5]]);
     await flush();
-    expect(rec.lines()).toEqual(['fast-fail:FAST-FAIL_FAILED', 'slow:ok', 'slower:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['fast-fail:FAST-FAIL_FAILED', 'slow:ok', 'slower:STRATEGY_ATTEMPT_ABORTED:loser']);
     expect(rec.events[2]?.outcome.latencyMs).toBe(30);
   });
 
@@ -40,7 +40,7 @@ describe('race', () => {
       const seen = sim.byName(name);
       expect(seen.signal.aborted).toBe(true);
       expect(seen.abortEvents).toBe(1);
-      expect(isXError(seen.abortReason, 'ATTEMPT_ABORTED')).toBe(true);
+      expect(isXError(seen.abortReason, 'STRATEGY_ATTEMPT_ABORTED')).toBe(true);
       expect((seen.abortReason as XError).category).toBe('aborted');
     }
     expect(sim.byName('a').signal.aborted).toBe(false);
@@ -48,12 +48,12 @@ describe('race', () => {
     expect(new Set(sim.seen.map((s) => s.signal)).size).toBe(3);
   });
 
-  it('all fail: one ALL_ATTEMPTS_FAILED carrying every failure by index and an AggregateError cause', async () => {
+  it('all fail: one STRATEGY_ALL_ATTEMPTS_FAILED carrying every failure by index and an AggregateError cause', async () => {
     const sim = simulate();
     const call = rejection(race([ep('a', 20, { fails: 'timeout' }), ep('b', 5, { fails: 'timeout' })], sim.attempt));
     await vi.advanceTimersByTimeAsync(20);
     const error = await call;
-    expect(error.code).toBe('ALL_ATTEMPTS_FAILED');
+    expect(error.code).toBe('STRATEGY_ALL_ATTEMPTS_FAILED');
     expect(error.category).toBe('timeout');
     const failures = error.context.failures as { index: number; latencyMs: number; error: XError }[];
     expect(failures.map((f) => [f.index, f.error.code, f.latencyMs])).toEqual([
@@ -82,7 +82,7 @@ describe('race', () => {
     expect(error.code).toBe('BAD-PARAMS_FAILED');
     await flush();
     expect(sim.byName('ok').signal.aborted).toBe(true);
-    expect(rec.lines()).toEqual(['bad-params:BAD-PARAMS_FAILED', 'ok:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['bad-params:BAD-PARAMS_FAILED', 'ok:STRATEGY_ATTEMPT_ABORTED:loser']);
   });
 
   it('shouldFailover decides which failures let the others win', async () => {
@@ -96,7 +96,7 @@ describe('race', () => {
     expect(result.ok && result.value.value).toBe('d');
   });
 
-  it('a throwing shouldFailover ends the call with HOOK_FAILED', async () => {
+  it('a throwing shouldFailover ends the call with STRATEGY_HOOK_FAILED', async () => {
     const sim = simulate();
     const call = rejection(
       race([ep('a', 5, { fails: 'network' }), ep('b', 50)], sim.attempt, {
@@ -107,11 +107,11 @@ describe('race', () => {
     );
     await vi.advanceTimersByTimeAsync(5);
     const error = await call;
-    expect(error).toMatchObject({ code: 'HOOK_FAILED', category: 'config' });
+    expect(error).toMatchObject({ code: 'STRATEGY_HOOK_FAILED', category: 'config' });
     expect(error.message).toContain('boom');
   });
 
-  it('the deadline before any answer rejects with DEADLINE_EXCEEDED and cuts every attempt', async () => {
+  it('the deadline before any answer rejects with STRATEGY_DEADLINE_EXCEEDED and cuts every attempt', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
     const call = rejection(race([ep('a', 100), ep('b', 5, { fails: 'server' }), ep('c', 200)], sim.attempt, { deadlineMs: 40, onAttempt: rec.onAttempt }));
@@ -119,12 +119,12 @@ describe('race', () => {
     expect(sim.byName('a').signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     const error = await call;
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', category: 'timeout' });
+    expect(error).toMatchObject({ code: 'STRATEGY_DEADLINE_EXCEEDED', category: 'timeout' });
     expect(error.context).toMatchObject({ deadlineMs: 40, pending: [0, 2] });
     expect((error.context.failures as { index: number }[]).map((f) => f.index)).toEqual([1]);
     expect(sim.byName('a').abortReason).toBe(error);
     expect(sim.byName('c').abortReason).toBe(error);
-    expect(rec.lines()).toEqual(['b:B_FAILED', 'a:DEADLINE_EXCEEDED:loser', 'c:DEADLINE_EXCEEDED:loser']);
+    expect(rec.lines()).toEqual(['b:B_FAILED', 'a:STRATEGY_DEADLINE_EXCEEDED:loser', 'c:STRATEGY_DEADLINE_EXCEEDED:loser']);
   });
 
   it('a per-attempt timeout fails that attempt (its signal aborts) and lets another win', async () => {
@@ -134,12 +134,12 @@ describe('race', () => {
     await vi.advanceTimersByTimeAsync(50);
     const hung = sim.byName('hung');
     expect(hung.signal.aborted).toBe(true);
-    expect(isXError(hung.abortReason, 'ATTEMPT_TIMEOUT')).toBe(true);
-    expect(rec.lines()).toEqual(['hung:ATTEMPT_TIMEOUT', 'steady:ATTEMPT_TIMEOUT']);
+    expect(isXError(hung.abortReason, 'STRATEGY_ATTEMPT_TIMEOUT')).toBe(true);
+    expect(rec.lines()).toEqual(['hung:STRATEGY_ATTEMPT_TIMEOUT', 'steady:STRATEGY_ATTEMPT_TIMEOUT']);
     const result = await call;
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error).toMatchObject({ code: 'ALL_ATTEMPTS_FAILED', category: 'timeout' });
+    expect(result.error).toMatchObject({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'timeout' });
 
     const second = settle(race([ep('hung', 1_000), ep('steady', 30)], sim.attempt, { attemptTimeoutMs: 50 }));
     await vi.advanceTimersByTimeAsync(30);
@@ -179,7 +179,7 @@ describe('race', () => {
     expect(attempt).not.toHaveBeenCalled();
   });
 
-  it('wraps rejections that are not XErrors (and synchronous throws) as ATTEMPT_FAILED, category server', async () => {
+  it('wraps rejections that are not XErrors (and synchronous throws) as STRATEGY_ATTEMPT_FAILED, category server', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint | { name: string }>();
     const syncThrow = (): Promise<string> => {
@@ -192,8 +192,8 @@ describe('race', () => {
     const error = await call;
     const failures = error.context.failures as { error: XError }[];
     expect(failures.map((f) => [f.error.code, f.error.category, f.error.message])).toEqual([
-      ['ATTEMPT_FAILED', 'server', 'plain exploded'],
-      ['ATTEMPT_FAILED', 'server', 'not a function'],
+      ['STRATEGY_ATTEMPT_FAILED', 'server', 'plain exploded'],
+      ['STRATEGY_ATTEMPT_FAILED', 'server', 'not a function'],
     ]);
     expect(failures[0]?.error.cause).toBeInstanceOf(Error);
     expect(rec.events.every((e) => !e.outcome.ok && isXError(e.outcome.error))).toBe(true);
@@ -210,7 +210,7 @@ describe('race', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect((await call).ok).toBe(true);
     await vi.advanceTimersByTimeAsync(30);
-    expect(rec.lines()).toEqual(['winner:ok', 'stubborn:ATTEMPT_ABORTED:loser', 'stubborn-fail:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['winner:ok', 'stubborn:STRATEGY_ATTEMPT_ABORTED:loser', 'stubborn-fail:STRATEGY_ATTEMPT_ABORTED:loser']);
   });
 
   it('an attempt finished in the same turn as the winner is reported as a real outcome, not aborted', async () => {
@@ -245,13 +245,13 @@ describe('race', () => {
 
   it('rejects bad input with a clear XError and starts nothing', async () => {
     const attempt = vi.fn(() => Promise.resolve(1));
-    expect(await rejection(race([], attempt))).toMatchObject({ code: 'NO_CANDIDATES', category: 'config' });
-    expect(await rejection(race('ab' as unknown as string[], attempt))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(race([1], 'nope' as never))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(race([1], attempt, { deadlineMs: -5 }))).toMatchObject({ code: 'INVALID_OPTIONS', category: 'config' });
-    expect(await rejection(race([1], attempt, { attemptTimeoutMs: Number.NaN }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(race([1], attempt, { signal: {} as AbortSignal }))).toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await rejection(race([1], attempt, { onAttempt: 3 as never }))).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(await rejection(race([], attempt))).toMatchObject({ code: 'STRATEGY_NO_CANDIDATES', category: 'config' });
+    expect(await rejection(race('ab' as unknown as string[], attempt))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(race([1], 'nope' as never))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(race([1], attempt, { deadlineMs: -5 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS', category: 'config' });
+    expect(await rejection(race([1], attempt, { attemptTimeoutMs: Number.NaN }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(race([1], attempt, { signal: {} as AbortSignal }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(race([1], attempt, { onAttempt: 3 as never }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(attempt).not.toHaveBeenCalled();
   });
 

@@ -65,11 +65,11 @@ describe('scatter', () => {
       ['a/10', 'pending', 'pending', 'D_FAILED/5'],
       ['a/10', 'pending', 'c/20', 'D_FAILED/5'],
     ]);
-    expect(result.ok && show(result.value)).toEqual(['a/10', 'ATTEMPT_ABORTED:aborted/20', 'c/20', 'D_FAILED/5']);
+    expect(result.ok && show(result.value)).toEqual(['a/10', 'STRATEGY_ATTEMPT_ABORTED:aborted/20', 'c/20', 'D_FAILED/5']);
     const b = sim.byName('b');
     expect(b.signal.aborted).toBe(true);
     expect(b.abortEvents).toBe(1);
-    expect(rec.lines()).toEqual(['d:D_FAILED', 'a:ok', 'c:ok', 'b:ATTEMPT_ABORTED:loser']);
+    expect(rec.lines()).toEqual(['d:D_FAILED', 'a:ok', 'c:ok', 'b:STRATEGY_ATTEMPT_ABORTED:loser']);
   });
 
   it('"13 can no longer agree": stop as soon as the threshold is out of reach', async () => {
@@ -93,7 +93,7 @@ describe('scatter', () => {
     const call = settle(scatter([ep('a', 5), ep('b', 100)], sim.attempt, { deadlineMs: 50 }));
     await vi.advanceTimersByTimeAsync(50);
     const result = await call;
-    expect(result.ok && show(result.value)).toEqual(['a/5', 'DEADLINE_EXCEEDED:aborted/50']);
+    expect(result.ok && show(result.value)).toEqual(['a/5', 'STRATEGY_DEADLINE_EXCEEDED:aborted/50']);
     expect(sim.byName('b').signal.aborted).toBe(true);
   });
 
@@ -102,7 +102,7 @@ describe('scatter', () => {
     const call = settle(scatter([ep('a', 5), ep('b', 100)], sim.attempt, { attemptTimeoutMs: 30 }));
     await vi.advanceTimersByTimeAsync(30);
     const result = await call;
-    expect(result.ok && show(result.value)).toEqual(['a/5', 'ATTEMPT_TIMEOUT/30']);
+    expect(result.ok && show(result.value)).toEqual(['a/5', 'STRATEGY_ATTEMPT_TIMEOUT/30']);
   });
 
   it('an abort from outside rejects and aborts every attempt', async () => {
@@ -115,7 +115,7 @@ describe('scatter', () => {
     expect(sim.byName('b').signal.aborted).toBe(true);
   });
 
-  it('no candidates: an empty result; a throwing stopWhen: HOOK_FAILED', async () => {
+  it('no candidates: an empty result; a throwing stopWhen: STRATEGY_HOOK_FAILED', async () => {
     const sim = simulate();
     expect(await scatter([], sim.attempt)).toEqual([]);
     const call = rejection(
@@ -126,7 +126,7 @@ describe('scatter', () => {
       }),
     );
     await vi.advanceTimersByTimeAsync(1);
-    expect(await call).toMatchObject({ code: 'HOOK_FAILED' });
+    expect(await call).toMatchObject({ code: 'STRATEGY_HOOK_FAILED' });
     await Promise.resolve();
     expect(sim.byName('b').signal.aborted).toBe(true);
   });

@@ -236,7 +236,7 @@ async function sendRound<P>(
     } else outcomes[entry.index] = { ok: false, error: result.error };
   });
   const failure = !Array.isArray(exchanged) ? exchanged : (protocolBreak ?? (failedOver === pending.length ? retry[0]?.lastError : undefined));
-  if (failure === undefined) tracker.finish({ ok: true, latencyMs });
+  if (failure === undefined) tracker.finish({ ok: true, value: undefined, latencyMs });
   // The caller gave up: nothing is known about the endpoint.
   else if (controller.signal.aborted && failure.category === 'aborted') tracker.finish({ ok: false, error: failure, latencyMs }, { abortedAsLoser: true });
   else tracker.finish({ ok: false, error: failure, latencyMs });

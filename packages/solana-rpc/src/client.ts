@@ -1,12 +1,12 @@
 import { isXError, throwIfAborted } from '@x/errors';
-import type { XError } from '@x/errors';
+import type { AttemptContext, XError } from '@x/errors';
 import { DEFAULT_CALLER_ERROR_CODES, createHttpTransport } from '@x/http-transport';
 import type { HttpTransport } from '@x/http-transport';
 import type { JsonRpcParams } from '@x/json-rpc';
 import { createPool } from '@x/pool';
 import type { Pool, PoolEndpoint } from '@x/pool';
 import { aggregateCategory, defaultShouldFailover } from '@x/rpc-strategies';
-import type { AttemptContext, AttemptEvent, ScatterOutcome } from '@x/rpc-strategies';
+import type { AttemptEvent, ScatterOutcome } from '@x/rpc-strategies';
 import { callBatch } from './batch.js';
 import type { BatchHooks } from './batch.js';
 import { describe, invalidOptions, invalidRequest, solanaError } from './errors.js';
@@ -103,15 +103,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
-}
-
-function failuresOf(error: XError): XError[] {
-  const list = error.context.failures;
-  if (!Array.isArray(list)) return [];
-  return list.flatMap((entry: unknown) => {
-    const inner = (entry as { error?: unknown } | null)?.error;
-    return isXError(inner) ? [inner] : [];
-  });
 }
 
 function defaultIds(configs: readonly SolanaEndpointConfig[]): string[] {
@@ -483,8 +474,8 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     } catch (error) {
       const nobodyHasIt =
         notYet &&
-        isXError(error, ['ALL_ATTEMPTS_FAILED', 'DEADLINE_EXCEEDED']) &&
-        failuresOf(error).some((failure) => isXError(failure, 'SOLANA_NOT_YET'));
+        isXError(error, ['STRATEGY_ALL_ATTEMPTS_FAILED', 'STRATEGY_DEADLINE_EXCEEDED']) &&
+        error.context.failures.some((failure) => isXError(failure.error, 'SOLANA_NOT_YET'));
       if (nobodyHasIt) return details<T>(prepared, started, attempts, { result: null, endpoint: undefined, slot: undefined });
       throw error;
     }

@@ -259,12 +259,12 @@ describe('presets', () => {
     const { client } = current;
     const unknown = '5'.repeat(87);
     await expect(client.call('getAccountInfo', [unknown])).rejects.toSatisfy(
-      (error: unknown) => isXError(error, 'DEADLINE_EXCEEDED') && error.context.deadlineMs === 50,
+      (error: unknown) => isXError(error, 'STRATEGY_DEADLINE_EXCEEDED') && error.context.deadlineMs === 50,
     );
     const consensus = await client.call('getTransaction', [unknown]).catch((error: unknown) => error);
     expect(consensus).toSatisfy((error: unknown) => isXError(error, 'SOLANA_NO_CONSENSUS') && error.category === 'timeout' && error.context.deadlineMs === 200);
     await expect(client.call('getSignaturesForAddress', [unknown])).rejects.toSatisfy(
-      (error: unknown) => isXError(error, 'DEADLINE_EXCEEDED') && error.context.deadlineMs === 100 && error.context.strategy === 'dual',
+      (error: unknown) => isXError(error, 'STRATEGY_DEADLINE_EXCEEDED') && error.context.deadlineMs === 100 && error.context.strategy === 'dual',
     );
   });
 

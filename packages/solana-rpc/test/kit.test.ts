@@ -70,7 +70,7 @@ describe('@solana/kit through createKitTransport', () => {
 
   it('failures that are not node answers reach kit as XErrors', async () => {
     const { rpc } = await kitOver([{ id: 'down', behavior: rpcProfiles.down }]);
-    await expect(rpc.getSlot().send()).rejects.toSatisfy((error: unknown) => isXError(error, 'ALL_ATTEMPTS_FAILED') && error.category === 'network');
+    await expect(rpc.getSlot().send()).rejects.toSatisfy((error: unknown) => isXError(error, 'STRATEGY_ALL_ATTEMPTS_FAILED') && error.category === 'network');
   });
 
   it('getTransaction and sendTransaction go through their policies', async () => {
@@ -145,7 +145,7 @@ describe('jsonRpcErrorOf', () => {
     new XError({ code: 'HTTP_RPC_SERVER_ERROR', category: 'server', message: 'x: JSON-RPC error', context: { rpcCode: code, rpcMessage: `error ${code}`, rpcData: data } });
   const network = new XError({ code: 'HTTP_NETWORK', category: 'network', message: 'reset', context: {} });
   const all = (...errors: XError[]) =>
-    new XError({ code: 'ALL_ATTEMPTS_FAILED', category: 'server', message: 'all failed', context: { failures: errors.map((error, index) => ({ index, error })) } });
+    new XError({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'server', message: 'all failed', context: { failures: errors.map((error, index) => ({ index, error })) } });
 
   it('maps one node error, or the same node error from every endpoint, keeping its data', () => {
     expect(jsonRpcErrorOf(nodeError(-32002, { logs: ['x'] }))).toEqual({ code: -32002, message: 'error -32002', data: { logs: ['x'] } });

@@ -96,7 +96,7 @@ describe('slot watermark details', () => {
     expect(await slow).toEqual(contextual(150, 42));
     // Asked now, the same answer is stale.
     const again = client.call('getBalance', ['addr']);
-    await expect(again).rejects.toMatchObject({ code: 'ALL_ATTEMPTS_FAILED' });
+    await expect(again).rejects.toMatchObject({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED' });
     const error = await again.catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
     expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 150, watermark: 200, maxSlotLag: DEFAULT_MAX_SLOT_LAG } });
   });

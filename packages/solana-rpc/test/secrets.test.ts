@@ -52,7 +52,7 @@ it('API keys in URL paths and queries never reach errors, reports, snapshots or 
   cluster.setBehavior('stale', { mode: 'down' });
   cluster.setBehavior('liar', { mode: 'down' });
   const allDown = await client.call('getSlot', [], { strategy: 'race' }).catch((error: unknown) => error);
-  expect(allDown).toMatchObject({ code: 'ALL_ATTEMPTS_FAILED', category: 'network' });
+  expect(allDown).toMatchObject({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'network' });
   expectClean(allDown);
   const sendFailed = await client.sendTransaction(wire).catch((error: unknown) => error);
   expect(sendFailed).toMatchObject({ code: 'SOLANA_SEND_FAILED' });

@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { createPool } from '@x/pool';
 import type { PoolEndpoint } from '@x/pool';
 import { consensus, dual, hedge, race, scatter } from '@x/rpc-strategies';
-import type { AttemptContext } from '@x/rpc-strategies';
+import type { AttemptContext } from '@x/errors';
 import { fmt, summarize } from '../stats.js';
 import type { LatencySummary } from '../stats.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js';
@@ -65,7 +65,7 @@ const CONTENDERS: readonly Contender[] = [
   { name: 'baseline: Promise.any + 1 AbortController', call: baselineShared },
   { name: 'baseline: Promise.any + AbortController per attempt', call: baselinePerAttempt },
   { name: 'race', call: () => race(CANDIDATES, immediate) },
-  { name: 'hedge (delay never fires)', call: () => hedge(CANDIDATES, immediate, { delayMs: 60_000 }) },
+  { name: 'hedge (delay never fires)', call: () => hedge(CANDIDATES, immediate, { hedgeDelayMs: 60_000 }) },
   { name: 'consensus (quorum 2 of 3)', call: () => consensus(CANDIDATES, immediate, { quorum: 2 }) },
   { name: 'dual (2 pairs, raced)', call: () => dual(PAIRS, immediate) },
   { name: 'scatter (all 3)', call: () => scatter(CANDIDATES, immediate) },
