@@ -1,6 +1,6 @@
 import type { XError } from '@x/errors';
 import { httpError, safeCause, safeData, safeText } from './errors.js';
-import type { ErrorEnvironment } from './errors.js';
+import type { ErrorEnvironment, RpcErrorContext, StatusErrorContext, TransportFailureContext } from './errors.js';
 import type { JsonRpcErrorObject } from '@x/json-rpc';
 
 /** How JSON-RPC error codes map to categories, beyond the fixed rules. */
@@ -19,10 +19,11 @@ export interface ResponseFacts {
   readonly retryAfterMs: number | undefined;
 }
 
-function withOptional(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...base };
+/** `base` plus the entries of `extra` that are defined (an absent detail is left out, not set to `undefined`). */
+function withOptional<T extends object>(base: Partial<T>, extra: Partial<T>): T {
+  const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) out[key] = value;
-  return out;
+  return out as T;
 }
 
 /**
@@ -32,7 +33,7 @@ function withOptional(base: Record<string, unknown>, extra: Record<string, unkno
  */
 export function rpcFailure(error: JsonRpcErrorObject, facts: ResponseFacts, env: ClassifyEnvironment): XError {
   const rpcMessage = safeText(error.message, env.secrets);
-  const context = withOptional(
+  const context = withOptional<RpcErrorContext>(
     { endpoint: env.label, status: facts.status, rpcCode: error.code, rpcMessage },
     { retryAfterMs: facts.retryAfterMs, rpcData: safeData(error.data, env.secrets) },
   );
@@ -60,7 +61,7 @@ export function statusFailure(
   const { bodyText, rpcError } = answer;
   const body = rpcError !== undefined || bodyText === undefined || bodyText.trim() === '' ? undefined : safeText(bodyText, env.secrets);
   const rpcMessage = rpcError === undefined ? undefined : safeText(rpcError.message, env.secrets);
-  const context = withOptional({ endpoint: env.label, status }, { retryAfterMs, rpcCode: rpcError?.code, rpcMessage, body });
+  const context = withOptional<StatusErrorContext>({ endpoint: env.label, status }, { retryAfterMs, rpcCode: rpcError?.code, rpcMessage, body });
   const shown = rpcMessage ?? body;
   const detail = shown === undefined ? '' : `: ${shown}`;
   if (status === 429) {
@@ -100,7 +101,7 @@ export function transportFailure(error: unknown, env: ErrorEnvironment): XError 
   const code = errorCode(error);
   const detail = safeText(error instanceof Error ? error.message : String(error), env.secrets);
   const cause = safeCause(error, env.secrets);
-  const context = withOptional({ endpoint: env.label }, { causeCode: code });
+  const context = withOptional<TransportFailureContext>({ endpoint: env.label }, { causeCode: code });
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return httpError('HTTP_TIMEOUT', 'timeout', `${env.label} timed out: ${detail}`, context, cause);
   }

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { XError, hasCategory, redactSecrets } from '@x/errors';
-import type { ErrorCategory, ErrorContext } from '@x/errors';
+import type { ConfigErrorContext, ContextOf, ErrorCategory } from '@x/errors';
 import { parseJsonWithBigIntegers, stringifyNotingBigInts } from '@x/json-rpc';
+import type { JsonRpcId } from '@x/json-rpc';
 
 /** Every `code` this package's errors carry (besides `ABORTED` from `@x/errors`). Stable: safe to switch on. */
 export type HttpTransportErrorCode =
@@ -23,6 +24,68 @@ export type HttpTransportErrorCode =
   | 'HTTP_RPC_SERVER_ERROR'
   | 'HTTP_RPC_CALLER_ERROR';
 
+/** Every error context names the endpoint by its secret-free label. */
+export interface EndpointContext {
+  readonly endpoint: string;
+}
+
+/** A failure below HTTP (no response, a broken connection): undici's or Node's error code when there is one. */
+export interface TransportFailureContext extends EndpointContext {
+  readonly causeCode?: string;
+}
+
+/** A non-2xx answer. A JSON-RPC error in its body adds `rpcCode`/`rpcMessage`; otherwise its text is `body` (redacted, cut). */
+export interface StatusErrorContext extends EndpointContext {
+  readonly status: number;
+  readonly retryAfterMs?: number;
+  readonly rpcCode?: number;
+  readonly rpcMessage?: string;
+  readonly body?: string;
+}
+
+/** A JSON-RPC error object answered by the server. */
+export interface RpcErrorContext extends EndpointContext {
+  readonly status: number;
+  readonly rpcCode: number;
+  readonly rpcMessage: string;
+  readonly retryAfterMs?: number;
+  /** The error's `data` (e.g. Solana preflight logs), when it is plain JSON of reasonable size, redacted. */
+  readonly rpcData?: unknown;
+}
+
+/** `HTTP_TIMEOUT` comes from the call's own deadline (`timeoutMs`, `phase`), from HTTP 408 (`status`) or from undici (`causeCode`). */
+export interface TimeoutContext extends EndpointContext {
+  readonly timeoutMs?: number;
+  /** `queued`: no free connection; `response`: no headers; `body`: the body was not complete. */
+  readonly phase?: 'queued' | 'response' | 'body';
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly causeCode?: string;
+}
+
+declare module '@x/errors' {
+  interface ErrorContexts {
+    HTTP_INVALID_OPTIONS: ConfigErrorContext;
+    /** A bad call: `method` when known, `option` for a bad per-call option, `causeCode` when undici refused it. */
+    HTTP_INVALID_REQUEST: EndpointContext & { readonly method?: string; readonly option?: string; readonly causeCode?: string };
+    HTTP_CLOSED: TransportFailureContext;
+    HTTP_NETWORK: TransportFailureContext;
+    HTTP_TIMEOUT: TimeoutContext;
+    HTTP_RATE_LIMITED: StatusErrorContext;
+    HTTP_SERVER_ERROR: StatusErrorContext;
+    HTTP_CLIENT_ERROR: StatusErrorContext;
+    HTTP_UNEXPECTED_STATUS: StatusErrorContext;
+    HTTP_RESPONSE_TOO_LARGE: EndpointContext & { readonly status: number; readonly limitBytes: number; readonly contentLength?: number };
+    HTTP_MALFORMED_RESPONSE: EndpointContext & { readonly status: number; readonly bytes: number; readonly contentType?: string; readonly body?: string };
+    HTTP_RPC_INVALID_RESPONSE: EndpointContext & { readonly status: number };
+    HTTP_RPC_ID_MISMATCH: EndpointContext & { readonly expectedId: JsonRpcId; readonly receivedId: string };
+    HTTP_RPC_MISSING_RESPONSE: EndpointContext & { readonly expectedId: JsonRpcId; readonly unmatchedResponses: number };
+    HTTP_RPC_RATE_LIMITED: RpcErrorContext;
+    HTTP_RPC_SERVER_ERROR: RpcErrorContext;
+    HTTP_RPC_CALLER_ERROR: RpcErrorContext;
+  }
+}
+
 /**
  * True when the error says the request itself (or the caller's configuration of the endpoint) is
  * wrong — invalid params, unknown method, HTTP 4xx such as 401/403/404, bad options. Sending the same
@@ -42,14 +105,15 @@ export interface ErrorEnvironment {
   readonly secrets: readonly string[];
 }
 
-export function httpError(
-  code: HttpTransportErrorCode,
+/** An error of this package, its context checked against the shape registered for `code`. */
+export function httpError<Code extends HttpTransportErrorCode>(
+  code: Code,
   category: ErrorCategory,
   message: string,
-  context: ErrorContext,
+  context: ContextOf<Code>,
   cause?: unknown,
 ): XError {
-  return new XError({ code, category, message, context, cause });
+  return new XError<Code, object>({ code, category, message, context, cause }) as unknown as XError;
 }
 
 const MAX_TEXT_CHARS = 200;

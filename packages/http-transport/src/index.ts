@@ -8,9 +8,16 @@ export type {
   HttpTransportOptions,
   SingleCallOptions,
   TimedResult,
-} from './transport.js';
+} from './types.js';
 export { isCallerError } from './errors.js';
-export type { HttpTransportErrorCode } from './errors.js';
+export type {
+  EndpointContext,
+  HttpTransportErrorCode,
+  RpcErrorContext,
+  StatusErrorContext,
+  TimeoutContext,
+  TransportFailureContext,
+} from './errors.js';
 export { parseRetryAfter } from './retry-after.js';
 export type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from '@x/json-rpc';
 export { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';

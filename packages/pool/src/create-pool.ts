@@ -1,24 +1,50 @@
-import type { HedgeBudget } from '@x/rpc-strategies';
-import { createExecutor } from './execute.js';
-import type { Execute } from './execute.js';
+import { createDualBalancer } from '@x/rpc-strategies';
+import { beginAttempt, createCore, importInto, rankEndpoints, recordOutcome, stateOf, suspectEndpoint } from './core.js';
+import { executeOn, poolHedgeBudget } from './execute.js';
+import type { Execute, ExecuteOptions, PoolAttemptFn } from './execute.js';
+import { createPoolRegistry } from './metrics.js';
+import { invalidOptions, resolveSettings, validateEndpoints } from './options.js';
 import type { PoolOptions } from './options.js';
-import { createPoolBase, createPoolCore } from './pool.js';
-import type { PoolBase } from './pool.js';
+import { selectFrom } from './pool.js';
+import type { Pool } from './pool.js';
+import { buildSnapshot } from './snapshot.js';
+import type { PoolSnapshot } from './snapshot.js';
+import { exportStates } from './warm-start.js';
 
-export interface Pool<Target> extends PoolBase<Target> {
-  /**
-   * Chooses candidates (available endpoints, best first; a probe that is due first, other probes last; falling back to the least bad),
-   * runs the strategy of `@x/rpc-strategies` over them and records every attempt.
-   */
-  readonly execute: Execute<Target>;
-  /** The budget every hedged call of this pool draws from (its `snapshot()` is exported as metrics). */
-  readonly hedgeBudget: HedgeBudget;
-}
+export type { Pool } from './pool.js';
 
-/** Creates a pool of endpoints with live statistics, health, ranking and strategy execution. */
+/**
+ * Creates a pool of endpoints with live statistics, health, ranking and strategy execution: the one
+ * constructor. The wiring only: options (options.ts), endpoint state and bookkeeping (core.ts,
+ * endpoint.ts), ranking (selection.ts, pool.ts), `execute` (execute.ts, prepare-call.ts), snapshots
+ * and metrics (snapshot.ts, metrics.ts), warm start (warm-start.ts).
+ */
 export function createPool<Target>(options: PoolOptions<Target>): Pool<Target> {
-  const core = createPoolCore(options);
-  const executor = createExecutor(core, options.hedgeBudget);
-  const base = createPoolBase(core, executor.hedgeBudget);
-  return { ...base, execute: executor.execute, hedgeBudget: executor.hedgeBudget };
+  if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'createPool needs an options object { endpoints, … }', options);
+  const settings = resolveSettings(options);
+  const core = createCore<Target>(settings, validateEndpoints<Target>(options.endpoints));
+  const { states } = core;
+  const now = settings.now;
+  const shared = { hedgeBudget: poolHedgeBudget(options.hedgeBudget, now), balancer: createDualBalancer() };
+  const snapshot = (): PoolSnapshot => buildSnapshot(states, now(), settings);
+  const registry = createPoolRegistry(settings, snapshot, shared.hedgeBudget);
+
+  return {
+    endpoints: states.map((state) => state.endpoint),
+    execute: ((attempt: PoolAttemptFn<Target, unknown>, executeOptions: ExecuteOptions<Target, unknown>) =>
+      executeOn(core, shared, attempt, executeOptions)) as Execute<Target>,
+    hedgeBudget: shared.hedgeBudget,
+    select(selectOptions) {
+      const { chosen, degraded } = selectFrom(rankEndpoints(core, selectOptions?.role), selectOptions);
+      return { endpoints: chosen.map((entry) => entry.state.endpoint), degraded };
+    },
+    record: (endpointId, outcome, recordOptions) => recordOutcome(core, stateOf(core, endpointId), outcome, recordOptions),
+    startAttempt: (endpointId) => beginAttempt(core, stateOf(core, endpointId)),
+    suspect: (endpointId, error) => suspectEndpoint(core, endpointId, error),
+    snapshot,
+    registry,
+    metrics: () => registry.metrics(),
+    export: () => exportStates(states, now(), settings.wallNow(), settings),
+    import: (data) => importInto(core, data),
+  };
 }

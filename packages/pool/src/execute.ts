@@ -1,10 +1,11 @@
-import { abortedError } from '@x/errors';
+import { abortedError, describeValue } from '@x/errors';
 import type { AttemptFn, XError } from '@x/errors';
-import { DEFAULT_HEDGE_BUDGET, consensus, createDualBalancer, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
+import { DEFAULT_HEDGE_BUDGET, consensus, createHedgeBudget, dual, hedge, race, scatter } from '@x/rpc-strategies';
 import type {
   AttemptEvent,
   ConsensusTally,
   ConsensusVerdict,
+  DualBalancer,
   DualResult,
   HedgeBudget,
   HedgeBudgetOptions,
@@ -15,13 +16,13 @@ import type {
   ScatterOutcome,
   ScatterProgress,
 } from '@x/rpc-strategies';
-import type { AttemptTracker, PoolCore, Selection } from './pool.js';
-import { checkCount, hedgeDelayOf, pairsFrom, selectFrom } from './pool.js';
-import { describeValue } from '@x/errors';
+import { stateOf } from './core.js';
+import type { PoolCore } from './core.js';
 import { invalidOptions } from './options.js';
 import type { PoolEndpoint } from './options.js';
-import type { EndpointState } from './endpoint.js';
-import type { RankedEndpoint } from './selection.js';
+import { hedgeDelayOf } from './pool.js';
+import type { Selection } from './pool.js';
+import { prepareCall } from './prepare-call.js';
 
 /** What `execute` runs against each chosen endpoint. */
 export type PoolAttemptFn<Target, T> = AttemptFn<PoolEndpoint<Target>, T>;
@@ -118,141 +119,76 @@ const STRATEGIES: readonly string[] = ['race', 'hedge', 'consensus', 'dual', 'sc
 /** The pool's hedge budget unless `hedgeBudget` says otherwise: `@x/rpc-strategies`' one default. */
 export { DEFAULT_HEDGE_BUDGET };
 
-export interface Executor<Target> {
-  readonly execute: Execute<Target>;
+/** What one pool shares across its `execute` calls. */
+export interface ExecuteShared {
   readonly hedgeBudget: HedgeBudget;
+  readonly balancer: DualBalancer;
 }
 
-export function createExecutor<Target>(core: PoolCore<Target>, budgetOptions: HedgeBudgetOptions | undefined): Executor<Target> {
-  const { settings } = core;
+/** The pool's hedge budget: `@x/rpc-strategies`' defaults, the pool's clock, then the caller's `hedgeBudget` options. */
+export function poolHedgeBudget(budgetOptions: HedgeBudgetOptions | undefined, now: () => number): HedgeBudget {
   if (budgetOptions !== undefined && (typeof budgetOptions !== 'object' || (budgetOptions as unknown) === null)) {
     throw invalidOptions('hedgeBudget', 'hedgeBudget must be an object of createHedgeBudget options', budgetOptions);
   }
-  const hedgeBudget = createHedgeBudget({ ...DEFAULT_HEDGE_BUDGET, now: settings.now, ...budgetOptions });
-  const balancer = createDualBalancer();
+  return createHedgeBudget({ ...DEFAULT_HEDGE_BUDGET, now, ...budgetOptions });
+}
 
-  async function run<T>(attempt: PoolAttemptFn<Target, T>, options: ExecuteOptions<Target, T>): Promise<unknown> {
-    if (typeof attempt !== 'function') throw invalidOptions('attempt', 'execute: attempt must be a function', attempt);
-    if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'execute: options { strategy, … } are required', options);
-    if (!STRATEGIES.includes(options.strategy)) {
-      throw invalidOptions('strategy', `execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, options.strategy);
-    }
-    for (const hook of ['onSelection', 'onAttempt'] as const) {
-      if (options[hook] !== undefined && typeof options[hook] !== 'function') throw invalidOptions(hook, `execute: ${hook} must be a function`, options[hook]);
-    }
-    if (options.signal?.aborted) throw abortedError(options.signal.reason);
-
-    const call = startCall<T>(options);
-    try {
-      const common = {
-        signal: options.signal,
-        attemptTimeoutMs: options.attemptTimeoutMs,
-        deadlineMs: options.deadlineMs,
-        shouldFailover: options.shouldFailover,
-        onAttempt: call.onAttempt,
-      };
-      const tracked = call.wrap(attempt);
-      switch (options.strategy) {
-        case 'race':
-          return await race(call.candidates, tracked, common);
-        case 'hedge':
-          return await hedge(call.candidates, tracked, {
-            ...common,
-            hedgeDelayMs: options.hedgeDelayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(core.stateOf(endpoint.id), settings, settings.now())),
-            maxAttempts: options.maxAttempts,
-            budget: hedgeBudget,
-          });
-        case 'consensus':
-          if (options.tally !== undefined) {
-            const { tally } = options as unknown as TallyExecuteOptions<Target, T, unknown>;
-            return await consensus(call.candidates, tracked, { ...common, tally, maxParticipants: options.maxParticipants });
-          }
-          return await consensus(call.candidates, tracked, {
-            ...common,
-            quorum: options.quorum,
-            normalize: options.normalize,
-            weight: options.weight,
-            maxParticipants: options.maxParticipants,
-          });
-        case 'dual':
-          return await dual(call.pairs, tracked, { ...common, across: options.across, balancer });
-        case 'scatter':
-          return await scatter(call.candidates, tracked, { ...common, stopWhen: options.stopWhen });
-      }
-    } finally {
-      call.releaseReservations();
-    }
+/** `Pool.execute`: checks the call, chooses its candidates, and runs the strategy over them, recording every attempt. */
+export async function executeOn<Target, T>(
+  core: PoolCore<Target>,
+  shared: ExecuteShared,
+  attempt: PoolAttemptFn<Target, T>,
+  options: ExecuteOptions<Target, T>,
+): Promise<unknown> {
+  if (typeof attempt !== 'function') throw invalidOptions('attempt', 'execute: attempt must be a function', attempt);
+  if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'execute: options { strategy, … } are required', options);
+  if (!STRATEGIES.includes(options.strategy)) {
+    throw invalidOptions('strategy', `execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, options.strategy);
   }
+  for (const hook of ['onSelection', 'onAttempt'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw invalidOptions(hook, `execute: ${hook} must be a function`, options[hook]);
+  }
+  if (options.signal?.aborted) throw abortedError(options.signal.reason);
 
-  /** Chooses the candidates, reserves probe slots, and builds the recording wrappers of one call. */
-  function startCall<T>(options: ExecuteOptions<Target, T>) {
-    let chosen: Array<RankedEndpoint<Target>>;
-    let pairs: Array<{ primary: PoolEndpoint<Target>; secondary?: PoolEndpoint<Target> }> = [];
-    let degraded: boolean;
-    if (options.strategy === 'dual') {
-      checkCount('maxCandidates', options.maxCandidates, 1);
-      const selection = pairsFrom(core, { maxPairs: options.maxCandidates });
-      chosen = selection.chosen;
-      pairs = [...selection.pairs];
-      degraded = selection.degraded;
-    } else {
-      const quorum = options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
-      const selection = selectFrom(core.rank(), {
-        maxCandidates: options.maxCandidates,
-        minCandidates: options.minCandidates ?? quorum,
-      });
-      chosen = selection.chosen;
-      degraded = selection.degraded;
-    }
-    const candidates = chosen.map((entry) => entry.state.endpoint);
-
-    // A probing endpoint admits only `probeConcurrency` attempts; a call that chose it holds a slot
-    // until it starts the attempt there (or ends without doing so), so concurrent calls cannot overrun it.
-    const reservations = new Map<string, EndpointState<Target>>();
-    for (const entry of chosen) {
-      if (entry.state.health === 'probing' && entry.available) {
-        entry.state.probeReservations++;
-        reservations.set(entry.state.endpoint.id, entry.state);
-      }
-    }
-    const trackers = new Map<number, AttemptTracker>();
-    try {
-      options.onSelection?.({ endpoints: candidates, degraded });
-    } catch {
-      // An observer must not change the call (the same rule as the strategies' onAttempt).
-    }
-
-    const userOnAttempt = options.onAttempt;
-    return {
-      candidates,
-      pairs,
-      wrap: (attempt: PoolAttemptFn<Target, T>): PoolAttemptFn<Target, T> => {
-        return (endpoint, context) => {
-          const state = core.stateOf(endpoint.id);
-          const reserved = reservations.get(endpoint.id);
-          if (reserved !== undefined) {
-            reserved.probeReservations--;
-            reservations.delete(endpoint.id);
-          }
-          trackers.set(context.attempt, core.begin(state));
-          return attempt(endpoint, context);
-        };
-      },
-      onAttempt: (event: AttemptEvent<PoolEndpoint<Target>, T>): void => {
-        try {
-          const tracker = trackers.get(event.attempt);
-          trackers.delete(event.attempt);
-          tracker?.finish(event.outcome, { abortedAsLoser: event.abortedAsLoser });
-        } finally {
-          userOnAttempt?.(event);
-        }
-      },
-      releaseReservations: (): void => {
-        for (const state of reservations.values()) state.probeReservations--;
-        reservations.clear();
-      },
+  const call = prepareCall<Target, T>(core, options);
+  const { settings } = core;
+  try {
+    const common = {
+      signal: options.signal,
+      attemptTimeoutMs: options.attemptTimeoutMs,
+      deadlineMs: options.deadlineMs,
+      shouldFailover: options.shouldFailover,
+      onAttempt: call.onAttempt,
     };
+    const tracked = call.wrap(attempt);
+    switch (options.strategy) {
+      case 'race':
+        return await race(call.candidates, tracked, common);
+      case 'hedge':
+        return await hedge(call.candidates, tracked, {
+          ...common,
+          hedgeDelayMs: options.hedgeDelayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(stateOf(core, endpoint.id), settings, settings.now())),
+          maxAttempts: options.maxAttempts,
+          budget: shared.hedgeBudget,
+        });
+      case 'consensus':
+        if (options.tally !== undefined) {
+          const { tally } = options as unknown as TallyExecuteOptions<Target, T, unknown>;
+          return await consensus(call.candidates, tracked, { ...common, tally, maxParticipants: options.maxParticipants });
+        }
+        return await consensus(call.candidates, tracked, {
+          ...common,
+          quorum: options.quorum,
+          normalize: options.normalize,
+          weight: options.weight,
+          maxParticipants: options.maxParticipants,
+        });
+      case 'dual':
+        return await dual(call.pairs, tracked, { ...common, across: options.across, balancer: shared.balancer });
+      case 'scatter':
+        return await scatter(call.candidates, tracked, { ...common, stopWhen: options.stopWhen });
+    }
+  } finally {
+    call.releaseReservations();
   }
-
-  return { execute: run as Execute<Target>, hedgeBudget };
 }

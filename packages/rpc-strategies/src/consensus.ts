@@ -20,7 +20,13 @@ interface ConsensusState<C, T, V> {
 
 type ConsensusCall<C, T, V> = Call<C, T, V, ConsensusState<C, T, V>>;
 
+// The ballots without data are shared: a call allocates only for answers and failures.
+const SPARE: Ballot<never> = Object.freeze({ status: 'spare' });
+const PENDING: Ballot<never> = Object.freeze({ status: 'pending' });
+const UNANSWERED: Ballot<never> = Object.freeze({ status: 'unanswered' });
+
 function inputOf<C, T, V>(call: ConsensusCall<C, T, V>, reason: TallyInput<C, T>['reason'], final: boolean, outstanding: number): TallyInput<C, T> {
+  // A fresh object per question: a tally may keep the inputs it was given.
   return {
     candidates: call.candidates,
     ballots: call.state.ballots,
@@ -57,11 +63,11 @@ function count<C, T, V>(call: ConsensusCall<C, T, V>): void {
 
 const CONSENSUS_HOOKS: CallHooks<unknown, unknown, unknown, ConsensusState<unknown, unknown, unknown>> = {
   accept(call, record, value) {
-    const accept = call.state.tally.accept;
-    if (accept === undefined) return undefined;
+    const tally = call.state.tally;
+    if (tally.accept === undefined) return undefined;
     let refusal: XError | undefined;
     try {
-      refusal = accept(value, record.candidate, record.index, record.attempt);
+      refusal = tally.accept(value, record.candidate, record.index, record.attempt);
     } catch (cause) {
       throw hookFailed('tally.accept', cause);
     }
@@ -88,7 +94,7 @@ const CONSENSUS_HOOKS: CallHooks<unknown, unknown, unknown, ConsensusState<unkno
   deadline(call) {
     const state = call.state;
     const pending = pendingIndexes(call);
-    for (const index of pending) state.ballots[index] = { status: 'unanswered' };
+    for (const index of pending) state.ballots[index] = UNANSWERED;
     const decision = ask(call, inputOf(call, 'deadline', true, 0));
     if (decision.kind === 'failed') {
       settleNow(call, decision.error, { ok: false, error: decision.error });
@@ -102,13 +108,13 @@ const CONSENSUS_HOOKS: CallHooks<unknown, unknown, unknown, ConsensusState<unkno
 function startParticipant<C, T, V>(call: ConsensusCall<C, T, V>): void {
   const state = call.state;
   const index = state.next++;
-  state.ballots[index] = { status: 'pending' };
+  state.ballots[index] = PENDING;
   startAttempt(call, index);
 }
 
 function startConsensus<C, T, V>(call: ConsensusCall<C, T, V>): void {
   const state = call.state;
-  for (let index = 0; index < state.participants; index++) state.ballots[index] = { status: 'pending' };
+  for (let index = 0; index < state.participants; index++) state.ballots[index] = PENDING;
   // Decide before any request goes out when even every participant agreeing could not make quorum.
   const decision = ask(call, inputOf(call, 'start', false, state.participants));
   if (decision.kind === 'decided') {
@@ -203,7 +209,7 @@ export function consensus<C, T, V>(
   const state: ConsensusState<C, T, unknown> = {
     tally,
     participants,
-    ballots: new Array<Ballot<T>>(candidates.length).fill({ status: 'spare' }),
+    ballots: new Array<Ballot<T>>(candidates.length).fill(SPARE),
     refused: new Set(),
     answers: 0,
     next: 0,

@@ -74,54 +74,130 @@ function indexesWith<T>(ballots: readonly Ballot<T>[], status: Ballot<T>['status
   return out;
 }
 
-/**
- * The tally `consensus` uses unless given one: one per call (it keeps the normalised key of each
- * accepted answer).
- */
-export function createMajorityTally<C, T>(settings: MajorityTallySettings<C, T>): ConsensusTally<C, T, ConsensusVerdict<C, T>> {
-  const { quorum, byWeight, weights, normalize } = settings;
-  const keys = new Map<number, string>();
+function summary<C, T>(groups: readonly Group<C, T>[]): readonly GroupSummary[] {
+  return Object.freeze(
+    [...groups]
+      .sort((a, b) => b.weight - a.weight)
+      .map((g) => Object.freeze({ key: shorten(g.key), weight: g.weight, indexes: g.votes.map((v) => v.index) })),
+  );
+}
 
-  const groupsOf = (input: TallyInput<C, T>): { groups: Group<C, T>[]; votes: Vote<C, T>[]; winner: Group<C, T> | undefined } => {
-    const answers: Array<{ index: number; ballot: Extract<Ballot<T>, { status: 'answered' }> }> = [];
-    input.ballots.forEach((ballot, index) => {
-      if (ballot.status === 'answered') answers.push({ index, ballot });
-    });
-    answers.sort((a, b) => a.ballot.arrival - b.ballot.arrival);
-    const byKey = new Map<string, Group<C, T>>();
-    const votes: Vote<C, T>[] = [];
-    let winner: Group<C, T> | undefined;
-    for (const { index, ballot } of answers) {
-      const key = keys.get(ballot.attempt) as string;
-      const weight = weights[index] ?? 0;
-      const vote: Vote<C, T> = {
-        candidate: input.candidates[index] as C,
-        index,
-        attempt: ballot.attempt,
-        value: ballot.value,
-        key,
-        weight,
-        latencyMs: ballot.latencyMs,
+/**
+ * Category rule: answers that disagree → `protocol`; otherwise the failures' common category
+ * (`network` when mixed); no failures at all (too few candidates or too little weight) → `config`.
+ */
+function unreachableCategory<C, T>(groups: readonly Group<C, T>[], input: TallyInput<C, T>): ErrorCategory {
+  if (groups.length > 1) return 'protocol';
+  return input.failures.length > 0 ? aggregateCategory(input.failures.map((f) => f.error)) : 'config';
+}
+
+function unreachable<C, T>(quorum: number, groups: readonly Group<C, T>[], input: TallyInput<C, T>): XError {
+  const described = summary(groups);
+  const failures = failureList(input.failures);
+  const pending = input.reason === 'start' ? [] : indexesWith(input.ballots, 'pending');
+  return new XError({
+    code: 'STRATEGY_QUORUM_UNREACHABLE',
+    category: unreachableCategory(groups, input),
+    message:
+      `consensus: quorum ${quorum} can no longer be reached ` +
+      `(groups: ${described.map((g) => g.weight).join('+') || 'none'}, ${failures.length} failed, ${pending.length} pending)`,
+    context: { quorum, groups: described, failures, pending: Object.freeze(pending) },
+    cause: failures.length === 0 ? undefined : new AggregateError(failures.map((f) => f.error), 'consensus: failed participants'),
+  });
+}
+
+/**
+ * The tally `consensus` uses unless given one, one per call. It counts incrementally: answers only
+ * ever arrive (a ballot once answered stays answered), so each `decide` files the answers that
+ * arrived since the last one, in arrival order, and the first group to reach the quorum wins.
+ */
+class MajorityTally<C, T> implements ConsensusTally<C, T, ConsensusVerdict<C, T>> {
+  /** Normalised key per attempt, set when `accept` takes the answer. */
+  private readonly keys = new Map<number, string>();
+  private readonly byKey = new Map<string, Group<C, T>>();
+  private readonly votes: Vote<C, T>[] = [];
+  private counted = 0;
+  private best = 0;
+  private winner: Group<C, T> | undefined;
+
+  constructor(private readonly settings: MajorityTallySettings<C, T>) {}
+
+  accept(value: T, _candidate: C, index: number, attempt: number): XError | undefined {
+    let key: unknown;
+    try {
+      key = this.settings.normalize(value);
+      if (typeof key !== 'string') throw new TypeError(`normalize returned ${typeof key}, not a string`);
+    } catch (cause) {
+      return normalizeFailed(index, cause);
+    }
+    this.keys.set(attempt, key);
+    return undefined;
+  }
+
+  decide(input: TallyInput<C, T>): TallyDecision<ConsensusVerdict<C, T>> {
+    this.countNewAnswers(input);
+    const { quorum } = this.settings;
+    const winner = this.winner;
+    if (winner !== undefined) {
+      const first = winner.votes[0] as Vote<C, T>;
+      return {
+        kind: 'decided',
+        verdict: {
+          value: first.value,
+          key: winner.key,
+          weight: winner.weight,
+          quorum,
+          agreed: winner.votes,
+          dissented: this.votes.filter((v) => v.key !== winner.key),
+          failed: input.failures,
+          pending: indexesWith(input.ballots, 'pending'),
+          latencyMs: input.elapsedMs,
+        },
       };
-      votes.push(vote);
-      let group = byKey.get(key);
+    }
+    const groups = [...this.byKey.values()];
+    if (input.reason === 'deadline') {
+      const error = deadlineExceeded('consensus', input.deadlineMs, input.failures, indexesWith(input.ballots, 'unanswered'), {
+        quorum,
+        groups: summary(groups),
+      });
+      return { kind: 'failed', error };
+    }
+    if (quorumStillReachable(this.best, this.stillPossible(input), quorum)) return WAIT;
+    return { kind: 'failed', error: unreachable(quorum, groups, input) };
+  }
+
+  private countNewAnswers(input: TallyInput<C, T>): void {
+    const { ballots } = input;
+    // Usually one new answer per decide: find each next arrival in turn, allocating nothing to look.
+    for (;;) {
+      const index = ballots.findIndex((ballot) => ballot.status === 'answered' && ballot.arrival === this.counted);
+      if (index < 0) return;
+      const ballot = ballots[index] as Extract<Ballot<T>, { status: 'answered' }>;
+      this.counted += 1;
+      const key = this.keys.get(ballot.attempt) as string;
+      const weight = this.settings.weights[index] ?? 0;
+      const vote: Vote<C, T> = { candidate: input.candidates[index] as C, index, attempt: ballot.attempt, value: ballot.value, key, weight, latencyMs: ballot.latencyMs };
+      this.votes.push(vote);
+      let group = this.byKey.get(key);
       if (group === undefined) {
         group = { key, weight: 0, votes: [] };
-        byKey.set(key, group);
+        this.byKey.set(key, group);
       }
       group.weight += weight;
       group.votes.push(vote);
+      if (group.weight > this.best) this.best = group.weight;
       // The first group to reach the quorum wins, whatever arrived after it.
-      if (winner === undefined && reached(group.weight, quorum)) winner = group;
+      if (this.winner === undefined && reached(group.weight, this.settings.quorum)) this.winner = group;
     }
-    return { groups: [...byKey.values()], votes, winner };
-  };
+  }
 
   /** The most weight the answers still to come could add: each running slot yields at most one vote. */
-  const stillPossible = (input: TallyInput<C, T>): number => {
+  private stillPossible(input: TallyInput<C, T>): number {
     const slots = input.outstanding;
     if (slots === 0) return 0;
-    if (!byWeight) return slots;
+    if (!this.settings.byWeight) return slots;
+    const { weights } = this.settings;
     const open: number[] = [];
     input.ballots.forEach((ballot, index) => {
       if (ballot.status === 'pending' || ballot.status === 'spare') open.push(weights[index] ?? 0);
@@ -130,80 +206,12 @@ export function createMajorityTally<C, T>(settings: MajorityTallySettings<C, T>)
     let sum = 0;
     for (let i = 0; i < slots && i < open.length; i++) sum += open[i] ?? 0;
     return sum;
-  };
+  }
+}
 
-  const summary = (groups: readonly Group<C, T>[]): readonly GroupSummary[] =>
-    Object.freeze(
-      [...groups]
-        .sort((a, b) => b.weight - a.weight)
-        .map((g) => Object.freeze({ key: shorten(g.key), weight: g.weight, indexes: g.votes.map((v) => v.index) })),
-    );
+const WAIT: TallyDecision<never> = Object.freeze({ kind: 'wait' });
 
-  /**
-   * Category rule: answers that disagree → `protocol`; otherwise the failures' common category
-   * (`network` when mixed); no failures at all (too few candidates or too little weight) → `config`.
-   */
-  const unreachableCategory = (groups: readonly Group<C, T>[], input: TallyInput<C, T>): ErrorCategory => {
-    if (groups.length > 1) return 'protocol';
-    return input.failures.length > 0 ? aggregateCategory(input.failures.map((f) => f.error)) : 'config';
-  };
-
-  const unreachable = (groups: readonly Group<C, T>[], input: TallyInput<C, T>): XError => {
-    const described = summary(groups);
-    const failures = failureList(input.failures);
-    const pending = input.reason === 'start' ? [] : indexesWith(input.ballots, 'pending');
-    return new XError({
-      code: 'STRATEGY_QUORUM_UNREACHABLE',
-      category: unreachableCategory(groups, input),
-      message:
-        `consensus: quorum ${quorum} can no longer be reached ` +
-        `(groups: ${described.map((g) => g.weight).join('+') || 'none'}, ${failures.length} failed, ${pending.length} pending)`,
-      context: { quorum, groups: described, failures, pending: Object.freeze(pending) },
-      cause: failures.length === 0 ? undefined : new AggregateError(failures.map((f) => f.error), 'consensus: failed participants'),
-    });
-  };
-
-  return {
-    accept(value, _candidate, index, attempt) {
-      let key: unknown;
-      try {
-        key = normalize(value);
-        if (typeof key !== 'string') throw new TypeError(`normalize returned ${typeof key}, not a string`);
-      } catch (cause) {
-        return normalizeFailed(index, cause);
-      }
-      keys.set(attempt, key);
-      return undefined;
-    },
-    decide(input): TallyDecision<ConsensusVerdict<C, T>> {
-      const { groups, votes, winner } = groupsOf(input);
-      if (winner !== undefined) {
-        const first = winner.votes[0] as Vote<C, T>;
-        return {
-          kind: 'decided',
-          verdict: {
-            value: first.value,
-            key: winner.key,
-            weight: winner.weight,
-            quorum,
-            agreed: winner.votes,
-            dissented: votes.filter((v) => v.key !== winner.key),
-            failed: input.failures,
-            pending: indexesWith(input.ballots, 'pending'),
-            latencyMs: input.elapsedMs,
-          },
-        };
-      }
-      if (input.reason === 'deadline') {
-        const error = deadlineExceeded('consensus', input.deadlineMs, input.failures, indexesWith(input.ballots, 'unanswered'), {
-          quorum,
-          groups: summary(groups),
-        });
-        return { kind: 'failed', error };
-      }
-      const best = groups.reduce((most, group) => Math.max(most, group.weight), 0);
-      if (quorumStillReachable(best, stillPossible(input), quorum)) return { kind: 'wait' };
-      return { kind: 'failed', error: unreachable(groups, input) };
-    },
-  };
+/** The default tally of one call (see {@link MajorityTally}). */
+export function createMajorityTally<C, T>(settings: MajorityTallySettings<C, T>): ConsensusTally<C, T, ConsensusVerdict<C, T>> {
+  return new MajorityTally(settings);
 }
