@@ -98,7 +98,9 @@ for (const { dir, pkg } of workspaces('packages')) {
   }
 }
 
-// Apps: on top of the packages, never on another app, and no socket module of their own.
+// Apps: on top of the packages, never on another app, and no socket module of their own. Running another app's
+// command as a child process (the tour showing the `raida` command, the bench timing the proxy) uses its command line,
+// not its code, and is not an import: `new URL('../../raida/src/main.ts', import.meta.url)` passed to spawn is allowed.
 const apps = workspaces('apps');
 const appNames = new Set(apps.map(({ pkg }) => pkg.name));
 for (const { dir, pkg } of apps) {
