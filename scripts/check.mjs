@@ -15,6 +15,10 @@ const stages = [
   { name: 'layers', cmd: process.execPath, args: [join(root, 'scripts', 'check-layers.mjs')] },
   { name: 'build, typecheck, package checks (publint, attw, import+require)', cmd: bin('turbo'), args: ['run', 'build', 'typecheck', 'check:package', '--output-logs=errors-only'] },
   { name: 'lint', cmd: bin('eslint'), args: ['.', '--max-warnings=0'] },
+  // Fails on any file Prettier would change (.prettierrc.json, .prettierignore); `pnpm format` fixes them.
+  { name: 'format (prettier --check)', cmd: bin('prettier'), args: ['--check', '.', '--log-level=warn'] },
+  // Fails on unused files, dependencies and exports anywhere in the workspace (knip.json).
+  { name: 'dead code (knip)', cmd: bin('knip'), args: ['--no-progress'] },
   { name: 'README examples type-check', cmd: process.execPath, args: [join(root, 'scripts', 'check-readmes.mjs')] },
   { name: 'tests', cmd: bin('vitest'), args: ['run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`], tests: true },
 ];

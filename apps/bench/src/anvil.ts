@@ -14,7 +14,7 @@ export interface Anvil {
   close(): Promise<void>;
 }
 
-export function anvilBinary(): string {
+function anvilBinary(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil');
 }

@@ -9,7 +9,7 @@ export function percent(value: number | null, digits = 2): string {
 }
 
 /** "a 31 % · b 24 % …": each endpoint's share of a contender's requests. */
-export function utilisationText(utilisation: Readonly<Record<string, number>> | null): string {
+function utilisationText(utilisation: Readonly<Record<string, number>> | null): string {
   if (utilisation === null) return '—';
   return Object.entries(utilisation)
     .map(([id, share]) => `${id} ${(share * 100).toFixed(0)}%`)

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { Scenario, ScenarioResult, Table } from './types.js';
 
 /** A chart as the JSON file keeps it: the SVG itself lives in docs/<file>. */
-export interface ChartLink {
+interface ChartLink {
   readonly file: string;
   readonly title: string;
 }
@@ -25,7 +25,7 @@ export interface ScenarioRecord {
 }
 
 /** The last `pnpm bench` invocation that wrote the files. */
-export interface RunRecord {
+interface RunRecord {
   readonly command: string;
   readonly date: string;
   readonly machine: string;
@@ -50,7 +50,7 @@ export function commitDescription(root: string): string {
 }
 
 /** The settings table of a section, with the caption the settings check looks for. */
-export const SETTINGS_CAPTION = '**Settings**';
+const SETTINGS_CAPTION = '**Settings**';
 
 export function settingsTable(settings: ReadonlyArray<{ name: string; settings: string }>): string {
   return [

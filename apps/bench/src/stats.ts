@@ -35,7 +35,7 @@ export function fmt(value: number, digits = 2): string {
 }
 
 /** The range [min, max] of one figure over repetitions. */
-export type Range = readonly [number, number];
+type Range = readonly [number, number];
 
 /** How much each headline figure moved between repetitions of the same run. */
 export interface Spread {

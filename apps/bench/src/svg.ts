@@ -13,7 +13,7 @@ export interface CdfSeries {
 }
 
 /** Rough width of a label at 12 px Helvetica/Arial: enough to size a legend without measuring fonts. */
-export function textWidth(label: string, fontSize = 12): number {
+function textWidth(label: string, fontSize = 12): number {
   return label.length * fontSize * 0.56;
 }
 
@@ -30,7 +30,7 @@ export interface BarPanel {
 /** Distinct colours that stay apart for people with the common colour-vision deficiencies (Okabe–Ito, then Tol). */
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#882255', '#117733', '#999933', '#6699CC', '#AA4499'];
 
-export function colourOf(index: number): string {
+function colourOf(index: number): string {
   return PALETTE[index % PALETTE.length]!;
 }
 
