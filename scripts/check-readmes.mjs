@@ -33,7 +33,14 @@ function blocksOf(file) {
     let end = start;
     while (end < lines.length && !/^\s*```\s*$/.test(lines[end])) end++;
     if (lines[index - 1]?.trim() === SKIP) skipped++;
-    else blocks.push({ text: lines.slice(start, end).map((line) => line.slice(fence[1].length)).join('\n'), line: start + 1 });
+    else
+      blocks.push({
+        text: lines
+          .slice(start, end)
+          .map((line) => line.slice(fence[1].length))
+          .join('\n'),
+        line: start + 1,
+      });
     index = end;
   }
   return { blocks, skipped };
@@ -60,7 +67,11 @@ const tsconfig = join(root, DIR, 'tsconfig.json');
 mkdirSync(join(root, DIR), { recursive: true });
 writeFileSync(
   tsconfig,
-  JSON.stringify({ extends: '../tsconfig.base.json', compilerOptions: { noEmit: true, declaration: false, sourceMap: false }, files: written }, null, 2),
+  JSON.stringify(
+    { extends: '../tsconfig.base.json', compilerOptions: { noEmit: true, declaration: false, sourceMap: false }, files: written },
+    null,
+    2,
+  ),
 );
 
 let status = 0;
@@ -78,7 +89,9 @@ try {
     status = 1;
   }
   const readmeCount = new Set([...origin.values()].map((source) => source.readme)).size;
-  console.log(`readmes: ${written.length} TypeScript blocks in ${readmeCount} READMEs ${status === 0 ? 'compile' : 'do NOT all compile'}${skippedTotal > 0 ? ` (${skippedTotal} marked readme-check: skip)` : ''}`);
+  console.log(
+    `readmes: ${written.length} TypeScript blocks in ${readmeCount} READMEs ${status === 0 ? 'compile' : 'do NOT all compile'}${skippedTotal > 0 ? ` (${skippedTotal} marked readme-check: skip)` : ''}`,
+  );
 } finally {
   for (const file of written) rmSync(file, { force: true });
   rmSync(join(root, DIR), { recursive: true, force: true });

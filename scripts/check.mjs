@@ -13,7 +13,11 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const stages = [
   { name: 'layers', cmd: process.execPath, args: [join(root, 'scripts', 'check-layers.mjs')] },
-  { name: 'build, typecheck, package checks (publint, attw, import+require)', cmd: bin('turbo'), args: ['run', 'build', 'typecheck', 'check:package', '--output-logs=errors-only'] },
+  {
+    name: 'build, typecheck, package checks (publint, attw, import+require)',
+    cmd: bin('turbo'),
+    args: ['run', 'build', 'typecheck', 'check:package', '--output-logs=errors-only'],
+  },
   { name: 'lint', cmd: bin('eslint'), args: ['.', '--max-warnings=0'] },
   // Fails on any file Prettier would change (.prettierrc.json, .prettierignore); `pnpm format` fixes them.
   { name: 'format (prettier --check)', cmd: bin('prettier'), args: ['--check', '.', '--log-level=warn'] },

@@ -29,7 +29,9 @@ export async function anvilVersion(): Promise<string> {
 
 /** Starts anvil on an ephemeral port (read from its "Listening on" line), without mining (the chain does not move unless told). */
 export async function startAnvil(): Promise<Anvil> {
-  const child: ChildProcess = spawn(anvilBinary(), ['--host', '127.0.0.1', '--port', '0', '--no-mining'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(anvilBinary(), ['--host', '127.0.0.1', '--port', '0', '--no-mining'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {

@@ -71,7 +71,12 @@ export function figuresCharts(options: {
 }): Chart[] {
   const names = options.figures.map((f) => f.name);
   const panels: BarPanel[] = [
-    { title: 'p99 latency (ms)', values: options.figures.map((f) => f.latencyMs.p99), digits: 0, ...(options.p99Marker ? { marker: options.p99Marker } : {}) },
+    {
+      title: 'p99 latency (ms)',
+      values: options.figures.map((f) => f.latencyMs.p99),
+      digits: 0,
+      ...(options.p99Marker ? { marker: options.p99Marker } : {}),
+    },
     { title: 'requests per call', values: options.figures.map((f) => f.requestsPerCall ?? Number.NaN), digits: 2 },
   ];
   if (options.extraPanel) panels.push(options.extraPanel);
@@ -82,7 +87,8 @@ export function figuresCharts(options: {
       svg: cdfChart({
         title: `${options.title}: latency CDF`,
         subtitle: 'dashed: the libraries users would pick instead · solid: ours (@x/solana-rpc)',
-        series: options.figures.map((f, i) => ({ name: f.name, samples: options.latencies[i] ?? [], dashed: f.kind === 'baseline' })) }),
+        series: options.figures.map((f, i) => ({ name: f.name, samples: options.latencies[i] ?? [], dashed: f.kind === 'baseline' })),
+      }),
     },
     {
       file: `bench-${options.id}-p99-load.svg`,

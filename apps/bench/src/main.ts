@@ -36,7 +36,10 @@ async function main(): Promise<number> {
     console.error(`bench: --seed must be an integer, got ${values.seed}`);
     return 2;
   }
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only?.filter((id) => !scenarios.some((s) => s.id === id)) ?? [];
   if (unknown.length > 0) {
     console.error(`bench: unknown scenario(s) ${unknown.join(', ')}\n${usage}`);
@@ -91,7 +94,9 @@ async function main(): Promise<number> {
     for (const chart of charts) writeText(`${docs}${chart.file}`, chart.svg);
     writeText(jsonPath, `${JSON.stringify(file, null, 2)}\n`);
     writeText(`${docs}benchmarks.md`, renderMarkdown(file, scenarios));
-    console.error(`\nwrote ${docs}benchmarks.md, benchmarks.json${charts.length > 0 ? ` and ${charts.map((c) => c.file).join(', ')}` : ''}`);
+    console.error(
+      `\nwrote ${docs}benchmarks.md, benchmarks.json${charts.length > 0 ? ` and ${charts.map((c) => c.file).join(', ')}` : ''}`,
+    );
   }
   return 0;
 }

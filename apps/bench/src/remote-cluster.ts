@@ -168,7 +168,10 @@ export async function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onReque
 }
 
 /** Per-endpoint request counts between two `stats()` readings. */
-export function requestsBetween(before: ReadonlyArray<{ id: string; requests: number }>, after: ReadonlyArray<{ id: string; requests: number }>): Map<string, number> {
+export function requestsBetween(
+  before: ReadonlyArray<{ id: string; requests: number }>,
+  after: ReadonlyArray<{ id: string; requests: number }>,
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (const end of after) {
     const start = before.find((s) => s.id === end.id);

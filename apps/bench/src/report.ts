@@ -171,7 +171,9 @@ export function renderMarkdown(file: BenchFile, order: readonly Scenario[]): str
   if (goals.length > 0) {
     parts.push('## Goals', '', '| goal | met | measured | scenario |', '| --- | --- | --- | --- |');
     for (const { goal, record } of goals) {
-      parts.push(`| ${cell(goal.goal)} | ${goal.met ? 'yes' : '**no**'} | ${cell(goal.measured)} | [${record.id}](#${headingAnchor(record.title)}) |`);
+      parts.push(
+        `| ${cell(goal.goal)} | ${goal.met ? 'yes' : '**no**'} | ${cell(goal.measured)} | [${record.id}](#${headingAnchor(record.title)}) |`,
+      );
     }
     parts.push('');
   }
@@ -184,7 +186,8 @@ export function renderMarkdown(file: BenchFile, order: readonly Scenario[]): str
     for (const chart of record.result.charts ?? []) parts.push(`![${chart.title}](./${chart.file})`, '');
     if (record.result.goals.length > 0) {
       parts.push('| goal | met | measured |', '| --- | --- | --- |');
-      for (const goal of record.result.goals) parts.push(`| ${cell(goal.goal)} | ${goal.met ? 'yes' : '**no**'} | ${cell(goal.measured)} |`);
+      for (const goal of record.result.goals)
+        parts.push(`| ${cell(goal.goal)} | ${goal.met ? 'yes' : '**no**'} | ${cell(goal.measured)} |`);
       parts.push('');
     }
     for (const note of record.result.notes ?? []) parts.push(`- ${note}`);

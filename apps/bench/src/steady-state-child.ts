@@ -65,7 +65,12 @@ async function reading(openUdpSockets?: () => number): Promise<HeapReading> {
   const resources: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
   const memory = process.memoryUsage();
-  return { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, resources, ...(openUdpSockets ? { openUdpSockets: openUdpSockets() } : {}) };
+  return {
+    heapUsedBytes: memory.heapUsed,
+    rssBytes: memory.rss,
+    resources,
+    ...(openUdpSockets ? { openUdpSockets: openUdpSockets() } : {}),
+  };
 }
 
 /**
@@ -78,10 +83,13 @@ async function poolPart(calls: number, seed: number): Promise<SteadyStatePart> {
   const pool = createPool({ endpoints: ['a', 'b', 'c', 'd'].map((id) => ({ id, target: id })) });
   const strategies = ['race', 'hedge', 'consensus', 'dual'] as const;
   const attempt = (endpoint: PoolEndpoint<string>, context: { signal: AbortSignal }): Promise<string> => {
-    if (random.chance(0.02)) return Promise.reject(new XError({ code: 'BENCH_FAILED', category: 'network', message: `${endpoint.id} failed` }));
+    if (random.chance(0.02))
+      return Promise.reject(new XError({ code: 'BENCH_FAILED', category: 'network', message: `${endpoint.id} failed` }));
     if (random.chance(0.002)) {
       // Never answers: the per-attempt timeout (a timer) ends it, and the abort must release everything.
-      return new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }));
+      return new Promise((_, reject) =>
+        context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }),
+      );
     }
     return Promise.resolve('value');
   };

@@ -28,7 +28,20 @@ export interface BarPanel {
 }
 
 /** Distinct colours that stay apart for people with the common colour-vision deficiencies (Okabe–Ito, then Tol). */
-const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#882255', '#117733', '#999933', '#6699CC', '#AA4499'];
+const PALETTE = [
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#000000',
+  '#882255',
+  '#117733',
+  '#999933',
+  '#6699CC',
+  '#AA4499',
+];
 
 function colourOf(index: number): string {
   return PALETTE[index % PALETTE.length]!;
@@ -157,13 +170,27 @@ export function cdfChart(options: {
   }
   for (const fraction of [0.5]) {
     const py = y(fraction);
-    parts.push(`<line x1="${plot.left}" y1="${py.toFixed(1)}" x2="${plot.left + plot.width}" y2="${py.toFixed(1)}" stroke="#f0f0f0" stroke-dasharray="3,3"/>`);
+    parts.push(
+      `<line x1="${plot.left}" y1="${py.toFixed(1)}" x2="${plot.left + plot.width}" y2="${py.toFixed(1)}" stroke="#f0f0f0" stroke-dasharray="3,3"/>`,
+    );
     parts.push(text(plot.left - 8, py + 4, '50 %', 'text-anchor="end" fill="#888"'));
   }
   parts.push(`<rect x="${plot.left}" y="${plot.top}" width="${plot.width}" height="${plot.height}" fill="none" stroke="#888"/>`);
-  parts.push(text(plot.left + plot.width / 2, plot.top + plot.height + 36, options.xLabel ?? 'latency (ms, log scale)', 'text-anchor="middle" fill="#222"'));
   parts.push(
-    text(18, plot.top + plot.height / 2, options.yLabel ?? 'calls answered within (percentile)', `text-anchor="middle" fill="#222" transform="rotate(-90 18 ${plot.top + plot.height / 2})"`),
+    text(
+      plot.left + plot.width / 2,
+      plot.top + plot.height + 36,
+      options.xLabel ?? 'latency (ms, log scale)',
+      'text-anchor="middle" fill="#222"',
+    ),
+  );
+  parts.push(
+    text(
+      18,
+      plot.top + plot.height / 2,
+      options.yLabel ?? 'calls answered within (percentile)',
+      `text-anchor="middle" fill="#222" transform="rotate(-90 18 ${plot.top + plot.height / 2})"`,
+    ),
   );
   // Series, then the legend.
   sortedSeries.forEach((series, index) => {
@@ -212,7 +239,9 @@ export function barChart(options: { title: string; rows: readonly string[]; pane
     parts.push(text(left, top - 22, panel.title, 'font-weight="bold" fill="#222"'));
     for (const tick of ticks) {
       const px = scale(tick);
-      parts.push(`<line x1="${px.toFixed(1)}" y1="${top - 6}" x2="${px.toFixed(1)}" y2="${top + options.rows.length * rowHeight}" stroke="#e4e4e4"/>`);
+      parts.push(
+        `<line x1="${px.toFixed(1)}" y1="${top - 6}" x2="${px.toFixed(1)}" y2="${top + options.rows.length * rowHeight}" stroke="#e4e4e4"/>`,
+      );
       parts.push(text(px, top + options.rows.length * rowHeight + 14, String(tick), 'text-anchor="middle" fill="#666" font-size="10"'));
     }
     panel.values.forEach((value, index) => {
@@ -221,14 +250,23 @@ export function barChart(options: { title: string; rows: readonly string[]; pane
         const barWidth = Math.max(0.5, scale(value) - left);
         parts.push(`<rect x="${left}" y="${y}" width="${barWidth.toFixed(1)}" height="${rowHeight - 8}" fill="${colourOf(index)}"/>`);
         // A white halo keeps the value readable where it crosses a grid or marker line.
-        parts.push(text(left + barWidth + 4, y + rowHeight / 2, value.toFixed(panel.digits ?? 1), 'fill="#222" font-size="11" stroke="#fff" stroke-width="3" paint-order="stroke"'));
+        parts.push(
+          text(
+            left + barWidth + 4,
+            y + rowHeight / 2,
+            value.toFixed(panel.digits ?? 1),
+            'fill="#222" font-size="11" stroke="#fff" stroke-width="3" paint-order="stroke"',
+          ),
+        );
       } else {
         parts.push(text(left + 4, y + rowHeight / 2, 'n/a', 'fill="#888" font-size="11"'));
       }
     });
     if (panel.marker !== undefined) {
       const px = scale(panel.marker.value);
-      parts.push(`<line x1="${px.toFixed(1)}" y1="${top - 8}" x2="${px.toFixed(1)}" y2="${top + options.rows.length * rowHeight}" stroke="#c00" stroke-dasharray="4,3"/>`);
+      parts.push(
+        `<line x1="${px.toFixed(1)}" y1="${top - 8}" x2="${px.toFixed(1)}" y2="${top + options.rows.length * rowHeight}" stroke="#c00" stroke-dasharray="4,3"/>`,
+      );
       parts.push(text(px + 3, top - 8, panel.marker.label, 'fill="#c00" font-size="10"'));
     }
   });

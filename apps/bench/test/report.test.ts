@@ -8,7 +8,9 @@ import type { Scenario } from '../src/types.js';
 
 describe('markdown report', () => {
   it('makes GitHub heading anchors', () => {
-    expect(headingAnchor('Tail latency on JSON-RPC: ours vs @solana/kit, viem fallback')).toBe('tail-latency-on-json-rpc-ours-vs-solanakit-viem-fallback');
+    expect(headingAnchor('Tail latency on JSON-RPC: ours vs @solana/kit, viem fallback')).toBe(
+      'tail-latency-on-json-rpc-ours-vs-solanakit-viem-fallback',
+    );
   });
 
   it('keeps table cells on one line and pipes escaped', () => {
@@ -70,7 +72,14 @@ describe('contender figures', () => {
       loopDelayMaxMs: { bench: 1, cluster: 2 },
     };
     const figures = figuresOf(run, true);
-    expect(figures).toMatchObject({ calls: 4, successRate: 0.75, staleRate: 0.25, wrongRate: 0.25, requestsPerCall: 2, utilisation: { a: 0.75, b: 0.25 } });
+    expect(figures).toMatchObject({
+      calls: 4,
+      successRate: 0.75,
+      staleRate: 0.25,
+      wrongRate: 0.25,
+      requestsPerCall: 2,
+      utilisation: { a: 0.75, b: 0.25 },
+    });
     expect(figures.latencyMs.p50).toBe(20);
     expect(figures.timeoutRate).toBe(0.25);
     // Each figure's range over the repetitions: medians 10, 30, 40; successes 100 %, 100 %, 0 %.

@@ -39,7 +39,12 @@ describe('axis helpers', () => {
 describe('cdfPath', () => {
   it('thins a large sample to what can be seen, keeping both ends', () => {
     const sorted = Array.from({ length: 100_000 }, (_, i) => 1 + i / 1000);
-    const points = cdfPath(sorted, (ms) => ms, (fraction) => 1000 - fraction * 1000, 5);
+    const points = cdfPath(
+      sorted,
+      (ms) => ms,
+      (fraction) => 1000 - fraction * 1000,
+      5,
+    );
     expect(points.length).toBeLessThan(2_500);
     expect(points[0]).toEqual([1, 1000]);
     expect(points[points.length - 1]![0]).toBeCloseTo(sorted[sorted.length - 1]!, 9);
@@ -51,7 +56,12 @@ describe('cdfPath', () => {
 
   it('stops where the percentile axis ends', () => {
     const sorted = Array.from({ length: 1000 }, (_, i) => i + 1);
-    const points = cdfPath(sorted, (ms) => ms, (fraction) => fraction, 2);
+    const points = cdfPath(
+      sorted,
+      (ms) => ms,
+      (fraction) => fraction,
+      2,
+    );
     // 99 % is the 990th sample: nothing beyond it is drawn.
     expect(points[points.length - 1]![0]).toBe(991);
   });
@@ -76,7 +86,13 @@ describe('cdfChart', () => {
   });
 
   it('survives empty and non-finite samples', () => {
-    const svg = cdfChart({ title: 't', series: [{ name: 'empty', samples: [] }, { name: 'nan', samples: [Number.NaN, 2] }] });
+    const svg = cdfChart({
+      title: 't',
+      series: [
+        { name: 'empty', samples: [] },
+        { name: 'nan', samples: [Number.NaN, 2] },
+      ],
+    });
     expect(wellFormed(svg)).toBe(true);
     expect(svg).toContain('empty (n=0)');
     expect(svg).toContain('nan (n=1)');

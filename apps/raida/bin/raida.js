@@ -8,7 +8,9 @@ const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
 // The child handles Ctrl-C itself (it closes its sockets and exits 130); this process only waits.
 process.on('SIGINT', () => undefined);
-const child = spawnSync(process.execPath, ['--conditions=@x/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawnSync(process.execPath, ['--conditions=@x/source', '--import', tsx, main, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 if (child.error) {
   console.error(`raida: cannot start: ${child.error.message}`);
   process.exitCode = 3;

@@ -123,7 +123,8 @@ export function parseCliArgs(argv: readonly string[]): 'help' | CliArgs {
       if (values[flag] !== undefined && values[flag] !== false) throw usageError(`--${flag} applies to detect and pown, not ${command}`);
     }
   }
-  if (coinCommand && values.coins === undefined && !values.local) throw usageError(`${command} needs --coins <file> (or --local for the simulated RAIDA's demo coins)`);
+  if (coinCommand && values.coins === undefined && !values.local)
+    throw usageError(`${command} needs --coins <file> (or --local for the simulated RAIDA's demo coins)`);
   if (command === 'detect') {
     for (const flag of ['new-ans', 'generate-new-ans'] as const) {
       if (values[flag] !== undefined) throw usageError(`--${flag} applies to pown, not detect`);

@@ -58,7 +58,9 @@ function loadNewAns(args: CliArgs, coins: readonly RaidaCoin[], ids: readonly nu
     next.forEach((coin, index) => {
       const old = coins[index]!;
       if (coin.denomination !== old.denomination || coin.serialNumber !== old.serialNumber) {
-        throw usageError(`${args.newAns}: coin ${index} is ${coin.denomination}/${coin.serialNumber}, expected ${old.denomination}/${old.serialNumber} (same coins, same order)`);
+        throw usageError(
+          `${args.newAns}: coin ${index} is ${coin.denomination}/${coin.serialNumber}, expected ${old.denomination}/${old.serialNumber} (same coins, same order)`,
+        );
       }
     });
     return next.map((coin) => [...coin.ans]);
@@ -106,7 +108,11 @@ async function run(args: CliArgs, io: CliIo): Promise<number> {
     const coins = args.coins !== undefined ? loadCoins(args.coins, ids) : (local?.demoCoins.map((demo) => demo.coin) ?? []);
     const newAns = args.command === 'pown' ? loadNewAns(args, coins, ids) : undefined;
 
-    client = createRaidaClient({ servers, ...(args.coinId === undefined ? {} : { coinId: args.coinId }), ...(args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs }) });
+    client = createRaidaClient({
+      servers,
+      ...(args.coinId === undefined ? {} : { coinId: args.coinId }),
+      ...(args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs }),
+    });
     const live = progress(io, args.command);
     const common = { onReply: live.onReply, ...(io.signal === undefined ? {} : { signal: io.signal }) };
     const retries = args.retries === undefined ? {} : { retries: args.retries };
@@ -164,7 +170,11 @@ export async function runRaidaCli(argv: readonly string[], io: CliIo): Promise<n
       io.stderr.write('raida: interrupted\n');
       return EXIT.interrupted;
     }
-    const message = isXError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message = isXError(error)
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     io.stderr.write(`raida: internal error: ${message}\n`);
     return EXIT.internal;
   }

@@ -2,18 +2,13 @@ import { AN_LENGTH, MAX_DENOMINATION, MIN_DENOMINATION } from '@x/raida-protocol
 import type { RaidaCoin } from '@x/raida-client';
 import { usageError } from './usage-error.js';
 
-/**
+/*
  * The coin file of the `raida` command (JSON):
  *
  *   { "coins": [ { "denomination": 0, "serialNumber": 4660, "ans": ["<32 hex digits>", … one per RAIDA id] } ] }
  *
  * `ans[id]` is the AN that RAIDA `id` holds. Every configured server's id must have one.
  */
-export interface CoinFileCoin {
-  readonly denomination: number;
-  readonly serialNumber: number;
-  readonly ans: readonly string[];
-}
 
 const HEX_AN = /^[0-9a-f]{32}$/i;
 
@@ -61,9 +56,15 @@ export function parseCoinFile(text: string, source: string, ids: readonly number
   if (entries.length === 0) fail('the "coins" array is empty');
   return entries.map((entry, index) => {
     const where = `coin ${index}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail(`${where} must be an object { "denomination", "serialNumber", "ans" }`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      return fail(`${where} must be an object { "denomination", "serialNumber", "ans" }`);
     const { denomination, serialNumber, ans } = entry as Record<string, unknown>;
-    if (typeof denomination !== 'number' || !Number.isInteger(denomination) || denomination < MIN_DENOMINATION || denomination > MAX_DENOMINATION) {
+    if (
+      typeof denomination !== 'number' ||
+      !Number.isInteger(denomination) ||
+      denomination < MIN_DENOMINATION ||
+      denomination > MAX_DENOMINATION
+    ) {
       fail(`${where}: "denomination" must be an integer from ${MIN_DENOMINATION} to ${MAX_DENOMINATION}`);
     }
     if (typeof serialNumber !== 'number' || !Number.isInteger(serialNumber) || serialNumber < 0 || serialNumber > 0xffffffff) {

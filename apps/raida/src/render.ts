@@ -136,8 +136,13 @@ function renderSummary(result: RaidaResult, options: RenderOptions = {}): string
   }
   const consensus = totals.consensus ? c.green('yes') : c.red('no');
   // The bar is 13 of the 25 RAIDA servers whatever subset is configured.
-  const rule = isCoinResult(result) ? `every coin decided by ${totals.quorum} of ${RAIDA_COUNT}` : `${totals.quorum} of ${RAIDA_COUNT} ready needed`;
-  const subset = total < RAIDA_COUNT ? `; only ${total} of the ${RAIDA_COUNT} servers configured${total < totals.quorum ? ', too few ever to reach it' : ''}` : '';
+  const rule = isCoinResult(result)
+    ? `every coin decided by ${totals.quorum} of ${RAIDA_COUNT}`
+    : `${totals.quorum} of ${RAIDA_COUNT} ready needed`;
+  const subset =
+    total < RAIDA_COUNT
+      ? `; only ${total} of the ${RAIDA_COUNT} servers configured${total < totals.quorum ? ', too few ever to reach it' : ''}`
+      : '';
   lines.push(`${label('consensus')}${consensus} (${rule}${subset})`);
   const where = (ref: NonNullable<RaidaResult['fastest']>): string => `RAIDA ${ref.id} (${ref.address}) ${formatMs(ref.latencyMs)}`;
   if (result.fastest !== undefined) lines.push(`${label('fastest')}${where(result.fastest)}`);

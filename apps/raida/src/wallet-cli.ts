@@ -13,7 +13,7 @@ import { resolveServers } from './servers.js';
 import { usageError } from './usage-error.js';
 
 import { WALLET_COMMANDS } from './args.js';
-export type WalletCommand = (typeof WALLET_COMMANDS)[number];
+type WalletCommand = (typeof WALLET_COMMANDS)[number];
 
 export const WALLET_USAGE = `Wallet commands (format 9 coin files; see the README's "Wallet" page)
   import <file…>             detect the coins, pown them to fresh ANs only this wallet knows, and file them
@@ -52,7 +52,10 @@ export interface WalletArgs {
 }
 
 /** The per-user wallet folder: `$RAIDA_WALLET`, else the platform's data folder + `CloudCoin/Wallets/Default`. */
-export function defaultWalletDir(env: Readonly<Record<string, string | undefined>> = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultWalletDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.RAIDA_WALLET) return env.RAIDA_WALLET;
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'CloudCoin', 'Wallets', 'Default');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'CloudCoin', 'Wallets', 'Default');
@@ -94,13 +97,15 @@ export function parseWalletArgs(argv: readonly string[], env: Readonly<Record<st
   const command = name as WalletCommand;
   if (values.servers !== undefined && values.local) throw usageError('use either --servers or --local, not both');
   if (command === 'import' || command === 'demo-coins') {
-    if (command === 'demo-coins' && (files.length !== 1 || !values.local)) throw usageError('demo-coins needs one file name and --local: raida demo-coins <file> --local');
+    if (command === 'demo-coins' && (files.length !== 1 || !values.local))
+      throw usageError('demo-coins needs one file name and --local: raida demo-coins <file> --local');
   } else if (files.length > 0) throw usageError(`unexpected argument "${files[0]}"`);
   if (command !== 'export' && (values.sn !== undefined || values.out !== undefined || values.tag !== undefined)) {
     throw usageError(`--sn, --out and --tag apply to export, not ${command}`);
   }
   const serialNumbers = (values.sn ?? []).map((text) => integer('sn', text, 0, 0xffffffff)!);
-  if (command === 'export' && serialNumbers.length === 0) throw usageError('export needs --sn <serial number> (repeat it for several coins); see raida list');
+  if (command === 'export' && serialNumbers.length === 0)
+    throw usageError('export needs --sn <serial number> (repeat it for several coins); see raida list');
   return {
     command,
     files,
@@ -125,7 +130,8 @@ function describeCoin(coin: CoinOutcome): string {
 }
 
 function printProblems(io: CliIo, problems: readonly WalletProblem[]): void {
-  for (const problem of problems) io.stderr.write(`raida: ${problem.message.startsWith(problem.path) ? problem.message : `${problem.path}: ${problem.message}`}\n`);
+  for (const problem of problems)
+    io.stderr.write(`raida: ${problem.message.startsWith(problem.path) ? problem.message : `${problem.path}: ${problem.message}`}\n`);
 }
 
 /** A status line on a terminal while a fix waits for its servers (each of which waits for its peers). */
@@ -162,10 +168,15 @@ function fixProgress(io: CliIo): { onProgress: (event: WalletProgress) => void; 
 }
 
 function network(args: WalletArgs, local: LocalWalletRaida | undefined): { network: WalletNetwork; close: () => Promise<void> } {
-  const servers: readonly RaidaServer[] = local?.servers ?? (args.servers === undefined ? PUBLIC_RAIDA_SERVERS : resolveServers(args.servers));
+  const servers: readonly RaidaServer[] =
+    local?.servers ?? (args.servers === undefined ? PUBLIC_RAIDA_SERVERS : resolveServers(args.servers));
   const timeout = args.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: args.attemptTimeoutMs };
   const client = createRaidaClient({ servers, ...timeout });
-  const healer = createRaidaHealer({ servers, ...timeout, ...(args.fixTimeoutMs === undefined ? {} : { fixTimeoutMs: args.fixTimeoutMs }) });
+  const healer = createRaidaHealer({
+    servers,
+    ...timeout,
+    ...(args.fixTimeoutMs === undefined ? {} : { fixTimeoutMs: args.fixTimeoutMs }),
+  });
   return {
     network: { client, healer },
     close: async () => {
@@ -178,7 +189,9 @@ function network(args: WalletArgs, local: LocalWalletRaida | undefined): { netwo
 async function balance(io: CliIo, wallet: Wallet, json: boolean): Promise<void> {
   const folders = await wallet.balance();
   if (json) {
-    io.stdout.write(`${JSON.stringify({ wallet: wallet.dir, folders: folders.map((f) => ({ ...f, units: f.units.toString(), value: formatUnits(f.units) })) })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ wallet: wallet.dir, folders: folders.map((f) => ({ ...f, units: f.units.toString(), value: formatUnits(f.units) })) })}\n`,
+    );
     return;
   }
   io.stdout.write(`Wallet ${wallet.dir}\n`);
@@ -187,7 +200,9 @@ async function balance(io: CliIo, wallet: Wallet, json: boolean): Promise<void> 
       .sort(([a], [b]) => Number(b) - Number(a))
       .map(([den, count]) => `${count} × ${valueOf(Number(den))}`)
       .join(', ');
-    io.stdout.write(`  ${folder.folder.padEnd(12)} ${String(folder.coins).padStart(4)} coin${folder.coins === 1 ? ' ' : 's'}  ${formatUnits(folder.units).padStart(14)}${denominations ? `  (${denominations})` : ''}\n`);
+    io.stdout.write(
+      `  ${folder.folder.padEnd(12)} ${String(folder.coins).padStart(4)} coin${folder.coins === 1 ? ' ' : 's'}  ${formatUnits(folder.units).padStart(14)}${denominations ? `  (${denominations})` : ''}\n`,
+    );
   }
   const spendable = folders.filter((f) => f.folder === 'Bank' || f.folder === 'Fracked').reduce((sum, f) => sum + f.units, 0n);
   io.stdout.write(`  ${'Total'.padEnd(12)} ${formatUnits(spendable)} CloudCoin in Bank and Fracked\n`);
@@ -207,10 +222,15 @@ export async function runWalletCommand(argv: readonly string[], io: CliIo): Prom
     else {
       const { coins, problems } = await wallet.list();
       if (args.json) {
-        io.stdout.write(`${JSON.stringify({ wallet: wallet.dir, coins: coins.map((e) => ({ folder: e.folder, denomination: e.coin.denomination, serialNumber: e.coin.serialNumber, value: valueOf(e.coin.denomination), pown: e.coin.pown, file: e.path })) })}\n`);
+        io.stdout.write(
+          `${JSON.stringify({ wallet: wallet.dir, coins: coins.map((e) => ({ folder: e.folder, denomination: e.coin.denomination, serialNumber: e.coin.serialNumber, value: valueOf(e.coin.denomination), pown: e.coin.pown, file: e.path })) })}\n`,
+        );
       } else {
         if (coins.length === 0) io.stdout.write(`No coins in ${wallet.dir}\n`);
-        for (const entry of coins) io.stdout.write(`${entry.folder.padEnd(12)} ${valueOf(entry.coin.denomination).padStart(9)}  #${String(entry.coin.serialNumber).padEnd(8)} ${entry.coin.pown}\n`);
+        for (const entry of coins)
+          io.stdout.write(
+            `${entry.folder.padEnd(12)} ${valueOf(entry.coin.denomination).padStart(9)}  #${String(entry.coin.serialNumber).padEnd(8)} ${entry.coin.pown}\n`,
+          );
       }
       printProblems(io, problems);
       return problems.length === 0 ? 0 : 1;
@@ -218,7 +238,11 @@ export async function runWalletCommand(argv: readonly string[], io: CliIo): Prom
     return 0;
   }
   if (args.command === 'export') {
-    const result = await wallet.exportCoins({ serialNumbers: args.serialNumbers, ...(args.out === undefined ? {} : { out: args.out }), tag: args.tag });
+    const result = await wallet.exportCoins({
+      serialNumbers: args.serialNumbers,
+      ...(args.out === undefined ? {} : { out: args.out }),
+      tag: args.tag,
+    });
     io.stdout.write(`${result.path}: ${result.coins} coin${result.coins === 1 ? '' : 's'} exported and removed from the wallet\n`);
     return 0;
   }
@@ -227,15 +251,23 @@ export async function runWalletCommand(argv: readonly string[], io: CliIo): Prom
   let net: ReturnType<typeof network> | undefined;
   try {
     net = network(args, local);
-    const call = { onProgress: progress.onProgress, ...(io.signal === undefined ? {} : { signal: io.signal }), ...(args.fixTimeoutMs === undefined ? {} : { fixTimeoutMs: args.fixTimeoutMs }) };
-    const report = args.command === 'import' ? await wallet.importFiles(args.files, net.network, call) : await wallet.heal(net.network, call);
+    const call = {
+      onProgress: progress.onProgress,
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      ...(args.fixTimeoutMs === undefined ? {} : { fixTimeoutMs: args.fixTimeoutMs }),
+    };
+    const report =
+      args.command === 'import' ? await wallet.importFiles(args.files, net.network, call) : await wallet.heal(net.network, call);
     progress.stop();
-    if (report.coins.length === 0 && report.problems.length === 0) io.stdout.write(args.command === 'import' ? 'Nothing to import\n' : 'Nothing to heal: no coin in Fracked or Limbo\n');
+    if (report.coins.length === 0 && report.problems.length === 0)
+      io.stdout.write(args.command === 'import' ? 'Nothing to import\n' : 'Nothing to heal: no coin in Fracked or Limbo\n');
     for (const coin of report.coins) io.stdout.write(`${describeCoin(coin)}\n`);
     printProblems(io, report.problems);
     // A coin can appear twice (a lost fix reply resolved, then healed): its last line is where it ended up.
     const final = new Map(report.coins.map((coin) => [`${coin.denomination}:${coin.serialNumber}`, coin.folder]));
-    const unsettled = [...final.values()].some((folder) => folder === 'Limbo' || folder === 'Import' || (args.command === 'heal' && folder === 'Fracked'));
+    const unsettled = [...final.values()].some(
+      (folder) => folder === 'Limbo' || folder === 'Import' || (args.command === 'heal' && folder === 'Fracked'),
+    );
     return report.problems.length === 0 && !unsettled ? 0 : 1;
   } finally {
     progress.stop();
@@ -247,4 +279,3 @@ export async function runWalletCommand(argv: readonly string[], io: CliIo): Prom
 export function isWalletCommand(name: string | undefined): boolean {
   return name !== undefined && (WALLET_COMMANDS as readonly string[]).includes(name);
 }
-

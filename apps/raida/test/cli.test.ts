@@ -53,7 +53,10 @@ describe('usage', () => {
 
   it.each([
     [[], 'raida: missing command: echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
-    [['hello'], 'raida: unknown command "hello": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins'],
+    [
+      ['hello'],
+      'raida: unknown command "hello": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins',
+    ],
     [['echo', 'extra'], 'raida: unexpected argument "extra"'],
     [['echo', '--timeout', 'soon'], 'raida: --timeout must be an integer from 1 to 600000, got "soon"'],
     [['echo', '--timeout', '0'], 'raida: --timeout must be an integer from 1 to 600000, got 0'],
@@ -64,7 +67,7 @@ describe('usage', () => {
     [['echo', '--coin-id', '70000'], 'raida: --coin-id must be an integer from 0 to 65535, got 70000'],
     [['echo', '--local', '--servers', 'a:1'], 'raida: use either --servers or --local, not both'],
     [['echo', '--coins', 'c.json'], 'raida: --coins applies to detect and pown, not echo'],
-    [['detect'], 'raida: detect needs --coins <file> (or --local for the simulated RAIDA\'s demo coins)'],
+    [['detect'], "raida: detect needs --coins <file> (or --local for the simulated RAIDA's demo coins)"],
     [['detect', '--local', '--new-ans', 'n.json'], 'raida: --new-ans applies to pown, not detect'],
     [['pown', '--local'], 'raida: pown needs exactly one of --new-ans <file> or --generate-new-ans <file>'],
     [['pown', '--local', '--retries', '1', '--new-ans', 'n.json'], 'raida: pown is never retried (it is not idempotent): remove --retries'],
@@ -99,10 +102,22 @@ describe('coin files', () => {
     ['{', /^raida: c\.json: not valid JSON( \(line 1, column 2\))?; expected \{ "coins": \[ … \] \}$/],
     ['[]', /^raida: c\.json: expected an object with a "coins" array/],
     ['{"coins":[]}', /^raida: c\.json: the "coins" array is empty$/],
-    ['{"coins":[{"denomination":7,"serialNumber":1,"ans":[]}]}', /^raida: c\.json: coin 0: "denomination" must be an integer from -8 to 6$/],
-    ['{"coins":[{"denomination":1,"serialNumber":-1,"ans":[]}]}', /^raida: c\.json: coin 0: "serialNumber" must be an integer from 0 to 4294967295$/],
-    ['{"coins":[{"denomination":1,"serialNumber":1,"ans":"x"}]}', /^raida: c\.json: coin 0: "ans" must be an array of 32-hex-digit ANs, one per RAIDA id$/],
-    ['{"coins":[{"denomination":1,"serialNumber":1,"ans":["00"]}]}', /^raida: c\.json: coin 0: "ans"\[0\] must be 32 hex digits \(16 bytes\)$/],
+    [
+      '{"coins":[{"denomination":7,"serialNumber":1,"ans":[]}]}',
+      /^raida: c\.json: coin 0: "denomination" must be an integer from -8 to 6$/,
+    ],
+    [
+      '{"coins":[{"denomination":1,"serialNumber":-1,"ans":[]}]}',
+      /^raida: c\.json: coin 0: "serialNumber" must be an integer from 0 to 4294967295$/,
+    ],
+    [
+      '{"coins":[{"denomination":1,"serialNumber":1,"ans":"x"}]}',
+      /^raida: c\.json: coin 0: "ans" must be an array of 32-hex-digit ANs, one per RAIDA id$/,
+    ],
+    [
+      '{"coins":[{"denomination":1,"serialNumber":1,"ans":["00"]}]}',
+      /^raida: c\.json: coin 0: "ans"\[0\] must be 32 hex digits \(16 bytes\)$/,
+    ],
   ])('rejects %s with a one-line error naming the fix', async (text, message) => {
     const path = file('c.json', text);
     const run = await cli(['detect', '--coins', path, '--servers', '127.0.0.1:1']);
@@ -113,7 +128,12 @@ describe('coin files', () => {
 
   it('never quotes the file: a broken file full of AN digits gives only where it broke', async () => {
     const an = '00112233445566778899aabbccddeeff';
-    for (const text of [`{"coins":[{"denomination":1,"serialNumber":1,"ans":["${an}" "${an}"]}]}`, `{"coins":[{"ans":[${an}]}]}`, `{"coins":["${an}`, `{"coins":[{"ans":[ff${an}]}]}`]) {
+    for (const text of [
+      `{"coins":[{"denomination":1,"serialNumber":1,"ans":["${an}" "${an}"]}]}`,
+      `{"coins":[{"ans":[${an}]}]}`,
+      `{"coins":["${an}`,
+      `{"coins":[{"ans":[ff${an}]}]}`,
+    ]) {
       const path = file('broken.json', text);
       const run = await cli(['detect', '--coins', path, '--servers', '127.0.0.1:1']);
       expect(run.code).toBe(EXIT.usage);
@@ -183,7 +203,10 @@ describe('runs against a RAIDA', () => {
     const demo = await startDemoRaida();
     clusters.push(demo.cluster);
     const path = join(dir, 'three.bin');
-    await writeCoinFile(path, demo.demoCoins.map(({ coin }) => ({ ...coin, pown: 'u'.repeat(25) })));
+    await writeCoinFile(
+      path,
+      demo.demoCoins.map(({ coin }) => ({ ...coin, pown: 'u'.repeat(25) })),
+    );
     const run = await cli(['detect', '--coins', path, '--servers', demo.cluster.serverList.split('\n').join(','), '--timeout', '2000']);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/│ +0 │ +\d+ │ +1 │ authentic +│ +25 │ +0 │ +0 │ +│/);
@@ -249,11 +272,18 @@ describe('runs against a RAIDA', () => {
     const pown = await cli(['pown', '--coins', oldFile, '--generate-new-ans', newFile, '--servers', servers, '--json']);
     expect(pown.stderr).toBe('');
     expect(pown.code).toBe(EXIT.consensus);
-    const newCoins = parseCoinFile(readFileSync(newFile, 'utf8'), newFile, cluster.servers.map((s) => s.id));
+    const newCoins = parseCoinFile(
+      readFileSync(newFile, 'utf8'),
+      newFile,
+      cluster.servers.map((s) => s.id),
+    );
     expect(cluster.getAn(3, coins[0]!)).toEqual(newCoins[0]!.ans[3]);
 
     const withNew = await cli(['detect', '--coins', newFile, '--servers', servers, '--json']);
-    expect((JSON.parse(withNew.stdout) as { coins: Array<{ verdict: string }> }).coins.map((c) => c.verdict)).toEqual(['authentic', 'authentic']);
+    expect((JSON.parse(withNew.stdout) as { coins: Array<{ verdict: string }> }).coins.map((c) => c.verdict)).toEqual([
+      'authentic',
+      'authentic',
+    ]);
 
     // Never overwrites: the file may be the only copy of the coins.
     const again = await cli(['pown', '--coins', newFile, '--generate-new-ans', newFile, '--servers', servers]);

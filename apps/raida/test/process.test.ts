@@ -13,9 +13,17 @@ interface Run {
 }
 
 /** The CLI as a real process, exactly as `pnpm raida` starts it from the repo root. */
-function raida(args: readonly string[], command: readonly string[] = ['--conditions=@x/source', '--import', 'tsx', 'apps/raida/src/main.ts'], cwd = root): Promise<Run> {
+function raida(
+  args: readonly string[],
+  command: readonly string[] = ['--conditions=@x/source', '--import', 'tsx', 'apps/raida/src/main.ts'],
+  cwd = root,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...command, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...command, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -58,6 +66,8 @@ describe('the raida command as a process', () => {
   it('bin/raida.js runs the same command from any directory', async () => {
     const run = await raida(['ping'], [join(root, 'apps/raida/bin/raida.js')], tmpdir());
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('raida: unknown command "ping": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins\n');
+    expect(run.stderr).toBe(
+      'raida: unknown command "ping": use echo, version, detect, pown, or a wallet command: import, heal, list, balance, export, demo-coins\n',
+    );
   });
 });

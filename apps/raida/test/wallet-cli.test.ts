@@ -53,7 +53,9 @@ describe('raida wallet commands', () => {
     const bank = coins.filter((coin) => coin.folder === 'Bank').map((coin) => String(coin.serialNumber));
     const exported = io(false);
     const out = join(dir, 'out.bin');
-    expect(await runRaidaCli(['export', '--wallet', join(dir, 'W'), '--sn', bank[0]!, '--sn', bank[1]!, '--out', out], exported.io)).toBe(0);
+    expect(await runRaidaCli(['export', '--wallet', join(dir, 'W'), '--sn', bank[0]!, '--sn', bank[1]!, '--out', out], exported.io)).toBe(
+      0,
+    );
     expect(exported.out.stdout).toMatch(/2 coins exported/);
     expect((await readCoinFile(out)).map((coin) => String(coin.serialNumber))).toEqual(bank);
     expect(await readdir(join(dir, 'W', 'Bank'))).toEqual([]);
@@ -68,9 +70,15 @@ describe('raida wallet commands', () => {
       const code = await runRaidaCli(args, run.io);
       return { code, stderr: run.out.stderr };
     };
-    expect(await usage(['export', '--wallet', '/nonexistent'])).toEqual({ code: 2, stderr: 'raida: export needs --sn <serial number> (repeat it for several coins); see raida list\n' });
+    expect(await usage(['export', '--wallet', '/nonexistent'])).toEqual({
+      code: 2,
+      stderr: 'raida: export needs --sn <serial number> (repeat it for several coins); see raida list\n',
+    });
     expect(await usage(['demo-coins', 'x.bin'])).toMatchObject({ code: 2 });
-    expect(await usage(['heal', '--local', '--servers', 'a:1'])).toMatchObject({ code: 2, stderr: 'raida: use either --servers or --local, not both\n' });
+    expect(await usage(['heal', '--local', '--servers', 'a:1'])).toMatchObject({
+      code: 2,
+      stderr: 'raida: use either --servers or --local, not both\n',
+    });
     expect(await usage(['balance', '--sn', '3'])).toMatchObject({ code: 2 });
     expect(parseWalletArgs(['heal'], { RAIDA_WALLET: '/w' }).wallet).toBe('/w');
   });

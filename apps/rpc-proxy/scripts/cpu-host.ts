@@ -7,12 +7,14 @@
 import { createProxyServer } from '../src/server.js';
 import type { ProxyServer, ProxyServerOptions } from '../src/server.js';
 
-export type ProxyHostRequest =
+type ProxyHostRequest =
   | { readonly id: number; readonly op: 'start'; readonly options: Pick<ProxyServerOptions, 'endpoints' | 'methods'> }
   | { readonly id: number; readonly op: 'cpu' }
   | { readonly id: number; readonly op: 'close' };
 
-export type ProxyHostReply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
+type ProxyHostReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly message: string };
 
 let proxy: ProxyServer | undefined;
 
@@ -33,7 +35,12 @@ async function handle(request: ProxyHostRequest): Promise<unknown> {
 process.on('message', (request: ProxyHostRequest) => {
   handle(request).then(
     (value) => process.send?.({ id: request.id, ok: true, value } satisfies ProxyHostReply),
-    (error: unknown) => process.send?.({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies ProxyHostReply),
+    (error: unknown) =>
+      process.send?.({
+        id: request.id,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      } satisfies ProxyHostReply),
   );
 });
 process.on('disconnect', () => {

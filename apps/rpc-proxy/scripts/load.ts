@@ -35,10 +35,14 @@ const REQUEST_TIMEOUT_MS = 30_000;
 type Proxy = ChildProcessByStdio<null, Readable, Readable>;
 
 function startProxy(): Promise<{ child: Proxy; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=@x/source', '--import', 'tsx', 'apps/rpc-proxy/src/main.ts', '--local', '--port', '0'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@x/source', '--import', 'tsx', 'apps/rpc-proxy/src/main.ts', '--local', '--port', '0'],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -74,9 +78,18 @@ interface Call {
 }
 
 /** What a trading bot asks: mostly account reads, balances and slots, some votes and signature polls. */
-function requestMix(wallets: readonly string[], accounts: readonly string[], signatures: readonly string[]): Array<{ weight: number; body: (i: number) => string }> {
+function requestMix(
+  wallets: readonly string[],
+  accounts: readonly string[],
+  signatures: readonly string[],
+): Array<{ weight: number; body: (i: number) => string }> {
   const pick = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
-  const call = (id: number, c: Call): Record<string, unknown> => ({ jsonrpc: '2.0', id, method: c.method, ...(c.params === undefined ? {} : { params: c.params }) });
+  const call = (id: number, c: Call): Record<string, unknown> => ({
+    jsonrpc: '2.0',
+    id,
+    method: c.method,
+    ...(c.params === undefined ? {} : { params: c.params }),
+  });
   const calls: Array<{ weight: number; make: (i: number) => Call }> = [
     { weight: 35, make: (i) => ({ method: 'getAccountInfo', params: [pick(accounts, i), { encoding: 'base64' }] }) },
     { weight: 20, make: (i) => ({ method: 'getBalance', params: [pick(wallets, i)] }) },
@@ -87,7 +100,11 @@ function requestMix(wallets: readonly string[], accounts: readonly string[], sig
   return [
     ...calls.map(({ weight, make }) => ({ weight, body: (i: number) => JSON.stringify(call(i, make(i))) })),
     { weight: 5, body: (i) => JSON.stringify(Array.from({ length: 5 }, (_, k) => call(k, calls[k]!.make(i + k)))) },
-    { weight: 5, body: (i) => (i % 2 === 0 ? '{"jsonrpc":"2.0","id":1,"method":' : JSON.stringify({ jsonrpc: '2.0', id: i, method: 'notAllowedHere' })) },
+    {
+      weight: 5,
+      body: (i) =>
+        i % 2 === 0 ? '{"jsonrpc":"2.0","id":1,"method":' : JSON.stringify({ jsonrpc: '2.0', id: i, method: 'notAllowedHere' }),
+    },
     { weight: 5, body: (i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'getLatestBlockhash' }) },
   ];
 }
@@ -110,7 +127,9 @@ async function main(): Promise<void> {
   // A few signatures to look up, as seen through the proxy itself.
   const signatures: string[] = [];
   for (const wallet of wallets.slice(0, 4)) {
-    const answer = (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getSignaturesForAddress', params: [wallet, { limit: 5 }] }))).json()) as {
+    const answer = (await (
+      await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getSignaturesForAddress', params: [wallet, { limit: 5 }] }))
+    ).json()) as {
       result?: Array<{ signature: string }>;
     };
     for (const entry of answer.result ?? []) signatures.push(entry.signature);
@@ -165,7 +184,14 @@ async function main(): Promise<void> {
   const memoryAfter = await memoryOf(child.pid!);
   const stats = (await (await fetch(`${url}/stats`)).json()) as {
     proxy: Record<string, number>;
-    pool: { endpoints: Array<{ id: string; health: string; totals: Record<string, number>; latency: { p50Ms: number | null; p99Ms: number | null } }> };
+    pool: {
+      endpoints: Array<{
+        id: string;
+        health: string;
+        totals: Record<string, number>;
+        latency: { p50Ms: number | null; p99Ms: number | null };
+      }>;
+    };
   };
 
   // Alive now means it never exited during the run; then it must shut down cleanly on SIGTERM.
@@ -184,12 +210,26 @@ async function main(): Promise<void> {
     seconds: Number(seconds.toFixed(2)),
     requestsPerSecond: Math.round(REQUESTS / seconds),
     latencyMs: Object.fromEntries(
-      ([['p50', 0.5], ['p90', 0.9], ['p99', 0.99], ['p99.9', 0.999], ['max', 1]] as const).map(([name, q]) => [name, Number(quantile(sorted, q).toFixed(1))]),
+      (
+        [
+          ['p50', 0.5],
+          ['p90', 0.9],
+          ['p99', 0.99],
+          ['p99.9', 0.999],
+          ['max', 1],
+        ] as const
+      ).map(([name, q]) => [name, Number(quantile(sorted, q).toFixed(1))]),
     ),
     httpStatuses: Object.fromEntries([...byStatus].sort()),
     calls: Object.fromEntries([...byCallOutcome].sort((a, b) => b[1] - a[1])),
     proxyCounters: stats.proxy,
-    upstream: stats.pool.endpoints.map((endpoint) => ({ id: endpoint.id, health: endpoint.health, ...endpoint.totals, p50Ms: endpoint.latency.p50Ms, p99Ms: endpoint.latency.p99Ms })),
+    upstream: stats.pool.endpoints.map((endpoint) => ({
+      id: endpoint.id,
+      health: endpoint.health,
+      ...endpoint.totals,
+      p50Ms: endpoint.latency.p50Ms,
+      p99Ms: endpoint.latency.p99Ms,
+    })),
     proxyMemoryMiB: { before: memoryBefore, after: memoryAfter },
     proxyStayedUp: aliveAtEnd,
     proxyExit: exit,
@@ -197,7 +237,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
   if (values.out !== undefined) await writeFile(values.out, `${JSON.stringify(report, null, 2)}\n`);
   if (!aliveAtEnd || exit.code !== 0) {
-    console.error(`load: the proxy did not survive the run cleanly (${aliveAtEnd ? 'shutdown' : 'exited during the run'}: ${JSON.stringify(exit)})\n${stderr()}`);
+    console.error(
+      `load: the proxy did not survive the run cleanly (${aliveAtEnd ? 'shutdown' : 'exited during the run'}: ${JSON.stringify(exit)})\n${stderr()}`,
+    );
     process.exitCode = 1;
   }
 }

@@ -25,7 +25,7 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   headersTimeoutMs: 10_000,
 });
 
-export type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
+type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
 
 export interface MethodOverride {
   readonly strategy?: StrategyName;
@@ -40,7 +40,7 @@ export interface MethodOverride {
   readonly across?: 'race' | 'balance';
 }
 
-export interface EndpointEntry {
+interface EndpointEntry {
   /** Default (from @x/solana-rpc): the URL's host, `#2`… appended to repeats. */
   readonly id?: string;
   readonly url: string;
@@ -74,13 +74,18 @@ const nonNegativeMs = z
   .max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS}` });
 /** A key that was renamed: refused with a message naming the new one (a silent default would be worse). */
 const renamed = (to: string) => z.never({ error: `renamed ${to}` }).optional();
-const count = z.number({ error: 'expected an integer >= 1' }).int({ error: 'expected an integer >= 1' }).min(1, { error: 'expected an integer >= 1' });
+const count = z
+  .number({ error: 'expected an integer >= 1' })
+  .int({ error: 'expected an integer >= 1' })
+  .min(1, { error: 'expected an integer >= 1' });
 const methodName = z.string({ error: 'expected a method name' }).regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, { error: 'expected a method name' });
 
 const methodOverride = z.strictObject({
-  strategy: z.enum(['race', 'hedge', 'consensus', 'dual', 'single', 'broadcast'], {
-    error: 'expected one of race, hedge, consensus, dual, single, broadcast',
-  }).optional(),
+  strategy: z
+    .enum(['race', 'hedge', 'consensus', 'dual', 'single', 'broadcast'], {
+      error: 'expected one of race, hedge, consensus, dual, single, broadcast',
+    })
+    .optional(),
   deadlineMs: positiveMs.optional(),
   timeoutMs: renamed('deadlineMs'),
   attemptTimeoutMs: positiveMs.optional(),
@@ -113,14 +118,23 @@ const endpoint = z.strictObject({
 });
 
 const configSchema = z.strictObject({
-  endpoints: z.array(endpoint, { error: 'expected an array of endpoints' }).min(1, { error: 'expected at least one endpoint' }).max(64, { error: 'expected at most 64 endpoints' }).optional(),
+  endpoints: z
+    .array(endpoint, { error: 'expected an array of endpoints' })
+    .min(1, { error: 'expected at least one endpoint' })
+    .max(64, { error: 'expected at most 64 endpoints' })
+    .optional(),
   defaults: methodOverride.optional(),
   methods: z.record(methodName, methodOverride, { error: 'expected an object of method name to strategy settings' }).optional(),
   allowMethods: z.array(methodName, { error: 'expected an array of method names' }).optional(),
   allowAnyMethod: z.boolean({ error: 'expected true or false' }).optional(),
   limits: z
     .strictObject({
-      maxBodyBytes: z.number({ error: 'expected an integer >= 1024' }).int({ error: 'expected an integer >= 1024' }).min(1024, { error: 'expected an integer >= 1024' }).max(64 * 1_048_576, { error: 'expected at most 67108864' }).optional(),
+      maxBodyBytes: z
+        .number({ error: 'expected an integer >= 1024' })
+        .int({ error: 'expected an integer >= 1024' })
+        .min(1024, { error: 'expected an integer >= 1024' })
+        .max(64 * 1_048_576, { error: 'expected at most 67108864' })
+        .optional(),
       maxBatchSize: count.max(10_000, { error: 'expected at most 10000' }).optional(),
       requestDeadlineMs: positiveMs.optional(),
       requestTimeoutMs: renamed('requestDeadlineMs'),
@@ -130,8 +144,16 @@ const configSchema = z.strictObject({
   auth: z
     .union(
       [
-        z.strictObject({ token: z.string({ error: 'expected a string' }).min(MIN_TOKEN_LENGTH, { error: `expected at least ${MIN_TOKEN_LENGTH} characters` }) }),
-        z.strictObject({ tokenEnv: z.string({ error: 'expected a string' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }) }),
+        z.strictObject({
+          token: z
+            .string({ error: 'expected a string' })
+            .min(MIN_TOKEN_LENGTH, { error: `expected at least ${MIN_TOKEN_LENGTH} characters` }),
+        }),
+        z.strictObject({
+          tokenEnv: z
+            .string({ error: 'expected a string' })
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }),
+        }),
       ],
       { error: 'expected either { "token": "…" } or { "tokenEnv": "NAME" }' },
     )
@@ -166,14 +188,16 @@ export function invalidConfig(issues: readonly ConfigIssue[], source: string | u
 }
 
 function issuesOf(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    const path = issue.path;
-    // An unknown key is reported at its parent; naming the key itself is what the reader needs.
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ option: optionOf([...path, key]), message: 'unknown field' }));
-    }
-    return [{ option: optionOf(path), message: issue.message }];
-  }).flat();
+  return error.issues
+    .map((issue) => {
+      const path = issue.path;
+      // An unknown key is reported at its parent; naming the key itself is what the reader needs.
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({ option: optionOf([...path, key]), message: 'unknown field' }));
+      }
+      return [{ option: optionOf(path), message: issue.message }];
+    })
+    .flat();
 }
 
 /**
@@ -253,14 +277,23 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
  * by `auth.tokenEnv`, or `auth.token` itself; `undefined` when none is configured. A named variable
  * that is unset or shorter than 16 characters is a `PROXY_INVALID_CONFIG` error, never "no token".
  */
-export function resolveToken(config: ProxyConfig, tokenEnv: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function resolveToken(
+  config: ProxyConfig,
+  tokenEnv: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
   const fromConfig = config.auth !== undefined && 'tokenEnv' in config.auth ? config.auth.tokenEnv : undefined;
   const name = tokenEnv ?? fromConfig;
   if (name === undefined) return config.auth !== undefined && 'token' in config.auth ? config.auth.token : undefined;
   const value = env[name];
   if (value === undefined || value.length < MIN_TOKEN_LENGTH) {
     throw invalidConfig(
-      [{ option: tokenEnv === undefined ? 'auth.tokenEnv' : '--token-env', message: `environment variable ${name} must hold a token of at least ${MIN_TOKEN_LENGTH} characters` }],
+      [
+        {
+          option: tokenEnv === undefined ? 'auth.tokenEnv' : '--token-env',
+          message: `environment variable ${name} must hold a token of at least ${MIN_TOKEN_LENGTH} characters`,
+        },
+      ],
       undefined,
     );
   }

@@ -6,8 +6,7 @@ import { stringifyJson } from '@x/json-rpc';
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type BodyResult =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly reason: 'too-large' | 'aborted' | 'invalid-utf8' };
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly reason: 'too-large' | 'aborted' | 'invalid-utf8' };
 
 /**
  * Reads a request body up to `maxBytes`. A declared `Content-Length` over the limit is refused before
@@ -125,12 +124,7 @@ export function createBearerCheck(token: string): (header: string | undefined) =
 }
 
 /** Sends a JSON body with an exact length; `connection: close` when the request body was not read in full. */
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   // Answers hold bigints where upstream integers go beyond 2^53 (rentEpoch = u64::MAX): they are
   // written back with every digit, as the node wrote them.
   sendText(response, status, stringifyJson(body) ?? 'null', 'application/json; charset=utf-8', headers);

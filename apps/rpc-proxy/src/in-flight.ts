@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { XError } from '@x/errors';
 
-export function proxyError(code: string, category: 'timeout' | 'aborted', message: string): XError {
+function proxyError(code: string, category: 'timeout' | 'aborted', message: string): XError {
   return new XError({ code, category, message });
 }
 

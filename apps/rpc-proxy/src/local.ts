@@ -3,7 +3,7 @@ import type { RpcCluster } from '@x/testkit';
 import type { SolanaEndpointConfig } from '@x/solana-rpc';
 
 /** The simulated providers `--local` starts: a fast one, a heavy-tailed one, a flaky one and a lagging one. */
-export const LOCAL_ENDPOINTS = Object.freeze([
+const LOCAL_ENDPOINTS = Object.freeze([
   { id: 'fast', behavior: rpcProfiles.fast },
   { id: 'heavy-tail', behavior: rpcProfiles.heavyTail },
   { id: 'flaky', behavior: rpcProfiles.flaky },

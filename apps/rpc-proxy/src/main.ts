@@ -12,7 +12,6 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
-
 function fail(message: string, code: number): number {
   process.stderr.write(`rpc-proxy: ${message}\n`);
   return code;
@@ -60,7 +59,9 @@ async function main(argv: readonly string[]): Promise<number> {
     proxy = await createProxyServer({
       endpoints,
       methods: config.methods,
-      ...(config.defaults === undefined && Object.keys(command.defaults).length === 0 ? {} : { defaults: { ...config.defaults, ...command.defaults } }),
+      ...(config.defaults === undefined && Object.keys(command.defaults).length === 0
+        ? {}
+        : { defaults: { ...config.defaults, ...command.defaults } }),
       allowMethods: config.allowMethods,
       allowAnyMethod: config.allowAnyMethod,
       limits: config.limits,

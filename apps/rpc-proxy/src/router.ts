@@ -20,7 +20,7 @@ export interface RouterOptions {
   readonly rpcRoute: Handler;
 }
 
-export const ROUTES: readonly string[] = Object.freeze(['POST /', 'GET /health', 'GET /metrics', 'GET /stats']);
+const ROUTES: readonly string[] = Object.freeze(['POST /', 'GET /health', 'GET /metrics', 'GET /stats']);
 
 function health(rpc: SolanaRpc, response: ServerResponse): void {
   const snapshot = rpc.pool.snapshot();
@@ -81,7 +81,8 @@ export function createRouter(options: RouterOptions): Handler {
       return;
     }
     if (path === '/health') health(rpc, response);
-    else if (path === '/metrics') sendText(response, 200, `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}`, rpc.pool.registry.contentType);
+    else if (path === '/metrics')
+      sendText(response, 200, `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}`, rpc.pool.registry.contentType);
     else
       sendJson(response, 200, {
         proxy: { ...counters },

@@ -17,8 +17,6 @@ import { attachWebSocket } from './websocket.js';
 import type { ProxyWebSocket, ProxyWebSocketOptions } from './websocket.js';
 import { toRpcError } from './errors.js';
 
-export type { ProxyCounters } from './counters.js';
-
 export interface ProxyServerOptions {
   /** Upstream endpoints, as `@x/solana-rpc` takes them. */
   readonly endpoints: readonly SolanaEndpointConfig[];

@@ -17,8 +17,8 @@ export interface StateFileOptions {
   readonly saveEveryMs?: number;
 }
 
-export const DEFAULT_STATE_MAX_AGE_MS = 15 * 60_000;
-export const DEFAULT_STATE_SAVE_EVERY_MS = 60_000;
+const DEFAULT_STATE_MAX_AGE_MS = 15 * 60_000;
+const DEFAULT_STATE_SAVE_EVERY_MS = 60_000;
 
 /** How a restore went; never a reason not to start (the proxy then starts cold). */
 export type RestoreOutcome =
@@ -32,7 +32,12 @@ export type RestoreOutcome =
  * file, one older than `maxAgeMs`, or one that is not a pool export is reported and changes nothing;
  * entries of endpoints that are no longer configured are skipped. `now` is the wall clock (ms).
  */
-export async function restorePoolState(pool: WarmStartPool, path: string, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS, now = Date.now()): Promise<RestoreOutcome> {
+export async function restorePoolState(
+  pool: WarmStartPool,
+  path: string,
+  maxAgeMs = DEFAULT_STATE_MAX_AGE_MS,
+  now = Date.now(),
+): Promise<RestoreOutcome> {
   let data: unknown;
   try {
     data = await loadStateFile(path);
@@ -102,8 +107,10 @@ export async function restoreAtStart(pool: WarmStartPool, options: StateFileOpti
   const { path, maxAgeMs = DEFAULT_STATE_MAX_AGE_MS } = options;
   const outcome = await restorePoolState(pool, path, maxAgeMs);
   const seconds = (ms: number): number => Math.round(ms / 1000);
-  if (outcome.kind === 'restored') log(`state restored from ${path} (${seconds(outcome.ageMs)} s old): ${outcome.imported.join(', ') || 'no endpoint'}`);
-  else if (outcome.kind === 'stale') log(`state file ${path} is ${seconds(outcome.ageMs)} s old, older than ${seconds(maxAgeMs)} s: starting cold`);
+  if (outcome.kind === 'restored')
+    log(`state restored from ${path} (${seconds(outcome.ageMs)} s old): ${outcome.imported.join(', ') || 'no endpoint'}`);
+  else if (outcome.kind === 'stale')
+    log(`state file ${path} is ${seconds(outcome.ageMs)} s old, older than ${seconds(maxAgeMs)} s: starting cold`);
   else if (outcome.kind === 'invalid') log(`state file ${path} ignored, starting cold: ${outcome.reason}`);
   return outcome;
 }

@@ -22,14 +22,14 @@ export interface ProxyWebSocketOptions {
   readonly maxBufferedBytes?: number;
 }
 
-export const DEFAULT_WEBSOCKET_LIMITS = Object.freeze({
+const DEFAULT_WEBSOCKET_LIMITS = Object.freeze({
   maxSubscriptionsPerConnection: 100,
   maxMessageBytes: 65_536,
   maxConnections: 1_000,
   maxBufferedBytes: 4 * 1_048_576,
 });
 
-export interface ProxyWebSocketStats {
+interface ProxyWebSocketStats {
   readonly connections: number;
   /** Client subscriptions across connections. */
   readonly clientSubscriptions: number;
@@ -69,7 +69,11 @@ export function attachWebSocket(
   options: ProxyWebSocketOptions & {
     readonly rpc: SolanaRpc;
     /** The HTTP endpoints; each one with a `url` is subscribed at the same address over `ws:`/`wss:` (one given only as a ready transport has no address to subscribe to). */
-    readonly httpEndpoints: ReadonlyArray<{ readonly url?: string | URL | undefined; readonly id?: string; readonly headers?: Readonly<Record<string, string>> }>;
+    readonly httpEndpoints: ReadonlyArray<{
+      readonly url?: string | URL | undefined;
+      readonly id?: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }>;
     readonly authorized: ((header: string | undefined) => boolean) | undefined;
     readonly allowed: (method: string) => boolean;
     /** The JSON-RPC error object for a failed forwarded call (secrets redacted). */
@@ -85,7 +89,9 @@ export function attachWebSocket(
   const endpoints =
     options.endpoints ??
     options.httpEndpoints.flatMap((e, i) =>
-      e.url === undefined ? [] : [{ url: wsUrlOf(e.url), id: e.id ?? options.rpc.endpoints[i]?.id, ...(e.headers === undefined ? {} : { headers: e.headers }) }],
+      e.url === undefined
+        ? []
+        : [{ url: wsUrlOf(e.url), id: e.id ?? options.rpc.endpoints[i]?.id, ...(e.headers === undefined ? {} : { headers: e.headers }) }],
     );
   let subscriptions: SolanaSubscriptions | undefined;
   let hub: SubscriptionHub | undefined;
@@ -140,7 +146,11 @@ export function attachWebSocket(
       maxSubscriptions: limits.maxSubscriptionsPerConnection,
       onOtherRequest: ({ id, method, params }) => {
         if (!options.allowed(method)) {
-          send({ jsonrpc: '2.0', id, error: { code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND, message: `Method not found: ${method.slice(0, 64)}` } });
+          send({
+            jsonrpc: '2.0',
+            id,
+            error: { code: PROXY_RPC_ERROR_CODES.METHOD_NOT_FOUND, message: `Method not found: ${method.slice(0, 64)}` },
+          });
           return;
         }
         options.rpc
@@ -152,7 +162,11 @@ export function attachWebSocket(
     sessions.set(ws, session);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        send({ jsonrpc: '2.0', id: null, error: { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: send text frames' } });
+        send({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, message: 'Invalid request: send text frames' },
+        });
         return;
       }
       let message: unknown;
@@ -190,7 +204,12 @@ export function attachWebSocket(
     metrics() {
       const providers = subscriptions?.stats() ?? [];
       const lines: string[] = [];
-      const metric = (name: string, type: 'counter' | 'gauge', help: string, value: (p: SolanaStreamEndpointStats) => number | undefined): void => {
+      const metric = (
+        name: string,
+        type: 'counter' | 'gauge',
+        help: string,
+        value: (p: SolanaStreamEndpointStats) => number | undefined,
+      ): void => {
         lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
         for (const p of providers) {
           const v = value(p);
@@ -198,13 +217,26 @@ export function attachWebSocket(
         }
       };
       metric('rpc_proxy_stream_first_total', 'counter', 'Subscription events this provider delivered first.', (p) => p.first);
-      metric('rpc_proxy_stream_late_total', 'counter', 'Subscription events this provider delivered after another provider.', (p) => p.late);
+      metric(
+        'rpc_proxy_stream_late_total',
+        'counter',
+        'Subscription events this provider delivered after another provider.',
+        (p) => p.late,
+      );
       metric('rpc_proxy_stream_lag_p50_ms', 'gauge', 'Median delay behind the first copy of an event (0 when first).', (p) => p.lagP50Ms);
       metric('rpc_proxy_stream_lag_p99_ms', 'gauge', '99th percentile delay behind the first copy of an event.', (p) => p.lagP99Ms);
       metric('rpc_proxy_stream_disconnects_total', 'counter', 'WebSocket disconnects of this provider.', (p) => p.disconnects);
       const stats = this.stats();
-      lines.push('# HELP rpc_proxy_ws_connections Client WebSocket connections open.', '# TYPE rpc_proxy_ws_connections gauge', `rpc_proxy_ws_connections ${stats.connections}`);
-      lines.push('# HELP rpc_proxy_ws_upstream_subscriptions Merged upstream subscriptions shared by clients.', '# TYPE rpc_proxy_ws_upstream_subscriptions gauge', `rpc_proxy_ws_upstream_subscriptions ${stats.upstreamSubscriptions}`);
+      lines.push(
+        '# HELP rpc_proxy_ws_connections Client WebSocket connections open.',
+        '# TYPE rpc_proxy_ws_connections gauge',
+        `rpc_proxy_ws_connections ${stats.connections}`,
+      );
+      lines.push(
+        '# HELP rpc_proxy_ws_upstream_subscriptions Merged upstream subscriptions shared by clients.',
+        '# TYPE rpc_proxy_ws_upstream_subscriptions gauge',
+        `rpc_proxy_ws_upstream_subscriptions ${stats.upstreamSubscriptions}`,
+      );
       return `${lines.join('\n')}\n`;
     },
     async close() {
@@ -215,16 +247,19 @@ export function attachWebSocket(
         session.close();
         ws.close(1001, 'proxy shutting down');
       }
-      const closed = [...sessions.keys()].map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) resolve();
-        else {
-          const timer = setTimeout(() => ws.terminate(), 1_000);
-          ws.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        }
-      }));
+      const closed = [...sessions.keys()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) resolve();
+            else {
+              const timer = setTimeout(() => ws.terminate(), 1_000);
+              ws.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            }
+          }),
+      );
       await Promise.all(closed);
       hub?.close();
       await subscriptions?.close();

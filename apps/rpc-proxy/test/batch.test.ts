@@ -21,7 +21,12 @@ describe('batches', () => {
     const { cluster, proxy } = harness;
     const wallets = cluster.chain.wallets();
     const batch = (client: number): unknown[] =>
-      Array.from({ length: 100 }, (_, index) => ({ jsonrpc: '2.0', id: `${client}-${index}`, method: 'getBalance', params: [wallets[index % wallets.length]] }));
+      Array.from({ length: 100 }, (_, index) => ({
+        jsonrpc: '2.0',
+        id: `${client}-${index}`,
+        method: 'getBalance',
+        params: [wallets[index % wallets.length]],
+      }));
     // Twenty clients at once, a hundred calls each.
     const answers = await Promise.all(Array.from({ length: 20 }, (_, client) => rpcPost(proxy.url, batch(client))));
     const [stats] = cluster.stats();

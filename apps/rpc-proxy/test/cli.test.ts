@@ -3,11 +3,35 @@ import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseCli } from '../src/cli
 
 describe('parseCli', () => {
   it('applies the defaults', () => {
-    expect(parseCli(['--local'])).toEqual({ kind: 'run', configPath: undefined, local: true, host: DEFAULT_HOST, port: DEFAULT_PORT, tokenEnv: undefined, stateFile: undefined, defaults: {} });
+    expect(parseCli(['--local'])).toEqual({
+      kind: 'run',
+      configPath: undefined,
+      local: true,
+      host: DEFAULT_HOST,
+      port: DEFAULT_PORT,
+      tokenEnv: undefined,
+      stateFile: undefined,
+      defaults: {},
+    });
   });
 
   it('reads every option', () => {
-    const argv = ['--config', 'p.json', '--host', '0.0.0.0', '--port', '0', '--token-env', 'PROXY_TOKEN', '--state-file', 'pool.json', '--deadline-ms', '750', '--attempt-timeout-ms', '200'];
+    const argv = [
+      '--config',
+      'p.json',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+      '--token-env',
+      'PROXY_TOKEN',
+      '--state-file',
+      'pool.json',
+      '--deadline-ms',
+      '750',
+      '--attempt-timeout-ms',
+      '200',
+    ];
     expect(parseCli(argv)).toEqual({
       kind: 'run',
       configPath: 'p.json',
@@ -38,7 +62,9 @@ describe('parseCli', () => {
     [['--local', 'extra'], 'Unexpected argument'],
     [[], 'give --config FILE'],
   ])('%j is a usage error', (argv, message) => {
-    expect(() => parseCli(argv)).toThrow(expect.objectContaining({ code: 'PROXY_USAGE', category: 'config', message: expect.stringContaining(message) as unknown }));
+    expect(() => parseCli(argv)).toThrow(
+      expect.objectContaining({ code: 'PROXY_USAGE', category: 'config', message: expect.stringContaining(message) as unknown }),
+    );
   });
 });
 

@@ -52,7 +52,16 @@ describe('parseConfig', () => {
     [{ endpoints: [{ url: 'ftp://rpc.example.com' }] }, 'endpoints[0].url', 'expected an http: or https: URL'],
     [{ endpoints: [{ url: 'https://a.example', weight: 0 }] }, 'endpoints[0].weight', 'expected a positive number'],
     [{ endpoints: [{ url: 'https://a.example', id: 'has space' }] }, 'endpoints[0].id', 'expected 1-64 characters'],
-    [{ endpoints: [{ url: 'https://a.example', id: 'a' }, { url: 'https://b.example', id: 'a' }] }, 'endpoints[1].id', 'duplicate id "a"'],
+    [
+      {
+        endpoints: [
+          { url: 'https://a.example', id: 'a' },
+          { url: 'https://b.example', id: 'a' },
+        ],
+      },
+      'endpoints[1].id',
+      'duplicate id "a"',
+    ],
     [{ endpoints, limits: { maxBatchSize: 0 } }, 'limits.maxBatchSize', 'expected an integer >= 1'],
     [{ endpoints, limits: { maxBodyBytes: 10 } }, 'limits.maxBodyBytes', 'expected an integer >= 1024'],
     [{ endpoints, limits: { requestDeadlineMs: 0 } }, 'limits.requestDeadlineMs', 'expected a positive number'],
@@ -111,7 +120,10 @@ describe('loadConfig', () => {
   });
 
   it('reports a missing file with its errno code', async () => {
-    await expect(loadConfig(join(dir, 'absent.json'))).rejects.toMatchObject({ code: 'PROXY_INVALID_CONFIG', context: { causeCode: 'ENOENT' } });
+    await expect(loadConfig(join(dir, 'absent.json'))).rejects.toMatchObject({
+      code: 'PROXY_INVALID_CONFIG',
+      context: { causeCode: 'ENOENT' },
+    });
   });
 });
 
@@ -121,7 +133,11 @@ describe('createProxyServer configuration', () => {
       endpoints: [{ url: 'http://127.0.0.1:9' }],
       methods: { sendTransaction: { strategy: 'race' } },
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { option: 'methods.sendTransaction.strategy' } });
+    expect(error).toMatchObject({
+      code: 'PROXY_INVALID_CONFIG',
+      category: 'config',
+      context: { option: 'methods.sendTransaction.strategy' },
+    });
     expect((error as Error).message).toMatch(/^Invalid configuration: methods\.sendTransaction\.strategy: sendTransaction is a write/);
   });
 });
@@ -141,6 +157,8 @@ describe('resolveToken', () => {
     expect(() => resolveToken(parseConfig({}), 'ABSENT', {})).toThrow(
       expect.objectContaining({ code: 'PROXY_INVALID_CONFIG', context: expect.objectContaining({ option: '--token-env' }) as unknown }),
     );
-    expect(() => resolveToken(parseConfig({ auth: { tokenEnv: 'SHORT' } }), undefined, { SHORT: 'abc' })).toThrow(/auth\.tokenEnv: environment variable SHORT/);
+    expect(() => resolveToken(parseConfig({ auth: { tokenEnv: 'SHORT' } }), undefined, { SHORT: 'abc' })).toThrow(
+      /auth\.tokenEnv: environment variable SHORT/,
+    );
   });
 });

@@ -40,21 +40,39 @@ const requestLike = fc.record(
       fc.constantFrom(true, {}, [1]),
     ),
     method: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...METHODS) }, fc.constantFrom('', 7, null), fc.string({ maxLength: 10 })),
-    params: fc.oneof(fc.constant([]), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer()), fc.constantFrom('x', 3, true)),
+    params: fc.oneof(
+      fc.constant([]),
+      fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.integer()),
+      fc.constantFrom('x', 3, true),
+    ),
   },
   { requiredKeys: [] },
 );
 
 /** A body and what it is. */
-type Body = { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'text'; readonly text: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
+type Body =
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
 
 const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { weight: 6, arbitrary: requestLike.map((value) => ({ kind: 'json' as const, value })) },
-  { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: requestLike }, fc.jsonValue({ maxDepth: 1 })), { maxLength: MAX_BATCH_SIZE + 2 }).map((value) => ({ kind: 'json' as const, value })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(fc.oneof({ weight: 4, arbitrary: requestLike }, fc.jsonValue({ maxDepth: 1 })), { maxLength: MAX_BATCH_SIZE + 2 })
+      .map((value) => ({ kind: 'json' as const, value })),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((value) => ({ kind: 'json' as const, value })) },
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ kind: 'text' as const, text })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 60 }).map((bytes) => ({ kind: 'bytes' as const, bytes })) },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_BODY_BYTES + 1, max: MAX_BODY_BYTES * 3 }).map((size) => ({ kind: 'text' as const, text: `[${' '.repeat(size)}]` })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: MAX_BODY_BYTES + 1, max: MAX_BODY_BYTES * 3 })
+      .map((size) => ({ kind: 'text' as const, text: `[${' '.repeat(size)}]` })),
+  },
 );
 
 const contentTypeArb = fc.oneof(
@@ -77,7 +95,8 @@ type Expected =
 type ExpectedAnswer = { readonly id: Id; readonly code: number | undefined };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isId = (value: unknown): value is Id => value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+const isId = (value: unknown): value is Id =>
+  value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 
 /** JSON-RPC 2.0 §4–6 for one entry: its answer, or `undefined` for a valid notification (executed, never answered). */
 function expectedEntry(entry: unknown): ExpectedAnswer | undefined {
@@ -98,7 +117,8 @@ function expectedEntry(entry: unknown): ExpectedAnswer | undefined {
 }
 
 function expected(body: Body, contentType: string): Expected {
-  if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') return { status: 415, code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST };
+  if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json')
+    return { status: 415, code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST };
   const bytes = bytesOf(body);
   if (bytes.length > MAX_BODY_BYTES) return { status: 413, code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST };
   let value: unknown;
@@ -113,7 +133,10 @@ function expected(body: Body, contentType: string): Expected {
   }
   if (value.length === 0) return { status: 200, whole: { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST } };
   if (value.length > MAX_BATCH_SIZE) {
-    return { status: 200, whole: { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, data: { batchSize: value.length, maxBatchSize: MAX_BATCH_SIZE } } };
+    return {
+      status: 200,
+      whole: { code: PROXY_RPC_ERROR_CODES.INVALID_REQUEST, data: { batchSize: value.length, maxBatchSize: MAX_BATCH_SIZE } },
+    };
   }
   const answers = value.map(expectedEntry).filter((answer): answer is ExpectedAnswer => answer !== undefined);
   return answers.length === 0 ? { status: 204 } : { status: 200, answers, batch: true };
@@ -166,7 +189,11 @@ describe('the proxy under arbitrary request bodies', () => {
     // The generator reaches every kind of answer, or the property proves less than it says.
     for (const status of [200, 204, 413, 415]) expect(statuses.get(status) ?? 0, `HTTP ${status}`).toBeGreaterThan(0);
     // Still serving, and every request was counted.
-    const slot = await fetch(open.proxy.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getSlot"}' });
+    const slot = await fetch(open.proxy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"getSlot"}',
+    });
     expect(await slot.json()).toMatchObject({ result: open.cluster.chain.slot() });
     expect(open.proxy.counters().requests).toBeGreaterThanOrEqual(RUNS + 1);
   });
@@ -176,8 +203,19 @@ describe('the proxy under arbitrary request bodies', () => {
     const header = fc.oneof(
       printable,
       printable.map((guess) => `Bearer ${guess}`),
-      fc.constantFrom(`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER\t${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, `Bearer  ${TOKEN} `),
-      fc.tuple(fc.nat({ max: TOKEN.length - 1 }), fc.integer({ min: 0x21, max: 0x7e })).map(([at, code]) => `Bearer ${TOKEN.slice(0, at)}${String.fromCharCode(code)}${TOKEN.slice(at + 1)}`),
+      fc.constantFrom(
+        `Bearer ${TOKEN}`,
+        `bearer ${TOKEN}`,
+        `BEARER\t${TOKEN}`,
+        `Bearer ${TOKEN}x`,
+        `Bearer ${TOKEN.slice(0, -1)}`,
+        `Basic ${TOKEN}`,
+        TOKEN,
+        `Bearer  ${TOKEN} `,
+      ),
+      fc
+        .tuple(fc.nat({ max: TOKEN.length - 1 }), fc.integer({ min: 0x21, max: 0x7e }))
+        .map(([at, code]) => `Bearer ${TOKEN.slice(0, at)}${String.fromCharCode(code)}${TOKEN.slice(at + 1)}`),
     );
     const before = guarded.cluster.stats().reduce((sum, endpoint) => sum + endpoint.requests, 0);
     let admitted = 0;
@@ -185,7 +223,11 @@ describe('the proxy under arbitrary request bodies', () => {
       fc.asyncProperty(header, fc.constantFrom('/', '/health', '/metrics', '/stats'), async (authorization, path) => {
         const init: RequestInit =
           path === '/'
-            ? { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getHealth"}' }
+            ? {
+                method: 'POST',
+                headers: { authorization, 'content-type': 'application/json' },
+                body: '{"jsonrpc":"2.0","id":1,"method":"getHealth"}',
+              }
             : { headers: { authorization } };
         const response = await fetch(`${guarded.proxy.url}${path}`, init);
         const text = await response.text();

@@ -60,7 +60,9 @@ export interface Harness {
 
 /** A simulated cluster (no slot timer, so answers are stable) and a proxy in front of it. */
 export async function startHarness(
-  proxyOptions: Omit<ProxyServerOptions, 'endpoints'> & { readonly endpoints?: (cluster: RpcCluster) => ProxyServerOptions['endpoints'] } = {},
+  proxyOptions: Omit<ProxyServerOptions, 'endpoints'> & {
+    readonly endpoints?: (cluster: RpcCluster) => ProxyServerOptions['endpoints'];
+  } = {},
   clusterOptions: RpcClusterOptions = {},
 ): Promise<Harness> {
   const cluster = await startRpcCluster({ seed: 11, endpoints: 3, autoAdvance: false, ...clusterOptions });

@@ -64,7 +64,9 @@ function fetchFromChild(url: string, bytes: number, times: number): Promise<stri
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (stdout += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout) as string[]) : reject(new Error(`fetch child exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout) as string[]) : reject(new Error(`fetch child exited with ${code}`)),
+    );
   });
 }
 

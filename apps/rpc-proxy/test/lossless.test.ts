@@ -33,7 +33,10 @@ describe('integers beyond 2^53 in requests', () => {
   it('echoes a big id with every digit and forwards big params exactly (real HTTP both sides)', async () => {
     upstream = await startScriptedUpstream(answerAll('{"blockHeight":1}'));
     proxy = await createProxyServer({ endpoints: [{ id: 'a', url: upstream.url }] });
-    const text = await post(proxy.url, '{"jsonrpc":"2.0","id":9007199254740993,"method":"getBlock","params":[18446744073709551615,{"maxSupportedTransactionVersion":0}]}');
+    const text = await post(
+      proxy.url,
+      '{"jsonrpc":"2.0","id":9007199254740993,"method":"getBlock","params":[18446744073709551615,{"maxSupportedTransactionVersion":0}]}',
+    );
     // The id is the client's, digit for digit: JSON.parse would have answered 9007199254740992.
     expect(text).toContain('"id":9007199254740993');
     expect(text).toContain('"result":{"blockHeight":1}');

@@ -84,7 +84,9 @@ describe('the rpc-proxy process over WebSocket', () => {
         ws.on('message', check);
       });
       const notification = await notified;
-      expect(notification).toMatchObject({ params: { subscription: answer.result, result: { context: { slot: expect.any(Number) as number } } } });
+      expect(notification).toMatchObject({
+        params: { subscription: answer.result, result: { context: { slot: expect.any(Number) as number } } },
+      });
       const unsubscribed = answered(2);
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'logsUnsubscribe', params: [answer.result] }));
       expect(await unsubscribed).toEqual({ jsonrpc: '2.0', id: 2, result: true });

@@ -71,7 +71,10 @@ describe('the rpc-proxy process', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rpc-proxy-process-'));
     try {
       const path = join(dir, 'proxy.json');
-      await writeFile(path, JSON.stringify({ endpoints: [{ url: 'http://127.0.0.1:9' }], methods: { getAccountInfo: { deadlineMs: -1 } } }));
+      await writeFile(
+        path,
+        JSON.stringify({ endpoints: [{ url: 'http://127.0.0.1:9' }], methods: { getAccountInfo: { deadlineMs: -1 } } }),
+      );
       const running = startProxy(['--config', path, '--port', '0']);
       expect(await running.exited).toEqual({ code: 2, signal: null });
       expect(running.stderr()).toContain('methods.getAccountInfo.deadlineMs: expected a positive number');
@@ -89,7 +92,11 @@ describe('the rpc-proxy process', () => {
       try {
         const url = await printedUrl(first);
         for (let id = 0; id < 5; id += 1) {
-          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'getSlot' }) });
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jsonrpc: '2.0', id, method: 'getSlot' }),
+          });
           expect(response.status).toBe(200);
           await response.text();
         }
@@ -97,7 +104,10 @@ describe('the rpc-proxy process', () => {
         first.kill('SIGTERM');
       }
       expect(await first.exited).toEqual({ code: 0, signal: null });
-      const saved = JSON.parse(await readFile(path, 'utf8')) as { version: number; endpoints: Array<{ id: string; window: { success: number } }> };
+      const saved = JSON.parse(await readFile(path, 'utf8')) as {
+        version: number;
+        endpoints: Array<{ id: string; window: { success: number } }>;
+      };
       expect(saved.version).toBe(1);
       expect(saved.endpoints.map((endpoint) => endpoint.id)).toEqual(['fast', 'heavy-tail', 'flaky', 'lagging']);
       expect(saved.endpoints.reduce((sum, endpoint) => sum + endpoint.window.success, 0)).toBeGreaterThan(0);

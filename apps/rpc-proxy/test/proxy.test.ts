@@ -30,7 +30,11 @@ describe('JSON-RPC forwarding', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     const body = answer.json as RpcAnswer;
-    expect(body).toMatchObject({ jsonrpc: '2.0', id: 7, result: { context: { slot: cluster.chain.slot() }, value: cluster.chain.account(wallet)!.lamports } });
+    expect(body).toMatchObject({
+      jsonrpc: '2.0',
+      id: 7,
+      result: { context: { slot: cluster.chain.slot() }, value: cluster.chain.account(wallet)!.lamports },
+    });
   });
 
   it('answers a batch in order, one entry per call, and nothing for notifications', async () => {
@@ -119,7 +123,10 @@ describe('JSON-RPC forwarding', () => {
   it('refuses a sendTransaction that does not parse with -32602 before sending it anywhere', async () => {
     const { cluster, proxy } = await start();
     const answer = await rpcPost(proxy.url, { jsonrpc: '2.0', id: 1, method: 'sendTransaction', params: ['AQID', { encoding: 'base64' }] });
-    expect((answer.json as RpcAnswer).error).toMatchObject({ code: -32602, data: { code: 'SOLANA_INVALID_TRANSACTION', category: 'config' } });
+    expect((answer.json as RpcAnswer).error).toMatchObject({
+      code: -32602,
+      data: { code: 'SOLANA_INVALID_TRANSACTION', category: 'config' },
+    });
     expect(cluster.stats().reduce((sum, endpoint) => sum + endpoint.calls, 0)).toBe(0);
   });
 
@@ -157,7 +164,11 @@ describe('limits', () => {
     expect(tooBig.json).toMatchObject({ id: null, error: { code: -32600, data: { batchSize: 4, maxBatchSize: 3 } } });
     expect(cluster.stats().reduce((sum, endpoint) => sum + endpoint.requests, 0)).toBe(0);
     const atLimit = await rpcPost(proxy.url, [call(1), call(2), call(3)]);
-    expect((atLimit.json as RpcAnswer[]).map((entry) => entry.result)).toEqual([cluster.chain.slot(), cluster.chain.slot(), cluster.chain.slot()]);
+    expect((atLimit.json as RpcAnswer[]).map((entry) => entry.result)).toEqual([
+      cluster.chain.slot(),
+      cluster.chain.slot(),
+      cluster.chain.slot(),
+    ]);
   });
 
   it('answers calls still running at requestDeadlineMs with -32051 and frees the upstream requests', async () => {
@@ -172,7 +183,10 @@ describe('limits', () => {
     ]);
     expect(answer.status).toBe(200);
     const body = answer.json as RpcAnswer[];
-    expect(body.map((entry) => entry.error?.code)).toEqual([PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT, PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT]);
+    expect(body.map((entry) => entry.error?.code)).toEqual([
+      PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT,
+      PROXY_RPC_ERROR_CODES.UPSTREAM_TIMEOUT,
+    ]);
     expect(body[0]!.error!.message).toBe('Request time limit exceeded');
     const snapshot = proxy.rpc.pool.snapshot();
     expect(snapshot.endpoints.every((endpoint) => endpoint.inFlight === 0)).toBe(true);
@@ -210,7 +224,11 @@ describe('limits', () => {
     const wrongType = await httpCall(proxy.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     expect(wrongType.status).toBe(415);
     expect(wrongType.json).toMatchObject({ error: { code: -32600 } });
-    const charset = await rpcPost(proxy.url, { jsonrpc: '2.0', id: 1, method: 'getSlot' }, { 'content-type': 'application/json; charset=utf-8' });
+    const charset = await rpcPost(
+      proxy.url,
+      { jsonrpc: '2.0', id: 1, method: 'getSlot' },
+      { 'content-type': 'application/json; charset=utf-8' },
+    );
     expect(charset.status).toBe(200);
     const get = await httpCall(proxy.url);
     expect(get.status).toBe(405);
@@ -302,7 +320,9 @@ describe('/metrics and /stats', () => {
     expect(new Set(attempts.map((sample) => sample.labels['endpoint']))).toEqual(new Set(cluster.endpoints.map((endpoint) => endpoint.id)));
     const successes = attempts.filter((sample) => sample.labels['result'] === 'success').reduce((sum, sample) => sum + sample.value, 0);
     expect(successes).toBeGreaterThanOrEqual(1);
-    const keyed = samples.find((sample) => sample.name === 'x_pool_endpoint_available' && sample.labels['endpoint'] === cluster.endpoints[0]!.id);
+    const keyed = samples.find(
+      (sample) => sample.name === 'x_pool_endpoint_available' && sample.labels['endpoint'] === cluster.endpoints[0]!.id,
+    );
     expect(keyed!.labels['label']).toBe(`${cluster.endpoints[0]!.url}/v2/***?api-key=***`);
     expect(answer.text).not.toContain(key);
     expect(answer.text).not.toContain(apiKey);
@@ -325,7 +345,8 @@ describe('/metrics and /stats', () => {
       expect(text).not.toContain(key);
       expect(text).not.toContain(apiKey);
     }
-    const lastError = (stats.json as { pool: { endpoints: Array<{ lastError: { message: string } | null }> } }).pool.endpoints[0]!.lastError;
+    const lastError = (stats.json as { pool: { endpoints: Array<{ lastError: { message: string } | null }> } }).pool.endpoints[0]!
+      .lastError;
     expect(lastError!.message).toContain('***');
   });
 
@@ -361,7 +382,10 @@ describe('close()', () => {
     await proxy.close();
     const answer = await pending;
     expect(answer.status).toBe(200);
-    expect((answer.json as RpcAnswer).error).toMatchObject({ code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'The proxy is shutting down' });
+    expect((answer.json as RpcAnswer).error).toMatchObject({
+      code: PROXY_RPC_ERROR_CODES.INTERNAL_ERROR,
+      message: 'The proxy is shutting down',
+    });
     await expect(fetch(proxy.url, { method: 'POST' })).rejects.toThrow();
     expect(proxy.close()).toBe(proxy.close());
   });

@@ -78,9 +78,13 @@ beforeAll(async () => {
       else if (mode === 'ehtml') response.writeHead(200, { 'content-type': 'text/html' }).end(`<html>${received}</html>`);
       else if (mode === 'eparams') {
         // The same node error from every provider is passed through to the client: with its text.
-        response
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: ${received}`, data: { echo: received } } }));
+        response.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            error: { code: -32602, message: `Invalid params: ${received}`, data: { echo: received } },
+          }),
+        );
       } else {
         response
           .writeHead(200, { 'content-type': 'application/json' })
@@ -118,13 +122,22 @@ describe('no key of a provider, header value or bearer token in any answer, log 
       });
       const auth = { authorization: `Bearer ${PROXY_TOKEN}` };
       const post = async (body: unknown): Promise<string> => {
-        const response = await fetch(proxy!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
+        const response = await fetch(proxy!.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth },
+          body: JSON.stringify(body),
+        });
         return response.text();
       };
       const answers: string[] = [];
       for (const strategy of ['race', 'hedge', 'consensus', 'broadcast'] as const) {
         answers.push(await post({ jsonrpc: '2.0', id: strategy, method: 'getSlot' }));
-        answers.push(await post([{ jsonrpc: '2.0', id: 1, method: 'getBalance', params: ['x'] }, { jsonrpc: '2.0', id: 2, method: 'getHealth' }]));
+        answers.push(
+          await post([
+            { jsonrpc: '2.0', id: 1, method: 'getBalance', params: ['x'] },
+            { jsonrpc: '2.0', id: 2, method: 'getHealth' },
+          ]),
+        );
         expect(JSON.parse(answers.at(-2)!)).toMatchObject({ error: { code: expect.any(Number) as unknown } });
       }
       // A node error passed through with its own text and data: the only one every provider gives.
@@ -141,13 +154,19 @@ describe('no key of a provider, header value or bearer token in any answer, log 
       } finally {
         await passthrough.close();
       }
-      for (const path of ['/stats', '/health', '/metrics']) answers.push(await (await fetch(`${proxy.url}${path}`, { headers: auth })).text());
+      for (const path of ['/stats', '/health', '/metrics'])
+        answers.push(await (await fetch(`${proxy.url}${path}`, { headers: auth })).text());
       // Refusals quote nothing either, whatever the client sent as a token.
       answers.push(await (await fetch(`${proxy.url}/stats`, { headers: { authorization: `Bearer ${PROXY_TOKEN}-not` } })).text());
 
       // The failures really did reach the statistics, keys removed.
-      const stats = JSON.parse(answers.at(-4)!) as { pool: { endpoints: Array<{ id: string; lastError: { code: string; message: string } | null }> } };
-      expect(stats.pool.endpoints.find((e) => e.id === 'e500')!.lastError).toMatchObject({ code: 'HTTP_SERVER_ERROR', message: expect.stringContaining('***') as unknown });
+      const stats = JSON.parse(answers.at(-4)!) as {
+        pool: { endpoints: Array<{ id: string; lastError: { code: string; message: string } | null }> };
+      };
+      expect(stats.pool.endpoints.find((e) => e.id === 'e500')!.lastError).toMatchObject({
+        code: 'HTTP_SERVER_ERROR',
+        message: expect.stringContaining('***') as unknown,
+      });
       for (const answer of answers) expectNoSecret(answer);
       for (const line of log) expectNoSecret(line);
     } finally {

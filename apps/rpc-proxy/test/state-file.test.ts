@@ -143,8 +143,14 @@ describe('--state-file', () => {
   });
 
   it('reports an unwritable path as SOLANA_STATE_FILE and restores nothing from a missing one', async () => {
-    const pool = { export: (): PoolExport => ({ version: 1, exportedAt: 1, endpoints: [] }), import: () => ({ imported: [], unknown: [] }) };
-    await expect(savePoolState(pool, join(directory, 'missing-dir', 'state.json'))).rejects.toMatchObject({ code: 'SOLANA_STATE_FILE', category: 'config' });
+    const pool = {
+      export: (): PoolExport => ({ version: 1, exportedAt: 1, endpoints: [] }),
+      import: () => ({ imported: [], unknown: [] }),
+    };
+    await expect(savePoolState(pool, join(directory, 'missing-dir', 'state.json'))).rejects.toMatchObject({
+      code: 'SOLANA_STATE_FILE',
+      category: 'config',
+    });
     expect(await restorePoolState(pool, join(directory, 'none.json'))).toEqual({ kind: 'missing' });
   });
 });

@@ -30,7 +30,10 @@ export async function startScriptedUpstream(answer: (body: string) => ScriptedAn
       bodies.push(body);
       void Promise.resolve(answer(body)).then((reply) => {
         if (response.destroyed) return;
-        response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(reply.body)) });
+        response.writeHead(reply.status ?? 200, {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(reply.body)),
+        });
         response.end(reply.body);
       });
     });
@@ -50,11 +53,4 @@ export async function startScriptedUpstream(answer: (body: string) => ScriptedAn
         server.close(() => resolve());
       }),
   };
-}
-
-/** The `id` members of a JSON-RPC request body (single or batch), read by a test that controls every id. */
-export function requestIds(body: string): unknown[] {
-  const parsed = JSON.parse(body) as unknown;
-  const list = Array.isArray(parsed) ? parsed : [parsed];
-  return list.map((entry) => (entry as { id?: unknown }).id);
 }

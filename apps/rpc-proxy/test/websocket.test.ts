@@ -94,7 +94,10 @@ describe('rpc-proxy WebSocket subscriptions', () => {
 
     for (const p of providers) p.notify('logsSubscribe', logsResult('sigA', 5));
     providers[1]?.notify('logsSubscribe', logsResult('sigB', 6));
-    for (const [client, sub] of [[one, s1.result], [two, s2.result]] as const) {
+    for (const [client, sub] of [
+      [one, s1.result],
+      [two, s2.result],
+    ] as const) {
       const a = await client.nextNotification();
       expect(a).toEqual({ jsonrpc: '2.0', method: 'logsNotification', params: { subscription: sub, result: logsResult('sigA', 5) } });
       const b = await client.nextNotification();
@@ -108,7 +111,9 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     const firsts = [...metrics.matchAll(/^rpc_proxy_stream_first_total\{endpoint="ws\d"\} (\d+)$/gm)].map((m) => Number(m[1]));
     expect(firsts.reduce((x, y) => x + y, 0)).toBe(2);
     expect(metrics).toMatch(/^rpc_proxy_ws_upstream_subscriptions 1$/m);
-    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { websocket: { clientSubscriptions: number; providers: unknown[] } };
+    const stats = (await (await fetch(`${server.url}/stats`)).json()) as {
+      websocket: { clientSubscriptions: number; providers: unknown[] };
+    };
     expect(stats.websocket).toMatchObject({ clientSubscriptions: 2, providers: [{ id: 'ws0' }, { id: 'ws1' }] });
 
     // Forwarded HTTP method over the same socket.

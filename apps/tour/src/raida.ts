@@ -24,18 +24,37 @@ export async function raidaTour(out: TourOutput): Promise<void> {
   const coins = join(dir, 'three.bin');
   try {
     say(out, `Started a simulated RAIDA on 127.0.0.1 (@x/testkit): 25 servers speaking the real wire protocol.`);
-    say(out, `Servers ${SILENT.join(' and ')} are down, server 3 answers after 1.5 s and server 12 after 0.4 s; every request has a ${TIMEOUT_MS} ms timeout.`);
+    say(
+      out,
+      `Servers ${SILENT.join(' and ')} are down, server 3 answers after 1.5 s and server 12 after 0.4 s; every request has a ${TIMEOUT_MS} ms timeout.`,
+    );
 
     const where = `--servers <the 25 local servers> --timeout ${TIMEOUT_MS}`;
-    say(out, `\nraida echo: is each server up? Each gets its own packet (its RAIDA id, a fresh challenge), and every reply's signature is checked.`);
+    say(
+      out,
+      `\nraida echo: is each server up? Each gets its own packet (its RAIDA id, a fresh challenge), and every reply's signature is checked.`,
+    );
     await raida(out, ['echo', '--servers', servers, '--timeout', String(TIMEOUT_MS)], `echo ${where}`);
-    say(out, `The down servers and the one slower than ${TIMEOUT_MS} ms show as timeouts at exactly ${TIMEOUT_MS} ms; nobody else waited for them.`);
+    say(
+      out,
+      `The down servers and the one slower than ${TIMEOUT_MS} ms show as timeouts at exactly ${TIMEOUT_MS} ms; nobody else waited for them.`,
+    );
 
-    say(out, `\nraida detect: three coins from a wallet (a format 9 file written by \`raida demo-coins\`): a good one, one whose ANs are wrong`);
+    say(
+      out,
+      `\nraida detect: three coins from a wallet (a format 9 file written by \`raida demo-coins\`): a good one, one whose ANs are wrong`,
+    );
     say(out, `on servers ${DEMO_FRACKED_ON.join(' and ')}, and a counterfeit.`);
     await raida(out, ['demo-coins', coins, '--local'], '');
-    await raida(out, ['detect', '--coins', coins, '--servers', servers, '--timeout', String(TIMEOUT_MS)], `detect --coins three.bin ${where}`);
-    say(out, `Each coin's verdict comes from 25 votes: 13 passes make it authentic, and the servers that failed an authentic coin are named, as they need healing.`);
+    await raida(
+      out,
+      ['detect', '--coins', coins, '--servers', servers, '--timeout', String(TIMEOUT_MS)],
+      `detect --coins three.bin ${where}`,
+    );
+    say(
+      out,
+      `Each coin's verdict comes from 25 votes: 13 passes make it authentic, and the servers that failed an authentic coin are named, as they need healing.`,
+    );
     say(out, `Silent servers leave a vote unknown, which is not a failure; with 13 unknowns a coin would stay in limbo.`);
 
     say(out, `\nTry it: pnpm raida echo --local · pnpm raida detect --local --json · pnpm raida --help`);

@@ -104,7 +104,11 @@ function newTable(c: ReturnType<typeof picocolors.createColors>, head: string[],
 }
 
 function comparisonTable(results: readonly ContenderResult[], c: ReturnType<typeof picocolors.createColors>): string {
-  const table = newTable(c, ['contender', 'p50', 'p99', 'success', 'requests/call', 'answer from lagging node'], ['left', 'right', 'right', 'right', 'right', 'right']);
+  const table = newTable(
+    c,
+    ['contender', 'p50', 'p99', 'success', 'requests/call', 'answer from lagging node'],
+    ['left', 'right', 'right', 'right', 'right', 'right'],
+  );
   for (const result of results) {
     const sorted = result.calls.map((call) => call.elapsedMs).sort((a, b) => a - b);
     const succeeded = result.calls.filter((call) => call.details !== undefined);
@@ -122,16 +126,11 @@ function comparisonTable(results: readonly ContenderResult[], c: ReturnType<type
 }
 
 function verdictTable(consensus: ContenderResult, c: ReturnType<typeof picocolors.createColors>): string {
-  const table = newTable(c, ['endpoint', 'behaviour', 'agreed', 'dissented', 'stale (rejected)', 'failed', 'cut off', 'answer returned'], [
-    'left',
-    'left',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-  ]);
+  const table = newTable(
+    c,
+    ['endpoint', 'behaviour', 'agreed', 'dissented', 'stale (rejected)', 'failed', 'cut off', 'answer returned'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
   for (const provider of PROVIDERS) {
     let agreed = 0;
     let dissented = 0;
@@ -154,7 +153,16 @@ function verdictTable(consensus: ContenderResult, c: ReturnType<typeof picocolor
       if (call.details?.endpoint === id) returned += 1;
     }
     const paint = provider.id === LAGGING ? c.red : (text: string): string => text;
-    table.push([paint(provider.id), provider.description, String(agreed), paint(String(dissented)), paint(String(stale)), String(failed), String(cut), String(returned)]);
+    table.push([
+      paint(provider.id),
+      provider.description,
+      String(agreed),
+      paint(String(dissented)),
+      paint(String(stale)),
+      String(failed),
+      String(cut),
+      String(returned),
+    ]);
   }
   return `${table.toString()}\n`;
 }
@@ -197,7 +205,10 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
   try {
     say(out, 'Started a simulated Solana cluster on 127.0.0.1 (@x/testkit): one chain, a new slot every 400 ms, four JSON-RPC providers:');
     for (const provider of PROVIDERS) say(out, `  ${provider.id.padEnd(10)} ${provider.description}`);
-    say(out, `\nEach contender sends ${METHOD} ${calls} times (${concurrency} at a time, ${BUDGET_MS} ms budget per call) through @x/solana-rpc.`);
+    say(
+      out,
+      `\nEach contender sends ${METHOD} ${calls} times (${concurrency} at a time, ${BUDGET_MS} ms budget per call) through @x/solana-rpc.`,
+    );
     say(out, `A blockhash changes every slot, so the lagging provider's answer is always an old one.\n`);
 
     // The pool learns every provider's latency first, so that hedge delays and dual pairs are informed.
@@ -227,8 +238,11 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
       say(out, `  The watermark only moves when answers arrive: after a pause in calls it is itself a few slots old, which is how`);
       say(out, `  ${leaked.join(', ')} still returned a few lagging answers above.`);
     }
-    say(out, 'hedge: the best provider first, the next only when it is slower than usual or fails (hedges draw on a 10 % extra-load budget).');
-    say(out, 'dual: each fast primary raced with a reliable secondary, both pairs at once (across: \'race\').');
+    say(
+      out,
+      'hedge: the best provider first, the next only when it is slower than usual or fails (hedges draw on a 10 % extra-load budget).',
+    );
+    say(out, "dual: each fast primary raced with a reliable secondary, both pairs at once (across: 'race').");
     say(out, 'consensus: everyone at once, 3 matching answers needed. The third-fastest sets the pace, and a stall or an error among');
     say(out, '  the three honest providers leaves no majority; but no answer it returns is stale.');
 
@@ -247,11 +261,18 @@ export async function solanaTour(out: TourOutput, options: SolanaTourOptions = {
       );
     }
     const failedCodes = new Map<string, number>();
-    for (const call of consensus.calls) if (call.errorCode !== undefined) failedCodes.set(call.errorCode, (failedCodes.get(call.errorCode) ?? 0) + 1);
+    for (const call of consensus.calls)
+      if (call.errorCode !== undefined) failedCodes.set(call.errorCode, (failedCodes.get(call.errorCode) ?? 0) + 1);
     if (failedCodes.size > 0) {
-      say(out, `Calls without a verdict: ${[...failedCodes].map(([code, count]) => `${count} × ${code}`).join(', ')} — with the lagging node never counted, every other provider must answer in time.`);
+      say(
+        out,
+        `Calls without a verdict: ${[...failedCodes].map(([code, count]) => `${count} × ${code}`).join(', ')} — with the lagging node never counted, every other provider must answer in time.`,
+      );
     }
-    say(out, '\nTry it: pnpm rpc-proxy --local   (a JSON-RPC proxy on 127.0.0.1:8899 that any Solana client can use, with /health, /metrics and /stats)');
+    say(
+      out,
+      '\nTry it: pnpm rpc-proxy --local   (a JSON-RPC proxy on 127.0.0.1:8899 that any Solana client can use, with /health, /metrics and /stats)',
+    );
   } finally {
     await Promise.all([rpc.close(), single.close()]);
     await cluster.close();

@@ -14,10 +14,18 @@ export interface StreamsTourOptions {
 }
 
 /** The simulated providers' WebSocket behaviour, in table order. */
-const PROVIDERS: ReadonlyArray<{ readonly id: string; readonly stream: NonNullable<RpcBehaviorPatch['stream']>; readonly description: string }> = [
+const PROVIDERS: ReadonlyArray<{
+  readonly id: string;
+  readonly stream: NonNullable<RpcBehaviorPatch['stream']>;
+  readonly description: string;
+}> = [
   { id: 'quick', stream: { delayMs: 2, jitterMs: 1 }, description: '~2 ms' },
   { id: 'jittery', stream: { delayMs: 4, jitterMs: 8 }, description: '4 ± 8 ms' },
-  { id: 'lossy', stream: { delayMs: 1, jitterMs: 6, dropRate: 0.3, duplicateRate: 0.3 }, description: '~1 ms, drops 30 %, duplicates 30 %' },
+  {
+    id: 'lossy',
+    stream: { delayMs: 1, jitterMs: 6, dropRate: 0.3, duplicateRate: 0.3 },
+    description: '~1 ms, drops 30 %, duplicates 30 %',
+  },
   { id: 'slow', stream: { delayMs: 25, jitterMs: 5 }, description: '~25 ms' },
 ];
 
@@ -57,7 +65,8 @@ export async function streamsTour(out: TourOutput, options: StreamsTourOptions =
     say(out, `\ncreateSolanaSubscriptions(...).subscribe('logsSubscribe', [{ mentions: [wallet] }, { commitment: 'processed' }])`);
     say(out, `opens it on all four; ${total} transfers follow, and halfway through 'quick' loses its connection.\n`);
     const sub = streams.subscribe<LogsValue>('logsSubscribe', [{ mentions: [wallet] }, { commitment: 'processed' }]);
-    while (cluster.endpoints.some((e) => cluster.stats(e.id).stream.subscriptions < 1)) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (cluster.endpoints.some((e) => cluster.stats(e.id).stream.subscriptions < 1))
+      await new Promise((resolve) => setTimeout(resolve, 5));
 
     const sent = new Set<string>();
     const producer = (async () => {
@@ -110,7 +119,10 @@ export async function streamsTour(out: TourOutput, options: StreamsTourOptions =
       `\n${once ? c.green('Every one of the') : c.red('NOT every one of the')} ${sent.size} transfers was delivered exactly once ` +
         `(${stats.delivered} events, ${stats.duplicates} later copies dropped, ${stats.backfilled} found by backfill).`,
     );
-    say(out, `Notices: ${notices.length === 0 ? 'none' : notices.join(', ')}. 'lag' is how far behind the first copy a provider's copies were (0 when first).`);
+    say(
+      out,
+      `Notices: ${notices.length === 0 ? 'none' : notices.join(', ')}. 'lag' is how far behind the first copy a provider's copies were (0 when first).`,
+    );
   } finally {
     await streams.close();
     await rpc.close();

@@ -27,20 +27,32 @@ export async function walletTour(out: TourOutput): Promise<void> {
     say(out, `one whose ANs are wrong on RAIDA 5 and 20 (fracked), and one counterfeit.`);
     await raida(out, ['demo-coins', file, '--local'], '');
     await run(['import', file, '--wallet', wallet], `import "${file.split('/').pop()!}"`);
-    say(out, `Each coin was detected, saved in Limbo with fresh random ANs, powned to them (only this wallet knows them now), and filed by its pown string.`);
+    say(
+      out,
+      `Each coin was detected, saved in Limbo with fresh random ANs, powned to them (only this wallet knows them now), and filed by its pown string.`,
+    );
 
     await run(['heal', '--wallet', wallet], 'heal');
-    say(out, `Healing asked every server for a ticket, saved a fresh PAN generator with the tickets before sending the fix to RAIDA 5 and 20,`);
+    say(
+      out,
+      `Healing asked every server for a ticket, saved a fresh PAN generator with the tickets before sending the fix to RAIDA 5 and 20,`,
+    );
     say(out, `and set the new ANs there to MD5(raida ‖ den ‖ SN ‖ PG), as each server computed them after 13 peers vouched for the coin.`);
 
     await run(['balance', '--wallet', wallet], 'balance');
 
     const healed = (await (await openWallet({ dir: wallet, create: false })).list()).coins.filter((entry) => entry.folder === 'Bank');
     const bank = join(dir, 'bank.bin');
-    await writeCoinFile(bank, healed.map((entry) => entry.coin));
+    await writeCoinFile(
+      bank,
+      healed.map((entry) => entry.coin),
+    );
     say(out, `\nThe two Bank coins, copied to one coin file with the ANs in their files, detected again:`);
     await run(['detect', '--coins', bank, '--timeout', '1000'], 'detect --coins bank.bin');
-    say(out, `\nTry it: pnpm raida demo-coins three.bin --local · pnpm raida import three.bin --local --wallet /tmp/w · pnpm raida heal --local --wallet /tmp/w`);
+    say(
+      out,
+      `\nTry it: pnpm raida demo-coins three.bin --local · pnpm raida import three.bin --local --wallet /tmp/w · pnpm raida heal --local --wallet /tmp/w`,
+    );
   } finally {
     await cluster.close();
     await rm(dir, { recursive: true, force: true });

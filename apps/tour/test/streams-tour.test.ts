@@ -4,7 +4,10 @@ import { streamsTour } from '../src/streams.js';
 function rowOf(text: string, name: string): string[] {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`│ ${name} `));
   if (line === undefined) throw new Error(`no table row for ${name}`);
-  return line.split('│').slice(1, -1).map((cell) => cell.trim());
+  return line
+    .split('│')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
 }
 
 describe('the streams part of pnpm start', () => {

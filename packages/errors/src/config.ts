@@ -30,7 +30,12 @@ export function configError<Code extends string>(
  */
 export function checkTimerMs<Code extends string>(code: Code, option: string, value: unknown): number {
   if (!isTimerMs(value)) {
-    throw configError(code, option, `${option} must be a number of milliseconds in (0, ${MAX_TIMER_MS}], got ${describeValue(value)}`, value);
+    throw configError(
+      code,
+      option,
+      `${option} must be a number of milliseconds in (0, ${MAX_TIMER_MS}], got ${describeValue(value)}`,
+      value,
+    );
   }
   return value;
 }

@@ -3,15 +3,7 @@ import type { ContextOf } from './contexts.js';
  * The categories every `@x` error falls into. Strategies and pools decide "fail over or stop?"
  * from the category alone, so a new failure mode must pick one of these, never invent another.
  */
-export const ERROR_CATEGORIES = [
-  'network',
-  'timeout',
-  'protocol',
-  'server',
-  'rate-limit',
-  'aborted',
-  'config',
-] as const;
+export const ERROR_CATEGORIES = ['network', 'timeout', 'protocol', 'server', 'rate-limit', 'aborted', 'config'] as const;
 
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 

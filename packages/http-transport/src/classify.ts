@@ -4,7 +4,7 @@ import type { ErrorEnvironment, RpcErrorContext, StatusErrorContext, TransportFa
 import type { JsonRpcErrorObject } from '@x/json-rpc';
 
 /** How JSON-RPC error codes map to categories, beyond the fixed rules. */
-export interface RpcCodeTable {
+interface RpcCodeTable {
   readonly rateLimit: ReadonlySet<number>;
   readonly caller: ReadonlySet<number>;
 }
@@ -39,10 +39,20 @@ export function rpcFailure(error: JsonRpcErrorObject, facts: ResponseFacts, env:
   );
   if (env.rpcCodes.rateLimit.has(error.code)) {
     const wait = facts.retryAfterMs === undefined ? '' : ` (retry after ${facts.retryAfterMs} ms)`;
-    return httpError('HTTP_RPC_RATE_LIMITED', 'rate-limit', `${env.label} rate-limited the call (JSON-RPC ${error.code}: ${rpcMessage})${wait}`, context);
+    return httpError(
+      'HTTP_RPC_RATE_LIMITED',
+      'rate-limit',
+      `${env.label} rate-limited the call (JSON-RPC ${error.code}: ${rpcMessage})${wait}`,
+      context,
+    );
   }
   if (env.rpcCodes.caller.has(error.code)) {
-    return httpError('HTTP_RPC_CALLER_ERROR', 'config', `${env.label} rejected the request (JSON-RPC ${error.code}: ${rpcMessage})`, context);
+    return httpError(
+      'HTTP_RPC_CALLER_ERROR',
+      'config',
+      `${env.label} rejected the request (JSON-RPC ${error.code}: ${rpcMessage})`,
+      context,
+    );
   }
   return httpError('HTTP_RPC_SERVER_ERROR', 'server', `${env.label} failed the call (JSON-RPC ${error.code}: ${rpcMessage})`, context);
 }
@@ -61,7 +71,10 @@ export function statusFailure(
   const { bodyText, rpcError } = answer;
   const body = rpcError !== undefined || bodyText === undefined || bodyText.trim() === '' ? undefined : safeText(bodyText, env.secrets);
   const rpcMessage = rpcError === undefined ? undefined : safeText(rpcError.message, env.secrets);
-  const context = withOptional<StatusErrorContext>({ endpoint: env.label, status }, { retryAfterMs, rpcCode: rpcError?.code, rpcMessage, body });
+  const context = withOptional<StatusErrorContext>(
+    { endpoint: env.label, status },
+    { retryAfterMs, rpcCode: rpcError?.code, rpcMessage, body },
+  );
   const shown = rpcMessage ?? body;
   const detail = shown === undefined ? '' : `: ${shown}`;
   if (status === 429) {
@@ -70,13 +83,20 @@ export function statusFailure(
   }
   if (status === 408) return httpError('HTTP_TIMEOUT', 'timeout', `${env.label} answered HTTP 408 Request Timeout`, context);
   if (status >= 500) return httpError('HTTP_SERVER_ERROR', 'server', `${env.label} answered HTTP ${status}${detail}`, context);
-  if (status >= 400) return httpError('HTTP_CLIENT_ERROR', 'config', `${env.label} refused the request with HTTP ${status}${detail}`, context);
+  if (status >= 400)
+    return httpError('HTTP_CLIENT_ERROR', 'config', `${env.label} refused the request with HTTP ${status}${detail}`, context);
   return httpError('HTTP_UNEXPECTED_STATUS', 'protocol', `${env.label} answered HTTP ${status}, expected 2xx`, context);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const CLOSED_CODES = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
-const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE']);
+const INVALID_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+]);
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

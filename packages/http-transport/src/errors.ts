@@ -76,7 +76,12 @@ declare module '@x/errors' {
     HTTP_CLIENT_ERROR: StatusErrorContext;
     HTTP_UNEXPECTED_STATUS: StatusErrorContext;
     HTTP_RESPONSE_TOO_LARGE: EndpointContext & { readonly status: number; readonly limitBytes: number; readonly contentLength?: number };
-    HTTP_MALFORMED_RESPONSE: EndpointContext & { readonly status: number; readonly bytes: number; readonly contentType?: string; readonly body?: string };
+    HTTP_MALFORMED_RESPONSE: EndpointContext & {
+      readonly status: number;
+      readonly bytes: number;
+      readonly contentType?: string;
+      readonly body?: string;
+    };
     HTTP_RPC_INVALID_RESPONSE: EndpointContext & { readonly status: number };
     HTTP_RPC_ID_MISMATCH: EndpointContext & { readonly expectedId: JsonRpcId; readonly receivedId: string };
     HTTP_RPC_MISSING_RESPONSE: EndpointContext & { readonly expectedId: JsonRpcId; readonly unmatchedResponses: number };

@@ -29,7 +29,11 @@ export interface ExchangeContext {
 }
 
 type Phase = 'queued' | 'response' | 'body';
-const WAITED_FOR: Readonly<Record<Phase, string>> = { queued: 'no free connection', response: 'no response', body: 'the response body was not complete' };
+const WAITED_FOR: Readonly<Record<Phase, string>> = {
+  queued: 'no free connection',
+  response: 'no response',
+  body: 'the response body was not complete',
+};
 
 /**
  * One exchange, bounded by `timeoutMs` as a whole (queueing, connect, headers, body): sends `payload`
@@ -37,13 +41,20 @@ const WAITED_FOR: Readonly<Record<Phase, string>> = { queued: 'no free connectio
  * `controller` (the timeout, the caller's signal, `close()`) rejects at once with its reason; the
  * request's connection is then drained in the background when the request was sent, else destroyed.
  */
-export async function performExchange(context: ExchangeContext, payload: string, call: CallSettings, controller: AbortController): Promise<Exchanged> {
+async function performExchange(
+  context: ExchangeContext,
+  payload: string,
+  call: CallSettings,
+  controller: AbortController,
+): Promise<Exchanged> {
   const { settings, slots, sender } = context;
   const { label } = settings;
   const { timeoutMs, maxBytes, signal } = call;
   let phase: Phase = 'queued';
   const timer = setTimeout(() => {
-    controller.abort(httpError('HTTP_TIMEOUT', 'timeout', `${label}: ${WAITED_FOR[phase]} within ${timeoutMs} ms`, { endpoint: label, timeoutMs, phase }));
+    controller.abort(
+      httpError('HTTP_TIMEOUT', 'timeout', `${label}: ${WAITED_FOR[phase]} within ${timeoutMs} ms`, { endpoint: label, timeoutMs, phase }),
+    );
   }, timeoutMs);
   const onCallerAbort = (): void => controller.abort(abortedError(signal?.reason));
   signal?.addEventListener('abort', onCallerAbort, { once: true });

@@ -31,7 +31,8 @@ export function buildHeaders(url: URL, extra: Readonly<Record<string, string>> |
   if (extra === undefined) return headers;
   if (!isPlainObject(extra)) throw invalidOptions('headers', 'headers must be an object of strings');
   for (const [name, value] of Object.entries(extra)) {
-    if (!HEADER_NAME.test(name)) throw invalidOptions(`headers[${JSON.stringify(name.slice(0, 64))}]`, 'headers: a header name is not a valid HTTP token');
+    if (!HEADER_NAME.test(name))
+      throw invalidOptions(`headers[${JSON.stringify(name.slice(0, 64))}]`, 'headers: a header name is not a valid HTTP token');
     if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalidOptions(`headers.${name}`, `headers: ${name} is managed by the transport`);
     if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
       throw invalidOptions(`headers.${name}`, `headers: the value of ${name} must be a string without CR, LF or NUL`);

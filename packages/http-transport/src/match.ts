@@ -9,14 +9,22 @@ import type { TransportSettings } from './options.js';
 import type { BatchOutcome } from './types.js';
 
 function idMismatch(message: string, expectedId: JsonRpcId, receivedId: string, settings: TransportSettings): XError {
-  return httpError('HTTP_RPC_ID_MISMATCH', 'protocol', `${settings.label} ${message}`, { endpoint: settings.label, expectedId, receivedId });
+  return httpError('HTTP_RPC_ID_MISMATCH', 'protocol', `${settings.label} ${message}`, {
+    endpoint: settings.label,
+    expectedId,
+    receivedId,
+  });
 }
 
 function invalidResponse(reason: string, status: number, settings: TransportSettings): XError {
-  return httpError('HTTP_RPC_INVALID_RESPONSE', 'protocol', `${settings.label} sent an invalid JSON-RPC response: ${reason}`, { endpoint: settings.label, status });
+  return httpError('HTTP_RPC_INVALID_RESPONSE', 'protocol', `${settings.label} sent an invalid JSON-RPC response: ${reason}`, {
+    endpoint: settings.label,
+    status,
+  });
 }
 
-const receivedIdOf = (id: JsonRpcId | null | undefined, settings: TransportSettings): string => safeText(describeId(id), settings.env.secrets);
+const receivedIdOf = (id: JsonRpcId | null | undefined, settings: TransportSettings): string =>
+  safeText(describeId(id), settings.env.secrets);
 
 /** The `result` answering the call with `id`, or the error it stands for. */
 export function resultOf(json: unknown, id: JsonRpcId, facts: ResponseFacts, settings: TransportSettings): unknown {
@@ -63,7 +71,9 @@ export function outcomesOf<T>(exchanged: Exchanged, ids: readonly JsonRpcId[], s
     }
     const id = ids[position] as JsonRpcId;
     if (answered.has(position)) {
-      outcomes[position] = fail(idMismatch(`answered the request with id ${describeId(id)} more than once`, id, receivedIdOf(id, settings), settings));
+      outcomes[position] = fail(
+        idMismatch(`answered the request with id ${describeId(id)} more than once`, id, receivedIdOf(id, settings), settings),
+      );
       continue;
     }
     answered.add(position);

@@ -22,7 +22,10 @@ const DEFAULT_DRAIN_MAX_MS = 1_000;
 
 /** An `HTTP_INVALID_OPTIONS` configuration error naming `option` (with the value received when given). */
 export function invalidOptions(option: string, message: string, ...value: [unknown?]): XError {
-  const error = value.length === 0 ? configError('HTTP_INVALID_OPTIONS', option, message) : configError('HTTP_INVALID_OPTIONS', option, message, value[0]);
+  const error =
+    value.length === 0
+      ? configError('HTTP_INVALID_OPTIONS', option, message)
+      : configError('HTTP_INVALID_OPTIONS', option, message, value[0]);
   // ConfigErrorContext is an interface (no index signature): widened to the plain XError thrown everywhere.
   return error as unknown as XError;
 }
@@ -33,7 +36,8 @@ export function invalidRequest(message: string, context: { endpoint: string; met
 
 function checkCount(option: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw invalidOptions(option, `${option} must be an integer >= ${min}, got ${describeValue(value)}`, value);
+  if (!Number.isInteger(value) || value < min)
+    throw invalidOptions(option, `${option} must be an integer >= ${min}, got ${describeValue(value)}`, value);
   return value;
 }
 
@@ -59,7 +63,8 @@ function checkDrain(value: DrainOnAbortOptions | false | undefined): DrainLimits
 
 function checkCodes(option: string, value: readonly number[] | undefined, fallback: readonly number[]): ReadonlySet<number> {
   const codes = value ?? fallback;
-  if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code))) throw invalidOptions(option, `${option} must be an array of integers`);
+  if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code)))
+    throw invalidOptions(option, `${option} must be an array of integers`);
   return new Set(codes);
 }
 
@@ -135,9 +140,11 @@ export interface CallSettings {
 /** Checks a call's options; a bad one is the call's mistake (`HTTP_INVALID_REQUEST`), not the transport's. */
 export function callSettings(callOptions: CallOptions | undefined, defaults: TransportSettings): CallSettings {
   const endpoint = defaults.label;
-  if (callOptions !== undefined && (typeof callOptions !== 'object' || callOptions === null)) throw invalidRequest('Call options must be an object', { endpoint });
+  if (callOptions !== undefined && (typeof callOptions !== 'object' || callOptions === null))
+    throw invalidRequest('Call options must be an object', { endpoint });
   const signal = callOptions?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidRequest('signal must be an AbortSignal', { endpoint, option: 'signal' });
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalidRequest('signal must be an AbortSignal', { endpoint, option: 'signal' });
   try {
     return {
       timeoutMs: checkDuration('timeoutMs', callOptions?.timeoutMs, defaults.timeoutMs),

@@ -37,7 +37,11 @@ function serialise(payload: unknown, method: string | undefined, settings: Trans
   } catch (error) {
     // Circular params, a throwing toJSON: the message names the problem, not the data.
     const context = method === undefined ? { endpoint: settings.label } : { endpoint: settings.label, method };
-    throw invalidRequest(`The request cannot be serialised as JSON: ${safeText((error as Error).message, settings.env.secrets)}`, context, error);
+    throw invalidRequest(
+      `The request cannot be serialised as JSON: ${safeText((error as Error).message, settings.env.secrets)}`,
+      context,
+      error,
+    );
   }
 }
 

@@ -47,7 +47,7 @@ export async function failureFromStatus(
  * A 2xx body that is not JSON. No cause: the JSON parser's SyntaxError quotes a few characters of the
  * body, possibly the start of a secret too short for redactSecrets to recognise.
  */
-export function malformed(bytes: Buffer, facts: ResponseFacts, contentType: string | undefined, settings: TransportSettings): XError {
+function malformed(bytes: Buffer, facts: ResponseFacts, contentType: string | undefined, settings: TransportSettings): XError {
   const { label, env } = settings;
   const excerpt = safeText(bytes.subarray(0, ERROR_BODY_BYTES).toString('utf8'), env.secrets);
   const what = bytes.length === 0 ? 'an empty body' : 'a body that is not JSON';
@@ -60,17 +60,25 @@ export function malformed(bytes: Buffer, facts: ResponseFacts, contentType: stri
   });
 }
 
-export function tooLarge(limitBytes: number, facts: ResponseFacts, contentLength: number | undefined, label: string): XError {
+function tooLarge(limitBytes: number, facts: ResponseFacts, contentLength: number | undefined, label: string): XError {
   return httpError(
     'HTTP_RESPONSE_TOO_LARGE',
     'protocol',
     `${label} sent a response body larger than ${limitBytes} bytes`,
-    contentLength === undefined ? { endpoint: label, status: facts.status, limitBytes } : { endpoint: label, status: facts.status, limitBytes, contentLength },
+    contentLength === undefined
+      ? { endpoint: label, status: facts.status, limitBytes }
+      : { endpoint: label, status: facts.status, limitBytes, contentLength },
   );
 }
 
 /** Reads a 2xx answer's body within `maxBytes` and parses it as JSON. */
-export async function readJson(response: Dispatcher.ResponseData, facts: ResponseFacts, maxBytes: number, signal: AbortSignal, settings: TransportSettings): Promise<unknown> {
+export async function readJson(
+  response: Dispatcher.ResponseData,
+  facts: ResponseFacts,
+  maxBytes: number,
+  signal: AbortSignal,
+  settings: TransportSettings,
+): Promise<unknown> {
   const declared = Number(headerText(response.headers['content-length']) ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, facts, declared, settings.label);
   const read = await readLimited(response.body, maxBytes, signal);

@@ -5,10 +5,7 @@
  * Anything else (empty, negative, exponent notation, unparseable) gives `undefined`, so the caller falls back
  * to its default instead of trusting garbage.
  */
-export function parseRetryAfter(
-  value: string | readonly string[] | null | undefined,
-  nowMs: number = Date.now(),
-): number | undefined {
+export function parseRetryAfter(value: string | readonly string[] | null | undefined, nowMs: number = Date.now()): number | undefined {
   const first = typeof value === 'string' ? value : value?.[0];
   if (typeof first !== 'string') return undefined;
   const text = first.trim();

@@ -8,7 +8,15 @@ import { outcomesOf, resultOf } from './match.js';
 import { callSettings, resolveSettings } from './options.js';
 import { batchPayload, checkRequest, createIdSequence, singlePayload } from './requests.js';
 import { createSlots } from './slots.js';
-import type { BatchOutcome, BatchRequest, CallOptions, HttpTransport, HttpTransportOptions, SingleCallOptions, TimedResult } from './types.js';
+import type {
+  BatchOutcome,
+  BatchRequest,
+  CallOptions,
+  HttpTransport,
+  HttpTransportOptions,
+  SingleCallOptions,
+  TimedResult,
+} from './types.js';
 
 export { DEFAULT_CALLER_ERROR_CODES, DEFAULT_RATE_LIMIT_CODES } from './options.js';
 

@@ -54,9 +54,22 @@ describe('bigIntegers', () => {
   });
 
   it("'bigint' keeps floats, exponents, negative and safe 16-digit integers as numbers", async () => {
-    respondWith((id) => `{"jsonrpc":"2.0","id":${id},"result":[1.5,-0,1e300,2.5e-7,9007199254740991,-9007199254740991,-${U64_MAX},1234567890123456.5,"${U64_MAX}"]}`);
+    respondWith(
+      (id) =>
+        `{"jsonrpc":"2.0","id":${id},"result":[1.5,-0,1e300,2.5e-7,9007199254740991,-9007199254740991,-${U64_MAX},1234567890123456.5,"${U64_MAX}"]}`,
+    );
     const value = await transport({ bigIntegers: 'bigint' }).call('x');
-    expect(value).toEqual([1.5, -0, 1e300, 2.5e-7, 9007199254740991, -9007199254740991, -18446744073709551615n, 1234567890123456.5, U64_MAX]);
+    expect(value).toEqual([
+      1.5,
+      -0,
+      1e300,
+      2.5e-7,
+      9007199254740991,
+      -9007199254740991,
+      -18446744073709551615n,
+      1234567890123456.5,
+      U64_MAX,
+    ]);
   });
 
   it("'bigint' keeps the last of duplicate keys and __proto__ as an own key, like JSON.parse", async () => {
@@ -77,9 +90,7 @@ describe('bigIntegers', () => {
   });
 
   it("'bigint' applies to batch answers and to JSON-RPC error data", async () => {
-    respondWith(
-      (id) => `[{"jsonrpc":"2.0","id":${id},"result":${U64_MAX}}]`,
-    );
+    respondWith((id) => `[{"jsonrpc":"2.0","id":${id},"result":${U64_MAX}}]`);
     const rpc = transport({ bigIntegers: 'bigint' });
     const [outcome] = await rpc.batch([{ method: 'getBalance', params: ['x'] }]);
     expect(outcome).toMatchObject({ ok: true, value: 18446744073709551615n });
@@ -128,7 +139,10 @@ describe('bigint params', () => {
   it('serialise everything else exactly as JSON.stringify does', async () => {
     respondWith((id) => `{"jsonrpc":"2.0","id":${id},"result":0}`);
     const rpc = transport();
-    const params = [1n, { skipped: undefined, when: new Date(0), list: [undefined, Number.NaN, 'é"\n'], custom: { toJSON: () => 'custom' } }];
+    const params = [
+      1n,
+      { skipped: undefined, when: new Date(0), list: [undefined, Number.NaN, 'é"\n'], custom: { toJSON: () => 'custom' } },
+    ];
     const before = server.received.length;
     await rpc.call('x', params, { id: 3 });
     const expected = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'x', params: [1, params[1]] });

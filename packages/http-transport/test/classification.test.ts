@@ -68,7 +68,11 @@ describe('HTTP status', () => {
       sendJson(response, 429, { jsonrpc: '2.0', id: asRpcRequest(request.json).id, error: { code: -32602, message: 'too many' } }),
     );
     const error = await failure(transport().call('getSlot'));
-    expect(error).toMatchObject({ code: 'HTTP_RATE_LIMITED', category: 'rate-limit', context: { status: 429, rpcCode: -32602, rpcMessage: 'too many' } });
+    expect(error).toMatchObject({
+      code: 'HTTP_RATE_LIMITED',
+      category: 'rate-limit',
+      context: { status: 429, rpcCode: -32602, rpcMessage: 'too many' },
+    });
   });
 
   it('5xx is a server error with the status and a truncated body excerpt', async () => {
@@ -90,7 +94,11 @@ describe('HTTP status', () => {
 
   it('408 is a timeout', async () => {
     server.setHandler((_request, response) => sendText(response, 408, ''));
-    await expect(transport().call('getSlot')).rejects.toMatchObject({ code: 'HTTP_TIMEOUT', category: 'timeout', context: { status: 408 } });
+    await expect(transport().call('getSlot')).rejects.toMatchObject({
+      code: 'HTTP_TIMEOUT',
+      category: 'timeout',
+      context: { status: 408 },
+    });
   });
 
   it('a redirect is not followed: it is a protocol error and the target never sees the request', async () => {
@@ -147,7 +155,9 @@ describe('JSON-RPC error objects', () => {
   });
 
   it('keeps the error data (e.g. Solana preflight logs) in context', async () => {
-    server.setHandler(rpcError(-32002, 'Transaction simulation failed', { logs: ['Program failed'], err: { InstructionError: [0, 'Custom'] } }));
+    server.setHandler(
+      rpcError(-32002, 'Transaction simulation failed', { logs: ['Program failed'], err: { InstructionError: [0, 'Custom'] } }),
+    );
     const error = await failure(transport().call('sendTransaction', ['tx']));
     expect(error.context.rpcData).toEqual({ logs: ['Program failed'], err: { InstructionError: [0, 'Custom'] } });
   });
@@ -161,13 +171,20 @@ describe('JSON-RPC error objects', () => {
   });
 
   it('accepts an error whose id is null: the server could not tell which request it answers', async () => {
-    server.setHandler((_request, response) => sendJson(response, 200, { jsonrpc: '2.0', id: null, error: { code: -32429, message: 'limit' } }));
+    server.setHandler((_request, response) =>
+      sendJson(response, 200, { jsonrpc: '2.0', id: null, error: { code: -32429, message: 'limit' } }),
+    );
     await expect(transport().call('getSlot')).rejects.toMatchObject({ code: 'HTTP_RPC_RATE_LIMITED' });
   });
 
   it('passes Retry-After along with a JSON-RPC rate-limit error', async () => {
     server.setHandler((request, response) =>
-      sendJson(response, 200, { jsonrpc: '2.0', id: asRpcRequest(request.json).id, error: { code: -32005, message: 'limit' } }, { 'retry-after': '2' }),
+      sendJson(
+        response,
+        200,
+        { jsonrpc: '2.0', id: asRpcRequest(request.json).id, error: { code: -32005, message: 'limit' } },
+        { 'retry-after': '2' },
+      ),
     );
     await expect(transport().call('getSlot')).rejects.toMatchObject({ context: { retryAfterMs: 2_000 } });
   });
@@ -213,7 +230,9 @@ describe('protocol violations', () => {
   });
 
   it('accepts a null result next to a null error (lax servers)', async () => {
-    server.setHandler((request, response) => sendJson(response, 200, { jsonrpc: '2.0', id: asRpcRequest(request.json).id, result: null, error: null }));
+    server.setHandler((request, response) =>
+      sendJson(response, 200, { jsonrpc: '2.0', id: asRpcRequest(request.json).id, result: null, error: null }),
+    );
     await expect(transport().call('getTransaction', ['sig'])).resolves.toBeNull();
   });
 });

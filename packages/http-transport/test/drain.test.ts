@@ -226,8 +226,14 @@ describe('drain on abort', () => {
 
   it('refuses invalid drain limits', () => {
     const url = `${server.origin}/rpc`;
-    expect(() => createHttpTransport({ url, drainOnAbort: { maxMs: 0 } })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
-    expect(() => createHttpTransport({ url, drainOnAbort: { maxBytes: -1 } })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
-    expect(() => createHttpTransport({ url, drainOnAbort: true as unknown as false })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
+    expect(() => createHttpTransport({ url, drainOnAbort: { maxMs: 0 } })).toThrow(
+      expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }),
+    );
+    expect(() => createHttpTransport({ url, drainOnAbort: { maxBytes: -1 } })).toThrow(
+      expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }),
+    );
+    expect(() => createHttpTransport({ url, drainOnAbort: true as unknown as false })).toThrow(
+      expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }),
+    );
   });
 });

@@ -67,7 +67,14 @@ type Body =
   | { readonly kind: 'arbitrary'; readonly bytes: Uint8Array };
 
 /** One element of a batch answer. */
-type BatchElement = { readonly jsonrpc: string; readonly id: number | null; readonly result?: unknown; readonly error?: { readonly code: number; readonly message: string } } | string;
+type BatchElement =
+  | {
+      readonly jsonrpc: string;
+      readonly id: number | null;
+      readonly result?: unknown;
+      readonly error?: { readonly code: number; readonly message: string };
+    }
+  | string;
 
 interface Answer {
   readonly status: number;
@@ -78,28 +85,49 @@ interface Answer {
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 const text = fc.oneof(fc.string({ maxLength: 60 }), fc.constant(`failed for ${URL_MARK}`), fc.constant(URL_MARK));
-const rpcCode = fc.oneof(fc.constantFrom(...DEFAULT_RATE_LIMIT_CODES, ...DEFAULT_CALLER_ERROR_CODES, -32603, -32000, -32700, -32002, 0), fc.integer());
+const rpcCode = fc.oneof(
+  fc.constantFrom(...DEFAULT_RATE_LIMIT_CODES, ...DEFAULT_CALLER_ERROR_CODES, -32603, -32000, -32700, -32002, 0),
+  fc.integer(),
+);
 
 const bodyArb: fc.Arbitrary<Body> = fc.oneof(
-  { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => {
-    const parsed: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
-    return { kind: 'result' as const, text: JSON.stringify({ id: ID, result: parsed, jsonrpc: '2.0' }), value: parsed };
-  }) },
   {
     weight: 3,
-    arbitrary: fc.record({ code: rpcCode, message: text, data: fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), text), { nil: undefined }), nullId: fc.boolean() }).map(
-      ({ code, message, data, nullId }) => ({
+    arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => {
+      const parsed: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
+      return { kind: 'result' as const, text: JSON.stringify({ id: ID, result: parsed, jsonrpc: '2.0' }), value: parsed };
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        code: rpcCode,
+        message: text,
+        data: fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), text), { nil: undefined }),
+        nullId: fc.boolean(),
+      })
+      .map(({ code, message, data, nullId }) => ({
         kind: 'rpc-error' as const,
-        text: JSON.stringify({ jsonrpc: '2.0', id: nullId ? null : ID, error: data === undefined ? { code, message } : { code, message, data } }),
+        text: JSON.stringify({
+          jsonrpc: '2.0',
+          id: nullId ? null : ID,
+          error: data === undefined ? { code, message } : { code, message, data },
+        }),
         code,
         nullId,
-      }),
-    ),
+      })),
   },
   {
     weight: 1,
     arbitrary: fc
-      .oneof(fc.integer().filter((id) => id !== ID), fc.constant(String(ID)), fc.constant(null), fc.constant(undefined), fc.constant(URL_MARK))
+      .oneof(
+        fc.integer().filter((id) => id !== ID),
+        fc.constant(String(ID)),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.constant(URL_MARK),
+      )
       .map((id) => ({ kind: 'wrong-id' as const, text: JSON.stringify({ jsonrpc: '2.0', id, result: 1 }) })),
   },
   {
@@ -157,8 +185,15 @@ const statusArb = fc.oneof(
 const headersArb = fc
   .record(
     {
-      'content-type': fc.oneof(fc.constantFrom('application/json', 'text/html; charset=utf-8', 'application/json; charset=latin1'), printable),
-      'retry-after': fc.oneof(fc.nat({ max: 3600 }).map(String), fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()), printable),
+      'content-type': fc.oneof(
+        fc.constantFrom('application/json', 'text/html; charset=utf-8', 'application/json; charset=latin1'),
+        printable,
+      ),
+      'retry-after': fc.oneof(
+        fc.nat({ max: 3600 }).map(String),
+        fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()),
+        printable,
+      ),
       'content-encoding': fc.constantFrom('gzip', 'br', 'identity'),
       'x-note': fc.constant(`served for ${URL_MARK}`),
     },
@@ -202,7 +237,11 @@ function serve(answer: Answer, request: Received, response: ServerResponse): voi
       return;
     case 'chunked': {
       response.writeHead(answer.status, headers);
-      const pieces = [bytes.subarray(0, bytes.length / 3), bytes.subarray(bytes.length / 3, (2 * bytes.length) / 3), bytes.subarray((2 * bytes.length) / 3)];
+      const pieces = [
+        bytes.subarray(0, bytes.length / 3),
+        bytes.subarray(bytes.length / 3, (2 * bytes.length) / 3),
+        bytes.subarray((2 * bytes.length) / 3),
+      ];
       const next = (): void => {
         const piece = pieces.shift();
         if (piece === undefined) {
@@ -303,7 +342,12 @@ beforeAll(async () => {
   server = await startServer((request, response) => {
     if (current !== undefined) serve(current, request, response);
   });
-  rpc = createHttpTransport({ url: `${server.origin}/v2/${PATH_KEY}?api-key=${QUERY_KEY}`, timeoutMs: 10_000, maxResponseBytes: MAX_BYTES, connections: 4 });
+  rpc = createHttpTransport({
+    url: `${server.origin}/v2/${PATH_KEY}?api-key=${QUERY_KEY}`,
+    timeoutMs: 10_000,
+    maxResponseBytes: MAX_BYTES,
+    connections: 4,
+  });
 });
 
 afterAll(async () => {
@@ -316,46 +360,61 @@ const timeoutFor = (answer: Answer): number | undefined =>
   answer.delivery === 'stall' || answer.delivery === 'hang' ? STALL_TIMEOUT_MS : undefined;
 
 describe('JSON-RPC response handling under arbitrary HTTP answers', () => {
-  it('every answer gives the documented value or XError (code and category), never a crash, a hang or a leaked secret', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const seen = new Map<string, number>();
-    await fc.assert(
-      fc.asyncProperty(answerArb, async (answer) => {
-        current = answer;
-        const timeoutMs = timeoutFor(answer);
-        let outcome: { value: unknown } | { error: unknown };
-        try {
-          outcome = { value: await rpc.call('getSlot', [], { id: ID, ...(timeoutMs === undefined ? {} : { timeoutMs }) }) };
-        } catch (error) {
-          outcome = { error };
-        }
-        const want = expected(answer);
-        if ('error' in outcome) {
-          expectKnownAndSecretFree(outcome.error);
-          seen.set(outcome.error.code, (seen.get(outcome.error.code) ?? 0) + 1);
-          if (want !== undefined) expect(want).toMatchObject({ codes: expect.arrayContaining([outcome.error.code]) as unknown });
-          // Retry-After reaches the error of a 429, as the pool's cool-down needs it.
-          const retryAfter = answer.headers['retry-after'];
-          if (outcome.error.code === 'HTTP_RATE_LIMITED' && (retryAfter === undefined || /^\d+$/.test(retryAfter))) {
-            expect(outcome.error.context.retryAfterMs).toBe(retryAfter === undefined ? undefined : Number(retryAfter) * 1000);
+  it(
+    'every answer gives the documented value or XError (code and category), never a crash, a hang or a leaked secret',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const seen = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(answerArb, async (answer) => {
+          current = answer;
+          const timeoutMs = timeoutFor(answer);
+          let outcome: { value: unknown } | { error: unknown };
+          try {
+            outcome = { value: await rpc.call('getSlot', [], { id: ID, ...(timeoutMs === undefined ? {} : { timeoutMs }) }) };
+          } catch (error) {
+            outcome = { error };
           }
-        } else {
-          seen.set('value', (seen.get('value') ?? 0) + 1);
-          if (want !== undefined) expect(want).toEqual({ value: outcome.value });
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, timeout: 15_000 },
-    );
-    // The generator must reach the interesting outcomes, or the property proves less than it says.
-    for (const code of ['value', 'HTTP_RPC_SERVER_ERROR', 'HTTP_MALFORMED_RESPONSE', 'HTTP_RPC_INVALID_RESPONSE', 'HTTP_SERVER_ERROR', 'HTTP_CLIENT_ERROR']) {
-      expect(seen.get(code) ?? 0, code).toBeGreaterThan(0);
-    }
-  });
+          const want = expected(answer);
+          if ('error' in outcome) {
+            expectKnownAndSecretFree(outcome.error);
+            seen.set(outcome.error.code, (seen.get(outcome.error.code) ?? 0) + 1);
+            if (want !== undefined) expect(want).toMatchObject({ codes: expect.arrayContaining([outcome.error.code]) as unknown });
+            // Retry-After reaches the error of a 429, as the pool's cool-down needs it.
+            const retryAfter = answer.headers['retry-after'];
+            if (outcome.error.code === 'HTTP_RATE_LIMITED' && (retryAfter === undefined || /^\d+$/.test(retryAfter))) {
+              expect(outcome.error.context.retryAfterMs).toBe(retryAfter === undefined ? undefined : Number(retryAfter) * 1000);
+            }
+          } else {
+            seen.set('value', (seen.get('value') ?? 0) + 1);
+            if (want !== undefined) expect(want).toEqual({ value: outcome.value });
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, timeout: 15_000 },
+      );
+      // The generator must reach the interesting outcomes, or the property proves less than it says.
+      for (const code of [
+        'value',
+        'HTTP_RPC_SERVER_ERROR',
+        'HTTP_MALFORMED_RESPONSE',
+        'HTTP_RPC_INVALID_RESPONSE',
+        'HTTP_SERVER_ERROR',
+        'HTTP_CLIENT_ERROR',
+      ]) {
+        expect(seen.get(code) ?? 0, code).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('every batch answer gives one outcome per request, matched by id, in request order', { timeout: TEST_TIMEOUT_MS }, async () => {
     // Elements a server might answer a batch of three (ids 1, 2, 3) with, in any order.
     const element: fc.Arbitrary<BatchElement> = fc.oneof(
-      fc.record({ id: fc.constantFrom(1, 2, 3), result: fc.jsonValue({ maxDepth: 2 }) }).map(({ id, result }) => ({ jsonrpc: '2.0', id, result: JSON.parse(JSON.stringify(result) ?? 'null') as unknown })),
-      fc.record({ id: fc.constantFrom(1, 2, 3, null), code: rpcCode }).map(({ id, code }) => ({ jsonrpc: '2.0', id, error: { code, message: `failed for ${URL_MARK}` } })),
+      fc
+        .record({ id: fc.constantFrom(1, 2, 3), result: fc.jsonValue({ maxDepth: 2 }) })
+        .map(({ id, result }) => ({ jsonrpc: '2.0', id, result: JSON.parse(JSON.stringify(result) ?? 'null') as unknown })),
+      fc
+        .record({ id: fc.constantFrom(1, 2, 3, null), code: rpcCode })
+        .map(({ id, code }) => ({ jsonrpc: '2.0', id, error: { code, message: `failed for ${URL_MARK}` } })),
       fc.constant({ jsonrpc: '2.0', id: 99, result: 'stray' }),
       fc.constant('not a response'),
     );
@@ -393,7 +452,12 @@ describe('JSON-RPC response handling under arbitrary HTTP answers', () => {
   });
 
   it('leaves no socket behind once closed, whatever it was served', async () => {
-    current = { status: 200, headers: {}, body: { kind: 'result', text: JSON.stringify({ jsonrpc: '2.0', id: ID, result: 1 }), value: 1 }, delivery: 'whole' };
+    current = {
+      status: 200,
+      headers: {},
+      body: { kind: 'result', text: JSON.stringify({ jsonrpc: '2.0', id: ID, result: 1 }), value: 1 },
+      delivery: 'whole',
+    };
     await expect(rpc.call('getSlot', [], { id: ID })).resolves.toBe(1);
     await rpc.close();
     await server.waitForNoConnections();

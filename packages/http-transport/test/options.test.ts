@@ -76,11 +76,14 @@ describe('requests', () => {
   it.each<[string, () => Promise<unknown>]>([
     ['an empty method', () => transport().call('')],
     ['params that are neither array nor object', () => transport().call('getSlot', 'x' as unknown as JsonRpcParams)],
-    ['params holding a cycle', () => {
-      const cyclic: Record<string, unknown> = { bigint: 10n };
-      cyclic.self = cyclic;
-      return transport().call('getBalance', [cyclic]);
-    }],
+    [
+      'params holding a cycle',
+      () => {
+        const cyclic: Record<string, unknown> = { bigint: 10n };
+        cyclic.self = cyclic;
+        return transport().call('getBalance', [cyclic]);
+      },
+    ],
     ['a fractional id', () => transport().call('getSlot', [], { id: 1.5 })],
     ['a batch item that is not an object', () => transport().batch([null as never])],
     ['a batch item without a method', () => transport().batch([{ method: 'a' }, {} as never])],

@@ -60,7 +60,11 @@ afterAll(async () => {
 const echoingServers: [string, Handler, string][] = [
   ['a 500 body', (request, response) => sendText(response, 500, `upstream failed for ${request.url}`), 'HTTP_SERVER_ERROR'],
   ['a 401 body', (request, response) => sendText(response, 401, `invalid key in ${request.url}`), 'HTTP_CLIENT_ERROR'],
-  ['a 429 JSON-RPC body', (request, response) => sendJson(response, 429, { jsonrpc: '2.0', id: null, error: { code: -32429, message: request.url } }), 'HTTP_RATE_LIMITED'],
+  [
+    'a 429 JSON-RPC body',
+    (request, response) => sendJson(response, 429, { jsonrpc: '2.0', id: null, error: { code: -32429, message: request.url } }),
+    'HTTP_RATE_LIMITED',
+  ],
   [
     'a JSON-RPC error message and data',
     (request, response) =>
@@ -71,7 +75,11 @@ const echoingServers: [string, Handler, string][] = [
       }),
     'HTTP_RPC_CALLER_ERROR',
   ],
-  ['a non-JSON body', (request, response) => sendText(response, 200, request.url, { 'content-type': `text/plain; key=${QUERY_KEY}` }), 'HTTP_MALFORMED_RESPONSE'],
+  [
+    'a non-JSON body',
+    (request, response) => sendText(response, 200, request.url, { 'content-type': `text/plain; key=${QUERY_KEY}` }),
+    'HTTP_MALFORMED_RESPONSE',
+  ],
   ['a wrong id', (request, response) => sendJson(response, 200, { jsonrpc: '2.0', id: request.url, result: 1 }), 'HTTP_RPC_ID_MISMATCH'],
 ];
 
@@ -135,7 +143,10 @@ describe('API keys in the endpoint URL never reach an error or a label', () => {
       error = caught;
     }
     // The one configuration-error shape of @x/errors: the option at fault, and the value received, redacted.
-    expect(error).toMatchObject({ code: 'HTTP_INVALID_OPTIONS', context: { option: 'url', received: '"ftp://example.com/v2/***?api-key=***"' } });
+    expect(error).toMatchObject({
+      code: 'HTTP_INVALID_OPTIONS',
+      context: { option: 'url', received: '"ftp://example.com/v2/***?api-key=***"' },
+    });
     expectNoSecret(error);
   });
 });

@@ -40,7 +40,12 @@ describe('single calls', () => {
     expect(seen.url).toBe('/rpc');
     expect(seen.headers['content-type']).toBe('application/json');
     expect(seen.headers['x-api-team']).toBe('bots');
-    expect(seen.json).toEqual({ jsonrpc: '2.0', id: expect.any(Number) as number, method: 'getBalance', params: ['addr', { commitment: 'confirmed' }] });
+    expect(seen.json).toEqual({
+      jsonrpc: '2.0',
+      id: expect.any(Number) as number,
+      method: 'getBalance',
+      params: ['addr', { commitment: 'confirmed' }],
+    });
   });
 
   it('omits params when none are given and numbers ids in sequence', async () => {
@@ -209,7 +214,12 @@ describe('batch', () => {
     const rpc = transport();
     const before = server.received.length;
     await expect(rpc.batch([])).rejects.toMatchObject({ code: 'HTTP_INVALID_REQUEST', category: 'config' });
-    await expect(rpc.batch([{ method: 'a', id: 1 }, { method: 'b', id: 1 }])).rejects.toMatchObject({ code: 'HTTP_INVALID_REQUEST' });
+    await expect(
+      rpc.batch([
+        { method: 'a', id: 1 },
+        { method: 'b', id: 1 },
+      ]),
+    ).rejects.toMatchObject({ code: 'HTTP_INVALID_REQUEST' });
     expect(server.received.length).toBe(before);
   });
 });
@@ -354,6 +364,10 @@ describe('network failures', () => {
       response.write('{"jsonrpc":"2.0",', () => response.destroy());
     });
     const rpc = transport();
-    await expect(rpc.call('getSlot')).rejects.toMatchObject({ code: 'HTTP_NETWORK', category: 'network', context: { causeCode: 'UND_ERR_SOCKET' } });
+    await expect(rpc.call('getSlot')).rejects.toMatchObject({
+      code: 'HTTP_NETWORK',
+      category: 'network',
+      context: { causeCode: 'UND_ERR_SOCKET' },
+    });
   });
 });

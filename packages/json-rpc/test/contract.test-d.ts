@@ -5,8 +5,8 @@ import { JSON_RPC_ERROR_CODES, describeId, jsonParserFor, parseJsonWithBigIntege
 import type { BigIntegerMode, JsonRpcErrorObject, JsonRpcId, JsonRpcParams } from '@x/json-rpc';
 
 describe('JSON-RPC 2.0 types', () => {
-  it('an id is a string or a number; null and absence are kept apart from it', () => {
-    expectTypeOf<JsonRpcId>().toEqualTypeOf<string | number>();
+  it('an id is a string, a number or a bigint (an integer beyond 2^53); null and absence are kept apart from it', () => {
+    expectTypeOf<JsonRpcId>().toEqualTypeOf<string | number | bigint>();
     expectTypeOf(describeId).parameter(0).toEqualTypeOf<JsonRpcId | null | undefined>();
     expectTypeOf(describeId).returns.toEqualTypeOf<string>();
   });

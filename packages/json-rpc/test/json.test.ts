@@ -6,7 +6,9 @@ import { parseJsonWithBigIntegers, stringifyJson } from '@x/json-rpc';
 const exactJson = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((n) => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n)),
+    fc
+      .bigInt({ min: -(2n ** 70n), max: 2n ** 70n })
+      .map((n) => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n)),
     fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Number.isInteger(x)),
     fc.string(),
     fc.boolean(),
@@ -37,7 +39,9 @@ describe('parseJsonWithBigIntegers and stringifyJson', () => {
         const exact = parseJsonWithBigIntegers(text);
         const rounded: unknown = JSON.parse(text);
         // Only integer literals beyond 2^53 may differ, and then only by being exact.
-        expect(JSON.stringify(exact, (_key, item: unknown) => (typeof item === 'bigint' ? Number(item) : item))).toBe(JSON.stringify(rounded));
+        expect(JSON.stringify(exact, (_key, item: unknown) => (typeof item === 'bigint' ? Number(item) : item))).toBe(
+          JSON.stringify(rounded),
+        );
       }),
       { numRuns: 300 },
     );
@@ -50,9 +54,9 @@ describe('parseJsonWithBigIntegers and stringifyJson', () => {
     expect(parseJsonWithBigIntegers(text)).toEqual({
       s: '12345678901234567890',
       q: 'a"18446744073709551615"b',
-      f: Number("1.12345678901234567"),
+      f: Number('1.12345678901234567'),
       e: 0,
-      g: Number("12345678901234567e2"),
+      g: Number('12345678901234567e2'),
       n: -18446744073709551615n,
       z: '\u000018446744073709551615',
       big: 18446744073709551615n,
@@ -64,7 +68,17 @@ describe('parseJsonWithBigIntegers and stringifyJson', () => {
   });
 
   it('throw a SyntaxError for text JSON.parse refuses', () => {
-    for (const text of ['', '{', `[18446744073709551615`, `{"a":18446744073709551615,}`, '01', `1844674407370955161 5`, '{18446744073709551615:1}', '"x 12345678901234567', '[012345678901234567]']) {
+    for (const text of [
+      '',
+      '{',
+      `[18446744073709551615`,
+      `{"a":18446744073709551615,}`,
+      '01',
+      `1844674407370955161 5`,
+      '{18446744073709551615:1}',
+      '"x 12345678901234567',
+      '[012345678901234567]',
+    ]) {
       expect(() => JSON.parse(text) as unknown).toThrow(SyntaxError);
       expect(() => parseJsonWithBigIntegers(text)).toThrow(SyntaxError);
     }

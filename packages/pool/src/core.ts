@@ -35,7 +35,7 @@ export function createCore<Target>(settings: ResolvedSettings, endpoints: Readon
 }
 
 /** Whether one more endpoint may be ejected now (`ejection.maxEjectedShare`). */
-export function mayEject(core: PoolCore<unknown>): boolean {
+function mayEject(core: PoolCore<unknown>): boolean {
   return core.states.filter((state) => state.health === 'ejected').length < core.maxEjected;
 }
 
@@ -44,7 +44,12 @@ export function stateOf<Target>(core: PoolCore<Target>, endpointId: string): End
   const state = core.byId.get(endpointId);
   if (state !== undefined) return state;
   const shown = typeof endpointId === 'string' && URL.canParse(endpointId) ? redactUrl(endpointId) : describeValue(endpointId);
-  throw new XError({ code: 'POOL_UNKNOWN_ENDPOINT', category: 'config', message: `No endpoint with id ${shown} in this pool`, context: { endpointId: shown } });
+  throw new XError({
+    code: 'POOL_UNKNOWN_ENDPOINT',
+    category: 'config',
+    message: `No endpoint with id ${shown} in this pool`,
+    context: { endpointId: shown },
+  });
 }
 
 /** Every endpoint ranked best first (see `rankAll`), only those with `role` when given. */
@@ -67,13 +72,26 @@ function checkedOutcome(outcome: unknown): AttemptOutcome {
   return normalised;
 }
 
-function record<Target>(core: PoolCore<Target>, state: EndpointState<Target>, outcome: AttemptOutcome, options: RecordOptions | undefined): AttemptResult {
+function record<Target>(
+  core: PoolCore<Target>,
+  state: EndpointState<Target>,
+  outcome: AttemptOutcome,
+  options: RecordOptions | undefined,
+): AttemptResult {
   const { settings, states } = core;
-  return recordAttempt(state, settings.now(), settings, outcome, options?.abortedAsLoser === true, { states, mayEject: () => mayEject(core) });
+  return recordAttempt(state, settings.now(), settings, outcome, options?.abortedAsLoser === true, {
+    states,
+    mayEject: () => mayEject(core),
+  });
 }
 
 /** Records one finished attempt on `state` (a malformed outcome throws `POOL_INVALID_OUTCOME` and records nothing). */
-export function recordOutcome<Target>(core: PoolCore<Target>, state: EndpointState<Target>, outcome: unknown, options: RecordOptions | undefined): AttemptResult {
+export function recordOutcome<Target>(
+  core: PoolCore<Target>,
+  state: EndpointState<Target>,
+  outcome: unknown,
+  options: RecordOptions | undefined,
+): AttemptResult {
   return record(core, state, checkedOutcome(outcome), options);
 }
 

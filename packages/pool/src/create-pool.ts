@@ -20,7 +20,8 @@ export type { Pool } from './pool.js';
  * and metrics (snapshot.ts, metrics.ts), warm start (warm-start.ts).
  */
 export function createPool<Target>(options: PoolOptions<Target>): Pool<Target> {
-  if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'createPool needs an options object { endpoints, … }', options);
+  if (typeof options !== 'object' || (options as unknown) === null)
+    throw invalidOptions('options', 'createPool needs an options object { endpoints, … }', options);
   const settings = resolveSettings(options);
   const core = createCore<Target>(settings, validateEndpoints<Target>(options.endpoints));
   const { states } = core;

@@ -27,7 +27,7 @@ export interface RecordOptions {
   readonly abortedAsLoser?: boolean;
 }
 
-export interface LastError {
+interface LastError {
   readonly code: string;
   readonly category: ErrorCategory;
   /** Redacted: secrets of a URL target are replaced by `***`. */
@@ -62,7 +62,12 @@ export interface EndpointState<Target> {
   readonly totals: ResultCounts;
 }
 
-export function createEndpointState<Target>(config: EndpointConfig<Target>, order: number, settings: ResolvedSettings, now: number): EndpointState<Target> {
+export function createEndpointState<Target>(
+  config: EndpointConfig<Target>,
+  order: number,
+  settings: ResolvedSettings,
+  now: number,
+): EndpointState<Target> {
   const secrets = secretsOfTarget(config.target);
   const label = redactSecrets(config.label ?? defaultLabel(config), secrets);
   const endpoint: PoolEndpoint<Target> = Object.freeze({
@@ -122,7 +127,7 @@ export function refreshHealth(state: EndpointState<unknown>, now: number, settin
 }
 
 /** An endpoint's own latency quantile (the hedge quantile, p95 by default), once it has `hedge.minSamples` successes in the window. */
-export function ownLatencyQuantile(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): number | undefined {
+function ownLatencyQuantile(state: EndpointState<unknown>, now: number, settings: ResolvedSettings): number | undefined {
   if (state.window.latencySamples(now) < settings.hedge.minSamples) return undefined;
   return state.window.quantile(now, settings.hedge.quantile);
 }
@@ -132,7 +137,12 @@ export function ownLatencyQuantile(state: EndpointState<unknown>, now: number, s
  * quantile; without enough samples of its own (a race's loser never has any), the median of the other
  * endpoints' quantiles; 0 when nothing is known at all.
  */
-export function expectedLatencyMs(state: EndpointState<unknown>, states: ReadonlyArray<EndpointState<unknown>>, now: number, settings: ResolvedSettings): number {
+function expectedLatencyMs(
+  state: EndpointState<unknown>,
+  states: ReadonlyArray<EndpointState<unknown>>,
+  now: number,
+  settings: ResolvedSettings,
+): number {
   const own = ownLatencyQuantile(state, now, settings);
   if (own !== undefined) return own;
   const known = states.flatMap((other) => {
@@ -144,13 +154,15 @@ export function expectedLatencyMs(state: EndpointState<unknown>, states: Readonl
   return known[Math.floor((known.length - 1) / 2)] as number;
 }
 
-export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings, expectedMs = 0): AttemptResult {
+function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean, settings: ResolvedSettings, expectedMs = 0): AttemptResult {
   // Cut by the call's own deadline after running at least as long as this endpoint normally needs, the
   // endpoint did not answer in its time: a timeout (left neutral, a hung endpoint would never lose its
   // rank, and every single-candidate call would wait on it). Cut sooner, the call's budget was too short
   // for it (a late hedge, a saturated caller): the call was the cause, not the endpoint.
   if (abortedAsLoser) {
-    return !outcome.ok && isXError(outcome.error, 'STRATEGY_DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs ? 'timeout' : 'aborted-loser';
+    return !outcome.ok && isXError(outcome.error, 'STRATEGY_DEADLINE_EXCEEDED') && outcome.latencyMs >= expectedMs
+      ? 'timeout'
+      : 'aborted-loser';
   }
   if (outcome.ok) return 'success';
   const { error } = outcome;
@@ -166,7 +178,7 @@ export function classifyOutcome(outcome: AttemptOutcome, abortedAsLoser: boolean
   }
 }
 
-export function ejectionDurationMs(ejections: number, settings: ResolvedSettings): number {
+function ejectionDurationMs(ejections: number, settings: ResolvedSettings): number {
   const { baseMs, factor, maxMs } = settings.ejection;
   return Math.min(maxMs, baseMs * factor ** Math.max(0, ejections - 1));
 }
@@ -193,7 +205,7 @@ export function failureRate(counts: ResultCounts): { rate: number; volume: numbe
  * was faster) count as attempts of a live endpoint, so an endpoint that is always a little slower than
  * another is not judged on the few calls whose deadline cut everyone.
  */
-export function ejectionRate(counts: ResultCounts): { rate: number; volume: number } {
+function ejectionRate(counts: ResultCounts): { rate: number; volume: number } {
   const failures = counts.error + counts.timeout;
   const volume = failures + counts.success + counts.rejected + counts['aborted-loser'];
   return { rate: volume === 0 ? 0 : failures / volume, volume };
@@ -211,11 +223,19 @@ export function recordAttempt(
   settings: ResolvedSettings,
   outcome: AttemptOutcome,
   abortedAsLoser: boolean,
-  pool: { readonly states: ReadonlyArray<EndpointState<unknown>>; readonly mayEject: () => boolean } = { states: [state], mayEject: () => true },
+  pool: { readonly states: ReadonlyArray<EndpointState<unknown>>; readonly mayEject: () => boolean } = {
+    states: [state],
+    mayEject: () => true,
+  },
 ): AttemptResult {
   refreshHealth(state, now, settings);
   const cutByDeadline = abortedAsLoser && !outcome.ok && isXError(outcome.error, 'STRATEGY_DEADLINE_EXCEEDED');
-  const result = classifyOutcome(outcome, abortedAsLoser, settings, cutByDeadline ? expectedLatencyMs(state, pool.states, now, settings) : 0);
+  const result = classifyOutcome(
+    outcome,
+    abortedAsLoser,
+    settings,
+    cutByDeadline ? expectedLatencyMs(state, pool.states, now, settings) : 0,
+  );
   state.totals[result]++;
   state.window.add(now, result, result === 'success' ? outcome.latencyMs : undefined);
   if (result === 'success') state.latency.observe(now, outcome.latencyMs);
@@ -278,7 +298,8 @@ export function recordAttempt(
 export function normaliseOutcome(outcome: unknown): AttemptOutcome | string {
   if (typeof outcome !== 'object' || outcome === null) return 'outcome must be an object { ok, latencyMs, error? }';
   const { ok, latencyMs, error } = outcome as Record<string, unknown>;
-  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) return 'outcome.latencyMs must be a finite non-negative number';
+  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0)
+    return 'outcome.latencyMs must be a finite non-negative number';
   if (ok === true) return { ok: true, value: undefined, latencyMs };
   if (ok !== false) return 'outcome.ok must be true or false';
   const xError = isXError(error) ? error : toXError(error, { code: 'POOL_ATTEMPT_FAILED', category: 'server' });

@@ -141,12 +141,18 @@ export async function executeOn<Target, T>(
   options: ExecuteOptions<Target, T>,
 ): Promise<unknown> {
   if (typeof attempt !== 'function') throw invalidOptions('attempt', 'execute: attempt must be a function', attempt);
-  if (typeof options !== 'object' || (options as unknown) === null) throw invalidOptions('options', 'execute: options { strategy, … } are required', options);
+  if (typeof options !== 'object' || (options as unknown) === null)
+    throw invalidOptions('options', 'execute: options { strategy, … } are required', options);
   if (!STRATEGIES.includes(options.strategy)) {
-    throw invalidOptions('strategy', `execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`, options.strategy);
+    throw invalidOptions(
+      'strategy',
+      `execute: strategy must be one of ${STRATEGIES.join(', ')}, got ${describeValue(options.strategy)}`,
+      options.strategy,
+    );
   }
   for (const hook of ['onSelection', 'onAttempt'] as const) {
-    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw invalidOptions(hook, `execute: ${hook} must be a function`, options[hook]);
+    if (options[hook] !== undefined && typeof options[hook] !== 'function')
+      throw invalidOptions(hook, `execute: ${hook} must be a function`, options[hook]);
   }
   if (options.signal?.aborted) throw abortedError(options.signal.reason);
 
@@ -167,7 +173,9 @@ export async function executeOn<Target, T>(
       case 'hedge':
         return await hedge(call.candidates, tracked, {
           ...common,
-          hedgeDelayMs: options.hedgeDelayMs ?? ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(stateOf(core, endpoint.id), settings, settings.now())),
+          hedgeDelayMs:
+            options.hedgeDelayMs ??
+            ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(stateOf(core, endpoint.id), settings, settings.now())),
           maxAttempts: options.maxAttempts,
           budget: shared.hedgeBudget,
         });

@@ -73,8 +73,10 @@ export function createPoolRegistry(settings: ResolvedSettings, takeSnapshot: () 
       this.set(snapshot().degraded ? 1 : 0);
     },
   });
-  endpointGauge('endpoint_available', 'Whether the endpoint can be selected now (healthy or probing with a free slot, not cooling down).', (e) =>
-    e.available ? 1 : 0,
+  endpointGauge(
+    'endpoint_available',
+    'Whether the endpoint can be selected now (healthy or probing with a free slot, not cooling down).',
+    (e) => (e.available ? 1 : 0),
   );
   new Gauge({
     name: `${prefix}endpoint_health`,
@@ -88,8 +90,10 @@ export function createPoolRegistry(settings: ResolvedSettings, takeSnapshot: () 
       }
     },
   });
-  endpointGauge('endpoint_primary', '1 when the endpoint currently has the primary role (configured or classified), 0 for secondary.', (e) =>
-    e.role === 'primary' ? 1 : 0,
+  endpointGauge(
+    'endpoint_primary',
+    '1 when the endpoint currently has the primary role (configured or classified), 0 for secondary.',
+    (e) => (e.role === 'primary' ? 1 : 0),
   );
   new Counter({
     name: `${prefix}endpoint_attempts_total`,

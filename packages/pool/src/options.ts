@@ -177,7 +177,10 @@ export const DEFAULT_HEDGE: Required<HedgeDelayOptions> = {
 
 /** A `POOL_INVALID_OPTIONS` configuration error naming `option` (with the value received when given). */
 export function invalidOptions(option: string, message: string, ...value: [unknown?]): XError {
-  const error = value.length === 0 ? configError('POOL_INVALID_OPTIONS', option, message) : configError('POOL_INVALID_OPTIONS', option, message, value[0]);
+  const error =
+    value.length === 0
+      ? configError('POOL_INVALID_OPTIONS', option, message)
+      : configError('POOL_INVALID_OPTIONS', option, message, value[0]);
   // ConfigErrorContext is an interface (no index signature): widened to the plain XError the pool throws.
   return error as unknown as XError;
 }
@@ -233,8 +236,12 @@ function describeRule(rule: NumberRule): string {
   }
 }
 
-
-function merge<T extends object>(path: string, defaults: Required<T>, given: T | undefined, rules: Record<keyof T, NumberRule>): Required<T> {
+function merge<T extends object>(
+  path: string,
+  defaults: Required<T>,
+  given: T | undefined,
+  rules: Record<keyof T, NumberRule>,
+): Required<T> {
   if (given !== undefined && (typeof given !== 'object' || given === null)) throw invalidOptions(path, `${path} must be an object`);
   const out = { ...defaults };
   for (const key of Object.keys(rules) as Array<keyof T>) {
@@ -311,7 +318,7 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
   };
 }
 
-export const RESERVED_LABELS: ReadonlySet<string> = new Set(['endpoint', 'label', 'state', 'result', 'quantile']);
+const RESERVED_LABELS: ReadonlySet<string> = new Set(['endpoint', 'label', 'state', 'result', 'quantile']);
 
 /** The secrets a target could leak into text: only URL targets have any the pool can know about. */
 export function secretsOfTarget(target: unknown): string[] {
@@ -329,23 +336,31 @@ export function validateEndpoints<Target>(endpoints: unknown): ReadonlyArray<End
   }
   const seen = new Set<string>();
   endpoints.forEach((endpoint: unknown, index) => {
-    if (typeof endpoint !== 'object' || endpoint === null) throw invalidOptions(`endpoints[${index}]`, `endpoints[${index}] must be an object`, endpoint);
+    if (typeof endpoint !== 'object' || endpoint === null)
+      throw invalidOptions(`endpoints[${index}]`, `endpoints[${index}] must be an object`, endpoint);
     const { id, role, weight, label, target } = endpoint as Record<string, unknown>;
-    if (typeof id !== 'string' || id.length === 0) throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id must be a non-empty string`);
+    if (typeof id !== 'string' || id.length === 0)
+      throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id must be a non-empty string`);
     if (seen.has(id)) throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id repeats the id of an earlier endpoint`);
     seen.add(id);
-    if (!('target' in (endpoint)) || target === undefined) {
+    if (!('target' in endpoint) || target === undefined) {
       throw invalidOptions(`endpoints[${index}].target`, `endpoints[${index}].target is required`);
     }
     if (secretsOfTarget(target).some((secret) => id.includes(secret))) {
       // Ids are printed everywhere (snapshots, metrics, exports), so one that carries an API key would leak it.
-      throw invalidOptions(`endpoints[${index}].id`, `endpoints[${index}].id contains a secret of its target URL; use a short name such as "provider-a"`);
+      throw invalidOptions(
+        `endpoints[${index}].id`,
+        `endpoints[${index}].id contains a secret of its target URL; use a short name such as "provider-a"`,
+      );
     }
     if (role !== undefined && role !== 'primary' && role !== 'secondary') {
       throw invalidOptions(`endpoints[${index}].role`, `endpoints[${index}].role must be "primary" or "secondary"`);
     }
     if (weight !== undefined && (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0)) {
-      throw invalidOptions(`endpoints[${index}].weight`, `endpoints[${index}].weight must be a finite positive number, got ${describeValue(weight)}`);
+      throw invalidOptions(
+        `endpoints[${index}].weight`,
+        `endpoints[${index}].weight must be a finite positive number, got ${describeValue(weight)}`,
+      );
     }
     if (label !== undefined && (typeof label !== 'string' || label.length === 0)) {
       throw invalidOptions(`endpoints[${index}].label`, `endpoints[${index}].label must be a non-empty string`);

@@ -47,10 +47,14 @@ export interface PairSelection<Target> {
 
 export function checkCount(name: string, value: number | undefined, minimum: number): void {
   if (value === undefined || value === Number.POSITIVE_INFINITY) return;
-  if (!Number.isInteger(value) || value < minimum) throw invalidOptions(name, `${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}`, value);
+  if (!Number.isInteger(value) || value < minimum)
+    throw invalidOptions(name, `${name} must be an integer ≥ ${minimum}, got ${describeValue(value)}`, value);
 }
 
-export function selectFrom<Target>(ranked: ReadonlyArray<RankedEndpoint<Target>>, options: SelectOptions = {}): { chosen: Array<RankedEndpoint<Target>>; degraded: boolean } {
+export function selectFrom<Target>(
+  ranked: ReadonlyArray<RankedEndpoint<Target>>,
+  options: SelectOptions = {},
+): { chosen: Array<RankedEndpoint<Target>>; degraded: boolean } {
   checkCount('maxCandidates', options.maxCandidates, 1);
   checkCount('minCandidates', options.minCandidates, 0);
   const max = options.maxCandidates ?? Number.POSITIVE_INFINITY;
@@ -63,7 +67,10 @@ export function selectFrom<Target>(ranked: ReadonlyArray<RankedEndpoint<Target>>
   return { chosen: [...chosen, ...fallback], degraded: fallback.length > 0 };
 }
 
-export function pairsFrom<Target>(core: PoolCore<Target>, options: PairsOptions = {}): PairSelection<Target> & { chosen: Array<RankedEndpoint<Target>> } {
+export function pairsFrom<Target>(
+  core: PoolCore<Target>,
+  options: PairsOptions = {},
+): PairSelection<Target> & { chosen: Array<RankedEndpoint<Target>> } {
   checkCount('maxPairs', options.maxPairs, 1);
   const at = core.settings.now();
   const ranked = rankEndpoints(core);
@@ -77,7 +84,12 @@ export function pairsFrom<Target>(core: PoolCore<Target>, options: PairsOptions 
 }
 
 /** The learned hedge delay of one endpoint: its own latency quantile, clamped, or the default before enough samples. */
-export function hedgeDelayOf(state: EndpointState<unknown>, settings: ResolvedSettings, now: number, quantile = settings.hedge.quantile): number {
+export function hedgeDelayOf(
+  state: EndpointState<unknown>,
+  settings: ResolvedSettings,
+  now: number,
+  quantile = settings.hedge.quantile,
+): number {
   const { minSamples, defaultDelayMs, minDelayMs, maxDelayMs } = settings.hedge;
   if (state.window.latencySamples(now) < minSamples) return defaultDelayMs;
   const value = state.window.quantile(now, quantile) ?? defaultDelayMs;
@@ -117,4 +129,3 @@ export interface Pool<Target> {
   /** Restores state from `export()` output. Validates everything first: bad data throws and changes nothing. */
   import(data: unknown): ImportResult;
 }
-

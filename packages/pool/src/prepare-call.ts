@@ -31,7 +31,8 @@ export function prepareCall<Target, T>(core: PoolCore<Target>, options: ExecuteO
     pairs = [...selection.pairs];
     degraded = selection.degraded;
   } else {
-    const quorum = options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
+    const quorum =
+      options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
     const selection = selectFrom(rankEndpoints(core), {
       maxCandidates: options.maxCandidates,
       minCandidates: options.minCandidates ?? quorum,

@@ -6,7 +6,7 @@ import type { EndpointRole, PoolEndpoint, ResolvedSettings } from './options.js'
  * The latency an endpoint without samples is assumed to have: the median peak cost of the endpoints that
  * have samples, so a new endpoint is neither flooded (as with 0) nor starved (as with a pessimistic guess).
  */
-export function neutralLatency(states: ReadonlyArray<EndpointState<unknown>>, now: number): number {
+function neutralLatency(states: ReadonlyArray<EndpointState<unknown>>, now: number): number {
   const known = states
     .map((state) => state.latency.peak(now))
     .filter((value): value is number => value !== undefined)
@@ -16,7 +16,7 @@ export function neutralLatency(states: ReadonlyArray<EndpointState<unknown>>, no
   return known.length % 2 === 1 ? (known[middle] as number) : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
 }
 
-export function latencyCost(state: EndpointState<unknown>, now: number, neutral: number): number {
+function latencyCost(state: EndpointState<unknown>, now: number, neutral: number): number {
   return state.latency.peak(now) ?? neutral;
 }
 
@@ -26,10 +26,12 @@ export function latencyCost(state: EndpointState<unknown>, now: number, neutral:
  * The `+ 1` ms keeps the load and failure factors meaningful for endpoints answering in well under a
  * millisecond (loopback, fake timers).
  */
-export function scoreOf(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, neutral: number): number {
+function scoreOf(state: EndpointState<unknown>, now: number, settings: ResolvedSettings, neutral: number): number {
   const { rate } = failureRate(state.window.counts(now));
   const { errorPenalty, inFlightPenalty } = settings.scoring;
-  return ((latencyCost(state, now, neutral) + 1) * (1 + inFlightPenalty * state.inFlight) * (1 + errorPenalty * rate)) / state.endpoint.weight;
+  return (
+    ((latencyCost(state, now, neutral) + 1) * (1 + inFlightPenalty * state.inFlight) * (1 + errorPenalty * rate)) / state.endpoint.weight
+  );
 }
 
 export interface RankedEndpoint<Target> {
@@ -42,7 +44,11 @@ export interface RankedEndpoint<Target> {
  * Every endpoint, available ones first (healthy before probing, each by score), then the unavailable
  * ones least bad first: soonest usable again, then by score.
  */
-export function rankAll<Target>(states: ReadonlyArray<EndpointState<Target>>, now: number, settings: ResolvedSettings): Array<RankedEndpoint<Target>> {
+export function rankAll<Target>(
+  states: ReadonlyArray<EndpointState<Target>>,
+  now: number,
+  settings: ResolvedSettings,
+): Array<RankedEndpoint<Target>> {
   for (const state of states) refreshHealth(state, now, settings);
   const neutral = neutralLatency(states, now);
   const ranked = states.map((state) => ({
@@ -73,7 +79,10 @@ export function rankAll<Target>(states: ReadonlyArray<EndpointState<Target>>, no
  * (rounded up) primary ("fast"), the rest secondary ("reliable"). Recomputed from the current statistics
  * on every call, so an endpoint that slows down moves to the secondary side by itself.
  */
-export function classifyRoles(states: ReadonlyArray<EndpointState<unknown>>, now: number): Map<string, { role: EndpointRole; source: 'configured' | 'auto' }> {
+export function classifyRoles(
+  states: ReadonlyArray<EndpointState<unknown>>,
+  now: number,
+): Map<string, { role: EndpointRole; source: 'configured' | 'auto' }> {
   const roles = new Map<string, { role: EndpointRole; source: 'configured' | 'auto' }>();
   const neutral = neutralLatency(states, now);
   const auto: Array<EndpointState<unknown>> = [];
@@ -113,6 +122,8 @@ export function buildPairs<Target>(
   if (primaries.length === 0) return secondaries.map((entry) => ({ primary: entry.state.endpoint }));
   return primaries.map((entry, index) => {
     const secondary = secondaries[index];
-    return secondary === undefined ? { primary: entry.state.endpoint } : { primary: entry.state.endpoint, secondary: secondary.state.endpoint };
+    return secondary === undefined
+      ? { primary: entry.state.endpoint }
+      : { primary: entry.state.endpoint, secondary: secondary.state.endpoint };
   });
 }

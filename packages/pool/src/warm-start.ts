@@ -8,7 +8,7 @@ import { toAttemptCounts } from './snapshot.js';
 import type { AttemptCounts } from './snapshot.js';
 import type { ResultCounts } from './window.js';
 
-export const EXPORT_VERSION = 1;
+const EXPORT_VERSION = 1;
 
 /** One endpoint's learned state, in plain JSON. Durations are relative, so it survives a restart. */
 export interface EndpointExport {
@@ -47,7 +47,12 @@ export interface ImportResult {
   readonly unknown: readonly string[];
 }
 
-export function exportStates(states: ReadonlyArray<EndpointState<unknown>>, now: number, wallNow: number, settings: ResolvedSettings): PoolExport {
+export function exportStates(
+  states: ReadonlyArray<EndpointState<unknown>>,
+  now: number,
+  wallNow: number,
+  settings: ResolvedSettings,
+): PoolExport {
   return {
     version: EXPORT_VERSION,
     exportedAt: wallNow,
@@ -94,7 +99,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function count(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw importError(path, `${path} must be a finite non-negative number, got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw importError(path, `${path} must be a finite non-negative number, got ${describeValue(value)}`);
   return value;
 }
 
@@ -123,7 +129,8 @@ const COUNT_KEYS: ReadonlyArray<readonly [keyof AttemptCounts, keyof ResultCount
 /** Checks the whole document before anything is applied, so bad input changes nothing. */
 export function parseExport(data: unknown): PoolExport {
   if (!isRecord(data)) throw importError('data', 'import data must be an object produced by pool.export()');
-  if (data.version !== EXPORT_VERSION) throw importError('data', `import data version must be ${EXPORT_VERSION}, got ${describeValue(data.version)}`);
+  if (data.version !== EXPORT_VERSION)
+    throw importError('data', `import data version must be ${EXPORT_VERSION}, got ${describeValue(data.version)}`);
   const exportedAt = count('exportedAt', data.exportedAt);
   if (!Array.isArray(data.endpoints)) throw importError('endpoints', 'endpoints must be an array');
   const seen = new Set<string>();
@@ -133,25 +140,32 @@ export function parseExport(data: unknown): PoolExport {
     if (typeof raw.id !== 'string' || raw.id === '') throw importError(`${at}.id`, `${at}.id must be a non-empty string`);
     if (seen.has(raw.id)) throw importError(`${at}.id`, `${at}.id repeats an earlier endpoint`);
     seen.add(raw.id);
-    if (typeof raw.health !== 'string' || !HEALTH_STATES.includes(raw.health)) throw importError(`${at}.health`, `${at}.health must be one of ${HEALTH_STATES.join(', ')}`);
+    if (typeof raw.health !== 'string' || !HEALTH_STATES.includes(raw.health))
+      throw importError(`${at}.health`, `${at}.health must be one of ${HEALTH_STATES.join(', ')}`);
     const health = raw.health as HealthState;
     const ejectedForMs = optionalCount(`${at}.ejectedForMs`, raw.ejectedForMs);
-    if (isOut(health) !== (ejectedForMs !== null)) throw importError(`${at}.ejectedForMs`, `${at}.ejectedForMs must be a number exactly when health is "ejected" or "suspect"`);
+    if (isOut(health) !== (ejectedForMs !== null))
+      throw importError(`${at}.ejectedForMs`, `${at}.ejectedForMs must be a number exactly when health is "ejected" or "suspect"`);
     const reason = raw.lastEjectionReason;
-    if (reason !== null && (typeof reason !== 'string' || !REASONS.includes(reason))) throw importError(`${at}.lastEjectionReason`, `${at}.lastEjectionReason must be null or one of ${REASONS.join(', ')}`);
+    if (reason !== null && (typeof reason !== 'string' || !REASONS.includes(reason)))
+      throw importError(`${at}.lastEjectionReason`, `${at}.lastEjectionReason must be null or one of ${REASONS.join(', ')}`);
     const latency = raw.latency;
     if (!isRecord(latency)) throw importError(`${at}.latency`, `${at}.latency must be an object`);
     const ewmaMs = optionalCount(`${at}.latency.ewmaMs`, latency.ewmaMs);
     const peakEwmaMs = optionalCount(`${at}.latency.peakEwmaMs`, latency.peakEwmaMs);
-    if ((ewmaMs === null) !== (peakEwmaMs === null)) throw importError(`${at}.latency.ewmaMs`, `${at}.latency.ewmaMs and peakEwmaMs must both be numbers or both null`);
+    if ((ewmaMs === null) !== (peakEwmaMs === null))
+      throw importError(`${at}.latency.ewmaMs`, `${at}.latency.ewmaMs and peakEwmaMs must both be numbers or both null`);
     if (!Array.isArray(latency.bins)) throw importError(`${at}.latency.bins`, `${at}.latency.bins must be an array of [latencyMs, count]`);
     const bins = latency.bins.map((bin: unknown, binIndex): readonly [number, number] => {
-      if (!Array.isArray(bin) || bin.length !== 2) throw importError(`${at}.latency.bins`, `${at}.latency.bins[${binIndex}] must be [latencyMs, count]`);
+      if (!Array.isArray(bin) || bin.length !== 2)
+        throw importError(`${at}.latency.bins`, `${at}.latency.bins[${binIndex}] must be [latencyMs, count]`);
       return [count(`${at}.latency.bins[${binIndex}][0]`, bin[0]), count(`${at}.latency.bins[${binIndex}][1]`, bin[1])];
     });
     const window = raw.window;
     if (!isRecord(window)) throw importError(`${at}.window`, `${at}.window must be an object of attempt counts`);
-    const counts = Object.fromEntries(COUNT_KEYS.map(([key]) => [key, integer(`${at}.window.${key}`, window[key])])) as unknown as AttemptCounts;
+    const counts = Object.fromEntries(
+      COUNT_KEYS.map(([key]) => [key, integer(`${at}.window.${key}`, window[key])]),
+    ) as unknown as AttemptCounts;
     const lastError = raw.lastError;
     let parsedError: EndpointExport['lastError'] = null;
     if (lastError !== null) {
@@ -198,7 +212,8 @@ export function importState(state: EndpointState<unknown>, data: EndpointExport,
   for (const [key, result] of COUNT_KEYS) counts[result] = data.window[key];
   state.window.addAggregate(now, counts, { zeroCount: data.latency.zeroCount, bins: data.latency.bins });
   state.latency.clear();
-  if (data.latency.ewmaMs !== null && data.latency.peakEwmaMs !== null) state.latency.restore(now, data.latency.ewmaMs, data.latency.peakEwmaMs);
+  if (data.latency.ewmaMs !== null && data.latency.peakEwmaMs !== null)
+    state.latency.restore(now, data.latency.ewmaMs, data.latency.peakEwmaMs);
   state.health = data.health;
   state.healthSince = now;
   state.ejectedUntil = data.ejectedForMs === null ? 0 : now + Math.max(0, data.ejectedForMs - elapsedMs);

@@ -3,7 +3,15 @@ import { DDSketch } from '@datadog/sketches-js';
 /** How one finished attempt is counted. */
 export type AttemptResult = 'success' | 'error' | 'timeout' | 'rate-limited' | 'rejected' | 'cancelled' | 'aborted-loser';
 
-export const ATTEMPT_RESULTS: readonly AttemptResult[] = ['success', 'error', 'timeout', 'rate-limited', 'rejected', 'cancelled', 'aborted-loser'];
+export const ATTEMPT_RESULTS: readonly AttemptResult[] = [
+  'success',
+  'error',
+  'timeout',
+  'rate-limited',
+  'rejected',
+  'cancelled',
+  'aborted-loser',
+];
 
 export type ResultCounts = Record<AttemptResult, number>;
 
@@ -19,7 +27,7 @@ interface Bucket {
 }
 
 /** A latency histogram in portable form: DDSketch bucket representatives and their counts. */
-export interface LatencyBins {
+interface LatencyBins {
   readonly zeroCount: number;
   /** `[representative latency in ms, count]`, ascending. */
   readonly bins: ReadonlyArray<readonly [number, number]>;
@@ -49,7 +57,11 @@ export interface SlidingWindow {
 export function createSlidingWindow(options: { windowMs: number; buckets: number; relativeAccuracy: number }): SlidingWindow {
   const { buckets: size, relativeAccuracy } = options;
   const bucketMs = options.windowMs / size;
-  const ring: Bucket[] = Array.from({ length: size }, () => ({ index: Number.NEGATIVE_INFINITY, counts: emptyCounts(), sketch: newSketch() }));
+  const ring: Bucket[] = Array.from({ length: size }, () => ({
+    index: Number.NEGATIVE_INFINITY,
+    counts: emptyCounts(),
+    sketch: newSketch(),
+  }));
   // Merging the ring on every read would cost a DDSketch merge per bucket per ranking; reads are far
   // more frequent than changes, so the merged sketch is cached until a sample lands or a bucket expires.
   let version = 0;

@@ -22,7 +22,8 @@ function twoEndpoints(cooldown?: { defaultMs?: number; maxMs?: number }): Pool<s
 }
 
 const ids = (pool: Pool<string>): string[] => pool.select().endpoints.map((endpoint) => endpoint.id);
-const cooling = (pool: Pool<string>, id: string): number | undefined => pool.snapshot().endpoints.find((e) => e.id === id)?.coolingDownForMs;
+const cooling = (pool: Pool<string>, id: string): number | undefined =>
+  pool.snapshot().endpoints.find((e) => e.id === id)?.coolingDownForMs;
 
 describe('rate-limit cool-down', () => {
   it('honours Retry-After in seconds: not selected until it has passed, and not a failure', () => {

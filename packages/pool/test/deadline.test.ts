@@ -35,21 +35,29 @@ afterEach(() => {
 });
 
 describe('an endpoint that never answers within the call’s deadline', () => {
-  it.each(['race', 'hedge'] as const)('is counted as a timeout, so the next %s call with one candidate goes elsewhere', async (strategy) => {
-    const pool = makePool();
-    const options = { strategy, deadlineMs: 1_000, maxCandidates: 1 } as const;
+  it.each(['race', 'hedge'] as const)(
+    'is counted as a timeout, so the next %s call with one candidate goes elsewhere',
+    async (strategy) => {
+      const pool = makePool();
+      const options = { strategy, deadlineMs: 1_000, maxCandidates: 1 } as const;
 
-    const first = await settled(pool.execute(hungFirst, options));
-    expect(first).toMatchObject({ ok: false, error: { code: 'STRATEGY_DEADLINE_EXCEEDED' } });
-    const hung = pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'hung')!;
-    expect(hung.totals).toMatchObject({ timeout: 1, abortedLoser: 0 });
-    expect(hung.consecutiveFailures).toBe(1);
+      const first = await settled(pool.execute(hungFirst, options));
+      expect(first).toMatchObject({ ok: false, error: { code: 'STRATEGY_DEADLINE_EXCEEDED' } });
+      const hung = pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'hung')!;
+      expect(hung.totals).toMatchObject({ timeout: 1, abortedLoser: 0 });
+      expect(hung.consecutiveFailures).toBe(1);
 
-    // Without that, a hung endpoint stays first in the ranking and every call waits out its deadline.
-    const second = await settled(pool.execute(hungFirst, options));
-    expect(second).toMatchObject({ ok: true, value: { value: 'b' } });
-    expect(pool.select().endpoints.map((endpoint) => endpoint.id).at(-1)).toBe('hung');
-  });
+      // Without that, a hung endpoint stays first in the ranking and every call waits out its deadline.
+      const second = await settled(pool.execute(hungFirst, options));
+      expect(second).toMatchObject({ ok: true, value: { value: 'b' } });
+      expect(
+        pool
+          .select()
+          .endpoints.map((endpoint) => endpoint.id)
+          .at(-1),
+      ).toBe('hung');
+    },
+  );
 
   it('still counts attempts cut because another one won, or because the caller aborted, as neither', async () => {
     const pool = makePool();

@@ -51,7 +51,12 @@ function byId(pool: Pool<string>): Record<string, EndpointSnapshot> {
 }
 
 function totalRecorded(pool: Pool<string>): number {
-  return pool.snapshot().endpoints.reduce((sum, { totals: t }) => sum + t.success + t.error + t.timeout + t.rateLimited + t.rejected + t.cancelled + t.abortedLoser, 0);
+  return pool
+    .snapshot()
+    .endpoints.reduce(
+      (sum, { totals: t }) => sum + t.success + t.error + t.timeout + t.rateLimited + t.rejected + t.cancelled + t.abortedLoser,
+      0,
+    );
 }
 
 async function settle<T>(promise: Promise<T>, ms = 1_000): Promise<T> {
@@ -114,7 +119,13 @@ describe('execute: race', () => {
     );
     expect(started.map((entry) => entry.id)).toEqual(['fast', 'slow']);
     expect(selection?.degraded).toBe(false);
-    expect(selection?.endpoints[0]).toEqual({ id: 'fast', target: 'https://fast.example', label: 'https://fast.example', weight: 1, configuredRole: undefined });
+    expect(selection?.endpoints[0]).toEqual({
+      id: 'fast',
+      target: 'https://fast.example',
+      label: 'https://fast.example',
+      weight: 1,
+      configuredRole: undefined,
+    });
   });
 
   it('respects cool-downs and maxCandidates', async () => {
@@ -205,10 +216,13 @@ describe('execute: consensus', () => {
   it('records every participant once: agreeing, failed, and the one cut after the verdict', async () => {
     const pool = makePool(['a', 'b', 'c', 'd']);
     const verdict = await settle(
-      pool.execute(scripted({ a: { ms: 10, value: 'x' }, b: { ms: 20, value: 'x' }, c: { ms: 5, error: serverError() }, d: { ms: 90, value: 'y' } }), {
-        strategy: 'consensus',
-        quorum: 2,
-      }),
+      pool.execute(
+        scripted({ a: { ms: 10, value: 'x' }, b: { ms: 20, value: 'x' }, c: { ms: 5, error: serverError() }, d: { ms: 90, value: 'y' } }),
+        {
+          strategy: 'consensus',
+          quorum: 2,
+        },
+      ),
     );
     expect(verdict.value).toBe('x');
     expect(verdict.agreed.map((vote) => vote.candidate.id)).toEqual(['a', 'b']);
@@ -252,7 +266,9 @@ describe('execute: dual', () => {
     }
     const started: Started[] = [];
     const result = await settle(
-      pool.execute(scripted({ p1: { ms: 30, error: serverError() }, p2: { ms: 60 }, s1: { ms: 20 }, s2: { ms: 40 } }, started), { strategy: 'dual' }),
+      pool.execute(scripted({ p1: { ms: 30, error: serverError() }, p2: { ms: 60 }, s1: { ms: 20 }, s2: { ms: 40 } }, started), {
+        strategy: 'dual',
+      }),
     );
     expect(started.map((entry) => entry.id)).toEqual(['p1', 's1', 'p2', 's2']);
     expect(result).toMatchObject({ pair: 0, role: 'secondary' });
@@ -266,12 +282,14 @@ describe('execute: dual', () => {
   });
 
   it('balances one pair per call with the pool’s own balancer', async () => {
-    const pool = makePool(['p1', 'p2', 's1', 's2'], { endpoints: [
-      { id: 'p1', target: 'p1', role: 'primary' },
-      { id: 'p2', target: 'p2', role: 'primary' },
-      { id: 's1', target: 's1', role: 'secondary' },
-      { id: 's2', target: 's2', role: 'secondary' },
-    ] });
+    const pool = makePool(['p1', 'p2', 's1', 's2'], {
+      endpoints: [
+        { id: 'p1', target: 'p1', role: 'primary' },
+        { id: 'p2', target: 'p2', role: 'primary' },
+        { id: 's1', target: 's1', role: 'secondary' },
+        { id: 's2', target: 's2', role: 'secondary' },
+      ],
+    });
     const first: Started[] = [];
     const second: Started[] = [];
     const script = { p1: { ms: 5 }, p2: { ms: 5 }, s1: { ms: 5 }, s2: { ms: 5 } };
@@ -292,9 +310,7 @@ describe('execute: scatter', () => {
       seen.push(payloads[endpoint.id]!);
       return scripted({ r0: { ms: 5 }, r1: { ms: 10 }, r2: { ms: 500 } })(endpoint, context);
     };
-    const outcomes = await settle(
-      pool.execute(attempt, { strategy: 'scatter', stopWhen: (_, progress) => progress.succeeded >= 2 }),
-    );
+    const outcomes = await settle(pool.execute(attempt, { strategy: 'scatter', stopWhen: (_, progress) => progress.succeeded >= 2 }));
     expect(seen).toEqual(['coin-0', 'coin-1', 'coin-2']);
     expect(outcomes.map((outcome) => [outcome.ok, outcome.aborted])).toEqual([
       [true, false],
@@ -323,7 +339,10 @@ describe('execute: strategy chosen at run time', () => {
 
 describe('execute: probes, cancellation and bad input', () => {
   it('lets only probeConcurrency concurrent calls use a probing endpoint', async () => {
-    const pool = makePool(['a', 'b'], { ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 }, hedgeBudget: { ratio: 1 } });
+    const pool = makePool(['a', 'b'], {
+      ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 },
+      hedgeBudget: { ratio: 1 },
+    });
     pool.record('b', fail('server'));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(byId(pool).b?.health).toBe('probing');
@@ -344,7 +363,10 @@ describe('execute: probes, cancellation and bad input', () => {
   });
 
   it('releases the probe slot of a call that ended without starting the probe', async () => {
-    const pool = makePool(['a', 'b'], { ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 }, hedgeBudget: { ratio: 0, minPerSecond: 0 } });
+    const pool = makePool(['a', 'b'], {
+      ejection: { consecutiveFailures: 1, baseMs: 1_000, probeConcurrency: 1 },
+      hedgeBudget: { ratio: 0, minPerSecond: 0 },
+    });
     pool.record('b', fail('server'));
     await vi.advanceTimersByTimeAsync(1_000);
     pool.startAttempt('b').finish({ ok: true, value: undefined, latencyMs: 10 });
@@ -424,7 +446,9 @@ describe('execute: probes, cancellation and bad input', () => {
     }
     await expect(pool.execute('nope' as never, { strategy: 'race' })).rejects.toMatchObject({ code: 'POOL_INVALID_OPTIONS' });
     // Options the strategies validate come back as their XErrors, and nothing is left reserved or in flight.
-    await expect(pool.execute(attempt, { strategy: 'race', attemptTimeoutMs: -1 })).rejects.toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    await expect(pool.execute(attempt, { strategy: 'race', attemptTimeoutMs: -1 })).rejects.toMatchObject({
+      code: 'STRATEGY_INVALID_OPTIONS',
+    });
     expect(byId(pool).a).toMatchObject({ inFlight: 0, available: true });
   });
 });

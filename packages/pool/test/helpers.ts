@@ -4,8 +4,17 @@ import type { AttemptOutcome } from '@x/pool';
 
 export const ok = (latencyMs: number): AttemptOutcome => ({ ok: true, value: undefined, latencyMs });
 
-export function fail(category: ErrorCategory, latencyMs = 5, context: Record<string, unknown> = {}, message = `${category} failure`): AttemptOutcome {
-  return { ok: false, latencyMs, error: new XError({ code: `TEST_${category.toUpperCase().replace('-', '_')}`, category, message, context }) };
+export function fail(
+  category: ErrorCategory,
+  latencyMs = 5,
+  context: Record<string, unknown> = {},
+  message = `${category} failure`,
+): AttemptOutcome {
+  return {
+    ok: false,
+    latencyMs,
+    error: new XError({ code: `TEST_${category.toUpperCase().replace('-', '_')}`, category, message, context }),
+  };
 }
 
 /** Prometheus text exposition parsed back into samples, for assertions. */
@@ -38,7 +47,8 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
     }
     if (consumed !== labelText.length) throw new Error(`unparseable labels: ${labelText}`);
     const raw = sample[3]!;
-    const value = raw === 'NaN' ? Number.NaN : raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
+    const value =
+      raw === 'NaN' ? Number.NaN : raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
     if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`unparseable value: ${line}`);
     samples.push({ name: sample[1]!, labels, value });
   }

@@ -25,19 +25,30 @@ const answering =
       });
     });
 
-async function run(pool: Pool<string>, attempt: PoolAttemptFn<string, string>, options: Parameters<Pool<string>['execute']>[1]): Promise<void> {
+async function run(
+  pool: Pool<string>,
+  attempt: PoolAttemptFn<string, string>,
+  options: Parameters<Pool<string>['execute']>[1],
+): Promise<void> {
   const outcome = pool.execute(attempt, options).catch(() => undefined);
   await vi.advanceTimersByTimeAsync(1_000);
   await outcome;
 }
 
 const health = (pool: Pool<string>): Record<string, { health: string; ejectionsTotal: number }> =>
-  Object.fromEntries(pool.snapshot().endpoints.map((endpoint) => [endpoint.id, { health: endpoint.health, ejectionsTotal: endpoint.ejectionsTotal }]));
+  Object.fromEntries(
+    pool.snapshot().endpoints.map((endpoint) => [endpoint.id, { health: endpoint.health, ejectionsTotal: endpoint.ejectionsTotal }]),
+  );
 
 describe('losers are not ejected for everyone’s failures', () => {
   it('an endpoint always a little slower than another is never ejected (race, and hedge)', async () => {
     for (const strategy of ['race', 'hedge'] as const) {
-      const pool = createPool({ endpoints: [{ id: 'fast', target: 'fast' }, { id: 'slower', target: 'slower' }] });
+      const pool = createPool({
+        endpoints: [
+          { id: 'fast', target: 'fast' },
+          { id: 'slower', target: 'slower' },
+        ],
+      });
       const attempt = answering({ fast: 10, slower: 12 });
       for (let call = 0; call < 120; call++) {
         // Every third call has a budget too short for anyone: its deadline cuts every attempt.
@@ -65,7 +76,9 @@ describe('losers are not ejected for everyone’s failures', () => {
   it('when every endpoint fails at once, at most half of them are ejected (ejection.maxEjectedShare)', async () => {
     const pool = createPool({ endpoints: ['a', 'b', 'c', 'd'].map((id) => ({ id, target: id })) });
     // A fresh pool knows nothing of their latency; every call's deadline cuts every attempt.
-    const calls = Array.from({ length: 100 }, () => pool.execute(answering({ a: 60, b: 61, c: 62, d: 63 }), { strategy: 'race', deadlineMs: 20 }).catch(() => undefined));
+    const calls = Array.from({ length: 100 }, () =>
+      pool.execute(answering({ a: 60, b: 61, c: 62, d: 63 }), { strategy: 'race', deadlineMs: 20 }).catch(() => undefined),
+    );
     await vi.advanceTimersByTimeAsync(1_000);
     await Promise.all(calls);
     expect(Object.values(health(pool)).filter((endpoint) => endpoint.health === 'ejected')).toHaveLength(2);
@@ -73,7 +86,12 @@ describe('losers are not ejected for everyone’s failures', () => {
   });
 
   it('an endpoint that hangs past its own latency is still counted as a timeout when the deadline cuts it', async () => {
-    const pool = createPool({ endpoints: [{ id: 'a', target: 'a' }, { id: 'b', target: 'b' }] });
+    const pool = createPool({
+      endpoints: [
+        { id: 'a', target: 'a' },
+        { id: 'b', target: 'b' },
+      ],
+    });
     for (let call = 0; call < 20; call++) await run(pool, answering({ a: 5, b: 5 }), { strategy: 'race', deadlineMs: 1_000 });
     await run(pool, answering({ a: 10_000, b: 10_000 }), { strategy: 'race', deadlineMs: 100 });
     const totals = Object.fromEntries(pool.snapshot().endpoints.map((endpoint) => [endpoint.id, endpoint.totals.timeout]));

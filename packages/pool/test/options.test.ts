@@ -27,7 +27,13 @@ describe('createPool options', () => {
       maxEjectedShare: 0.5,
     });
     expect(DEFAULT_COOLDOWN).toEqual({ defaultMs: 1_000, maxMs: 60_000 });
-    expect(DEFAULT_STATISTICS).toEqual({ windowMs: 60_000, windowBuckets: 6, ewmaHalfLifeSamples: 10, peakHalfLifeMs: 10_000, quantileAccuracy: 0.01 });
+    expect(DEFAULT_STATISTICS).toEqual({
+      windowMs: 60_000,
+      windowBuckets: 6,
+      ewmaHalfLifeSamples: 10,
+      peakHalfLifeMs: 10_000,
+      quantileAccuracy: 0.01,
+    });
     expect(DEFAULT_SCORING).toEqual({ errorPenalty: 10, inFlightPenalty: 1 });
     expect(DEFAULT_HEDGE).toEqual({ quantile: 0.95, minSamples: 10, defaultDelayMs: 50, minDelayMs: 2, maxDelayMs: 5_000 });
   });
@@ -38,7 +44,15 @@ describe('createPool options', () => {
     ['endpoints not an array', { endpoints: 'a' }],
     ['endpoint not an object', { endpoints: [1] }],
     ['empty id', { endpoints: [{ id: '', target: 'a' }] }],
-    ['duplicate id', { endpoints: [{ id: 'a', target: 1 }, { id: 'a', target: 2 }] }],
+    [
+      'duplicate id',
+      {
+        endpoints: [
+          { id: 'a', target: 1 },
+          { id: 'a', target: 2 },
+        ],
+      },
+    ],
     ['missing target', { endpoints: [{ id: 'a' }] }],
     ['bad role', { endpoints: [{ id: 'a', target: 1, role: 'leader' }] }],
     ['zero weight', { endpoints: [{ id: 'a', target: 1, weight: 0 }] }],

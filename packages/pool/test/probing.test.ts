@@ -34,7 +34,8 @@ describe('a recovered provider returns whatever the traffic', () => {
     pool.record('b', { ok: false, latencyMs: 1, error: new XError({ code: 'TEST_DOWN', category: 'network', message: 'down' }) });
     expect(pool.snapshot().endpoints[1]?.health).toBe('ejected');
     down.clear(); // b has recovered
-    const options = kind === 'hedge' ? ({ strategy: 'hedge', hedgeDelayMs: 20 } as const) : ({ strategy: 'race', maxCandidates: 1 } as const);
+    const options =
+      kind === 'hedge' ? ({ strategy: 'hedge', hedgeDelayMs: 20 } as const) : ({ strategy: 'race', maxCandidates: 1 } as const);
     // One call every 100 ms for a minute.
     for (let call = 0; call < 600; call++) {
       const outcome = pool.execute(answering(down), options).catch(() => undefined);

@@ -43,9 +43,13 @@ beforeAll(async () => {
           response.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' }).end(`slow down, ${quoted}`);
           return;
         case 'erpc':
-          response
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `internal error for ${quoted}`, data: { url: quoted } } }));
+          response.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: null,
+              error: { code: -32603, message: `internal error for ${quoted}`, data: { url: quoted } },
+            }),
+          );
           return;
         case 'ehtml':
           response.writeHead(200, { 'content-type': `text/html; url=${path}` }).end(`<html>${quoted}</html>`);
@@ -71,7 +75,9 @@ describe('API keys in endpoint URLs never reach pool errors, snapshots, exports 
       modes.set(mode, mode === 'refused' ? 'ok' : mode);
       return { id: mode, target: `http://${USER_KEY}:${USER_KEY}@${host}/${mode}/v2/${PATH_KEY}?api-key=${QUERY_KEY}` };
     });
-    const transports = new Map<string, HttpTransport>(endpoints.map((endpoint) => [endpoint.id, createHttpTransport({ url: endpoint.target, timeoutMs: 2_000 })]));
+    const transports = new Map<string, HttpTransport>(
+      endpoints.map((endpoint) => [endpoint.id, createHttpTransport({ url: endpoint.target, timeoutMs: 2_000 })]),
+    );
     const pool = createPool({ endpoints, ejection: { consecutiveFailures: 1000 } });
     const failures: unknown[] = [];
     try {
@@ -95,7 +101,9 @@ describe('API keys in endpoint URLs never reach pool errors, snapshots, exports 
       // Each endpoint's own failure reached its statistics, keys removed.
       const snapshot = pool.snapshot();
       const codes = new Set(snapshot.endpoints.map((endpoint) => endpoint.lastError?.code));
-      expect(codes).toEqual(new Set(['HTTP_SERVER_ERROR', 'HTTP_RPC_SERVER_ERROR', 'HTTP_RATE_LIMITED', 'HTTP_MALFORMED_RESPONSE', 'HTTP_NETWORK']));
+      expect(codes).toEqual(
+        new Set(['HTTP_SERVER_ERROR', 'HTTP_RPC_SERVER_ERROR', 'HTTP_RATE_LIMITED', 'HTTP_MALFORMED_RESPONSE', 'HTTP_NETWORK']),
+      );
 
       // An attempt function of the caller's that throws a plain Error quoting its target.
       await pool

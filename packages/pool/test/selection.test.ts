@@ -11,7 +11,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function poolWithLatencies(latencies: Record<string, number>, extra: Partial<Record<string, Partial<EndpointConfig<string>>>> = {}): Pool<string> {
+function poolWithLatencies(
+  latencies: Record<string, number>,
+  extra: Partial<Record<string, Partial<EndpointConfig<string>>>> = {},
+): Pool<string> {
   const pool = createPool({
     endpoints: Object.keys(latencies).map((id) => ({ id, target: `${id}.example`, ...extra[id] })),
     statistics: { ewmaHalfLifeSamples: 1 },
@@ -20,7 +23,8 @@ function poolWithLatencies(latencies: Record<string, number>, extra: Partial<Rec
   return pool;
 }
 
-const roleOf = (pool: Pool<unknown>, id: string): string | undefined => pool.snapshot().endpoints.find((endpoint) => endpoint.id === id)?.role;
+const roleOf = (pool: Pool<unknown>, id: string): string | undefined =>
+  pool.snapshot().endpoints.find((endpoint) => endpoint.id === id)?.role;
 
 /**
  * The pairs `execute({ strategy: 'dual' })` runs, read from the calls themselves: one call per
@@ -104,7 +108,17 @@ describe('ranking', () => {
     expect(ids(pool)).toEqual(['fast', 'lower', 'fresh', 'upper', 'slow']);
     // An exact tie with a known endpoint goes by configuration order.
     expect(ids(poolWithLatencies({ fresh: -1, a: 10, b: 50, c: 90 }))).toEqual(['a', 'fresh', 'b', 'c']);
-    expect(ids(createPool({ endpoints: [{ id: 'x', target: 1 }, { id: 'y', target: 2 }, { id: 'z', target: 3 }] }))).toEqual(['x', 'y', 'z']);
+    expect(
+      ids(
+        createPool({
+          endpoints: [
+            { id: 'x', target: 1 },
+            { id: 'y', target: 2 },
+            { id: 'z', target: 3 },
+          ],
+        }),
+      ),
+    ).toEqual(['x', 'y', 'z']);
   });
 
   it('limits the number of candidates', () => {
@@ -149,12 +163,15 @@ describe('roles', () => {
   });
 
   it('pairs primaries (best first) with secondaries (most reliable first), each endpoint once', async () => {
-    const pool = poolWithLatencies({ p1: 10, p2: 12, s1: 40, s2: 30 }, {
-      p1: { role: 'primary' },
-      p2: { role: 'primary' },
-      s1: { role: 'secondary' },
-      s2: { role: 'secondary' },
-    });
+    const pool = poolWithLatencies(
+      { p1: 10, p2: 12, s1: 40, s2: 30 },
+      {
+        p1: { role: 'primary' },
+        p2: { role: 'primary' },
+        s1: { role: 'secondary' },
+        s2: { role: 'secondary' },
+      },
+    );
     // s2 is faster but has failed; s1 is the reliable one.
     pool.record('s2', fail('server'));
     const { pairs, degraded } = await pairsOf(pool);

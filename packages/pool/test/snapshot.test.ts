@@ -81,7 +81,14 @@ describe('snapshot', () => {
     const [fast, slow] = snapshot.endpoints;
     expect(fast).toMatchObject({ label: 'https://fast.example/v2/***', rank: 1, available: true, role: 'primary', roleSource: 'auto' });
     expect(fast?.latency.samples).toBe(30);
-    expect(slow).toMatchObject({ rank: null, available: false, coolingDownForMs: 3_000, role: 'secondary', roleSource: 'configured', weight: 2 });
+    expect(slow).toMatchObject({
+      rank: null,
+      available: false,
+      coolingDownForMs: 3_000,
+      role: 'secondary',
+      roleSource: 'configured',
+      weight: 2,
+    });
   });
 });
 
@@ -134,7 +141,12 @@ describe('export / import (warm start)', () => {
 
   it('ignores endpoints the new pool does not have and leaves its other endpoints alone', () => {
     const exported = warmPool().export();
-    const other = createPool({ endpoints: [{ id: 'fast', target: 'https://fast.example' }, { id: 'new', target: 'https://new.example' }] });
+    const other = createPool({
+      endpoints: [
+        { id: 'fast', target: 'https://fast.example' },
+        { id: 'new', target: 'https://new.example' },
+      ],
+    });
     expect(other.import(exported)).toEqual({ imported: ['fast'], unknown: ['slow', 'down'] });
     expect(other.snapshot().endpoints[1]?.window.attempts).toBe(0);
   });

@@ -240,7 +240,9 @@ describe('record input checks', () => {
     expect((unknownUrl as Error).message).toContain('rpc.example.com');
     expect(() => pool.startAttempt('nope')).toThrow(expect.objectContaining({ code: 'POOL_UNKNOWN_ENDPOINT' }) as Error);
     const tracker = pool.startAttempt('a');
-    expect(() => tracker.finish({ ok: true, value: undefined, latencyMs: -5 })).toThrow(expect.objectContaining({ code: 'POOL_INVALID_OUTCOME' }) as Error);
+    expect(() => tracker.finish({ ok: true, value: undefined, latencyMs: -5 })).toThrow(
+      expect.objectContaining({ code: 'POOL_INVALID_OUTCOME' }) as Error,
+    );
     // A rejected finish leaves the attempt in flight, so a correct finish still records it.
     expect(tracker.finish(ok(2))).toBe('success');
     // Only the tracked attempt was recorded; none of the rejected inputs left a trace.

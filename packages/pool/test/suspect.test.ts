@@ -10,14 +10,30 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const contradiction = new XError({ code: 'TEST_CONTRADICTED', category: 'server', message: 'answers contradict the others at https://node.example/v2/sekret-key-123' });
+const contradiction = new XError({
+  code: 'TEST_CONTRADICTED',
+  category: 'server',
+  message: 'answers contradict the others at https://node.example/v2/sekret-key-123',
+});
 
 describe('suspect: an endpoint whose answers contradict the others', () => {
   it('is out of selection for the ejection backoff, then probed and back to healthy', () => {
-    const pool = createPool({ endpoints: [{ id: 'a', target: 'https://node.example/v2/sekret-key-123' }, { id: 'b', target: 'b' }], ejection: { baseMs: 1_000 } });
+    const pool = createPool({
+      endpoints: [
+        { id: 'a', target: 'https://node.example/v2/sekret-key-123' },
+        { id: 'b', target: 'b' },
+      ],
+      ejection: { baseMs: 1_000 },
+    });
     pool.suspect('a', contradiction);
     const a = () => pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'a');
-    expect(a()).toMatchObject({ health: 'suspect', available: false, ejectedForMs: 1_000, lastEjectionReason: 'suspect', ejectionsTotal: 1 });
+    expect(a()).toMatchObject({
+      health: 'suspect',
+      available: false,
+      ejectedForMs: 1_000,
+      lastEjectionReason: 'suspect',
+      ejectionsTotal: 1,
+    });
     expect(a()?.lastError?.code).toBe('TEST_CONTRADICTED');
     expect(a()?.lastError?.message).not.toContain('sekret-key-123');
     expect(pool.select().endpoints.map((endpoint) => endpoint.id)).toEqual(['b']);
@@ -31,10 +47,20 @@ describe('suspect: an endpoint whose answers contradict the others', () => {
   });
 
   it('is a state of its own in the metrics and survives export/import', async () => {
-    const pool = createPool({ endpoints: [{ id: 'a', target: 'a' }, { id: 'b', target: 'b' }] });
+    const pool = createPool({
+      endpoints: [
+        { id: 'a', target: 'a' },
+        { id: 'b', target: 'b' },
+      ],
+    });
     pool.suspect('a');
     expect(await pool.metrics()).toMatch(/x_pool_endpoint_health\{endpoint="a",label="a",state="suspect"\} 1/);
-    const copy = createPool({ endpoints: [{ id: 'a', target: 'a' }, { id: 'b', target: 'b' }] });
+    const copy = createPool({
+      endpoints: [
+        { id: 'a', target: 'a' },
+        { id: 'b', target: 'b' },
+      ],
+    });
     copy.import(JSON.parse(JSON.stringify(pool.export())));
     expect(copy.snapshot().endpoints[0]).toMatchObject({ health: 'suspect', lastEjectionReason: 'suspect' });
   });

@@ -6,7 +6,15 @@ import { checkCoins, checkNewAns, resolveCallOptions } from './options.js';
 import type { ResolvedCallOptions } from './options.js';
 import { planCall } from './plan.js';
 import { runRounds } from './rounds.js';
-import type { RaidaCoin, RaidaCoinResult, RaidaCoinVerdict, RaidaDetectOptions, RaidaEchoOptions, RaidaNewAns, RaidaResult } from './types.js';
+import type {
+  RaidaCoin,
+  RaidaCoinResult,
+  RaidaCoinVerdict,
+  RaidaDetectOptions,
+  RaidaEchoOptions,
+  RaidaNewAns,
+  RaidaResult,
+} from './types.js';
 import { coinVerdict, countVotes } from './verdicts.js';
 
 /** Type-1 version requests sent at most to a server whose convention is not known, before an encrypted detect or pown. */

@@ -40,7 +40,12 @@ function udpFailureStatus(error: XError): RaidaServerStatus | undefined {
  * did) and read; a failure becomes timeout, network-error, or — when only bad datagrams came back — protocol-error.
  * `undefined` when the caller aborted or the client closed: then the call rejects.
  */
-export function classify(outcome: UdpOutcome, unit: Unit, stopped: StopReasons, validateOptions: ValidateReplyOptions): UnitResult | undefined {
+export function classify(
+  outcome: UdpOutcome,
+  unit: Unit,
+  stopped: StopReasons,
+  validateOptions: ValidateReplyOptions,
+): UnitResult | undefined {
   const accepted = unit.accepted;
   const rejection = unit.rejection;
   unit.accepted = undefined;
@@ -50,7 +55,8 @@ export function classify(outcome: UdpOutcome, unit: Unit, stopped: StopReasons, 
     if (outcome.error === stopped.deadline) return { status: 'timeout', latencyMs: outcome.latencyMs, error: outcome.error };
     const status = udpFailureStatus(outcome.error);
     // Only bad datagrams came back: the server is heard, and misbehaving, not silent.
-    if (status === 'timeout' && rejection !== undefined) return { status: 'protocol-error', latencyMs: outcome.latencyMs, error: rejection };
+    if (status === 'timeout' && rejection !== undefined)
+      return { status: 'protocol-error', latencyMs: outcome.latencyMs, error: rejection };
     return status === undefined ? undefined : { status, latencyMs: outcome.latencyMs, error: outcome.error };
   }
   const { latencyMs } = outcome;
@@ -71,7 +77,13 @@ export function classify(outcome: UdpOutcome, unit: Unit, stopped: StopReasons, 
   const executionTimeUs = validated.reply.executionTimeUs;
   switch (validated.outcome) {
     case 'success':
-      return { status: 'ready', latencyMs, statusCode, executionTimeUs, ...(validated.version === undefined ? {} : { version: validated.version }) };
+      return {
+        status: 'ready',
+        latencyMs,
+        statusCode,
+        executionTimeUs,
+        ...(validated.version === undefined ? {} : { version: validated.version }),
+      };
     case 'coins': {
       if (unit.coinCount === validated.verdicts.length) {
         const status = statusCode === 241 ? 'pass' : statusCode === 242 ? 'fail' : 'mixed';
@@ -79,7 +91,10 @@ export function classify(outcome: UdpOutcome, unit: Unit, stopped: StopReasons, 
       }
       // Filler coins follow the caller's: no server holds them, and their verdicts are never reported.
       if (validated.verdicts.slice(unit.coinCount).some(Boolean)) {
-        const error = invalidReply(new Error(`RAIDA ${expectation.raidaId} passed a filler coin that no server holds`), expectation.raidaId);
+        const error = invalidReply(
+          new Error(`RAIDA ${expectation.raidaId} passed a filler coin that no server holds`),
+          expectation.raidaId,
+        );
         return { status: 'protocol-error', latencyMs, error };
       }
       const verdicts = validated.verdicts.slice(0, unit.coinCount);

@@ -99,10 +99,17 @@ export function summarise(
   consensus: (counts: Record<RaidaServerStatus, number>) => boolean,
   startedAt: number,
 ): RaidaResult {
-  const counts = { ready: 0, pass: 0, fail: 0, mixed: 0, timeout: 0, 'network-error': 0, 'protocol-error': 0, 'server-error': 0, skipped: 0 } satisfies Record<
-    RaidaServerStatus,
-    number
-  >;
+  const counts = {
+    ready: 0,
+    pass: 0,
+    fail: 0,
+    mixed: 0,
+    timeout: 0,
+    'network-error': 0,
+    'protocol-error': 0,
+    'server-error': 0,
+    skipped: 0,
+  } satisfies Record<RaidaServerStatus, number>;
   let fastest: number | undefined;
   let slowest: number | undefined;
   let replied = 0;

@@ -34,7 +34,11 @@ declare module '@x/errors' {
 }
 
 /** A bad option of the client, a call or a helper; `option` names it, `value` (when given) is described safely. */
-export function invalidOptions(option: string, message: string, ...value: [received?: unknown]): XError<'RAIDA_CLIENT_INVALID_OPTIONS', ConfigErrorContext> {
+export function invalidOptions(
+  option: string,
+  message: string,
+  ...value: [received?: unknown]
+): XError<'RAIDA_CLIENT_INVALID_OPTIONS', ConfigErrorContext> {
   return configError('RAIDA_CLIENT_INVALID_OPTIONS', option, message, ...value);
 }
 

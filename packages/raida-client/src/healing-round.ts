@@ -46,7 +46,8 @@ function describe(unit: Unit, outcome: UdpOutcome | undefined): RaidaHealServerR
   const base = { id: unit.server.id, address: formatServerAddress(unit.server) };
   if (outcome === undefined) return { ...base, status: 'skipped', latencyMs: 0 };
   if (!outcome.ok) {
-    if (unit.rejection !== undefined && outcome.error.category === 'timeout') return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: unit.rejection };
+    if (unit.rejection !== undefined && outcome.error.category === 'timeout')
+      return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: unit.rejection };
     const status: RaidaServerStatus = outcome.error.category === 'timeout' ? 'timeout' : 'network-error';
     return { ...base, status, latencyMs: outcome.latencyMs, error: outcome.error };
   }
@@ -56,11 +57,23 @@ function describe(unit: Unit, outcome: UdpOutcome | undefined): RaidaHealServerR
     try {
       validated = validateHealingReply(outcome.value, unit.request!.expectation);
     } catch (error) {
-      return { ...base, status: 'protocol-error', latencyMs: outcome.latencyMs, error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol' }) };
+      return {
+        ...base,
+        status: 'protocol-error',
+        latencyMs: outcome.latencyMs,
+        error: toXError(error, { code: 'RAIDA_REPLY_INVALID', category: 'protocol' }),
+      };
     }
   }
   const code = validated.status.code;
-  const common = { ...base, status: statusOf(validated), statusCode: code, statusName: statusInfo(code).name, latencyMs: outcome.latencyMs, executionTimeUs: validated.reply.executionTimeUs };
+  const common = {
+    ...base,
+    status: statusOf(validated),
+    statusCode: code,
+    statusName: statusInfo(code).name,
+    latencyMs: outcome.latencyMs,
+    executionTimeUs: validated.reply.executionTimeUs,
+  };
   switch (validated.outcome) {
     case 'ticket':
       return { ...common, passed: validated.passed, ...(validated.ticket === undefined ? {} : { ticket: validated.ticket }) };
@@ -85,7 +98,11 @@ function targetsOf(core: HealerCore, only: readonly number[] | undefined): Set<n
   return new Set<number>(only);
 }
 
-function checkCall(core: HealerCore, call: RaidaHealCallOptions | undefined, defaultTimeoutMs: number): { timeoutMs: number; signal: AbortSignal | undefined; onReply: RaidaHealCallOptions['onReply'] } {
+function checkCall(
+  core: HealerCore,
+  call: RaidaHealCallOptions | undefined,
+  defaultTimeoutMs: number,
+): { timeoutMs: number; signal: AbortSignal | undefined; onReply: RaidaHealCallOptions['onReply'] } {
   const given = call ?? {};
   const value: unknown = given;
   if (!isPlainObject(value)) throw invalidOptions('options', 'call options must be an object', value);
@@ -94,8 +111,10 @@ function checkCall(core: HealerCore, call: RaidaHealCallOptions | undefined, def
   // One attempt per server: the call's deadline is that attempt's, when it is shorter.
   const { deadlineMs } = core;
   const timeoutMs = deadlineMs === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadlineMs);
-  if (given.signal !== undefined && !isAbortSignal(given.signal)) throw invalidOptions('signal', 'signal must be an AbortSignal', given.signal);
-  if (given.onReply !== undefined && typeof given.onReply !== 'function') throw invalidOptions('onReply', 'onReply must be a function', given.onReply);
+  if (given.signal !== undefined && !isAbortSignal(given.signal))
+    throw invalidOptions('signal', 'signal must be an AbortSignal', given.signal);
+  if (given.onReply !== undefined && typeof given.onReply !== 'function')
+    throw invalidOptions('onReply', 'onReply must be a function', given.onReply);
   return { timeoutMs, signal: given.signal, onReply: given.onReply };
 }
 

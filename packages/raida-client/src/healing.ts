@@ -1,5 +1,13 @@
 import type { XError } from '@x/errors';
-import { AN_LENGTH, FIX_TICKET_COUNT, PG_LENGTH, assertCoinId, buildFindRequest, buildFixRequest, buildGetTicketRequest } from '@x/raida-protocol';
+import {
+  AN_LENGTH,
+  FIX_TICKET_COUNT,
+  PG_LENGTH,
+  assertCoinId,
+  buildFindRequest,
+  buildFixRequest,
+  buildGetTicketRequest,
+} from '@x/raida-protocol';
 import type { CoinId, FindResult, HealingCommandName, RaidaServer } from '@x/raida-protocol';
 import { createUdpClient } from '@x/udp-transport';
 import { clientClosed, invalidCoin, invalidOptions } from './errors.js';
@@ -89,7 +97,12 @@ export interface RaidaHealer {
    * fix on the servers in `only` (the failing ones), all with the same coins, PG and 25 tickets. Not idempotent and
    * never resent: save the PG and tickets first, and resolve a lost reply with `find` and `fixedAn`.
    */
-  fix(coins: readonly CoinId[], pg: Uint8Array, tickets: readonly number[], options: RaidaHealCallOptions & { readonly only: readonly number[] }): Promise<RaidaHealResult>;
+  fix(
+    coins: readonly CoinId[],
+    pg: Uint8Array,
+    tickets: readonly number[],
+    options: RaidaHealCallOptions & { readonly only: readonly number[] },
+  ): Promise<RaidaHealResult>;
   close(): Promise<void>;
 }
 
@@ -97,7 +110,8 @@ function checkAnList(list: unknown, servers: readonly RaidaServer[], what: strin
   if (!Array.isArray(list)) throw invalidCoin(`${what} must be an array indexed by RAIDA id`, {});
   for (const server of servers) {
     const an: unknown = list[server.id];
-    if (!(an instanceof Uint8Array) || an.length !== AN_LENGTH) throw invalidCoin(`${what}[${server.id}] must be a Uint8Array of ${AN_LENGTH} bytes`, { raidaId: server.id });
+    if (!(an instanceof Uint8Array) || an.length !== AN_LENGTH)
+      throw invalidCoin(`${what}[${server.id}] must be a Uint8Array of ${AN_LENGTH} bytes`, { raidaId: server.id });
   }
 }
 
@@ -113,17 +127,26 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
   const core: HealerCore = { servers, deadlineMs, udp: config.udp ?? createUdpClient(), calls: new Set(), closed: false };
   let closing: Promise<void> | undefined;
 
-  const common = (server: RaidaServer) => ({ raidaId: server.id, coinId: config.coinId, random: config.random, maxLength: config.maxRequestBytes });
+  const common = (server: RaidaServer) => ({
+    raidaId: server.id,
+    coinId: config.coinId,
+    random: config.random,
+    maxLength: config.maxRequestBytes,
+  });
 
   return {
     servers,
     async getTickets(coins, call) {
       checkCoins(coins, servers);
       const result = await runHealingCall(core, 'get_ticket', call, config.attemptTimeoutMs, (server) =>
-        buildGetTicketRequest({ ...common(server), coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]! })) }),
+        buildGetTicketRequest({
+          ...common(server),
+          coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]! })),
+        }),
       );
       const tickets = new Array<number>(FIX_TICKET_COUNT).fill(0);
-      for (const server of result.servers) if (server.ticket !== undefined && server.id < FIX_TICKET_COUNT) tickets[server.id] = server.ticket;
+      for (const server of result.servers)
+        if (server.ticket !== undefined && server.id < FIX_TICKET_COUNT) tickets[server.id] = server.ticket;
       return { ...result, command: 'get_ticket', tickets };
     },
     async find(coins, call) {
@@ -132,7 +155,12 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
       return runHealingCall(core, 'find', call, config.attemptTimeoutMs, (server) =>
         buildFindRequest({
           ...common(server),
-          coins: coins.map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, an: coin.ans[server.id]!, pan: coin.pans[server.id]! })),
+          coins: coins.map((coin) => ({
+            denomination: coin.denomination,
+            serialNumber: coin.serialNumber,
+            an: coin.ans[server.id]!,
+            pan: coin.pans[server.id]!,
+          })),
         }),
       );
     },
@@ -140,8 +168,10 @@ export function createRaidaHealer(options?: RaidaHealerOptions): RaidaHealer {
       const list: unknown = coins;
       if (!Array.isArray(list) || list.length === 0) throw invalidCoin('coins must be a non-empty array', {});
       coins.forEach((coin, index) => assertCoinId(coin, index));
-      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH) throw invalidOptions('pg', `pg must be a Uint8Array of ${PG_LENGTH} bytes`, pg);
-      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOptions('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`, tickets);
+      if (!(pg instanceof Uint8Array) || pg.length !== PG_LENGTH)
+        throw invalidOptions('pg', `pg must be a Uint8Array of ${PG_LENGTH} bytes`, pg);
+      if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT)
+        throw invalidOptions('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`, tickets);
       if (call?.only === undefined) throw invalidOptions('only', 'fix needs only: the RAIDA ids to fix on (the failing ones)');
       return runHealingCall(core, 'fix', call, fixTimeoutMs, (server) => buildFixRequest({ ...common(server), coins, pg, tickets }));
     },

@@ -46,7 +46,9 @@ function isInteger(value: unknown, min: number, max: number): value is number {
 
 function isUdpClient(value: unknown): value is UdpClient {
   const candidate = value as Partial<UdpClient> | null;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.fanOut === 'function' && typeof candidate.close === 'function';
+  return (
+    typeof candidate === 'object' && candidate !== null && typeof candidate.fanOut === 'function' && typeof candidate.close === 'function'
+  );
 }
 
 /** An optional duration: `undefined` stays `undefined`, anything else must be a timer in ms. */
@@ -62,9 +64,14 @@ export function refuseTimeoutMs(options: object, where: string): void {
 }
 
 function resolveServers(value: unknown): RaidaServer[] {
-  if (!Array.isArray(value) || value.length === 0) throw invalidOptions('servers', 'servers must be a non-empty array of { id, host, port }', value);
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalidOptions('servers', 'servers must be a non-empty array of { id, host, port }', value);
   if (value.length > RAIDA_COUNT) {
-    throw invalidOptions('servers', `servers has ${value.length} entries; a RAIDA has ${RAIDA_COUNT} servers (ids 0 to ${RAIDA_COUNT - 1})`, value);
+    throw invalidOptions(
+      'servers',
+      `servers has ${value.length} entries; a RAIDA has ${RAIDA_COUNT} servers (ids 0 to ${RAIDA_COUNT - 1})`,
+      value,
+    );
   }
   const servers = value.map((server: unknown, index) => {
     if (!isPlainObject(server)) throw invalidOptions(`servers[${index}]`, `servers[${index}] must be an object { id, host, port }`, server);
@@ -72,8 +79,10 @@ function resolveServers(value: unknown): RaidaServer[] {
     if (!isInteger(id, 0, RAIDA_COUNT - 1)) {
       throw invalidOptions(`servers[${index}].id`, `servers[${index}].id must be a RAIDA id, an integer from 0 to ${RAIDA_COUNT - 1}`, id);
     }
-    if (typeof host !== 'string' || host.length === 0) throw invalidOptions(`servers[${index}].host`, `servers[${index}].host must be a non-empty string`, host);
-    if (!isInteger(port, 1, 65535)) throw invalidOptions(`servers[${index}].port`, `servers[${index}].port must be an integer from 1 to 65535`, port);
+    if (typeof host !== 'string' || host.length === 0)
+      throw invalidOptions(`servers[${index}].host`, `servers[${index}].host must be a non-empty string`, host);
+    if (!isInteger(port, 1, 65535))
+      throw invalidOptions(`servers[${index}].port`, `servers[${index}].port must be an integer from 1 to 65535`, port);
     return Object.freeze({ id, host, port });
   });
   checkServerSet(servers, (message) => {
@@ -97,16 +106,25 @@ export function resolveClientOptions(options: RaidaClientOptions | undefined): R
   // A coin needs 13 of the 25 RAIDA servers whatever subset is configured: fewer servers never lower the bar.
   const quorum = options.quorum ?? RAIDA_QUORUM;
   if (!isInteger(quorum, RAIDA_QUORUM, RAIDA_COUNT)) {
-    throw invalidOptions('quorum', `quorum must be a strict majority of the ${RAIDA_COUNT} RAIDA servers: an integer from ${RAIDA_QUORUM} to ${RAIDA_COUNT}`, quorum);
+    throw invalidOptions(
+      'quorum',
+      `quorum must be a strict majority of the ${RAIDA_COUNT} RAIDA servers: an integer from ${RAIDA_QUORUM} to ${RAIDA_COUNT}`,
+      quorum,
+    );
   }
   if (!isInteger(maxRequestBytes, 0, MAX_DATAGRAM_BYTES) || maxCoinsPerRequest('pown', maxRequestBytes) < 1) {
-    throw invalidOptions('maxRequestBytes', `maxRequestBytes must be an integer large enough for one pown coin (87) and at most ${MAX_DATAGRAM_BYTES}`, maxRequestBytes);
+    throw invalidOptions(
+      'maxRequestBytes',
+      `maxRequestBytes must be an integer large enough for one pown coin (87) and at most ${MAX_DATAGRAM_BYTES}`,
+      maxRequestBytes,
+    );
   }
   if (typeof random !== 'function') throw invalidOptions('random', 'random must be a function (n) => Uint8Array', random);
   const encryption = resolveEncryption(options.encryption ?? { type: 0 }, servers);
   const replyCounters = resolveReplyCounters(options.replyCounters, servers);
   const udp: unknown = options.udp;
-  if (udp !== undefined && !isUdpClient(udp)) throw invalidOptions('udp', 'udp must be a UDP client (createUdpClient() of @x/udp-transport)', udp);
+  if (udp !== undefined && !isUdpClient(udp))
+    throw invalidOptions('udp', 'udp must be a UDP client (createUdpClient() of @x/udp-transport)', udp);
   return { servers, coinId, attemptTimeoutMs, deadlineMs, quorum, maxRequestBytes, random, encryption, replyCounters, udp };
 }
 
@@ -133,7 +151,7 @@ export interface ResolvedCallOptions {
 
 /** Checks a call's options at its start (the deadline's clock starts here); throws `RAIDA_CLIENT_INVALID_OPTIONS`. */
 export function resolveCallOptions(
-  options: RaidaCallOptions & { readonly retries?: unknown; readonly earlyFinish?: unknown } | undefined,
+  options: (RaidaCallOptions & { readonly retries?: unknown; readonly earlyFinish?: unknown }) | undefined,
   client: ResolvedClientOptions,
   command: 'echo' | 'version' | 'detect' | 'pown',
 ): ResolvedCallOptions {
@@ -147,7 +165,11 @@ export function resolveCallOptions(
   if (signal !== undefined && !isAbortSignal(signal)) throw invalidOptions('signal', 'signal must be an AbortSignal', signal);
   if (onReply !== undefined && typeof onReply !== 'function') throw invalidOptions('onReply', 'onReply must be a function', onReply);
   if (command === 'pown' && retries !== 0) {
-    throw invalidOptions('retries', 'pown is not idempotent and is never retried: a resent pown could move an AN twice; remove the retries option', retries);
+    throw invalidOptions(
+      'retries',
+      'pown is not idempotent and is never retried: a resent pown could move an AN twice; remove the retries option',
+      retries,
+    );
   }
   if (!isInteger(retries, 0, MAX_RETRIES)) throw invalidOptions('retries', `retries must be an integer from 0 to ${MAX_RETRIES}`, retries);
   if (typeof earlyFinish !== 'boolean') throw invalidOptions('earlyFinish', 'earlyFinish must be a boolean', earlyFinish);
@@ -160,7 +182,8 @@ export function resolveCallOptions(
 }
 
 function checkAns(ans: unknown, servers: readonly RaidaServer[], what: string, option: string, context: { readonly index?: number }): void {
-  if (!Array.isArray(ans)) throw invalidCoin(`${what}: ${option} must be an array of 16-byte ANs indexed by RAIDA id`, { ...context, option });
+  if (!Array.isArray(ans))
+    throw invalidCoin(`${what}: ${option} must be an array of 16-byte ANs indexed by RAIDA id`, { ...context, option });
   for (const server of servers) {
     const an: unknown = ans[server.id];
     if (!(an instanceof Uint8Array) || an.length !== AN_LENGTH) {
@@ -175,7 +198,8 @@ function checkAns(ans: unknown, servers: readonly RaidaServer[], what: string, o
 
 /** Throws `RAIDA_INVALID_COIN` unless `coin` has a valid id and an AN for every configured server. Never echoes an AN. */
 function checkRaidaCoin(coin: unknown, servers: readonly RaidaServer[], what: string, index?: number): void {
-  if (typeof coin !== 'object' || coin === null) throw invalidCoin(`${what} must be an object { denomination, serialNumber, ans }`, index === undefined ? {} : { index });
+  if (typeof coin !== 'object' || coin === null)
+    throw invalidCoin(`${what} must be an object { denomination, serialNumber, ans }`, index === undefined ? {} : { index });
   assertCoinId(coin as RaidaCoin, index);
   checkAns((coin as RaidaCoin).ans, servers, what, 'ans', index === undefined ? {} : { index });
 }

@@ -26,7 +26,10 @@ export interface Unit {
    * The datagram the current attempt accepted and its validation, kept so that it is not validated twice; or, for a
    * genuine reply that cannot be read without guessing (`RAIDA_REPLY_COUNTER_AMBIGUOUS`), why it is a protocol error.
    */
-  accepted: { readonly bytes: Uint8Array; readonly validated: ValidatedReply } | { readonly bytes: Uint8Array; readonly failure: XError } | undefined;
+  accepted:
+    | { readonly bytes: Uint8Array; readonly validated: ValidatedReply }
+    | { readonly bytes: Uint8Array; readonly failure: XError }
+    | undefined;
 }
 
 /** Per-server requests of one call, before anything is sent. */
@@ -43,7 +46,17 @@ function requestEncryption(encryption: RaidaEncryption, id: number): RequestEncr
 }
 
 function unit(serverIndex: number, coinOffset: number, coinCount: number, request: BuiltRequest): Unit {
-  return { serverIndex, coinOffset, coinCount, request, result: undefined, attempts: 0, final: false, rejection: undefined, accepted: undefined };
+  return {
+    serverIndex,
+    coinOffset,
+    coinCount,
+    request,
+    result: undefined,
+    attempts: 0,
+    final: false,
+    rejection: undefined,
+    accepted: undefined,
+  };
 }
 
 /**

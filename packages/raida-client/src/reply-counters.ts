@@ -24,7 +24,10 @@ export interface ReplyCounterTracker {
   unknown(): number[];
 }
 
-export function createReplyCounterTracker(servers: readonly RaidaServer[], configured: Readonly<Record<number, ReplyCounterConvention>>): ReplyCounterTracker {
+export function createReplyCounterTracker(
+  servers: readonly RaidaServer[],
+  configured: Readonly<Record<number, ReplyCounterConvention>>,
+): ReplyCounterTracker {
   const states: (ReplyCounterState | undefined)[] = servers.map((server) => {
     const replyCounter = configured[server.id];
     return replyCounter === undefined ? undefined : { replyCounter, source: 'configured' };

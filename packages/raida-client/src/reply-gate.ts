@@ -61,7 +61,8 @@ export function createReplyGate(servers: readonly RaidaServer[], replyCounters: 
       try {
         const validated = validateReply(bytes, expectation, validateOptionsFor(unit));
         // A body that only one convention reads: the server's convention is known from now on.
-        if (validated.outcome !== 'error' && validated.replyCounter !== undefined) replyCounters.learn(unit.serverIndex, validated.replyCounter);
+        if (validated.outcome !== 'error' && validated.replyCounter !== undefined)
+          replyCounters.learn(unit.serverIndex, validated.replyCounter);
         unit.accepted = { bytes, validated };
         return true;
       } catch (error) {

@@ -49,10 +49,13 @@ export async function runRounds(core: RaidaCore, work: Plan, call: ResolvedCallO
   const deadlineTimer =
     call.deadlineAt === undefined
       ? undefined
-      : setTimeout(() => {
-          stopped.deadline = deadlineReason(call.deadlineMs!);
-          stop!.abort(stopped.deadline);
-        }, Math.max(0, call.deadlineAt - startedAt));
+      : setTimeout(
+          () => {
+            stopped.deadline = deadlineReason(call.deadlineMs!);
+            stop!.abort(stopped.deadline);
+          },
+          Math.max(0, call.deadlineAt - startedAt),
+        );
   let completed = 0;
   const tally = createCoinTally(work.coins.length, servers.length, quorum);
 
@@ -99,7 +102,12 @@ export async function runRounds(core: RaidaCore, work: Plan, call: ResolvedCallO
         unit.attempts++;
         states[unit.serverIndex]!.outstanding++;
         // The server itself is the target ({ host, port }); `bind` makes the accept check without a closure per round.
-        items[i] = { target: servers[unit.serverIndex]!, payload: unit.request.bytes, timeoutMs, accept: core.gate.accept.bind(undefined, unit) };
+        items[i] = {
+          target: servers[unit.serverIndex]!,
+          payload: unit.request.bytes,
+          timeoutMs,
+          accept: core.gate.accept.bind(undefined, unit),
+        };
       }
       await core.udp.fanOut(items, {
         ...(stop === undefined ? {} : { signal: stop.signal }),

@@ -71,17 +71,25 @@ function checkPlan(batches: readonly CoinBatch[], command: 'detect' | 'pown', n:
 }
 
 describe('planCoinBatches: no crash length with encryption type 1', () => {
-  it.each(['detect', 'pown'] as const)('%s: every coin count from 1 to 200 at the default 1024 bytes, in the fewest requests and fillers', (command) => {
-    for (let n = 1; n <= 200; n++) {
-      const batches = planCoinBatches({ command, coinCount: n, maxRequestBytes: 1024, encrypted: true });
-      checkPlan(batches, command, n, 1024);
-      const best = optimum(command, n, perRequest(command, 1024))[n]!;
-      expect(batches.length, `${n} coins`).toBe(best.requests);
-      expect(batches.reduce((sum, batch) => sum + batch.fillers, 0), `${n} coins`).toBe(best.fillers);
-    }
-    // A single coin alone would be a crash length (39 / 55 bytes): it goes with one filler.
-    expect(planCoinBatches({ command, coinCount: 1, maxRequestBytes: 1024, encrypted: true })).toEqual([{ offset: 0, count: 1, fillers: 1 }]);
-  });
+  it.each(['detect', 'pown'] as const)(
+    '%s: every coin count from 1 to 200 at the default 1024 bytes, in the fewest requests and fillers',
+    (command) => {
+      for (let n = 1; n <= 200; n++) {
+        const batches = planCoinBatches({ command, coinCount: n, maxRequestBytes: 1024, encrypted: true });
+        checkPlan(batches, command, n, 1024);
+        const best = optimum(command, n, perRequest(command, 1024))[n]!;
+        expect(batches.length, `${n} coins`).toBe(best.requests);
+        expect(
+          batches.reduce((sum, batch) => sum + batch.fillers, 0),
+          `${n} coins`,
+        ).toBe(best.fillers);
+      }
+      // A single coin alone would be a crash length (39 / 55 bytes): it goes with one filler.
+      expect(planCoinBatches({ command, coinCount: 1, maxRequestBytes: 1024, encrypted: true })).toEqual([
+        { offset: 0, count: 1, fillers: 1 },
+      ]);
+    },
+  );
 
   it('splits 47 detect coins without the 46 + 1 that crashes a server', () => {
     const batches = planCoinBatches({ command: 'detect', coinCount: 47, maxRequestBytes: 1024, encrypted: true });
@@ -113,7 +121,9 @@ describe('planCoinBatches: no crash length with encryption type 1', () => {
         problems.push(...planProblems(batches, command, n, maxRequestBytes));
         const fillers = batches.reduce((sum, batch) => sum + batch.fillers, 0);
         if (batches.length !== best.requests || fillers !== best.fillers) {
-          problems.push(`${command}, ${n} coins, ${maxRequestBytes} bytes: ${batches.length} requests and ${fillers} fillers, best ${best.requests} and ${best.fillers}`);
+          problems.push(
+            `${command}, ${n} coins, ${maxRequestBytes} bytes: ${batches.length} requests and ${fillers} fillers, best ${best.requests} and ${best.fillers}`,
+          );
         }
       }
     }
@@ -146,12 +156,17 @@ describe('fillerCoinIds', () => {
 });
 
 describe('detect and pown with encryption type 1 send only crash-safe requests', () => {
-  it('for every coin count, and the filler is never one of the caller\'s verdicts', async () => {
+  it("for every coin count, and the filler is never one of the caller's verdicts", async () => {
     const coins = createTestCoins(60, 21, { raidaCount: 3 });
     const [key] = createTestCoins(1, 22, { raidaCount: 3 });
     const lengths: number[] = [];
     // AES-NI hosts, which a crash-length type-1 request would kill: they count it as a crash instead of answering.
-    const raida = await cluster({ count: 3, coins: [key!, ...coins], behavior: { aesNiHost: true }, onRequest: (event: RaidaRequestEvent) => lengths.push(event.length - 32) });
+    const raida = await cluster({
+      count: 3,
+      coins: [key!, ...coins],
+      behavior: { aesNiHost: true },
+      onRequest: (event: RaidaRequestEvent) => lengths.push(event.length - 32),
+    });
     const client = clientFor(raida, { attemptTimeoutMs: 2000 });
     const encryption = { type: 1, keyCoin: key! } as const;
     for (let n = 1; n <= 60; n++) {
@@ -179,7 +194,9 @@ describe('detect and pown with encryption type 1 send only crash-safe requests',
     const [key, coin] = createTestCoins(2, 25, { raidaCount: 3 });
     const raida = await cluster({ count: 3, coins: [key!, coin!] });
     const client = clientFor(raida, { attemptTimeoutMs: 2000, maxRequestBytes: 90 });
-    await expect(client.detect([coin!], { encryption: { type: 1, keyCoin: key! } })).rejects.toMatchObject({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' });
+    await expect(client.detect([coin!], { encryption: { type: 1, keyCoin: key! } })).rejects.toMatchObject({
+      code: 'RAIDA_CLIENT_INVALID_OPTIONS',
+    });
     expect(raida.stats().every((stats) => stats.received === 0)).toBe(true);
   });
 });

@@ -37,12 +37,12 @@ export interface ChaosFaults {
 /** What reached the client from the relay of server `server`. `spoofed` ones came from another port. */
 export type DeliveryKind = 'intact' | 'truncated' | 'oversized' | 'garbage' | 'forged' | 'spoofed';
 
-export interface Delivery {
+interface Delivery {
   readonly server: number;
   readonly kind: DeliveryKind;
 }
 
-export interface RelayCounters {
+interface RelayCounters {
   requests: number;
   requestsDropped: number;
   replies: number;

@@ -95,7 +95,8 @@ function newTally(scenario: string): Tally {
 }
 
 function resetBehaviors(): void {
-  for (let id = 0; id < SERVERS; id++) raida.setBehavior(id, { down: false, wrongSignature: false, spoof: false, statusOverride: null, dropRate: 0 });
+  for (let id = 0; id < SERVERS; id++)
+    raida.setBehavior(id, { down: false, wrongSignature: false, spoof: false, statusOverride: null, dropRate: 0 });
 }
 
 interface RoundOptions {
@@ -119,7 +120,9 @@ const VALID_REPLY: readonly RaidaServerStatus[] = ['ready', 'pass', 'fail', 'mix
 function checkRound(result: RaidaResult, coinsSent: readonly TestCoin[] | undefined): void {
   const delivered = relay.deliveries();
   const intact = new Set(delivered.filter((d) => d.kind === 'intact').map((d) => d.server));
-  const altered = new Set(delivered.filter((d) => (['truncated', 'oversized', 'garbage', 'forged'] as DeliveryKind[]).includes(d.kind)).map((d) => d.server));
+  const altered = new Set(
+    delivered.filter((d) => (['truncated', 'oversized', 'garbage', 'forged'] as DeliveryKind[]).includes(d.kind)).map((d) => d.server),
+  );
   expect(result.statuses).toHaveLength(SERVERS);
   result.statuses.forEach((status, index) => {
     if (VALID_REPLY.includes(status)) {
@@ -128,7 +131,10 @@ function checkRound(result: RaidaResult, coinsSent: readonly TestCoin[] | undefi
     }
     if (status === 'protocol-error') {
       const behavior = raida.behavior(index);
-      expect(altered.has(index) || behavior.wrongSignature || behavior.statusOverride !== null, `server ${index}: protocol-error from an intact, honest reply`).toBe(true);
+      expect(
+        altered.has(index) || behavior.wrongSignature || behavior.statusOverride !== null,
+        `server ${index}: protocol-error from an intact, honest reply`,
+      ).toBe(true);
     }
     expect(['network-error', 'skipped']).not.toContain(status);
   });
@@ -152,7 +158,12 @@ function udpDrops(): Pick<UdpStats, 'droppedSpoofed' | 'droppedLate' | 'droppedO
   return { droppedSpoofed, droppedLate, droppedOversize, droppedRejected };
 }
 
-async function round(tally: Tally, call: 'echo' | 'detect', coinsSent: readonly TestCoin[] = wallet, options: RoundOptions = {}): Promise<RaidaCoinResult | RaidaResult> {
+async function round(
+  tally: Tally,
+  call: 'echo' | 'detect',
+  coinsSent: readonly TestCoin[] = wallet,
+  options: RoundOptions = {},
+): Promise<RaidaCoinResult | RaidaResult> {
   await relay.newRound();
   answered.clear();
   const before = udpDrops();
@@ -303,7 +314,9 @@ describe('RAIDA with spoofed, forged and malformed replies', () => {
       }
       for (let id = 0; id < SERVERS; id++) raida.setBehavior(id, { wrongSignature: true, statusOverride: 241 });
       for (let r = 0; r < ROUNDS; r++) {
-        const forged = (await round(tally, 'detect', [counterfeitCoin(toFake)], { attemptTimeoutMs: REJECTED_TIMEOUT_MS })) as RaidaCoinResult;
+        const forged = (await round(tally, 'detect', [counterfeitCoin(toFake)], {
+          attemptTimeoutMs: REJECTED_TIMEOUT_MS,
+        })) as RaidaCoinResult;
         expect(forged.statuses.every((status) => status === 'protocol-error')).toBe(true);
         expect(forged.coins[0]).toMatchObject({ verdict: 'limbo', pass: 0 });
       }
@@ -423,11 +436,26 @@ describe('RAIDA under every fault at once', () => {
   it('keeps every invariant', async () => {
     const tally = newTally('all faults at once + flapping');
     const random = createRandom(`${SEED}:soak`);
-    const faults: ChaosFaults = { requestLoss: 0.1, replyLoss: 0.1, duplicate: 0.2, delayMs: [0, 60], reorderWindow: 4, truncate: 0.05, oversize: 0.05, garbage: 0.05, forge: 0.05, spoof: 0.05 };
+    const faults: ChaosFaults = {
+      requestLoss: 0.1,
+      replyLoss: 0.1,
+      duplicate: 0.2,
+      delayMs: [0, 60],
+      reorderWindow: 4,
+      truncate: 0.05,
+      oversize: 0.05,
+      garbage: 0.05,
+      forge: 0.05,
+      spoof: 0.05,
+    };
     await withFaults(faults, {}, async () => {
       for (let r = 0; r < ROUNDS * 3; r++) {
         for (let id = 0; id < SERVERS; id++) {
-          const patch: RaidaBehaviorPatch = { down: random.chance(0.1), wrongSignature: random.chance(0.05), spoof: random.chance(0.05) ? 'before-real' : false };
+          const patch: RaidaBehaviorPatch = {
+            down: random.chance(0.1),
+            wrongSignature: random.chance(0.05),
+            spoof: random.chance(0.05) ? 'before-real' : false,
+          };
           raida.setBehavior(id, patch);
         }
         await round(tally, r % 2 === 0 ? 'echo' : 'detect', wallet, { retries: r % 3 === 0 ? 1 : 0 });
@@ -451,7 +479,8 @@ describe('RAIDA under every fault at once', () => {
 });
 
 function printReport(): void {
-  const head = '| scenario | calls | ready | pass / fail / mixed | timeout | protocol-error | server-error | verdicts authentic / fracked / counterfeit / limbo | client dropped: spoofed / late / rejected |';
+  const head =
+    '| scenario | calls | ready | pass / fail / mixed | timeout | protocol-error | server-error | verdicts authentic / fracked / counterfeit / limbo | client dropped: spoofed / late / rejected |';
   const lines = [head, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
   for (const t of tallies) {
     const s = t.statuses;

@@ -14,7 +14,15 @@ describe('detect: verdicts from 25 votes', () => {
 
     expect(result.command).toBe('detect');
     expect(result.coins.map((coin) => coin.verdict)).toEqual(['authentic', 'fracked', 'counterfeit', 'counterfeit']);
-    expect(result.coins[0]).toMatchObject({ index: 0, serialNumber: good!.serialNumber, denomination: 1, pass: 25, fail: 0, unknown: 0, failedOn: [] });
+    expect(result.coins[0]).toMatchObject({
+      index: 0,
+      serialNumber: good!.serialNumber,
+      denomination: 1,
+      pass: 25,
+      fail: 0,
+      unknown: 0,
+      failedOn: [],
+    });
     expect(result.coins[1]).toMatchObject({ pass: 22, fail: 3, unknown: 0, failedOn: [2, 9, 17] });
     expect(result.coins[1]!.votes[9]).toBe('fail');
     expect(result.coins[1]!.votes[10]).toBe('pass');
@@ -154,5 +162,4 @@ describe('detect with earlyFinish', () => {
     expect(result.totals).toMatchObject({ fail: 10, pass: 10, 'server-error': 3, skipped: 2, timeout: 0, consensus: false });
     expect(result.statuses.slice(23)).toEqual(['skipped', 'skipped']);
   });
-
 });

@@ -23,7 +23,9 @@ describe('echo against a simulated RAIDA', () => {
     // Server 6 gets a name that does not resolve: a network error before anything is sent.
     const servers = raida.servers.map((server) => (server.id === 6 ? { ...server, host: 'raida-6.invalid' } : server));
     // The transport is injected: one whose resolver fails for that name.
-    const udp = createUdpClient({ lookup: () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND raida-6.invalid'), { code: 'ENOTFOUND' })) });
+    const udp = createUdpClient({
+      lookup: () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND raida-6.invalid'), { code: 'ENOTFOUND' })),
+    });
     onTestFinished(() => udp.close());
     const client = clientFor(raida, {
       servers,
@@ -53,7 +55,14 @@ describe('echo against a simulated RAIDA', () => {
       RaidaServerResult,
       RaidaServerResult,
     ];
-    expect(down).toMatchObject({ id: 1, status: 'timeout', errorCategory: 'timeout', errorCode: 'UDP_TIMEOUT', latencyMs: 500, attempts: 1 });
+    expect(down).toMatchObject({
+      id: 1,
+      status: 'timeout',
+      errorCategory: 'timeout',
+      errorCode: 'UDP_TIMEOUT',
+      latencyMs: 500,
+      attempts: 1,
+    });
     expect(forged).toMatchObject({ status: 'protocol-error', errorCategory: 'protocol', errorCode: 'RAIDA_REPLY_SIGNATURE_MISMATCH' });
     // A reply from the wrong port is never accepted: the server stays silent as far as the client knows.
     expect(spoofOnly).toMatchObject({ status: 'timeout', errorCode: 'UDP_TIMEOUT', latencyMs: 500 });
@@ -61,9 +70,20 @@ describe('echo against a simulated RAIDA', () => {
     // The forged copy arrived first; the accepted reply is the real one.
     expect(spoofFirst.status).toBe('ready');
     expect(spoofFirst.executionTimeUs).not.toBe(SPOOFED_EXECUTION_TIME_US);
-    expect(badCrc).toMatchObject({ status: 'server-error', statusCode: 37, statusName: 'invalidCrc', errorCategory: 'server', errorCode: 'RAIDA_SERVER_ERROR' });
+    expect(badCrc).toMatchObject({
+      status: 'server-error',
+      statusCode: 37,
+      statusName: 'invalidCrc',
+      errorCategory: 'server',
+      errorCode: 'RAIDA_SERVER_ERROR',
+    });
     expect(badCrc.message).toContain('37');
-    expect(unresolved).toMatchObject({ status: 'network-error', errorCategory: 'network', errorCode: 'UDP_RESOLVE_FAILED', address: 'raida-6.invalid:' + raida.servers[6]!.port });
+    expect(unresolved).toMatchObject({
+      status: 'network-error',
+      errorCategory: 'network',
+      errorCode: 'UDP_RESOLVE_FAILED',
+      address: 'raida-6.invalid:' + raida.servers[6]!.port,
+    });
     expect(wrongId).toMatchObject({ status: 'server-error', statusCode: 3, statusName: 'invalidRaidaId' });
 
     const ready = result.servers[0]!;
@@ -201,7 +221,9 @@ describe('cancellation and cleanup', () => {
     const raida = await cluster();
     const controller = new AbortController();
     controller.abort('user went away');
-    const error: unknown = await clientFor(raida).echo({ signal: controller.signal }).catch((e: unknown) => e);
+    const error: unknown = await clientFor(raida)
+      .echo({ signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(isXError(error, 'ABORTED')).toBe(true);
     expect(received(raida).every((n) => n === 0)).toBe(true);
   });

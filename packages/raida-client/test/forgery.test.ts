@@ -28,7 +28,10 @@ function sharedUdp(): UdpClient {
  * one call reaching the next call's pooled socket, at a moment the test controls. `dropNext` loses the
  * second reply.
  */
-async function startHoldingRelay(server: { host: string; port: number }, dropNext: boolean): Promise<{ port: number; replies: () => number }> {
+async function startHoldingRelay(
+  server: { host: string; port: number },
+  dropNext: boolean,
+): Promise<{ port: number; replies: () => number }> {
   const bindSocket = async (): Promise<Socket> => {
     const socket = createSocket('udp4');
     socket.bind(0, '127.0.0.1');

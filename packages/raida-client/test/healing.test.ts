@@ -14,7 +14,9 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function setup(options: RaidaClusterOptions = {}): Promise<{ coin: TestCoin; wallet: TestCoin; cluster: RaidaCluster; healer: RaidaHealer }> {
+async function setup(
+  options: RaidaClusterOptions = {},
+): Promise<{ coin: TestCoin; wallet: TestCoin; cluster: RaidaCluster; healer: RaidaHealer }> {
   const [coin] = createTestCoins(1, 21);
   cluster = await startRaidaCluster({ coins: [coin!], ...options });
   healer = createRaidaHealer({ servers: cluster.servers, attemptTimeoutMs: 1000 });
@@ -47,7 +49,10 @@ describe('healing calls across the RAIDA', () => {
       { status: 'pass', fixed: [true] },
     ]);
     expect(events.sort((a, b) => a - b)).toEqual([5, 20]);
-    const healed = { ...wallet, ans: wallet.ans.map((an, id) => (id === 5 || id === 20 ? fixedAn(id, coin.denomination, coin.serialNumber, PG) : an)) };
+    const healed = {
+      ...wallet,
+      ans: wallet.ans.map((an, id) => (id === 5 || id === 20 ? fixedAn(id, coin.denomination, coin.serialNumber, PG) : an)),
+    };
     expect(raida.getAn(20, coin)).toEqual(healed.ans[20]);
     const client = createRaidaClient({ servers: raida.servers });
     const detect = await client.detect([healed]);
@@ -68,7 +73,11 @@ describe('healing calls across the RAIDA', () => {
   it('find: which of AN and PAN each server holds; a silent server is a timeout after its own timeout', async () => {
     const { coin, healer: h } = await setup({ behaviors: { 7: { down: true } } });
     const pans = coin.ans.map((an) => an.map((byte) => byte ^ 1));
-    const swapped = { ...coin, ans: coin.ans.map((an, id) => (id === 3 ? pans[id]! : an)), pans: coin.ans.map((an, id) => (id === 3 ? an : pans[id]!)) };
+    const swapped = {
+      ...coin,
+      ans: coin.ans.map((an, id) => (id === 3 ? pans[id]! : an)),
+      pans: coin.ans.map((an, id) => (id === 3 ? an : pans[id]!)),
+    };
     const result = await h.find([swapped], { attemptTimeoutMs: 200 });
     expect(result.servers[0]).toMatchObject({ status: 'ready', statusCode: 209, found: ['an'] });
     expect(result.servers[3]).toMatchObject({ status: 'ready', statusCode: 210, found: ['pan'] });

@@ -34,7 +34,12 @@ function silentTransport(): UdpClient & { readonly fanOuts: UdpFanOutItem[][]; c
         const timers = items.map((item, index) =>
           setTimeout(() => {
             const { host, port } = item.target;
-            const error = new XError({ code: 'UDP_TIMEOUT', category: 'timeout', message: 'silent', context: { host, port, timeoutMs: item.timeoutMs! } });
+            const error = new XError({
+              code: 'UDP_TIMEOUT',
+              category: 'timeout',
+              message: 'silent',
+              context: { host, port, timeoutMs: item.timeoutMs! },
+            });
             settle(index, error, item.timeoutMs!);
           }, item.timeoutMs),
         );
@@ -47,7 +52,19 @@ function silentTransport(): UdpClient & { readonly fanOuts: UdpFanOutItem[][]; c
       });
     },
     request: () => Promise.reject(new Error('not used by the RAIDA client')),
-    stats: () => ({ sent: 0, received: 0, droppedSpoofed: 0, droppedLate: 0, droppedOversize: 0, droppedRejected: 0, timeouts: 0, errors: 0, aborted: 0, inFlight: 0, openSockets: 0 }),
+    stats: () => ({
+      sent: 0,
+      received: 0,
+      droppedSpoofed: 0,
+      droppedLate: 0,
+      droppedOversize: 0,
+      droppedRejected: 0,
+      timeouts: 0,
+      errors: 0,
+      aborted: 0,
+      inFlight: 0,
+      openSockets: 0,
+    }),
     close() {
       transport.closed = true;
       return Promise.resolve();
@@ -85,7 +102,9 @@ describe('the UDP transport is injected', () => {
     ]);
     expect(udp.fanOuts[0]!.map((item) => item.target)).toEqual(servers);
     expect(result.statuses).toEqual(['timeout', 'timeout', 'timeout']);
-    expect(result.servers.map((server) => [server.attempts, server.errorCode, server.latencyMs])).toEqual(Array(3).fill([3, 'UDP_TIMEOUT', 2250]));
+    expect(result.servers.map((server) => [server.attempts, server.errorCode, server.latencyMs])).toEqual(
+      Array(3).fill([3, 'UDP_TIMEOUT', 2250]),
+    );
     await client.close();
     expect(udp.closed).toBe(false);
   });
@@ -160,7 +179,10 @@ describe('renamed and injected options', () => {
     const deadline = thrown(() => createRaidaClient({ servers, deadlineMs: 0 }));
     expect(isXError(deadline, 'RAIDA_CLIENT_INVALID_OPTIONS') && deadline.context).toEqual({ option: 'deadlineMs', received: '0' });
     const client = createRaidaClient({ servers, udp: silentTransport() });
-    await expect(client.echo({ timeoutMs: 5 } as never)).rejects.toMatchObject({ code: 'RAIDA_CLIENT_INVALID_OPTIONS', context: { option: 'timeoutMs' } });
+    await expect(client.echo({ timeoutMs: 5 } as never)).rejects.toMatchObject({
+      code: 'RAIDA_CLIENT_INVALID_OPTIONS',
+      context: { option: 'timeoutMs' },
+    });
     await client.close();
   });
 });

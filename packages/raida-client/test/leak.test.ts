@@ -49,46 +49,50 @@ afterAll(async () => {
 });
 
 describe('RAIDA rounds leave nothing behind', () => {
-  it(`${ROUNDS} rounds (echo, detect, pown; one lossy and one silent server): handles back to baseline, heap growth bounded`, { timeout: Math.max(30_000, ROUNDS * 60) }, async () => {
-    const wallet = [coins[0]!, frackCoin(coins[1]!, [4]), coins[2]!];
-    // The silent server costs each round its timeout: short, so that many rounds fit in CI. Under load
-    // some honest replies may miss it too; this test is about what is left behind, not about verdicts.
-    const options = { attemptTimeoutMs: 15 };
-    const roundTrip = async (r: number): Promise<void> => {
-      let result;
-      if (r % 10 === 9) {
-        // pown to the same ANs: the coin table stays as it is, the code path is the real one.
-        result = await client.pown([coins[2]!], [coins[2]!.ans], options);
-      } else if (r % 2 === 1) {
-        result = await client.detect(wallet, options);
-        expect(result.coins[0]!.verdict).not.toBe('counterfeit');
-      } else {
-        result = await client.echo(options);
+  it(
+    `${ROUNDS} rounds (echo, detect, pown; one lossy and one silent server): handles back to baseline, heap growth bounded`,
+    { timeout: Math.max(30_000, ROUNDS * 60) },
+    async () => {
+      const wallet = [coins[0]!, frackCoin(coins[1]!, [4]), coins[2]!];
+      // The silent server costs each round its timeout: short, so that many rounds fit in CI. Under load
+      // some honest replies may miss it too; this test is about what is left behind, not about verdicts.
+      const options = { attemptTimeoutMs: 15 };
+      const roundTrip = async (r: number): Promise<void> => {
+        let result;
+        if (r % 10 === 9) {
+          // pown to the same ANs: the coin table stays as it is, the code path is the real one.
+          result = await client.pown([coins[2]!], [coins[2]!.ans], options);
+        } else if (r % 2 === 1) {
+          result = await client.detect(wallet, options);
+          expect(result.coins[0]!.verdict).not.toBe('counterfeit');
+        } else {
+          result = await client.echo(options);
+        }
+        expect(result.statuses[11]).toBe('timeout');
+      };
+
+      for (let r = 0; r < WARM_UP; r++) await roundTrip(r);
+      const handlesBefore = resources();
+      const heapBefore = await settledHeap();
+      const started = performance.now();
+      for (let r = WARM_UP; r < ROUNDS; r++) await roundTrip(r);
+      const seconds = (performance.now() - started) / 1000;
+      const heapAfter = await settledHeap();
+      const handlesAfter = resources();
+
+      // The vitest timer of this test is in both readings; the client keeps no socket between calls.
+      expect(handlesAfter.get('UDPWrap') ?? 0).toBe(handlesBefore.get('UDPWrap') ?? 0);
+      expect(handlesAfter.get('Timeout') ?? 0).toBe(handlesBefore.get('Timeout') ?? 0);
+      expect(heapAfter - heapBefore).toBeLessThan(HEAP_GROWTH_LIMIT);
+      if (REPORT) {
+        const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
+        console.log(
+          `RAIDA leak run: ${ROUNDS - WARM_UP} rounds after ${WARM_UP} warm-up in ${seconds.toFixed(1)} s; ` +
+            `heap ${mb(heapBefore)} → ${mb(heapAfter)} MiB (${((heapAfter - heapBefore) / (ROUNDS - WARM_UP)).toFixed(1)} B/round); ` +
+            `UDP handles ${handlesBefore.get('UDPWrap') ?? 0} → ${handlesAfter.get('UDPWrap') ?? 0}; timers ${handlesBefore.get('Timeout') ?? 0} → ${handlesAfter.get('Timeout') ?? 0}; ` +
+            `rss ${mb(process.memoryUsage().rss)} MiB`,
+        );
       }
-      expect(result.statuses[11]).toBe('timeout');
-    };
-
-    for (let r = 0; r < WARM_UP; r++) await roundTrip(r);
-    const handlesBefore = resources();
-    const heapBefore = await settledHeap();
-    const started = performance.now();
-    for (let r = WARM_UP; r < ROUNDS; r++) await roundTrip(r);
-    const seconds = (performance.now() - started) / 1000;
-    const heapAfter = await settledHeap();
-    const handlesAfter = resources();
-
-    // The vitest timer of this test is in both readings; the client keeps no socket between calls.
-    expect(handlesAfter.get('UDPWrap') ?? 0).toBe(handlesBefore.get('UDPWrap') ?? 0);
-    expect(handlesAfter.get('Timeout') ?? 0).toBe(handlesBefore.get('Timeout') ?? 0);
-    expect(heapAfter - heapBefore).toBeLessThan(HEAP_GROWTH_LIMIT);
-    if (REPORT) {
-      const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
-      console.log(
-        `RAIDA leak run: ${ROUNDS - WARM_UP} rounds after ${WARM_UP} warm-up in ${seconds.toFixed(1)} s; ` +
-          `heap ${mb(heapBefore)} → ${mb(heapAfter)} MiB (${((heapAfter - heapBefore) / (ROUNDS - WARM_UP)).toFixed(1)} B/round); ` +
-          `UDP handles ${handlesBefore.get('UDPWrap') ?? 0} → ${handlesAfter.get('UDPWrap') ?? 0}; timers ${handlesBefore.get('Timeout') ?? 0} → ${handlesAfter.get('Timeout') ?? 0}; ` +
-          `rss ${mb(process.memoryUsage().rss)} MiB`,
-      );
-    }
-  });
+    },
+  );
 });

@@ -43,11 +43,16 @@ describe('replies with stale fields, as a real server sends them', () => {
     );
     const [key, coin] = createTestCoins(2, 34, { raidaCount: 1 });
     const result = await clientOf(server.port).detect([coin!], { encryption: { type: 1, keyCoin: key! } });
-    expect(result.servers[0]).toMatchObject({ status: 'server-error', statusCode: 34, statusName: 'encryptionCoinNotFound', errorCode: 'RAIDA_SERVER_ERROR' });
+    expect(result.servers[0]).toMatchObject({
+      status: 'server-error',
+      statusCode: 34,
+      statusName: 'encryptionCoinNotFound',
+      errorCode: 'RAIDA_SERVER_ERROR',
+    });
     expect(result.coins[0]!.verdict).toBe('limbo');
   });
 
-  it('a status 34 whose echo bytes are not the request\'s is not taken', async () => {
+  it("a status 34 whose echo bytes are not the request's is not taken", async () => {
     const server = await scriptedServer(() => hex(`00 00 22 00 00 01 FF FF 00 00 00 00 00 00 00 09 ${'77'.repeat(16)}`));
     const [key, coin] = createTestCoins(2, 35, { raidaCount: 1 });
     const random = (n: number): Uint8Array => new Uint8Array(n).fill(1);
@@ -59,10 +64,13 @@ describe('replies with stale fields, as a real server sends them', () => {
   });
 
   it('the 48-byte status-27 reply is server-error 27', async () => {
-    const server = await scriptedServer(() =>
-      hex(`00 00 1B 00 00 00 00 0D 00 00 00 00 00 00 00 00 03 ${'00 '.repeat(31)}`),
-    );
+    const server = await scriptedServer(() => hex(`00 00 1B 00 00 00 00 0D 00 00 00 00 00 00 00 00 03 ${'00 '.repeat(31)}`));
     const result = await clientOf(server.port).echo();
-    expect(result.servers[0]).toMatchObject({ status: 'server-error', statusCode: 27, statusName: 'invalidEncryptionType', executionTimeUs: 13 });
+    expect(result.servers[0]).toMatchObject({
+      status: 'server-error',
+      statusCode: 27,
+      statusName: 'invalidEncryptionType',
+      executionTimeUs: 13,
+    });
   });
 });

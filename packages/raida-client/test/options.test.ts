@@ -30,10 +30,29 @@ describe('createRaidaClient options', () => {
     [{ servers: [] }, /servers must be a non-empty array/],
     [{ servers: [{ id: 0, host: '127.0.0.1', port: 0 }] }, /servers\[0\]\.port/],
     [{ servers: [{ id: 300, host: '127.0.0.1', port: 1 }] }, /servers\[0\]\.id/],
-    [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 1, host: 'b', port: 2 }] }, /names id 1 twice/],
-    [{ servers: [{ id: 1, host: 'a', port: 1 }, { id: 2, host: 'A', port: 1 }] }, /names address a:1 twice/],
+    [
+      {
+        servers: [
+          { id: 1, host: 'a', port: 1 },
+          { id: 1, host: 'b', port: 2 },
+        ],
+      },
+      /names id 1 twice/,
+    ],
+    [
+      {
+        servers: [
+          { id: 1, host: 'a', port: 1 },
+          { id: 2, host: 'A', port: 1 },
+        ],
+      },
+      /names address a:1 twice/,
+    ],
     [{ servers: [{ id: 25, host: 'a', port: 1 }] }, /servers\[0\]\.id must be a RAIDA id, an integer from 0 to 24/],
-    [{ servers: Array.from({ length: 26 }, (_, id) => ({ id, host: 'a', port: id + 1 })) }, /servers has 26 entries; a RAIDA has 25 servers/],
+    [
+      { servers: Array.from({ length: 26 }, (_, id) => ({ id, host: 'a', port: id + 1 })) },
+      /servers has 26 entries; a RAIDA has 25 servers/,
+    ],
     [{ attemptTimeoutMs: 0 }, /attemptTimeoutMs/],
     [{ coinId: 70_000 }, /coinId/],
     [{ quorum: 12 }, /strict majority of the 25 RAIDA servers: an integer from 13 to 25/],
@@ -60,15 +79,22 @@ describe('call options and coins', () => {
     const [coin] = createTestCoins(1, 2);
     const raida = await cluster({ coins: [coin!] });
     const client = clientFor(raida);
-    const failures = await Promise.all([
-      client.echo({ retries: 11 }),
-      client.echo({ attemptTimeoutMs: -1 }),
-      client.echo({ earlyFinish: true } as never),
-      client.echo({ signal: 'stop' } as never),
-      client.detect([]),
-      client.detect([{ ...coin!, denomination: 9 }]),
-      client.detect([coin!, { ...coin!, ans: coin!.ans.map((an, id) => (id === 12 ? an.subarray(0, 15) : an)) }]),
-    ].map((call) => call.then(() => undefined, (error: unknown) => error)));
+    const failures = await Promise.all(
+      [
+        client.echo({ retries: 11 }),
+        client.echo({ attemptTimeoutMs: -1 }),
+        client.echo({ earlyFinish: true } as never),
+        client.echo({ signal: 'stop' } as never),
+        client.detect([]),
+        client.detect([{ ...coin!, denomination: 9 }]),
+        client.detect([coin!, { ...coin!, ans: coin!.ans.map((an, id) => (id === 12 ? an.subarray(0, 15) : an)) }]),
+      ].map((call) =>
+        call.then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ),
+    );
     const codes = failures.map((error) => (isXError(error) ? `${error.code}/${error.category}` : String(error)));
     expect(codes).toEqual([
       'RAIDA_CLIENT_INVALID_OPTIONS/config',
@@ -91,8 +117,18 @@ describe('call options and coins', () => {
     expect(ans).toHaveLength(25);
     expect(ans.every((an) => an.length === 16)).toBe(true);
     expect(new Set(ans.map((an) => Buffer.from(an).toString('hex'))).size).toBe(25);
-    expect(isXError(thrown(() => randomAns(0)), 'RAIDA_CLIENT_INVALID_OPTIONS')).toBe(true);
-    expect(isXError(thrown(() => randomAns(2, () => new Uint8Array(3))), 'RAIDA_CLIENT_INVALID_OPTIONS')).toBe(true);
+    expect(
+      isXError(
+        thrown(() => randomAns(0)),
+        'RAIDA_CLIENT_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        thrown(() => randomAns(2, () => new Uint8Array(3))),
+        'RAIDA_CLIENT_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
   });
 });
 

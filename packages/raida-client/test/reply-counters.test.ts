@@ -22,31 +22,34 @@ describe('reply counter conventions: learned once per server, never guessed', ()
     ['continue', () => 'continue' as const],
     ['restart', () => 'restart' as const],
     ['mixed (odd ids restart)', (id: number): RaidaReplyCounter => (id % 2 === 1 ? 'restart' : 'continue')],
-  ])('a cluster whose servers %s: type-1 detects of 8 random coins give the right verdicts on every server', async (_name, conventionOf) => {
-    const [key] = createTestCoins(1, 400);
-    for (const seed of [401, 402, 403]) {
-      const { held, sent, truth } = wallet(8, seed, key!);
-      const events: RaidaRequestEvent[] = [];
-      const behaviors = Object.fromEntries(Array.from({ length: 25 }, (_, id) => [id, { replyCounter: conventionOf(id) }]));
-      const raida = await cluster({ coins: held, behaviors, onRequest: (event) => events.push(event) });
-      const client = clientFor(raida, { attemptTimeoutMs: 2000 });
-      const encryption = { type: 1, keyCoin: key! } as const;
+  ])(
+    'a cluster whose servers %s: type-1 detects of 8 random coins give the right verdicts on every server',
+    async (_name, conventionOf) => {
+      const [key] = createTestCoins(1, 400);
+      for (const seed of [401, 402, 403]) {
+        const { held, sent, truth } = wallet(8, seed, key!);
+        const events: RaidaRequestEvent[] = [];
+        const behaviors = Object.fromEntries(Array.from({ length: 25 }, (_, id) => [id, { replyCounter: conventionOf(id) }]));
+        const raida = await cluster({ coins: held, behaviors, onRequest: (event) => events.push(event) });
+        const client = clientFor(raida, { attemptTimeoutMs: 2000 });
+        const encryption = { type: 1, keyCoin: key! } as const;
 
-      const first = await client.detect(sent, { encryption });
-      for (const server of first.servers) {
-        expect(server.verdicts, `server ${server.id}`).toEqual(truth);
-        expect(server).toMatchObject({ status: 'mixed', replyCounter: conventionOf(server.id), replyCounterSource: 'learned' });
+        const first = await client.detect(sent, { encryption });
+        for (const server of first.servers) {
+          expect(server.verdicts, `server ${server.id}`).toEqual(truth);
+          expect(server).toMatchObject({ status: 'mixed', replyCounter: conventionOf(server.id), replyCounterSource: 'learned' });
+        }
+        expect(first.coins.map((coin) => coin.verdict)).toEqual(truth.map((good) => (good ? 'authentic' : 'counterfeit')));
+        // Learned from one type-1 version per server, before the detect.
+        expect(commands(events, 'version')).toBe(25);
+
+        const second = await client.detect(sent, { encryption });
+        expect(second.servers.every((server) => JSON.stringify(server.verdicts) === JSON.stringify(truth))).toBe(true);
+        expect(commands(events, 'version')).toBe(25);
+        await closeAll();
       }
-      expect(first.coins.map((coin) => coin.verdict)).toEqual(truth.map((good) => (good ? 'authentic' : 'counterfeit')));
-      // Learned from one type-1 version per server, before the detect.
-      expect(commands(events, 'version')).toBe(25);
-
-      const second = await client.detect(sent, { encryption });
-      expect(second.servers.every((server) => JSON.stringify(server.verdicts) === JSON.stringify(truth))).toBe(true);
-      expect(commands(events, 'version')).toBe(25);
-      await closeAll();
-    }
-  });
+    },
+  );
 
   it('takes the conventions a user sets per server, and asks nothing', async () => {
     const [key] = createTestCoins(1, 410);
@@ -64,11 +67,18 @@ describe('reply counter conventions: learned once per server, never guessed', ()
   it('a convention set by the user is used as set: a wrong one reads the body as a malformed bitfield', async () => {
     const [key] = createTestCoins(1, 420);
     const { held, sent } = wallet(3, 421, key!);
-    const raida = await cluster({ count: 1, coins: held.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), behavior: { replyCounter: 'restart' } });
+    const raida = await cluster({
+      count: 1,
+      coins: held.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })),
+      behavior: { replyCounter: 'restart' },
+    });
     // Seeded: read with the wrong convention, a 3-coin bitfield still looks valid about once in 43 draws of the
     // keystream, so the client's nonces are fixed to ones that show the usual case.
     const client = clientFor(raida, { attemptTimeoutMs: 300, replyCounters: { 0: 'continue' }, random: createRandom(422).bytes });
-    const result = await client.detect(sent.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })), { encryption: { type: 1, keyCoin: { ...key!, ans: key!.ans.slice(0, 1) } } });
+    const result = await client.detect(
+      sent.map((coin) => ({ ...coin, ans: coin.ans.slice(0, 1) })),
+      { encryption: { type: 1, keyCoin: { ...key!, ans: key!.ans.slice(0, 1) } } },
+    );
     expect(result.servers[0]!.verdicts).toBeUndefined();
     expect(result.servers[0]).toMatchObject({ status: 'protocol-error', errorCode: 'RAIDA_REPLY_BAD_BODY' });
   });
@@ -104,7 +114,11 @@ describe('reply counter conventions: learned once per server, never guessed', ()
 
   it('refuses a replyCounters option that names no configured server or no convention', async () => {
     const raida = await cluster({ count: 2 });
-    expect(() => clientFor(raida, { replyCounters: { 5: 'restart' } })).toThrow(expect.objectContaining({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' }));
-    expect(() => clientFor(raida, { replyCounters: { 0: 'auto' as 'restart' } })).toThrow(expect.objectContaining({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' }));
+    expect(() => clientFor(raida, { replyCounters: { 5: 'restart' } })).toThrow(
+      expect.objectContaining({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' }),
+    );
+    expect(() => clientFor(raida, { replyCounters: { 0: 'auto' as 'restart' } })).toThrow(
+      expect.objectContaining({ code: 'RAIDA_CLIENT_INVALID_OPTIONS' }),
+    );
   });
 });

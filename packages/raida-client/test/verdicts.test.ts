@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { RAIDA_SERVER_STATUSES, coinVerdict, isCoinSettled, isReplyStatus, isRetryableStatus, majorityOf, retryTimeoutMs } from '@x/raida-client';
+import {
+  RAIDA_SERVER_STATUSES,
+  coinVerdict,
+  isCoinSettled,
+  isReplyStatus,
+  isRetryableStatus,
+  majorityOf,
+  retryTimeoutMs,
+} from '@x/raida-client';
 
 describe('coin verdicts (13 of 25)', () => {
   it('needs 13 passes for authentic and 13 fails for counterfeit', () => {
@@ -52,7 +60,17 @@ describe('retry timeouts', () => {
 
 describe('status vocabulary', () => {
   it('is the documented list, in table order', () => {
-    expect(RAIDA_SERVER_STATUSES).toEqual(['ready', 'pass', 'fail', 'mixed', 'timeout', 'network-error', 'protocol-error', 'server-error', 'skipped']);
+    expect(RAIDA_SERVER_STATUSES).toEqual([
+      'ready',
+      'pass',
+      'fail',
+      'mixed',
+      'timeout',
+      'network-error',
+      'protocol-error',
+      'server-error',
+      'skipped',
+    ]);
   });
 
   it('counts valid replies and retries only what may not have been heard', () => {

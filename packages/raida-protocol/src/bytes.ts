@@ -10,7 +10,8 @@ export function readU24(bytes: Uint8Array, offset: number): number {
 
 export function readU32(bytes: Uint8Array, offset: number): number {
   return (
-    ((bytes[offset] ?? 0) * 0x1000000 + (((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0))) >>> 0
+    ((bytes[offset] ?? 0) * 0x1000000 + (((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0))) >>>
+    0
   );
 }
 

@@ -43,7 +43,12 @@ function invalidCoin(message: string, index: number | undefined, option: string)
 export function assertCoinId(coin: CoinId, index?: number): void {
   if (typeof coin !== 'object' || coin === null) invalidCoin('must be an object', index, 'coin');
   const { denomination, serialNumber } = coin;
-  if (typeof denomination !== 'number' || !Number.isInteger(denomination) || denomination < MIN_DENOMINATION || denomination > MAX_DENOMINATION) {
+  if (
+    typeof denomination !== 'number' ||
+    !Number.isInteger(denomination) ||
+    denomination < MIN_DENOMINATION ||
+    denomination > MAX_DENOMINATION
+  ) {
     invalidCoin(`denomination must be an integer from ${MIN_DENOMINATION} to ${MAX_DENOMINATION}`, index, 'denomination');
   }
   if (typeof serialNumber !== 'number' || !Number.isInteger(serialNumber) || serialNumber < 0 || serialNumber > MAX_SERIAL_NUMBER) {
@@ -54,13 +59,15 @@ export function assertCoinId(coin: CoinId, index?: number): void {
 /** Throws `RAIDA_INVALID_COIN` unless `coin` is a valid {@link Coin}. The message never contains the AN. */
 export function assertCoin(coin: Coin, index?: number): void {
   assertCoinId(coin, index);
-  if (!(coin.an instanceof Uint8Array) || coin.an.length !== AN_LENGTH) invalidCoin(`an must be a Uint8Array of ${AN_LENGTH} bytes`, index, 'an');
+  if (!(coin.an instanceof Uint8Array) || coin.an.length !== AN_LENGTH)
+    invalidCoin(`an must be a Uint8Array of ${AN_LENGTH} bytes`, index, 'an');
 }
 
 /** Throws `RAIDA_INVALID_COIN` unless `coin` is a valid {@link PownCoin}. */
 export function assertPownCoin(coin: PownCoin, index?: number): void {
   assertCoin(coin, index);
-  if (!(coin.pan instanceof Uint8Array) || coin.pan.length !== AN_LENGTH) invalidCoin(`pan must be a Uint8Array of ${AN_LENGTH} bytes`, index, 'pan');
+  if (!(coin.pan instanceof Uint8Array) || coin.pan.length !== AN_LENGTH)
+    invalidCoin(`pan must be a Uint8Array of ${AN_LENGTH} bytes`, index, 'pan');
 }
 
 /** The value of a denomination, 10^den. */
@@ -161,10 +168,14 @@ export function encodeVerdictBitfield(verdicts: readonly boolean[]): Uint8Array 
  */
 export function decodeVerdictBitfield(bitfield: Uint8Array, count: number): boolean[] {
   if (bitfield.length !== bitfieldLength(count)) {
-    throw protocolError('RAIDA_REPLY_BAD_BODY', `A verdict bitfield for ${count} coins must be ${bitfieldLength(count)} bytes, got ${bitfield.length}`, {
-      coinCount: count,
-      bodyLength: bitfield.length,
-    });
+    throw protocolError(
+      'RAIDA_REPLY_BAD_BODY',
+      `A verdict bitfield for ${count} coins must be ${bitfieldLength(count)} bytes, got ${bitfield.length}`,
+      {
+        coinCount: count,
+        bodyLength: bitfield.length,
+      },
+    );
   }
   const verdicts: boolean[] = [];
   for (let i = 0; i < count; i++) verdicts.push((((bitfield[i >> 3] ?? 0) >> (i & 7)) & 1) === 1);

@@ -60,8 +60,14 @@ export function requestBlockCount(bodyLength: number): number {
  * Counter block an encrypted reply body starts at. Current servers `continue` after the request's
  * blocks; others `restart` at the request's own first block.
  */
-export function replyCounterBlock(requestCounterBlock: Uint8Array, requestBodyLength: number, convention: ReplyCounterConvention): Uint8Array {
-  return convention === 'continue' ? advanceCounter(requestCounterBlock, requestBlockCount(requestBodyLength)) : requestCounterBlock.slice();
+export function replyCounterBlock(
+  requestCounterBlock: Uint8Array,
+  requestBodyLength: number,
+  convention: ReplyCounterConvention,
+): Uint8Array {
+  return convention === 'continue'
+    ? advanceCounter(requestCounterBlock, requestBlockCount(requestBodyLength))
+    : requestCounterBlock.slice();
 }
 
 /** Byte-wise XOR over the shorter length; a type-1 reply's signature is `xorBytes(challenge, key)`. */

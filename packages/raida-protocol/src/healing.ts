@@ -1,7 +1,16 @@
 import { md5 } from '@noble/hashes/legacy';
 import { bytesEqual, concatBytes, isIntegerInRange, readI8, readU32, writeU16, writeU32 } from './bytes.js';
 import { CHALLENGE_LENGTH, createChallenge } from './challenge.js';
-import { assertCoin, assertCoinId, bitfieldLength, decodeDetectCoins, decodePownCoins, decodeVerdictBitfield, encodeDetectCoins, encodePownCoins } from './coins.js';
+import {
+  assertCoin,
+  assertCoinId,
+  bitfieldLength,
+  decodeDetectCoins,
+  decodePownCoins,
+  decodeVerdictBitfield,
+  encodeDetectCoins,
+  encodePownCoins,
+} from './coins.js';
 import type { Coin, CoinId, PownCoin } from './coins.js';
 import { aes128Ctr, counterBlockFromNonce, replyCounterBlock, xorBytes } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
@@ -11,7 +20,15 @@ import { parseReply } from './reply.js';
 import type { ParsedReply } from './reply.js';
 import { checkRequest } from './request-parse.js';
 import type { ParsedRequest, RequestCheckOptions, RequestHeader, RequestRejection } from './request-parse.js';
-import { DEFAULT_COIN_ID, ECHO_LENGTH, HEADER_LENGTH, MAX_REQUEST_LENGTH, MIN_BODY_LENGTH, NONCE_LENGTH, TERMINATOR_BYTE } from './request.js';
+import {
+  DEFAULT_COIN_ID,
+  ECHO_LENGTH,
+  HEADER_LENGTH,
+  MAX_REQUEST_LENGTH,
+  MIN_BODY_LENGTH,
+  NONCE_LENGTH,
+  TERMINATOR_BYTE,
+} from './request.js';
 import type { ReplyEncryption, RequestOptions } from './request.js';
 import { isCrashSafeType1BodyLength } from './safe-length.js';
 import { RAIDA_STATUS, statusInfo } from './status.js';
@@ -30,9 +47,24 @@ export interface HealingCommandSpec {
 /** Group 2 commands by name: get_ticket 2/40, validate_ticket 2/50 (server to server), find 2/60, fix 2/80. */
 const HEALING_COMMANDS: Readonly<Record<HealingCommandName, HealingCommandSpec>> = Object.freeze({
   get_ticket: Object.freeze({ name: 'get_ticket', group: 2, command: 40, description: 'A ticket naming the coins this RAIDA passes.' }),
-  validate_ticket: Object.freeze({ name: 'validate_ticket', group: 2, command: 50, description: 'Claims a ticket for a fixing RAIDA (sent by servers to each other).' }),
-  find: Object.freeze({ name: 'find', group: 2, command: 60, description: 'Does this RAIDA hold the AN or the PAN of each coin? Changes nothing.' }),
-  fix: Object.freeze({ name: 'fix', group: 2, command: 80, description: 'Sets new ANs from a PAN generator, when 13 other RAIDAs vouch by ticket.' }),
+  validate_ticket: Object.freeze({
+    name: 'validate_ticket',
+    group: 2,
+    command: 50,
+    description: 'Claims a ticket for a fixing RAIDA (sent by servers to each other).',
+  }),
+  find: Object.freeze({
+    name: 'find',
+    group: 2,
+    command: 60,
+    description: 'Does this RAIDA hold the AN or the PAN of each coin? Changes nothing.',
+  }),
+  fix: Object.freeze({
+    name: 'fix',
+    group: 2,
+    command: 80,
+    description: 'Sets new ANs from a PAN generator, when 13 other RAIDAs vouch by ticket.',
+  }),
 });
 
 const HEALING_LIST: readonly HealingCommandSpec[] = Object.freeze(Object.values(HEALING_COMMANDS));
@@ -142,7 +174,8 @@ export interface BuiltHealingRequest {
 
 function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length)
+    throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value.slice();
 }
 
@@ -157,12 +190,16 @@ function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: numb
   const bodyLength = MIN_BODY_LENGTH + payload.length;
   const length = HEADER_LENGTH + bodyLength;
   if (length > maxLength) {
-    throw invalidInput('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit`, {
-      command: spec.name,
-      coinCount,
-      length,
-      maxLength,
-    });
+    throw invalidInput(
+      'RAIDA_REQUEST_TOO_LARGE',
+      `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit`,
+      {
+        command: spec.name,
+        coinCount,
+        length,
+        maxLength,
+      },
+    );
   }
   if (encryption.type === 1 && !isCrashSafeType1BodyLength(bodyLength)) {
     throw invalidOption(
@@ -172,7 +209,9 @@ function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: numb
   }
   const challenge = optionalBytes(options.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: options.random });
   const echo = optionalBytes(options.echo, ECHO_LENGTH, 'echo') ?? randomBytes(options.random, ECHO_LENGTH);
-  const nonce = optionalBytes(options.nonce, NONCE_LENGTH, 'nonce') ?? (encryption.type === 1 ? randomBytes(options.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
+  const nonce =
+    optionalBytes(options.nonce, NONCE_LENGTH, 'nonce') ??
+    (encryption.type === 1 ? randomBytes(options.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
 
   const bytes = new Uint8Array(length);
   bytes[0] = 1;
@@ -246,7 +285,8 @@ export function buildFixRequest(
   options.coins.forEach((coin, index) => assertCoinId(coin, index));
   checkPg(options.pg);
   const tickets: unknown = options.tickets;
-  if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT) throw invalidOption('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
+  if (!Array.isArray(tickets) || tickets.length !== FIX_TICKET_COUNT)
+    throw invalidOption('tickets', `tickets must be an array of ${FIX_TICKET_COUNT} u32 (0 for none)`);
   const n = options.coins.length;
   const payload = new Uint8Array(n * FIX_COIN_LENGTH + PG_LENGTH + FIX_TICKET_COUNT * TICKET_LENGTH);
   options.coins.forEach((coin, index) => {
@@ -254,12 +294,16 @@ export function buildFixRequest(
     writeU32(payload, index * FIX_COIN_LENGTH + 1, coin.serialNumber);
   });
   payload.set(options.pg, n * FIX_COIN_LENGTH);
-  options.tickets.forEach((ticket, i) => writeU32(payload, n * FIX_COIN_LENGTH + PG_LENGTH + i * TICKET_LENGTH, checkTicket(ticket, `tickets[${i}]`)));
+  options.tickets.forEach((ticket, i) =>
+    writeU32(payload, n * FIX_COIN_LENGTH + PG_LENGTH + i * TICKET_LENGTH, checkTicket(ticket, `tickets[${i}]`)),
+  );
   return assemble(HEALING_COMMANDS.fix, payload, n, options);
 }
 
 /** validate_ticket (2/50): `claimant RAIDA id (1) ‖ ticket (4)`. RAIDAs send it to each other during a fix. */
-export function buildValidateTicketRequest(options: RequestOptions & { readonly claimantId: number; readonly ticket: number }): BuiltHealingRequest {
+export function buildValidateTicketRequest(
+  options: RequestOptions & { readonly claimantId: number; readonly ticket: number },
+): BuiltHealingRequest {
   if (!isIntegerInRange(options.claimantId, 0, 255)) throw invalidOption('claimantId', 'claimantId must be an integer from 0 to 255');
   const payload = new Uint8Array(1 + TICKET_LENGTH);
   payload[0] = options.claimantId;
@@ -308,12 +352,16 @@ function decrypt(body: Uint8Array, expectation: HealingExpectation, wellFormed: 
 }
 
 function badBody(expectation: HealingExpectation, status: number, message: string, bodyLength: number): never {
-  throw protocolError('RAIDA_REPLY_BAD_BODY', `${expectation.command} reply from RAIDA ${expectation.raidaId} (status ${status}): ${message}`, {
-    status,
-    raidaId: expectation.raidaId,
-    command: expectation.command,
-    bodyLength,
-  });
+  throw protocolError(
+    'RAIDA_REPLY_BAD_BODY',
+    `${expectation.command} reply from RAIDA ${expectation.raidaId} (status ${status}): ${message}`,
+    {
+      status,
+      raidaId: expectation.raidaId,
+      command: expectation.command,
+      bodyLength,
+    },
+  );
 }
 
 function isBitfieldOf(bytes: Uint8Array, count: number): boolean {
@@ -357,7 +405,11 @@ export function validateHealingReply(bytes: Uint8Array, expectation: HealingExpe
         return { outcome: 'ticket', status, reply, passed: new Array<boolean>(n).fill(false), ticket: undefined };
       }
       const size = (code === 241 ? 0 : bitfieldLength(n)) + TICKET_LENGTH;
-      const plain = decrypt(body ?? new Uint8Array(0), expectation, (candidate) => candidate.length === size && (code === 241 || isMixed(candidate.subarray(0, size - TICKET_LENGTH), n)));
+      const plain = decrypt(
+        body ?? new Uint8Array(0),
+        expectation,
+        (candidate) => candidate.length === size && (code === 241 || isMixed(candidate.subarray(0, size - TICKET_LENGTH), n)),
+      );
       if (plain.length !== size) badBody(expectation, code, `expected ${size} bytes`, plain.length);
       const bits = plain.subarray(0, size - TICKET_LENGTH);
       if (code === 243 && !isMixed(bits, n)) badBody(expectation, code, `not a mixed bitfield for ${n} coins`, plain.length);
@@ -379,16 +431,23 @@ export function validateHealingReply(bytes: Uint8Array, expectation: HealingExpe
         const one: FindResult = code === HEALING_STATUS.findAllAn ? 'an' : code === HEALING_STATUS.findAllPan ? 'pan' : 'neither';
         return { outcome: 'find', status, reply, found: new Array<FindResult>(n).fill(one) };
       }
-      const wellFormed = (candidate: Uint8Array): boolean => candidate.length === n && candidate.every((byte) => byte <= 2) && new Set(candidate).size > 1;
+      const wellFormed = (candidate: Uint8Array): boolean =>
+        candidate.length === n && candidate.every((byte) => byte <= 2) && new Set(candidate).size > 1;
       const plain = decrypt(body ?? new Uint8Array(0), expectation, wellFormed);
       if (!wellFormed(plain)) badBody(expectation, code, `expected ${n} mixed bytes of 0, 1 or 2`, plain.length);
-      return { outcome: 'find', status, reply, found: Array.from(plain, (byte): FindResult => (byte === 1 ? 'an' : byte === 2 ? 'pan' : 'neither')) };
+      return {
+        outcome: 'find',
+        status,
+        reply,
+        found: Array.from(plain, (byte): FindResult => (byte === 1 ? 'an' : byte === 2 ? 'pan' : 'neither')),
+      };
     }
     case 'validate_ticket': {
       const plain = decrypt(body ?? new Uint8Array(0), expectation, (candidate) => candidate.length % FIX_COIN_LENGTH === 0);
       if (plain.length % FIX_COIN_LENGTH !== 0) badBody(expectation, code, `not whole ${FIX_COIN_LENGTH}-byte coin records`, plain.length);
       const coins: CoinId[] = [];
-      for (let at = 0; at < plain.length; at += FIX_COIN_LENGTH) coins.push({ denomination: readI8(plain, at), serialNumber: readU32(plain, at + 1) });
+      for (let at = 0; at < plain.length; at += FIX_COIN_LENGTH)
+        coins.push({ denomination: readI8(plain, at), serialNumber: readU32(plain, at + 1) });
       return { outcome: 'claimed', status, reply, coins };
     }
   }
@@ -435,7 +494,11 @@ export function checkHealingRequest(bytes: Uint8Array, options: RequestCheckOpti
   asEcho[5] = 0;
   const check = checkRequest(asEcho, options);
   if (check.outcome === 'ignored') return check;
-  const header: RequestHeader = { ...(check.outcome === 'accepted' ? check.request.header : check.rejection.header), commandGroup: spec.group, command: spec.command };
+  const header: RequestHeader = {
+    ...(check.outcome === 'accepted' ? check.request.header : check.rejection.header),
+    commandGroup: spec.group,
+    command: spec.command,
+  };
   if (check.outcome === 'rejected') return { outcome: 'rejected', rejection: { ...check.rejection, header } };
   const base = { ...check.request, header };
   const reject = (status: number, reason: string): HealingRequestCheck => ({
@@ -453,8 +516,12 @@ export function checkHealingRequest(bytes: Uint8Array, options: RequestCheckOpti
       return { outcome: 'accepted', request: { ...base, replySource, command: 'get_ticket', coins: decodeDetectCoins(payload) } };
     }
     case 'validate_ticket': {
-      if (bodyLength !== VALIDATE_TICKET_BODY_LENGTH) return reject(RAIDA_STATUS.invalidPacketLength, `validate_ticket body of ${bodyLength} bytes is not 23`);
-      return { outcome: 'accepted', request: { ...base, replySource, command: 'validate_ticket', claimantId: payload[0] ?? 0, ticket: readU32(payload, 1) } };
+      if (bodyLength !== VALIDATE_TICKET_BODY_LENGTH)
+        return reject(RAIDA_STATUS.invalidPacketLength, `validate_ticket body of ${bodyLength} bytes is not 23`);
+      return {
+        outcome: 'accepted',
+        request: { ...base, replySource, command: 'validate_ticket', claimantId: payload[0] ?? 0, ticket: readU32(payload, 1) },
+      };
     }
     case 'find': {
       if (bodyLength < 55) return reject(RAIDA_STATUS.invalidPacketLength, `find body of ${bodyLength} bytes is under 55`);
@@ -463,7 +530,8 @@ export function checkHealingRequest(bytes: Uint8Array, options: RequestCheckOpti
     }
     case 'fix': {
       if (bodyLength < 139) return reject(RAIDA_STATUS.invalidPacketLength, `fix body of ${bodyLength} bytes is under 139`);
-      if ((bodyLength - 134) % 5 !== 0) return reject(RAIDA_STATUS.invalidCoinBodyLength, 'fix body is not whole 5-byte coins before the PG and tickets');
+      if ((bodyLength - 134) % 5 !== 0)
+        return reject(RAIDA_STATUS.invalidCoinBodyLength, 'fix body is not whole 5-byte coins before the PG and tickets');
       const n = (bodyLength - 134) / 5;
       const coins: CoinId[] = [];
       for (let i = 0; i < n; i++) coins.push({ denomination: readI8(payload, i * 5), serialNumber: readU32(payload, i * 5 + 1) });

@@ -2,14 +2,7 @@ export { crc32 } from './crc32.js';
 export { createBufferedRandom, defaultRandom } from './random.js';
 export type { BufferedRandomOptions, RandomSource } from './random.js';
 export { CHALLENGE_LENGTH, challengeFromRandom, createChallenge, isValidChallenge } from './challenge.js';
-export {
-  aes128Ctr,
-  advanceCounter,
-  counterBlockFromNonce,
-  replyCounterBlock,
-  requestBlockCount,
-  xorBytes,
-} from './crypto.js';
+export { aes128Ctr, advanceCounter, counterBlockFromNonce, replyCounterBlock, requestBlockCount, xorBytes } from './crypto.js';
 export type { ReplyCounterConvention } from './crypto.js';
 export {
   AN_LENGTH,
@@ -52,14 +45,7 @@ export { buildReply, buildReplyForRequest, parseReply } from './reply.js';
 export type { ParsedReply, ReplyForRequestOptions, ReplyInit, StaleReplyFields } from './reply.js';
 export { validateReply } from './validate.js';
 export type { ValidateReplyOptions, ValidatedReply } from './validate.js';
-export {
-  PUBLIC_RAIDA_SERVERS,
-  RAIDA_COUNT,
-  RAIDA_QUORUM,
-  checkServerSet,
-  formatServerAddress,
-  parseServerList,
-} from './servers.js';
+export { PUBLIC_RAIDA_SERVERS, RAIDA_COUNT, RAIDA_QUORUM, checkServerSet, formatServerAddress, parseServerList } from './servers.js';
 export type { ParseServerListOptions, RaidaServer, ServerListErrorContext } from './servers.js';
 export type { RaidaInvalidCoinContext, RaidaInvalidOptionContext, RaidaProtocolErrorCode, RaidaReplyErrorContext } from './errors.js';
 export {

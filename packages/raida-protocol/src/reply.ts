@@ -80,12 +80,20 @@ export function parseReply(bytes: Uint8Array): ParsedReply {
   let body: Uint8Array | undefined;
   if (bodySize === 0) {
     if (length !== HEADER_LENGTH && length !== LONG_HEADER_LENGTH) {
-      throw protocolError('RAIDA_REPLY_LENGTH_MISMATCH', `A reply without a body must be 32 or 48 bytes, got ${length}`, { length, bodySize, status });
+      throw protocolError('RAIDA_REPLY_LENGTH_MISMATCH', `A reply without a body must be 32 or 48 bytes, got ${length}`, {
+        length,
+        bodySize,
+        status,
+      });
     }
     headerLength = length;
   } else {
     if (bodySize < TERMINATOR_LENGTH || length !== HEADER_LENGTH + bodySize) {
-      throw protocolError('RAIDA_REPLY_LENGTH_MISMATCH', `Reply body size ${bodySize} does not fit a ${length}-byte reply`, { length, bodySize, status });
+      throw protocolError('RAIDA_REPLY_LENGTH_MISMATCH', `Reply body size ${bodySize} does not fit a ${length}-byte reply`, {
+        length,
+        bodySize,
+        status,
+      });
     }
     if (bytes[length - 2] !== TERMINATOR_BYTE || bytes[length - 1] !== TERMINATOR_BYTE) {
       throw protocolError('RAIDA_REPLY_BAD_TERMINATOR', 'The reply body does not end in 3E 3E', { length, bodySize, status });
@@ -141,7 +149,8 @@ function byteField(value: number | undefined, fallback: number, option: string, 
 
 function fixedBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array {
   if (value === undefined) return new Uint8Array(length);
-  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length)
+    throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value;
 }
 
@@ -156,14 +165,19 @@ export function buildReply(init: ReplyInit): Uint8Array {
   const echo = fixedBytes(init.echo, ECHO_LENGTH, 'echo');
   const signature = fixedBytes(init.signature, CHALLENGE_LENGTH, 'signature');
   const headerLength = init.headerLength ?? HEADER_LENGTH;
-  if (headerLength !== HEADER_LENGTH && headerLength !== LONG_HEADER_LENGTH) throw invalidOption('headerLength', 'headerLength must be 32 or 48');
+  if (headerLength !== HEADER_LENGTH && headerLength !== LONG_HEADER_LENGTH)
+    throw invalidOption('headerLength', 'headerLength must be 32 or 48');
   const { body } = init;
   if (body !== undefined) {
     if (!(body instanceof Uint8Array)) throw invalidOption('body', 'body must be a Uint8Array');
     if (headerLength !== HEADER_LENGTH) throw invalidOption('headerLength', 'a 48-byte reply header cannot carry a body');
-    if (body.length + TERMINATOR_LENGTH > MAX_REPLY_BODY_SIZE) throw invalidOption('body', 'body is too large for the 24-bit body size field');
+    if (body.length + TERMINATOR_LENGTH > MAX_REPLY_BODY_SIZE)
+      throw invalidOption('body', 'body is too large for the 24-bit body size field');
   }
-  const extension = headerLength === LONG_HEADER_LENGTH ? fixedBytes(init.headerExtension, LONG_HEADER_LENGTH - HEADER_LENGTH, 'headerExtension') : undefined;
+  const extension =
+    headerLength === LONG_HEADER_LENGTH
+      ? fixedBytes(init.headerExtension, LONG_HEADER_LENGTH - HEADER_LENGTH, 'headerExtension')
+      : undefined;
 
   const bodySize = body === undefined ? 0 : body.length + TERMINATOR_LENGTH;
   const out = new Uint8Array(headerLength + bodySize);

@@ -147,21 +147,24 @@ export function checkRequest(bytes: Uint8Array, options: RequestCheckOptions): R
 
   if (header.routing !== 1) return reject(RAIDA_STATUS.invalidRouting, `routing byte is ${header.routing}, not 1`);
   if (header.splitId !== 0) return reject(RAIDA_STATUS.invalidSplitId, `split id is ${header.splitId}, not 0`);
-  if (header.raidaId !== serverId) return reject(RAIDA_STATUS.invalidRaidaId, `request is for RAIDA ${header.raidaId}, this is RAIDA ${serverId}`);
+  if (header.raidaId !== serverId)
+    return reject(RAIDA_STATUS.invalidRaidaId, `request is for RAIDA ${header.raidaId}, this is RAIDA ${serverId}`);
   if (header.shard > 3) return reject(RAIDA_STATUS.invalidShardId, `shard ${header.shard} is over 3`);
   if (header.commandGroup > 15) return reject(RAIDA_STATUS.invalidCommandGroup, `command group ${header.commandGroup} is over 15`);
   const spec = commandByCode(header.commandGroup, header.command);
   if (spec === undefined) return reject(RAIDA_STATUS.invalidCommand, `unknown command ${header.commandGroup}/${header.command}`);
   if (header.coinId !== coinId) return reject(RAIDA_STATUS.invalidCoinId, `coin id ${header.coinId} is not ${coinId}`);
 
-  if (bytes.length > maxLength) return reject(RAIDA_STATUS.invalidPacketLength, `datagram of ${bytes.length} bytes is over the ${maxLength}-byte limit`);
+  if (bytes.length > maxLength)
+    return reject(RAIDA_STATUS.invalidPacketLength, `datagram of ${bytes.length} bytes is over the ${maxLength}-byte limit`);
   const { bodyLength } = header;
   if (HEADER_LENGTH + bodyLength > bytes.length) {
     return reject(RAIDA_STATUS.invalidPacketLength, `body length ${bodyLength} runs past the ${bytes.length}-byte datagram`);
   }
   if (bodyLength === 0) {
     // No challenge at all: real servers run echo/version anyway with a meaningless signature.
-    if (spec.coinRecordLength > 0) return reject(RAIDA_STATUS.invalidCoinBodyLength, `a ${spec.name} request without a body carries no coins`);
+    if (spec.coinRecordLength > 0)
+      return reject(RAIDA_STATUS.invalidCoinBodyLength, `a ${spec.name} request without a body carries no coins`);
     return {
       outcome: 'accepted',
       request: {
@@ -176,7 +179,8 @@ export function checkRequest(bytes: Uint8Array, options: RequestCheckOptions): R
       },
     };
   }
-  if (bodyLength < MIN_BODY_LENGTH) return reject(RAIDA_STATUS.invalidPacketLength, `body length ${bodyLength} is under ${MIN_BODY_LENGTH}`);
+  if (bodyLength < MIN_BODY_LENGTH)
+    return reject(RAIDA_STATUS.invalidPacketLength, `body length ${bodyLength} is under ${MIN_BODY_LENGTH}`);
   if (header.encryptionType !== 0 && header.encryptionType !== 1) {
     return reject(RAIDA_STATUS.invalidEncryptionType, `encryption type ${header.encryptionType} is not supported`);
   }

@@ -91,7 +91,8 @@ export interface BuiltRequest {
 
 function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array) || value.length !== length) throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== length)
+    throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
   return value.slice();
 }
 
@@ -123,7 +124,8 @@ function payloadOf(input: RequestInput): { payload: Uint8Array; coinCount: numbe
  */
 export function buildRequest(input: RequestInput): BuiltRequest {
   const spec = Object.hasOwn(COMMANDS, input.command) ? COMMANDS[input.command] : undefined;
-  if (spec === undefined) throw invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
+  if (spec === undefined)
+    throw invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
   if (!isIntegerInRange(input.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
   const coinId = input.coinId ?? DEFAULT_COIN_ID;
   if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
@@ -142,13 +144,18 @@ export function buildRequest(input: RequestInput): BuiltRequest {
   const bodyLength = MIN_BODY_LENGTH + payload.length;
   const length = HEADER_LENGTH + bodyLength;
   if (length > maxLength) {
-    const fit = spec.coinRecordLength > 0 ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', maxLength)} coins per request` : '';
-    throw invalidInput('RAIDA_REQUEST_TOO_LARGE', `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`, {
-      command: spec.name,
-      coinCount,
-      length,
-      maxLength,
-    });
+    const fit =
+      spec.coinRecordLength > 0 ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', maxLength)} coins per request` : '';
+    throw invalidInput(
+      'RAIDA_REQUEST_TOO_LARGE',
+      `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`,
+      {
+        command: spec.name,
+        coinCount,
+        length,
+        maxLength,
+      },
+    );
   }
 
   if (encryption.type === 0 && input.challenge === undefined && input.echo === undefined && input.nonce === undefined) {
@@ -157,7 +164,8 @@ export function buildRequest(input: RequestInput): BuiltRequest {
   const challenge = optionalBytes(input.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: input.random });
   const echo = optionalBytes(input.echo, ECHO_LENGTH, 'echo') ?? randomBytes(input.random, ECHO_LENGTH);
   const nonce =
-    optionalBytes(input.nonce, NONCE_LENGTH, 'nonce') ?? (encryption.type === 1 ? randomBytes(input.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
+    optionalBytes(input.nonce, NONCE_LENGTH, 'nonce') ??
+    (encryption.type === 1 ? randomBytes(input.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
 
   const bytes = new Uint8Array(length);
   bytes[0] = 1;
@@ -211,7 +219,14 @@ export function buildRequest(input: RequestInput): BuiltRequest {
  * challenge and echo bytes drawn straight into the datagram. The expectation holds copies of them (its signature is
  * its challenge), so changing `bytes` afterwards does not change it.
  */
-function buildPlainRequest(input: RequestInput, spec: CommandSpec, coinId: number, payload: Uint8Array, coinCount: number, bodyLength: number): BuiltRequest {
+function buildPlainRequest(
+  input: RequestInput,
+  spec: CommandSpec,
+  coinId: number,
+  payload: Uint8Array,
+  coinCount: number,
+  bodyLength: number,
+): BuiltRequest {
   const length = HEADER_LENGTH + bodyLength;
   const bytes = new Uint8Array(length);
   bytes[0] = 1;

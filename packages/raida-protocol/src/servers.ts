@@ -160,7 +160,8 @@ function parseJsonEntry(entry: unknown, index: number): RaidaServer {
   if (!isIntegerInRange(port, 1, 65535)) listError(where, 'port must be an integer from 1 to 65535', { entry: index });
   let id = index;
   if (record.id !== undefined) {
-    if (!isIntegerInRange(record.id, 0, RAIDA_COUNT - 1)) listError(where, `id must be an integer from 0 to ${RAIDA_COUNT - 1}`, { entry: index });
+    if (!isIntegerInRange(record.id, 0, RAIDA_COUNT - 1))
+      listError(where, `id must be an integer from 0 to ${RAIDA_COUNT - 1}`, { entry: index });
     id = record.id;
   }
   return { id, host: bare, port };
@@ -170,11 +171,15 @@ function parseJsonEntry(entry: unknown, index: number): RaidaServer {
  * Checks what every list of RAIDA servers must be: ids 0–24 (a RAIDA has 25 servers), no id twice and no address
  * (`host:port`, host names compared case-insensitively) twice. Calls `fail` with the first problem.
  */
-export function checkServerSet(servers: readonly RaidaServer[], fail: (message: string, context: { readonly index: number; readonly id?: number }) => never): void {
+export function checkServerSet(
+  servers: readonly RaidaServer[],
+  fail: (message: string, context: { readonly index: number; readonly id?: number }) => never,
+): void {
   const ids = new Set<number>();
   const addresses = new Set<string>();
   servers.forEach((server, index) => {
-    if (!isIntegerInRange(server.id, 0, RAIDA_COUNT - 1)) fail(`entry ${index}: id ${String(server.id)} is not a RAIDA id from 0 to ${RAIDA_COUNT - 1}`, { index });
+    if (!isIntegerInRange(server.id, 0, RAIDA_COUNT - 1))
+      fail(`entry ${index}: id ${String(server.id)} is not a RAIDA id from 0 to ${RAIDA_COUNT - 1}`, { index });
     if (ids.has(server.id)) fail(`names id ${server.id} twice`, { index, id: server.id });
     ids.add(server.id);
     const address = formatServerAddress({ host: server.host.toLowerCase(), port: server.port });
@@ -215,7 +220,9 @@ export function parseServerList(text: string, options: ParseServerListOptions = 
   }
   if (servers.length === 0) listError(undefined, 'The server list is empty');
   if (servers.length > RAIDA_COUNT) {
-    listError(undefined, `Server list has ${servers.length} servers; a RAIDA has ${RAIDA_COUNT} (ids 0 to ${RAIDA_COUNT - 1})`, { count: servers.length });
+    listError(undefined, `Server list has ${servers.length} servers; a RAIDA has ${RAIDA_COUNT} (ids 0 to ${RAIDA_COUNT - 1})`, {
+      count: servers.length,
+    });
   }
   checkServerSet(servers, (message, context) => listError(undefined, `Server list ${message}`, context));
   const { expectedCount } = options;

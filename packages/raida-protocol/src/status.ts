@@ -64,7 +64,10 @@ const DESCRIPTIONS: Readonly<Record<RaidaStatusName, readonly [StatusKind, strin
   invalidCommandGroup: ['header-error', 'Invalid command group'],
   invalidCommand: ['header-error', 'Invalid command'],
   invalidCoinId: ['header-error', 'Invalid coin id (wrong network)'],
-  invalidPacketLength: ['packet-error', 'Invalid packet length (shorter than header + body length, body too short, or over the size limit)'],
+  invalidPacketLength: [
+    'packet-error',
+    'Invalid packet length (shorter than header + body length, body too short, or over the size limit)',
+  ],
   keyCoinNotFound: ['request-error', 'Key coin not found'],
   invalidEncryptionType: ['request-error', 'Invalid encryption type'],
   invalidEndOfPacket: ['packet-error', 'Invalid end of packet (the body must end in 3E 3E)'],

@@ -114,10 +114,18 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
   if (reply.status === RAIDA_STATUS.encryptionCoinNotFound) {
     // A server without the key coin cannot compute `challenge XOR key`: its signature is stale, its echo bytes fresh.
     if (expectation.encryption.type !== 1) {
-      throw protocolError('RAIDA_REPLY_UNEXPECTED_STATUS', `Status 34 (encryptionCoinNotFound) is not an answer to an unencrypted request`, context);
+      throw protocolError(
+        'RAIDA_REPLY_UNEXPECTED_STATUS',
+        `Status 34 (encryptionCoinNotFound) is not an answer to an unencrypted request`,
+        context,
+      );
     }
     if (!bytesEqual(reply.echo, expectation.echo)) {
-      throw protocolError('RAIDA_REPLY_ECHO_MISMATCH', `Status-34 reply from RAIDA ${expectation.raidaId} does not carry the echo bytes of its request`, context);
+      throw protocolError(
+        'RAIDA_REPLY_ECHO_MISMATCH',
+        `Status-34 reply from RAIDA ${expectation.raidaId} does not carry the echo bytes of its request`,
+        context,
+      );
     }
     return { outcome: 'error', status, reply, staleFields: true };
   }
@@ -133,36 +141,65 @@ export function validateReply(bytes: Uint8Array, expectation: ReplyExpectation, 
 
   const spec = COMMANDS[expectation.command];
   if (!spec.successStatuses.includes(reply.status)) {
-    throw protocolError('RAIDA_REPLY_UNEXPECTED_STATUS', `Status ${reply.status} (${status.name}) is not an answer to ${spec.name}`, context);
+    throw protocolError(
+      'RAIDA_REPLY_UNEXPECTED_STATUS',
+      `Status ${reply.status} (${status.name}) is not an answer to ${spec.name}`,
+      context,
+    );
   }
   const preference = options.replyCounter ?? 'auto';
 
   if (status.kind === 'success') {
     const isVersion = spec.name === 'version';
-    const { plain, replyCounter } = decryptBody(reply.body ?? new Uint8Array(0), expectation, preference, isVersion ? isPrintableAscii : undefined);
+    const { plain, replyCounter } = decryptBody(
+      reply.body ?? new Uint8Array(0),
+      expectation,
+      preference,
+      isVersion ? isPrintableAscii : undefined,
+    );
     if (isVersion && !isPrintableAscii(plain)) {
       throw protocolError('RAIDA_REPLY_BAD_BODY', `Version reply from RAIDA ${expectation.raidaId} has no readable ASCII version`, {
         ...context,
         bodyLength: plain.length,
       });
     }
-    return { outcome: 'success', status, reply, body: plain, version: isVersion ? new TextDecoder().decode(plain) : undefined, replyCounter };
+    return {
+      outcome: 'success',
+      status,
+      reply,
+      body: plain,
+      version: isVersion ? new TextDecoder().decode(plain) : undefined,
+      replyCounter,
+    };
   }
 
   const count = expectation.coinCount;
   if (reply.status === RAIDA_STATUS.allPass || reply.status === RAIDA_STATUS.allFail) {
-    return { outcome: 'coins', status, reply, verdicts: new Array<boolean>(count).fill(reply.status === RAIDA_STATUS.allPass), replyCounter: undefined };
+    return {
+      outcome: 'coins',
+      status,
+      reply,
+      verdicts: new Array<boolean>(count).fill(reply.status === RAIDA_STATUS.allPass),
+      replyCounter: undefined,
+    };
   }
   if (reply.body === undefined) {
-    throw protocolError('RAIDA_REPLY_BAD_BODY', `Mixed reply from RAIDA ${expectation.raidaId} has no bitfield`, { ...context, coinCount: count });
+    throw protocolError('RAIDA_REPLY_BAD_BODY', `Mixed reply from RAIDA ${expectation.raidaId} has no bitfield`, {
+      ...context,
+      coinCount: count,
+    });
   }
   const { plain, replyCounter } = decryptBody(reply.body, expectation, preference, (candidate) => isMixedBitfield(candidate, count));
   if (expectation.encryption.type === 1 && !isMixedBitfield(plain, count)) {
-    throw protocolError('RAIDA_REPLY_BAD_BODY', `Mixed reply from RAIDA ${expectation.raidaId} does not decrypt to a mixed bitfield for ${count} coins`, {
-      ...context,
-      coinCount: count,
-      bodyLength: plain.length,
-    });
+    throw protocolError(
+      'RAIDA_REPLY_BAD_BODY',
+      `Mixed reply from RAIDA ${expectation.raidaId} does not decrypt to a mixed bitfield for ${count} coins`,
+      {
+        ...context,
+        coinCount: count,
+        bodyLength: plain.length,
+      },
+    );
   }
   return { outcome: 'coins', status, reply, verdicts: decodeVerdictBitfield(plain, count), replyCounter };
 }

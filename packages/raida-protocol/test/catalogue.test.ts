@@ -13,7 +13,9 @@ import {
 
 describe('status table', () => {
   it('holds every status of the reference with a name, a description and a kind', () => {
-    expect(STATUS_TABLE.map((s) => s.code).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 16, 25, 27, 33, 34, 37, 39, 40, 48, 204, 241, 242, 243, 250, 255]);
+    expect(STATUS_TABLE.map((s) => s.code).sort((a, b) => a - b)).toEqual([
+      2, 3, 4, 5, 6, 7, 16, 25, 27, 33, 34, 37, 39, 40, 48, 204, 241, 242, 243, 250, 255,
+    ]);
     for (const info of STATUS_TABLE) {
       expect(info.name).toMatch(/^[a-z][A-Za-z]+$/);
       expect(info.description.length).toBeGreaterThan(5);
@@ -32,7 +34,13 @@ describe('status table', () => {
   });
 
   it('describes unknown codes instead of failing, and still checks their signature', () => {
-    expect(statusInfo(100)).toEqual({ code: 100, name: 'unknown100', description: 'Unknown status 100', kind: 'unknown', signatureTrusted: true });
+    expect(statusInfo(100)).toEqual({
+      code: 100,
+      name: 'unknown100',
+      description: 'Unknown status 100',
+      kind: 'unknown',
+      signatureTrusted: true,
+    });
   });
 
   it('counts 250 and the coin results as success', () => {

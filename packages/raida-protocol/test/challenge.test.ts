@@ -13,7 +13,9 @@ describe('challenges', () => {
     });
     expect(asked).toEqual([12]);
     expect(toHex(challenge)).toBe(toHex(fromHex('00 01 02 03 04 05 06 07 08 09 0A 0B 92 70 C9 65')));
-    expect(toHex(challengeFromRandom(new Uint8Array(12).fill(0xee)))).toBe(toHex(fromHex('EE EE EE EE EE EE EE EE EE EE EE EE 18 11 CA 6A')));
+    expect(toHex(challengeFromRandom(new Uint8Array(12).fill(0xee)))).toBe(
+      toHex(fromHex('EE EE EE EE EE EE EE EE EE EE EE EE 18 11 CA 6A')),
+    );
   });
 
   it('copies the random bytes, so a source may reuse its buffer', () => {

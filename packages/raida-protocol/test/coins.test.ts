@@ -36,7 +36,11 @@ describe('coin validation', () => {
   });
 
   it('never puts the AN in a message or context', () => {
-    const error = expectXError(() => assertPownCoin({ denomination: 0, serialNumber: 1, an: AN, pan: new Uint8Array(3) }), 'RAIDA_INVALID_COIN', 'config');
+    const error = expectXError(
+      () => assertPownCoin({ denomination: 0, serialNumber: 1, an: AN, pan: new Uint8Array(3) }),
+      'RAIDA_INVALID_COIN',
+      'config',
+    );
     expect(error.context).toEqual({ option: 'pan' });
     expect(JSON.stringify(error)).not.toMatch(/0,17,34|00112233/);
     expectXError(() => assertCoin(null as unknown as Coin), 'RAIDA_INVALID_COIN', 'config');

@@ -61,19 +61,25 @@ function expectedOutcome(bytes: Uint8Array, expectation: ReplyExpectation): Expe
   if (reply.status === 34) {
     // Stale signature, fresh echo bytes; and only ever an answer to an encrypted request.
     if (expectation.encryption.type !== 1) return { kind: 'throws', code: 'RAIDA_REPLY_UNEXPECTED_STATUS' };
-    return reply.echo.every((byte, i) => byte === expectation.echo[i]) ? { kind: 'error' } : { kind: 'throws', code: 'RAIDA_REPLY_ECHO_MISMATCH' };
+    return reply.echo.every((byte, i) => byte === expectation.echo[i])
+      ? { kind: 'error' }
+      : { kind: 'throws', code: 'RAIDA_REPLY_ECHO_MISMATCH' };
   }
   if (!info.signatureTrusted) return { kind: 'error' };
   const signature = expectation.signature;
   if (!reply.signature.every((byte, i) => byte === signature[i])) return { kind: 'throws', code: 'RAIDA_REPLY_SIGNATURE_MISMATCH' };
   if (info.kind !== 'success' && info.kind !== 'coin-result') return { kind: 'error' };
-  if (!COMMANDS[expectation.command].successStatuses.includes(reply.status)) return { kind: 'throws', code: 'RAIDA_REPLY_UNEXPECTED_STATUS' };
+  if (!COMMANDS[expectation.command].successStatuses.includes(reply.status))
+    return { kind: 'throws', code: 'RAIDA_REPLY_UNEXPECTED_STATUS' };
   // Version bodies must be ASCII and 243 bodies a bitfield: whether random bytes are is the validator's call.
   const bodyMatters = expectation.command === 'version' || reply.status === 243;
   return bodyMatters ? { kind: 'accepted-or-bad-body', status: reply.status } : { kind: 'accepted', status: reply.status };
 }
 
-function outcomeOf(bytes: Uint8Array, expectation: ReplyExpectation): { kind: 'throws'; code: string } | { kind: 'validated'; outcome: string; status: number; verdicts?: readonly boolean[] } {
+function outcomeOf(
+  bytes: Uint8Array,
+  expectation: ReplyExpectation,
+): { kind: 'throws'; code: string } | { kind: 'validated'; outcome: string; status: number; verdicts?: readonly boolean[] } {
   try {
     // The servers here continue the counter (the current convention), and the client knows it.
     const validated = validateReply(bytes, expectation, { replyCounter: 'continue' });
@@ -128,65 +134,75 @@ function datagramFor(expectation: ReplyExpectation): fc.Arbitrary<Uint8Array> {
 }
 
 describe('validateReply against hostile datagrams, with real expectations', () => {
-  it('accepts a datagram only with the right signature and a status that answers the command; anything else is a protocol XError or an error outcome', { timeout }, () => {
-    const seen = { accepted: 0, mismatch: 0, error: 0, malformed: 0 };
-    for (const request of REQUESTS) {
-      const { expectation } = request;
-      fc.assert(
-        fc.property(datagramFor(expectation), (datagram) => {
-          const expected = expectedOutcome(datagram, expectation);
-          const actual = outcomeOf(datagram, expectation);
-          switch (expected.kind) {
-            case 'throws':
-              expect(actual).toEqual({ kind: 'throws', code: expected.code });
-              if (expected.code === 'RAIDA_REPLY_SIGNATURE_MISMATCH') seen.mismatch++;
-              else seen.malformed++;
-              break;
-            case 'error':
-              expect(actual).toMatchObject({ kind: 'validated', outcome: 'error' });
-              seen.error++;
-              break;
-            case 'accepted':
-            case 'accepted-or-bad-body':
-              if (actual.kind === 'throws') {
-                expect(expected.kind).toBe('accepted-or-bad-body');
-                expect(actual.code).toBe('RAIDA_REPLY_BAD_BODY');
+  it(
+    'accepts a datagram only with the right signature and a status that answers the command; anything else is a protocol XError or an error outcome',
+    { timeout },
+    () => {
+      const seen = { accepted: 0, mismatch: 0, error: 0, malformed: 0 };
+      for (const request of REQUESTS) {
+        const { expectation } = request;
+        fc.assert(
+          fc.property(datagramFor(expectation), (datagram) => {
+            const expected = expectedOutcome(datagram, expectation);
+            const actual = outcomeOf(datagram, expectation);
+            switch (expected.kind) {
+              case 'throws':
+                expect(actual).toEqual({ kind: 'throws', code: expected.code });
+                if (expected.code === 'RAIDA_REPLY_SIGNATURE_MISMATCH') seen.mismatch++;
+                else seen.malformed++;
                 break;
-              }
-              expect(actual.outcome).toBe(expected.status === 250 ? 'success' : 'coins');
-              expect(actual.status).toBe(expected.status);
-              if (actual.verdicts !== undefined) {
-                expect(actual.verdicts).toHaveLength(expectation.coinCount);
-                if (expected.status === 241) expect(actual.verdicts.every(Boolean)).toBe(true);
-                if (expected.status === 242) expect(actual.verdicts.some(Boolean)).toBe(false);
-              }
-              seen.accepted++;
-              break;
-          }
-        }),
-        runs(1 / REQUESTS.length),
-      );
-    }
-    // The generator must reach every branch, or the property proves less than it says.
-    expect(Math.min(seen.accepted, seen.mismatch, seen.error, seen.malformed)).toBeGreaterThan(0);
-  });
+              case 'error':
+                expect(actual).toMatchObject({ kind: 'validated', outcome: 'error' });
+                seen.error++;
+                break;
+              case 'accepted':
+              case 'accepted-or-bad-body':
+                if (actual.kind === 'throws') {
+                  expect(expected.kind).toBe('accepted-or-bad-body');
+                  expect(actual.code).toBe('RAIDA_REPLY_BAD_BODY');
+                  break;
+                }
+                expect(actual.outcome).toBe(expected.status === 250 ? 'success' : 'coins');
+                expect(actual.status).toBe(expected.status);
+                if (actual.verdicts !== undefined) {
+                  expect(actual.verdicts).toHaveLength(expectation.coinCount);
+                  if (expected.status === 241) expect(actual.verdicts.every(Boolean)).toBe(true);
+                  if (expected.status === 242) expect(actual.verdicts.some(Boolean)).toBe(false);
+                }
+                seen.accepted++;
+                break;
+            }
+          }),
+          runs(1 / REQUESTS.length),
+        );
+      }
+      // The generator must reach every branch, or the property proves less than it says.
+      expect(Math.min(seen.accepted, seen.mismatch, seen.error, seen.malformed)).toBeGreaterThan(0);
+    },
+  );
 
   it('never accepts a reply whose signature differs from the request’s in any one bit', { timeout }, () => {
     fc.assert(
-      fc.property(fc.constantFrom(...REQUESTS), fc.nat({ max: 127 }), fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }), (request, bit, verdicts) => {
-        const check = checkRequest(request.bytes, { raidaId: 7, keyFor: () => AN });
-        if (check.outcome !== 'accepted') throw new Error(`the server rejected a valid request: ${check.outcome}`);
-        const { command, coinCount } = request.expectation;
-        const mine = verdicts.slice(0, coinCount);
-        const status = coinCount === 0 ? 250 : mine.every(Boolean) ? 241 : mine.some(Boolean) ? 243 : 242;
-        const body = command === 'version' ? new TextEncoder().encode('20250323') : status === 243 ? encodeVerdictBitfield(mine) : undefined;
-        const genuine = buildReplyForRequest(check.request, { status, body });
-        expect(outcomeOf(genuine, request.expectation)).toMatchObject({ kind: 'validated', status });
+      fc.property(
+        fc.constantFrom(...REQUESTS),
+        fc.nat({ max: 127 }),
+        fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+        (request, bit, verdicts) => {
+          const check = checkRequest(request.bytes, { raidaId: 7, keyFor: () => AN });
+          if (check.outcome !== 'accepted') throw new Error(`the server rejected a valid request: ${check.outcome}`);
+          const { command, coinCount } = request.expectation;
+          const mine = verdicts.slice(0, coinCount);
+          const status = coinCount === 0 ? 250 : mine.every(Boolean) ? 241 : mine.some(Boolean) ? 243 : 242;
+          const body =
+            command === 'version' ? new TextEncoder().encode('20250323') : status === 243 ? encodeVerdictBitfield(mine) : undefined;
+          const genuine = buildReplyForRequest(check.request, { status, body });
+          expect(outcomeOf(genuine, request.expectation)).toMatchObject({ kind: 'validated', status });
 
-        const forged = genuine.slice();
-        forged[16 + (bit >> 3)]! ^= 1 << (bit & 7);
-        expect(outcomeOf(forged, request.expectation)).toEqual({ kind: 'throws', code: 'RAIDA_REPLY_SIGNATURE_MISMATCH' });
-      }),
+          const forged = genuine.slice();
+          forged[16 + (bit >> 3)]! ^= 1 << (bit & 7);
+          expect(outcomeOf(forged, request.expectation)).toEqual({ kind: 'throws', code: 'RAIDA_REPLY_SIGNATURE_MISMATCH' });
+        },
+      ),
       runs(0.25),
     );
   });
@@ -199,14 +215,20 @@ describe('validateReply against hostile datagrams, with real expectations', () =
     const genuine = buildReplyForRequest(check.request, { status: 243, body: encodeVerdictBitfield(verdicts) });
     expect(outcomeOf(genuine, request.expectation)).toEqual({ kind: 'validated', outcome: 'coins', status: 243, verdicts });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: genuine.length + 300 }).filter((length) => length !== genuine.length), fc.uint8Array({ minLength: 300, maxLength: 300 }), (length, padding) => {
-        const datagram = new Uint8Array(length);
-        datagram.set(genuine.subarray(0, Math.min(length, genuine.length)));
-        if (length > genuine.length) datagram.set(padding.subarray(0, length - genuine.length), genuine.length);
-        const actual = outcomeOf(datagram, request.expectation);
-        expect(actual.kind).toBe('throws');
-        expect(['RAIDA_REPLY_TOO_SHORT', 'RAIDA_REPLY_LENGTH_MISMATCH', 'RAIDA_REPLY_BAD_TERMINATOR']).toContain(actual.kind === 'throws' ? actual.code : '');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: genuine.length + 300 }).filter((length) => length !== genuine.length),
+        fc.uint8Array({ minLength: 300, maxLength: 300 }),
+        (length, padding) => {
+          const datagram = new Uint8Array(length);
+          datagram.set(genuine.subarray(0, Math.min(length, genuine.length)));
+          if (length > genuine.length) datagram.set(padding.subarray(0, length - genuine.length), genuine.length);
+          const actual = outcomeOf(datagram, request.expectation);
+          expect(actual.kind).toBe('throws');
+          expect(['RAIDA_REPLY_TOO_SHORT', 'RAIDA_REPLY_LENGTH_MISMATCH', 'RAIDA_REPLY_BAD_TERMINATOR']).toContain(
+            actual.kind === 'throws' ? actual.code : '',
+          );
+        },
+      ),
       runs(0.1),
     );
   });

@@ -58,7 +58,14 @@ function tickets(): number[] {
 }
 
 function reply(raidaId: number, status: number, expectation: HealingExpectation, body?: Uint8Array): Uint8Array {
-  return buildReply({ raidaId, status, commandGroup: 2, echo: expectation.echo, signature: expectation.signature, ...(body === undefined ? {} : { body }) });
+  return buildReply({
+    raidaId,
+    status,
+    commandGroup: 2,
+    echo: expectation.echo,
+    signature: expectation.signature,
+    ...(body === undefined ? {} : { body }),
+  });
 }
 
 describe('healing requests, byte for byte against the captured hex', () => {
@@ -92,7 +99,9 @@ describe('healing requests, byte for byte against the captured hex', () => {
   it('fix mixed: 4 coins, 3 with votes → F3 body 07', () => {
     const coins = [510, 511, 512, 513].map((serialNumber) => ({ denomination: 2, serialNumber }));
     const built = buildFixRequest({ raidaId: 24, coins, pg: PG, tickets: tickets() });
-    expect(validateHealingReply(reply(24, 243, built.expectation, fromHex('07')), built.expectation)).toMatchObject({ fixed: [true, true, true, false] });
+    expect(validateHealingReply(reply(24, 243, built.expectation, fromHex('07')), built.expectation)).toMatchObject({
+      fixed: [true, true, true, false],
+    });
   });
 
   it('new ANs are MD5(raida ‖ den ‖ SN ‖ PG): the note’s two vectors', () => {
@@ -101,7 +110,13 @@ describe('healing requests, byte for byte against the captured hex', () => {
   });
 
   it('validate_ticket: claimant and ticket in 23 bytes; a 250 lists the ticket’s coins', () => {
-    const built = buildValidateTicketRequest({ raidaId: 0, challenge: CHALLENGE, echo: new Uint8Array(2), claimantId: 9, ticket: 0xd1c45714 });
+    const built = buildValidateTicketRequest({
+      raidaId: 0,
+      challenge: CHALLENGE,
+      echo: new Uint8Array(2),
+      claimantId: 9,
+      ticket: 0xd1c45714,
+    });
     expect(toHex(built.bytes.subarray(22, 24))).toBe('00 17');
     expect(toHex(built.bytes.subarray(48))).toBe('09 d1 c4 57 14 3e 3e');
     const live = fromHex(`00 00 FA 02 00 01 00 00 00 00 00 0C 00 00 00 01 ${toHex(CHALLENGE)} 02 00 00 01 F7 02 00 00 01 F9 3E 3E`);
@@ -112,19 +127,34 @@ describe('healing requests, byte for byte against the captured hex', () => {
         { denomination: 2, serialNumber: 505 },
       ],
     });
-    expect(validateHealingReply(reply(0, 44, built.expectation), built.expectation)).toMatchObject({ outcome: 'error', staleFields: false });
+    expect(validateHealingReply(reply(0, 44, built.expectation), built.expectation)).toMatchObject({
+      outcome: 'error',
+      staleFields: false,
+    });
   });
 
   it('find: 209/210/208 for all alike, 211 with one byte per coin (3 coins → 01 02 00)', () => {
     const coins = [1, 2, 3].map((serialNumber) => ({ denomination: 2, serialNumber, an: WALLET_AN_R0, pan: PG }));
     const built = buildFindRequest({ raidaId: 20, coins });
     expect(built.bytes.length).toBe(32 + 18 + 3 * 37);
-    expect(validateHealingReply(reply(20, 211, built.expectation, fromHex('01 02 00')), built.expectation)).toMatchObject({ found: ['an', 'pan', 'neither'] });
+    expect(validateHealingReply(reply(20, 211, built.expectation, fromHex('01 02 00')), built.expectation)).toMatchObject({
+      found: ['an', 'pan', 'neither'],
+    });
     expect(validateHealingReply(reply(20, 210, built.expectation), built.expectation)).toMatchObject({ found: ['pan', 'pan', 'pan'] });
     expect(validateHealingReply(reply(20, 209, built.expectation), built.expectation)).toMatchObject({ found: ['an', 'an', 'an'] });
-    expect(validateHealingReply(reply(20, 208, built.expectation), built.expectation)).toMatchObject({ found: ['neither', 'neither', 'neither'] });
-    expectXError(() => validateHealingReply(reply(20, 211, built.expectation, fromHex('01 03 00')), built.expectation), 'RAIDA_REPLY_BAD_BODY', 'protocol');
-    expectXError(() => validateHealingReply(reply(20, 241, built.expectation), built.expectation), 'RAIDA_REPLY_UNEXPECTED_STATUS', 'protocol');
+    expect(validateHealingReply(reply(20, 208, built.expectation), built.expectation)).toMatchObject({
+      found: ['neither', 'neither', 'neither'],
+    });
+    expectXError(
+      () => validateHealingReply(reply(20, 211, built.expectation, fromHex('01 03 00')), built.expectation),
+      'RAIDA_REPLY_BAD_BODY',
+      'protocol',
+    );
+    expectXError(
+      () => validateHealingReply(reply(20, 241, built.expectation), built.expectation),
+      'RAIDA_REPLY_UNEXPECTED_STATUS',
+      'protocol',
+    );
   });
 
   it('a reply with another signature is never a result', () => {
@@ -135,21 +165,52 @@ describe('healing requests, byte for byte against the captured hex', () => {
   });
 
   it('body lengths and batch limits of §2.0', () => {
-    expect([healingBodyLength('get_ticket', 1), healingBodyLength('validate_ticket', 0), healingBodyLength('find', 1), healingBodyLength('fix', 1)]).toEqual([39, 23, 55, 139]);
-    expect([maxHealingCoinsPerRequest('get_ticket'), maxHealingCoinsPerRequest('find'), maxHealingCoinsPerRequest('fix')]).toEqual([46, 26, 171]);
-    expect([maxHealingCoinsPerRequest('get_ticket', 1440), maxHealingCoinsPerRequest('find', 1440), maxHealingCoinsPerRequest('fix', 1440)]).toEqual([66, 37, 254]);
+    expect([
+      healingBodyLength('get_ticket', 1),
+      healingBodyLength('validate_ticket', 0),
+      healingBodyLength('find', 1),
+      healingBodyLength('fix', 1),
+    ]).toEqual([39, 23, 55, 139]);
+    expect([maxHealingCoinsPerRequest('get_ticket'), maxHealingCoinsPerRequest('find'), maxHealingCoinsPerRequest('fix')]).toEqual([
+      46, 26, 171,
+    ]);
+    expect([
+      maxHealingCoinsPerRequest('get_ticket', 1440),
+      maxHealingCoinsPerRequest('find', 1440),
+      maxHealingCoinsPerRequest('fix', 1440),
+    ]).toEqual([66, 37, 254]);
   });
 
   it('refuses type-1 healing requests of the crash lengths (§3)', () => {
     const keyCoin = { denomination: 1, serialNumber: 9, an: WALLET_AN_R0 };
     const coin = (serialNumber: number) => ({ denomination: 2, serialNumber, an: WALLET_AN_R0, pan: PG });
-    expectXError(() => buildGetTicketRequest({ raidaId: 1, coins: [coin(1)], encryption: { type: 1, keyCoin } }), 'RAIDA_INVALID_OPTION', 'config');
-    expect(buildGetTicketRequest({ raidaId: 1, coins: [coin(1), coin(2)], encryption: { type: 1, keyCoin } }).bytes.length).toBe(32 + 18 + 42);
-    expectXError(() => buildFindRequest({ raidaId: 1, coins: [coin(1)], encryption: { type: 1, keyCoin } }), 'RAIDA_INVALID_OPTION', 'config');
+    expectXError(
+      () => buildGetTicketRequest({ raidaId: 1, coins: [coin(1)], encryption: { type: 1, keyCoin } }),
+      'RAIDA_INVALID_OPTION',
+      'config',
+    );
+    expect(buildGetTicketRequest({ raidaId: 1, coins: [coin(1), coin(2)], encryption: { type: 1, keyCoin } }).bytes.length).toBe(
+      32 + 18 + 42,
+    );
+    expectXError(
+      () => buildFindRequest({ raidaId: 1, coins: [coin(1)], encryption: { type: 1, keyCoin } }),
+      'RAIDA_INVALID_OPTION',
+      'config',
+    );
     const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ denomination: 2, serialNumber: i }));
-    expectXError(() => buildFixRequest({ raidaId: 1, coins: ids(3), pg: PG, tickets: tickets(), encryption: { type: 1, keyCoin } }), 'RAIDA_INVALID_OPTION', 'config');
-    expect(buildFixRequest({ raidaId: 1, coins: ids(1), pg: PG, tickets: tickets(), encryption: { type: 1, keyCoin } }).bytes.length).toBe(171);
-    expectXError(() => buildValidateTicketRequest({ raidaId: 1, claimantId: 2, ticket: 1, encryption: { type: 1, keyCoin } }), 'RAIDA_INVALID_OPTION', 'config');
+    expectXError(
+      () => buildFixRequest({ raidaId: 1, coins: ids(3), pg: PG, tickets: tickets(), encryption: { type: 1, keyCoin } }),
+      'RAIDA_INVALID_OPTION',
+      'config',
+    );
+    expect(buildFixRequest({ raidaId: 1, coins: ids(1), pg: PG, tickets: tickets(), encryption: { type: 1, keyCoin } }).bytes.length).toBe(
+      171,
+    );
+    expectXError(
+      () => buildValidateTicketRequest({ raidaId: 1, claimantId: 2, ticket: 1, encryption: { type: 1, keyCoin } }),
+      'RAIDA_INVALID_OPTION',
+      'config',
+    );
   });
 });
 

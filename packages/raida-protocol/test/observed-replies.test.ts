@@ -12,7 +12,13 @@ const TYPE1_ECHO = fromHex(`
   3E 3E`);
 const KEY_COIN = { denomination: 1, serialNumber: 0x1234, an: AN };
 const type1Echo = () =>
-  buildEchoRequest({ raidaId: 3, echo: ECHO, nonce: fromHex('A1 B2 C3 D4 E5 F6'), random: () => R, encryption: { type: 1, keyCoin: KEY_COIN } });
+  buildEchoRequest({
+    raidaId: 3,
+    echo: ECHO,
+    nonce: fromHex('A1 B2 C3 D4 E5 F6'),
+    random: () => R,
+    encryption: { type: 1, keyCoin: KEY_COIN },
+  });
 
 /** The 48-byte status-27 reply as seen on the wire (execution time 0x0D µs). */
 const STATUS_27_REPLY = fromHex(`
@@ -36,7 +42,11 @@ describe('status 34: the encryption key coin is not on this RAIDA', () => {
   });
 
   it('must carry the request echo bytes, which are fresh on a 34', () => {
-    expectXError(() => validateReply(status34Reply('AB CE', '77'.repeat(16)), type1Echo().expectation), 'RAIDA_REPLY_ECHO_MISMATCH', 'protocol');
+    expectXError(
+      () => validateReply(status34Reply('AB CE', '77'.repeat(16)), type1Echo().expectation),
+      'RAIDA_REPLY_ECHO_MISMATCH',
+      'protocol',
+    );
   });
 
   it('is no answer to an unencrypted request', () => {
@@ -55,7 +65,13 @@ describe('status 34: the encryption key coin is not on this RAIDA', () => {
 
 describe('status 27 in the 48-byte reply of the other layout', () => {
   it('parses the observed bytes: status 27, execution time from bytes 4–7, no body', () => {
-    expect(parseReply(STATUS_27_REPLY)).toMatchObject({ status: 27, executionTimeUs: 13, headerLength: 48, layout: 'modern', body: undefined });
+    expect(parseReply(STATUS_27_REPLY)).toMatchObject({
+      status: 27,
+      executionTimeUs: 13,
+      headerLength: 48,
+      layout: 'modern',
+      body: undefined,
+    });
   });
 
   it('is a server error 27, not a signature mismatch', () => {

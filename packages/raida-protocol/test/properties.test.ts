@@ -40,16 +40,23 @@ const commonArb = fc.record({
   echo: bytes(2),
   nonce: bytes(6),
   challenge: bytes(12).map(challengeFromRandom),
-  encryption: fc.oneof(fc.constant({ type: 0 as const }), coinArb.map((keyCoin) => ({ type: 1 as const, keyCoin }))),
+  encryption: fc.oneof(
+    fc.constant({ type: 0 as const }),
+    coinArb.map((keyCoin) => ({ type: 1 as const, keyCoin })),
+  ),
 });
 
 const requestArb: fc.Arbitrary<RequestInput> = fc.oneof(
   commonArb.chain((common) => fc.constantFrom('echo' as const, 'version' as const).map((command) => ({ ...common, command }))),
   commonArb.chain((common) =>
-    fc.array(coinArb, { minLength: 1, maxLength: maxCoinsPerRequest('detect') }).map((coins) => ({ ...common, command: 'detect' as const, coins })),
+    fc
+      .array(coinArb, { minLength: 1, maxLength: maxCoinsPerRequest('detect') })
+      .map((coins) => ({ ...common, command: 'detect' as const, coins })),
   ),
   commonArb.chain((common) =>
-    fc.array(pownCoinArb, { minLength: 1, maxLength: maxCoinsPerRequest('pown') }).map((coins) => ({ ...common, command: 'pown' as const, coins })),
+    fc
+      .array(pownCoinArb, { minLength: 1, maxLength: maxCoinsPerRequest('pown') })
+      .map((coins) => ({ ...common, command: 'pown' as const, coins })),
   ),
 );
 

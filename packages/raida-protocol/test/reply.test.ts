@@ -83,7 +83,11 @@ describe('parseReply', () => {
     expectXError(() => parseReply(Uint8Array.of(...sizeOne, 0x3e)), 'RAIDA_REPLY_LENGTH_MISMATCH', 'protocol');
     const badEnd = VERSION_REPLY.slice();
     badEnd[41] = 0x3f;
-    expect(expectXError(() => parseReply(badEnd), 'RAIDA_REPLY_BAD_TERMINATOR', 'protocol').context).toEqual({ length: 42, bodySize: 10, status: 250 });
+    expect(expectXError(() => parseReply(badEnd), 'RAIDA_REPLY_BAD_TERMINATOR', 'protocol').context).toEqual({
+      length: 42,
+      bodySize: 10,
+      status: 250,
+    });
   });
 
   it('returns copies, so the datagram buffer can be reused', () => {
@@ -119,7 +123,8 @@ describe('buildReply', () => {
       [{ raidaId: 0, status: 250, headerLength: 40 }, 'headerLength'],
       [{ raidaId: 0, status: 250, headerLength: 48, body: new Uint8Array(1) }, 'headerLength'],
     ];
-    for (const [init, option] of cases) expect(expectXError(() => buildReply(init), 'RAIDA_INVALID_OPTION', 'config').context).toEqual({ option });
+    for (const [init, option] of cases)
+      expect(expectXError(() => buildReply(init), 'RAIDA_INVALID_OPTION', 'config').context).toEqual({ option });
   });
 });
 
@@ -147,9 +152,14 @@ describe('buildReplyForRequest (server side)', () => {
     expect(reply).toMatchObject({ status: 37, echo: ECHO, signature: new Uint8Array(16).fill(0xee) });
   });
 
-
   it('encrypts a type-1 reply body continuing the request counter, or restarting it, like Node aes-128-ctr', () => {
-    const built = buildVersionRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption: { type: 1, keyCoin: KEY_COIN } });
+    const built = buildVersionRequest({
+      raidaId: 3,
+      echo: ECHO,
+      nonce: NONCE,
+      random: () => R,
+      encryption: { type: 1, keyCoin: KEY_COIN },
+    });
     const request = accepted(built.bytes, () => AN);
     const version = new TextEncoder().encode('20250323');
     const iv = Buffer.concat([Buffer.from(built.bytes.subarray(24, 32)), Buffer.alloc(8)]);

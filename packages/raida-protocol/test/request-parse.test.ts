@@ -157,7 +157,9 @@ describe('checkRequest, further server behaviour', () => {
 
 describe('parseRequestHeader', () => {
   it('decodes every header field', () => {
-    const header = parseRequestHeader(fromHex('01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 00 01 F8 FF FF FF FE 01 00 A1 B2 C3 D4 E5 F6 AB CD'));
+    const header = parseRequestHeader(
+      fromHex('01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 00 01 F8 FF FF FF FE 01 00 A1 B2 C3 D4 E5 F6 AB CD'),
+    );
     expect(header).toEqual({
       routing: 1,
       splitId: 2,
@@ -176,6 +178,8 @@ describe('parseRequestHeader', () => {
   });
 
   it('throws a protocol error for fewer than 32 bytes', () => {
-    expect(expectXError(() => parseRequestHeader(new Uint8Array(31)), 'RAIDA_REQUEST_MALFORMED', 'protocol').context).toEqual({ length: 31 });
+    expect(expectXError(() => parseRequestHeader(new Uint8Array(31)), 'RAIDA_REQUEST_MALFORMED', 'protocol').context).toEqual({
+      length: 31,
+    });
   });
 });

@@ -63,7 +63,12 @@ describe('reference request vectors', () => {
   });
 
   it('detect, type 0, one coin: body length 39 and the exact body', () => {
-    const built = buildDetectRequest({ raidaId: 3, echo: ECHO, random: () => R, coins: [{ denomination: 0, serialNumber: 0x1234, an: AN }] });
+    const built = buildDetectRequest({
+      raidaId: 3,
+      echo: ECHO,
+      random: () => R,
+      coins: [{ denomination: 0, serialNumber: 0x1234, an: AN }],
+    });
     expect(built.bytes).toHaveLength(32 + 39);
     expect(toHex(built.bytes.subarray(22, 24))).toBe('00 27');
     expect(toHex(built.bytes.subarray(4, 6))).toBe('01 0a');
@@ -77,7 +82,14 @@ describe('reference request vectors', () => {
 describe('request building', () => {
   it('encrypts challenge ‖ payload exactly like Node aes-128-ctr over several blocks, leaving the terminator plain', () => {
     const coins = [coin(1), coin(2), coin(3)];
-    const built = buildDetectRequest({ raidaId: 7, echo: ECHO, nonce: NONCE, random: () => R, coins, encryption: { type: 1, keyCoin: KEY_COIN } });
+    const built = buildDetectRequest({
+      raidaId: 7,
+      echo: ECHO,
+      nonce: NONCE,
+      random: () => R,
+      coins,
+      encryption: { type: 1, keyCoin: KEY_COIN },
+    });
     const plain = buildDetectRequest({ raidaId: 7, echo: ECHO, nonce: NONCE, random: () => R, coins });
     const iv = Buffer.concat([Buffer.from(built.bytes.subarray(24, 32)), Buffer.alloc(8)]);
     const cipher = createCipheriv('aes-128-ctr', Buffer.from(AN), iv);
@@ -89,7 +101,13 @@ describe('request building', () => {
   });
 
   it('writes a negative key denomination as int8', () => {
-    const built = buildEchoRequest({ raidaId: 0, echo: ECHO, nonce: NONCE, random: () => R, encryption: { type: 1, keyCoin: { ...KEY_COIN, denomination: -8 } } });
+    const built = buildEchoRequest({
+      raidaId: 0,
+      echo: ECHO,
+      nonce: NONCE,
+      random: () => R,
+      encryption: { type: 1, keyCoin: { ...KEY_COIN, denomination: -8 } },
+    });
     expect(built.bytes[17]).toBe(0xf8);
   });
 
@@ -111,7 +129,11 @@ describe('request building', () => {
     expect(toHex(type0.bytes.subarray(24, 32))).toBe('00 00 00 00 00 00 12 34');
     expect(toHex(type0.expectation.echo)).toBe('12 34');
 
-    const type1 = buildEchoRequest({ raidaId: 1, random: scriptedRandom(R, fromHex('12 34'), NONCE), encryption: { type: 1, keyCoin: KEY_COIN } });
+    const type1 = buildEchoRequest({
+      raidaId: 1,
+      random: scriptedRandom(R, fromHex('12 34'), NONCE),
+      encryption: { type: 1, keyCoin: KEY_COIN },
+    });
     expect(toHex(type1.bytes.subarray(24, 32))).toBe('a1 b2 c3 d4 e5 f6 12 34');
 
     const custom = buildEchoRequest({ raidaId: 1, coinId: 0x0102, echo: ECHO, challenge: new Uint8Array(16).fill(0xee) });
@@ -124,7 +146,11 @@ describe('request building', () => {
     expect(maxCoinsPerRequest('pown')).toBe(26);
     const coins46 = Array.from({ length: 46 }, (_, i) => coin(i));
     expect(buildDetectRequest({ raidaId: 0, coins: coins46 }).bytes.length).toBe(32 + 18 + 46 * 21);
-    const error = expectXError(() => buildDetectRequest({ raidaId: 0, coins: [...coins46, coin(46)] }), 'RAIDA_REQUEST_TOO_LARGE', 'config');
+    const error = expectXError(
+      () => buildDetectRequest({ raidaId: 0, coins: [...coins46, coin(46)] }),
+      'RAIDA_REQUEST_TOO_LARGE',
+      'config',
+    );
     expect(error.message).toBe('A detect request of 47 coins is 1037 bytes, over the 1024-byte limit; send at most 46 coins per request');
     expect(error.context).toEqual({ command: 'detect', coinCount: 47, length: 1037, maxLength: 1024 });
     const pown = (n: number) => Array.from({ length: n }, (_, i) => ({ ...coin(i), pan: AN }));
@@ -134,8 +160,14 @@ describe('request building', () => {
 
   it('takes a configurable maximum', () => {
     expect(maxCoinsPerRequest('detect', 1440)).toBe(66);
-    expect(buildDetectRequest({ raidaId: 0, maxLength: 1440, coins: Array.from({ length: 66 }, (_, i) => coin(i)) }).bytes).toHaveLength(1436);
-    expectXError(() => buildDetectRequest({ raidaId: 0, maxLength: 100, coins: [coin(1), coin(2), coin(3)] }), 'RAIDA_REQUEST_TOO_LARGE', 'config');
+    expect(buildDetectRequest({ raidaId: 0, maxLength: 1440, coins: Array.from({ length: 66 }, (_, i) => coin(i)) }).bytes).toHaveLength(
+      1436,
+    );
+    expectXError(
+      () => buildDetectRequest({ raidaId: 0, maxLength: 100, coins: [coin(1), coin(2), coin(3)] }),
+      'RAIDA_REQUEST_TOO_LARGE',
+      'config',
+    );
     expectXError(() => buildEchoRequest({ raidaId: 0, maxLength: 49 }), 'RAIDA_INVALID_OPTION', 'config');
     expect(buildEchoRequest({ raidaId: 0, maxLength: 50 }).bytes).toHaveLength(50);
   });
@@ -154,7 +186,8 @@ describe('request building', () => {
     ];
     for (const [fn, code, option] of cases) expect(expectXError(fn, code, 'config').context).toEqual({ option });
     const coinError = expectXError(
-      () => buildEchoRequest({ raidaId: 0, encryption: { type: 1, keyCoin: { denomination: 1, serialNumber: 1, an: new Uint8Array(15) } } }),
+      () =>
+        buildEchoRequest({ raidaId: 0, encryption: { type: 1, keyCoin: { denomination: 1, serialNumber: 1, an: new Uint8Array(15) } } }),
       'RAIDA_INVALID_COIN',
       'config',
     );

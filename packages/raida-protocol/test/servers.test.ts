@@ -69,7 +69,11 @@ describe('parseServerList', () => {
     ['[{"host":"a","port":5,"id":1},{"host":"b","port":6}]', 'Server list names id 1 twice', { index: 1, id: 1 }],
     ['127.0.0.1:50000\n127.0.0.1:50000', 'Server list names address 127.0.0.1:50000 twice', { index: 1, id: 1 }],
     ['Raida.Example:7\nraida.example:7', 'Server list names address raida.example:7 twice', { index: 1, id: 1 }],
-    [Array.from({ length: 26 }, (_, i) => `127.0.0.1:${50000 + i}`).join('\n'), 'Server list has 26 servers; a RAIDA has 25 (ids 0 to 24)', { count: 26 }],
+    [
+      Array.from({ length: 26 }, (_, i) => `127.0.0.1:${50000 + i}`).join('\n'),
+      'Server list has 26 servers; a RAIDA has 25 (ids 0 to 24)',
+      { count: 26 },
+    ],
     ['{"host":"a"}', 'A JSON server list must be an array', {}],
     ['# nothing\n\n', 'The server list is empty', {}],
   ])('%j → %s', (text, message, context) => {
@@ -83,7 +87,9 @@ describe('parseServerList', () => {
   });
 
   it('reports invalid JSON and a wrong count', () => {
-    expect(expectXError(() => parseServerList('[1, 2'), 'RAIDA_INVALID_SERVER_LIST', 'config').message).toMatch(/^Server list is not valid JSON: /);
+    expect(expectXError(() => parseServerList('[1, 2'), 'RAIDA_INVALID_SERVER_LIST', 'config').message).toMatch(
+      /^Server list is not valid JSON: /,
+    );
     const error = expectXError(() => parseServerList('127.0.0.1:1', { expectedCount: 25 }), 'RAIDA_INVALID_SERVER_LIST', 'config');
     expect(error.message).toBe('Server list has 1 servers, expected 25');
   });

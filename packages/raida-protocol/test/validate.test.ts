@@ -107,12 +107,14 @@ describe('validateReply: every negative status of the reference table', () => {
   it('errors with a trustworthy signature must match it too', () => {
     for (const status of [25, 37, 39, 40, 48, 204, 99]) {
       expect(validateReply(withStatus(status), echoRequest().expectation).outcome).toBe('error');
-      expectXError(() => validateReply(withStatus(status, STALE_SIGNATURE), echoRequest().expectation), 'RAIDA_REPLY_SIGNATURE_MISMATCH', 'protocol');
+      expectXError(
+        () => validateReply(withStatus(status, STALE_SIGNATURE), echoRequest().expectation),
+        'RAIDA_REPLY_SIGNATURE_MISMATCH',
+        'protocol',
+      );
     }
     expect(validateReply(withStatus(99), echoRequest().expectation).status).toMatchObject({ name: 'unknown99', kind: 'unknown' });
   });
-
-
 });
 
 describe('validateReply: detect and pown verdicts', () => {
@@ -128,7 +130,13 @@ describe('validateReply: detect and pown verdicts', () => {
     ['9 coins [bad×8, good]', '00 01 3E 3E', [false, false, false, false, false, false, false, false, true]],
   ])('mixed reply for %s has body %s', (_name, body, verdicts) => {
     const bodyBytes = fromHex(body);
-    const reply = buildReply({ raidaId: 3, status: 243, echo: ECHO, signature: CHALLENGE, body: bodyBytes.subarray(0, bodyBytes.length - 2) });
+    const reply = buildReply({
+      raidaId: 3,
+      status: 243,
+      echo: ECHO,
+      signature: CHALLENGE,
+      body: bodyBytes.subarray(0, bodyBytes.length - 2),
+    });
     expect(toHex(reply.subarray(32))).toBe(toHex(bodyBytes));
     const result = expectOutcome(validateReply(reply, detectRequest(verdicts.length).expectation), 'coins');
     expect(result.verdicts).toEqual(verdicts);
@@ -172,7 +180,7 @@ describe('validateReply: encrypted (type 1) replies', () => {
     expectXError(() => validateReply(withStatus(250), built.expectation), 'RAIDA_REPLY_SIGNATURE_MISMATCH', 'protocol');
   });
 
-  it('accepts key-coin-not-found (34) with its stale signature when the echo bytes are the request\'s', () => {
+  it("accepts key-coin-not-found (34) with its stale signature when the echo bytes are the request's", () => {
     const built = buildEchoRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption });
     const check = checkRequest(built.bytes, { raidaId: 3, keyFor: () => undefined });
     if (check.outcome !== 'rejected') throw new Error(check.outcome);
@@ -181,12 +189,20 @@ describe('validateReply: encrypted (type 1) replies', () => {
     const result = expectOutcome(validateReply(reply, built.expectation), 'error');
     expect(result.status.code).toBe(34);
     expect(result.staleFields).toBe(true);
-    expectXError(() => validateReply(withStatus(34, STALE_SIGNATURE, fromHex('00 00')), built.expectation), 'RAIDA_REPLY_ECHO_MISMATCH', 'protocol');
+    expectXError(
+      () => validateReply(withStatus(34, STALE_SIGNATURE, fromHex('00 00')), built.expectation),
+      'RAIDA_REPLY_ECHO_MISMATCH',
+      'protocol',
+    );
   });
 
   it.each(['continue', 'restart'] as const)('decrypts a version body whose counter convention is %s', (convention) => {
     const built = buildVersionRequest({ raidaId: 3, echo: ECHO, nonce: NONCE, random: () => R, encryption });
-    const reply = buildReplyForRequest(server(built.bytes), { status: 250, body: new TextEncoder().encode('20250323'), replyCounter: convention });
+    const reply = buildReplyForRequest(server(built.bytes), {
+      status: 250,
+      body: new TextEncoder().encode('20250323'),
+      replyCounter: convention,
+    });
     const result = expectOutcome(validateReply(reply, built.expectation), 'success');
     expect(result.version).toBe('20250323');
     expect(result.replyCounter).toBe(convention);
@@ -200,14 +216,25 @@ describe('validateReply: encrypted (type 1) replies', () => {
     // Fixed echo and challenge: 'auto' can misread a body under the other convention for some keystreams
     // (see the README), so a random request would make this test pass or fail by chance.
     const built = buildDetectRequest({ raidaId: 3, nonce: NONCE, echo: ECHO, random: () => R, coins: coins(20), encryption });
-    const reply = buildReplyForRequest(server(built.bytes), { status: 243, body: encodeVerdictBitfield(verdicts), replyCounter: convention });
+    const reply = buildReplyForRequest(server(built.bytes), {
+      status: 243,
+      body: encodeVerdictBitfield(verdicts),
+      replyCounter: convention,
+    });
     const result = expectOutcome(validateReply(reply, built.expectation), 'coins');
     expect(result.verdicts).toEqual(verdicts);
     expect(result.replyCounter).toBe(convention);
   });
 
   it('rejects an encrypted mixed body that decrypts to no mixed bitfield under either convention', () => {
-    const built = buildPownRequest({ raidaId: 3, nonce: NONCE, echo: ECHO, random: () => R, coins: coins(2).map((c) => ({ ...c, pan: AN })), encryption });
+    const built = buildPownRequest({
+      raidaId: 3,
+      nonce: NONCE,
+      echo: ECHO,
+      random: () => R,
+      coins: coins(2).map((c) => ({ ...c, pan: AN })),
+      encryption,
+    });
     const allPass = buildReplyForRequest(server(built.bytes), { status: 243, body: encodeVerdictBitfield([true, true]) });
     expectXError(() => validateReply(allPass, built.expectation), 'RAIDA_REPLY_BAD_BODY', 'protocol');
   });

@@ -63,14 +63,20 @@ export function assertWalletCoin(coin: WalletCoin, index = 0): void {
   if (typeof coin !== 'object' || coin === null) throw invalidCoin(`Coin ${index} must be an object`, { index });
   const { denomination, serialNumber } = coin;
   if (!Number.isInteger(denomination) || denomination < MIN_FILE_DENOMINATION || denomination > MAX_FILE_DENOMINATION) {
-    throw invalidCoin(`Coin ${index}: denomination must be an integer from ${MIN_FILE_DENOMINATION} to ${MAX_FILE_DENOMINATION}`, { index });
+    throw invalidCoin(`Coin ${index}: denomination must be an integer from ${MIN_FILE_DENOMINATION} to ${MAX_FILE_DENOMINATION}`, {
+      index,
+    });
   }
   if (!Number.isInteger(serialNumber) || serialNumber < 0 || serialNumber > 0xffffffff) {
     throw invalidCoin(`Coin ${index}: serial number must be an integer from 0 to 4294967295`, { index });
   }
   checkAnList(coin.ans, 'ans', index);
   if (coin.pans !== undefined) checkAnList(coin.pans, 'pans', index);
-  if (typeof coin.pown !== 'string' || coin.pown.length !== COIN_FILE_RAIDA_COUNT || [...coin.pown].some((letter) => !POWN_LETTERS.includes(letter))) {
+  if (
+    typeof coin.pown !== 'string' ||
+    coin.pown.length !== COIN_FILE_RAIDA_COUNT ||
+    [...coin.pown].some((letter) => !POWN_LETTERS.includes(letter))
+  ) {
     throw invalidCoin(`Coin ${index}: pown must be ${COIN_FILE_RAIDA_COUNT} letters from "${POWN_LETTERS.join('')}"`, { index });
   }
 }
@@ -95,7 +101,10 @@ export function encodeCoinFile(list: readonly WalletCoin[], options: EncodeCoinF
   const seen = new Set<string>();
   coins.forEach((coin, index) => {
     const key = `${coin.denomination}:${coin.serialNumber}`;
-    if (seen.has(key)) throw invalidCoin(`Coin ${index} (denomination ${coin.denomination}, serial number ${coin.serialNumber}) is in the list twice`, { index });
+    if (seen.has(key))
+      throw invalidCoin(`Coin ${index} (denomination ${coin.denomination}, serial number ${coin.serialNumber}) is in the list twice`, {
+        index,
+      });
     seen.add(key);
   });
   const taskId = options.taskId ?? Uint8Array.from(DEFAULT_TASK_ID);
@@ -143,7 +152,9 @@ function readU16(bytes: Uint8Array, offset: number): number {
 export function decodeCoinFile(bytes: Uint8Array, file: string): WalletCoin[] {
   if (!(bytes instanceof Uint8Array)) throw badCoinFile(file, 'not a byte array');
   if (bytes.length < FILE_HEADER_LENGTH) {
-    throw badCoinFile(file, `truncated: ${bytes.length} bytes, shorter than the ${FILE_HEADER_LENGTH}-byte file header`, { length: bytes.length });
+    throw badCoinFile(file, `truncated: ${bytes.length} bytes, shorter than the ${FILE_HEADER_LENGTH}-byte file header`, {
+      length: bytes.length,
+    });
   }
   const format = bytes[0]!;
   if (format !== COIN_FILE_FORMAT && format !== COIN_FILE_FORMAT_ASCII) {
@@ -155,9 +166,13 @@ export function decodeCoinFile(bytes: Uint8Array, file: string): WalletCoin[] {
   }
   const encryption = bytes[5]!;
   if (encryption !== 0) {
-    throw badCoinFile(file, `encrypted (encryption type ${encryption}); encrypted coin files are not supported, decrypt it with the wallet that made it`, {
-      encryption,
-    });
+    throw badCoinFile(
+      file,
+      `encrypted (encryption type ${encryption}); encrypted coin files are not supported, decrypt it with the wallet that made it`,
+      {
+        encryption,
+      },
+    );
   }
   const count = readU16(bytes, 6);
   if (count === 0) throw badCoinFile(file, 'the header says it holds 0 coins', { count });
@@ -181,11 +196,16 @@ export function decodeCoinFile(bytes: Uint8Array, file: string): WalletCoin[] {
     const denomination = raw > 127 ? raw - 256 : raw;
     const serialNumber = ((bytes[at + 3]! << 24) >>> 0) + ((bytes[at + 4]! << 16) | (bytes[at + 5]! << 8) | bytes[at + 6]!);
     if (denomination < MIN_FILE_DENOMINATION || denomination > MAX_FILE_DENOMINATION) {
-      throw badCoinFile(file, `coin ${index}: denomination byte 0x${raw.toString(16).padStart(2, '0')} is not a CloudCoin denomination (−8 to 11)`, { index });
+      throw badCoinFile(
+        file,
+        `coin ${index}: denomination byte 0x${raw.toString(16).padStart(2, '0')} is not a CloudCoin denomination (−8 to 11)`,
+        { index },
+      );
     }
     const key = `${denomination}:${serialNumber}`;
     const earlier = seen.get(key);
-    if (earlier !== undefined) throw badCoinFile(file, `coin ${index} (serial number ${serialNumber}) is the same coin as coin ${earlier}`, { index });
+    if (earlier !== undefined)
+      throw badCoinFile(file, `coin ${index} (serial number ${serialNumber}) is the same coin as coin ${earlier}`, { index });
     seen.set(key, index);
     const ans: Uint8Array[] = [];
     for (let raidaId = 0; raidaId < COIN_FILE_RAIDA_COUNT; raidaId++) {

@@ -57,7 +57,11 @@ export function invalidCoin(message: string, context: WalletInvalidCoinContext =
 }
 
 /** A bad option: `configError` of `@x/errors`, `context.option` naming it. */
-export function invalidOptions(option: string, message: string, ...value: [received?: unknown]): XError<'WALLET_INVALID_OPTIONS', ConfigErrorContext> {
+export function invalidOptions(
+  option: string,
+  message: string,
+  ...value: [received?: unknown]
+): XError<'WALLET_INVALID_OPTIONS', ConfigErrorContext> {
   return configError('WALLET_INVALID_OPTIONS', option, message, ...value);
 }
 

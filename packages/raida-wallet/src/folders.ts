@@ -11,7 +11,19 @@ import { fsyncDirectory, writeCoinFile, writeFileAtomic } from './files.js';
  * Counterfeit and Limbo are where grading puts coins; Imported, Suspect and Pending complete the usual set
  * (Pending holds this wallet's fix journals).
  */
-export const WALLET_FOLDERS = Object.freeze(['Bank', 'Fracked', 'Counterfeit', 'Limbo', 'Import', 'Imported', 'Export', 'Suspect', 'Pending', 'Receipts', 'Trash'] as const);
+export const WALLET_FOLDERS = Object.freeze([
+  'Bank',
+  'Fracked',
+  'Counterfeit',
+  'Limbo',
+  'Import',
+  'Imported',
+  'Export',
+  'Suspect',
+  'Pending',
+  'Receipts',
+  'Trash',
+] as const);
 export type WalletFolder = (typeof WALLET_FOLDERS)[number];
 /** Folders whose coins belong to the wallet (Trash and Export do not). */
 export const COIN_FOLDERS: readonly WalletFolder[] = Object.freeze(['Bank', 'Fracked', 'Counterfeit', 'Limbo', 'Import', 'Suspect']);
@@ -56,15 +68,20 @@ export async function ensureWalletLayout(dir: string): Promise<void> {
   } catch (error) {
     throw ioError('create the wallet folders in', dir, error);
   }
-  if (!(await exists(join(dir, CONFIG_FILE)))) await writeFileAtomic(join(dir, CONFIG_FILE), new TextEncoder().encode('# CloudCoin wallet\nformat = 9\n'));
-  if (!(await exists(join(dir, TRANSACTIONS_FILE)))) await writeFileAtomic(join(dir, TRANSACTIONS_FILE), new TextEncoder().encode(TRANSACTIONS_HEADER));
+  if (!(await exists(join(dir, CONFIG_FILE))))
+    await writeFileAtomic(join(dir, CONFIG_FILE), new TextEncoder().encode('# CloudCoin wallet\nformat = 9\n'));
+  if (!(await exists(join(dir, TRANSACTIONS_FILE))))
+    await writeFileAtomic(join(dir, TRANSACTIONS_FILE), new TextEncoder().encode(TRANSACTIONS_HEADER));
 }
 
 /** Throws `WALLET_NOT_A_WALLET` unless `dir` has transactions.csv, config.toml, Bank/ and Fracked/. */
 export async function assertWallet(dir: string): Promise<void> {
   for (const part of [TRANSACTIONS_FILE, CONFIG_FILE, 'Bank', 'Fracked']) {
     if (!(await exists(join(dir, part)))) {
-      throw walletError('WALLET_NOT_A_WALLET', 'config', `${dir} is not a wallet (no ${part}); import coins into it to create one`, { dir, missing: part });
+      throw walletError('WALLET_NOT_A_WALLET', 'config', `${dir} is not a wallet (no ${part}); import coins into it to create one`, {
+        dir,
+        missing: part,
+      });
     }
   }
 }
@@ -154,14 +171,22 @@ export async function readWallet(dir: string): Promise<{ coins: StoredCoin[]; pr
 /** Appends one line to transactions.csv and makes it durable. */
 export async function logTransaction(
   dir: string,
-  entry: { readonly action: string; readonly coin?: { readonly denomination: number; readonly serialNumber: number }; readonly from?: string; readonly to?: string; readonly detail?: string },
+  entry: {
+    readonly action: string;
+    readonly coin?: { readonly denomination: number; readonly serialNumber: number };
+    readonly from?: string;
+    readonly to?: string;
+    readonly detail?: string;
+  },
   now: () => Date,
 ): Promise<void> {
   const cell = (value: string | number | undefined): string => {
     const text = value === undefined ? '' : String(value);
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const line = [now().toISOString(), entry.action, entry.coin?.denomination, entry.coin?.serialNumber, entry.from, entry.to, entry.detail].map(cell).join(',');
+  const line = [now().toISOString(), entry.action, entry.coin?.denomination, entry.coin?.serialNumber, entry.from, entry.to, entry.detail]
+    .map(cell)
+    .join(',');
   const path = join(dir, TRANSACTIONS_FILE);
   try {
     const handle = await open(path, 'a', 0o600);

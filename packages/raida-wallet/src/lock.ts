@@ -24,7 +24,8 @@ function alive(pid: number): boolean {
 export async function withWalletLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
   const path = join(dir, LOCK_FILE);
   const mine = `${process.pid} ${hostname()}\n`;
-  const busy = (message: string, pid?: number) => walletError('WALLET_BUSY', 'config', message, { dir, ...(pid === undefined ? {} : { pid }) });
+  const busy = (message: string, pid?: number) =>
+    walletError('WALLET_BUSY', 'config', message, { dir, ...(pid === undefined ? {} : { pid }) });
   const create = async (): Promise<boolean> => {
     let handle;
     try {
@@ -47,7 +48,8 @@ export async function withWalletLock<T>(dir: string, work: () => Promise<T>): Pr
     if (host !== undefined && host !== '' && host !== hostname()) {
       throw busy(`${dir} is locked by host ${host}; remove ${path} if no program there uses the wallet`);
     }
-    if (Number.isInteger(owner) && owner > 0 && alive(owner)) throw busy(`${dir} is in use by process ${owner}; wait for it to finish`, owner);
+    if (Number.isInteger(owner) && owner > 0 && alive(owner))
+      throw busy(`${dir} is in use by process ${owner}; wait for it to finish`, owner);
     // A stale lock: its process is gone (killed or crashed). Take it over.
     await unlink(path).catch(() => undefined);
     if (!(await create())) throw busy(`${dir} was just locked by another process; wait for it to finish`);

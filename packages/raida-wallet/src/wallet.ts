@@ -8,16 +8,7 @@ import { COIN_FILE_RAIDA_COUNT } from './coin-file.js';
 import type { WalletCoin } from './coin-file.js';
 import { invalidOptions, ioError, walletError } from './errors.js';
 import { readCoinFile, writeCoinFile, writeFileAtomic } from './files.js';
-import {
-  COIN_FOLDERS,
-  assertWallet,
-  coinKey,
-  ensureWalletLayout,
-  logTransaction,
-  readWallet,
-  removeFile,
-  storeCoin,
-} from './folders.js';
+import { COIN_FOLDERS, assertWallet, coinKey, ensureWalletLayout, logTransaction, readWallet, removeFile, storeCoin } from './folders.js';
 import type { StoredCoin, WalletFolder, WalletProblem } from './folders.js';
 import { withWalletLock } from './lock.js';
 import { coinFileName, denominationUnits } from './names.js';
@@ -44,7 +35,13 @@ export interface WalletOptions {
 /** Progress of a long operation, for a status line. */
 export type WalletProgress =
   | { readonly kind: 'detect' | 'pown' | 'tickets' | 'find' | 'confirm'; readonly coins: number }
-  | { readonly kind: 'fix-sent'; readonly coins: readonly CoinId[]; readonly targets: readonly number[]; readonly round: number; readonly attemptTimeoutMs: number | undefined }
+  | {
+      readonly kind: 'fix-sent';
+      readonly coins: readonly CoinId[];
+      readonly targets: readonly number[];
+      readonly round: number;
+      readonly attemptTimeoutMs: number | undefined;
+    }
   | { readonly kind: 'fix-reply'; readonly raidaId: number; readonly answered: number; readonly total: number }
   | { readonly kind: 'fix-done' };
 
@@ -165,7 +162,9 @@ function parseJournal(text: string, path: string): FixJournal {
     HEX.test(journal.pg) &&
     Array.isArray(journal.tickets) &&
     isPlainObject(journal.pending) &&
-    Object.entries(journal.pending).every(([id, an]) => /^\d+$/.test(id) && Number(id) < COIN_FILE_RAIDA_COUNT && typeof an === 'string' && HEX.test(an));
+    Object.entries(journal.pending).every(
+      ([id, an]) => /^\d+$/.test(id) && Number(id) < COIN_FILE_RAIDA_COUNT && typeof an === 'string' && HEX.test(an),
+    );
   if (!ok) throw walletError('WALLET_BAD_COIN_FILE', 'config', `${path}: not a fix journal`, { path });
   return journal as FixJournal;
 }
@@ -188,7 +187,13 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
   /** The id of the server at `index` of the client's list. */
   const idAt = (network: WalletNetwork, index: number): number => network.client.servers[index]!.id;
 
-  async function file(coin: WalletCoin, folder: WalletFolder, previous: string | undefined, action: string, detail: string): Promise<CoinOutcome> {
+  async function file(
+    coin: WalletCoin,
+    folder: WalletFolder,
+    previous: string | undefined,
+    action: string,
+    detail: string,
+  ): Promise<CoinOutcome> {
     await storeCoin(dir, folder, coin, previous);
     const from = previous === undefined ? undefined : previous.split(/[\\/]/).slice(-2, -1)[0];
     await log({ action, coin, ...(from === undefined ? {} : { from }), to: folder, detail: `${detail} ${coin.pown}`.trim() });
@@ -201,15 +206,21 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     const { coins: inImport, problems } = await readWalletFolder('Import');
     if (inImport.length === 0) return { coins: report, problems };
     call.onProgress?.({ kind: 'detect', coins: inImport.length });
-    const detect = await network.client.detect(inImport.map((entry) => toRaidaCoin(entry.coin)), { ...(call.signal ? { signal: call.signal } : {}), retries: 1 });
+    const detect = await network.client.detect(
+      inImport.map((entry) => toRaidaCoin(entry.coin)),
+      { ...(call.signal ? { signal: call.signal } : {}), retries: 1 },
+    );
     const toPown: { entry: StoredCoin; coin: WalletCoin }[] = [];
     for (const [index, entry] of inImport.entries()) {
       const verdict = detect.coins[index]!;
       const letters = new Map<number, PownLetter>();
-      verdict.votes.forEach((vote, serverIndex) => letters.set(idAt(network, serverIndex), vote === 'pass' ? 'p' : vote === 'fail' ? 'f' : 'n'));
+      verdict.votes.forEach((vote, serverIndex) =>
+        letters.set(idAt(network, serverIndex), vote === 'pass' ? 'p' : vote === 'fail' ? 'f' : 'n'),
+      );
       const coin: WalletCoin = { ...entry.coin, pown: withLetters(entry.coin.pown, letters) };
       const grade = gradePown(coin.pown);
-      if (grade === 'counterfeit') report.push(await file(coin, 'Counterfeit', entry.path, 'import', 'counterfeit: 13 or more RAIDAs fail it'));
+      if (grade === 'counterfeit')
+        report.push(await file(coin, 'Counterfeit', entry.path, 'import', 'counterfeit: 13 or more RAIDAs fail it'));
       else if (grade === 'limbo') {
         await storeCoin(dir, 'Import', coin, entry.path);
         report.push(outcome(coin, 'Import', 'too few RAIDAs answered the detect; run import again'));
@@ -254,7 +265,14 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     void _dropped;
     const grade = gradePown(plain.pown);
     const folder = gradeFolder(grade);
-    const detail = grade === 'bank' ? 'authentic' : grade === 'fracked' ? 'fracked: heal fixes it' : grade === 'counterfeit' ? 'counterfeit' : 'too few RAIDAs answered';
+    const detail =
+      grade === 'bank'
+        ? 'authentic'
+        : grade === 'fracked'
+          ? 'fracked: heal fixes it'
+          : grade === 'counterfeit'
+            ? 'counterfeit'
+            : 'too few RAIDAs answered';
     return file(plain, folder, path, action, detail);
   }
 
@@ -264,7 +282,12 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
   }
 
   /** Finds, per pending target, what a fix whose reply was lost did; updates the coin and the journal. */
-  async function resolveJournals(network: WalletNetwork, call: WalletCallOptions, report: CoinOutcome[], problems: WalletProblem[]): Promise<Set<string>> {
+  async function resolveJournals(
+    network: WalletNetwork,
+    call: WalletCallOptions,
+    report: CoinOutcome[],
+    problems: WalletProblem[],
+  ): Promise<Set<string>> {
     const unresolved = new Set<string>();
     let names: string[];
     try {
@@ -317,13 +340,24 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
       }
       const updated: WalletCoin = { ...coin, ans, pown: withLetters(coin.pown, letters) };
       await storeCoin(dir, entry.folder, updated, entry.path);
-      await log({ action: 'fix-resolved', coin, to: entry.folder, detail: `find after a lost fix reply: ${[...letters].map(([id, l]) => `${id}=${l}`).join(' ')}` });
+      await log({
+        action: 'fix-resolved',
+        coin,
+        to: entry.folder,
+        detail: `find after a lost fix reply: ${[...letters].map(([id, l]) => `${id}=${l}`).join(' ')}`,
+      });
       if (Object.keys(still).length === 0) await removeFile(path, join(dir, 'Pending'));
       else {
         await writeJournal({ ...journal, pending: still });
         unresolved.add(coinKey(coin));
       }
-      report.push(outcome(updated, entry.folder, Object.keys(still).length === 0 ? 'lost fix reply resolved with find' : 'lost fix reply: some RAIDAs still silent'));
+      report.push(
+        outcome(
+          updated,
+          entry.folder,
+          Object.keys(still).length === 0 ? 'lost fix reply resolved with find' : 'lost fix reply: some RAIDAs still silent',
+        ),
+      );
     }
     return unresolved;
   }
@@ -340,7 +374,10 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     const ids = unknown.filter((id) => network.client.servers.some((server) => server.id === id));
     if (ids.length === 0) return settle(coin, entry.path, 'limbo');
     call.onProgress?.({ kind: 'find', coins: 1 });
-    const found = await network.healer.find([{ ...toRaidaCoin(coin), pans: coin.pans }], { only: ids, ...(call.signal ? { signal: call.signal } : {}) });
+    const found = await network.healer.find([{ ...toRaidaCoin(coin), pans: coin.pans }], {
+      only: ids,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
     const ans = [...coin.ans];
     const letters = new Map<number, PownLetter>();
     for (const id of ids) {
@@ -362,13 +399,22 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
   async function healBatch(network: WalletNetwork, call: WalletCallOptions, entries: readonly StoredCoin[]): Promise<CoinOutcome[]> {
     const signal = call.signal ? { signal: call.signal } : {};
     const configured = new Set(network.client.servers.map((server) => server.id));
-    const states = entries.map((entry) => ({ coin: entry.coin, path: entry.path, note: 'fracked: not enough tickets to fix', done: false, waiting: false }));
+    const states = entries.map((entry) => ({
+      coin: entry.coin,
+      path: entry.path,
+      note: 'fracked: not enough tickets to fix',
+      done: false,
+      waiting: false,
+    }));
     type State = (typeof states)[number];
     for (let round = 1; round <= MAX_FIX_ROUNDS; round++) {
       const active = states.filter((state) => !state.done);
       if (active.length === 0) break;
       call.onProgress?.({ kind: 'tickets', coins: active.length });
-      const tickets = await network.healer.getTickets(active.map((state) => toRaidaCoin(state.coin)), signal);
+      const tickets = await network.healer.getTickets(
+        active.map((state) => toRaidaCoin(state.coin)),
+        signal,
+      );
       const pg = random(16).slice();
       const plans: { state: State; targets: number[]; pending: Record<string, string> }[] = [];
       active.forEach((state, index) => {
@@ -382,7 +428,9 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
           return;
         }
         // A ticket vouches for this coin only if the RAIDA that issued it passed this coin.
-        const voters = tickets.servers.filter((server) => server.passed?.[index] === true && tickets.tickets[server.id] !== 0 && !targets.includes(server.id)).length;
+        const voters = tickets.servers.filter(
+          (server) => server.passed?.[index] === true && tickets.tickets[server.id] !== 0 && !targets.includes(server.id),
+        ).length;
         if (voters < PASSES_NEEDED) {
           state.note = `fracked: only ${voters} RAIDAs gave a ticket for it, 13 are needed`;
           state.done = true;
@@ -395,11 +443,19 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
       if (plans.length === 0) break;
       // Saved before any fix leaves: a lost reply is resolved with find on the next run.
       for (const { state, pending } of plans) {
-        await writeJournal({ version: 1, denomination: state.coin.denomination, serialNumber: state.coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending });
+        await writeJournal({
+          version: 1,
+          denomination: state.coin.denomination,
+          serialNumber: state.coin.serialNumber,
+          pg: toHex(pg),
+          tickets: tickets.tickets,
+          pending,
+        });
         state.path = await storeCoin(dir, 'Fracked', state.coin, state.path);
       }
       const targets = [...new Set(plans.flatMap((plan) => plan.targets))].sort((a, b) => a - b);
-      const ids = (list: readonly { state: State }[]): CoinId[] => list.map(({ state }) => ({ denomination: state.coin.denomination, serialNumber: state.coin.serialNumber }));
+      const ids = (list: readonly { state: State }[]): CoinId[] =>
+        list.map(({ state }) => ({ denomination: state.coin.denomination, serialNumber: state.coin.serialNumber }));
       call.onProgress?.({ kind: 'fix-sent', coins: ids(plans), targets, round, attemptTimeoutMs: call.fixTimeoutMs });
       let answered = 0;
       const replies = await Promise.all(
@@ -434,9 +490,21 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
         }
         state.coin = { ...coin, ans, pown: withLetters(coin.pown, letters) };
         state.path = await storeCoin(dir, 'Fracked', state.coin, state.path);
-        await log({ action: 'fix', coin, to: 'Fracked', detail: `round ${round}: fixed on ${fixedCount} of ${plan.targets.length} ${state.coin.pown}` });
+        await log({
+          action: 'fix',
+          coin,
+          to: 'Fracked',
+          detail: `round ${round}: fixed on ${fixedCount} of ${plan.targets.length} ${state.coin.pown}`,
+        });
         if (Object.keys(still).length > 0) {
-          await writeJournal({ version: 1, denomination: coin.denomination, serialNumber: coin.serialNumber, pg: toHex(pg), tickets: tickets.tickets, pending: still });
+          await writeJournal({
+            version: 1,
+            denomination: coin.denomination,
+            serialNumber: coin.serialNumber,
+            pg: toHex(pg),
+            tickets: tickets.tickets,
+            pending: still,
+          });
           state.note = `fix sent, no reply from RAIDA ${Object.keys(still).join(', ')}; the next heal resolves it with find`;
           state.done = true;
           state.waiting = true;
@@ -457,7 +525,10 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     if (confirm.length > 0) {
       // A detect confirms what the coins' letters say now.
       call.onProgress?.({ kind: 'confirm', coins: confirm.length });
-      const detect = await network.client.detect(confirm.map((state) => toRaidaCoin(state.coin)), { ...signal, retries: 1 });
+      const detect = await network.client.detect(
+        confirm.map((state) => toRaidaCoin(state.coin)),
+        { ...signal, retries: 1 },
+      );
       for (const [index, state] of confirm.entries()) {
         const letters = new Map<number, PownLetter>();
         detect.coins[index]!.votes.forEach((vote, serverIndex) => {
@@ -482,7 +553,12 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
         const inFolder = coins.filter((entry) => entry.folder === folder);
         const byDenomination: Record<number, number> = {};
         for (const entry of inFolder) byDenomination[entry.coin.denomination] = (byDenomination[entry.coin.denomination] ?? 0) + 1;
-        return { folder, coins: inFolder.length, units: inFolder.reduce((sum, entry) => sum + denominationUnits(entry.coin.denomination), 0n), byDenomination };
+        return {
+          folder,
+          coins: inFolder.length,
+          units: inFolder.reduce((sum, entry) => sum + denominationUnits(entry.coin.denomination), 0n),
+          byDenomination,
+        };
       });
     },
     importFiles: (paths, network, call = {}) => withWalletLock(dir, () => importFiles(paths, network, call)),
@@ -504,11 +580,17 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
       }
       for (const coin of coins) {
         if (coin.denomination > 6) {
-          problems.push({ path: source, message: `coin ${coin.serialNumber} is a key coin (denomination ${coin.denomination}), which this wallet does not hold; skipped` });
+          problems.push({
+            path: source,
+            message: `coin ${coin.serialNumber} is a key coin (denomination ${coin.denomination}), which this wallet does not hold; skipped`,
+          });
           continue;
         }
         if (known.has(coinKey(coin))) {
-          problems.push({ path: source, message: `coin ${coin.serialNumber} (denomination ${coin.denomination}) is already in the wallet; skipped` });
+          problems.push({
+            path: source,
+            message: `coin ${coin.serialNumber} (denomination ${coin.denomination}) is already in the wallet; skipped`,
+          });
           continue;
         }
         known.add(coinKey(coin));
@@ -530,21 +612,37 @@ export async function openWallet(options: WalletOptions): Promise<Wallet> {
     const { coins: fracked, problems: unreadable } = await readWalletFolder('Fracked');
     problems.push(...unreadable);
     const ready = fracked.filter((entry) => !waiting.has(coinKey(entry.coin)));
-    for (let at = 0; at < ready.length; at += HEAL_BATCH) report.push(...(await healBatch(network, call, ready.slice(at, at + HEAL_BATCH))));
+    for (let at = 0; at < ready.length; at += HEAL_BATCH)
+      report.push(...(await healBatch(network, call, ready.slice(at, at + HEAL_BATCH))));
     return { coins: report, problems };
   }
 
   async function exportCoins(options: ExportOptions): Promise<{ path: string; coins: number }> {
     const wanted: unknown = options?.serialNumbers;
-    if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOptions('serialNumbers', 'exportCoins needs serialNumbers: the Bank coins to export', wanted);
+    if (!Array.isArray(wanted) || wanted.length === 0)
+      throw invalidOptions('serialNumbers', 'exportCoins needs serialNumbers: the Bank coins to export', wanted);
     const { coins } = await readWallet(dir);
     const chosen = options.serialNumbers.map((serialNumber) => {
       const entry = coins.find((stored) => stored.folder === 'Bank' && stored.coin.serialNumber === serialNumber);
-      if (entry === undefined) throw walletError('WALLET_COIN_NOT_FOUND', 'config', `No coin with serial number ${serialNumber} in Bank`, { serialNumber });
+      if (entry === undefined)
+        throw walletError('WALLET_COIN_NOT_FOUND', 'config', `No coin with serial number ${serialNumber} in Bank`, { serialNumber });
       return entry;
     });
-    const out = options.out ?? join(dir, 'Export', coinFileName(chosen.map((entry) => entry.coin), options.tag ?? ''));
-    await writeCoinFile(out, chosen.map((entry) => entry.coin), { exclusive: true });
+    const out =
+      options.out ??
+      join(
+        dir,
+        'Export',
+        coinFileName(
+          chosen.map((entry) => entry.coin),
+          options.tag ?? '',
+        ),
+      );
+    await writeCoinFile(
+      out,
+      chosen.map((entry) => entry.coin),
+      { exclusive: true },
+    );
     for (const entry of chosen) {
       await removeFile(entry.path, join(dir, 'Bank'));
       await log({ action: 'export', coin: entry.coin, from: 'Bank', detail: out.split(/[\\/]/).pop() ?? out });

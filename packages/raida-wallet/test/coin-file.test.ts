@@ -60,7 +60,12 @@ function fromDump(dump: string): Uint8Array {
 }
 
 function hex(text: string): Uint8Array {
-  return Uint8Array.from(text.replace(/\s+/g, '').match(/../g)!.map((byte) => Number.parseInt(byte, 16)));
+  return Uint8Array.from(
+    text
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((byte) => Number.parseInt(byte, 16)),
+  );
 }
 
 const exampleCoin: WalletCoin = {
@@ -110,7 +115,12 @@ describe('format 9 coin file', () => {
   });
 
   it('many coins: records of 407 bytes after the motto, 807 with PANs; den and SN come from the bytes', () => {
-    const coins = [-8, 0, 6].map((denomination, i) => ({ ...exampleCoin, denomination, serialNumber: 1_023_999 - i, pown: 'u'.repeat(25) }));
+    const coins = [-8, 0, 6].map((denomination, i) => ({
+      ...exampleCoin,
+      denomination,
+      serialNumber: 1_023_999 - i,
+      pown: 'u'.repeat(25),
+    }));
     const bytes = encodeCoinFile(coins);
     expect(bytes.length).toBe(32 + 3 * 407);
     expect(new TextDecoder().decode(bytes.subarray(16, 32))).toBe('Live Free or Die');
@@ -161,7 +171,12 @@ describe('format 9 coin file', () => {
     expect(coinFileName([{ denomination: 11, serialNumber: 499 }], 'x')).toBe("Key CloudCoin #499 'x'.bin");
     expect(formatUnits(1n)).toBe('0.0000-0001');
     expect(formatUnits(1_244_100_000_340n)).toBe('12,441.0000-034');
-    expect(coinFileName([{ denomination: 1, serialNumber: 1 }, { denomination: 0, serialNumber: 2 }])).toBe("11 CloudCoin #2 ''.bin");
+    expect(
+      coinFileName([
+        { denomination: 1, serialNumber: 1 },
+        { denomination: 0, serialNumber: 2 },
+      ]),
+    ).toBe("11 CloudCoin #2 ''.bin");
     expect(() => coinFileName([{ denomination: 1, serialNumber: 1 }], "it's")).toThrow(/tag/);
   });
 });

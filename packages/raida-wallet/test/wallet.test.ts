@@ -21,9 +21,17 @@ afterEach(async () => {
   dir = cluster = client = healer = undefined;
 });
 
-const asWallet = (coin: TestCoin): WalletCoin => ({ denomination: coin.denomination, serialNumber: coin.serialNumber, ans: coin.ans, pown: 'u'.repeat(25) });
+const asWallet = (coin: TestCoin): WalletCoin => ({
+  denomination: coin.denomination,
+  serialNumber: coin.serialNumber,
+  ans: coin.ans,
+  pown: 'u'.repeat(25),
+});
 
-async function setup(options: RaidaClusterOptions = {}, timeoutMs = 1000): Promise<{ coins: TestCoin[]; network: WalletNetwork; source: string }> {
+async function setup(
+  options: RaidaClusterOptions = {},
+  timeoutMs = 1000,
+): Promise<{ coins: TestCoin[]; network: WalletNetwork; source: string }> {
   const coins = createTestCoins(3, 'wallet');
   cluster = await startRaidaCluster({ coins, ...options });
   client = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: timeoutMs });
@@ -136,7 +144,9 @@ describe('a wallet', () => {
     expect(written.map((coin) => coin.serialNumber)).toEqual([coins[0]!.serialNumber, coins[1]!.serialNumber]);
     expect(await passes(written[0]!)).toBe(25);
     expect((await wallet.balance()).find((folder) => folder.folder === 'Bank')!.coins).toBe(0);
-    await expect(wallet.exportCoins({ serialNumbers: [coins[0]!.serialNumber], out })).rejects.toMatchObject({ code: 'WALLET_COIN_NOT_FOUND' });
+    await expect(wallet.exportCoins({ serialNumbers: [coins[0]!.serialNumber], out })).rejects.toMatchObject({
+      code: 'WALLET_COIN_NOT_FOUND',
+    });
   });
 
   it('a coin left in two folders by a crash keeps the copy with PANs, the other goes to Trash', async () => {
@@ -174,7 +184,9 @@ describe('a wallet and key coins', () => {
     await writeCoinFile(key, [{ ...asWallet(coin!), denomination: 11 }]);
     const wallet = await openWallet({ dir: join(dir!, 'w') });
     const report = await wallet.importFiles([key, source], network);
-    expect(report.problems).toEqual([{ path: key, message: `coin ${coin!.serialNumber} is a key coin (denomination 11), which this wallet does not hold; skipped` }]);
+    expect(report.problems).toEqual([
+      { path: key, message: `coin ${coin!.serialNumber} is a key coin (denomination 11), which this wallet does not hold; skipped` },
+    ]);
     expect(report.coins).toHaveLength(3);
   });
 });
@@ -184,7 +196,12 @@ describe('healing several coins', () => {
     const originals = createTestCoins(3, 'batch');
     const events: { raidaId: number; command: string | undefined; length: number }[] = [];
     // RAIDA 24 is down: the third coin, failing on 12 RAIDAs, then has only 12 tickets from RAIDAs that pass it.
-    cluster = await startRaidaCluster({ coins: originals, behaviors: { 24: { down: true } }, healing: { peerTimeoutMs: 500 }, onRequest: (event) => events.push({ raidaId: event.raidaId, command: event.command, length: event.length }) });
+    cluster = await startRaidaCluster({
+      coins: originals,
+      behaviors: { 24: { down: true } },
+      healing: { peerTimeoutMs: 500 },
+      onRequest: (event) => events.push({ raidaId: event.raidaId, command: event.command, length: event.length }),
+    });
     client = createRaidaClient({ servers: cluster.servers, attemptTimeoutMs: 1000 });
     healer = createRaidaHealer({ servers: cluster.servers, attemptTimeoutMs: 1000 });
     dir = await mkdtemp(join(tmpdir(), 'wallet-'));
@@ -198,7 +215,10 @@ describe('healing several coins', () => {
     const bySerial = new Map(report.coins.map((coin) => [coin.serialNumber, coin]));
     expect(bySerial.get(originals[0]!.serialNumber)).toMatchObject({ folder: 'Bank', detail: 'healed' });
     expect(bySerial.get(originals[1]!.serialNumber)).toMatchObject({ folder: 'Bank', detail: 'healed' });
-    expect(bySerial.get(originals[2]!.serialNumber)).toMatchObject({ folder: 'Fracked', detail: 'fracked: only 12 RAIDAs gave a ticket for it, 13 are needed' });
+    expect(bySerial.get(originals[2]!.serialNumber)).toMatchObject({
+      folder: 'Fracked',
+      detail: 'fracked: only 12 RAIDAs gave a ticket for it, 13 are needed',
+    });
     // Round 1: 24 get_tickets (RAIDA 24 is down) of three coins each (18 + 3 × 21 body bytes), then fixes on 3, 5 and 20 only.
     const tickets = events.filter((event) => event.command === 'get_ticket');
     expect(tickets.length).toBe(24);

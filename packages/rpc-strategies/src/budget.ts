@@ -6,7 +6,11 @@ import type { HedgeBudget, HedgeBudgetSnapshot } from './types.js';
  * calls, plus a reserve of 5 a second so that stalls arriving together, or a quiet client, still get
  * their hedge; at most 10 saved up.
  */
-export const DEFAULT_HEDGE_BUDGET: Readonly<{ ratio: number; minPerSecond: number; burst: number }> = Object.freeze({ ratio: 0.1, minPerSecond: 5, burst: 10 });
+export const DEFAULT_HEDGE_BUDGET: Readonly<{ ratio: number; minPerSecond: number; burst: number }> = Object.freeze({
+  ratio: 0.1,
+  minPerSecond: 5,
+  burst: 10,
+});
 
 export interface HedgeBudgetOptions {
   /** Extra attempts earned per call: hedges stay at most this share of calls. Default 0.1 (10 %). */

@@ -1,9 +1,28 @@
 import type { AttemptFn, XError } from '@x/errors';
 import { deadlineExceeded, hookFailed, invalidOptions } from './errors.js';
-import { checkCandidates, checkOptions, pendingIndexes, rejectCall, resolveCall, runCall, settleNow, shouldFailover, startAttempt } from './engine.js';
+import {
+  checkCandidates,
+  checkOptions,
+  pendingIndexes,
+  rejectCall,
+  resolveCall,
+  runCall,
+  settleNow,
+  shouldFailover,
+  startAttempt,
+} from './engine.js';
 import type { Call, CallHooks } from './engine.js';
 import { canonicalKey, createMajorityTally } from './majority-tally.js';
-import type { Ballot, ConsensusOptions, ConsensusTally, ConsensusVerdict, Quorum, TallyConsensusOptions, TallyDecision, TallyInput } from './types.js';
+import type {
+  Ballot,
+  ConsensusOptions,
+  ConsensusTally,
+  ConsensusVerdict,
+  Quorum,
+  TallyConsensusOptions,
+  TallyDecision,
+  TallyInput,
+} from './types.js';
 
 export { canonicalKey, quorumStillReachable } from './majority-tally.js';
 
@@ -25,7 +44,12 @@ const SPARE: Ballot<never> = Object.freeze({ status: 'spare' });
 const PENDING: Ballot<never> = Object.freeze({ status: 'pending' });
 const UNANSWERED: Ballot<never> = Object.freeze({ status: 'unanswered' });
 
-function inputOf<C, T, V>(call: ConsensusCall<C, T, V>, reason: TallyInput<C, T>['reason'], final: boolean, outstanding: number): TallyInput<C, T> {
+function inputOf<C, T, V>(
+  call: ConsensusCall<C, T, V>,
+  reason: TallyInput<C, T>['reason'],
+  final: boolean,
+  outstanding: number,
+): TallyInput<C, T> {
   // A fresh object per question: a tally may keep the inputs it was given.
   return {
     candidates: call.candidates,
@@ -133,12 +157,17 @@ function checkTally(tally: unknown): XError | undefined {
     return invalidOptions('tally', 'consensus: tally must be an object with a decide(input) method', tally);
   }
   const accept = (tally as ConsensusTally<unknown, unknown, unknown>).accept;
-  if (accept !== undefined && typeof accept !== 'function') return invalidOptions('tally.accept', 'consensus: tally.accept must be a function', accept);
+  if (accept !== undefined && typeof accept !== 'function')
+    return invalidOptions('tally.accept', 'consensus: tally.accept must be a function', accept);
   return undefined;
 }
 
 /** The default tally of one call, from `quorum`, `normalize` and `weight`; an error for bad options. */
-function majorityTallyOf<C, T>(candidates: readonly C[], participants: number, o: ConsensusOptions<C, T>): ConsensusTally<C, T, ConsensusVerdict<C, T>> | XError {
+function majorityTallyOf<C, T>(
+  candidates: readonly C[],
+  participants: number,
+  o: ConsensusOptions<C, T>,
+): ConsensusTally<C, T, ConsensusVerdict<C, T>> | XError {
   const { normalize = canonicalKey, weight } = o;
   if (typeof normalize !== 'function') return invalidOptions('normalize', 'consensus: normalize must be a function', normalize);
   if (weight !== undefined && typeof weight !== 'function') return invalidOptions('weight', 'consensus: weight must be a function', weight);
@@ -178,7 +207,11 @@ function majorityTallyOf<C, T>(candidates: readonly C[], participants: number, o
  * reaches `quorum`, or rejects with `STRATEGY_QUORUM_UNREACHABLE` as soon as no group can reach it
  * any more. `tally` replaces it with a vote of the caller's own (see {@link ConsensusTally}).
  */
-export function consensus<C, T>(candidates: readonly C[], attempt: AttemptFn<C, T>, options?: ConsensusOptions<C, T>): Promise<ConsensusVerdict<C, T>>;
+export function consensus<C, T>(
+  candidates: readonly C[],
+  attempt: AttemptFn<C, T>,
+  options?: ConsensusOptions<C, T>,
+): Promise<ConsensusVerdict<C, T>>;
 export function consensus<C, T, V>(candidates: readonly C[], attempt: AttemptFn<C, T>, options: TallyConsensusOptions<C, T, V>): Promise<V>;
 export function consensus<C, T, V>(
   candidates: readonly C[],
@@ -191,7 +224,11 @@ export function consensus<C, T, V>(
   if (checked instanceof Error) return Promise.reject(checked);
   const o: ConsensusOptions<C, T> | TallyConsensusOptions<C, T, V> = options ?? {};
   const { maxParticipants = candidates.length } = o;
-  if (typeof maxParticipants !== 'number' || !(maxParticipants >= 1) || (Number.isFinite(maxParticipants) && !Number.isInteger(maxParticipants))) {
+  if (
+    typeof maxParticipants !== 'number' ||
+    !(maxParticipants >= 1) ||
+    (Number.isFinite(maxParticipants) && !Number.isInteger(maxParticipants))
+  ) {
     return Promise.reject(invalidOptions('maxParticipants', 'consensus: maxParticipants must be an integer ≥ 1', maxParticipants));
   }
   const participants = Math.min(maxParticipants, candidates.length);

@@ -102,7 +102,9 @@ export function dual<C, T>(
     return Promise.reject(invalidOptions('across', "dual: across must be 'race' or 'balance'", across));
   }
   if (balancer !== undefined && typeof balancer.next !== 'function') {
-    return Promise.reject(invalidOptions('balancer', 'dual: balancer must come from createDualBalancer (a next(pairCount) method)', balancer));
+    return Promise.reject(
+      invalidOptions('balancer', 'dual: balancer must come from createDualBalancer (a next(pairCount) method)', balancer),
+    );
   }
   const candidates: C[] = [];
   const pairOf: number[] = [];
@@ -122,5 +124,13 @@ export function dual<C, T>(
   }
   if (candidates.length === 0) return Promise.reject(noCandidates('dual'));
   const state: DualState = { pairOf, firstOf, balance: across === 'balance', balancer, current: 0, tried: 0 };
-  return runCall('dual', candidates, attempt, checked, DUAL_HOOKS as unknown as CallHooks<C, T, DualResult<C, T>, DualState>, state, startDual);
+  return runCall(
+    'dual',
+    candidates,
+    attempt,
+    checked,
+    DUAL_HOOKS as unknown as CallHooks<C, T, DualResult<C, T>, DualState>,
+    state,
+    startDual,
+  );
 }

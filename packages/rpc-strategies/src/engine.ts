@@ -87,7 +87,8 @@ export function checkOptions<C, T>(options: StrategyOptions<C, T> | undefined): 
   if (signal !== undefined && !isAbortSignal(signal)) {
     return invalidOptions('signal', 'signal must be an AbortSignal', signal);
   }
-  if (onAttempt !== undefined && typeof onAttempt !== 'function') return invalidOptions('onAttempt', 'onAttempt must be a function', onAttempt);
+  if (onAttempt !== undefined && typeof onAttempt !== 'function')
+    return invalidOptions('onAttempt', 'onAttempt must be a function', onAttempt);
   if (shouldFailover !== undefined && typeof shouldFailover !== 'function') {
     return invalidOptions('shouldFailover', 'shouldFailover must be a function', shouldFailover);
   }
@@ -306,7 +307,11 @@ export function rejectCall<C, T, R, S>(call: Call<C, T, R, S>, error: XError): v
  * Settles, aborting every running attempt right now with `reason` (reported with `abortedAsLoser`,
  * passed to the `cut` hook first so results can list them). For deadline, external abort and scatter.
  */
-export function settleNow<C, T, R, S>(call: Call<C, T, R, S>, reason: XError, result: { ok: true; value: R } | { ok: false; error: XError }): void {
+export function settleNow<C, T, R, S>(
+  call: Call<C, T, R, S>,
+  reason: XError,
+  result: { ok: true; value: R } | { ok: false; error: XError },
+): void {
   if (!close(call, reason, true)) return;
   if (result.ok) call.resolve(result.value);
   else call.reject(result.error);

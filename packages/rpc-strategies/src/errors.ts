@@ -76,7 +76,10 @@ export function defaultShouldFailover(error: XError): boolean {
 
 /** A `STRATEGY_INVALID_OPTIONS` configuration error naming `option` (with the value received when given). */
 export function invalidOptions(option: string, message: string, ...value: [unknown?]): XError {
-  const error = value.length === 0 ? configError('STRATEGY_INVALID_OPTIONS', option, message) : configError('STRATEGY_INVALID_OPTIONS', option, message, value[0]);
+  const error =
+    value.length === 0
+      ? configError('STRATEGY_INVALID_OPTIONS', option, message)
+      : configError('STRATEGY_INVALID_OPTIONS', option, message, value[0]);
   // ConfigErrorContext is an interface (no index signature), so it needs widening to the plain XError every strategy returns.
   return error as unknown as XError;
 }
@@ -162,7 +165,13 @@ export function deadlineExceeded<C>(
     category: 'timeout',
     message: `${strategy}: no result within the ${deadlineMs} ms deadline (${list.length} failed, ${pending.length} pending)`,
     context: { strategy, deadlineMs, failures: list, pending: Object.freeze([...pending]), ...extra },
-    cause: list.length === 0 ? undefined : new AggregateError(list.map((f) => f.error), `${strategy}: failures before the deadline`),
+    cause:
+      list.length === 0
+        ? undefined
+        : new AggregateError(
+            list.map((f) => f.error),
+            `${strategy}: failures before the deadline`,
+          ),
   });
 }
 

@@ -86,11 +86,7 @@ function startHedge<C, T>(call: HedgeCall<C, T>): void {
  * (subject to `budget`) or at once when an attempt fails; the first success wins and the rest are
  * aborted. At most `maxAttempts` attempts per call.
  */
-export function hedge<C, T>(
-  candidates: readonly C[],
-  attempt: AttemptFn<C, T>,
-  options?: HedgeOptions<C, T>,
-): Promise<HedgeResult<C, T>> {
+export function hedge<C, T>(candidates: readonly C[], attempt: AttemptFn<C, T>, options?: HedgeOptions<C, T>): Promise<HedgeResult<C, T>> {
   const bad = checkCandidates('hedge', candidates, attempt);
   if (bad !== undefined) return Promise.reject(bad);
   const checked = checkOptions(options);
@@ -114,5 +110,13 @@ export function hedge<C, T>(
     hedges: 0,
     budgetDenied: false,
   };
-  return runCall('hedge', candidates, attempt, checked, HEDGE_HOOKS as unknown as CallHooks<C, T, HedgeResult<C, T>, HedgeState<C>>, state, startHedge);
+  return runCall(
+    'hedge',
+    candidates,
+    attempt,
+    checked,
+    HEDGE_HOOKS as unknown as CallHooks<C, T, HedgeResult<C, T>, HedgeState<C>>,
+    state,
+    startHedge,
+  );
 }

@@ -102,7 +102,13 @@ function unreachable<C, T>(quorum: number, groups: readonly Group<C, T>[], input
       `consensus: quorum ${quorum} can no longer be reached ` +
       `(groups: ${described.map((g) => g.weight).join('+') || 'none'}, ${failures.length} failed, ${pending.length} pending)`,
     context: { quorum, groups: described, failures, pending: Object.freeze(pending) },
-    cause: failures.length === 0 ? undefined : new AggregateError(failures.map((f) => f.error), 'consensus: failed participants'),
+    cause:
+      failures.length === 0
+        ? undefined
+        : new AggregateError(
+            failures.map((f) => f.error),
+            'consensus: failed participants',
+          ),
   });
 }
 
@@ -177,7 +183,15 @@ class MajorityTally<C, T> implements ConsensusTally<C, T, ConsensusVerdict<C, T>
       this.counted += 1;
       const key = this.keys.get(ballot.attempt) as string;
       const weight = this.settings.weights[index] ?? 0;
-      const vote: Vote<C, T> = { candidate: input.candidates[index] as C, index, attempt: ballot.attempt, value: ballot.value, key, weight, latencyMs: ballot.latencyMs };
+      const vote: Vote<C, T> = {
+        candidate: input.candidates[index] as C,
+        index,
+        attempt: ballot.attempt,
+        value: ballot.value,
+        key,
+        weight,
+        latencyMs: ballot.latencyMs,
+      };
       this.votes.push(vote);
       let group = this.byKey.get(key);
       if (group === undefined) {

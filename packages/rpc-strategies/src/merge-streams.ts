@@ -146,7 +146,12 @@ export interface MergedStream<T> extends AsyncIterableIterator<MergedItem<T>> {
   readonly closed: boolean;
 }
 
-export const MERGE_DEFAULTS = Object.freeze({ dedupeWindow: 10_000, dedupeTtlMs: 120_000, queueSize: 1_000, overflow: 'drop-oldest' as const });
+export const MERGE_DEFAULTS = Object.freeze({
+  dedupeWindow: 10_000,
+  dedupeTtlMs: 120_000,
+  queueSize: 1_000,
+  overflow: 'drop-oldest' as const,
+});
 
 /** At most this many sources (arrivals per key are a bit set). */
 export const MAX_MERGE_SOURCES = 30;
@@ -198,7 +203,10 @@ function checkSources<T>(sources: readonly MergeSource<T>[]): void {
     throw configError(OPTION_CODE, 'sources', `sources must be an array of 1 to ${MAX_MERGE_SOURCES} sources`, sources);
   }
   sources.forEach((source: unknown, i) => {
-    const s = typeof source === 'object' && source !== null ? (source as { name?: unknown; iterable?: { [Symbol.asyncIterator]?: unknown }; start?: unknown }) : undefined;
+    const s =
+      typeof source === 'object' && source !== null
+        ? (source as { name?: unknown; iterable?: { [Symbol.asyncIterator]?: unknown }; start?: unknown })
+        : undefined;
     const ok =
       s !== undefined &&
       typeof s.name === 'string' &&
@@ -234,7 +242,12 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
   }
   const overflow = options.overflow ?? MERGE_DEFAULTS.overflow;
   if (overflow !== 'drop-oldest' && overflow !== 'drop-newest' && overflow !== 'error') {
-    throw configError(OPTION_CODE, 'overflow', `overflow must be 'drop-oldest', 'drop-newest' or 'error', got ${describeValue(overflow)}`, overflow);
+    throw configError(
+      OPTION_CODE,
+      'overflow',
+      `overflow must be 'drop-oldest', 'drop-newest' or 'error', got ${describeValue(overflow)}`,
+      overflow,
+    );
   }
   const signal = options.signal;
   if (signal !== undefined && !isAbortSignal(signal)) throw configError(OPTION_CODE, 'signal', 'signal must be an AbortSignal', signal);

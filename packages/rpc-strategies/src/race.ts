@@ -55,14 +55,18 @@ export function startEvery<C, T, R, S>(call: Call<C, T, R, S>): void {
  * lets the others go on when `shouldFailover(error)` says so, and otherwise ends the call with that
  * error. When all fail: `ALL_ATTEMPTS_FAILED` with every failure in `context.failures`.
  */
-export function race<C, T>(
-  candidates: readonly C[],
-  attempt: AttemptFn<C, T>,
-  options?: StrategyOptions<C, T>,
-): Promise<RaceResult<C, T>> {
+export function race<C, T>(candidates: readonly C[], attempt: AttemptFn<C, T>, options?: StrategyOptions<C, T>): Promise<RaceResult<C, T>> {
   const bad = checkCandidates('race', candidates, attempt);
   if (bad !== undefined) return Promise.reject(bad);
   const checked = checkOptions(options);
   if (checked instanceof Error) return Promise.reject(checked);
-  return runCall('race', candidates, attempt, checked, RACE_HOOKS as unknown as CallHooks<C, T, RaceResult<C, T>, undefined>, undefined, startEvery);
+  return runCall(
+    'race',
+    candidates,
+    attempt,
+    checked,
+    RACE_HOOKS as unknown as CallHooks<C, T, RaceResult<C, T>, undefined>,
+    undefined,
+    startEvery,
+  );
 }

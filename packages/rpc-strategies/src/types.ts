@@ -170,9 +170,7 @@ export interface TallyInput<C, T> {
 
 /** A tally's answer: keep waiting, the call's result, or the error to reject with. */
 export type TallyDecision<V> =
-  | { readonly kind: 'wait' }
-  | { readonly kind: 'decided'; readonly verdict: V }
-  | { readonly kind: 'failed'; readonly error: XError };
+  { readonly kind: 'wait' } | { readonly kind: 'decided'; readonly verdict: V } | { readonly kind: 'failed'; readonly error: XError };
 
 /**
  * How `consensus` counts votes. The engine runs the participants, replaces failed ones with spares,

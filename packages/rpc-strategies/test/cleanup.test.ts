@@ -69,7 +69,12 @@ describe('cleanup under load', () => {
     const unhandled = collect('unhandledRejection');
     try {
       const sim = simulate();
-      const endpoints = [ep('fast', 1), ep('slow', 5), ep('careless', 8, { ignoresAbort: true, fails: 'server' }), ep('dead', 3, { fails: 'network' })];
+      const endpoints = [
+        ep('fast', 1),
+        ep('slow', 5),
+        ep('careless', 8, { ignoresAbort: true, fails: 'server' }),
+        ep('dead', 3, { fails: 'network' }),
+      ];
       const burst: Promise<unknown>[] = [];
       for (let i = 0; i < 200; i++) {
         burst.push(
@@ -100,7 +105,13 @@ describe('cleanup under load', () => {
       settle(race([ep('a', 5), ep('b', 50)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200 })),
       settle(race([ep('a', 5, { fails: 'config' }), ep('b', 50)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200 })),
       settle(hedge([ep('a', 50), ep('b', 50), ep('c', 50)], sim.attempt, { hedgeDelayMs: 10, attemptTimeoutMs: 100, deadlineMs: 15 })),
-      settle(consensus([ep('a', 5, { value: 1 }), ep('b', 6, { value: 1 }), ep('c', 90, { value: 1 })], sim.attempt, { quorum: 2, attemptTimeoutMs: 100, deadlineMs: 200 })),
+      settle(
+        consensus([ep('a', 5, { value: 1 }), ep('b', 6, { value: 1 }), ep('c', 90, { value: 1 })], sim.attempt, {
+          quorum: 2,
+          attemptTimeoutMs: 100,
+          deadlineMs: 200,
+        }),
+      ),
       settle(scatter([ep('a', 5), ep('b', 90)], sim.attempt, { attemptTimeoutMs: 100, deadlineMs: 200, stopWhen: () => true })),
     ];
     await vi.advanceTimersByTimeAsync(15);

@@ -19,7 +19,11 @@ describe('consensus', () => {
     const rec = recorder<Endpoint>();
     const call = settle(
       consensus(
-        [ep('a', 10, { value: { slot: 5, hash: 'x' } }), ep('b', 20, { value: { hash: 'x', slot: 5 } }), ep('c', 500, { value: { slot: 5, hash: 'x' } })],
+        [
+          ep('a', 10, { value: { slot: 5, hash: 'x' } }),
+          ep('b', 20, { value: { hash: 'x', slot: 5 } }),
+          ep('c', 500, { value: { slot: 5, hash: 'x' } }),
+        ],
         sim.attempt,
         { quorum: 2, onAttempt: rec.onAttempt },
       ),
@@ -29,7 +33,14 @@ describe('consensus', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const verdict = result.value;
-    expect(verdict).toMatchObject({ value: { slot: 5, hash: 'x' }, key: '{"hash":"x","slot":5}', weight: 2, quorum: 2, pending: [2], latencyMs: 20 });
+    expect(verdict).toMatchObject({
+      value: { slot: 5, hash: 'x' },
+      key: '{"hash":"x","slot":5}',
+      weight: 2,
+      quorum: 2,
+      pending: [2],
+      latencyMs: 20,
+    });
     expect(verdict.agreed.map((v) => [v.candidate.name, v.index, v.latencyMs])).toEqual([
       ['a', 0, 10],
       ['b', 1, 20],
@@ -43,11 +54,20 @@ describe('consensus', () => {
 
   it('fails with STRATEGY_QUORUM_UNREACHABLE as soon as quorum can no longer be reached, without waiting', async () => {
     const sim = simulate();
-    const call = rejection(consensus([ep('a', 10, { value: 1 }), ep('b', 20, { value: 2 }), ep('c', 10_000, { value: 1 })], sim.attempt, { quorum: 3 }));
+    const call = rejection(
+      consensus([ep('a', 10, { value: 1 }), ep('b', 20, { value: 2 }), ep('c', 10_000, { value: 1 })], sim.attempt, { quorum: 3 }),
+    );
     await vi.advanceTimersByTimeAsync(20);
     const error = await call;
     expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'protocol' });
-    expect(error.context).toMatchObject({ quorum: 3, pending: [2], groups: [{ key: '1', weight: 1, indexes: [0] }, { key: '2', weight: 1, indexes: [1] }] });
+    expect(error.context).toMatchObject({
+      quorum: 3,
+      pending: [2],
+      groups: [
+        { key: '1', weight: 1, indexes: [0] },
+        { key: '2', weight: 1, indexes: [1] },
+      ],
+    });
     await flush();
     expect(sim.byName('c').signal.aborted).toBe(true);
   });
@@ -56,7 +76,12 @@ describe('consensus', () => {
     const sim = simulate();
     const call = settle(
       consensus(
-        [ep('liar', 1, { value: { balance: 999 } }), ep('h1', 10, { value: { balance: 5 } }), ep('h2', 12, { value: { balance: 5 } }), ep('h3', 30, { value: { balance: 5 } })],
+        [
+          ep('liar', 1, { value: { balance: 999 } }),
+          ep('h1', 10, { value: { balance: 5 } }),
+          ep('h2', 12, { value: { balance: 5 } }),
+          ep('h3', 30, { value: { balance: 5 } }),
+        ],
         sim.attempt,
         { quorum: 3 },
       ),
@@ -111,7 +136,12 @@ describe('consensus', () => {
   it('weights sum with floating-point tolerance (0.1 + 0.2 reaches 0.3)', async () => {
     const sim = simulate();
     const w = [0.1, 0.2];
-    const call = settle(consensus([ep('a', 1, { value: 1 }), ep('b', 2, { value: 1 })], sim.attempt, { quorum: { weight: 0.3 }, weight: (_c, i) => w[i] ?? 0 }));
+    const call = settle(
+      consensus([ep('a', 1, { value: 1 }), ep('b', 2, { value: 1 })], sim.attempt, {
+        quorum: { weight: 0.3 },
+        weight: (_c, i) => w[i] ?? 0,
+      }),
+    );
     await vi.advanceTimersByTimeAsync(2);
     const result = await call;
     expect(result.ok && result.value.agreed.length).toBe(2);
@@ -149,7 +179,9 @@ describe('consensus', () => {
 
   it('when only failures stand in the way, the error takes their category', async () => {
     const sim = simulate();
-    const call = rejection(consensus([ep('a', 5, { value: 1 }), ep('b', 2, { fails: 'timeout' }), ep('c', 3, { fails: 'timeout' })], sim.attempt, { quorum: 2 }));
+    const call = rejection(
+      consensus([ep('a', 5, { value: 1 }), ep('b', 2, { fails: 'timeout' }), ep('c', 3, { fails: 'timeout' })], sim.attempt, { quorum: 2 }),
+    );
     await vi.advanceTimersByTimeAsync(3);
     const error = await call;
     expect(error).toMatchObject({ code: 'STRATEGY_QUORUM_UNREACHABLE', category: 'timeout' });
@@ -217,7 +249,9 @@ describe('consensus', () => {
 
   it('a non-failover error ends the call with that error', async () => {
     const sim = simulate();
-    const call = rejection(consensus([ep('a', 1, { fails: 'config' }), ep('b', 5, { value: 1 }), ep('c', 5, { value: 1 })], sim.attempt, { quorum: 2 }));
+    const call = rejection(
+      consensus([ep('a', 1, { fails: 'config' }), ep('b', 5, { value: 1 }), ep('c', 5, { value: 1 })], sim.attempt, { quorum: 2 }),
+    );
     await vi.advanceTimersByTimeAsync(1);
     expect(await call).toMatchObject({ code: 'A_FAILED', category: 'config' });
     await flush();
@@ -226,10 +260,19 @@ describe('consensus', () => {
 
   it('the deadline rejects with STRATEGY_DEADLINE_EXCEEDED naming the groups so far', async () => {
     const sim = simulate();
-    const call = rejection(consensus([ep('a', 5, { value: 1 }), ep('b', 100, { value: 1 }), ep('c', 100, { value: 1 })], sim.attempt, { quorum: 2, deadlineMs: 50 }));
+    const call = rejection(
+      consensus([ep('a', 5, { value: 1 }), ep('b', 100, { value: 1 }), ep('c', 100, { value: 1 })], sim.attempt, {
+        quorum: 2,
+        deadlineMs: 50,
+      }),
+    );
     await vi.advanceTimersByTimeAsync(50);
     const error = await call;
-    expect(error).toMatchObject({ code: 'STRATEGY_DEADLINE_EXCEEDED', category: 'timeout', context: { quorum: 2, pending: [1, 2], groups: [{ key: '1', weight: 1 }] } });
+    expect(error).toMatchObject({
+      code: 'STRATEGY_DEADLINE_EXCEEDED',
+      category: 'timeout',
+      context: { quorum: 2, pending: [1, 2], groups: [{ key: '1', weight: 1 }] },
+    });
     expect(sim.byName('b').signal.aborted).toBe(true);
   });
 
@@ -237,9 +280,13 @@ describe('consensus', () => {
     const attempt = vi.fn(() => Promise.resolve(1));
     expect(await rejection(consensus([1, 2], attempt, { quorum: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(await rejection(consensus([1, 2], attempt, { quorum: 1.5 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: Number.NaN } }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: Number.NaN } }))).toMatchObject({
+      code: 'STRATEGY_INVALID_OPTIONS',
+    });
     expect(await rejection(consensus([1, 2], attempt, { quorum: 2, weight: () => 1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
-    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: 1 }, weight: () => -1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(consensus([1, 2], attempt, { quorum: { weight: 1 }, weight: () => -1 }))).toMatchObject({
+      code: 'STRATEGY_INVALID_OPTIONS',
+    });
     expect(await rejection(consensus([1, 2], attempt, { maxParticipants: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(attempt).not.toHaveBeenCalled();
   });

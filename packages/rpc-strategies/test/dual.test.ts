@@ -16,7 +16,9 @@ describe('dual', () => {
   it('fails over inside a pair without waiting: the secondary was started with the primary', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const call = settle(dual([{ primary: ep('p', 5, { fails: 'server' }), secondary: ep('s', 12) }], sim.attempt, { onAttempt: rec.onAttempt }));
+    const call = settle(
+      dual([{ primary: ep('p', 5, { fails: 'server' }), secondary: ep('s', 12) }], sim.attempt, { onAttempt: rec.onAttempt }),
+    );
     await vi.advanceTimersByTimeAsync(12);
     const result = await call;
     expect(sim.seen.map((s) => `${s.name}@${s.startedAt}`)).toEqual(['p@0', 's@0']);
@@ -30,9 +32,13 @@ describe('dual', () => {
   it("across: 'race' starts every pair at once; indexes count the pairs flattened", async () => {
     const sim = simulate();
     const call = settle(
-      dual([{ primary: ep('p0', 50), secondary: ep('s0', 60) }, { primary: ep('p1', 10) }, { primary: ep('p2', 40), secondary: ep('s2', 8) }], sim.attempt, {
-        across: 'race',
-      }),
+      dual(
+        [{ primary: ep('p0', 50), secondary: ep('s0', 60) }, { primary: ep('p1', 10) }, { primary: ep('p2', 40), secondary: ep('s2', 8) }],
+        sim.attempt,
+        {
+          across: 'race',
+        },
+      ),
     );
     await vi.advanceTimersByTimeAsync(8);
     const result = await call;
@@ -90,10 +96,17 @@ describe('dual', () => {
     const sim = simulate();
     const balancer: DualBalancer = { next: () => 1 };
     const call = rejection(
-      dual([{ primary: ep('p0', 1, { fails: 'server' }) }, { primary: ep('p1', 2, { fails: 'server' }), secondary: ep('s1', 3, { fails: 'server' }) }], sim.attempt, {
-        across: 'balance',
-        balancer,
-      }),
+      dual(
+        [
+          { primary: ep('p0', 1, { fails: 'server' }) },
+          { primary: ep('p1', 2, { fails: 'server' }), secondary: ep('s1', 3, { fails: 'server' }) },
+        ],
+        sim.attempt,
+        {
+          across: 'balance',
+          balancer,
+        },
+      ),
     );
     await vi.advanceTimersByTimeAsync(10);
     const error = await call;
@@ -105,7 +118,9 @@ describe('dual', () => {
   it('a non-failover error ends the call at once, even with pairs left', async () => {
     const sim = simulate();
     const call = rejection(
-      dual([{ primary: ep('p0', 1, { fails: 'config' }), secondary: ep('s0', 50) }, { primary: ep('p1', 1) }], sim.attempt, { across: 'balance' }),
+      dual([{ primary: ep('p0', 1, { fails: 'config' }), secondary: ep('s0', 50) }, { primary: ep('p1', 1) }], sim.attempt, {
+        across: 'balance',
+      }),
     );
     await vi.advanceTimersByTimeAsync(1);
     expect(await call).toMatchObject({ code: 'P0_FAILED', category: 'config' });
@@ -125,7 +140,9 @@ describe('dual', () => {
     const attempt = vi.fn(() => Promise.resolve(1));
     expect(await rejection(dual([], attempt))).toMatchObject({ code: 'STRATEGY_NO_CANDIDATES' });
     expect(await rejection(dual([{ secondary: 1 } as never], attempt))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
-    expect(await rejection(dual([{ primary: 1 }], attempt, { across: 'both' as never }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(dual([{ primary: 1 }], attempt, { across: 'both' as never }))).toMatchObject({
+      code: 'STRATEGY_INVALID_OPTIONS',
+    });
     expect(attempt).not.toHaveBeenCalled();
   });
 });

@@ -18,7 +18,9 @@ describe('hedge', () => {
   it('starts the next candidate only after the delay, and the first success wins', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const call = settle(hedge([ep('best', 100), ep('second', 20), ep('third', 5)], sim.attempt, { hedgeDelayMs: 30, onAttempt: rec.onAttempt }));
+    const call = settle(
+      hedge([ep('best', 100), ep('second', 20), ep('third', 5)], sim.attempt, { hedgeDelayMs: 30, onAttempt: rec.onAttempt }),
+    );
     await vi.advanceTimersByTimeAsync(29);
     expect(started(sim)).toEqual(['best@0']);
     await vi.advanceTimersByTimeAsync(1);
@@ -27,7 +29,16 @@ describe('hedge', () => {
     const result = await call;
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.value).toMatchObject({ value: 'second', index: 1, attempt: 1, latencyMs: 20, elapsedMs: 50, started: 2, hedges: 1, budgetDenied: false });
+    expect(result.value).toMatchObject({
+      value: 'second',
+      index: 1,
+      attempt: 1,
+      latencyMs: 20,
+      elapsedMs: 50,
+      started: 2,
+      hedges: 1,
+      budgetDenied: false,
+    });
     await flush();
     // The third was never started: the second won before its delay ran out.
     expect(started(sim)).toEqual(['best@0', 'second@30']);
@@ -46,7 +57,9 @@ describe('hedge', () => {
 
   it('a failure starts the next candidate at once, without waiting for the delay', async () => {
     const sim = simulate();
-    const call = settle(hedge([ep('broken', 5, { fails: 'network' }), ep('second', 10), ep('third', 10)], sim.attempt, { hedgeDelayMs: 100 }));
+    const call = settle(
+      hedge([ep('broken', 5, { fails: 'network' }), ep('second', 10), ep('third', 10)], sim.attempt, { hedgeDelayMs: 100 }),
+    );
     await vi.advanceTimersByTimeAsync(15);
     const result = await call;
     expect(started(sim)).toEqual(['broken@0', 'second@5']);
@@ -86,7 +99,10 @@ describe('hedge', () => {
   it('maxAttempts bounds the attempts, then all failures end the call', async () => {
     const sim = simulate();
     const call = rejection(
-      hedge([ep('a', 50, { fails: 'timeout' }), ep('b', 50, { fails: 'timeout' }), ep('c', 1)], sim.attempt, { hedgeDelayMs: 10, maxAttempts: 2 }),
+      hedge([ep('a', 50, { fails: 'timeout' }), ep('b', 50, { fails: 'timeout' }), ep('c', 1)], sim.attempt, {
+        hedgeDelayMs: 10,
+        maxAttempts: 2,
+      }),
     );
     await vi.advanceTimersByTimeAsync(100);
     const error = await call;
@@ -116,7 +132,9 @@ describe('hedge', () => {
     const budget = createHedgeBudget({ ratio: 0.5, minPerSecond: 0, burst: 1 });
     const hedgesPerCall: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const call = settle(hedge([ep(`slow${i}`, 100), ep(`quick${i}`, 5)], sim.attempt, { hedgeDelayMs: 10, budget, onAttempt: rec.onAttempt }));
+      const call = settle(
+        hedge([ep(`slow${i}`, 100), ep(`quick${i}`, 5)], sim.attempt, { hedgeDelayMs: 10, budget, onAttempt: rec.onAttempt }),
+      );
       await vi.advanceTimersByTimeAsync(100);
       const result = await call;
       if (result.ok) hedgesPerCall.push(result.value.hedges);
@@ -140,7 +158,9 @@ describe('hedge', () => {
     expect(await rejection(hedge([1], attempt))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(await rejection(hedge([1], attempt, { hedgeDelayMs: -1 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
     expect(await rejection(hedge([1], attempt, { hedgeDelayMs: 5, maxAttempts: 0 }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
-    expect(await rejection(hedge([1], attempt, { hedgeDelayMs: 5, budget: {} as HedgeBudget }))).toMatchObject({ code: 'STRATEGY_INVALID_OPTIONS' });
+    expect(await rejection(hedge([1], attempt, { hedgeDelayMs: 5, budget: {} as HedgeBudget }))).toMatchObject({
+      code: 'STRATEGY_INVALID_OPTIONS',
+    });
     expect(attempt).not.toHaveBeenCalled();
   });
 
@@ -240,13 +260,19 @@ describe('adaptiveDelay', () => {
     expect(delay('tiny', 2)).toBe(2);
     expect(delay('new', 3)).toBe(50);
     expect(() => adaptiveDelay(() => 1, { fallbackMs: -1 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
-    expect(() => adaptiveDelay(() => 1, { fallbackMs: 1, minMs: 5, maxMs: 4 })).toThrow(expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }));
+    expect(() => adaptiveDelay(() => 1, { fallbackMs: 1, minMs: 5, maxMs: 4 })).toThrow(
+      expect.objectContaining({ code: 'STRATEGY_INVALID_OPTIONS' }),
+    );
   });
 
   it('drives hedge: a candidate known to be fast gets a short delay', async () => {
     const sim = simulate();
     const p95 = new Map([['a', 20]]);
-    const call = settle(hedge([ep('a', 500), ep('b', 5)], sim.attempt, { hedgeDelayMs: adaptiveDelay((c: Endpoint) => p95.get(c.name), { fallbackMs: 100 }) }));
+    const call = settle(
+      hedge([ep('a', 500), ep('b', 5)], sim.attempt, {
+        hedgeDelayMs: adaptiveDelay((c: Endpoint) => p95.get(c.name), { fallbackMs: 100 }),
+      }),
+    );
     await vi.advanceTimersByTimeAsync(25);
     expect(started(sim)).toEqual(['a@0', 'b@20']);
     const result = await call;

@@ -20,7 +20,7 @@ export function ep(name: string, ms: number, extra: Omit<Endpoint, 'name' | 'ms'
   return { name, ms, ...extra };
 }
 
-export function failure(name: string, category: ErrorCategory): XError {
+function failure(name: string, category: ErrorCategory): XError {
   return new XError({ code: `${name.toUpperCase()}_FAILED`, category, message: `${name} failed` });
 }
 

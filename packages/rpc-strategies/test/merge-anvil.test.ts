@@ -59,7 +59,11 @@ async function startAnvil(): Promise<typeof anvil> {
 }
 
 async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const response = await fetch(anvil.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await response.json()) as { result?: T; error?: { message: string } };
   if (body.error !== undefined) throw new Error(`anvil ${method}: ${body.error.message}`);
   return body.result as T;
@@ -86,7 +90,10 @@ function relaySource<T>(id: string, url: string, params: unknown[]): MergeSource
           onEnd: (error) => sink.end(error),
           signal: sink.signal,
         })
-        .then(() => void subscribed++, (error: unknown) => sink.end(error));
+        .then(
+          () => void subscribed++,
+          (error: unknown) => sink.end(error),
+        );
       return () => {
         void live?.close();
         live = undefined;
@@ -162,7 +169,12 @@ describe.skipIf(!hasAnvil)('mergeStreams over three faulty relays in front of a 
     expect(stats.sources.reduce((n, s) => n + s.first, 0)).toBe(BLOCKS);
     // The duplicating relay's copies were dropped, and the relays that were cut reported it.
     expect(stats.sources.find((s) => s.name === 'slow-dup')?.repeats).toBeGreaterThan(0);
-    expect(stats.sources.filter((s) => s.disconnects > 0).map((s) => s.name).sort()).toEqual(['clean', 'lossy']);
+    expect(
+      stats.sources
+        .filter((s) => s.disconnects > 0)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['clean', 'lossy']);
     controller.abort();
     expect(heads.closed && logs.closed).toBe(true);
   });

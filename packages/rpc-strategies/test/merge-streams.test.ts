@@ -110,9 +110,21 @@ afterEach(() => {
 
 describe('mergeStreams', () => {
   it('delivers each event once, from the first source to deliver it, and measures how late the others were', async () => {
-    const a = timedSource('a', [[10, 's1'], [20, 's2'], [30, 's3']]);
-    const b = timedSource('b', [[5, 's1'], [25, 's2'], [40, 's3']]);
-    const c = timedSource('c', [[110, 's1'], [120, 's2'], [130, 's3']]);
+    const a = timedSource('a', [
+      [10, 's1'],
+      [20, 's2'],
+      [30, 's3'],
+    ]);
+    const b = timedSource('b', [
+      [5, 's1'],
+      [25, 's2'],
+      [40, 's3'],
+    ]);
+    const c = timedSource('c', [
+      [110, 's1'],
+      [120, 's2'],
+      [130, 's3'],
+    ]);
     const copies: string[] = [];
     const stream = mergeStreams([a.source, b.source, c.source], {
       key,
@@ -333,7 +345,10 @@ describe('mergeStreams', () => {
     a.sink().event({ sig: '', from: 'a' });
     a.sink().event({ sig: 'ok', from: 'a' });
     const items = await take(stream, 2);
-    expect(items).toMatchObject([{ type: 'gap', source: 'bad', ended: true }, { type: 'event', key: 'ok' }]);
+    expect(items).toMatchObject([
+      { type: 'gap', source: 'bad', ended: true },
+      { type: 'event', key: 'ok' },
+    ]);
     expect(stream.stats().sources[0]?.invalid).toBe(1);
     stream.close();
   });

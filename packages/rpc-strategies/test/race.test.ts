@@ -17,7 +17,9 @@ describe('race', () => {
   it('a fast failure does not end the race: the slower success wins', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const call = settle(race([ep('fast-fail', 5, { fails: 'network' }), ep('slow', 30), ep('slower', 80)], sim.attempt, { onAttempt: rec.onAttempt }));
+    const call = settle(
+      race([ep('fast-fail', 5, { fails: 'network' }), ep('slow', 30), ep('slower', 80)], sim.attempt, { onAttempt: rec.onAttempt }),
+    );
     await vi.advanceTimersByTimeAsync(30);
     const result = await call;
     expect(result.ok).toBe(true);
@@ -114,7 +116,9 @@ describe('race', () => {
   it('the deadline before any answer rejects with STRATEGY_DEADLINE_EXCEEDED and cuts every attempt', async () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
-    const call = rejection(race([ep('a', 100), ep('b', 5, { fails: 'server' }), ep('c', 200)], sim.attempt, { deadlineMs: 40, onAttempt: rec.onAttempt }));
+    const call = rejection(
+      race([ep('a', 100), ep('b', 5, { fails: 'server' }), ep('c', 200)], sim.attempt, { deadlineMs: 40, onAttempt: rec.onAttempt }),
+    );
     await vi.advanceTimersByTimeAsync(39);
     expect(sim.byName('a').signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
@@ -203,9 +207,13 @@ describe('race', () => {
     const sim = simulate();
     const rec = recorder<Endpoint>();
     const call = settle(
-      race([ep('winner', 10), ep('stubborn', 20, { ignoresAbort: true }), ep('stubborn-fail', 30, { ignoresAbort: true, fails: 'server' })], sim.attempt, {
-        onAttempt: rec.onAttempt,
-      }),
+      race(
+        [ep('winner', 10), ep('stubborn', 20, { ignoresAbort: true }), ep('stubborn-fail', 30, { ignoresAbort: true, fails: 'server' })],
+        sim.attempt,
+        {
+          onAttempt: rec.onAttempt,
+        },
+      ),
     );
     await vi.advanceTimersByTimeAsync(10);
     expect((await call).ok).toBe(true);

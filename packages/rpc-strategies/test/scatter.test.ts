@@ -13,7 +13,13 @@ afterEach(() => {
 });
 
 const show = (outcomes: readonly (ScatterOutcome<unknown> | undefined)[]) =>
-  outcomes.map((o) => (o === undefined ? 'pending' : o.ok ? `${String(o.value)}/${o.latencyMs}` : `${o.error.code}${o.aborted ? ':aborted' : ''}/${o.latencyMs}`));
+  outcomes.map((o) =>
+    o === undefined
+      ? 'pending'
+      : o.ok
+        ? `${String(o.value)}/${o.latencyMs}`
+        : `${o.error.code}${o.aborted ? ':aborted' : ''}/${o.latencyMs}`,
+  );
 
 describe('scatter', () => {
   it('sends a different request to each candidate and returns one outcome per candidate in input order', async () => {

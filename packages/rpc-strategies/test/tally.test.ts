@@ -22,11 +22,14 @@ interface Answer {
  * A slot-aware tally like a Solana client's: answers agree on `value` (the slot is kept aside), two
  * agreeing answers decide, and the freshest answer of the winning group is returned.
  */
-function freshestOfTwo(): ConsensusTally<Endpoint, Answer, { value: string; slot: number; from: number[] }> & { readonly seen: TallyInput<Endpoint, Answer>[] } {
+function freshestOfTwo(): ConsensusTally<Endpoint, Answer, { value: string; slot: number; from: number[] }> & {
+  readonly seen: TallyInput<Endpoint, Answer>[];
+} {
   const seen: TallyInput<Endpoint, Answer>[] = [];
   return {
     seen,
-    accept: (answer) => (typeof answer.value === 'string' ? undefined : new XError({ code: 'TEST_MALFORMED', category: 'protocol', message: 'no value' })),
+    accept: (answer) =>
+      typeof answer.value === 'string' ? undefined : new XError({ code: 'TEST_MALFORMED', category: 'protocol', message: 'no value' }),
     decide(input) {
       seen.push({ ...input, ballots: [...input.ballots] });
       const groups = new Map<string, number[]>();
@@ -54,7 +57,11 @@ describe('consensus with a tally of its own', () => {
     const tally = freshestOfTwo();
     const call = settle(
       consensus(
-        [ep('a', 10, { value: { slot: 7, value: 'x' } }), ep('b', 20, { value: { slot: 9, value: 'x' } }), ep('c', 500, { value: { slot: 9, value: 'x' } })],
+        [
+          ep('a', 10, { value: { slot: 7, value: 'x' } }),
+          ep('b', 20, { value: { slot: 9, value: 'x' } }),
+          ep('c', 500, { value: { slot: 9, value: 'x' } }),
+        ],
         sim.attempt as (endpoint: Endpoint, context: { signal: AbortSignal; attempt: number }) => Promise<Answer>,
         { tally, onAttempt: rec.onAttempt },
       ),
@@ -78,7 +85,11 @@ describe('consensus with a tally of its own', () => {
     const rec = recorder<Endpoint>();
     const call = settle(
       consensus(
-        [ep('bad', 5, { value: { slot: 1 } }), ep('a', 10, { value: { slot: 3, value: 'y' } }), ep('b', 30, { value: { slot: 2, value: 'y' } })],
+        [
+          ep('bad', 5, { value: { slot: 1 } }),
+          ep('a', 10, { value: { slot: 3, value: 'y' } }),
+          ep('b', 30, { value: { slot: 2, value: 'y' } }),
+        ],
         sim.attempt as (endpoint: Endpoint, context: { signal: AbortSignal; attempt: number }) => Promise<Answer>,
         { tally: freshestOfTwo(), maxParticipants: 2, onAttempt: rec.onAttempt },
       ),
@@ -102,7 +113,12 @@ describe('consensus with a tally of its own', () => {
     const error = await call;
     expect(isXError(error, 'TEST_NO_CONSENSUS')).toBe(true);
     const last = tally.seen.at(-1)!;
-    expect([last.reason, last.final, last.deadlineMs, last.ballots.map((ballot) => ballot.status)]).toEqual(['deadline', true, 50, ['answered', 'unanswered']]);
+    expect([last.reason, last.final, last.deadlineMs, last.ballots.map((ballot) => ballot.status)]).toEqual([
+      'deadline',
+      true,
+      50,
+      ['answered', 'unanswered'],
+    ]);
     await flush();
     expect(sim.byName('b').signal.aborted).toBe(true);
   });

@@ -45,7 +45,7 @@ export const NULL_MEANS_NOT_YET: ReadonlySet<string> = new Set(['getTransaction'
  * The transport's own deadline is this much later than the strategy's timers, which decide: it only
  * guarantees that no exchange outlives its call should an abort be lost.
  */
-export const EXCHANGE_SLACK_MS = 100;
+const EXCHANGE_SLACK_MS = 100;
 
 /**
  * A provider that breaks the protocol (a truncated or oversized body, an HTML page, an answer to another

@@ -21,8 +21,7 @@ export interface SolanaBatchOptions {
 
 /** The outcome of one call of a batch; `endpoint` is who answered (undefined when nobody had it: a `null` "not yet"). */
 export type SolanaBatchOutcome<T = unknown> =
-  | { readonly ok: true; readonly value: T; readonly endpoint: string | undefined }
-  | { readonly ok: false; readonly error: XError };
+  { readonly ok: true; readonly value: T; readonly endpoint: string | undefined } | { readonly ok: false; readonly error: XError };
 
 /**
  * Strategies whose calls may share one upstream JSON-RPC batch: they need one answer from one endpoint.
@@ -39,7 +38,12 @@ export interface BatchHooks<P> {
   readonly pool: Pool<string>;
   /** Validates and resolves one call (throws the `XError` a single call would). */
   prepare(call: SolanaBatchCall, signal: AbortSignal | undefined): P;
-  describe(prepared: P): { readonly method: string; readonly params: JsonRpcParams | undefined; readonly policy: MethodPolicy; readonly write: boolean };
+  describe(prepared: P): {
+    readonly method: string;
+    readonly params: JsonRpcParams | undefined;
+    readonly policy: MethodPolicy;
+    readonly write: boolean;
+  };
   /** The single-call path, for calls that are not batched. */
   run(prepared: P): Promise<{ readonly result: unknown; readonly endpoint: string | undefined }>;
   /**
@@ -98,7 +102,11 @@ interface Pending<P> {
  * round trip as its latency. It counts as a failure when the exchange failed, when an entry broke the
  * protocol, or when every entry failed over.
  */
-export async function callBatch<P>(hooks: BatchHooks<P>, calls: readonly SolanaBatchCall[], options: SolanaBatchOptions = {}): Promise<SolanaBatchOutcome[]> {
+export async function callBatch<P>(
+  hooks: BatchHooks<P>,
+  calls: readonly SolanaBatchCall[],
+  options: SolanaBatchOptions = {},
+): Promise<SolanaBatchOutcome[]> {
   const list: unknown = calls;
   if (!Array.isArray(list)) throw invalidRequest(`callBatch needs an array of { method, params?, options? }, got ${describe(list)}`);
   const signal = options.signal;
@@ -109,7 +117,8 @@ export async function callBatch<P>(hooks: BatchHooks<P>, calls: readonly SolanaB
     let prepared: P;
     try {
       const raw: unknown = call;
-      if (typeof raw !== 'object' || raw === null) throw invalidRequest(`callBatch: call ${index} must be an object { method, params?, options? }, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || raw === null)
+        throw invalidRequest(`callBatch: call ${index} must be an object { method, params?, options? }, got ${describe(raw)}`);
       prepared = hooks.prepare(call, signal);
     } catch (error) {
       outcomes[index] = { ok: false, error: asXError(error) };
@@ -152,7 +161,12 @@ export async function callBatch<P>(hooks: BatchHooks<P>, calls: readonly SolanaB
   return outcomes.map((outcome) => outcome ?? { ok: false, error: abortedError(undefined) });
 }
 
-async function runBatched<P>(hooks: BatchHooks<P>, batched: Array<Pending<P>>, signal: AbortSignal | undefined, outcomes: Array<SolanaBatchOutcome | undefined>): Promise<void> {
+async function runBatched<P>(
+  hooks: BatchHooks<P>,
+  batched: Array<Pending<P>>,
+  signal: AbortSignal | undefined,
+  outcomes: Array<SolanaBatchOutcome | undefined>,
+): Promise<void> {
   let pending = batched;
   const tried = new Set<string>();
   for (let round = 0; round < BATCH_ROUNDS && pending.length > 0 && signal?.aborted !== true; round += 1) {
@@ -189,10 +203,12 @@ async function sendRound<P>(
   const answers = pending.map(() => deferred());
   // Judged from before the request leaves, as a single attempt is.
   const judged = pending.map((entry, position) =>
-    hooks.judge(entry.prepared, candidate, controller.signal, () => (answers[position] as Deferred).promise).then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error: asXError(error) }),
-    ),
+    hooks
+      .judge(entry.prepared, candidate, controller.signal, () => (answers[position] as Deferred).promise)
+      .then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error: asXError(error) }),
+      ),
   );
   // The batch gets the most generous budget of its calls: they are answered together.
   const timeoutMs = Math.max(...pending.map((entry) => entry.policy.deadlineMs)) + EXCHANGE_SLACK_MS;
@@ -200,9 +216,10 @@ async function sendRound<P>(
   const started = performance.now();
   let exchanged: BatchOutcome[] | XError;
   try {
-    exchanged = await hooks
-      .transportOf(candidate.id)
-      .batch(pending.map((entry) => (entry.params === undefined ? { method: entry.method } : { method: entry.method, params: entry.params })), { signal: controller.signal, timeoutMs });
+    exchanged = await hooks.transportOf(candidate.id).batch(
+      pending.map((entry) => (entry.params === undefined ? { method: entry.method } : { method: entry.method, params: entry.params })),
+      { signal: controller.signal, timeoutMs },
+    );
   } catch (error) {
     exchanged = asXError(error);
   } finally {
@@ -235,10 +252,13 @@ async function sendRound<P>(
       retry.push(entry);
     } else outcomes[entry.index] = { ok: false, error: result.error };
   });
-  const failure = !Array.isArray(exchanged) ? exchanged : (protocolBreak ?? (failedOver === pending.length ? retry[0]?.lastError : undefined));
+  const failure = !Array.isArray(exchanged)
+    ? exchanged
+    : (protocolBreak ?? (failedOver === pending.length ? retry[0]?.lastError : undefined));
   if (failure === undefined) tracker.finish({ ok: true, value: undefined, latencyMs });
   // The caller gave up: nothing is known about the endpoint.
-  else if (controller.signal.aborted && failure.category === 'aborted') tracker.finish({ ok: false, error: failure, latencyMs }, { abortedAsLoser: true });
+  else if (controller.signal.aborted && failure.category === 'aborted')
+    tracker.finish({ ok: false, error: failure, latencyMs }, { abortedAsLoser: true });
   else tracker.finish({ ok: false, error: failure, latencyMs });
   return retry;
 }

@@ -37,7 +37,7 @@ export interface Endpoints {
 }
 
 /** The transport options an endpoint gets when the client makes its transport (by `createTransport` or `createHttpTransport`). */
-export function transportOptionsFor(options: SolanaRpcOptions, index: number): HttpTransportOptions {
+function transportOptionsFor(options: SolanaRpcOptions, index: number): HttpTransportOptions {
   const config = options.endpoints[index];
   const headers =
     config?.headers === undefined && options.http?.headers === undefined ? undefined : { ...options.http?.headers, ...config?.headers };

@@ -51,6 +51,12 @@ export type {
 export { SUBSCRIPTION_METHODS, isSubscriptionMethod, subscriptionKey } from './subscriptions/methods.js';
 export type { SolanaSubscriptionMethod } from './subscriptions/methods.js';
 export { createSubscriptionHub, createSubscriptionSession } from './subscriptions/hub.js';
-export type { HubListener, SessionErrorBody, SubscriptionHub, SubscriptionSession, SubscriptionSessionOptions } from './subscriptions/hub.js';
+export type {
+  HubListener,
+  SessionErrorBody,
+  SubscriptionHub,
+  SubscriptionSession,
+  SubscriptionSessionOptions,
+} from './subscriptions/hub.js';
 export { createKitSubscriptionsChannel, createKitSubscriptionsTransport } from './subscriptions/kit.js';
 export type { KitSubscriptionsChannel, KitSubscriptionsOptions, KitSubscriptionsTransport } from './subscriptions/kit.js';

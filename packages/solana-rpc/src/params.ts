@@ -148,17 +148,29 @@ export function checkMinContextSlotMethod(method: string): void {
 }
 
 /** A copy of `params` with `patch` merged into the method's config object (created when absent). */
-export function withConfig(method: string, params: JsonRpcParams | undefined, patch: Readonly<Record<string, unknown>>, option: string): JsonRpcParams {
+export function withConfig(
+  method: string,
+  params: JsonRpcParams | undefined,
+  patch: Readonly<Record<string, unknown>>,
+  option: string,
+): JsonRpcParams {
   const position = CONFIG_POSITION[method];
-  if (position === undefined) throw invalidRequest(`${method}: the ${option} option needs a method with a config object; this client does not know where ${method} takes one`, { method });
+  if (position === undefined)
+    throw invalidRequest(
+      `${method}: the ${option} option needs a method with a config object; this client does not know where ${method} takes one`,
+      { method },
+    );
   if (option === 'minContextSlot') checkMinContextSlotMethod(method);
-  if (params !== undefined && !Array.isArray(params)) throw invalidRequest(`${method}: the ${option} option needs params as an array`, { method });
+  if (params !== undefined && !Array.isArray(params))
+    throw invalidRequest(`${method}: the ${option} option needs params as an array`, { method });
   const next: unknown[] = params === undefined ? [] : Array.from(params as readonly unknown[]);
   // Optional positional parameters before the config (getBlocks' end slot…) are sent as null.
   while (next.length < position) next.push(null);
   const current = next[position];
   if (current !== undefined && current !== null && !isPlainObject(current)) {
-    throw invalidRequest(`${method}: params[${position}] must be the config object to apply ${option}, got ${describe(current)}`, { method });
+    throw invalidRequest(`${method}: params[${position}] must be the config object to apply ${option}, got ${describe(current)}`, {
+      method,
+    });
   }
   next[position] = { ...(current ?? {}), ...patch };
   return next;

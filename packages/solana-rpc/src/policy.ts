@@ -86,7 +86,8 @@ function checkDuration(field: string, value: unknown, allowZero: boolean): numbe
 }
 
 function checkCount(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalidOptions(field, `must be an integer >= 1, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw invalidOptions(field, `must be an integer >= 1, got ${describe(value)}`);
   return value;
 }
 
@@ -106,7 +107,8 @@ export function checkPolicyLayer(layer: unknown, where: string, allowedExtraKeys
   for (const [key, value] of Object.entries(layer)) {
     if (allowedExtraKeys.includes(key)) continue;
     const field = `${where}.${key}`;
-    if (key === 'timeoutMs') throw invalidOptions(field, 'was renamed deadlineMs (the budget of the whole call; attemptTimeoutMs bounds one attempt)');
+    if (key === 'timeoutMs')
+      throw invalidOptions(field, 'was renamed deadlineMs (the budget of the whole call; attemptTimeoutMs bounds one attempt)');
     if (!POLICY_KEYS.includes(key)) throw invalidOptions(field, 'is not a known option');
     if (value === undefined) continue;
     const owner = STRATEGY_KEYS[key];
@@ -159,13 +161,24 @@ export function mergePolicy(lower: MethodPolicy, upper: MethodPolicyOverride): M
  * layer without a strategy of its own is refused, and so is anything that would send a write twice.
  * `where` names the layer that produced it in errors.
  */
-export function checkResolvedPolicy(method: string, resolved: MethodPolicy, where: string, writes: ReadonlySet<string> = WRITE_METHODS): void {
+export function checkResolvedPolicy(
+  method: string,
+  resolved: MethodPolicy,
+  where: string,
+  writes: ReadonlySet<string> = WRITE_METHODS,
+): void {
   for (const [key, owner] of Object.entries(STRATEGY_KEYS)) {
     if (resolved[key as keyof MethodPolicy] !== undefined && owner !== resolved.strategy) {
-      throw invalidOptions(`${where}.${key}`, `applies only to the ${owner} strategy, not to ${resolved.strategy}${method === '' ? '' : ` (the strategy of ${method})`}`);
+      throw invalidOptions(
+        `${where}.${key}`,
+        `applies only to the ${owner} strategy, not to ${resolved.strategy}${method === '' ? '' : ` (the strategy of ${method})`}`,
+      );
     }
   }
   if (writes.has(method) && resolved.strategy !== 'broadcast' && resolved.strategy !== 'single') {
-    throw invalidOptions(`${where}.strategy`, `${method} is a write: only 'broadcast' or 'single' may send it (never hedged, raced twice or retried), got '${resolved.strategy}'`);
+    throw invalidOptions(
+      `${where}.strategy`,
+      `${method} is a write: only 'broadcast' or 'single' may send it (never hedged, raced twice or retried), got '${resolved.strategy}'`,
+    );
   }
 }

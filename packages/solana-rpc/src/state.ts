@@ -23,8 +23,10 @@ export type SolanaStateRestore =
 
 export function checkStateOptions(state: unknown): SolanaStateOptions {
   if (state === undefined) return {};
-  if (typeof state !== 'object' || state === null || Array.isArray(state)) throw invalidOptions('state', `must be an object { restore?, maxAgeMs? }, got ${describe(state)}`);
-  for (const key of Object.keys(state)) if (key !== 'restore' && key !== 'maxAgeMs') throw invalidOptions(`state.${key}`, 'is not a known option');
+  if (typeof state !== 'object' || state === null || Array.isArray(state))
+    throw invalidOptions('state', `must be an object { restore?, maxAgeMs? }, got ${describe(state)}`);
+  for (const key of Object.keys(state))
+    if (key !== 'restore' && key !== 'maxAgeMs') throw invalidOptions(`state.${key}`, 'is not a known option');
   const { maxAgeMs } = state as SolanaStateOptions;
   if (maxAgeMs !== undefined && !(typeof maxAgeMs === 'number' && Number.isFinite(maxAgeMs) && maxAgeMs >= 0)) {
     throw invalidOptions('state.maxAgeMs', `must be a number of milliseconds >= 0, got ${describe(maxAgeMs)}`);

@@ -83,7 +83,10 @@ const fresher = (a: number | undefined, b: number | undefined): boolean => (a ??
  * strategy, exported for callers that gather answers themselves. Pure: the same ballots always give
  * the same tally. `wait` means "not decided yet, more answers could change it" (never when `final`).
  */
-export function tallySolanaVotes(ballots: readonly Ballot[], options: TallyOptions & { readonly final: true }): Exclude<Tally, { kind: 'wait' }>;
+export function tallySolanaVotes(
+  ballots: readonly Ballot[],
+  options: TallyOptions & { readonly final: true },
+): Exclude<Tally, { kind: 'wait' }>;
 export function tallySolanaVotes(ballots: readonly Ballot[], options: TallyOptions): Tally;
 export function tallySolanaVotes(ballots: readonly Ballot[], options: TallyOptions): Tally {
   return options.comparison === 'signature-list' ? tallySignatureLists(ballots, options) : tallyValues(ballots, options);
@@ -167,7 +170,12 @@ function tallyValues(ballots: readonly Ballot[], options: TallyOptions): Tally {
     if (nullStillPossible || quorumStillReachable(largest, pending, fewestRequired)) return { kind: 'wait' };
   }
   const votes = all.reduce((sum, group) => sum + group.members.length, 0);
-  if (options.abstainOnNull && abstained.length > 0 && all.length <= 1 && abstained.length + votes >= (options.quorum ?? majority(participants))) {
+  if (
+    options.abstainOnNull &&
+    abstained.length > 0 &&
+    all.length <= 1 &&
+    abstained.length + votes >= (options.quorum ?? majority(participants))
+  ) {
     return {
       kind: 'decided',
       result: null,
@@ -182,7 +190,6 @@ function tallyValues(ballots: readonly Ballot[], options: TallyOptions): Tally {
   }
   return { kind: 'failed', reason: all.length > 1 ? 'disagreement' : 'too-few', required, groups: describeGroups(), abstained };
 }
-
 
 /** One entry of a getSignaturesForAddress answer, as far as the vote is concerned. */
 interface ListEntry {
@@ -203,7 +210,10 @@ function entriesOf(value: unknown): ListEntry[] {
   const list = value as readonly SignatureEntry[];
   // Identity of an entry: what every honest node reports alike. `confirmationStatus` and
   // `blockTime` legitimately differ between nodes (finality, missing block times).
-  return list.map((entry) => ({ key: `${entry.signature}@${entry.slot}:${canonicalKey(entry.err ?? null)}:${canonicalKey(entry.memo ?? null)}`, slot: entry.slot }));
+  return list.map((entry) => ({
+    key: `${entry.signature}@${entry.slot}:${canonicalKey(entry.err ?? null)}:${canonicalKey(entry.memo ?? null)}`,
+    slot: entry.slot,
+  }));
 }
 
 function slotRange(entries: readonly ListEntry[]): { min: number; max: number } {

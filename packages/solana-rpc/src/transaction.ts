@@ -10,7 +10,8 @@ function invalidTransaction(message: string): never {
 /** Decodes a wire transaction given as text; refuses what no node could parse. */
 export function decodeTransaction(text: unknown, encoding: unknown): Uint8Array {
   if (typeof text !== 'string' || text === '') invalidTransaction(`the transaction must be a non-empty string, got ${describe(text)}`);
-  if (encoding !== 'base64' && encoding !== 'base58') invalidTransaction(`unsupported transaction encoding ${describe(encoding)}: use 'base64' or 'base58'`);
+  if (encoding !== 'base64' && encoding !== 'base58')
+    invalidTransaction(`unsupported transaction encoding ${describe(encoding)}: use 'base64' or 'base58'`);
   try {
     return encoding === 'base64' ? base64.decode(text) : base58.decode(text);
   } catch {

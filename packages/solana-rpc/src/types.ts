@@ -146,7 +146,14 @@ export interface SolanaConsensusReport {
 /** One endpoint's answer to a broadcast (sendTransaction). */
 export type SolanaBroadcastOutcome<T = unknown> =
   | { readonly endpoint: string; readonly label: string; readonly ok: true; readonly value: T; readonly latencyMs: number }
-  | { readonly endpoint: string; readonly label: string; readonly ok: false; readonly error: XError; readonly latencyMs: number; readonly aborted: boolean };
+  | {
+      readonly endpoint: string;
+      readonly label: string;
+      readonly ok: false;
+      readonly error: XError;
+      readonly latencyMs: number;
+      readonly aborted: boolean;
+    };
 
 export interface SolanaCallDetails<T = unknown> {
   readonly result: T;

@@ -4,7 +4,7 @@ import type { SolanaCommitment } from './params.js';
  * The fastest a Solana cluster can move: 1 slot per 200 ms (twice the nominal 400 ms pace). A slot an
  * endpoint showed at time t bounds, from above, what an up-to-date node can show later.
  */
-export const FASTEST_SLOT_MS = 200;
+const FASTEST_SLOT_MS = 200;
 
 /** How an answer's slot compares with what the other endpoints have shown. */
 export type SlotVerdict =
@@ -17,7 +17,7 @@ export type SlotVerdict =
   /** Too few other endpoints have shown a slot yet to judge it. */
   | { readonly kind: 'unconfirmed' };
 
-export interface SlotObservation {
+interface SlotObservation {
   readonly verdict: SlotVerdict;
   /** Endpoints whose last slot a quorum of later answers has refuted (far ahead of all of them): suspects. */
   readonly refuted: readonly string[];
@@ -37,7 +37,13 @@ export interface SlotWatermark {
    * started), and records it as that endpoint's last slot. Endpoints in `silent` (they could not tell
    * their slot) are not waited for as corroborators.
    */
-  observe(endpoint: string, commitment: SolanaCommitment, slot: number, floor: number | undefined, silent?: ReadonlySet<string>): SlotObservation;
+  observe(
+    endpoint: string,
+    commitment: SolanaCommitment,
+    slot: number,
+    floor: number | undefined,
+    silent?: ReadonlySet<string>,
+  ): SlotObservation;
   /** Judges again, without recording, an answer that was `unconfirmed` (after others have been asked). */
   judge(endpoint: string, commitment: SolanaCommitment, slot: number, silent?: ReadonlySet<string>): SlotVerdict;
   /** Forgets what an endpoint has shown (it is suspect: its slots corroborate nothing). */
@@ -85,7 +91,8 @@ export function createSlotWatermark(options: SlotWatermarkOptions): SlotWatermar
   const reports = new Map<SolanaCommitment, Map<string, Report>>();
   let seq = 0;
 
-  const ceilingOf = (report: Report, at: number): number => report.slot + maxSlotLag + Math.floor(Math.max(0, at - report.at) / FASTEST_SLOT_MS);
+  const ceilingOf = (report: Report, at: number): number =>
+    report.slot + maxSlotLag + Math.floor(Math.max(0, at - report.at) / FASTEST_SLOT_MS);
 
   const raise = (commitment: SolanaCommitment, shown: Map<string, Report>): void => {
     if (shown.size < quorum) return;
@@ -104,7 +111,12 @@ export function createSlotWatermark(options: SlotWatermarkOptions): SlotWatermar
     return shown;
   };
 
-  const judgeAgainst = (shown: Map<string, Report>, endpoint: string, slot: number, silent: ReadonlySet<string> | undefined): SlotVerdict => {
+  const judgeAgainst = (
+    shown: Map<string, Report>,
+    endpoint: string,
+    slot: number,
+    silent: ReadonlySet<string> | undefined,
+  ): SlotVerdict => {
     if (!judging) return { kind: 'ok' };
     const at = now();
     const ceilings: number[] = [];
@@ -152,7 +164,10 @@ export function createSlotWatermark(options: SlotWatermarkOptions): SlotWatermar
     },
     observe(endpoint, commitment, slot, floor, silent) {
       const shown = shownAt(commitment);
-      const verdict: SlotVerdict = floor !== undefined && slot < floor ? { kind: 'stale', watermark: floor + maxSlotLag } : judgeAgainst(shown, endpoint, slot, silent);
+      const verdict: SlotVerdict =
+        floor !== undefined && slot < floor
+          ? { kind: 'stale', watermark: floor + maxSlotLag }
+          : judgeAgainst(shown, endpoint, slot, silent);
       shown.set(endpoint, { slot, at: now(), seq: ++seq });
       const refuted = judging ? refutedBy(shown) : [];
       raise(commitment, shown);

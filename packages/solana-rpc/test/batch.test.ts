@@ -62,7 +62,11 @@ afterEach(async () => {
 
 function clientOver(servers: readonly RawServer[]): SolanaRpc {
   for (const server of servers) cleanups.push(() => server.close());
-  const rpc = createSolanaMultiRpc({ endpoints: servers.map((server, index) => ({ id: `e${index}`, url: server.url })), defaults: GENEROUS, methods: GENEROUS_METHODS });
+  const rpc = createSolanaMultiRpc({
+    endpoints: servers.map((server, index) => ({ id: `e${index}`, url: server.url })),
+    defaults: GENEROUS,
+    methods: GENEROUS_METHODS,
+  });
   cleanups.push(() => rpc.close());
   return rpc;
 }

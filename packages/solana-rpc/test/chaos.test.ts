@@ -124,7 +124,11 @@ beforeAll(async () => {
   timersBefore = count('Timeout');
   gc();
   heapBefore = process.memoryUsage().heapUsed;
-  cluster = await startRpcCluster({ seed: 'rpc-chaos', autoAdvance: false, endpoints: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }] });
+  cluster = await startRpcCluster({
+    seed: 'rpc-chaos',
+    autoAdvance: false,
+    endpoints: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }],
+  });
   wallet = cluster.chain.wallets()[0]!;
   lamports = cluster.chain.account(wallet)!.lamports;
   hostile = createServer((request, response) => {
@@ -169,7 +173,8 @@ function clientFor(scenario: Scenario): SolanaRpc {
 }
 
 async function run(scenario: Scenario): Promise<Row[]> {
-  for (const endpoint of cluster.endpoints) cluster.setBehavior(endpoint.id, { mode: 'up', errorRate: 0, rateLimit: null, ...scenario.behaviors?.[endpoint.id] });
+  for (const endpoint of cluster.endpoints)
+    cluster.setBehavior(endpoint.id, { mode: 'up', errorRate: 0, rateLimit: null, ...scenario.behaviors?.[endpoint.id] });
   if (scenario.hostile !== undefined) hostileMode = scenario.hostile;
   const done: Row[] = [];
   for (const strategy of STRATEGIES) {
@@ -218,7 +223,10 @@ function expectResilient(done: readonly Row[], firstCallMayTimeOut: readonly Sol
   for (const row of done) {
     const allowed = firstCallMayTimeOut.includes(row.strategy) ? [0] : [];
     if (MUST_SUCCEED.includes(row.strategy) || allowed.length > 0) {
-      expect({ strategy: row.strategy, failed: row.failed.filter((i) => !allowed.includes(i)) }).toEqual({ strategy: row.strategy, failed: [] });
+      expect({ strategy: row.strategy, failed: row.failed.filter((i) => !allowed.includes(i)) }).toEqual({
+        strategy: row.strategy,
+        failed: [],
+      });
     }
   }
 }
@@ -253,7 +261,9 @@ describe('Solana RPC under hostile endpoints (4 endpoints, 1 or 2 of them faulty
     const burst = (on: boolean): void => {
       for (const id of ['a', 'b']) cluster.setBehavior(id, { errorRate: on ? 1 : 0, errorMode: 'http' });
     };
-    expectResilient(await run({ name: '5xx bursts (2 of 4, on/off every 3 calls)', beforeCall: (i) => burst(Math.floor(i / 3) % 2 === 0) }));
+    expectResilient(
+      await run({ name: '5xx bursts (2 of 4, on/off every 3 calls)', beforeCall: (i) => burst(Math.floor(i / 3) % 2 === 0) }),
+    );
   });
 
   it('a 4 MiB response against a 1 MiB limit is refused while reading; memory stays bounded', async () => {
@@ -292,7 +302,10 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 function printReport(): void {
-  const lines = ['| scenario | strategy | calls | ok | p50 ms | p99 ms | max ms | errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const lines = [
+    '| scenario | strategy | calls | ok | p50 ms | p99 ms | max ms | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
   for (const row of rows) {
     const sorted = [...row.latencies].sort((x, y) => x - y);
     const errors = [...row.errors].map(([code, n]) => `${code} ×${n}`).join(', ') || '—';

@@ -29,6 +29,10 @@ it('consensus ends with SOLANA_NO_CONSENSUS as soon as the fourth answer makes t
   const error = await client.call('getVote').catch((caught: unknown) => caught);
   expect(isXError(error, 'SOLANA_NO_CONSENSUS')).toBe(true);
   expect((error as { category: string }).category).toBe('protocol');
-  expect((error as { context: Record<string, unknown> }).context).toMatchObject({ reason: 'disagreement', quorum: 3, unanswered: ['hung'] });
+  expect((error as { context: Record<string, unknown> }).context).toMatchObject({
+    reason: 'disagreement',
+    quorum: 3,
+    unanswered: ['hung'],
+  });
   expect(hung.requests).toHaveLength(1);
 });

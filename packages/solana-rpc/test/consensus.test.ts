@@ -35,9 +35,12 @@ describe('a lagging endpoint never wins consensus', () => {
 
   it('listed as a dissenter when it did vote, with its own older slot kept', async () => {
     // With a quorum of 2 among 4 and one endpoint hung, the call waits until the lagging vote is in.
-    current = await setup([{ id: 'a' }, { id: 'b' }, { id: 'lagging', behavior: { slotLag: 3 } }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
-    });
+    current = await setup(
+      [{ id: 'a' }, { id: 'b' }, { id: 'lagging', behavior: { slotLag: 3 } }, { id: 'hung', behavior: rpcProfiles.hung }],
+      {
+        client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
+      },
+    );
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
     cluster.chain.advance(5);
@@ -117,9 +120,12 @@ describe('a lying endpoint is outvoted', () => {
   });
 
   it('is named as a dissenter when its vote is in', async () => {
-    current = await setup([{ id: 'a' }, { id: 'liar', behavior: rpcProfiles.liar }, { id: 'b' }, { id: 'hung', behavior: rpcProfiles.hung }], {
-      client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
-    });
+    current = await setup(
+      [{ id: 'a' }, { id: 'liar', behavior: rpcProfiles.liar }, { id: 'b' }, { id: 'hung', behavior: rpcProfiles.hung }],
+      {
+        client: { methods: { getBalance: { strategy: 'consensus', quorum: 2, deadlineMs: 300 } } },
+      },
+    );
     const { cluster, client } = current;
     const [wallet] = cluster.chain.wallets();
     const details = await client.callWithDetails('getBalance', [wallet]);
@@ -154,7 +160,9 @@ describe('a lying endpoint is outvoted', () => {
     const listed = (details.result as Array<{ signature: string }>).map((entry) => entry.signature);
     expect(listed).toEqual([first.signature]);
     cluster.chain.advance(2);
-    const later = await client.call<Array<{ signature: string }>>('getSignaturesForAddress', [from, { limit: 50 }], { strategy: 'consensus' });
+    const later = await client.call<Array<{ signature: string }>>('getSignaturesForAddress', [from, { limit: 50 }], {
+      strategy: 'consensus',
+    });
     expect(later.map((entry) => entry.signature)).toEqual([newest.signature, first.signature]);
   });
 });
@@ -209,7 +217,13 @@ describe('slot watermark', () => {
     const error = stale?.ok === false ? stale.error : undefined;
     expect(error?.code).toBe('SOLANA_STALE_SLOT');
     expect(error?.category).toBe('server');
-    expect(error?.context).toMatchObject({ endpoint: 'stale', slot: tip - 25, watermark: tip, maxSlotLag: DEFAULT_MAX_SLOT_LAG, commitment: 'finalized' });
+    expect(error?.context).toMatchObject({
+      endpoint: 'stale',
+      slot: tip - 25,
+      watermark: tip,
+      maxSlotLag: DEFAULT_MAX_SLOT_LAG,
+      commitment: 'finalized',
+    });
     expect(client.pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'stale')?.lastError?.code).toBe('SOLANA_STALE_SLOT');
     for (let i = 0; i < 3; i++) expect(await client.call('getSlot', [], { strategy: 'race' })).toBe(tip);
   });
@@ -259,16 +273,25 @@ describe('a hung endpoint never stalls a race', () => {
 describe('presets', () => {
   it('getAccountInfo races with a 50 ms budget, getTransaction votes within 200 ms', async () => {
     // Against hung endpoints only, each call ends exactly at its budget, whatever the machine's speed.
-    current = await setup([{ id: 'h1', behavior: rpcProfiles.hung }, { id: 'h2', behavior: rpcProfiles.hung }], { presets: true });
+    current = await setup(
+      [
+        { id: 'h1', behavior: rpcProfiles.hung },
+        { id: 'h2', behavior: rpcProfiles.hung },
+      ],
+      { presets: true },
+    );
     const { client } = current;
     const unknown = '5'.repeat(87);
     await expect(client.call('getAccountInfo', [unknown])).rejects.toSatisfy(
       (error: unknown) => isXError(error, 'STRATEGY_DEADLINE_EXCEEDED') && error.context.deadlineMs === 50,
     );
     const consensus = await client.call('getTransaction', [unknown]).catch((error: unknown) => error);
-    expect(consensus).toSatisfy((error: unknown) => isXError(error, 'SOLANA_NO_CONSENSUS') && error.category === 'timeout' && error.context.deadlineMs === 200);
+    expect(consensus).toSatisfy(
+      (error: unknown) => isXError(error, 'SOLANA_NO_CONSENSUS') && error.category === 'timeout' && error.context.deadlineMs === 200,
+    );
     await expect(client.call('getSignaturesForAddress', [unknown])).rejects.toSatisfy(
-      (error: unknown) => isXError(error, 'STRATEGY_DEADLINE_EXCEEDED') && error.context.deadlineMs === 100 && error.context.strategy === 'dual',
+      (error: unknown) =>
+        isXError(error, 'STRATEGY_DEADLINE_EXCEEDED') && error.context.deadlineMs === 100 && error.context.strategy === 'dual',
     );
   });
 
@@ -278,7 +301,9 @@ describe('presets', () => {
     const [wallet] = cluster.chain.wallets();
     const details = await client.callWithDetails('getSignaturesForAddress', [wallet, { limit: 10 }]);
     expect(details.policy.strategy).toBe('dual');
-    expect((details.result as Array<{ signature: string }>).map((entry) => entry.signature)).toEqual(cluster.chain.signatures(wallet!).slice(0, 10));
+    expect((details.result as Array<{ signature: string }>).map((entry) => entry.signature)).toEqual(
+      cluster.chain.signatures(wallet!).slice(0, 10),
+    );
     // Primary and secondary of the pair start together.
     expect(details.attempts.map((attempt) => attempt.endpoint).sort()).toEqual(['p', 's']);
   });

@@ -59,7 +59,9 @@ afterAll(async () => {
 });
 
 describe('a provider that breaks the protocol fails over like one that is down', () => {
-  const cases = Object.keys(BROKEN).flatMap((what) => (['race', 'hedge', 'dual'] as const).map((strategy): [string, SolanaStrategy] => [what, strategy]));
+  const cases = Object.keys(BROKEN).flatMap((what) =>
+    (['race', 'hedge', 'dual'] as const).map((strategy): [string, SolanaStrategy] => [what, strategy]),
+  );
 
   it.each(cases)('%s, %s: the honest provider answers, and the broken one is reported as the failure', async (what, strategy) => {
     mode = what;
@@ -78,7 +80,10 @@ describe('a provider that breaks the protocol fails over like one that is down',
         ...(strategy === 'hedge' ? { hedgeDelayMs: 5_000 } : {}),
       });
       expect(details).toMatchObject({ result: 42, endpoint: 'honest' });
-      expect(details.attempts.find((attempt) => attempt.endpoint === 'broken')).toMatchObject({ ok: false, error: { code: BROKEN[what]!.code, category: 'protocol' } });
+      expect(details.attempts.find((attempt) => attempt.endpoint === 'broken')).toMatchObject({
+        ok: false,
+        error: { code: BROKEN[what]!.code, category: 'protocol' },
+      });
       expect(client.pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'broken')!.totals.error).toBe(1);
     } finally {
       await client.close();

@@ -52,7 +52,10 @@ export interface SetupOptions {
  * A simulated cluster whose slots move only when the test says so, and a client over all of its
  * endpoints (ids as in the cluster) with generous budgets unless told otherwise.
  */
-export async function setup(endpoints: ReadonlyArray<{ id: string; behavior?: RpcBehaviorPatch }>, options: SetupOptions = {}): Promise<Setup> {
+export async function setup(
+  endpoints: ReadonlyArray<{ id: string; behavior?: RpcBehaviorPatch }>,
+  options: SetupOptions = {},
+): Promise<Setup> {
   const started = await startRpcCluster({ seed: 7, autoAdvance: false, ...options.cluster, endpoints });
   const generous = options.presets !== true;
   try {
@@ -82,7 +85,12 @@ let signatureCounter = 0;
  * A System transfer, base64 wire format, with a distinct fake signature (the simulator does not
  * verify signatures). Returns the wire text and the signature the nodes will answer.
  */
-export function transferTransaction(from: string, to: string, lamports: bigint, recentBlockhash: string): { wire: string; bytes: Uint8Array } {
+export function transferTransaction(
+  from: string,
+  to: string,
+  lamports: bigint,
+  recentBlockhash: string,
+): { wire: string; bytes: Uint8Array } {
   const data = new Uint8Array(12);
   const view = new DataView(data.buffer);
   view.setUint32(0, 2, true);
@@ -106,7 +114,7 @@ export function transferTransaction(from: string, to: string, lamports: bigint, 
   );
   const compiled = compileTransaction(message);
   signatureCounter += 1;
-  const signature = new Uint8Array(64).fill(signatureCounter % 251 + 1);
+  const signature = new Uint8Array(64).fill((signatureCounter % 251) + 1);
   signature[0] = signatureCounter & 0xff;
   signature[1] = (signatureCounter >> 8) & 0xff;
   const signed = { ...compiled, signatures: { ...compiled.signatures, [from]: signature as SignatureBytes } };

@@ -96,7 +96,10 @@ describe('createKitSubscriptionsTransport', () => {
     const iterator = notifications[Symbol.asyncIterator]();
     const waiting = iterator.next();
     for (const p of providers) p.dropAll();
-    const error = await waiting.then(() => undefined, (e: unknown) => e);
+    const error = await waiting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'WS_DISCONNECTED', category: 'network' });
     expect(subscriptions.active).toBe(0);
   });

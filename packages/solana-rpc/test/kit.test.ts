@@ -70,7 +70,9 @@ describe('@solana/kit through createKitTransport', () => {
 
   it('failures that are not node answers reach kit as XErrors', async () => {
     const { rpc } = await kitOver([{ id: 'down', behavior: rpcProfiles.down }]);
-    await expect(rpc.getSlot().send()).rejects.toSatisfy((error: unknown) => isXError(error, 'STRATEGY_ALL_ATTEMPTS_FAILED') && error.category === 'network');
+    await expect(rpc.getSlot().send()).rejects.toSatisfy(
+      (error: unknown) => isXError(error, 'STRATEGY_ALL_ATTEMPTS_FAILED') && error.category === 'network',
+    );
   });
 
   it('getTransaction and sendTransaction go through their policies', async () => {
@@ -89,14 +91,18 @@ describe('@solana/kit through createKitTransport', () => {
     const stranger = base58.encode(new Uint8Array(32).fill(9));
     const refused = transferTransaction(stranger, to!, 1n, cluster.chain.blockhash());
     const failing = rpc.sendTransaction(refused.wire as Base64EncodedWireTransaction, { encoding: 'base64' }).send();
-    await expect(failing).rejects.toSatisfy((error: unknown) => isSolanaError(error, SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE));
+    await expect(failing).rejects.toSatisfy((error: unknown) =>
+      isSolanaError(error, SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE),
+    );
   });
 
-  it('u64 values beyond 2^53 (rentEpoch = u64::MAX) reach kit exactly, as kit\'s own HTTP transport gives them', async () => {
+  it("u64 values beyond 2^53 (rentEpoch = u64::MAX) reach kit exactly, as kit's own HTTP transport gives them", async () => {
     current = await setup([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     const { cluster, client } = current;
     // Consensus: the three answers hold bigints and must still be recognised as the same answer.
-    const transport: RpcTransport = createKitTransport(client, { callOptions: (method) => (method === 'getAccountInfo' ? { strategy: 'consensus' } : undefined) });
+    const transport: RpcTransport = createKitTransport(client, {
+      callOptions: (method) => (method === 'getAccountInfo' ? { strategy: 'consensus' } : undefined),
+    });
     const ours = createSolanaRpcFromTransport(transport);
     const kitOwn = createSolanaRpc(cluster.endpoints[0]!.url);
     const [data] = cluster.chain.dataAccounts();
@@ -113,7 +119,9 @@ describe('@solana/kit through createKitTransport', () => {
     expect(walletInfo).toEqual(await kitOwn.getAccountInfo(address(wallet!), { encoding: 'base58' }).send());
     expect(await ours.getBalance(address(wallet!)).send()).toEqual(await kitOwn.getBalance(address(wallet!)).send());
 
-    const raw = await transport<{ result: { value: { rentEpoch: unknown } } }>({ payload: { jsonrpc: '2.0', id: '1', method: 'getAccountInfo', params: [data, { encoding: 'base64' }] } });
+    const raw = await transport<{ result: { value: { rentEpoch: unknown } } }>({
+      payload: { jsonrpc: '2.0', id: '1', method: 'getAccountInfo', params: [data, { encoding: 'base64' }] },
+    });
     expect(raw.result.value.rentEpoch).toBe(18446744073709551615n);
   });
 
@@ -126,7 +134,9 @@ describe('@solana/kit through createKitTransport', () => {
     const pending = rpc.getSlot().send({ abortSignal: controller.signal });
     await arrived.promise;
     controller.abort(new Error('user left'));
-    await expect(pending).rejects.toSatisfy((error: unknown) => isXError(error, 'ABORTED') && (error.cause as Error).message === 'user left');
+    await expect(pending).rejects.toSatisfy(
+      (error: unknown) => isXError(error, 'ABORTED') && (error.cause as Error).message === 'user left',
+    );
     expect(cluster.stats('hung').requests).toBe(1);
   });
 
@@ -135,17 +145,31 @@ describe('@solana/kit through createKitTransport', () => {
     const transport = createKitTransport(current.client);
     await expect(transport({ payload: [{ jsonrpc: '2.0', method: 'getSlot' }] })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(transport({ payload: { method: 'getSlot' } })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
-    expect(await transport({ payload: { jsonrpc: '2.0', id: '7', method: 'getSlot', params: [] } })).toEqual({ jsonrpc: '2.0', id: '7', result: current.cluster.chain.slot() });
+    expect(await transport({ payload: { jsonrpc: '2.0', id: '7', method: 'getSlot', params: [] } })).toEqual({
+      jsonrpc: '2.0',
+      id: '7',
+      result: current.cluster.chain.slot(),
+    });
     expect(current.cluster.stats('a').requests).toBe(1);
   });
 });
 
 describe('jsonRpcErrorOf', () => {
   const nodeError = (code: number, data?: unknown) =>
-    new XError({ code: 'HTTP_RPC_SERVER_ERROR', category: 'server', message: 'x: JSON-RPC error', context: { rpcCode: code, rpcMessage: `error ${code}`, rpcData: data } });
+    new XError({
+      code: 'HTTP_RPC_SERVER_ERROR',
+      category: 'server',
+      message: 'x: JSON-RPC error',
+      context: { rpcCode: code, rpcMessage: `error ${code}`, rpcData: data },
+    });
   const network = new XError({ code: 'HTTP_NETWORK', category: 'network', message: 'reset', context: {} });
   const all = (...errors: XError[]) =>
-    new XError({ code: 'STRATEGY_ALL_ATTEMPTS_FAILED', category: 'server', message: 'all failed', context: { failures: errors.map((error, index) => ({ index, error })) } });
+    new XError({
+      code: 'STRATEGY_ALL_ATTEMPTS_FAILED',
+      category: 'server',
+      message: 'all failed',
+      context: { failures: errors.map((error, index) => ({ index, error })) },
+    });
 
   it('maps one node error, or the same node error from every endpoint, keeping its data', () => {
     expect(jsonRpcErrorOf(nodeError(-32002, { logs: ['x'] }))).toEqual({ code: -32002, message: 'error -32002', data: { logs: ['x'] } });

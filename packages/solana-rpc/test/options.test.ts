@@ -13,7 +13,9 @@ afterEach(async () => {
 
 const url = 'http://127.0.0.1:9';
 const invalid = (options: unknown, field: string): void => {
-  expect(() => createSolanaMultiRpc(options as SolanaRpcOptions)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { option: field } }));
+  expect(() => createSolanaMultiRpc(options as SolanaRpcOptions)).toThrow(
+    expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', category: 'config', context: { option: field } }),
+  );
 };
 
 describe('presets and overrides', () => {
@@ -40,13 +42,19 @@ describe('presets and overrides', () => {
     expect(client.policyFor('getAccountInfo')).toEqual({ strategy: 'race', deadlineMs: 80 });
     expect(client.policyFor('getBalance')).toEqual({ strategy: 'consensus', deadlineMs: 500, quorum: 2 });
     expect(client.policyFor('getSlot')).toEqual({ strategy: 'hedge', deadlineMs: 500, hedgeDelayMs: 5 });
-    expect(client.policyFor('getBlockHeight')).toEqual({ strategy: 'race', deadlineMs: DEFAULT_METHOD_POLICY.deadlineMs, attemptTimeoutMs: 30 });
+    expect(client.policyFor('getBlockHeight')).toEqual({
+      strategy: 'race',
+      deadlineMs: DEFAULT_METHOD_POLICY.deadlineMs,
+      attemptTimeoutMs: 30,
+    });
     expect(client.policyFor('getTransaction')).toBe(METHOD_PRESETS.getTransaction);
     await client.close();
   });
 
   it('per call, switching strategy drops the old strategy\u2019s settings', async () => {
-    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getSlot: { strategy: 'hedge', hedgeDelayMs: 5, deadlineMs: 5_000 } } } });
+    current = await setup([{ id: 'a' }, { id: 'b' }], {
+      client: { methods: { getSlot: { strategy: 'hedge', hedgeDelayMs: 5, deadlineMs: 5_000 } } },
+    });
     const details = await current.client.callWithDetails('getSlot', [], { strategy: 'consensus', quorum: 2 });
     expect(details.policy).toEqual({ strategy: 'consensus', deadlineMs: 5_000, quorum: 2 });
     expect(details.consensus?.agreed).toHaveLength(2);
@@ -70,17 +78,33 @@ describe('presets and overrides', () => {
     invalid({ endpoints: [] }, 'endpoints');
     invalid({ endpoints: [{ url, apiKey: 'x' }] }, 'endpoints[0].apiKey');
     invalid({ endpoints: [{ url: 42 }] }, 'endpoints[0].url');
-    invalid({ endpoints: [{ url, id: 'a' }, { url, id: 'a' }] }, 'endpoints[1].id');
+    invalid(
+      {
+        endpoints: [
+          { url, id: 'a' },
+          { url, id: 'a' },
+        ],
+      },
+      'endpoints[1].id',
+    );
     invalid({ endpoints: [{ url }], maxSlotLag: -1 }, 'maxSlotLag');
     invalid({ endpoints: [{ url }], pool: { endpoints: [] } }, 'pool.endpoints');
     invalid({ endpoints: [{ url }], http: { url } }, 'http');
     invalid({ endpoints: [{ url }], retries: 3 }, 'retries');
     invalid(undefined, 'options');
-    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'ftp://x' }] })).toThrow(expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }));
+    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'ftp://x' }] })).toThrow(
+      expect.objectContaining({ code: 'HTTP_INVALID_OPTIONS' }),
+    );
   });
 
   it('gives endpoints their host as id, numbering repeats', async () => {
-    const client = createSolanaMultiRpc({ endpoints: [{ url: 'https://rpc.example.com/a' }, { url: 'https://rpc.example.com/b' }, { url: 'http://127.0.0.1:8899', id: 'local' }] });
+    const client = createSolanaMultiRpc({
+      endpoints: [
+        { url: 'https://rpc.example.com/a' },
+        { url: 'https://rpc.example.com/b' },
+        { url: 'http://127.0.0.1:8899', id: 'local' },
+      ],
+    });
     expect(client.endpoints.map((endpoint) => endpoint.id)).toEqual(['rpc.example.com', 'rpc.example.com#2', 'local']);
     await client.close();
   });
@@ -92,21 +116,34 @@ describe('call options', () => {
     const { client, cluster } = current;
     await expect(client.call('', [])).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST', category: 'config' });
     await expect(client.call('getSlot', 'x' as never)).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
-    await expect(client.call('getSlot', [], { strategy: 'fastest' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.strategy' } });
-    await expect(client.call('getSlot', [], { quorum: 2 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.quorum' } });
-    await expect(client.call('getSlot', [], { deadlineMs: Number.NaN })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'call options.deadlineMs' } });
+    await expect(client.call('getSlot', [], { strategy: 'fastest' as never })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_OPTIONS',
+      context: { option: 'call options.strategy' },
+    });
+    await expect(client.call('getSlot', [], { quorum: 2 })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_OPTIONS',
+      context: { option: 'call options.quorum' },
+    });
+    await expect(client.call('getSlot', [], { deadlineMs: Number.NaN })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_OPTIONS',
+      context: { option: 'call options.deadlineMs' },
+    });
     await expect(client.call('getSlot', [], { commitment: 'max' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getSlot', [], { minContextSlot: -1 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getHealth', [], { minContextSlot: 'watermark' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.call('getHealth', [], { commitment: 'confirmed' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
-    await expect(client.call('getTransaction', ['x', 'base64'], { commitment: 'confirmed' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
+    await expect(client.call('getTransaction', ['x', 'base64'], { commitment: 'confirmed' })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_REQUEST',
+    });
     await expect(client.call('getSlot', [], { signal: 'no' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     expect(() => client.slotWatermark('max' as never)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_REQUEST' }));
     expect(cluster.stats('a').requests).toBe(0);
   });
 
   it('a caller error from the node ends the call at once, without failing over', async () => {
-    current = await setup([{ id: 'a' }, { id: 'b' }], { client: { methods: { getBalance: { strategy: 'hedge', deadlineMs: 5_000, hedgeDelayMs: 60_000 } } } });
+    current = await setup([{ id: 'a' }, { id: 'b' }], {
+      client: { methods: { getBalance: { strategy: 'hedge', deadlineMs: 5_000, hedgeDelayMs: 60_000 } } },
+    });
     const error = await current.client.call('getBalance', ['not-an-address']).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'HTTP_RPC_CALLER_ERROR', category: 'config', context: { rpcCode: -32602 } });
     expect(current.cluster.stats('a').requests + current.cluster.stats('b').requests).toBe(1);
@@ -118,7 +155,10 @@ describe('cancellation and close', () => {
     current = await setup([{ id: 'a' }]);
     const controller = new AbortController();
     controller.abort(new Error('changed my mind'));
-    await expect(current.client.call('getSlot', [], { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED', category: 'aborted' });
+    await expect(current.client.call('getSlot', [], { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+      category: 'aborted',
+    });
     await expect(current.client.sendTransaction('AAAA', { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
     expect(current.cluster.stats('a').requests).toBe(0);
   });

@@ -27,7 +27,9 @@ const contextual = (slot: number, value: unknown) => ({ context: { slot }, value
 
 describe('params on the wire', () => {
   it('bigints become numbers; the commitment option lands in the config object at the right place', async () => {
-    const { client, servers } = await clientOver(({ method }) => (method === 'getSlot' ? 10 : method === 'getBlocks' ? [] : contextual(10, 1)));
+    const { client, servers } = await clientOver(({ method }) =>
+      method === 'getSlot' ? 10 : method === 'getBlocks' ? [] : contextual(10, 1),
+    );
     await client.call('getBalance', ['addr', { minContextSlot: 7n }]);
     await client.call('getSlot', [], { commitment: 'confirmed' });
     await client.call('getBalance', ['addr'], { commitment: 'processed' });
@@ -71,7 +73,9 @@ describe('params on the wire', () => {
 
 describe('slot watermark details', () => {
   it('commitments are judged apart: finalized answers trail processed ones without being stale', async () => {
-    const { client } = await clientOver(({ params }) => contextual((params as Array<{ commitment?: string } | undefined>)[1]?.commitment === 'processed' ? 1_000 : 968, 5));
+    const { client } = await clientOver(({ params }) =>
+      contextual((params as Array<{ commitment?: string } | undefined>)[1]?.commitment === 'processed' ? 1_000 : 968, 5),
+    );
     await client.call('getBalance', ['addr'], { commitment: 'processed' });
     const finalized = await client.callWithDetails('getBalance', ['addr']);
     expect(finalized.slot).toBe(968);
@@ -107,12 +111,17 @@ describe('slot watermark details', () => {
     servers.push(started);
     client = createSolanaMultiRpc({ endpoints: [{ url: started.url }], maxSlotLag: 0, methods: { getSlot: { deadlineMs: 10_000 } } });
     expect(await client.call('getSlot')).toBe(100);
-    const error = await client.call('getSlot').catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
+    const error = await client
+      .call('getSlot')
+      .catch((caught: { context: { failures: Array<{ error: unknown }> } }) => caught.context.failures[0]?.error);
     expect(error).toMatchObject({ code: 'SOLANA_STALE_SLOT', context: { slot: 99, watermark: 100, maxSlotLag: 0 } });
   });
 
   it('an answer that is not a list of signatures is a protocol failure of that node', async () => {
-    const { client } = await clientOver(() => [{ signature: 1 }], () => [{ signature: 's', slot: 5, err: null }]);
+    const { client } = await clientOver(
+      () => [{ signature: 1 }],
+      () => [{ signature: 's', slot: 5, err: null }],
+    );
     const details = await client.callWithDetails('getSignaturesForAddress', ['addr'], { strategy: 'broadcast', deadlineMs: 10_000 });
     expect(details.result).toEqual([{ signature: 's', slot: 5, err: null }]);
     expect(details.broadcast?.[0]).toMatchObject({ ok: false, error: { code: 'SOLANA_INVALID_RESULT', category: 'protocol' } });

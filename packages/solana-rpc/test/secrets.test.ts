@@ -25,7 +25,12 @@ function expectClean(what: unknown): void {
 
 it('API keys in URL paths and queries never reach errors, reports, snapshots or metrics', async () => {
   current = await setup(
-    [{ id: 'down', behavior: rpcProfiles.down }, { id: 'stale', behavior: { slotLag: 30 } }, { id: 'liar', behavior: rpcProfiles.liar }, { id: 'ok' }],
+    [
+      { id: 'down', behavior: rpcProfiles.down },
+      { id: 'stale', behavior: { slotLag: 30 } },
+      { id: 'liar', behavior: rpcProfiles.liar },
+      { id: 'ok' },
+    ],
     // With one endpoint down, a quorum of 2 lets the two honest ones corroborate the watermark the stale one is judged by.
     { urlSuffix: SUFFIX, client: { slotQuorum: 2 } },
   );
@@ -37,13 +42,19 @@ it('API keys in URL paths and queries never reach errors, reports, snapshots or 
   // Every kind of failure this package reports: network, stale slot, lie, no consensus, send refused.
   expectClean(await client.callWithDetails('getSlot', [], { strategy: 'broadcast' }));
   const balances = await client.callWithDetails('getBalance', [cluster.chain.wallets()[0]], { strategy: 'broadcast' });
-  expect(balances.broadcast?.find((outcome) => outcome.endpoint === 'stale')).toMatchObject({ ok: false, error: { code: 'SOLANA_STALE_SLOT' } });
+  expect(balances.broadcast?.find((outcome) => outcome.endpoint === 'stale')).toMatchObject({
+    ok: false,
+    error: { code: 'SOLANA_STALE_SLOT' },
+  });
   expect(balances.broadcast?.find((outcome) => outcome.endpoint === 'down')).toMatchObject({ ok: false, error: { code: 'HTTP_NETWORK' } });
   expectClean(balances);
   const [from, to] = cluster.chain.wallets();
   const { wire } = transferTransaction(from!, to!, 1n, cluster.chain.blockhash());
   const sent = await client.sendTransaction(wire);
-  expect(sent.outcomes.find((outcome) => outcome.endpoint === 'liar')).toMatchObject({ ok: false, error: { code: 'SOLANA_SIGNATURE_MISMATCH' } });
+  expect(sent.outcomes.find((outcome) => outcome.endpoint === 'liar')).toMatchObject({
+    ok: false,
+    error: { code: 'SOLANA_SIGNATURE_MISMATCH' },
+  });
   expectClean(sent);
   const noConsensus = await client.call('getBalance', [from], { strategy: 'consensus', quorum: 4 }).catch((error: unknown) => error);
   expect(noConsensus).toMatchObject({ code: 'SOLANA_NO_CONSENSUS' });

@@ -90,7 +90,9 @@ describe('sendTransaction', () => {
     const one = transferTransaction(from!, to!, 3n, cluster.chain.blockhash());
     expect((await client.sendTransaction(one.bytes)).signature).toBe(firstSignatureOf(one.bytes));
     const two = transferTransaction(from!, to!, 4n, cluster.chain.blockhash());
-    expect((await client.sendTransaction(base58.encode(two.bytes), { encoding: 'base58', skipPreflight: true })).signature).toBe(firstSignatureOf(two.bytes));
+    expect((await client.sendTransaction(base58.encode(two.bytes), { encoding: 'base58', skipPreflight: true })).signature).toBe(
+      firstSignatureOf(two.bytes),
+    );
     const three = transferTransaction(from!, to!, 5n, cluster.chain.blockhash());
     const details = await client.callWithDetails('sendTransaction', [three.wire, { encoding: 'base64' }]);
     expect(details.result).toBe(firstSignatureOf(three.bytes));
@@ -105,7 +107,9 @@ describe('sendTransaction', () => {
     await expect(client.sendTransaction(new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'SOLANA_INVALID_TRANSACTION' });
     await expect(client.sendTransaction(new Uint8Array([0, 1, 2]))).rejects.toMatchObject({ code: 'SOLANA_INVALID_TRANSACTION' });
     await expect(client.call('sendTransaction', [42])).rejects.toMatchObject({ code: 'SOLANA_INVALID_TRANSACTION' });
-    await expect(client.sendTransaction('AAAA', { encoding: 'hex' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_TRANSACTION' });
+    await expect(client.sendTransaction('AAAA', { encoding: 'hex' as never })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_TRANSACTION',
+    });
     await expect(client.sendTransaction('AAAA', { maxRetries: -1 })).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     await expect(client.sendTransaction('AAAA', { retries: 3 } as never)).rejects.toMatchObject({ code: 'SOLANA_INVALID_REQUEST' });
     expect(current.cluster.stats('a').requests).toBe(0);
@@ -116,11 +120,16 @@ describe('sendTransaction', () => {
     const { cluster, client } = current;
     const [from, to] = cluster.chain.wallets();
     const { wire } = transferTransaction(from!, to!, 1n, cluster.chain.blockhash());
-    await expect(client.sendTransaction(wire, { strategy: 'hedge' as never })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS', category: 'config' });
-    await expect(client.call('sendTransaction', [wire, { encoding: 'base64' }], { strategy: 'race' })).rejects.toMatchObject({ code: 'SOLANA_INVALID_OPTIONS' });
-    expect(() => createSolanaMultiRpc({ endpoints: [{ url: cluster.endpoints[0]!.url }], methods: { sendTransaction: { strategy: 'consensus' } } })).toThrow(
-      expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'methods.sendTransaction.strategy' } }),
-    );
+    await expect(client.sendTransaction(wire, { strategy: 'hedge' as never })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_OPTIONS',
+      category: 'config',
+    });
+    await expect(client.call('sendTransaction', [wire, { encoding: 'base64' }], { strategy: 'race' })).rejects.toMatchObject({
+      code: 'SOLANA_INVALID_OPTIONS',
+    });
+    expect(() =>
+      createSolanaMultiRpc({ endpoints: [{ url: cluster.endpoints[0]!.url }], methods: { sendTransaction: { strategy: 'consensus' } } }),
+    ).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS', context: { option: 'methods.sendTransaction.strategy' } }));
     expect(cluster.stats('a').requests).toBe(0);
   });
 });

@@ -76,11 +76,17 @@ describe('warm start: state', () => {
 
   it('bad options and unreadable files are clear XErrors', async () => {
     const endpoints = await twoEndpoints();
-    expect(() => createSolanaMultiRpc({ endpoints, state: { restore: undefined, maxAgeMs: -1 } })).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }));
-    expect(() => createSolanaMultiRpc({ endpoints, state: { file: 'x' } as never })).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }));
+    expect(() => createSolanaMultiRpc({ endpoints, state: { restore: undefined, maxAgeMs: -1 } })).toThrow(
+      expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }),
+    );
+    expect(() => createSolanaMultiRpc({ endpoints, state: { file: 'x' } as never })).toThrow(
+      expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }),
+    );
     await writeFile(join(dir, 'broken.json'), '{"version":1,');
     await expect(loadStateFile(join(dir, 'broken.json'))).rejects.toMatchObject({ code: 'SOLANA_STATE_FILE' });
-    await expect(saveStateFile(join(dir, 'no-such-dir', 'state.json'), { version: 1, exportedAt: 0, endpoints: [] })).rejects.toMatchObject({ code: 'SOLANA_STATE_FILE' });
+    await expect(saveStateFile(join(dir, 'no-such-dir', 'state.json'), { version: 1, exportedAt: 0, endpoints: [] })).rejects.toMatchObject(
+      { code: 'SOLANA_STATE_FILE' },
+    );
     expect(await readdir(dir)).toEqual(['broken.json']);
   });
 });

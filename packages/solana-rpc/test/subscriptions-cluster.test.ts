@@ -73,7 +73,12 @@ describe('merged subscriptions against the simulated cluster', () => {
     expect(never).toMatchObject({ received: 0, first: 0 });
     expect(env.cluster.stats('e1').stream.dropped).toBeGreaterThan(0);
     expect(stats.sources[1]?.repeats).toBeGreaterThan(0);
-    expect(subs.stats().map((s) => s.first).reduce((x, y) => x + y, 0)).toBe(40);
+    expect(
+      subs
+        .stats()
+        .map((s) => s.first)
+        .reduce((x, y) => x + y, 0),
+    ).toBe(40);
     sub.close();
     await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
   });

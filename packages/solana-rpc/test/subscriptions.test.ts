@@ -55,7 +55,10 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('createSolanaSubscriptions', () => {
   it('delivers every logs event exactly once across duplicates and reordering, and ranks providers by lead', async () => {
-    const { providers: [a, b, c], client } = await setup(3);
+    const {
+      providers: [a, b, c],
+      client,
+    } = await setup(3);
     const sub = client.subscribe('logsSubscribe', LOGS);
     await subscribed([a, b, c], 'logsSubscribe');
     const sigs = ['s1', 's2', 's3', 's4', 's5'];
@@ -85,7 +88,10 @@ describe('createSolanaSubscriptions', () => {
   });
 
   it('loses nothing when one provider drops: a gap, the others carry on, it resumes', async () => {
-    const { providers: [a, b], client } = await setup(2);
+    const {
+      providers: [a, b],
+      client,
+    } = await setup(2);
     const sub = client.subscribe('logsSubscribe', LOGS);
     await subscribed([a, b], 'logsSubscribe');
     a?.notify('logsSubscribe', logsResult('before', 1));
@@ -123,11 +129,15 @@ describe('createSolanaSubscriptions', () => {
             { signature: 'gap1', slot: 5, err: null },
           ] as T);
         }
-        if (method === 'getTransaction') return Promise.resolve({ meta: { logMessages: [`from getTransaction ${String((params as unknown[])[0])}`] } } as T);
+        if (method === 'getTransaction')
+          return Promise.resolve({ meta: { logMessages: [`from getTransaction ${String((params as unknown[])[0])}`] } } as T);
         return Promise.reject(new Error(`unexpected ${method}`));
       },
     };
-    const { providers: [a], client } = await setup(1, { rpc });
+    const {
+      providers: [a],
+      client,
+    } = await setup(1, { rpc });
     const sub = client.subscribe('logsSubscribe', LOGS);
     await a?.waitForSubs('logsSubscribe', 1);
     a?.notify('logsSubscribe', logsResult('live1', 4));
@@ -139,8 +149,14 @@ describe('createSolanaSubscriptions', () => {
     const second = await nextEvent(sub);
     expect([first.key, second.key]).toEqual(['gap1', 'gap2']);
     expect(first).toMatchObject({ source: 'backfill', index: -1 });
-    expect(first.value.result).toEqual({ context: { slot: 5 }, value: { signature: 'gap1', err: null, logs: ['from getTransaction gap1'] } });
-    expect(calls[0]).toEqual({ method: 'getSignaturesForAddress', params: [PROGRAM, { until: 'live1', limit: 1000, commitment: 'confirmed' }] });
+    expect(first.value.result).toEqual({
+      context: { slot: 5 },
+      value: { signature: 'gap1', err: null, logs: ['from getTransaction gap1'] },
+    });
+    expect(calls[0]).toEqual({
+      method: 'getSignaturesForAddress',
+      params: [PROGRAM, { until: 'live1', limit: 1000, commitment: 'confirmed' }],
+    });
     // The provider's late copy of a backfilled event is a duplicate.
     a?.notify('logsSubscribe', logsResult('gap2', 6));
     a?.notify('logsSubscribe', logsResult('live2', 7));
@@ -157,7 +173,10 @@ describe('createSolanaSubscriptions', () => {
         return Promise.reject(new Error(`unexpected ${method}`));
       },
     };
-    const { providers: [a, liar], client } = await setup(2, { rpc, confirmTimeoutMs: 200, confirmPollMs: 10 });
+    const {
+      providers: [a, liar],
+      client,
+    } = await setup(2, { rpc, confirmTimeoutMs: 200, confirmPollMs: 10 });
     const sub = client.subscribe('logsSubscribe', [{ mentions: [PROGRAM] }, { commitment: 'confirmed' }]);
     await subscribed([a, liar], 'logsSubscribe');
     a?.notify('logsSubscribe', logsResult('ok', 10));
@@ -175,7 +194,10 @@ describe('createSolanaSubscriptions', () => {
   });
 
   it('dedupes slots by slot number and accounts by slot and content', async () => {
-    const { providers: [a, b], client } = await setup(2);
+    const {
+      providers: [a, b],
+      client,
+    } = await setup(2);
     const slots = client.subscribe('slotSubscribe');
     const account = client.subscribe('accountSubscribe', [PROGRAM, { commitment: 'processed', encoding: 'base64' }]);
     await subscribed([a, b], 'slotSubscribe');
@@ -184,7 +206,10 @@ describe('createSolanaSubscriptions', () => {
     b?.notify('slotSubscribe', { parent: 7, root: 1, slot: 8 });
     expect((await nextEvent(slots)).key).toBe('7');
     expect((await nextEvent(slots)).key).toBe('8');
-    const acc = (data: string) => ({ context: { slot: 20 }, value: { lamports: 1, data: [data, 'base64'], owner: PROGRAM, executable: false, rentEpoch: 0 } });
+    const acc = (data: string) => ({
+      context: { slot: 20 },
+      value: { lamports: 1, data: [data, 'base64'], owner: PROGRAM, executable: false, rentEpoch: 0 },
+    });
     a?.notify('accountSubscribe', acc('AAA='));
     b?.notify('accountSubscribe', acc('AAA='));
     a?.notify('accountSubscribe', acc('AQE='));
@@ -201,7 +226,10 @@ describe('createSolanaSubscriptions', () => {
   });
 
   it('signal unsubscribes on every provider and rejects a waiting consumer; bad input is refused', async () => {
-    const { providers: [a, b], client } = await setup(2);
+    const {
+      providers: [a, b],
+      client,
+    } = await setup(2);
     const controller = new AbortController();
     const sub = client.subscribe('logsSubscribe', LOGS, { signal: controller.signal });
     await subscribed([a, b], 'logsSubscribe');

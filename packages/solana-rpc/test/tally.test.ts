@@ -9,7 +9,8 @@ const lists: Omit<TallyOptions, 'final'> = { ...values, comparison: 'signature-l
 let clock = 0;
 /** An answer; later calls arrive later unless a latency is given. */
 const answer = (value: unknown, slot?: number, latencyMs = ++clock): Ballot => ({ status: 'answered', value, slot, latencyMs });
-const balance = (lamports: number, slot: number, latencyMs?: number): Ballot => answer({ context: { slot }, value: lamports }, slot, latencyMs);
+const balance = (lamports: number, slot: number, latencyMs?: number): Ballot =>
+  answer({ context: { slot }, value: lamports }, slot, latencyMs);
 const pending: Ballot = { status: 'pending' };
 const failed: Ballot = { status: 'failed' };
 const unanswered: Ballot = { status: 'unanswered' };
@@ -29,9 +30,15 @@ describe('value votes', () => {
   it('fails as soon as no group can still reach the quorum, without waiting for the rest', () => {
     // 1 honest, 3 liars with different values, 1 still pending, quorum 3: even the last answer could make a group of 2 at most.
     const ballots = [balance(5, 100), balance(6, 100), balance(7, 100), balance(8, 100), pending];
-    expect(tallySolanaVotes(ballots, { ...values, quorum: 3, final: false })).toMatchObject({ kind: 'failed', reason: 'disagreement', required: 3 });
+    expect(tallySolanaVotes(ballots, { ...values, quorum: 3, final: false })).toMatchObject({
+      kind: 'failed',
+      reason: 'disagreement',
+      required: 3,
+    });
     // One answer fewer, the pending two could still join a group: wait.
-    expect(tallySolanaVotes([balance(5, 100), balance(6, 100), balance(7, 100), pending, pending], { ...values, quorum: 3, final: false })).toEqual({ kind: 'wait' });
+    expect(
+      tallySolanaVotes([balance(5, 100), balance(6, 100), balance(7, 100), pending, pending], { ...values, quorum: 3, final: false }),
+    ).toEqual({ kind: 'wait' });
     // Default quorum (strict majority of 5 = 3): the same.
     expect(tallySolanaVotes(ballots, { ...values, final: false })).toMatchObject({ kind: 'failed', reason: 'disagreement' });
   });
@@ -51,7 +58,11 @@ describe('value votes', () => {
 
   it('between equally fresh qualifying groups the larger wins', () => {
     const ballots = [balance(5, 100), balance(7, 100), balance(7, 100), balance(7, 98), balance(5, 99)];
-    expect(tallySolanaVotes(ballots, { ...values, quorum: 2, final: true })).toMatchObject({ kind: 'decided', agreed: [1, 2, 3], dissented: [0, 4] });
+    expect(tallySolanaVotes(ballots, { ...values, quorum: 2, final: true })).toMatchObject({
+      kind: 'decided',
+      agreed: [1, 2, 3],
+      dissented: [0, 4],
+    });
   });
 
   it('fails with the groups when answers disagree and none reaches the quorum', () => {
@@ -61,7 +72,11 @@ describe('value votes', () => {
   });
 
   it('fails as too few when failures and silence leave one vote', () => {
-    expect(tallySolanaVotes([balance(1, 100), failed, unanswered], { ...values, final: true })).toMatchObject({ kind: 'failed', reason: 'too-few', required: 2 });
+    expect(tallySolanaVotes([balance(1, 100), failed, unanswered], { ...values, final: true })).toMatchObject({
+      kind: 'failed',
+      reason: 'too-few',
+      required: 2,
+    });
   });
 
   it('never waits once final', () => {
@@ -104,7 +119,10 @@ describe('null means "not yet" (getTransaction)', () => {
   });
 
   it('a null with every other node failing is too little to say anything', () => {
-    expect(tallySolanaVotes([answer(null), failed, failed], { ...transactions, final: true })).toMatchObject({ kind: 'failed', reason: 'too-few' });
+    expect(tallySolanaVotes([answer(null), failed, failed], { ...transactions, final: true })).toMatchObject({
+      kind: 'failed',
+      reason: 'too-few',
+    });
   });
 
   it('two different copies with no majority are a disagreement, not a null', () => {
@@ -115,12 +133,16 @@ describe('null means "not yet" (getTransaction)', () => {
 
   it('a liar among copies is outvoted', () => {
     const forged = { slot: 90, meta: { fee: 9999 } };
-    expect(tallySolanaVotes([answer(forged), answer(tx), answer(tx)], { ...transactions, final: true })).toMatchObject({ result: tx, dissented: [0] });
+    expect(tallySolanaVotes([answer(forged), answer(tx), answer(tx)], { ...transactions, final: true })).toMatchObject({
+      result: tx,
+      dissented: [0],
+    });
   });
 });
 
 /** getSignaturesForAddress entries, newest first: [signature, slot]. */
-const list = (...entries: Array<[string, number]>) => entries.map(([signature, slot]) => ({ signature, slot, err: null, memo: null, blockTime: 1, confirmationStatus: 'confirmed' }));
+const list = (...entries: Array<[string, number]>) =>
+  entries.map(([signature, slot]) => ({ signature, slot, err: null, memo: null, blockTime: 1, confirmationStatus: 'confirmed' }));
 const sigs = (value: unknown): string[] => (value as Array<{ signature: string }>).map((entry) => entry.signature);
 
 describe('signature lists: agreement on the common part', () => {
@@ -180,12 +202,19 @@ describe('signature lists: agreement on the common part', () => {
   });
 
   it('agreeing on nothing needs a quorum of empty answers', () => {
-    expect(tallySolanaVotes([answer([]), answer([]), answer(list(['F', 5]))], { ...lists, final: true })).toMatchObject({ kind: 'decided', result: [], dissented: [] });
+    expect(tallySolanaVotes([answer([]), answer([]), answer(list(['F', 5]))], { ...lists, final: true })).toMatchObject({
+      kind: 'decided',
+      result: [],
+      dissented: [],
+    });
     const split = tallySolanaVotes([answer(list(['A', 5])), answer(list(['B', 5])), answer([])], { ...lists, final: true });
     expect(split).toMatchObject({ kind: 'failed', reason: 'disagreement' });
   });
 
   it('too few answers is not a disagreement', () => {
-    expect(tallySolanaVotes([answer(fresh), failed, unanswered], { ...lists, final: true })).toMatchObject({ kind: 'failed', reason: 'too-few' });
+    expect(tallySolanaVotes([answer(fresh), failed, unanswered], { ...lists, final: true })).toMatchObject({
+      kind: 'failed',
+      reason: 'too-few',
+    });
   });
 });

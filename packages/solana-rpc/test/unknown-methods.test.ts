@@ -58,9 +58,15 @@ describe('methods without a preset', () => {
   });
 
   it('a method named in `writes` may not be configured to hedge, race or vote', () => {
-    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'http://127.0.0.1:1' }], writes: ['sendBundle'], methods: { sendBundle: { strategy: 'hedge' } } })).toThrow(
+    expect(() =>
+      createSolanaMultiRpc({
+        endpoints: [{ url: 'http://127.0.0.1:1' }],
+        writes: ['sendBundle'],
+        methods: { sendBundle: { strategy: 'hedge' } },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }));
+    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'http://127.0.0.1:1' }], writes: [''] })).toThrow(
       expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }),
     );
-    expect(() => createSolanaMultiRpc({ endpoints: [{ url: 'http://127.0.0.1:1' }], writes: [''] })).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_OPTIONS' }));
   });
 });

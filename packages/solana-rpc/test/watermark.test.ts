@@ -22,7 +22,8 @@ afterEach(async () => {
 /** The honest cluster's slot: it moves one slot per call, as a real chain moves while a bot polls. */
 let tip = 300_000_000;
 
-const answer = (slot: number, value: number, request: ScriptedRequest): unknown => (request.method === 'getSlot' ? slot : { context: { slot }, value });
+const answer = (slot: number, value: number, request: ScriptedRequest): unknown =>
+  request.method === 'getSlot' ? slot : { context: { slot }, value };
 
 /** Two honest endpoints (answering after 15 ms, like the reproduction) and a liar answering at once, first in the list. */
 async function cluster(liarSlot: (call: number) => number, strategy: SolanaStrategy): Promise<{ client: SolanaRpc; liar: ScriptedServer }> {
@@ -50,7 +51,10 @@ const HOSTILE: ReadonlyArray<readonly [string, (call: number) => number]> = [
   ['a slot far in the future (9,000,000,000)', () => 9_000_000_000],
   ['a slot just beyond maxSlotLag ahead', () => tip + 50],
   ['a flapping slot (future, then past)', (call) => (call % 2 === 0 ? 9_000_000_000 : tip - 1_000)],
-  ['a slot that differs per call', (call) => (call % 3 === 0 ? tip + 10_000 * (call + 1) : call % 3 === 1 ? tip - 500 * (call + 1) : 2 ** 52 - call)],
+  [
+    'a slot that differs per call',
+    (call) => (call % 3 === 0 ? tip + 10_000 * (call + 1) : call % 3 === 1 ? tip - 500 * (call + 1) : 2 ** 52 - call),
+  ],
   ['a slot far in the past', () => tip - 100_000],
 ];
 
@@ -86,7 +90,12 @@ describe('one endpoint lying about its slot', () => {
       await client.call('getBalance', ['wallet']);
     }
     const liar = client.pool.snapshot().endpoints.find((endpoint) => endpoint.id === 'liar');
-    expect(liar).toMatchObject({ health: 'suspect', available: false, lastEjectionReason: 'suspect', lastError: { code: 'SOLANA_SLOT_AHEAD' } });
+    expect(liar).toMatchObject({
+      health: 'suspect',
+      available: false,
+      lastEjectionReason: 'suspect',
+      lastError: { code: 'SOLANA_SLOT_AHEAD' },
+    });
     expect(await client.pool.metrics()).toMatch(/x_pool_endpoint_health\{endpoint="liar",[^}]*state="suspect"\} 1/);
   });
 

@@ -38,7 +38,15 @@ export {
   type RaidaServerBehavior,
   type RaidaSpoofMode,
 } from './raida/behavior.js';
-export { coinForRaida, counterfeitCoin, createTestCoins, frackCoin, type ClusterCoin, type TestCoin, type TestCoinOptions } from './raida/coins.js';
+export {
+  coinForRaida,
+  counterfeitCoin,
+  createTestCoins,
+  frackCoin,
+  type ClusterCoin,
+  type TestCoin,
+  type TestCoinOptions,
+} from './raida/coins.js';
 export { DEMO_FRACKED_ON, createDemoCoins, startDemoRaida, type DemoCoin, type DemoRaida, type DemoRaidaOptions } from './raida/demo.js';
 export {
   DEFAULT_RELAY_FAULTS,

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isXError } from '@x/errors';
-import { RAIDA_STATUS, buildDetectRequest, buildEchoRequest, buildPownRequest, buildVersionRequest, validateReply } from '@x/raida-protocol';
+import {
+  RAIDA_STATUS,
+  buildDetectRequest,
+  buildEchoRequest,
+  buildPownRequest,
+  buildVersionRequest,
+  validateReply,
+} from '@x/raida-protocol';
 import {
   SPOOFED_EXECUTION_TIME_US,
   coinForRaida,
@@ -112,7 +119,11 @@ describe('per-server behaviour', () => {
     const encryption = { type: 1, keyCoin: coinForRaida(coins[0]!, 1) } as const;
     // Fixed echo, nonce and challenge: under 'auto', a restart-convention body can in rare keystreams also
     // decrypt to printable ASCII the continue way; a random request would let this test fail by chance.
-    const fixed = { echo: new Uint8Array([0xab, 0xcd]), nonce: new Uint8Array([1, 2, 3, 4, 5, 6]), random: (n: number) => new Uint8Array(n).fill(7) };
+    const fixed = {
+      echo: new Uint8Array([0xab, 0xcd]),
+      nonce: new Uint8Array([1, 2, 3, 4, 5, 6]),
+      random: (n: number) => new Uint8Array(n).fill(7),
+    };
     const result = await ask(client, cluster, 1, buildVersionRequest({ raidaId: 1, encryption, ...fixed }));
     expect(result.outcome === 'success' && [result.version, result.replyCounter]).toEqual(['20990101', 'restart']);
     const plain = await ask(client, cluster, 0, buildVersionRequest({ raidaId: 0 }));
@@ -201,7 +212,12 @@ describe('seeded randomness', () => {
   it('draws log-normal latencies from the seed, one stream per server', async () => {
     async function delays(seed: number): Promise<number[]> {
       const recorder = eventRecorder();
-      const { cluster, client } = await setup({ count: 1, seed, behavior: { latency: { medianMs: 20, sigma: 0.5 } }, onRequest: recorder.onRequest });
+      const { cluster, client } = await setup({
+        count: 1,
+        seed,
+        behavior: { latency: { medianMs: 20, sigma: 0.5 } },
+        onRequest: recorder.onRequest,
+      });
       for (let i = 0; i < 30; i++) await client.send(cluster.servers[0]!.port, buildEchoRequest({ raidaId: 0 }).bytes);
       await recorder.waitFor(30);
       return recorder.events.map((event) => event.delayMs);
@@ -285,7 +301,11 @@ describe('an AES-NI host (aesNiHost)', () => {
     await recorder.waitFor(crashed.length + survived.length);
     const outcomes = recorder.events.map((event) => [event.length - 32, event.outcome]);
     expect(outcomes).toEqual([...crashed.map((n) => [n, 'crashed']), ...survived.map((n) => [n, 'answered'])]);
-    expect(recorder.events[0]).toMatchObject({ command: 'echo', status: undefined, reason: 'a type-1 body of 19 bytes overruns the decryption buffer' });
+    expect(recorder.events[0]).toMatchObject({
+      command: 'echo',
+      status: undefined,
+      reason: 'a type-1 body of 19 bytes overruns the decryption buffer',
+    });
     const replies = await client.collect(survived.length);
     expect(replies.every((reply) => reply.bytes[2] === RAIDA_STATUS.success)).toBe(true);
     expect(cluster.stats(3)).toMatchObject({ received: 15, crashes: 4, answered: 11 });

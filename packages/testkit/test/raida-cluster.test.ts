@@ -92,7 +92,8 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
     const id = 5;
     const good = coins.map((coin) => coinForRaida(coin, id));
     const bad = coins.map((coin) => coinForRaida(counterfeitCoin(coin), id));
-    const detect = async (list: Coin[]): Promise<string> => outcomeOf(await ask(client, cluster, id, buildDetectRequest({ raidaId: id, coins: list })));
+    const detect = async (list: Coin[]): Promise<string> =>
+      outcomeOf(await ask(client, cluster, id, buildDetectRequest({ raidaId: id, coins: list })));
 
     const allPass = await ask(client, cluster, id, buildDetectRequest({ raidaId: id, coins: good.slice(0, 3) }));
     expect(allPass.status.code).toBe(RAIDA_STATUS.allPass);
@@ -127,7 +128,12 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
   });
 
   it('answers the reference detect (den 0, sn 0x1234) with 241', async () => {
-    const result = await ask(client, cluster, 3, buildDetectRequest({ raidaId: 3, coins: [{ denomination: 0, serialNumber: 0x1234, an: REFERENCE_AN }] }));
+    const result = await ask(
+      client,
+      cluster,
+      3,
+      buildDetectRequest({ raidaId: 3, coins: [{ denomination: 0, serialNumber: 0x1234, an: REFERENCE_AN }] }),
+    );
     expect(result.status.code).toBe(241);
   });
 
@@ -202,7 +208,9 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
     const request = buildEchoRequest({ raidaId: id, encryption: wrongKey });
     const reply = await exchange(client, cluster, id, request.bytes);
     expect(reply!.bytes[2]).toBe(RAIDA_STATUS.invalidCrc);
-    expect(() => validateReply(reply!.bytes, request.expectation)).toThrow(expect.objectContaining({ code: 'RAIDA_REPLY_SIGNATURE_MISMATCH' }));
+    expect(() => validateReply(reply!.bytes, request.expectation)).toThrow(
+      expect.objectContaining({ code: 'RAIDA_REPLY_SIGNATURE_MISMATCH' }),
+    );
   });
 
   it('answers every header and packet error with its status', async () => {
@@ -222,15 +230,23 @@ describe('startRaidaCluster: the protocol on real sockets', () => {
       ['unknown command 0/99', mutate(echo(), (b) => (b[5] = 99)), 6],
       ['coin id 1', buildEchoRequest({ raidaId: id, coinId: 1 }).bytes, 7],
       ['body length past the datagram', mutate(echo(), (b) => (b[23] = 0x13)), 16],
-      ['over the 1024-byte limit', buildDetectRequest({ raidaId: id, maxLength: 4096, coins: Array(60).fill(coinForRaida(coins[0]!, id)) }).bytes, 16],
+      [
+        'over the 1024-byte limit',
+        buildDetectRequest({ raidaId: id, maxLength: 4096, coins: Array(60).fill(coinForRaida(coins[0]!, id)) }).bytes,
+        16,
+      ],
       ['encryption type 2', mutate(echo(), (b) => (b[16] = 2)), 27],
       ['bad terminator', mutate(echo(), (b) => (b[b.length - 1] = 0x3f)), 33],
       ['challenge CRC', buildEchoRequest({ raidaId: id, challenge: new Uint8Array(16).fill(0xee) }).bytes, 37],
-      ['detect body of a partial coin', mutate(detectBytes.slice(0, detectBytes.length - 3), (b) => {
-        b[23] = b[23]! - 3;
-        b[b.length - 2] = 0x3e;
-        b[b.length - 1] = 0x3e;
-      }), 39],
+      [
+        'detect body of a partial coin',
+        mutate(detectBytes.slice(0, detectBytes.length - 3), (b) => {
+          b[23] = b[23]! - 3;
+          b[b.length - 2] = 0x3e;
+          b[b.length - 1] = 0x3e;
+        }),
+        39,
+      ],
     ];
     for (const [name, bytes, status] of cases) {
       const reply = await exchange(client, cluster, id, bytes);

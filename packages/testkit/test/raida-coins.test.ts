@@ -28,14 +28,21 @@ describe('test coins', () => {
     expect(createTestCoins(50, 'wallet')).toEqual(coins);
     expect(createTestCoins(50, 'other')).not.toEqual(coins);
     expect(new Set(coins.map((coin) => coin.serialNumber)).size).toBe(50);
-    expect(coins.every((coin) => coin.denomination === 1 && coin.serialNumber > 0 && coin.serialNumber < NETWORK_SERIAL_NUMBER_LIMIT)).toBe(true);
-    expect(coins.every((coin) => coin.ans.length === 25 && coin.ans.every((an) => an instanceof Uint8Array && an.length === AN_LENGTH))).toBe(true);
+    expect(coins.every((coin) => coin.denomination === 1 && coin.serialNumber > 0 && coin.serialNumber < NETWORK_SERIAL_NUMBER_LIMIT)).toBe(
+      true,
+    );
+    expect(
+      coins.every((coin) => coin.ans.length === 25 && coin.ans.every((an) => an instanceof Uint8Array && an.length === AN_LENGTH)),
+    ).toBe(true);
     const distinctAns = new Set(coins.flatMap((coin) => coin.ans.map((an) => Buffer.from(an).toString('hex'))));
     expect(distinctAns.size).toBe(50 * 25);
     // The first coins do not change when more are asked for.
     expect(createTestCoins(3, 'wallet')).toEqual(coins.slice(0, 3));
     const small = createTestCoins(2, 9, { raidaCount: 5, denomination: -3 });
-    expect(small.map((coin) => [coin.denomination, coin.ans.length])).toEqual([[-3, 5], [-3, 5]]);
+    expect(small.map((coin) => [coin.denomination, coin.ans.length])).toEqual([
+      [-3, 5],
+      [-3, 5],
+    ]);
   });
 
   it('frackCoin and counterfeitCoin change the ANs of the chosen servers only, leaving the original alone', () => {
@@ -103,7 +110,9 @@ describe('the coin table', () => {
     cluster.setAn(0, { denomination: 2, serialNumber: 8 }, shared);
     const encryption = { type: 1, keyCoin: { denomination: 2, serialNumber: 8, an: shared } } as const;
     expect((await ask(client, cluster, 0, buildEchoRequest({ raidaId: 0, encryption }))).outcome).toBe('success');
-    expect((await exchange(client, cluster, 1, buildEchoRequest({ raidaId: 1, encryption }).bytes))!.bytes[2]).toBe(RAIDA_STATUS.encryptionCoinNotFound);
+    expect((await exchange(client, cluster, 1, buildEchoRequest({ raidaId: 1, encryption }).bytes))!.bytes[2]).toBe(
+      RAIDA_STATUS.encryptionCoinNotFound,
+    );
 
     expectInvalid(() => cluster!.setAn(0, { denomination: 0, serialNumber: 5 }, new Uint8Array(15)), 'setAn(an)');
     expectInvalid(() => cluster!.addCoin({ denomination: 0, serialNumber: 1, ans: [shared] }), 'addCoin(coin).ans');
@@ -134,7 +143,15 @@ describe('the coin table', () => {
     await expectInvalidStart({ coins: [{ denomination: 1, serialNumber: 1 }] }, 'coins[0]');
     await expectInvalidStart({ coins: [{ denomination: 1, serialNumber: 1, an, ans: [] }] }, 'coins[0]');
     await expectInvalidStart({ count: 2, coins: [{ denomination: 1, serialNumber: 1, ans: [an] }] }, 'coins[0].ans');
-    await expectInvalidStart({ coins: [{ denomination: 1, serialNumber: 1, an }, { denomination: 1, serialNumber: 1, an }] }, 'coins[1]');
+    await expectInvalidStart(
+      {
+        coins: [
+          { denomination: 1, serialNumber: 1, an },
+          { denomination: 1, serialNumber: 1, an },
+        ],
+      },
+      'coins[1]',
+    );
     await expectInvalidStart({ coins: [{ denomination: 1, serialNumber: -1, an }] }, 'coins[0].serialNumber');
     await expectInvalidStart({ behaviors: { 25: { down: true } } }, 'behaviors');
     await expectInvalidStart({ behaviors: { 3: { dropRate: -0.1 } } }, 'behaviors[3].dropRate');

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildFindRequest, buildFixRequest, buildGetTicketRequest, buildValidateTicketRequest, fixedAn, validateHealingReply } from '@x/raida-protocol';
+import {
+  buildFindRequest,
+  buildFixRequest,
+  buildGetTicketRequest,
+  buildValidateTicketRequest,
+  fixedAn,
+  validateHealingReply,
+} from '@x/raida-protocol';
 import type { BuiltHealingRequest, ValidatedHealingReply } from '@x/raida-protocol';
 import { coinForRaida, createTestCoins, frackCoin, startRaidaCluster } from '@x/testkit';
 import type { RaidaCluster, RaidaClusterOptions, TestCoin } from '@x/testkit';
@@ -17,7 +24,9 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function start(options: RaidaClusterOptions = {}): Promise<{ coin: TestCoin; wallet: TestCoin; cluster: RaidaCluster; client: RawClient }> {
+async function start(
+  options: RaidaClusterOptions = {},
+): Promise<{ coin: TestCoin; wallet: TestCoin; cluster: RaidaCluster; client: RawClient }> {
   const [coin] = createTestCoins(1, 7);
   cluster = await startRaidaCluster({ coins: [coin!], ...options });
   client = await openRawClient();
@@ -51,8 +60,15 @@ const id = (coin: TestCoin) => ({ denomination: coin.denomination, serialNumber:
 describe('simulated RAIDA healing', () => {
   it('get_ticket: 241 with a ticket where the AN matches, 242 with none where it does not', async () => {
     const { wallet } = await start();
-    expect(await ask(0, buildGetTicketRequest({ raidaId: 0, coins: [coinForRaida(wallet, 0)] }))).toMatchObject({ outcome: 'ticket', passed: [true] });
-    expect(await ask(20, buildGetTicketRequest({ raidaId: 20, coins: [coinForRaida(wallet, 20)] }))).toMatchObject({ outcome: 'ticket', passed: [false], ticket: undefined });
+    expect(await ask(0, buildGetTicketRequest({ raidaId: 0, coins: [coinForRaida(wallet, 0)] }))).toMatchObject({
+      outcome: 'ticket',
+      passed: [true],
+    });
+    expect(await ask(20, buildGetTicketRequest({ raidaId: 20, coins: [coinForRaida(wallet, 20)] }))).toMatchObject({
+      outcome: 'ticket',
+      passed: [false],
+      ticket: undefined,
+    });
     const unknown = { denomination: 6, serialNumber: 2_000_000, an: new Uint8Array(16) };
     expect(await ask(0, buildGetTicketRequest({ raidaId: 0, coins: [unknown] }))).toMatchObject({ outcome: 'error', status: { code: 40 } });
   });
@@ -73,26 +89,43 @@ describe('simulated RAIDA healing', () => {
     const { wallet } = await start({ healing: { clock: () => now, ticketSlots: 512 } });
     const first = await ticketFrom(1, wallet);
     for (let i = 1; i < 512; i++) await ticketFrom(1, wallet);
-    expect(await ask(1, buildGetTicketRequest({ raidaId: 1, coins: [coinForRaida(wallet, 1)] }))).toMatchObject({ outcome: 'error', status: { code: 42 } });
+    expect(await ask(1, buildGetTicketRequest({ raidaId: 1, coins: [coinForRaida(wallet, 1)] }))).toMatchObject({
+      outcome: 'error',
+      status: { code: 42 },
+    });
     now = 299_999;
     expect(await ask(1, buildValidateTicketRequest({ raidaId: 1, claimantId: 4, ticket: first }))).toMatchObject({ outcome: 'claimed' });
     now = 300_000;
-    expect(await ask(1, buildValidateTicketRequest({ raidaId: 1, claimantId: 5, ticket: first }))).toMatchObject({ outcome: 'error', status: { code: 43 } });
-    expect(await ask(1, buildGetTicketRequest({ raidaId: 1, coins: [coinForRaida(wallet, 1)] }))).toMatchObject({ outcome: 'ticket', passed: [true] });
+    expect(await ask(1, buildValidateTicketRequest({ raidaId: 1, claimantId: 5, ticket: first }))).toMatchObject({
+      outcome: 'error',
+      status: { code: 43 },
+    });
+    expect(await ask(1, buildGetTicketRequest({ raidaId: 1, coins: [coinForRaida(wallet, 1)] }))).toMatchObject({
+      outcome: 'ticket',
+      passed: [true],
+    });
   });
 
   it('fix with 13 peer tickets sets MD5(raida ‖ den ‖ SN ‖ PG); with 12 it answers 242 and changes nothing', async () => {
     const { wallet, coin, cluster: raida } = await start();
     const before = raida.getAn(20, coin);
     const twelve = await tickets(range(0, 12), wallet);
-    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: twelve }))).toMatchObject({ outcome: 'fix', fixed: [false] });
+    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: twelve }))).toMatchObject({
+      outcome: 'fix',
+      fixed: [false],
+    });
     expect(raida.getAn(20, coin)).toEqual(before);
     const thirteen = await tickets(range(0, 13), wallet);
-    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: thirteen }))).toMatchObject({ outcome: 'fix', fixed: [true] });
+    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: thirteen }))).toMatchObject({
+      outcome: 'fix',
+      fixed: [true],
+    });
     expect(raida.getAn(20, coin)).toEqual(fixedAn(20, coin.denomination, coin.serialNumber, PG));
     // The same tickets again, on the same RAIDA: every peer has seen this claimant, so no vote counts.
     const otherPg = PG.map((byte) => byte ^ 0x55);
-    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: otherPg, tickets: thirteen }))).toMatchObject({ fixed: [false] });
+    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: otherPg, tickets: thirteen }))).toMatchObject({
+      fixed: [false],
+    });
     expect(raida.getAn(20, coin)).toEqual(fixedAn(20, coin.denomination, coin.serialNumber, PG));
   });
 
@@ -117,9 +150,15 @@ describe('simulated RAIDA healing', () => {
     const { wallet, coin, cluster: raida } = await start({ healing: { headerSizeBug: true } });
     const all = await tickets(range(0, 20), wallet);
     const before = raida.getAn(20, coin);
-    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: all }))).toMatchObject({ outcome: 'fix', fixed: [false] });
+    expect(await ask(20, buildFixRequest({ raidaId: 20, coins: [id(coin)], pg: PG, tickets: all }))).toMatchObject({
+      outcome: 'fix',
+      fixed: [false],
+    });
     expect(raida.getAn(20, coin)).toEqual(before);
-    expect(await ask(0, buildValidateTicketRequest({ raidaId: 0, claimantId: 20, ticket: all[0]! }))).toMatchObject({ outcome: 'error', status: { code: 44 } });
+    expect(await ask(0, buildValidateTicketRequest({ raidaId: 0, claimantId: 20, ticket: all[0]! }))).toMatchObject({
+      outcome: 'error',
+      status: { code: 44 },
+    });
   });
 
   it('a fix waits for a silent peer until its timeout and still counts the others', async () => {
@@ -138,7 +177,10 @@ describe('simulated RAIDA healing', () => {
     cluster.setAn(5, b!, pan);
     const on5 = (coin: TestCoin) => ({ ...coinForRaida(coin, 5), pan });
     const wrong = { ...on5(c!), an: new Uint8Array(16).fill(1) };
-    expect(await ask(5, buildFindRequest({ raidaId: 5, coins: [on5(a!), on5(b!), wrong] }))).toMatchObject({ status: { code: 211 }, found: ['an', 'pan', 'neither'] });
+    expect(await ask(5, buildFindRequest({ raidaId: 5, coins: [on5(a!), on5(b!), wrong] }))).toMatchObject({
+      status: { code: 211 },
+      found: ['an', 'pan', 'neither'],
+    });
     expect(await ask(5, buildFindRequest({ raidaId: 5, coins: [on5(a!), on5(c!)] }))).toMatchObject({ status: { code: 209 } });
     expect(await ask(5, buildFindRequest({ raidaId: 5, coins: [on5(b!)] }))).toMatchObject({ status: { code: 210 } });
     expect(await ask(5, buildFindRequest({ raidaId: 5, coins: [wrong] }))).toMatchObject({ status: { code: 208 } });
@@ -147,7 +189,11 @@ describe('simulated RAIDA healing', () => {
 
   it('close() during a fix waiting on a silent peer releases the peer socket and ends the fix', async () => {
     const recorder = eventRecorder();
-    const { wallet, coin, cluster: raida } = await start({ healing: { peerTimeoutMs: 600_000 }, behaviors: { 3: { down: true } }, onRequest: recorder.onRequest });
+    const {
+      wallet,
+      coin,
+      cluster: raida,
+    } = await start({ healing: { peerTimeoutMs: 600_000 }, behaviors: { 3: { down: true } }, onRequest: recorder.onRequest });
     const list = await tickets(range(4, 17), wallet);
     const baseline = resourceCounts().get('UDPWrap') ?? 0;
     const seen = recorder.events.length;

@@ -94,13 +94,23 @@ export async function ask(
 }
 
 /** Sends raw bytes to server `raidaId` and returns the reply datagram (any source), or `undefined`. */
-export async function exchange(client: RawClient, cluster: RaidaCluster, raidaId: number, bytes: Uint8Array, timeoutMs?: number): Promise<Datagram | undefined> {
+export async function exchange(
+  client: RawClient,
+  cluster: RaidaCluster,
+  raidaId: number,
+  bytes: Uint8Array,
+  timeoutMs?: number,
+): Promise<Datagram | undefined> {
   await client.send(cluster.servers[raidaId]!.port, bytes);
   return client.next(timeoutMs);
 }
 
 /** Records `onRequest` events and lets a test wait, without guessing, until a server has decided on N datagrams. */
-export function eventRecorder(): { readonly events: RaidaRequestEvent[]; onRequest: (event: RaidaRequestEvent) => void; waitFor: (count: number) => Promise<void> } {
+export function eventRecorder(): {
+  readonly events: RaidaRequestEvent[];
+  onRequest: (event: RaidaRequestEvent) => void;
+  waitFor: (count: number) => Promise<void>;
+} {
   const events: RaidaRequestEvent[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   return {

@@ -29,7 +29,12 @@ describe('startRpcRelays', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toEqual({ jsonrpc: '2.0', id: 7, result: UPSTREAM_RESULTS.eth_getBalance });
     expect(upstream.received).toEqual([balanceCall(7)]);
-    expect(relays.stats()[0]).toMatchObject({ id: 'clean', requests: 1, wrongValues: 0, outcomes: { forwarded: 1, 'server-error': 0, hung: 0 } });
+    expect(relays.stats()[0]).toMatchObject({
+      id: 'clean',
+      requests: 1,
+      wrongValues: 0,
+      outcomes: { forwarded: 1, 'server-error': 0, hung: 0 },
+    });
   });
 
   it('answers injected HTTP 5xx without reaching the upstream', async () => {
@@ -42,7 +47,10 @@ describe('startRpcRelays', () => {
   });
 
   it('answers injected HTTP 429 with the configured Retry-After', async () => {
-    relays = await startRpcRelays({ upstream: upstream.url, relays: [{ id: 'limited', faults: { rateLimitRate: 1, retryAfterSeconds: 3 } }] });
+    relays = await startRpcRelays({
+      upstream: upstream.url,
+      relays: [{ id: 'limited', faults: { rateLimitRate: 1, retryAfterSeconds: 3 } }],
+    });
     const answer = await post(relays.relays[0]!.url, balanceCall(1));
     expect(answer.status).toBe(429);
     expect(answer.headers.get('retry-after')).toBe('3');
@@ -54,7 +62,11 @@ describe('startRpcRelays', () => {
     const drawn = new Promise<RpcRelayEvent>((resolve) => {
       reported = resolve;
     });
-    relays = await startRpcRelays({ upstream: upstream.url, relays: [{ id: 'hangs', faults: { hangRate: 1 } }], onRequest: (e) => reported(e) });
+    relays = await startRpcRelays({
+      upstream: upstream.url,
+      relays: [{ id: 'hangs', faults: { hangRate: 1 } }],
+      onRequest: (e) => reported(e),
+    });
     const controller = new AbortController();
     const pending = post(relays.relays[0]!.url, balanceCall(1), controller.signal);
     // The relay has read the request once it reports its fate; only then does the client give up.
@@ -76,7 +88,8 @@ describe('startRpcRelays', () => {
     expect(single.result).toMatch(/^0x[0-9a-f]+$/);
     expect(single.result).not.toBe(UPSTREAM_RESULTS.eth_getBalance);
     const batch = JSON.parse(
-      (await post(url, [balanceCall(1), { jsonrpc: '2.0', id: 2, method: 'eth_blockNumber' }, { jsonrpc: '2.0', id: 3, method: 'nope' }])).text,
+      (await post(url, [balanceCall(1), { jsonrpc: '2.0', id: 2, method: 'eth_blockNumber' }, { jsonrpc: '2.0', id: 3, method: 'nope' }]))
+        .text,
     ) as Array<{ id: number; result?: unknown; error?: { code: number } }>;
     expect(batch.map((e) => e.id)).toEqual([1, 2, 3]);
     expect(batch[0]!.result).not.toBe(UPSTREAM_RESULTS.eth_getBalance);
@@ -97,10 +110,22 @@ describe('startRpcRelays', () => {
   });
 
   it('draws the same fates and delays from the same seed, and different ones from another', async () => {
-    const faults = { serverErrorRate: 0.2, rateLimitRate: 0.2, latency: { medianMs: 1, sigma: 0.5, stallProbability: 0.1, stallMs: [2, 4] as [number, number] } };
+    const faults = {
+      serverErrorRate: 0.2,
+      rateLimitRate: 0.2,
+      latency: { medianMs: 1, sigma: 0.5, stallProbability: 0.1, stallMs: [2, 4] as [number, number] },
+    };
     const run = async (seed: number): Promise<string[]> => {
       const events: RpcRelayEvent[] = [];
-      const started = await startRpcRelays({ upstream: upstream.url, seed, relays: [{ id: 'a', faults }, { id: 'b', faults }], onRequest: (e) => events.push(e) });
+      const started = await startRpcRelays({
+        upstream: upstream.url,
+        seed,
+        relays: [
+          { id: 'a', faults },
+          { id: 'b', faults },
+        ],
+        onRequest: (e) => events.push(e),
+      });
       try {
         for (let i = 0; i < 20; i++) for (const relay of started.relays) await post(relay.url, balanceCall(i));
       } finally {

@@ -43,7 +43,10 @@ function catchError(fn: () => unknown): unknown {
 }
 
 /** Resolves with the first event that matches, as reported by the cluster's onRequest hook. */
-function eventWaiter(): { onRequest: (event: RpcRequestEvent) => void; next: (match: (event: RpcRequestEvent) => boolean) => Promise<RpcRequestEvent> } {
+function eventWaiter(): {
+  onRequest: (event: RpcRequestEvent) => void;
+  next: (match: (event: RpcRequestEvent) => boolean) => Promise<RpcRequestEvent>;
+} {
   const waiting: { match: (event: RpcRequestEvent) => boolean; resolve: (event: RpcRequestEvent) => void }[] = [];
   return {
     onRequest(event) {
@@ -144,7 +147,10 @@ describe('determinism', () => {
 
 describe('slot lag', () => {
   it('a lagging endpoint serves the state of tip - lag, with that context.slot, until it catches up', async () => {
-    const cluster = await start({ endpoints: [{ id: 'fresh' }, { id: 'lagging', behavior: rpcProfiles.lagging }], chain: { transactionsPerSlot: 0 } });
+    const cluster = await start({
+      endpoints: [{ id: 'fresh' }, { id: 'lagging', behavior: rpcProfiles.lagging }],
+      chain: { transactionsPerSlot: 0 },
+    });
     const fresh = cluster.endpoints[0]!;
     const lagging = cluster.endpoints[1]!;
     const [from, to] = cluster.chain.wallets() as [string, string];
@@ -164,7 +170,11 @@ describe('slot lag', () => {
     expect(await result<unknown>(lagging.url, 'getTransaction', [tx.signature])).not.toBeNull();
 
     cluster.setBehavior('lagging', { slotLag: 200 });
-    expect((await call(lagging.url, 'getHealth')).error).toEqual({ code: -32005, message: 'Node is behind by 158 slots', data: { numSlotsBehind: 158 } });
+    expect((await call(lagging.url, 'getHealth')).error).toEqual({
+      code: -32005,
+      message: 'Node is behind by 158 slots',
+      data: { numSlotsBehind: 158 },
+    });
     // Never older than the chain remembers: 150 slots of history before startSlot, 8 produced since.
     expect(await result<number>(lagging.url, 'getSlot')).toBe(cluster.chain.oldestSlot());
     expect(await (await fetch(`${lagging.url}/health`)).text()).toBe('behind');
@@ -173,7 +183,10 @@ describe('slot lag', () => {
 
 describe('lying', () => {
   it('a liar alters lamports, data, transactions, signature lists and balances, but not slots', async () => {
-    const cluster = await start({ endpoints: [{ id: 'honest' }, { id: 'liar', behavior: rpcProfiles.liar }], behavior: { latency: { medianMs: 0 } } });
+    const cluster = await start({
+      endpoints: [{ id: 'honest' }, { id: 'liar', behavior: rpcProfiles.liar }],
+      behavior: { latency: { medianMs: 0 } },
+    });
     const [honest, liar] = cluster.endpoints.map((endpoint) => endpoint.url) as [string, string];
     const wallet = cluster.chain.wallets()[0]!;
     const data = cluster.chain.dataAccounts()[0]!;
@@ -240,7 +253,10 @@ describe('injected errors', () => {
 
   it('the flaky profile fails about 2 % of requests', async () => {
     const events: RpcRequestEvent[] = [];
-    const cluster = await start({ endpoints: [{ id: 'flaky', behavior: { ...rpcProfiles.flaky, latency: { medianMs: 0 } } }], onRequest: (event) => events.push(event) });
+    const cluster = await start({
+      endpoints: [{ id: 'flaky', behavior: { ...rpcProfiles.flaky, latency: { medianMs: 0 } } }],
+      onRequest: (event) => events.push(event),
+    });
     const batch = Array.from({ length: 4 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'getSlot' }));
     for (let i = 0; i < 250; i++) await post(cluster.endpoints[0]!.url, i % 2 === 0 ? batch : batch[0]);
     const failed = events.filter((event) => event.outcome !== 'ok').length;
@@ -258,7 +274,10 @@ describe('injected errors', () => {
 describe('rate limit', () => {
   it('answers 429 with Retry-After once the bucket is empty, and serves again after it refills', async () => {
     let nowMs = 0;
-    const cluster = await start({ endpoints: [{ id: 'limited', behavior: { rateLimit: { requestsPerSecond: 0.5, burst: 2 } } }], now: () => nowMs });
+    const cluster = await start({
+      endpoints: [{ id: 'limited', behavior: { rateLimit: { requestsPerSecond: 0.5, burst: 2 } } }],
+      now: () => nowMs,
+    });
     const target = cluster.endpoints[0]!.url;
     expect((await post(target, { jsonrpc: '2.0', id: 1, method: 'getSlot' })).status).toBe(200);
     expect((await post(target, { jsonrpc: '2.0', id: 2, method: 'getSlot' })).status).toBe(200);
@@ -304,7 +323,10 @@ describe('down and hung', () => {
       const cluster = await startRpcCluster({
         autoAdvance: true,
         slotMs: 50,
-        endpoints: [{ id: 'hung', behavior: rpcProfiles.hung }, { id: 'slow', behavior: { latency: { medianMs: 60_000 } } }],
+        endpoints: [
+          { id: 'hung', behavior: rpcProfiles.hung },
+          { id: 'slow', behavior: { latency: { medianMs: 60_000 } } },
+        ],
         onRequest: waiter.onRequest,
       });
       const hungSeen = waiter.next((event) => event.endpointId === 'hung');
@@ -333,7 +355,10 @@ describe('down and hung', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const waiter = eventWaiter();
-      const cluster = await start({ endpoints: [{ id: 'slow', behavior: { latency: { medianMs: 60_000 } } }], onRequest: waiter.onRequest });
+      const cluster = await start({
+        endpoints: [{ id: 'slow', behavior: { latency: { medianMs: 60_000 } } }],
+        onRequest: waiter.onRequest,
+      });
       const seen = waiter.next(() => true);
       expect(vi.getTimerCount()).toBe(0);
       const request = rawPost(cluster.endpoints[0]!.url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getSlot' }));
@@ -372,18 +397,48 @@ describe('cluster options and control', () => {
     const bad = catchError(() => cluster.setBehavior('x', { latency: { sigma: -1 } }));
     expect(isXError(bad, 'TESTKIT_RPC_INVALID_OPTIONS')).toBe(true);
     expect((bad as Error).message).toContain('latency.sigma');
-    expect(isXError(catchError(() => cluster.setBehavior('x', { lag: 3 } as never)), 'TESTKIT_RPC_INVALID_OPTIONS')).toBe(true);
-    expect(isXError(catchError(() => cluster.setBehavior('x', { mode: 'sleepy' } as never)), 'TESTKIT_RPC_INVALID_OPTIONS')).toBe(true);
-    expect(isXError(catchError(() => cluster.setBehavior('x', { rateLimit: { requestsPerSecond: 0 } })), 'TESTKIT_RPC_INVALID_OPTIONS')).toBe(true);
-    expect(isXError(catchError(() => cluster.setBehavior('x', { slotLag: 1.5 })), 'TESTKIT_RPC_INVALID_OPTIONS')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.setBehavior('x', { lag: 3 } as never)),
+        'TESTKIT_RPC_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.setBehavior('x', { mode: 'sleepy' } as never)),
+        'TESTKIT_RPC_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.setBehavior('x', { rateLimit: { requestsPerSecond: 0 } })),
+        'TESTKIT_RPC_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.setBehavior('x', { slotLag: 1.5 })),
+        'TESTKIT_RPC_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
     expect(cluster.behavior('x')).toBe(next);
     expect(Object.isFrozen(next.latency) && Object.isFrozen(rpcProfiles.heavyTail.latency)).toBe(true);
     const unknown = catchError(() => cluster.setBehavior('y', {}));
     expect(isXError(unknown, 'TESTKIT_RPC_UNKNOWN_ENDPOINT')).toBe(true);
-    expect(isXError(catchError(() => cluster.stats('y')), 'TESTKIT_RPC_UNKNOWN_ENDPOINT')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.stats('y')),
+        'TESTKIT_RPC_UNKNOWN_ENDPOINT',
+      ),
+    ).toBe(true);
 
     await cluster.close();
-    expect(isXError(catchError(() => cluster.setBehavior('x', {})), 'TESTKIT_RPC_CLOSED')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.setBehavior('x', {})),
+        'TESTKIT_RPC_CLOSED',
+      ),
+    ).toBe(true);
   });
 
   it('rejects bad options before listening on anything', async () => {
@@ -430,7 +485,16 @@ describe('cluster options and control', () => {
       lies: 0,
       aborted: 0,
       connectionsReset: 0,
-      stream: { connections: 0, openConnections: 0, subscriptions: 0, notifications: 0, dropped: 0, duplicated: 0, reordered: 0, disconnects: 0 },
+      stream: {
+        connections: 0,
+        openConnections: 0,
+        subscriptions: 0,
+        notifications: 0,
+        dropped: 0,
+        duplicated: 0,
+        reordered: 0,
+        disconnects: 0,
+      },
     });
     expect(cluster.stats().map((stats) => stats.requests)).toEqual([2, 0]);
     cluster.resetStats();

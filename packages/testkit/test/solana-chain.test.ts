@@ -28,7 +28,9 @@ function catchError(fn: () => unknown): unknown {
 function landedSince(cluster: RpcCluster, slot: number): SimulatedTransaction[] {
   const { chain } = cluster;
   const signatures = new Set([...chain.wallets(), ...chain.dataAccounts()].flatMap((address) => chain.signatures(address)));
-  return [...signatures].map((signature) => chain.transaction(signature)).filter((tx): tx is SimulatedTransaction => tx !== null && tx.slot > slot);
+  return [...signatures]
+    .map((signature) => chain.transaction(signature))
+    .filter((tx): tx is SimulatedTransaction => tx !== null && tx.slot > slot);
 }
 
 describe('the simulated chain', () => {
@@ -101,10 +103,30 @@ describe('the simulated chain', () => {
     expect(chain.account(to)?.lamports).toBe(toBefore + 1_000);
 
     const stranger = base58(fill(32, 99));
-    expect(isXError(catchError(() => chain.transfer({ from: stranger, to, lamports: 1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.transfer({ from, to: from, lamports: 1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.transfer({ from, to: 'not-an-address', lamports: 1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.transfer({ from, to, lamports: -1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.transfer({ from: stranger, to, lamports: 1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.transfer({ from, to: from, lamports: 1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.transfer({ from, to: 'not-an-address', lamports: 1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.transfer({ from, to, lamports: -1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
   });
 
   it('setAccount() creates, replaces and closes accounts at the tip, keeping older state', async () => {
@@ -124,10 +146,30 @@ describe('the simulated chain', () => {
     copy?.data.fill(0);
     expect(chain.account(chain.dataAccounts()[0] as string)?.data).not.toEqual(copy?.data);
 
-    expect(isXError(catchError(() => chain.setAccount('x', { lamports: 1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.setAccount(address, { lamports: 1.5 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.setAccount(address, { lamports: 1, data: [1] as never })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.setAccount(address, { lamports: 1, owner: 'bad' })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.setAccount('x', { lamports: 1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.setAccount(address, { lamports: 1.5 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.setAccount(address, { lamports: 1, data: [1] as never })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.setAccount(address, { lamports: 1, owner: 'bad' })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
   });
 
   it('submitTransaction() lands a serialized transaction later, once, or drops it when the payer cannot pay', async () => {
@@ -157,9 +199,24 @@ describe('the simulated chain', () => {
     chain.advance(3);
     expect(chain.transaction(unpaid.signature)).toBeNull();
 
-    expect(isXError(catchError(() => chain.submitTransaction(Uint8Array.of(1, 2, 3))), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.submitTransaction(wire.subarray(0, wire.length - 1))), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
-    expect(isXError(catchError(() => chain.submitTransaction(wire, { delaySlots: -1 })), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.submitTransaction(Uint8Array.of(1, 2, 3))),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.submitTransaction(wire.subarray(0, wire.length - 1))),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.submitTransaction(wire, { delaySlots: -1 })),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
   });
 
   it('is deterministic for a seed: same accounts, transactions and balances', async () => {
@@ -217,7 +274,12 @@ describe('the simulated chain', () => {
     await cluster.close();
     const error = catchError(() => cluster.chain.advance());
     expect(isXError(error, 'TESTKIT_RPC_CLOSED')).toBe(true);
-    expect(isXError(catchError(() => cluster.chain.transfer({ from: 'a', to: 'b', lamports: 1 })), 'TESTKIT_RPC_CLOSED')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => cluster.chain.transfer({ from: 'a', to: 'b', lamports: 1 })),
+        'TESTKIT_RPC_CLOSED',
+      ),
+    ).toBe(true);
     expect(cluster.chain.slot()).toBe(300_000_000);
     expect(cluster.chain.account(cluster.chain.wallets()[0] as string)).not.toBeNull();
   });
@@ -229,6 +291,11 @@ describe('the simulated chain', () => {
     expect(chain.blockTime(2000)).toBe(Date.UTC(2024, 0, 1) / 1000);
     expect(chain.blockTime(2010)).toBe(Date.UTC(2024, 0, 1) / 1000 + 5);
     expect(chain.evmChainId).toBe(31337);
-    expect(isXError(catchError(() => chain.advance(-1)), 'TESTKIT_INVALID_ARGUMENT')).toBe(true);
+    expect(
+      isXError(
+        catchError(() => chain.advance(-1)),
+        'TESTKIT_INVALID_ARGUMENT',
+      ),
+    ).toBe(true);
   });
 });

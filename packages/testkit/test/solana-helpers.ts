@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 
-export interface RpcErrorReply {
+interface RpcErrorReply {
   code: number;
   message: string;
   data?: unknown;
@@ -57,7 +57,10 @@ export interface Contextual<T> {
  * A POST through node:http without connection reuse, for tests that watch sockets: resolves with the
  * answer, rejects when the connection dies; `closed` settles once the client socket is fully closed.
  */
-export function rawPost(url: string, body: string): { answer: Promise<{ status: number; text: string }>; closed: Promise<void>; abort: () => void } {
+export function rawPost(
+  url: string,
+  body: string,
+): { answer: Promise<{ status: number; text: string }>; closed: Promise<void>; abort: () => void } {
   let onSocket: (socket: Socket) => void = () => undefined;
   let abort: () => void = () => undefined;
   const socketReady = new Promise<Socket>((resolve) => {
@@ -132,10 +135,17 @@ export function fill(length: number, seed: number): Uint8Array {
   return out;
 }
 
-export const SYSTEM_PROGRAM = '11111111111111111111111111111111';
+const SYSTEM_PROGRAM = '11111111111111111111111111111111';
 
 /** A serialized one-signature System transfer, legacy or v0, written by hand from the wire spec. */
-export function transferWire(options: { payer: string; to: string; lamports: number; blockhash: string; signatureSeed: number; version?: 'legacy' | 0 }): {
+export function transferWire(options: {
+  payer: string;
+  to: string;
+  lamports: number;
+  blockhash: string;
+  signatureSeed: number;
+  version?: 'legacy' | 0;
+}): {
   wire: Uint8Array;
   signature: string;
 } {

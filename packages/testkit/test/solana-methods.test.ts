@@ -79,7 +79,10 @@ describe('Solana methods', () => {
   it('getBalance answers { context: { slot, apiVersion }, value: lamports }', async () => {
     const wallet = cluster.chain.wallets()[0]!;
     const reply = await result<Contextual<number>>(url, 'getBalance', [wallet]);
-    expect(reply).toEqual({ context: { apiVersion: expect.any(String) as string, slot: cluster.chain.slot() }, value: cluster.chain.account(wallet)?.lamports });
+    expect(reply).toEqual({
+      context: { apiVersion: expect.any(String) as string, slot: cluster.chain.slot() },
+      value: cluster.chain.account(wallet)?.lamports,
+    });
     const unknown = await result<Contextual<number>>(url, 'getBalance', [base58(fill(32, 5))]);
     expect(unknown.value).toBe(0);
   });
@@ -100,7 +103,10 @@ describe('Solana methods', () => {
     const raw = (await post(url, { jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params: [address] })).text;
     expect(raw).toContain('"rentEpoch":18446744073709551615');
 
-    const sliced = await result<Contextual<AccountValue>>(url, 'getAccountInfo', [address, { encoding: 'base58', dataSlice: { offset: 2, length: 10 } }]);
+    const sliced = await result<Contextual<AccountValue>>(url, 'getAccountInfo', [
+      address,
+      { encoding: 'base58', dataSlice: { offset: 2, length: 10 } },
+    ]);
     expect(sliced.value.data).toEqual([base58(truth.data.subarray(2, 12)), 'base58']);
     expect(sliced.value.space).toBe(truth.data.length);
     const parsedFallback = await result<Contextual<AccountValue>>(url, 'getAccountInfo', [address, { encoding: 'jsonParsed' }]);
@@ -181,7 +187,13 @@ describe('Solana methods', () => {
     expect(tx.slot).toBe(landed.slot);
     expect(tx.blockTime).toBe(landed.blockTime);
     expect(tx.version).toBeUndefined();
-    expect(tx.meta).toMatchObject({ fee: 5000, err: null, status: { Ok: null }, preBalances: landed.preBalances, postBalances: landed.postBalances });
+    expect(tx.meta).toMatchObject({
+      fee: 5000,
+      err: null,
+      status: { Ok: null },
+      preBalances: landed.preBalances,
+      postBalances: landed.postBalances,
+    });
     expect(tx.meta.logMessages[0]).toBe('Program 11111111111111111111111111111111 invoke [1]');
     expect(tx.transaction).toEqual({
       message: {
@@ -193,7 +205,10 @@ describe('Solana methods', () => {
       signatures: [landed.signature],
     });
 
-    const wire = await result<TransactionValue>(url, 'getTransaction', [landed.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }]);
+    const wire = await result<TransactionValue>(url, 'getTransaction', [
+      landed.signature,
+      { encoding: 'base64', maxSupportedTransactionVersion: 0 },
+    ]);
     expect(wire.transaction).toEqual([base64(landed.wire), 'base64']);
     expect(wire.version).toBe('legacy');
     const legacyForm = await result<TransactionValue>(url, 'getTransaction', [landed.signature, 'base58']);
@@ -202,7 +217,12 @@ describe('Solana methods', () => {
     const parsed = await result<TransactionValue>(url, 'getTransaction', [landed.signature, { encoding: 'jsonParsed' }]);
     const message = (parsed.transaction as Exclude<TransactionValue['transaction'], [string, string]>).message;
     expect(message.accountKeys[0]).toEqual({ pubkey: from, signer: true, writable: true, source: 'transaction' });
-    expect(message.accountKeys[2]).toEqual({ pubkey: '11111111111111111111111111111111', signer: false, writable: false, source: 'transaction' });
+    expect(message.accountKeys[2]).toEqual({
+      pubkey: '11111111111111111111111111111111',
+      signer: false,
+      writable: false,
+      source: 'transaction',
+    });
     expect(message.instructions[0]).toEqual({
       parsed: { info: { destination: to, lamports: 1234, source: from }, type: 'transfer' },
       program: 'system',
@@ -219,7 +239,9 @@ describe('Solana methods', () => {
   });
 
   it('getLatestBlockhash answers the blockhash of the served slot with lastValidBlockHeight', async () => {
-    const reply = await result<Contextual<{ blockhash: string; lastValidBlockHeight: number }>>(url, 'getLatestBlockhash', [{ commitment: 'finalized' }]);
+    const reply = await result<Contextual<{ blockhash: string; lastValidBlockHeight: number }>>(url, 'getLatestBlockhash', [
+      { commitment: 'finalized' },
+    ]);
     expect(reply).toEqual({
       context: { apiVersion: expect.any(String) as string, slot: cluster.chain.slot() },
       value: { blockhash: cluster.chain.blockhash(), lastValidBlockHeight: cluster.chain.slot() + 150 },
@@ -254,8 +276,14 @@ describe('Solana methods', () => {
     const to = base58(fill(32, 41));
     const broke = transferWire({ payer: base58(fill(32, 40)), to, lamports: 1, blockhash: cluster.chain.blockhash(), signatureSeed: 41 });
     const preflight = await call(url, 'sendTransaction', [base64(broke.wire), { encoding: 'base64' }]);
-    expect(preflight.error).toMatchObject({ code: -32002, message: expect.stringContaining('Transaction simulation failed') as string, data: { err: 'AccountNotFound' } });
-    expect(await result<string>(url, 'sendTransaction', [base64(broke.wire), { encoding: 'base64', skipPreflight: true }])).toBe(broke.signature);
+    expect(preflight.error).toMatchObject({
+      code: -32002,
+      message: expect.stringContaining('Transaction simulation failed') as string,
+      data: { err: 'AccountNotFound' },
+    });
+    expect(await result<string>(url, 'sendTransaction', [base64(broke.wire), { encoding: 'base64', skipPreflight: true }])).toBe(
+      broke.signature,
+    );
     cluster.chain.advance(3);
     expect(await result<null>(url, 'getTransaction', [broke.signature])).toBeNull();
 
@@ -272,7 +300,14 @@ describe('Solana methods', () => {
   it('getTransaction refuses a v0 transaction without maxSupportedTransactionVersion (-32015)', async () => {
     const payer = base58(fill(32, 51));
     cluster.chain.setAccount(payer, { lamports: 1_000_000 });
-    const v0 = transferWire({ payer, to: base58(fill(32, 52)), lamports: 5, blockhash: cluster.chain.blockhash(), signatureSeed: 51, version: 0 });
+    const v0 = transferWire({
+      payer,
+      to: base58(fill(32, 52)),
+      lamports: 5,
+      blockhash: cluster.chain.blockhash(),
+      signatureSeed: 51,
+      version: 0,
+    });
     cluster.chain.submitTransaction(v0.wire, { delaySlots: 0 });
     const refused = await call(url, 'getTransaction', [v0.signature]);
     expect(refused.error?.code).toBe(-32015);
@@ -309,10 +344,15 @@ describe('EVM methods on the same endpoints', () => {
     );
     const older = cluster.chain.slot() - 20;
     const olderLamports = cluster.chain.account(wallet, older)!.lamports;
-    expect(await result<string>(url, 'eth_getBalance', [evm, `0x${older.toString(16)}`])).toBe(`0x${(BigInt(olderLamports) * 1_000_000_000n).toString(16)}`);
+    expect(await result<string>(url, 'eth_getBalance', [evm, `0x${older.toString(16)}`])).toBe(
+      `0x${(BigInt(olderLamports) * 1_000_000_000n).toString(16)}`,
+    );
     expect(await result<string>(url, 'eth_getBalance', [`0x${'ab'.repeat(20)}`, 'latest'])).toBe('0x0');
 
-    expect((await call(url, 'eth_getBalance', [evm, `0x${(cluster.chain.slot() + 1).toString(16)}`])).error).toEqual({ code: -32000, message: 'header not found' });
+    expect((await call(url, 'eth_getBalance', [evm, `0x${(cluster.chain.slot() + 1).toString(16)}`])).error).toEqual({
+      code: -32000,
+      message: 'header not found',
+    });
     expect((await call(url, 'eth_getBalance', ['0x1234', 'latest'])).error?.code).toBe(-32602);
     expect((await call(url, 'eth_getBalance', [evm, 'tomorrow'])).error?.code).toBe(-32602);
   });
@@ -321,10 +361,24 @@ describe('EVM methods on the same endpoints', () => {
 describe('JSON-RPC envelope', () => {
   it('answers -32601 for an unknown method and -32602 for params that are not an array', async () => {
     expect((await call(url, 'getEverything', [])).error).toEqual({ code: -32601, message: 'Method not found' });
-    const reply = parse<RpcReply<unknown>>((await post(url, { jsonrpc: '2.0', id: 'x', method: 'getSlot', params: { commitment: 'confirmed' } })).text);
+    const reply = parse<RpcReply<unknown>>(
+      (await post(url, { jsonrpc: '2.0', id: 'x', method: 'getSlot', params: { commitment: 'confirmed' } })).text,
+    );
     expect(reply).toEqual({ jsonrpc: '2.0', id: 'x', error: { code: -32602, message: expect.any(String) as string } });
     expect(RPC_METHODS).toEqual(
-      expect.arrayContaining(['getSlot', 'getAccountInfo', 'getBalance', 'getTransaction', 'getSignaturesForAddress', 'getLatestBlockhash', 'sendTransaction', 'getHealth', 'eth_chainId', 'eth_blockNumber', 'eth_getBalance']),
+      expect.arrayContaining([
+        'getSlot',
+        'getAccountInfo',
+        'getBalance',
+        'getTransaction',
+        'getSignaturesForAddress',
+        'getLatestBlockhash',
+        'sendTransaction',
+        'getHealth',
+        'eth_chainId',
+        'eth_blockNumber',
+        'eth_getBalance',
+      ]),
     );
   });
 
@@ -333,8 +387,16 @@ describe('JSON-RPC envelope', () => {
     expect(malformed.status).toBe(200);
     expect(malformed.headers.get('content-type')).toContain('application/json');
     expect(parse(malformed.text)).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
-    expect(parse((await post(url, { jsonrpc: '1.0', id: 4, method: 'getSlot' })).text)).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: 4 });
-    expect(parse((await post(url, '"just a string"')).text)).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: null });
+    expect(parse((await post(url, { jsonrpc: '1.0', id: 4, method: 'getSlot' })).text)).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32600, message: 'Invalid request' },
+      id: 4,
+    });
+    expect(parse((await post(url, '"just a string"')).text)).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32600, message: 'Invalid request' },
+      id: null,
+    });
     expect(parse((await post(url, [])).text)).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: null });
   });
 

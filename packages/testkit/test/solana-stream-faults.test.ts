@@ -11,7 +11,12 @@ afterEach(async () => {
 });
 
 async function cluster(stream: Partial<RpcStreamFaults>, options: RpcClusterOptions = {}): Promise<RpcCluster> {
-  const started = await startRpcCluster({ autoAdvance: false, endpoints: [{ id: 'p', behavior: { stream } }], chain: { transactionsPerSlot: 0 }, ...options });
+  const started = await startRpcCluster({
+    autoAdvance: false,
+    endpoints: [{ id: 'p', behavior: { stream } }],
+    chain: { transactionsPerSlot: 0 },
+    ...options,
+  });
   cleanup.push(() => started.close());
   return started;
 }
@@ -138,7 +143,12 @@ describe('seeded stream faults', () => {
     expect(ws.notifications().map((frame) => frame.params?.subscription)).toEqual([processed]);
     rpc.setBehavior('p', { stream: { neverConfirms: false } });
     await until(() => ws.notifications().length === 3);
-    expect(ws.notifications().map((frame) => frame.params?.subscription).sort()).toEqual([processed, confirmed, signature].sort());
+    expect(
+      ws
+        .notifications()
+        .map((frame) => frame.params?.subscription)
+        .sort(),
+    ).toEqual([processed, confirmed, signature].sort());
   });
 
   it('a lagging endpoint (slotLag) delivers each event only once its view reaches it', async () => {
@@ -150,7 +160,10 @@ describe('seeded stream faults', () => {
     cleanup.push(() => rpc.close());
     const fast = await connect(rpc.endpoints[0]!.wsUrl);
     const slow = await connect(rpc.endpoints[1]!.wsUrl);
-    cleanup.push(() => fast.close(), () => slow.close());
+    cleanup.push(
+      () => fast.close(),
+      () => slow.close(),
+    );
     await fast.subscribe('logsSubscribe', ['all', { commitment: 'processed' }]);
     await slow.subscribe('logsSubscribe', ['all', { commitment: 'processed' }]);
     const [a, b] = rpc.chain.wallets();
@@ -197,7 +210,11 @@ describe('seeded stream faults', () => {
       code: 'TESTKIT_RPC_INVALID_OPTIONS',
       context: { field: 'behavior.stream.dropRate' },
     });
-    await expect(startRpcCluster({ behavior: { stream: { lossy: true } as never } })).rejects.toMatchObject({ context: { field: 'behavior.stream' } });
-    await expect(startRpcCluster({ behavior: { stream: { neverConfirms: 'yes' as never } } })).rejects.toMatchObject({ context: { field: 'behavior.stream.neverConfirms' } });
+    await expect(startRpcCluster({ behavior: { stream: { lossy: true } as never } })).rejects.toMatchObject({
+      context: { field: 'behavior.stream' },
+    });
+    await expect(startRpcCluster({ behavior: { stream: { neverConfirms: 'yes' as never } } })).rejects.toMatchObject({
+      context: { field: 'behavior.stream.neverConfirms' },
+    });
   });
 });

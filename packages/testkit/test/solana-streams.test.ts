@@ -35,7 +35,10 @@ describe('the simulated cluster over WebSocket', () => {
     expect(ws.notifications()[0]).toEqual({
       jsonrpc: '2.0',
       method: 'logsNotification',
-      params: { subscription: id, result: { context: { slot: landed.slot }, value: { signature: landed.signature, err: null, logs: [...landed.logMessages] } } },
+      params: {
+        subscription: id,
+        result: { context: { slot: landed.slot }, value: { signature: landed.signature, err: null, logs: [...landed.logMessages] } },
+      },
     });
     expect(rpc.stats(info.id).stream).toMatchObject({ connections: 1, openConnections: 1, subscriptions: 1, notifications: 1 });
   });
@@ -56,7 +59,9 @@ describe('subscription methods', () => {
     const first = rpc.chain.transfer({ from: a, to: b, lamports: 1 });
     const second = rpc.chain.transfer({ from: b, to: c, lamports: 1 });
     await until(() => ws.notifications().length === 3);
-    const seen = ws.notifications().map((frame) => [frame.params?.subscription, (frame.params?.result as { value: { signature: string } }).value.signature]);
+    const seen = ws
+      .notifications()
+      .map((frame) => [frame.params?.subscription, (frame.params?.result as { value: { signature: string } }).value.signature]);
     expect(seen).toEqual([
       [all, first.signature],
       [all, second.signature],
@@ -78,14 +83,25 @@ describe('subscription methods', () => {
     rpc.chain.advance(1);
     await until(() => ws.notifications().length === 3);
     const lamports = (subscription: number): number[] =>
-      ws.notifications().flatMap((frame) => (frame.params?.subscription === subscription ? [(frame.params.result as { value: { lamports: number } }).value.lamports] : []));
+      ws
+        .notifications()
+        .flatMap((frame) =>
+          frame.params?.subscription === subscription ? [(frame.params.result as { value: { lamports: number } }).value.lamports] : [],
+        );
     expect(lamports(processed)).toEqual([start + 10, start + 30]);
     expect(lamports(confirmed)).toEqual([start + 30]);
     const last = ws.notifications()[2]!;
     expect(last.method).toBe('accountNotification');
     expect(last.params?.result).toEqual({
       context: { slot },
-      value: { data: ['', 'base64'], executable: false, lamports: start + 30, owner: '11111111111111111111111111111111', rentEpoch: 18446744073709552000, space: 0 },
+      value: {
+        data: ['', 'base64'],
+        executable: false,
+        lamports: start + 30,
+        owner: '11111111111111111111111111111111',
+        rentEpoch: 18446744073709552000,
+        space: 0,
+      },
     });
   });
 
@@ -94,12 +110,24 @@ describe('subscription methods', () => {
     const ws = await client(rpc.endpoints[0]!.wsUrl);
     const [data] = rpc.chain.dataAccounts();
     const state = rpc.chain.account(data!)!;
-    const sized = await ws.subscribe('programSubscribe', [rpc.chain.programId, { commitment: 'processed', encoding: 'base64', filters: [{ dataSize: state.data.length }] }]);
-    await ws.subscribe('programSubscribe', [rpc.chain.programId, { commitment: 'processed', filters: [{ dataSize: state.data.length + 1 }] }]);
+    const sized = await ws.subscribe('programSubscribe', [
+      rpc.chain.programId,
+      { commitment: 'processed', encoding: 'base64', filters: [{ dataSize: state.data.length }] },
+    ]);
+    await ws.subscribe('programSubscribe', [
+      rpc.chain.programId,
+      { commitment: 'processed', filters: [{ dataSize: state.data.length + 1 }] },
+    ]);
     const otherFirstByte = Buffer.from([(state.data[0]! + 7) % 256]).toString('base64');
-    await ws.subscribe('programSubscribe', [rpc.chain.programId, { commitment: 'processed', filters: [{ memcmp: { offset: 0, bytes: otherFirstByte, encoding: 'base64' } }] }]);
+    await ws.subscribe('programSubscribe', [
+      rpc.chain.programId,
+      { commitment: 'processed', filters: [{ memcmp: { offset: 0, bytes: otherFirstByte, encoding: 'base64' } }] },
+    ]);
     const matching = Buffer.from(state.data.subarray(1, 5)).toString('base64');
-    const byBytes = await ws.subscribe('programSubscribe', [rpc.chain.programId, { commitment: 'processed', encoding: 'base64', filters: [{ memcmp: { offset: 1, bytes: matching, encoding: 'base64' } }] }]);
+    const byBytes = await ws.subscribe('programSubscribe', [
+      rpc.chain.programId,
+      { commitment: 'processed', encoding: 'base64', filters: [{ memcmp: { offset: 1, bytes: matching, encoding: 'base64' } }] },
+    ]);
     const next = state.data.slice();
     next[0] = (next[0]! + 1) % 256;
     rpc.chain.setAccount(data!, { lamports: state.lamports, data: next, owner: rpc.chain.programId });
@@ -107,7 +135,13 @@ describe('subscription methods', () => {
     expect(ws.notifications().map((frame) => frame.params?.subscription)).toEqual([sized, byBytes]);
     expect(ws.notifications()[0]).toMatchObject({
       method: 'programNotification',
-      params: { subscription: sized, result: { context: { slot: rpc.chain.slot() }, value: { pubkey: data, account: { data: [Buffer.from(next).toString('base64'), 'base64'], owner: rpc.chain.programId } } } },
+      params: {
+        subscription: sized,
+        result: {
+          context: { slot: rpc.chain.slot() },
+          value: { pubkey: data, account: { data: [Buffer.from(next).toString('base64'), 'base64'], owner: rpc.chain.programId } },
+        },
+      },
     });
   });
 
@@ -142,7 +176,9 @@ describe('subscription methods', () => {
     const start = rpc.chain.slot();
     rpc.chain.advance(3);
     await until(() => ws.notifications().length === 3);
-    expect(ws.notifications().map((frame) => frame.params)).toEqual([1, 2, 3].map((step) => ({ subscription: id, result: { parent: start + step - 1, root: start + step - 32, slot: start + step } })));
+    expect(ws.notifications().map((frame) => frame.params)).toEqual(
+      [1, 2, 3].map((step) => ({ subscription: id, result: { parent: start + step - 1, root: start + step - 32, slot: start + step } })),
+    );
     await expect(ws.request('slotUnsubscribe', [id])).resolves.toMatchObject({ result: true });
     rpc.chain.advance(2);
     await ws.request('slotSubscribe');
@@ -179,7 +215,9 @@ describe('subscription methods', () => {
     await expect(ws.request('logsSubscribe', [{ mentions: ['a', 'b'] }])).resolves.toMatchObject({ error: { code: -32602 } });
     await expect(ws.request('accountSubscribe', ['not-an-address'])).resolves.toMatchObject({ error: { code: -32602 } });
     await expect(ws.request('logsSubscribe', ['all', { commitment: 'soon' }])).resolves.toMatchObject({ error: { code: -32602 } });
-    await expect(ws.request('slotUnsubscribe', [12345])).resolves.toMatchObject({ error: { code: -32602, message: 'Invalid subscription id.' } });
+    await expect(ws.request('slotUnsubscribe', [12345])).resolves.toMatchObject({
+      error: { code: -32602, message: 'Invalid subscription id.' },
+    });
     const slot = await ws.subscribe('slotSubscribe');
     await expect(ws.request('logsUnsubscribe', [slot])).resolves.toMatchObject({ error: { code: -32602 } });
   });
@@ -201,8 +239,10 @@ describe('one chain behind HTTP and WebSocket', () => {
     const landed = rpc.chain.transaction(sent.signature)!;
     expect(landed).not.toBeNull();
     clients.forEach((ws, index) => {
-      expect(ws.notifications()[0]!.params).toEqual({ subscription: ids[index], result: { context: { slot: landed.slot }, value: { err: null } } });
+      expect(ws.notifications()[0]!.params).toEqual({
+        subscription: ids[index],
+        result: { context: { slot: landed.slot }, value: { err: null } },
+      });
     });
   });
 });
-

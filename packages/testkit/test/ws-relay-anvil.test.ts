@@ -23,7 +23,10 @@ let logger: string;
 const clients: RawClient[] = [];
 
 async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const body = JSON.parse((await post(anvil.url, { jsonrpc: '2.0', id: 1, method, params })).text) as { result?: T; error?: { message: string } };
+  const body = JSON.parse((await post(anvil.url, { jsonrpc: '2.0', id: 1, method, params })).text) as {
+    result?: T;
+    error?: { message: string };
+  };
   if (body.error !== undefined) throw new Error(`anvil ${method}: ${body.error.message}`);
   return body.result as T;
 }

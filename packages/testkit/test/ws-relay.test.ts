@@ -19,13 +19,24 @@ describe('startWsRelays', () => {
     await expect(client.request('logsSubscribe', ['bogus'])).resolves.toMatchObject({ error: { code: -32602 } });
     rpc.chain.advance(2);
     await until(() => client.notifications().length === 4);
-    expect(client.notifications().map((frame) => [frame.params?.subscription, (frame.params?.result as { slot: number }).slot - rpc.chain.slot()])).toEqual([
+    expect(
+      client
+        .notifications()
+        .map((frame) => [frame.params?.subscription, (frame.params?.result as { slot: number }).slot - rpc.chain.slot()]),
+    ).toEqual([
       [id, -1],
       [id, -1],
       [id, 0],
       [id, 0],
     ]);
-    expect(relays.stats()[0]).toMatchObject({ connections: 1, openConnections: 1, requests: 2, responses: 2, notifications: 4, duplicated: 2 });
+    expect(relays.stats()[0]).toMatchObject({
+      connections: 1,
+      openConnections: 1,
+      requests: 2,
+      responses: 2,
+      notifications: 4,
+      duplicated: 2,
+    });
   });
 
   it('ends the client connection when the upstream goes away, and releases everything on close()', async () => {
@@ -42,12 +53,17 @@ describe('startWsRelays', () => {
   });
 
   it('checks its options, naming the field', async () => {
-    await expect(startWsRelays({ upstream: 'http://127.0.0.1:1', relays: [{ id: 'a' }] })).rejects.toMatchObject({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', context: { field: 'upstream' } });
+    await expect(startWsRelays({ upstream: 'http://127.0.0.1:1', relays: [{ id: 'a' }] })).rejects.toMatchObject({
+      code: 'TESTKIT_RELAY_INVALID_OPTIONS',
+      context: { field: 'upstream' },
+    });
     await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [] })).rejects.toMatchObject({ context: { field: 'relays' } });
     await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [{ id: 'a', faults: { dropRate: 1.5 } }] })).rejects.toMatchObject({
       context: { field: 'relays[0].faults.dropRate' },
     });
-    await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [{ id: 'a', faults: { reorderRate: 1 } as never }] })).rejects.toMatchObject({
+    await expect(
+      startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [{ id: 'a', faults: { reorderRate: 1 } as never }] }),
+    ).rejects.toMatchObject({
       context: { field: 'relays[0].faults' },
     });
   });

@@ -26,7 +26,8 @@ export function checkCallOptions(options: UdpFanOutOptions | undefined, defaultT
   const { signal, onOutcome } = options as UdpFanOutOptions;
   const timeoutMs = options.timeoutMs === undefined ? defaultTimeoutMs : timerMs(options.timeoutMs, undefined);
   if (signal !== undefined && !isAbortSignal(signal)) throw invalidRequest('signal', 'signal must be an AbortSignal', undefined, signal);
-  if (onOutcome !== undefined && typeof onOutcome !== 'function') throw invalidRequest('onOutcome', 'onOutcome must be a function', undefined, onOutcome);
+  if (onOutcome !== undefined && typeof onOutcome !== 'function')
+    throw invalidRequest('onOutcome', 'onOutcome must be a function', undefined, onOutcome);
   return { timeoutMs, signal, onOutcome };
 }
 

@@ -47,7 +47,11 @@ function where(target: UdpTarget): string {
 }
 
 /** A bad `createUdpClient` option. */
-export function invalidOptions(option: string, message: string, ...value: [received?: unknown]): XError<'UDP_INVALID_OPTIONS', ConfigErrorContext> {
+export function invalidOptions(
+  option: string,
+  message: string,
+  ...value: [received?: unknown]
+): XError<'UDP_INVALID_OPTIONS', ConfigErrorContext> {
   return configError('UDP_INVALID_OPTIONS', option, message, ...value);
 }
 
@@ -64,7 +68,12 @@ export function invalidRequest(
   return new XError({ code: 'UDP_INVALID_REQUEST', category: 'config', message: text, context });
 }
 
-export function requestTooLarge(target: UdpTarget, bytes: number, maxRequestBytes: number, index?: number): XError<'UDP_REQUEST_TOO_LARGE'> {
+export function requestTooLarge(
+  target: UdpTarget,
+  bytes: number,
+  maxRequestBytes: number,
+  index?: number,
+): XError<'UDP_REQUEST_TOO_LARGE'> {
   const context = { host: target.host, port: target.port, bytes, maxRequestBytes, ...(index === undefined ? {} : { index }) };
   return new XError({
     code: 'UDP_REQUEST_TOO_LARGE',

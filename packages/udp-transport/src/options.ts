@@ -43,7 +43,8 @@ export function resolveOptions(options: UdpClientOptions | undefined): ResolvedO
   if (options === undefined) options = {};
   if (!isPlainObject(options)) throw invalidOptions('options', 'options must be an object', options);
   const { lookup, bindAddress } = options as UdpClientOptions;
-  const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerMs('UDP_INVALID_OPTIONS', 'timeoutMs', options.timeoutMs);
+  const timeoutMs =
+    options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : checkTimerMs('UDP_INVALID_OPTIONS', 'timeoutMs', options.timeoutMs);
   if (lookup !== undefined && typeof lookup !== 'function') throw invalidOptions('lookup', 'lookup must be a function', lookup);
   if (bindAddress !== undefined && !isPlainObject(bindAddress)) {
     throw invalidOptions('bindAddress', 'bindAddress must be an object { ipv4?, ipv6? }', bindAddress);

@@ -153,7 +153,7 @@ function forgetIdlePeers(lane: Lane): void {
   for (const [port, head] of lane.peers) {
     let first: PeerSlot | undefined;
     let last: PeerSlot | undefined;
-    for (let slot: PeerSlot | undefined = head; slot !== undefined; ) {
+    for (let slot: PeerSlot | undefined = head; slot !== undefined;) {
       const next: PeerSlot | undefined = slot.next;
       if (slot.current === undefined) {
         lane.peerCount--;

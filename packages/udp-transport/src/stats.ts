@@ -15,7 +15,18 @@ export interface Counters {
 }
 
 export function createCounters(): Counters {
-  return { sent: 0, received: 0, droppedSpoofed: 0, droppedLate: 0, droppedOversize: 0, droppedRejected: 0, timeouts: 0, errors: 0, aborted: 0, inFlight: 0 };
+  return {
+    sent: 0,
+    received: 0,
+    droppedSpoofed: 0,
+    droppedLate: 0,
+    droppedOversize: 0,
+    droppedRejected: 0,
+    timeouts: 0,
+    errors: 0,
+    aborted: 0,
+    inFlight: 0,
+  };
 }
 
 /** A copy of the counters, plus the open-socket gauge. */

@@ -64,7 +64,10 @@ describe('fanOut: order and correlation', () => {
   it('sends every datagram before any reply is awaited', async () => {
     const servers = await Promise.all([startSilent(), startSilent(), startSilent()]);
     const udp = newClient();
-    const pending = udp.fanOut(servers.map((s) => ({ target: s.target, payload: bytes('x') })), { timeoutMs: 10_000 });
+    const pending = udp.fanOut(
+      servers.map((s) => ({ target: s.target, payload: bytes('x') })),
+      { timeoutMs: 10_000 },
+    );
     await until(() => servers.every((s) => s.received.length === 1));
     expect(udp.stats()).toMatchObject({ sent: 3, inFlight: 3 });
     void udp.close();

@@ -69,7 +69,11 @@ describe('bad input is refused with a clear error and nothing is sent', () => {
     ['an empty host', [{ target: { host: '', port: 9 }, payload: bytes('x') }], /host must be a non-empty string/],
     ['no target', [{ payload: bytes('x') }], /target must be an object/],
     ['a string payload', [{ target, payload: 'x' }], /payload must be a Uint8Array/],
-    ['a zero timeout', [{ target, payload: bytes('x'), timeoutMs: 0 }], /timeoutMs must be a number of milliseconds in \(0, 2147483647\], got 0/],
+    [
+      'a zero timeout',
+      [{ target, payload: bytes('x'), timeoutMs: 0 }],
+      /timeoutMs must be a number of milliseconds in \(0, 2147483647\], got 0/,
+    ],
     ['an infinite timeout', [{ target, payload: bytes('x'), timeoutMs: Infinity }], /timeoutMs/],
     ['a NaN timeout', [{ target, payload: bytes('x'), timeoutMs: Number.NaN }], /timeoutMs/],
     ['a null item', [null], /each item must be an object/],

@@ -79,12 +79,7 @@ describe('address families and names', () => {
       { target: b.target, payload: bytes('literal') },
       { target: { host: 'garbage.test', port: b.target.port }, payload: bytes('junk') },
     ]);
-    expect(describeOutcomes(outcomes)).toEqual([
-      'ok named',
-      'network UDP_RESOLVE_FAILED',
-      'ok literal',
-      'network UDP_RESOLVE_FAILED',
-    ]);
+    expect(describeOutcomes(outcomes)).toEqual(['ok named', 'network UDP_RESOLVE_FAILED', 'ok literal', 'network UDP_RESOLVE_FAILED']);
     expect(outcomes[1]).toMatchObject({ error: { context: { host: 'missing.test', osCode: 'ENOTFOUND' } } });
     // IP literals never reach the resolver.
     expect(resolved.sort()).toEqual(['echo.test', 'garbage.test', 'missing.test']);

@@ -39,11 +39,24 @@ export function openSocket(options: ResolvedOptions, signal: AbortSignal): Promi
     const onOpen = (): void => finish(undefined);
     const onError = (error: Error): void => {
       if (status !== undefined) {
-        finish(wsError('WS_HANDSHAKE_REJECTED', 'server', `${endpoint} answered the WebSocket upgrade with HTTP ${status}`, { endpoint, status }));
+        finish(
+          wsError('WS_HANDSHAKE_REJECTED', 'server', `${endpoint} answered the WebSocket upgrade with HTTP ${status}`, {
+            endpoint,
+            status,
+          }),
+        );
         return;
       }
       const reason = safeText(error.message, options.secrets);
-      finish(wsError('WS_CONNECT_FAILED', 'network', `Could not connect to ${endpoint}: ${reason}`, { endpoint, reason }, safeCause(error, options.secrets)));
+      finish(
+        wsError(
+          'WS_CONNECT_FAILED',
+          'network',
+          `Could not connect to ${endpoint}: ${reason}`,
+          { endpoint, reason },
+          safeCause(error, options.secrets),
+        ),
+      );
     };
     const onUnexpected = (_request: unknown, response: { statusCode?: number; resume(): void }): void => {
       status = response.statusCode ?? 0;
@@ -53,7 +66,12 @@ export function openSocket(options: ResolvedOptions, signal: AbortSignal): Promi
     const onAbort = (): void => finish(abortedError(signal.reason));
     const timer = setTimeout(() => {
       const connectTimeoutMs = options.connectTimeoutMs;
-      finish(wsError('WS_CONNECT_TIMEOUT', 'timeout', `${endpoint} did not accept the connection within ${connectTimeoutMs} ms`, { endpoint, connectTimeoutMs }));
+      finish(
+        wsError('WS_CONNECT_TIMEOUT', 'timeout', `${endpoint} did not accept the connection within ${connectTimeoutMs} ms`, {
+          endpoint,
+          connectTimeoutMs,
+        }),
+      );
     }, options.connectTimeoutMs);
     socket.on('open', onOpen);
     socket.on('error', onError);

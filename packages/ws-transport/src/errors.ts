@@ -67,7 +67,9 @@ const MAX_TEXT_CHARS = 200;
 
 /** Text from outside (a close reason, a server's error message, a library's message): secrets removed, then capped. */
 export function safeText(text: string, secrets: readonly string[]): string {
-  const clean = redactSecrets(text.slice(0, 64 * 1024), secrets).replace(/\s+/g, ' ').trim();
+  const clean = redactSecrets(text.slice(0, 64 * 1024), secrets)
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length <= MAX_TEXT_CHARS ? clean : `${clean.slice(0, MAX_TEXT_CHARS)}…`;
 }
 

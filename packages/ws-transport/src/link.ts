@@ -87,7 +87,8 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
   function handleElement(element: unknown): void {
     if (isPlainObject(element) && typeof element.method === 'string' && (element.id === undefined || element.id === null)) {
       const params = element.params;
-      if (!isPlainObject(params) || !isSubscriptionId(params.subscription)) return malformed(`a ${safeText(element.method, options.secrets)} notification without a subscription id`);
+      if (!isPlainObject(params) || !isSubscriptionId(params.subscription))
+        return malformed(`a ${safeText(element.method, options.secrets)} notification without a subscription id`);
       if (hooks.notify(params.subscription, params.result, element.method, counters.connection)) counters.notifications += 1;
       else counters.unrouted += 1;
       return;
@@ -98,18 +99,33 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
     queue.delete(parsed.id as number);
     if (parsed.kind === 'result') request.onResult(parsed.value);
     else if (parsed.kind === 'error') request.onError(parsed.error);
-    else request.onError(wsError('WS_MALFORMED_MESSAGE', 'protocol', `${endpoint} answered ${request.method} with ${parsed.reason}`, { endpoint, reason: parsed.reason }));
+    else
+      request.onError(
+        wsError('WS_MALFORMED_MESSAGE', 'protocol', `${endpoint} answered ${request.method} with ${parsed.reason}`, {
+          endpoint,
+          reason: parsed.reason,
+        }),
+      );
   }
 
   function socketError(error: Error & { code?: string }): XError {
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       const maxPayload = options.maxPayload;
-      return wsError('WS_MESSAGE_TOO_LARGE', 'protocol', `${endpoint} sent a message larger than maxPayload (${maxPayload} bytes)`, { endpoint, maxPayload });
+      return wsError('WS_MESSAGE_TOO_LARGE', 'protocol', `${endpoint} sent a message larger than maxPayload (${maxPayload} bytes)`, {
+        endpoint,
+        maxPayload,
+      });
     }
     const reason = safeText(error.message, options.secrets);
     const category = error.code?.startsWith('WS_ERR_') === true ? 'protocol' : 'network';
     const code = category === 'protocol' ? 'WS_MALFORMED_MESSAGE' : 'WS_DISCONNECTED';
-    return wsError(code, category, `Connection to ${endpoint} failed: ${reason}`, { endpoint, reason, code: 1006 }, safeCause(error, options.secrets));
+    return wsError(
+      code,
+      category,
+      `Connection to ${endpoint} failed: ${reason}`,
+      { endpoint, reason, code: 1006 },
+      safeCause(error, options.secrets),
+    );
   }
 
   function adopt(open: WebSocket, connectMs: number): void {
@@ -125,7 +141,10 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
         ? () => undefined
         : startKeepAlive(open, options.pingIntervalMs, options.pongTimeoutMs, () => {
             const pongTimeoutMs = options.pongTimeoutMs;
-            failure = wsError('WS_PONG_TIMEOUT', 'timeout', `${endpoint} did not answer a ping within ${pongTimeoutMs} ms`, { endpoint, pongTimeoutMs });
+            failure = wsError('WS_PONG_TIMEOUT', 'timeout', `${endpoint} did not answer a ping within ${pongTimeoutMs} ms`, {
+              endpoint,
+              pongTimeoutMs,
+            });
             open.terminate();
           });
     let release: () => void = () => undefined;
@@ -138,16 +157,30 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
       socket = undefined;
       downSince = performance.now();
       const reason = safeText(reasonBuffer.toString('utf8'), options.secrets);
-      const dropped = wsError('WS_DISCONNECTED', 'network', `Connection to ${endpoint} closed (${code}${reason === '' ? '' : ` ${reason}`})`, { endpoint, code, reason }, failure);
+      const dropped = wsError(
+        'WS_DISCONNECTED',
+        'network',
+        `Connection to ${endpoint} closed (${code}${reason === '' ? '' : ` ${reason}`})`,
+        { endpoint, code, reason },
+        failure,
+      );
       if (endError !== undefined) table.failAll(endError);
       else table.failAll(failure ?? dropped, true);
-      options.onEvent(endError === undefined ? { type: 'close', connection, code, reason, error: failure ?? dropped } : { type: 'close', connection, code, reason });
+      options.onEvent(
+        endError === undefined
+          ? { type: 'close', connection, code, reason, error: failure ?? dropped }
+          : { type: 'close', connection, code, reason },
+      );
       release();
       if (endError !== undefined) return;
       if (downSince - openedAt >= (options.reconnect === false ? 0 : options.reconnect.resetAfterMs)) failures = 0;
       retry(failure ?? dropped);
     });
-    options.onEvent(connection === 1 ? { type: 'open', connection, reconnect: false, connectMs } : { type: 'open', connection, reconnect: true, connectMs, downtimeMs });
+    options.onEvent(
+      connection === 1
+        ? { type: 'open', connection, reconnect: false, connectMs }
+        : { type: 'open', connection, reconnect: true, connectMs, downtimeMs },
+    );
     for (const [id, text] of queue) {
       queue.delete(id);
       queuedBytes -= Buffer.byteLength(text);
@@ -178,7 +211,13 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
     failures += 1;
     if (failures > options.reconnect.maxAttempts) {
       const attempts = failures - 1;
-      const gaveUp = wsError('WS_RECONNECT_GAVE_UP', 'network', `Gave up reconnecting to ${endpoint} after ${attempts} attempts`, { endpoint, attempts }, error);
+      const gaveUp = wsError(
+        'WS_RECONNECT_GAVE_UP',
+        'network',
+        `Gave up reconnecting to ${endpoint} after ${attempts} attempts`,
+        { endpoint, attempts },
+        error,
+      );
       options.onEvent({ type: 'gave-up', error: gaveUp });
       return end(gaveUp);
     }
@@ -230,12 +269,20 @@ export function createLink(options: ResolvedOptions, hooks: LinkHooks) {
     const buffered = (socket?.bufferedAmount ?? 0) + queuedBytes;
     if (buffered + bytes > options.maxBufferedBytes) {
       const maxBufferedBytes = options.maxBufferedBytes;
-      handlers.onError(wsError('WS_SEND_BUFFER_FULL', 'network', `More than maxBufferedBytes (${maxBufferedBytes}) wait to be sent to ${endpoint}`, { endpoint, bufferedBytes: buffered, maxBufferedBytes }));
+      handlers.onError(
+        wsError('WS_SEND_BUFFER_FULL', 'network', `More than maxBufferedBytes (${maxBufferedBytes}) wait to be sent to ${endpoint}`, {
+          endpoint,
+          bufferedBytes: buffered,
+          maxBufferedBytes,
+        }),
+      );
       return id;
     }
     table.add(id, { method, ...handlers }, timeoutMs, () => {
       if (queue.delete(id)) queuedBytes -= bytes;
-      handlers.onError(wsError('WS_TIMEOUT', 'timeout', `${endpoint} did not answer ${method} within ${timeoutMs} ms`, { endpoint, method, timeoutMs }));
+      handlers.onError(
+        wsError('WS_TIMEOUT', 'timeout', `${endpoint} did not answer ${method} within ${timeoutMs} ms`, { endpoint, method, timeoutMs }),
+      );
     });
     if (socket !== undefined) socket.send(text);
     else {

@@ -22,7 +22,13 @@ export interface ReconnectOptions {
 /** What the transport reports about its connection (through `onEvent`). `connection` counts connections opened, from 1. */
 export type WsTransportEvent =
   /** A connection opened; `reconnect` is true from the second one on, with the time spent without a connection. */
-  | { readonly type: 'open'; readonly connection: number; readonly reconnect: boolean; readonly connectMs: number; readonly downtimeMs?: number }
+  | {
+      readonly type: 'open';
+      readonly connection: number;
+      readonly reconnect: boolean;
+      readonly connectMs: number;
+      readonly downtimeMs?: number;
+    }
   /** A connection ended (`code`, `reason` as the close frame said; 1006 with no frame); `error` says why when it was a failure. */
   | { readonly type: 'close'; readonly connection: number; readonly code: number; readonly reason: string; readonly error?: XError }
   /** A connect attempt failed or a connection dropped: the next attempt starts after `delayMs`. */
@@ -32,7 +38,13 @@ export type WsTransportEvent =
    * subscription's `onEnd` says why). Notifications sent by the server while disconnected are lost: a layer
    * above backfills from `downtimeMs` or from the gap it sees.
    */
-  | { readonly type: 'resubscribed'; readonly connection: number; readonly resubscribed: number; readonly failed: number; readonly downtimeMs: number }
+  | {
+      readonly type: 'resubscribed';
+      readonly connection: number;
+      readonly resubscribed: number;
+      readonly failed: number;
+      readonly downtimeMs: number;
+    }
   /** A message that could not be used (not JSON, not JSON-RPC, a response to no request): dropped, connection kept. */
   | { readonly type: 'ignored'; readonly connection: number; readonly error: XError }
   /** The transport gave up reconnecting (`maxAttempts`); every subscription ended and calls reject. */
@@ -133,7 +145,14 @@ function parseUrl(value: unknown): URL {
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 // The handshake's own headers belong to ws.
-const RESERVED_HEADERS = new Set(['host', 'connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions']);
+const RESERVED_HEADERS = new Set([
+  'host',
+  'connection',
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+]);
 
 function checkHeaders(value: unknown): Readonly<Record<string, string>> {
   if (value === undefined) return {};
@@ -143,7 +162,8 @@ function checkHeaders(value: unknown): Readonly<Record<string, string>> {
       throw configError(CODE, 'headers', `headers: ${JSON.stringify(name.slice(0, 64))} is not a header name the transport can send`);
     }
     // Values may be tokens and are never echoed.
-    if (typeof header !== 'string' || /[\r\n\0]/.test(header)) throw configError(CODE, `headers.${name}`, `headers: the value of ${name} must be a string without CR, LF or NUL`);
+    if (typeof header !== 'string' || /[\r\n\0]/.test(header))
+      throw configError(CODE, `headers.${name}`, `headers: the value of ${name} must be a string without CR, LF or NUL`);
   }
   return { ...(value as Record<string, string>) };
 }
@@ -154,7 +174,8 @@ function checkReconnect(value: unknown): ResolvedReconnect | false {
   const given = (value ?? {}) as ReconnectOptions;
   const initialDelayMs = timer('reconnect.initialDelayMs', given.initialDelayMs, 250);
   const maxDelayMs = timer('reconnect.maxDelayMs', given.maxDelayMs, Math.max(30_000, initialDelayMs));
-  if (maxDelayMs < initialDelayMs) throw configError(CODE, 'reconnect.maxDelayMs', 'reconnect.maxDelayMs must be >= reconnect.initialDelayMs', maxDelayMs);
+  if (maxDelayMs < initialDelayMs)
+    throw configError(CODE, 'reconnect.maxDelayMs', 'reconnect.maxDelayMs must be >= reconnect.initialDelayMs', maxDelayMs);
   return {
     initialDelayMs,
     maxDelayMs,
@@ -183,11 +204,13 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   if (options.label !== undefined && (typeof options.label !== 'string' || options.label === '')) {
     throw configError(CODE, 'label', 'label must be a non-empty string', options.label);
   }
-  if (options.signal !== undefined && !isAbortSignal(options.signal)) throw configError(CODE, 'signal', 'signal must be an AbortSignal', options.signal);
+  if (options.signal !== undefined && !isAbortSignal(options.signal))
+    throw configError(CODE, 'signal', 'signal must be an AbortSignal', options.signal);
   if (options.bigIntegers !== undefined && !BIG_INTEGER_MODES.includes(options.bigIntegers)) {
     throw configError(CODE, 'bigIntegers', `bigIntegers must be one of ${BIG_INTEGER_MODES.join(', ')}`, options.bigIntegers);
   }
-  if (options.random !== undefined && typeof options.random !== 'function') throw configError(CODE, 'random', 'random must be a function', options.random);
+  if (options.random !== undefined && typeof options.random !== 'function')
+    throw configError(CODE, 'random', 'random must be a function', options.random);
   const pingIntervalMs = options.pingIntervalMs === false ? false : timer('pingIntervalMs', options.pingIntervalMs, 15_000);
   return {
     url,

@@ -56,5 +56,3 @@ export function createRequestTable() {
     },
   };
 }
-
-export type RequestTable = ReturnType<typeof createRequestTable>;

@@ -5,7 +5,11 @@ import { safeText, wsError } from './errors.js';
 import type { ErrorEnvironment } from './errors.js';
 
 // Invalid request, unknown method, invalid params: asking another endpoint would not help.
-const CALLER_CODES: readonly number[] = [JSON_RPC_ERROR_CODES.INVALID_REQUEST, JSON_RPC_ERROR_CODES.METHOD_NOT_FOUND, JSON_RPC_ERROR_CODES.INVALID_PARAMS];
+const CALLER_CODES: readonly number[] = [
+  JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+  JSON_RPC_ERROR_CODES.METHOD_NOT_FOUND,
+  JSON_RPC_ERROR_CODES.INVALID_PARAMS,
+];
 
 /**
  * The error for a JSON-RPC error answer: `WS_RPC_CALLER_ERROR` (category `config`) for the codes that
@@ -18,5 +22,10 @@ export function rpcError(env: ErrorEnvironment, method: string, error: JsonRpcEr
   if (category === undefined && CALLER_CODES.includes(error.code)) {
     return wsError('WS_RPC_CALLER_ERROR', 'config', `${endpoint} refused ${method}: ${rpcMessage} (${error.code})`, context);
   }
-  return wsError('WS_RPC_ERROR', category ?? 'server', `${endpoint} answered ${method} with an error: ${rpcMessage} (${error.code})`, context);
+  return wsError(
+    'WS_RPC_ERROR',
+    category ?? 'server',
+    `${endpoint} answered ${method} with an error: ${rpcMessage} (${error.code})`,
+    context,
+  );
 }

@@ -117,7 +117,10 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
     ): WsSubscription => {
       const record: SubscriptionRecord = { ...init, active: true, release: () => undefined };
       const unsubscribe = (unsubscribeOptions?: UnsubscribeOptions): Promise<boolean> => {
-        const ms = unsubscribeOptions?.timeoutMs === undefined ? record.timeoutMs : checkTimerMs('WS_INVALID_REQUEST', 'timeoutMs', unsubscribeOptions.timeoutMs);
+        const ms =
+          unsubscribeOptions?.timeoutMs === undefined
+            ? record.timeoutMs
+            : checkTimerMs('WS_INVALID_REQUEST', 'timeoutMs', unsubscribeOptions.timeoutMs);
         if (!record.active) return Promise.resolve(false);
         remove(record);
         return cancel(record, ms);
@@ -170,7 +173,11 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
           onResult(value) {
             if (!record.active) {
               // Unsubscribed while the re-issue was on its way: cancel the new id too.
-              if (isSubscriptionId(value)) getLink().request(record.unsubscribeMethod, [value], record.timeoutMs, { onResult: () => undefined, onError: () => undefined });
+              if (isSubscriptionId(value))
+                getLink().request(record.unsubscribeMethod, [value], record.timeoutMs, {
+                  onResult: () => undefined,
+                  onError: () => undefined,
+                });
               return done();
             }
             if (!isSubscriptionId(value)) {
@@ -203,5 +210,3 @@ export function createSubscriptionRegistry(options: ResolvedOptions, getLink: ()
     },
   };
 }
-
-export type SubscriptionRegistry = ReturnType<typeof createSubscriptionRegistry>;

@@ -32,9 +32,12 @@ export interface WsTransport {
 }
 
 function checkCall(method: unknown, params: unknown, options: WsCallOptions | undefined, fallbackMs: number): number {
-  if (typeof method !== 'string' || method === '') throw configError('WS_INVALID_REQUEST', 'method', 'method must be a non-empty string', method);
-  if (params !== undefined && !Array.isArray(params) && !isPlainObject(params)) throw configError('WS_INVALID_REQUEST', 'params', 'params must be an array or an object', params);
-  if (options?.signal !== undefined && !isAbortSignal(options.signal)) throw configError('WS_INVALID_REQUEST', 'signal', 'signal must be an AbortSignal', options.signal);
+  if (typeof method !== 'string' || method === '')
+    throw configError('WS_INVALID_REQUEST', 'method', 'method must be a non-empty string', method);
+  if (params !== undefined && !Array.isArray(params) && !isPlainObject(params))
+    throw configError('WS_INVALID_REQUEST', 'params', 'params must be an array or an object', params);
+  if (options?.signal !== undefined && !isAbortSignal(options.signal))
+    throw configError('WS_INVALID_REQUEST', 'signal', 'signal must be an AbortSignal', options.signal);
   return options?.timeoutMs === undefined ? fallbackMs : checkTimerMs('WS_INVALID_REQUEST', 'timeoutMs', options.timeoutMs);
 }
 
@@ -43,7 +46,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const resolved = resolveOptions(options);
   const registry = createSubscriptionRegistry(resolved, () => link);
   const link = createLink(resolved, { notify: registry.notify, reopened: registry.reopened, ended: registry.ended });
-  const closedError = (): XError => wsError('WS_CLOSED', 'aborted', `The transport for ${resolved.label} is closed`, { endpoint: resolved.label });
+  const closedError = (): XError =>
+    wsError('WS_CLOSED', 'aborted', `The transport for ${resolved.label} is closed`, { endpoint: resolved.label });
   const onAbort = (): void => void close();
   if (resolved.signal?.aborted === true) link.end(closedError());
   else {
@@ -56,7 +60,14 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
    * A `subscribe` (with `onAbandon`) whose connection drops before the answer is sent again on the next
    * connection, within the same `timeoutMs`: asking twice for a subscription costs nothing.
    */
-  function send<T>(method: string, params: JsonRpcParams | undefined, timeoutMs: number, signal: AbortSignal | undefined, onResult: (value: unknown) => T, onAbandon?: (value: unknown) => void): Promise<T> {
+  function send<T>(
+    method: string,
+    params: JsonRpcParams | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    onResult: (value: unknown) => T,
+    onAbandon?: (value: unknown) => void,
+  ): Promise<T> {
     if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason));
     return new Promise<T>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
@@ -114,23 +125,43 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       }
       const unsubscribeMethod = subscribe.unsubscribeMethod ?? unsubscribeMethodOf(method);
       if (typeof unsubscribeMethod !== 'string' || unsubscribeMethod === '') {
-        throw configError('WS_INVALID_REQUEST', 'unsubscribeMethod', `no unsubscribe method is known for ${method}: pass unsubscribeMethod`);
+        throw configError(
+          'WS_INVALID_REQUEST',
+          'unsubscribeMethod',
+          `no unsubscribe method is known for ${method}: pass unsubscribeMethod`,
+        );
       }
       const unsubscribeLate = (value: unknown): void => {
-        if (isSubscriptionId(value)) link.request(unsubscribeMethod, [value], timeoutMs, { onResult: () => undefined, onError: () => undefined });
+        if (isSubscriptionId(value))
+          link.request(unsubscribeMethod, [value], timeoutMs, { onResult: () => undefined, onError: () => undefined });
       };
-      return send(method, params, timeoutMs, subscribe.signal, (value) => {
-        if (!isSubscriptionId(value)) {
-          unsubscribeLate(value);
-          throw rpcError(resolved, method, { code: 0, message: 'the answer is not a subscription id' }, 'protocol');
-        }
-        const init = { method, params, unsubscribeMethod, timeoutMs, options: subscribe as SubscribeOptions<unknown>, id: value, connection: link.connection };
-        return registry.open(init, (record, ms) => {
-          // A dropped connection took the server's subscription with it.
-          if (link.state !== 'open' || link.connection !== record.connection) return Promise.resolve(false);
-          return send(unsubscribeMethod, [record.id], ms, undefined, (answer) => answer === true).catch(() => false);
-        });
-      }, unsubscribeLate);
+      return send(
+        method,
+        params,
+        timeoutMs,
+        subscribe.signal,
+        (value) => {
+          if (!isSubscriptionId(value)) {
+            unsubscribeLate(value);
+            throw rpcError(resolved, method, { code: 0, message: 'the answer is not a subscription id' }, 'protocol');
+          }
+          const init = {
+            method,
+            params,
+            unsubscribeMethod,
+            timeoutMs,
+            options: subscribe as SubscribeOptions<unknown>,
+            id: value,
+            connection: link.connection,
+          };
+          return registry.open(init, (record, ms) => {
+            // A dropped connection took the server's subscription with it.
+            if (link.state !== 'open' || link.connection !== record.connection) return Promise.resolve(false);
+            return send(unsubscribeMethod, [record.id], ms, undefined, (answer) => answer === true).catch(() => false);
+          });
+        },
+        unsubscribeLate,
+      );
     },
     stats: link.stats,
     close,

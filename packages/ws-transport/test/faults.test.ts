@@ -45,13 +45,19 @@ describe('messages the transport cannot use', () => {
     await expect(transport.call('garbage')).resolves.toBe('done');
     await until(() => transport.stats().ignored === 5, 'five ignored messages');
     const ignored = events.filter((event) => event.type === 'ignored');
-    expect(ignored.every((event) => event.type === 'ignored' && isXError(event.error, 'WS_MALFORMED_MESSAGE') && event.error.category === 'protocol')).toBe(true);
+    expect(
+      ignored.every(
+        (event) => event.type === 'ignored' && isXError(event.error, 'WS_MALFORMED_MESSAGE') && event.error.category === 'protocol',
+      ),
+    ).toBe(true);
     await expect(transport.call('echo', [1])).resolves.toEqual([1]);
     expect(events.filter((event) => event.type === 'close')).toHaveLength(0);
   });
 
   it('closes with 1009 on a message larger than maxPayload, fails the waiting call and reconnects', async () => {
-    const { transport, events, server } = await setup({ maxPayload: 1_024, ...fast }, (message) => (message.method === 'big' ? 'x'.repeat(4_096) : message.params));
+    const { transport, events, server } = await setup({ maxPayload: 1_024, ...fast }, (message) =>
+      message.method === 'big' ? 'x'.repeat(4_096) : message.params,
+    );
     const error = await transport.call('big').catch((e: unknown) => e);
     expect(isXError(error, 'WS_MESSAGE_TOO_LARGE')).toBe(true);
     expect(isXError(error, 'WS_MESSAGE_TOO_LARGE') && error.context.maxPayload).toBe(1_024);
@@ -97,7 +103,9 @@ describe('connections that fail', () => {
     expect(isXError(error, 'WS_HANDSHAKE_REJECTED') && error.context.status).toBe(401);
     expect(JSON.stringify(error)).not.toContain('abcdefghijklmnop1234567890');
     expect(transport.state).toBe('closed');
-    await expect(transport.subscribe('slotSubscribe', undefined, { onNotification: () => undefined, onEnd: (e) => ended.push(e) })).rejects.toBe(error);
+    await expect(
+      transport.subscribe('slotSubscribe', undefined, { onNotification: () => undefined, onEnd: (e) => ended.push(e) }),
+    ).rejects.toBe(error);
   });
 
   it('gives up a connection attempt after connectTimeoutMs (a server that accepts TCP but never upgrades)', async () => {
@@ -169,7 +177,10 @@ describe('requests', () => {
   it('unsubscribes when the subscription signal aborts after the answer', async () => {
     const { transport, server } = await setup();
     const controller = new AbortController();
-    const subscription = await transport.subscribe('accountSubscribe', ['key'], { onNotification: () => undefined, signal: controller.signal });
+    const subscription = await transport.subscribe('accountSubscribe', ['key'], {
+      onNotification: () => undefined,
+      signal: controller.signal,
+    });
     controller.abort();
     expect(subscription.active).toBe(false);
     await until(() => server.requests.some((request) => request.method === 'accountUnsubscribe'));
@@ -200,20 +211,31 @@ describe('requests', () => {
     expect(bad({ url: 'http://127.0.0.1:1' })).toMatchObject({ code: 'WS_INVALID_OPTIONS', context: { option: 'url' } });
     expect(bad({ url: 'not a url with a secret' })).toMatchObject({ code: 'WS_INVALID_OPTIONS', context: { option: 'url' } });
     expect(JSON.stringify(bad({ url: 'not a url with a secret' }))).not.toContain('secret');
-    expect(bad({ url: 'ws://127.0.0.1:1', connectTimeoutMs: 0 })).toMatchObject({ code: 'WS_INVALID_OPTIONS', context: { option: 'connectTimeoutMs' } });
+    expect(bad({ url: 'ws://127.0.0.1:1', connectTimeoutMs: 0 })).toMatchObject({
+      code: 'WS_INVALID_OPTIONS',
+      context: { option: 'connectTimeoutMs' },
+    });
     expect(bad({ url: 'ws://127.0.0.1:1', reconnect: { jitter: 2 } })).toMatchObject({ context: { option: 'reconnect.jitter' } });
-    expect(bad({ url: 'ws://127.0.0.1:1', reconnect: { initialDelayMs: 500, maxDelayMs: 100 } })).toMatchObject({ context: { option: 'reconnect.maxDelayMs' } });
+    expect(bad({ url: 'ws://127.0.0.1:1', reconnect: { initialDelayMs: 500, maxDelayMs: 100 } })).toMatchObject({
+      context: { option: 'reconnect.maxDelayMs' },
+    });
     expect(bad({ url: 'ws://127.0.0.1:1', maxPayload: 1.5 })).toMatchObject({ context: { option: 'maxPayload' } });
     expect(bad({ url: 'ws://127.0.0.1:1', headers: { upgrade: 'x' } })).toMatchObject({ context: { option: 'headers' } });
-    expect(bad({ url: 'ws://127.0.0.1:1', headers: { authorization: 'Bearer a\r\nb' } })).toMatchObject({ context: { option: 'headers.authorization' } });
+    expect(bad({ url: 'ws://127.0.0.1:1', headers: { authorization: 'Bearer a\r\nb' } })).toMatchObject({
+      context: { option: 'headers.authorization' },
+    });
     expect(bad({ url: 'ws://127.0.0.1:1', bigIntegers: 'exact' })).toMatchObject({ context: { option: 'bigIntegers' } });
   });
 
   it('throws WS_INVALID_REQUEST for a bad method, params, or a subscribe without onNotification', async () => {
     const { transport } = await setup();
-    expect(() => transport.call('')).toThrow(expect.objectContaining({ code: 'WS_INVALID_REQUEST', context: { option: 'method', received: '""' } }));
+    expect(() => transport.call('')).toThrow(
+      expect.objectContaining({ code: 'WS_INVALID_REQUEST', context: { option: 'method', received: '""' } }),
+    );
     expect(() => transport.call('x', 'y' as never)).toThrow(expect.objectContaining({ context: { option: 'params', received: '"y"' } }));
-    expect(() => transport.subscribe('slotSubscribe', undefined, {} as never)).toThrow(expect.objectContaining({ context: { option: 'onNotification' } }));
+    expect(() => transport.subscribe('slotSubscribe', undefined, {} as never)).toThrow(
+      expect.objectContaining({ context: { option: 'onNotification' } }),
+    );
     expect(() => transport.subscribe('watch', undefined, { onNotification: () => undefined })).toThrow(
       expect.objectContaining({ context: { option: 'unsubscribeMethod' } }),
     );

@@ -1,7 +1,7 @@
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 
-export interface RpcMessage {
+interface RpcMessage {
   readonly id?: number | string | null;
   readonly method?: string;
   readonly params?: unknown;
@@ -68,10 +68,11 @@ export async function startServer(handler?: Handler, options: { port?: number; a
       server.requests.push(message);
       let result: unknown;
       if (handler !== undefined) result = handler(message, socket, server);
-      else if (message.method?.endsWith('Subscribe') === true) result = (nextSubscription += 1);
+      else if (message.method?.endsWith('Subscribe') === true) result = nextSubscription += 1;
       else if (message.method?.endsWith('Unsubscribe') === true) result = true;
       else result = message.params;
-      if (result !== undefined && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+      if (result !== undefined && socket.readyState === socket.OPEN)
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
     });
   });
   return server;

@@ -30,9 +30,19 @@ describe('cleanup', () => {
     const signal = new AbortController().signal;
     const subscriptionSignal = new AbortController().signal;
     const events: WsTransportEvent[] = [];
-    const transport = createWsTransport({ url: server.url, signal, pingIntervalMs: 5, reconnect: { initialDelayMs: 1 }, onEvent: (e) => events.push(e) });
+    const transport = createWsTransport({
+      url: server.url,
+      signal,
+      pingIntervalMs: 5,
+      reconnect: { initialDelayMs: 1 },
+      onEvent: (e) => events.push(e),
+    });
     const ended: unknown[] = [];
-    await transport.subscribe('logsSubscribe', ['all'], { onNotification: () => undefined, signal: subscriptionSignal, onEnd: (e) => ended.push(e) });
+    await transport.subscribe('logsSubscribe', ['all'], {
+      onNotification: () => undefined,
+      signal: subscriptionSignal,
+      onEnd: (e) => ended.push(e),
+    });
     await transport.subscribe('slotSubscribe', undefined, { onNotification: () => undefined, onEnd: (e) => ended.push(e) });
     server.dropAll();
     await until(() => events.some((e) => e.type === 'resubscribed'));

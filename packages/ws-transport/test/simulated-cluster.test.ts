@@ -19,7 +19,11 @@ describe('against the simulated Solana cluster', () => {
     const cluster = await startRpcCluster({ autoAdvance: false, endpoints: 1, chain: { transactionsPerSlot: 0 } });
     cleanup.push(() => cluster.close());
     const events: WsTransportEvent[] = [];
-    const transport = createWsTransport({ url: cluster.endpoints[0]!.wsUrl, reconnect: { initialDelayMs: 1 }, onEvent: (e) => events.push(e) });
+    const transport = createWsTransport({
+      url: cluster.endpoints[0]!.wsUrl,
+      reconnect: { initialDelayMs: 1 },
+      onEvent: (e) => events.push(e),
+    });
     cleanup.push(() => transport.close());
     const seen: WsNotification<LogsResult>[] = [];
     const gaps: WsResubscribed[] = [];
@@ -31,7 +35,12 @@ describe('against the simulated Solana cluster', () => {
     const before = cluster.chain.transfer({ from: a!, to: b!, lamports: 1 });
     cluster.chain.advance(1);
     await until(() => seen.length === 1);
-    expect(seen[0]).toMatchObject({ method: 'logsNotification', subscription: subscription.id, connection: 1, result: { value: { signature: before.signature } } });
+    expect(seen[0]).toMatchObject({
+      method: 'logsNotification',
+      subscription: subscription.id,
+      connection: 1,
+      result: { value: { signature: before.signature } },
+    });
 
     cluster.disconnectStreams(cluster.endpoints[0]!.id);
     await until(() => gaps.length === 1, 'the re-issued subscription');
@@ -40,7 +49,9 @@ describe('against the simulated Solana cluster', () => {
     cluster.chain.advance(1);
     await until(() => seen.length === 2);
     expect(seen[1]).toMatchObject({ subscription: 2, connection: 2, result: { value: { signature: after.signature } } });
-    expect(events.filter((e) => e.type === 'resubscribed')).toEqual([expect.objectContaining({ resubscribed: 1, failed: 0, connection: 2 })]);
+    expect(events.filter((e) => e.type === 'resubscribed')).toEqual([
+      expect.objectContaining({ resubscribed: 1, failed: 0, connection: 2 }),
+    ]);
     await expect(subscription.unsubscribe()).resolves.toBe(true);
     expect(cluster.stats(cluster.endpoints[0]!.id).stream.subscriptions).toBe(0);
   });
@@ -52,7 +63,9 @@ describe('against the simulated Solana cluster', () => {
     cleanup.push(() => transport.close());
     const [a, b] = cluster.chain.wallets();
     const seen: WsNotification<{ value: { rentEpoch: bigint; lamports: number } }>[] = [];
-    await transport.subscribe<{ value: { rentEpoch: bigint; lamports: number } }>('accountSubscribe', [b, { commitment: 'processed' }], { onNotification: (n) => seen.push(n) });
+    await transport.subscribe<{ value: { rentEpoch: bigint; lamports: number } }>('accountSubscribe', [b, { commitment: 'processed' }], {
+      onNotification: (n) => seen.push(n),
+    });
     cluster.chain.transfer({ from: a!, to: b!, lamports: 7 });
     await until(() => seen.length === 1);
     expect(seen[0]!.result.value.rentEpoch).toBe(18446744073709551615n);

@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay } from '../src/backoff.js';
 import { startKeepAlive } from '../src/keepalive.js';
 
-const policy = { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 10_000 };
+const policy = {
+  initialDelayMs: 100,
+  maxDelayMs: 1_000,
+  multiplier: 2,
+  jitter: 0.5,
+  maxAttempts: Number.POSITIVE_INFINITY,
+  resetAfterMs: 10_000,
+};
 
 describe('backoffDelay', () => {
   it('grows exponentially from initialDelayMs and stops at maxDelayMs', () => {

@@ -46,7 +46,10 @@ describe('createWsTransport', () => {
     const resubscribed: unknown[] = [];
     const { server, transport, events } = await setup({ reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
     const seen: unknown[] = [];
-    const subscription = await transport.subscribe('slotSubscribe', undefined, { onNotification: (n) => seen.push(n.result), onResubscribed: (r) => resubscribed.push(r) });
+    const subscription = await transport.subscribe('slotSubscribe', undefined, {
+      onNotification: (n) => seen.push(n.result),
+      onResubscribed: (r) => resubscribed.push(r),
+    });
     server.dropAll();
     await until(() => events.some((e) => e.type === 'resubscribed'));
     expect(subscription.id).toBe(102);
@@ -75,10 +78,15 @@ describe('createWsTransport', () => {
     });
     const ended: unknown[] = [];
     const slot = await transport.subscribe('slotSubscribe', undefined, { onNotification: () => undefined, onEnd: (e) => ended.push(e) });
-    const account = await transport.subscribe('accountSubscribe', ['key'], { onNotification: () => undefined, onEnd: (e) => ended.push(e) });
+    const account = await transport.subscribe('accountSubscribe', ['key'], {
+      onNotification: () => undefined,
+      onEnd: (e) => ended.push(e),
+    });
     server.dropAll();
     await until(() => events.some((e) => e.type === 'resubscribed'), 'a complete re-issue');
-    expect(events.filter((e) => e.type === 'resubscribed')).toEqual([expect.objectContaining({ connection: 3, resubscribed: 1, failed: 1 })]);
+    expect(events.filter((e) => e.type === 'resubscribed')).toEqual([
+      expect.objectContaining({ connection: 3, resubscribed: 1, failed: 1 }),
+    ]);
     expect([slot.active, slot.connection, account.active]).toEqual([true, 3, false]);
     expect(ended).toEqual([expect.objectContaining({ code: 'WS_RPC_CALLER_ERROR' })]);
   });
@@ -112,4 +120,3 @@ describe('createWsTransport', () => {
     expect(transport.stats().pending).toBe(0);
   });
 });
-

@@ -68,10 +68,17 @@ function benchChain(evmChainId: number, url: string) {
 }
 
 /** Latency tuning of viem as its documentation allows: a short `http()` timeout, no retry per endpoint, and `fallback` ranking that re-ranks every second. */
-export const VIEM_TUNED = { httpTimeoutMs: 300, fallbackRetryCount: 1, fallbackRetryDelayMs: 50, rankIntervalMs: 1000, rankSampleCount: 5, rankTimeoutMs: 300 } as const;
+const VIEM_TUNED = {
+  httpTimeoutMs: 300,
+  fallbackRetryCount: 1,
+  fallbackRetryDelayMs: 50,
+  rankIntervalMs: 1000,
+  rankSampleCount: 5,
+  rankTimeoutMs: 300,
+} as const;
 
 /** Latency tuning of ethers as its documentation allows: a small `stallTimeout` (the next provider joins after it) and a 2 s request timeout. */
-export const ETHERS_TUNED = { stallTimeoutMs: 60, requestTimeoutMs: 2000 } as const;
+const ETHERS_TUNED = { stallTimeoutMs: 60, requestTimeoutMs: 2000 } as const;
 
 export type Variant = 'defaults' | 'tuned';
 
@@ -176,7 +183,10 @@ export function ethersName(variant: Variant, quorum: number): string {
 const ETHERS_FAIRNESS = 'staticNetwork, batchMaxCount 1 and cacheTimeout -1 set in both variants for a fair comparison';
 
 export function ethersSettings(variant: Variant, quorum: number, endpoints: number): string {
-  const quorumText = quorum === ethersDefaultQuorum(endpoints) ? `quorum ${quorum} (the default for ${endpoints} providers of weight 1)` : `quorum ${quorum}`;
+  const quorumText =
+    quorum === ethersDefaultQuorum(endpoints)
+      ? `quorum ${quorum} (the default for ${endpoints} providers of weight 1)`
+      : `quorum ${quorum}`;
   if (variant === 'defaults') {
     return (
       `ethers defaults: stallTimeout 400 ms (then the next provider joins), priority 1 / weight 1 each (random order), ${quorumText}; ` +

@@ -22,7 +22,7 @@ export interface RpcContender {
   close(): Promise<void>;
 }
 
-export const WEI_PER_LAMPORT = 1_000_000_000n;
+const WEI_PER_LAMPORT = 1_000_000_000n;
 
 export function lamportsOfWei(wei: bigint): bigint {
   return wei % WEI_PER_LAMPORT === 0n ? wei / WEI_PER_LAMPORT : -1n;

@@ -10,7 +10,7 @@ export type OurEvmVariant = 'race' | 'hedge' | 'dual' | 'consensus' | 'race-tune
  * Race: more connections per endpoint — every race call keeps a connection busy at every endpoint until the
  * loser's answer has been drained, so at 16 concurrent calls the default 16 connections make calls queue.
  */
-export const OURS_EVM_TUNED = { attemptTimeoutMs: 250, deadlineMs: 1000, transportTimeoutMs: 1000, raceConnections: 64 } as const;
+const OURS_EVM_TUNED = { attemptTimeoutMs: 250, deadlineMs: 1000, transportTimeoutMs: 1000, raceConnections: 64 } as const;
 
 /** The transports' own defaults, as @x/http-transport documents them. */
 const TRANSPORT_DEFAULT_TIMEOUT_MS = 10_000;
@@ -90,7 +90,13 @@ export function oursEvm(variant: OurEvmVariant, endpoints: ReadonlyArray<{ id: s
     },
     diagnostics: () => ({
       hedgeBudget: pool.hedgeBudget.snapshot(),
-      endpoints: pool.snapshot().endpoints.map((e) => ({ id: e.id, health: e.health, ejections: e.ejectionsTotal, totals: e.totals, p90Ms: e.latency?.p90Ms ?? null })),
+      endpoints: pool.snapshot().endpoints.map((e) => ({
+        id: e.id,
+        health: e.health,
+        ejections: e.ejectionsTotal,
+        totals: e.totals,
+        p90Ms: e.latency?.p90Ms ?? null,
+      })),
     }),
     close: async () => {
       await Promise.all(transports.map((t) => t.close()));

@@ -50,7 +50,13 @@ export function ours(strategy: OurStrategy, endpoints: ReadonlyArray<{ id: strin
     },
     diagnostics: () => ({
       hedgeBudget: rpc.pool.hedgeBudget.snapshot(),
-      endpoints: rpc.pool.snapshot().endpoints.map((e) => ({ id: e.id, health: e.health, ejections: e.ejectionsTotal, totals: e.totals, p90Ms: e.latency?.p90Ms ?? null })),
+      endpoints: rpc.pool.snapshot().endpoints.map((e) => ({
+        id: e.id,
+        health: e.health,
+        ejections: e.ejectionsTotal,
+        totals: e.totals,
+        p90Ms: e.latency?.p90Ms ?? null,
+      })),
     }),
     close: () => rpc.close(),
   };

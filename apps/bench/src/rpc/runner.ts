@@ -213,7 +213,12 @@ export function figuresOf(run: ContenderRun, measuresCorrectness: boolean): Cont
     requestsPerCall: calls === 0 ? Number.NaN : totalRequests / calls,
     utilisation,
     timeoutRate: calls === 0 ? Number.NaN : run.timeouts / calls,
-    spread: spreadOf(run.repetitions.map((r) => ({ latency: summarize(r.latencies), successRate: r.latencies.length === 0 ? Number.NaN : r.ok / r.latencies.length }))),
+    spread: spreadOf(
+      run.repetitions.map((r) => ({
+        latency: summarize(r.latencies),
+        successRate: r.latencies.length === 0 ? Number.NaN : r.ok / r.latencies.length,
+      })),
+    ),
     settings: run.contender.settings,
     loopDelayMaxMs: { bench: Number(run.loopDelayMaxMs.bench.toFixed(1)), cluster: Number(run.loopDelayMaxMs.cluster.toFixed(1)) },
     errors: topErrors(run),
@@ -222,7 +227,7 @@ export function figuresOf(run: ContenderRun, measuresCorrectness: boolean): Cont
 }
 
 /** The most frequent errors of a run, for the notes. */
-export function topErrors(run: ContenderRun, limit = 3): string {
+function topErrors(run: ContenderRun, limit = 3): string {
   return [...run.errors]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)

@@ -31,13 +31,13 @@ const NORMAL_LATENCY = { medianMs: 45, sigma: 0.45, stallProbability: 0 } as con
 const TAIL_LATENCY = { medianMs: 40, sigma: 0.5, stallProbability: 0.03, stallMs: [500, 1500] as [number, number] };
 
 /** Normal operation: four providers alike, each averaging ~50 ms and failing 2 % of requests (HTTP 5xx). */
-export const NORMAL_RELAYS: readonly RpcRelayOptions[] = ['a', 'b', 'c', 'd'].map((id) => ({
+const NORMAL_RELAYS: readonly RpcRelayOptions[] = ['a', 'b', 'c', 'd'].map((id) => ({
   id: `provider-${id}`,
   faults: { latency: NORMAL_LATENCY, serverErrorRate: 0.02 } satisfies RpcRelayFaultsPatch,
 }));
 
 /** Faults: heavy tails and stalls everywhere, one provider failing (5xx, 429, hangs), one lying on 10 % of answers. */
-export const FAULT_RELAYS: readonly RpcRelayOptions[] = [
+const FAULT_RELAYS: readonly RpcRelayOptions[] = [
   { id: 'tail-a', faults: { latency: TAIL_LATENCY } },
   { id: 'tail-b', faults: { latency: TAIL_LATENCY } },
   { id: 'flaky', faults: { latency: TAIL_LATENCY, serverErrorRate: 0.02, rateLimitRate: 0.005, retryAfterSeconds: 1, hangRate: 0.01 } },
@@ -45,7 +45,8 @@ export const FAULT_RELAYS: readonly RpcRelayOptions[] = [
 ];
 
 const SINGLE_NAME = (id: string): string => `single provider (${id}): @x/http-transport, no retry`;
-const SINGLE_SETTINGS = (id: string): string => `createHttpTransport({ url }) defaults on one relay (${id}): timeout 10 s, no retry, no failover`;
+const SINGLE_SETTINGS = (id: string): string =>
+  `createHttpTransport({ url }) defaults on one relay (${id}): timeout 10 s, no retry, no failover`;
 
 /** One provider alone, without retries: what a user of a single provider sees. */
 function singleProvider(endpoint: { id: string; url: string }): RpcContender {
@@ -111,7 +112,9 @@ async function measure(context: BenchContext, relaysOptions: readonly RpcRelayOp
       callsPerWorker: CALLS_PER_WORKER,
       warmupCalls: 3,
     };
-    context.log(`${version}; ${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls`);
+    context.log(
+      `${version}; ${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls`,
+    );
     const judge = (value: bigint, target: CallTarget): Verdict => (value === truth.get(target.evm.toLowerCase()) ? 'current' : 'wrong');
     const runs = await runBlocks(relays, contenders, plan, { targetOf: (worker) => targets[worker]!, judge }, (line) => context.log(line));
     return {
@@ -153,7 +156,9 @@ function commonNotes(m: Measured): string[] {
     'Latency is the time each caller waited, failed calls included. Requests per call and load are counted by the relays around each block. **timed out**: calls that failed by running out of time (a deadline or attempt timeout of ours, viem `TimeoutError`, ethers `TIMEOUT`).',
     `Machine noise: the worst event-loop delay during each contender's blocks, measuring process / relay process (ms): ${m.figures
       .map((f) => `${f.name} ${fmt(f.loopDelayMaxMs?.bench ?? Number.NaN, 0)} / ${fmt(f.loopDelayMaxMs?.cluster ?? Number.NaN, 0)}`)
-      .join(', ')}. anvil runs in a process of its own; on a loaded machine all three compete for the same cores, and contenders that send more requests per call pay more of it.`,
+      .join(
+        ', ',
+      )}. anvil runs in a process of its own; on a loaded machine all three compete for the same cores, and contenders that send more requests per call pay more of it.`,
   ];
 }
 
@@ -166,13 +171,11 @@ function reportNormal(m: Measured): ScenarioResult {
   const lowest = mine.reduce((low, f) => (f.successRate < low.successRate ? f : low));
   const singleText = `single provider: mean ${fmt(single.latencyMs.mean, 1)} ms, success ${percent(single.successRate)}`;
   const goals: Goal[] = [
-    ...[race, raceTuned, hedge].map(
-      (f): Goal => ({
-        goal: `seed target: average response < 30 ms where a single provider averages 50 ms (${f.name})`,
-        met: f.latencyMs.mean < 30,
-        measured: `${fmt(f.latencyMs.mean, 1)} ms at ${fmt(f.requestsPerCall ?? Number.NaN, 2)} requests per call; ${singleText}`,
-      }),
-    ),
+    ...[race, raceTuned, hedge].map((f): Goal => ({
+      goal: `seed target: average response < 30 ms where a single provider averages 50 ms (${f.name})`,
+      met: f.latencyMs.mean < 30,
+      measured: `${fmt(f.latencyMs.mean, 1)} ms at ${fmt(f.requestsPerCall ?? Number.NaN, 2)} requests per call; ${singleText}`,
+    })),
     {
       goal: 'seed target: success > 99.9 % where a single provider succeeds 98 % (every contender of ours)',
       met: lowest.successRate > 0.999,
@@ -180,15 +183,13 @@ function reportNormal(m: Measured): ScenarioResult {
     },
     ...mine
       .filter((f) => f.name !== oursEvmName('hedge-tuned') && f.name !== oursEvmName('race-tuned'))
-      .map(
-        (f): Goal => ({
-          goal: `seed target: endpoint utilization > 80 % on all endpoints — every endpoint gets > 80 % of an even share of requests (${f.name})`,
-          met: evenness(f) > 0.8,
-          measured: `least-used endpoint at ${percent(evenness(f), 0)} of an even share (${Object.entries(f.utilisation ?? {})
-            .map(([id, share]) => `${id} ${percent(share, 0)}`)
-            .join(', ')})`,
-        }),
-      ),
+      .map((f): Goal => ({
+        goal: `seed target: endpoint utilization > 80 % on all endpoints — every endpoint gets > 80 % of an even share of requests (${f.name})`,
+        met: evenness(f) > 0.8,
+        measured: `least-used endpoint at ${percent(evenness(f), 0)} of an even share (${Object.entries(f.utilisation ?? {})
+          .map(([id, share]) => `${id} ${percent(share, 0)}`)
+          .join(', ')})`,
+      })),
     {
       goal: 'seed target: zero timeout failures in normal operation (every contender of ours)',
       met: mine.every((f) => f.timeoutRate === 0),
@@ -196,13 +197,17 @@ function reportNormal(m: Measured): ScenarioResult {
     },
   ];
   return {
-    tables: [figuresTable('eth_getBalance through 4 relays in front of anvil, each ~50 ms on average and failing 2 %', m.figures, { correctness: true })],
+    tables: [
+      figuresTable('eth_getBalance through 4 relays in front of anvil, each ~50 ms on average and failing 2 %', m.figures, {
+        correctness: true,
+      }),
+    ],
     settings: m.figures.map((f) => ({ name: f.name, settings: f.settings })),
     goals,
     notes: [
       'Relays (seeded, in a child process): provider-a … provider-d each delay every request by a log-normal draw (median 45 ms, σ 0.45: mean ≈ 50 ms) and answer 2 % of requests with HTTP 500/502/503/504 instead of forwarding them.',
       ...commonNotes(m),
-      'Utilization, as the seed asks it of a pool in normal operation: every endpoint should carry a fair part of the load; measured as the least-used endpoint\'s share of requests divided by an even share (25 %).',
+      "Utilization, as the seed asks it of a pool in normal operation: every endpoint should carry a fair part of the load; measured as the least-used endpoint's share of requests divided by an even share (25 %).",
       'ours: race (tuned) differs from race (defaults) only in 64 instead of 16 connections per endpoint: a race call keeps a connection busy at every endpoint until the losing answers are drained, so at 16 concurrent calls the default pool of 16 connections makes calls queue behind the losers of earlier calls.',
       ...errorNotes(m.figures),
     ],
@@ -237,10 +242,14 @@ function reportFaults(m: Measured): ScenarioResult {
     },
     {
       goal: `as few wrong answers as ethers FallbackProvider quorum 2 (defaults and tuned), at a lower p50 and p99 (${consensus.name})`,
-      met: quorum2.every((f) => wrong(consensus) <= wrong(f) && consensus.latencyMs.p50 < f.latencyMs.p50 && consensus.latencyMs.p99 < f.latencyMs.p99),
+      met: quorum2.every(
+        (f) => wrong(consensus) <= wrong(f) && consensus.latencyMs.p50 < f.latencyMs.p50 && consensus.latencyMs.p99 < f.latencyMs.p99,
+      ),
       measured:
         `consensus ${percent(wrong(consensus))} wrong, p50 ${fmt(consensus.latencyMs.p50, 0)} ms, p99 ${fmt(consensus.latencyMs.p99, 0)} ms; ` +
-        quorum2.map((f) => `${f.name} ${percent(wrong(f))}, p50 ${fmt(f.latencyMs.p50, 0)} ms, p99 ${fmt(f.latencyMs.p99, 0)} ms`).join('; '),
+        quorum2
+          .map((f) => `${f.name} ${percent(wrong(f))}, p50 ${fmt(f.latencyMs.p50, 0)} ms, p99 ${fmt(f.latencyMs.p99, 0)} ms`)
+          .join('; '),
     },
     {
       goal: `better p99 than every viem and ethers contender, tuned ones included (${race.name})`,

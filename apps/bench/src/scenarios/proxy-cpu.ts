@@ -13,10 +13,19 @@ const CONCURRENCY = 16;
 
 /** The messages of apps/rpc-proxy/scripts/cpu-host.ts (an app, not a package: forked by path, not imported). */
 type ProxyHostRequest =
-  | { readonly id: number; readonly op: 'start'; readonly options: { readonly endpoints: ReadonlyArray<{ id: string; url: string }>; readonly methods: Record<string, Record<string, unknown>> } }
+  | {
+      readonly id: number;
+      readonly op: 'start';
+      readonly options: {
+        readonly endpoints: ReadonlyArray<{ id: string; url: string }>;
+        readonly methods: Record<string, Record<string, unknown>>;
+      };
+    }
   | { readonly id: number; readonly op: 'cpu' }
   | { readonly id: number; readonly op: 'close' };
-type ProxyHostReply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
+type ProxyHostReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly message: string };
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 const CPU_HOST = fileURLToPath(new URL('../../../rpc-proxy/scripts/cpu-host.ts', import.meta.url));
 
@@ -74,13 +83,17 @@ interface Line {
 
 function post(url: string, agent: Agent, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -121,7 +134,15 @@ async function measure(cluster: RemoteRpcCluster, name: string, endpoints: numbe
     const after = await host.request<NodeJS.CpuUsage>({ op: 'cpu' });
     const userMs = (after.user - before.user) / 1000;
     const systemMs = (after.system - before.system) / 1000;
-    const line = { name, endpoints, calls, failed, cpuMsPerCall: (userMs + systemMs) / calls, userMsPerCall: userMs / calls, systemMsPerCall: systemMs / calls };
+    const line = {
+      name,
+      endpoints,
+      calls,
+      failed,
+      cpuMsPerCall: (userMs + systemMs) / calls,
+      userMsPerCall: userMs / calls,
+      systemMsPerCall: systemMs / calls,
+    };
     context.log(`${name}: ${fmt(line.cpuMsPerCall, 3)} ms CPU per call (${calls} calls, ${failed} failed)`);
     return line;
   } finally {
@@ -150,7 +171,14 @@ export const proxyCpuScenario: Scenario = {
           {
             title: 'rpc-proxy CPU per forwarded call',
             columns: ['upstreams', 'calls', 'failed', 'CPU ms/call', 'user ms/call', 'system ms/call'],
-            rows: lines.map((line) => [line.name, line.calls, line.failed, fmt(line.cpuMsPerCall, 3), fmt(line.userMsPerCall, 3), fmt(line.systemMsPerCall, 3)]),
+            rows: lines.map((line) => [
+              line.name,
+              line.calls,
+              line.failed,
+              fmt(line.cpuMsPerCall, 3),
+              fmt(line.userMsPerCall, 3),
+              fmt(line.systemMsPerCall, 3),
+            ]),
           },
         ],
         goals: [

@@ -20,7 +20,7 @@ const SLOT_LAG = rpcProfiles.lagging.slotLag ?? 8;
 const LATENCY = { medianMs: 20, sigma: 0.5 };
 
 /** Four endpoints with the same latency, so that speed favours nobody: two honest, one lagging, one lying. */
-export const CORRECTNESS_ENDPOINTS: readonly RpcEndpointOptions[] = [
+const CORRECTNESS_ENDPOINTS: readonly RpcEndpointOptions[] = [
   { id: 'honest-a', behavior: { latency: LATENCY } },
   { id: 'honest-b', behavior: { latency: LATENCY } },
   { id: 'lagging', behavior: { latency: LATENCY, slotLag: SLOT_LAG } },
@@ -55,7 +55,8 @@ function createTruth(cluster: RemoteRpcCluster, targets: readonly CallTarget[], 
       for (const target of targets) {
         const seen = history.get(target.solana)!;
         let lamports: bigint;
-        do lamports = BigInt(random.int(1_000_000_000, 900_000_000_000)); while (seen.has(lamports));
+        do lamports = BigInt(random.int(1_000_000_000, 900_000_000_000));
+        while (seen.has(lamports));
         await cluster.chain('setAccount', target.solana, { lamports: Number(lamports) });
         current.set(target.solana, lamports);
         seen.add(lamports);
@@ -79,7 +80,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   try {
     const urls = cluster.endpoints.map((e) => e.url);
     const targets: CallTarget[] = await Promise.all(
-      cluster.wallets.slice(0, CONCURRENCY).map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
+      cluster.wallets
+        .slice(0, CONCURRENCY)
+        .map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
     );
     const truth = createTruth(cluster, targets, context.seed);
     await truth.init();
@@ -87,10 +90,20 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     for (let i = 0; i <= SLOT_LAG; i++) await truth.tick();
 
     const evmChainId = cluster.evmChainId;
-    contenders.push(kitRotating(cluster.endpoints), ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
-      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)));
-    const plan = { rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 3) : 9, concurrency: CONCURRENCY, callsPerWorker: 3, warmupCalls: 3 };
-    context.log(`${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls; a new slot before every block`);
+    contenders.push(
+      kitRotating(cluster.endpoints),
+      ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
+      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)),
+    );
+    const plan = {
+      rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 3) : 9,
+      concurrency: CONCURRENCY,
+      callsPerWorker: 3,
+      warmupCalls: 3,
+    };
+    context.log(
+      `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls; a new slot before every block`,
+    );
     const runs = await runBlocks(
       cluster,
       contenders,
@@ -99,7 +112,11 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       (line) => context.log(line),
     );
     const figures = runs.map((r) => figuresOf(r, true));
-    return report(figures, runs.map((r) => r.latencies), plan);
+    return report(
+      figures,
+      runs.map((r) => r.latencies),
+      plan,
+    );
   } finally {
     active = false;
     await Promise.allSettled(contenders.map((c) => c.close()));
@@ -130,7 +147,10 @@ function report(
         (equal.length > 0 ? ` — not fewer: equal to ${equal.map((f) => f.name).join(', ')}` : ''),
     };
   };
-  const goals: Goal[] = [compare(others, 'viem fallback (defaults and tuned) and ethers FallbackProvider quorum 1 (tuned)'), compare(quorumTwo, 'ethers FallbackProvider quorum 2 (defaults and tuned)')];
+  const goals: Goal[] = [
+    compare(others, 'viem fallback (defaults and tuned) and ethers FallbackProvider quorum 1 (tuned)'),
+    compare(quorumTwo, 'ethers FallbackProvider quorum 2 (defaults and tuned)'),
+  ];
   const calls = plan.rounds * plan.concurrency * plan.callsPerWorker;
   const notes = [
     `Cluster (in a child process, chain moved only by the bench): four endpoints answering after a log-normal delay (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}), ` +
@@ -142,7 +162,7 @@ function report(
     `Ours run with their defaults, among them \`maxSlotLag\` ${DEFAULT_MAX_SLOT_LAG}: once an up-to-date answer has raised the slot watermark, the lagging endpoint's answers ` +
       `(${SLOT_LAG} slots behind) are rejected as stale and the call fails over, and the pool soon ejects that endpoint for its failures. ` +
       'Nothing but a vote can catch the liar, whose slots are right: race, hedge and dual return its values whenever it answers first; consensus needs two endpoints to agree on the value.',
-    "viem tuned uses `rank`, which orders the endpoints by the latency and success of its pings; with four equally fast endpoints whom it prefers is the luck of " +
+    'viem tuned uses `rank`, which orders the endpoints by the latency and success of its pings; with four equally fast endpoints whom it prefers is the luck of ' +
       'the draw (seeded, so the same in every run with the same `--seed`): its figure says little about viem, a lot about trusting any single endpoint.',
     ...errorNotes(figures),
   ];
@@ -158,7 +178,12 @@ function report(
       latencies,
       extraPanel: { title: 'stale or wrong answers (%)', values: figures.map((f) => notCurrent(f) * 100), digits: 1 },
     }),
-    data: { plan, slotLag: SLOT_LAG, contenders: figures, summary: { consensusNotCurrent: notCurrent(consensus), theirs: theirs.map((f) => ({ name: f.name, notCurrent: notCurrent(f) })) } },
+    data: {
+      plan,
+      slotLag: SLOT_LAG,
+      contenders: figures,
+      summary: { consensusNotCurrent: notCurrent(consensus), theirs: theirs.map((f) => ({ name: f.name, notCurrent: notCurrent(f) })) },
+    },
   };
 }
 

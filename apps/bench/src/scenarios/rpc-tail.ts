@@ -17,7 +17,7 @@ const OUR_STRATEGIES: readonly OurStrategy[] = ['race', 'hedge', 'dual', 'consen
 const RATE_LIMIT_RPS = 50;
 
 /** The cluster of this scenario: heavy tails everywhere, one endpoint failing 2 %, one rate-limited. */
-export const TAIL_ENDPOINTS: readonly RpcEndpointOptions[] = [
+const TAIL_ENDPOINTS: readonly RpcEndpointOptions[] = [
   { id: 'tail-a', behavior: rpcProfiles.heavyTail },
   { id: 'tail-b', behavior: rpcProfiles.heavyTail },
   { id: 'flaky', behavior: { ...rpcProfiles.heavyTail, errorRate: 0.02 } },
@@ -39,15 +39,27 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       wallets.map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
     );
     const evmChainId = cluster.evmChainId;
-    contenders.push(kitSingle(urls[0]!, cluster.endpoints[0]!.id), ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
-      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)));
-    const plan = { rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 2) : 12, concurrency: CONCURRENCY, callsPerWorker: 2, warmupCalls: 3 };
+    contenders.push(
+      kitSingle(urls[0]!, cluster.endpoints[0]!.id),
+      ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
+      ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)),
+    );
+    const plan = {
+      rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 2) : 12,
+      concurrency: CONCURRENCY,
+      callsPerWorker: 2,
+      warmupCalls: 3,
+    };
     context.log(
       `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls, blocks in rotating order`,
     );
     const runs = await runBlocks(cluster, contenders, plan, { targetOf: (worker) => targets[worker]! }, (line) => context.log(line));
     const figures = runs.map((r) => figuresOf(r, false));
-    return report(figures, runs.map((r) => r.latencies), plan);
+    return report(
+      figures,
+      runs.map((r) => r.latencies),
+      plan,
+    );
   } finally {
     active = false;
     await Promise.allSettled(contenders.map((c) => c.close()));
@@ -93,15 +105,13 @@ function report(
       met: lowestSuccess.successRate >= 0.999,
       measured: oursFigures.map((f) => `${f.name.replace('ours: ', '')} ${percent(f.successRate)}`).join(', '),
     },
-    ...[race, hedge].map(
-      (mine): Goal => ({
-        goal: `better p99 than viem fallback and ethers FallbackProvider (${mine.name})`,
-        met: theirs.every((f) => mine.latencyMs.p99 < f.latencyMs.p99),
-        measured:
-          `${fmt(mine.latencyMs.p99, 1)} ms at ${fmt(mine.requestsPerCall ?? Number.NaN, 2)} requests per call; best of theirs: ${bestTheirs.name} ` +
-          `${fmt(bestTheirs.latencyMs.p99, 1)} ms at ${fmt(bestTheirs.requestsPerCall ?? Number.NaN, 2)} (${theirs.map((f) => `${f.name} ${fmt(f.latencyMs.p99, 0)}`).join(', ')})`,
-      }),
-    ),
+    ...[race, hedge].map((mine): Goal => ({
+      goal: `better p99 than viem fallback and ethers FallbackProvider (${mine.name})`,
+      met: theirs.every((f) => mine.latencyMs.p99 < f.latencyMs.p99),
+      measured:
+        `${fmt(mine.latencyMs.p99, 1)} ms at ${fmt(mine.requestsPerCall ?? Number.NaN, 2)} requests per call; best of theirs: ${bestTheirs.name} ` +
+        `${fmt(bestTheirs.latencyMs.p99, 1)} ms at ${fmt(bestTheirs.requestsPerCall ?? Number.NaN, 2)} (${theirs.map((f) => `${f.name} ${fmt(f.latencyMs.p99, 0)}`).join(', ')})`,
+    })),
   ];
   const calls = plan.rounds * plan.concurrency * plan.callsPerWorker;
   const budget = hedge.diagnostics?.hedgeBudget as { calls: number; acquired: number; denied: number } | undefined;

@@ -93,8 +93,22 @@ export const steadyStateScenario: Scenario = {
       tables: [
         {
           title: 'Heap (after full GC) and active handles before and after',
-          columns: ['work', 'calls', 'rate', 'failed calls', 'heap before', 'heap after', 'heap Δ', 'handles before', 'handles after', 'handles after close'],
-          rows: [row('@x/pool execute (race, hedge, consensus, dual in turn)', 'calls', pool), row('@x/raida-client echo / detect(3 coins) in turn', 'rounds', raida)],
+          columns: [
+            'work',
+            'calls',
+            'rate',
+            'failed calls',
+            'heap before',
+            'heap after',
+            'heap Δ',
+            'handles before',
+            'handles after',
+            'handles after close',
+          ],
+          rows: [
+            row('@x/pool execute (race, hedge, consensus, dual in turn)', 'calls', pool),
+            row('@x/raida-client echo / detect(3 coins) in turn', 'rounds', raida),
+          ],
         },
       ],
       goals,
@@ -104,7 +118,9 @@ export const steadyStateScenario: Scenario = {
           '(selection, statistics, health, timers, abort signals) without the HTTP stack and the simulator, and 100,000 HTTP calls would take minutes. ' +
           'The failed calls are those whose every attempt failed or timed out (all endpoints unlucky, or the 100 ms deadline).',
         `RAIDA: ${raida.calls} rounds, one at a time, echo and detect of 3 coins in turn, against the 25 simulated RAIDA servers (a separate process). ` +
-          (context.full ? '' : `The default run does ${raida.calls} of the 10,000 rounds to stay near two minutes; \`--full\` runs all 10,000. `) +
+          (context.full
+            ? ''
+            : `The default run does ${raida.calls} of the 10,000 rounds to stay near two minutes; \`--full\` runs all 10,000. `) +
           'A failed round is one without consensus (13 of 25).',
         `Heap figures are read after two full collections (\`global.gc()\`: ${result.gcExposed ? 'available' : 'NOT available — figures include garbage'}) ` +
           'once 2,000 pool calls / 500 RAIDA rounds of warm-up have run. "Handles" are `process.getActiveResourcesInfo()` by type: pipes and the process handle ' +

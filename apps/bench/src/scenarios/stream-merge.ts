@@ -8,7 +8,11 @@ import type { BenchContext, Scenario, ScenarioResult } from '../types.js';
 const GOAL_RATIO = 0.3;
 
 /** Four providers' WebSocket delivery, each with jitter and, independently, short stalls (below). */
-const PROVIDERS: ReadonlyArray<{ readonly id: string; readonly stream: NonNullable<RpcBehaviorPatch['stream']>; readonly description: string }> = [
+const PROVIDERS: ReadonlyArray<{
+  readonly id: string;
+  readonly stream: NonNullable<RpcBehaviorPatch['stream']>;
+  readonly description: string;
+}> = [
   { id: 'best', stream: { delayMs: 4, jitterMs: 8 }, description: '4 ms + up to 8 ms jitter' },
   { id: 'second', stream: { delayMs: 6, jitterMs: 8 }, description: '6 ms + up to 8 ms jitter' },
   { id: 'third', stream: { delayMs: 8, jitterMs: 8, dropRate: 0.05 }, description: '8 ms + up to 8 ms jitter, drops 5 %' },
@@ -54,13 +58,18 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const controller = new AbortController();
   const contenders: Contender[] = [];
 
-  async function consume(name: string, make: () => ReturnType<typeof createSolanaRpcSubscriptions>): Promise<{ contender: Contender; done: Promise<void> }> {
+  async function consume(
+    name: string,
+    make: () => ReturnType<typeof createSolanaRpcSubscriptions>,
+  ): Promise<{ contender: Contender; done: Promise<void> }> {
     const contender: Contender = { name, delays: [], lost: 0, resubscribes: 0 };
     contenders.push(contender);
     const seen = new Set<string>();
     const rpcSubscriptions = make();
     const subscribe = () =>
-      rpcSubscriptions.logsNotifications({ mentions: [address(wallet!)] }, { commitment: 'processed' }).subscribe({ abortSignal: controller.signal });
+      rpcSubscriptions
+        .logsNotifications({ mentions: [address(wallet!)] }, { commitment: 'processed' })
+        .subscribe({ abortSignal: controller.signal });
     let notifications = await subscribe();
     const done = (async () => {
       for (;;) {
@@ -93,7 +102,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       createSolanaRpcSubscriptionsFromTransport(createKitSubscriptionsTransport(streams)),
     );
     while (cluster.endpoints.some((e) => cluster.stats(e.id).stream.subscriptions < 2 - (e.id === 'best' ? 0 : 1))) await sleep(5);
-    context.log(`${events} transfers, one every 5 ms; independent stalls of ${STALL_MS} ms; the 'best' provider's connections are cut halfway`);
+    context.log(
+      `${events} transfers, one every 5 ms; independent stalls of ${STALL_MS} ms; the 'best' provider's connections are cut halfway`,
+    );
     const random = createRandom(`stream-merge-${context.seed}`);
     const stalledUntil = new Map<string, number>();
     const staller = setInterval(() => {
@@ -135,26 +146,61 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const summaries = contenders.map((c) => ({ c, latency: summarize(c.delays) }));
   const [single, merged] = summaries;
   const ratio = (merged?.latency.p99 ?? Number.NaN) / (single?.latency.p99 ?? Number.NaN);
-  const providerRows = streams.stats().map((s) => [s.id, s.first, s.late, s.leadShare === undefined ? '-' : `${(100 * s.leadShare).toFixed(0)} %`, fmt(s.lagP50Ms ?? Number.NaN, 1), fmt(s.lagP99Ms ?? Number.NaN, 1), s.disconnects]);
+  const providerRows = streams
+    .stats()
+    .map((s) => [
+      s.id,
+      s.first,
+      s.late,
+      s.leadShare === undefined ? '-' : `${(100 * s.leadShare).toFixed(0)} %`,
+      fmt(s.lagP50Ms ?? Number.NaN, 1),
+      fmt(s.lagP99Ms ?? Number.NaN, 1),
+      s.disconnects,
+    ]);
   return {
     tables: [
       {
         title: `Event → delivery through kit's subscriptions, ${events} events, the best provider cut halfway`,
         columns: ['contender', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'delivered', 'lost', 'resubscribes'],
-        rows: summaries.map(({ c, latency }) => [c.name, fmt(latency.p50, 1), fmt(latency.p90, 1), fmt(latency.p99, 1), fmt(latency.max, 1), c.delays.length, c.lost, c.resubscribes]),
+        rows: summaries.map(({ c, latency }) => [
+          c.name,
+          fmt(latency.p50, 1),
+          fmt(latency.p90, 1),
+          fmt(latency.p99, 1),
+          fmt(latency.max, 1),
+          c.delays.length,
+          c.lost,
+          c.resubscribes,
+        ]),
       },
-      { title: 'Merged stream: each provider', columns: ['provider', 'first', 'late', 'lead share', 'lag p50 ms', 'lag p99 ms', 'disconnects'], rows: providerRows },
+      {
+        title: 'Merged stream: each provider',
+        columns: ['provider', 'first', 'late', 'lead share', 'lag p50 ms', 'lag p99 ms', 'disconnects'],
+        rows: providerRows,
+      },
     ],
     goals: [
-      { goal: `merged p99 delay ≤ ${GOAL_RATIO} × the single provider's`, met: ratio <= GOAL_RATIO, measured: `${fmt(merged?.latency.p99 ?? Number.NaN, 1)} ms vs ${fmt(single?.latency.p99 ?? Number.NaN, 1)} ms (${fmt(ratio, 2)}×)` },
-      { goal: '0 events lost by the merged stream across the forced disconnect', met: merged?.c.lost === 0, measured: `merged lost ${merged?.c.lost ?? '?'}, single lost ${single?.c.lost ?? '?'}` },
+      {
+        goal: `merged p99 delay ≤ ${GOAL_RATIO} × the single provider's`,
+        met: ratio <= GOAL_RATIO,
+        measured: `${fmt(merged?.latency.p99 ?? Number.NaN, 1)} ms vs ${fmt(single?.latency.p99 ?? Number.NaN, 1)} ms (${fmt(ratio, 2)}×)`,
+      },
+      {
+        goal: '0 events lost by the merged stream across the forced disconnect',
+        met: merged?.c.lost === 0,
+        measured: `merged lost ${merged?.c.lost ?? '?'}, single lost ${single?.c.lost ?? '?'}`,
+      },
     ],
     notes: [
       `Providers (testkit, seeded): ${PROVIDERS.map((p) => `${p.id}: ${p.description}`).join('; ')}; every ${STALL_TICK_MS} ms each one independently ` +
         `stalls with probability ${STALL_PROBABILITY} (its notifications held ${STALL_MS} ms longer, in order, as a congested pipe does).`,
       'Delay = from the transaction landing on the simulated chain to kit yielding its notification, in the same process. The single contender resubscribes at once when its socket drops, as a bot would; what lands meanwhile is lost to it.',
     ],
-    data: { events, contenders: summaries.map(({ c, latency }) => ({ name: c.name, latencyMs: latency, lost: c.lost, resubscribes: c.resubscribes })), providers: streams.stats() },
+    data: {
+      events,
+      contenders: summaries.map(({ c, latency }) => ({ name: c.name, latencyMs: latency, lost: c.lost, resubscribes: c.resubscribes })),
+      providers: streams.stats(),
+    },
   };
 }
 

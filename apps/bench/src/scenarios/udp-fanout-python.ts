@@ -36,7 +36,11 @@ export interface PythonEchoClient {
   close(): Promise<void>;
 }
 
-export async function startPythonEchoClient(options: { host: string; ports: readonly number[]; timeoutMs: number }): Promise<PythonEchoClient> {
+export async function startPythonEchoClient(options: {
+  host: string;
+  ports: readonly number[];
+  timeoutMs: number;
+}): Promise<PythonEchoClient> {
   const script = fileURLToPath(new URL('../../python/raida_asyncio_echo.py', import.meta.url));
   const child: ChildProcess = spawn('python3', [script, options.host, String(options.timeoutMs), options.ports.join(',')], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -48,7 +52,7 @@ export async function startPythonEchoClient(options: { host: string; ports: read
     child.stdin!.write('round\n');
     const next = await iterator.next();
     if (next.done === true) throw new Error('the Python client exited');
-    const [elapsed, ready] = (next.value).split(' ');
+    const [elapsed, ready] = next.value.split(' ');
     return { elapsedMs: Number(elapsed), ready: Number(ready) };
   };
   // One round proves the interpreter started and the script runs before anything is measured.

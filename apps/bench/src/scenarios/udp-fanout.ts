@@ -88,9 +88,7 @@ async function handWrittenRound(
   socket.bind(0);
   await once(socket, 'listening');
   const indexByPort = new Map(ports.map((port, index) => [port, index]));
-  let current:
-    | { replies: Uint8Array[]; remaining: number; resolve: (replies: Uint8Array[]) => void; timer: NodeJS.Timeout }
-    | undefined;
+  let current: { replies: Uint8Array[]; remaining: number; resolve: (replies: Uint8Array[]) => void; timer: NodeJS.Timeout } | undefined;
   socket.on('message', (message: Buffer, from: RemoteInfo) => {
     const round = current;
     if (round === undefined || from.address !== HOST) return;
@@ -173,7 +171,13 @@ interface Measured {
 
 function measured(run: ContenderRun): Measured {
   const total = run.times.reduce((a, b) => a + b, 0);
-  return { name: run.name, summary: summarize(run.times), roundsPerSecond: (run.times.length / total) * 1000, wrong: run.wrong, times: run.times };
+  return {
+    name: run.name,
+    summary: summarize(run.times),
+    roundsPerSecond: (run.times.length / total) * 1000,
+    wrong: run.wrong,
+    times: run.times,
+  };
 }
 
 /** The standard figures of the JSON file: a round is a call, 25 datagrams each by construction. */
@@ -196,7 +200,17 @@ function figures(part: string, m: Measured, settings: string): ContenderFigures 
 function table(title: string, rows: readonly Measured[], baseline: Measured): Table {
   return {
     title,
-    columns: ['contender', 'rounds', 'rounds/s', 'p50 ms', 'p99 ms', 'mean ms', 'mean ÷ hand-written', 'p99 ÷ hand-written', 'wrong rounds'],
+    columns: [
+      'contender',
+      'rounds',
+      'rounds/s',
+      'p50 ms',
+      'p99 ms',
+      'mean ms',
+      'mean ÷ hand-written',
+      'p99 ÷ hand-written',
+      'wrong rounds',
+    ],
     rows: rows.map((m) => [
       m.name,
       m.summary.count,
@@ -212,7 +226,11 @@ function table(title: string, rows: readonly Measured[], baseline: Measured): Ta
 }
 
 /** Part A: 25 plain echo servers; the transport alone against the hand-written round. */
-async function echoPart(context: BenchContext, warmupRounds: number, measureMs: number): Promise<{ hand: Measured; ours: Measured; stats: unknown; clean: boolean }> {
+async function echoPart(
+  context: BenchContext,
+  warmupRounds: number,
+  measureMs: number,
+): Promise<{ hand: Measured; ours: Measured; stats: unknown; clean: boolean }> {
   const { ports, child } = await startEchoServers(TARGETS);
   const payloads = ports.map((_, i) => {
     const payload = new Uint8Array(PAYLOAD_BYTES);
@@ -227,7 +245,11 @@ async function echoPart(context: BenchContext, warmupRounds: number, measureMs: 
     name: '@x/udp-transport fanOut',
     round: {
       run: () => client.fanOut(items),
-      correct: (outcomes) => samePayloads((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : new Uint8Array(0))), payloads),
+      correct: (outcomes) =>
+        samePayloads(
+          (outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : new Uint8Array(0))),
+          payloads,
+        ),
     },
     times: [],
     wrong: 0,
@@ -275,7 +297,10 @@ async function raidaPart(
     { name: 'hand-written node:dgram', round: baseline, times: [], wrong: 0 },
     {
       name: '@x/udp-transport fanOut',
-      round: { run: () => udp.fanOut(items), correct: (outcomes) => allReady((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : undefined))) },
+      round: {
+        run: () => udp.fanOut(items),
+        correct: (outcomes) => allReady((outcomes as UdpOutcome[]).map((o) => (o.ok ? o.value : undefined))),
+      },
       times: [],
       wrong: 0,
     },
@@ -290,14 +315,20 @@ async function raidaPart(
       : [
           {
             name: PYTHON_CONTENDER_NAME,
-            round: { run: () => python.round(), correct: (r: unknown) => (r as PythonRound).ready === TARGETS, elapsedMs: (r: unknown) => (r as PythonRound).elapsedMs },
+            round: {
+              run: () => python.round(),
+              correct: (r: unknown) => (r as PythonRound).ready === TARGETS,
+              elapsedMs: (r: unknown) => (r as PythonRound).elapsedMs,
+            },
             times: [],
             wrong: 0,
           },
         ]),
   ];
   try {
-    context.log(`B: 25 simulated RAIDA servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`);
+    context.log(
+      `B: 25 simulated RAIDA servers in a child process; ${warmupRounds} warm-up rounds each, then ${measureMs / 1000} s interleaved`,
+    );
     await interleave(runs, warmupRounds, measureMs, context.full ? FULL_MIN_ROUNDS : 0);
   } finally {
     baseline.close();
@@ -316,7 +347,11 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const a = await echoPart(context, warmupRounds, measureMs);
   const b = await raidaPart(context, warmupRounds, measureMs);
 
-  const ratio = (m: Measured, base: Measured) => ({ mean: m.summary.mean / base.summary.mean, p50: m.summary.p50 / base.summary.p50, p99: m.summary.p99 / base.summary.p99 });
+  const ratio = (m: Measured, base: Measured) => ({
+    mean: m.summary.mean / base.summary.mean,
+    p50: m.summary.p50 / base.summary.p50,
+    p99: m.summary.p99 / base.summary.p99,
+  });
   const transportA = ratio(a.ours, a.hand);
   const transportB = ratio(b.transport, b.hand);
   const clientB = ratio(b.client, b.hand);
@@ -375,7 +410,12 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         title: 'UDP fan-out: round time ÷ hand-written node:dgram',
         rows: ['A: @x/udp-transport', 'B: @x/udp-transport', 'B: @x/raida-client echo()'],
         panels: [
-          { title: 'mean ratio', values: [transportA.mean, transportB.mean, clientB.mean], digits: 3, marker: { value: GOAL_RATIO, label: 'goal 1.1' } },
+          {
+            title: 'mean ratio',
+            values: [transportA.mean, transportB.mean, clientB.mean],
+            digits: 3,
+            marker: { value: GOAL_RATIO, label: 'goal 1.1' },
+          },
           { title: 'p99 ratio', values: [transportA.p99, transportB.p99, clientB.p99], digits: 3, marker: { value: 1, label: '1' } },
         ],
       }),
@@ -384,7 +424,11 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   return {
     tables: [
       table(`A: 25 plain UDP echo servers (${PAYLOAD_BYTES}-byte payloads, different per target, loopback)`, [a.hand, a.ours], a.hand),
-      table('B: 25 simulated RAIDA servers (@x/testkit), one echo request per server, loopback', [b.hand, b.transport, b.client, ...(typeof b.python === 'string' ? [] : [b.python])], b.hand),
+      table(
+        'B: 25 simulated RAIDA servers (@x/testkit), one echo request per server, loopback',
+        [b.hand, b.transport, b.client, ...(typeof b.python === 'string' ? [] : [b.python])],
+        b.hand,
+      ),
     ],
     goals,
     charts,
@@ -414,9 +458,21 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         figures('B', b.hand, 'one node:dgram socket, one timer per round, pre-built echo requests'),
         figures('B', b.transport, `createUdpClient({ timeoutMs: ${TIMEOUT_MS} }).fanOut(items), pre-built echo requests`),
         figures('B', b.client, `createRaidaClient({ servers, attemptTimeoutMs: ${TIMEOUT_MS} }).echo()`),
-        ...(typeof b.python === 'string' ? [] : [figures('B', b.python, `python3 asyncio: one task and socket per server, asyncio.gather, wait_for timeout ${TIMEOUT_MS / 1000} s`)]),
+        ...(typeof b.python === 'string'
+          ? []
+          : [
+              figures(
+                'B',
+                b.python,
+                `python3 asyncio: one task and socket per server, asyncio.gather, wait_for timeout ${TIMEOUT_MS / 1000} s`,
+              ),
+            ]),
       ],
-      echoServers: { handWritten: { ...a.hand.summary, roundsPerSecond: a.hand.roundsPerSecond, wrong: a.hand.wrong }, udpTransport: { ...a.ours.summary, roundsPerSecond: a.ours.roundsPerSecond, wrong: a.ours.wrong, stats: a.stats }, ratio: transportA },
+      echoServers: {
+        handWritten: { ...a.hand.summary, roundsPerSecond: a.hand.roundsPerSecond, wrong: a.hand.wrong },
+        udpTransport: { ...a.ours.summary, roundsPerSecond: a.ours.roundsPerSecond, wrong: a.ours.wrong, stats: a.stats },
+        ratio: transportA,
+      },
       raidaServers: {
         handWritten: { ...b.hand.summary, roundsPerSecond: b.hand.roundsPerSecond, wrong: b.hand.wrong },
         udpTransport: { ...b.transport.summary, roundsPerSecond: b.transport.roundsPerSecond, wrong: b.transport.wrong },

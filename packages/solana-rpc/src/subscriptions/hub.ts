@@ -21,7 +21,11 @@ export interface SubscriptionHub {
   /** Members across them. */
   readonly members: number;
   /** Per shared subscription: its key, members and merge statistics. */
-  snapshot(): ReadonlyArray<{ readonly key: string; readonly members: number; readonly stats: ReturnType<SolanaMergedSubscription['stats']> }>;
+  snapshot(): ReadonlyArray<{
+    readonly key: string;
+    readonly members: number;
+    readonly stats: ReturnType<SolanaMergedSubscription['stats']>;
+  }>;
   /** Ends every shared subscription (members are told through `onEnd`). */
   close(): void;
 }
@@ -147,13 +151,18 @@ export interface SubscriptionSession {
 }
 
 const UNSUBSCRIBE = new Map<string, SolanaSubscriptionMethod>(
-  (['logsSubscribe', 'programSubscribe', 'accountSubscribe', 'signatureSubscribe', 'slotSubscribe'] as const).map((m) => [specOf(m).unsubscribe, m]),
+  (['logsSubscribe', 'programSubscribe', 'accountSubscribe', 'signatureSubscribe', 'slotSubscribe'] as const).map((m) => [
+    specOf(m).unsubscribe,
+    m,
+  ]),
 );
 
 /** Plain JSON params: bigints (as kit sends them) become numbers when safe, strings otherwise. */
 function plainParams(params: unknown): unknown[] {
   const list = Array.isArray(params) ? params : [];
-  return JSON.parse(JSON.stringify(list, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v))) as unknown[];
+  return JSON.parse(
+    JSON.stringify(list, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v)),
+  ) as unknown[];
 }
 
 /**
@@ -174,7 +183,8 @@ export function createSubscriptionSession(hub: SubscriptionHub, options: Subscri
   return {
     handle(message) {
       if (closed) return;
-      const m = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : undefined;
+      const m =
+        typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : undefined;
       if (m === undefined || typeof m.method !== 'string') {
         reply(m?.id ?? null, { error: { code: -32600, message: 'Invalid request' } });
         return;
@@ -192,7 +202,8 @@ export function createSubscriptionSession(hub: SubscriptionHub, options: Subscri
         try {
           membership = hub.join(method, plainParams(m.params), {
             onEvent: (n) => {
-              if (!closed && live.has(subscriptionId)) options.send({ jsonrpc: '2.0', method: notification, params: { result: n.result, subscription: subscriptionId } });
+              if (!closed && live.has(subscriptionId))
+                options.send({ jsonrpc: '2.0', method: notification, params: { result: n.result, subscription: subscriptionId } });
             },
             onEnd: (error) => {
               const wasLive = live.delete(subscriptionId);

@@ -16,7 +16,10 @@ export interface KitSubscriptionsChannel {
 
 /** Assignable to kit's `RpcSubscriptionsTransport`: give it to `createSolanaRpcSubscriptionsFromTransport`. */
 export type KitSubscriptionsTransport = <TResult>(
-  config: Readonly<{ execute: (config: Readonly<{ channel: KitSubscriptionsChannel; signal: AbortSignal }>) => Promise<TResult>; signal: AbortSignal }>,
+  config: Readonly<{
+    execute: (config: Readonly<{ channel: KitSubscriptionsChannel; signal: AbortSignal }>) => Promise<TResult>;
+    signal: AbortSignal;
+  }>,
 ) => Promise<TResult>;
 
 export interface KitSubscriptionsOptions {
@@ -33,7 +36,11 @@ function channelClosed(): XError {
  * back is delivered in order on a later turn (kit listens for a subscribe's answer only after its
  * `send()` resolved). `abortSignal` leaves every subscription and drops what is not yet delivered.
  */
-export function createKitSubscriptionsChannel(hub: SubscriptionHub, abortSignal: AbortSignal, options: KitSubscriptionsOptions = {}): KitSubscriptionsChannel {
+export function createKitSubscriptionsChannel(
+  hub: SubscriptionHub,
+  abortSignal: AbortSignal,
+  options: KitSubscriptionsOptions = {},
+): KitSubscriptionsChannel {
   const listeners = { message: new Set<(data: unknown) => void>(), error: new Set<(data: unknown) => void>() };
   const outbox: Array<Record<string, unknown>> = [];
   let flushing: NodeJS.Immediate | undefined;

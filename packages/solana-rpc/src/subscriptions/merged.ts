@@ -6,7 +6,14 @@ import { createWsTransport } from '@x/ws-transport';
 import type { WsTransportOptions } from '@x/ws-transport';
 import type { MergeOverflowPolicy, MergeSink, MergeSource, MergeStats, MergedItem, MergedStream } from '@x/rpc-strategies';
 import type { SolanaCommitment } from '../params.js';
-import { isSubscriptionMethod, mentionedAddress, notificationSlot, specOf, subscriptionCommitment, SUBSCRIPTION_METHODS } from './methods.js';
+import {
+  isSubscriptionMethod,
+  mentionedAddress,
+  notificationSlot,
+  specOf,
+  subscriptionCommitment,
+  SUBSCRIPTION_METHODS,
+} from './methods.js';
 import type { SolanaSubscriptionMethod } from './methods.js';
 
 const OPTION_CODE = 'SOLANA_INVALID_OPTIONS';
@@ -139,7 +146,11 @@ export interface SolanaStreamEndpointStats {
 
 export interface SolanaSubscriptions {
   /** Opens `method(params)` on every healthy endpoint, merged: each event once, first arrival wins. */
-  subscribe<T = unknown>(method: SolanaSubscriptionMethod, params?: readonly unknown[], options?: SolanaSubscribeOptions): SolanaMergedSubscription<T>;
+  subscribe<T = unknown>(
+    method: SolanaSubscriptionMethod,
+    params?: readonly unknown[],
+    options?: SolanaSubscribeOptions,
+  ): SolanaMergedSubscription<T>;
   /** Lead statistics per provider across all subscriptions, in configuration order. */
   stats(): readonly SolanaStreamEndpointStats[];
   readonly endpoints: ReadonlyArray<{ readonly id: string; readonly label: string }>;
@@ -167,13 +178,19 @@ interface Endpoint {
 function checkPositive(option: string, value: unknown, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw configError(OPTION_CODE, option, `${option} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`, value);
+    throw configError(
+      OPTION_CODE,
+      option,
+      `${option} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`,
+      value,
+    );
   }
   return value;
 }
 
 function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
-  if (!Array.isArray(configs) || configs.length === 0) throw configError(OPTION_CODE, 'endpoints', 'endpoints must be a non-empty array of { url }', configs);
+  if (!Array.isArray(configs) || configs.length === 0)
+    throw configError(OPTION_CODE, 'endpoints', 'endpoints must be a non-empty array of { url }', configs);
   const ids = new Set<string>();
   const list: readonly SolanaWsEndpointConfig[] = configs;
   return list.map((config: SolanaWsEndpointConfig, i) => {
@@ -183,7 +200,8 @@ function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
     } catch {
       throw configError(OPTION_CODE, `endpoints[${i}].url`, `endpoints[${i}].url must be a ws: or wss: URL`);
     }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw configError(OPTION_CODE, `endpoints[${i}].url`, `endpoints[${i}].url must be a ws: or wss: URL`);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw configError(OPTION_CODE, `endpoints[${i}].url`, `endpoints[${i}].url must be a ws: or wss: URL`);
     let id = config.id ?? url.host;
     if (config.id === undefined) for (let n = 2; ids.has(id); n++) id = `${url.host}#${n}`;
     if (ids.has(id)) throw configError(OPTION_CODE, `endpoints[${i}].id`, `endpoints[${i}].id repeats ${JSON.stringify(id)}`);
@@ -209,16 +227,27 @@ function endpointsOf(configs: readonly SolanaWsEndpointConfig[]): Endpoint[] {
  * each notification delivered once, the first time any provider delivers it (see `mergeStreams`).
  */
 export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): SolanaSubscriptions {
-  if (typeof options !== 'object' || options === null) throw configError(OPTION_CODE, 'options', 'createSolanaSubscriptions needs an options object');
+  if (typeof options !== 'object' || options === null)
+    throw configError(OPTION_CODE, 'options', 'createSolanaSubscriptions needs an options object');
   const endpoints = endpointsOf(options.endpoints);
   if (options.createTransport !== undefined && typeof options.createTransport !== 'function') {
     throw configError(OPTION_CODE, 'createTransport', 'createTransport must be a function', options.createTransport);
   }
   const wsOptions = options.ws ?? {};
   const createTransport: SubscriptionTransportFactory =
-    options.createTransport ?? ((config) => createWsTransport({ bigIntegers: 'bigint', ...wsOptions, url: config.url, label: config.label, headers: config.headers, onEvent: config.onEvent }));
+    options.createTransport ??
+    ((config) =>
+      createWsTransport({
+        bigIntegers: 'bigint',
+        ...wsOptions,
+        url: config.url,
+        label: config.label,
+        headers: config.headers,
+        onEvent: config.onEvent,
+      }));
   const rpc = options.rpc;
-  if (rpc !== undefined && typeof rpc?.call !== 'function') throw configError(OPTION_CODE, 'rpc', 'rpc must be a client from createSolanaMultiRpc');
+  if (rpc !== undefined && typeof rpc?.call !== 'function')
+    throw configError(OPTION_CODE, 'rpc', 'rpc must be a client from createSolanaMultiRpc');
   const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
   const confirmPollMs = checkPositive('confirmPollMs', options.confirmPollMs, 100, false);
   const backfillLimit = checkPositive('backfillLimit', options.backfillLimit, 1_000, true);
@@ -257,14 +286,19 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     return healthy.length > 0 ? healthy : endpoints;
   }
 
-  function subscribe<T>(method: SolanaSubscriptionMethod, params: readonly unknown[] = [], subscribeOptions: SolanaSubscribeOptions = {}): SolanaMergedSubscription<T> {
+  function subscribe<T>(
+    method: SolanaSubscriptionMethod,
+    params: readonly unknown[] = [],
+    subscribeOptions: SolanaSubscribeOptions = {},
+  ): SolanaMergedSubscription<T> {
     if (closed) throw new XError({ code: 'SOLANA_CLOSED', category: 'aborted', message: 'The subscriptions client is closed' });
     if (!isSubscriptionMethod(method)) {
       throw configError('SOLANA_INVALID_REQUEST', 'method', `method must be one of ${SUBSCRIPTION_METHODS.join(', ')}`, method);
     }
     if (!Array.isArray(params)) throw configError('SOLANA_INVALID_REQUEST', 'params', 'params must be an array', params);
     const signal = subscribeOptions.signal;
-    if (signal !== undefined && !isAbortSignal(signal)) throw configError('SOLANA_INVALID_REQUEST', 'signal', 'signal must be an AbortSignal', signal);
+    if (signal !== undefined && !isAbortSignal(signal))
+      throw configError('SOLANA_INVALID_REQUEST', 'signal', 'signal must be an AbortSignal', signal);
     const spec = specOf(method);
     const commitment = subscriptionCommitment(method, params);
     const address = mentionedAddress(method, params);
@@ -296,7 +330,8 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
           if (sink.signal.aborted) return;
           transportOf(endpoint)
             .subscribe(method, params as JsonRpcParams, {
-              onNotification: ({ result }) => sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
+              onNotification: ({ result }) =>
+                sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
               onResubscribed: () => {
                 endpoint.reconnects++;
                 sink.connected();
@@ -367,7 +402,10 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
         } while (backfillAgain && !merged.closed);
       } catch (error) {
         backfillFailures++;
-        lastBackfillError = error instanceof XError ? error : new XError({ code: 'SOLANA_BACKFILL_FAILED', category: 'server', message: String(error), cause: error });
+        lastBackfillError =
+          error instanceof XError
+            ? error
+            : new XError({ code: 'SOLANA_BACKFILL_FAILED', category: 'server', message: String(error), cause: error });
       } finally {
         backfilling = false;
       }
@@ -392,7 +430,10 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
           [entry.signature, { commitment: queryCommitment, encoding: 'json', maxSupportedTransactionVersion: 0 }],
           { signal: internal.signal },
         );
-        const result = { context: { slot: entry.slot }, value: { signature: entry.signature, err: entry.err ?? null, logs: tx?.meta?.logMessages ?? [] } };
+        const result = {
+          context: { slot: entry.slot },
+          value: { signature: entry.signature, err: entry.err ?? null, logs: tx?.meta?.logMessages ?? [] },
+        };
         merged.backfill({ method, result: result as T, slot: entry.slot, endpoint: 'backfill' });
       }
     }
@@ -506,11 +547,13 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       if (closed) return;
       closed = true;
       for (const subscription of [...live]) subscription.close();
-      await Promise.all(endpoints.map(async (e) => {
-        const transport = e.transport;
-        e.transport = undefined;
-        await transport?.close().catch(() => undefined);
-      }));
+      await Promise.all(
+        endpoints.map(async (e) => {
+          const transport = e.transport;
+          e.transport = undefined;
+          await transport?.close().catch(() => undefined);
+        }),
+      );
     },
   };
 }
@@ -533,4 +576,3 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
-

@@ -3,7 +3,13 @@ import { configure } from 'safe-stable-stringify';
 import type { SolanaCommitment } from '../params.js';
 
 /** The Solana subscription methods merged across providers. */
-export const SUBSCRIPTION_METHODS = ['logsSubscribe', 'programSubscribe', 'accountSubscribe', 'signatureSubscribe', 'slotSubscribe'] as const;
+export const SUBSCRIPTION_METHODS = [
+  'logsSubscribe',
+  'programSubscribe',
+  'accountSubscribe',
+  'signatureSubscribe',
+  'slotSubscribe',
+] as const;
 
 export type SolanaSubscriptionMethod = (typeof SUBSCRIPTION_METHODS)[number];
 
@@ -97,11 +103,6 @@ export function isSubscriptionMethod(method: unknown): method is SolanaSubscript
 
 export function specOf(method: SolanaSubscriptionMethod): MethodSpec {
   return SPECS[method];
-}
-
-/** The method a notification method belongs to (`logsNotification` → `logsSubscribe`). */
-export function methodOfNotification(notification: string): SolanaSubscriptionMethod | undefined {
-  return SUBSCRIPTION_METHODS.find((m) => SPECS[m].notification === notification);
 }
 
 /** The commitment a subscription asked for; the node default is `finalized`. Slot subscriptions have none. */

@@ -190,7 +190,14 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
     const drop = server.dropRandom.chance(behavior.dropRate);
     if (behavior.down || drop) {
       stats.dropped++;
-      emit({ ...base, outcome: 'dropped', command: undefined, status: undefined, reason: behavior.down ? 'server is down' : 'dropped by dropRate', delayMs: 0 });
+      emit({
+        ...base,
+        outcome: 'dropped',
+        command: undefined,
+        status: undefined,
+        reason: behavior.down ? 'server is down' : 'dropped by dropRate',
+        delayMs: 0,
+      });
       return;
     }
     if (answerHealingDatagram(server, new Uint8Array(message), from, base, startedAt)) return;
@@ -231,8 +238,19 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
   const callPeers = createPeerCall((raidaId) => servers[raidaId]?.info?.port, { sockets, timers, isClosed: () => closed });
 
   /** Healing commands (group 2): answered once done, which for a fix means after every peer's validate_ticket. */
-  function answerHealingDatagram(server: Server, bytes: Uint8Array, from: RemoteInfo, base: Omit<RaidaRequestEvent, 'outcome' | 'command' | 'status' | 'reason' | 'delayMs'>, startedAt: number): boolean {
-    const check = checkHealingRequest(bytes, { raidaId: server.state.raidaId, coinId: config.coinId, maxLength: config.maxLength, keyFor: (keyCoin) => server.state.coins.get(coinKey(keyCoin)) });
+  function answerHealingDatagram(
+    server: Server,
+    bytes: Uint8Array,
+    from: RemoteInfo,
+    base: Omit<RaidaRequestEvent, 'outcome' | 'command' | 'status' | 'reason' | 'delayMs'>,
+    startedAt: number,
+  ): boolean {
+    const check = checkHealingRequest(bytes, {
+      raidaId: server.state.raidaId,
+      coinId: config.coinId,
+      maxLength: config.maxLength,
+      keyFor: (keyCoin) => server.state.coins.get(coinKey(keyCoin)),
+    });
     if (check === undefined) return false;
     const { stats, behavior } = server;
     if (check.outcome === 'ignored') {
@@ -334,7 +352,11 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
     for (let raidaId = 0; raidaId < resolved.count; raidaId++) await bindServer(raidaId);
   } catch (error) {
     await closeAll();
-    throw toXError(error, { code: 'TESTKIT_RAIDA_LISTEN_FAILED', category: 'network', message: `A simulated RAIDA server could not bind a UDP socket on ${HOST}` });
+    throw toXError(error, {
+      code: 'TESTKIT_RAIDA_LISTEN_FAILED',
+      category: 'network',
+      message: `A simulated RAIDA server could not bind a UDP socket on ${HOST}`,
+    });
   }
 
   function find(id: number, operation: string): Server {
@@ -421,4 +443,3 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
     },
   };
 }
-

@@ -1,4 +1,11 @@
-import { AN_LENGTH, MAX_DENOMINATION, MAX_SERIAL_NUMBER, MIN_DENOMINATION, NETWORK_SERIAL_NUMBER_LIMIT, RAIDA_COUNT } from '@x/raida-protocol';
+import {
+  AN_LENGTH,
+  MAX_DENOMINATION,
+  MAX_SERIAL_NUMBER,
+  MIN_DENOMINATION,
+  NETWORK_SERIAL_NUMBER_LIMIT,
+  RAIDA_COUNT,
+} from '@x/raida-protocol';
 import type { Coin, CoinId } from '@x/raida-protocol';
 import { createRandom, type RandomSeed } from '../random.js';
 import { checkKeys, integerIn, invalidRaidaOptions, isRecord } from './errors.js';
@@ -83,9 +90,12 @@ export function createTestCoins(n: number, seed: RandomSeed = 1, options: TestCo
   integerIn(n, 'createTestCoins(n)', 0, 100_000);
   if (!isRecord(options)) throw invalidRaidaOptions('must be an object', 'createTestCoins(options)', options);
   checkKeys(options, ['raidaCount', 'denomination'], 'createTestCoins(options)');
-  const raidaCount = options.raidaCount === undefined ? RAIDA_COUNT : integerIn(options.raidaCount, 'createTestCoins(options).raidaCount', 1, 256);
+  const raidaCount =
+    options.raidaCount === undefined ? RAIDA_COUNT : integerIn(options.raidaCount, 'createTestCoins(options).raidaCount', 1, 256);
   const denomination =
-    options.denomination === undefined ? 1 : integerIn(options.denomination, 'createTestCoins(options).denomination', MIN_DENOMINATION, MAX_DENOMINATION);
+    options.denomination === undefined
+      ? 1
+      : integerIn(options.denomination, 'createTestCoins(options).denomination', MIN_DENOMINATION, MAX_DENOMINATION);
   const random = createRandom(seed);
   const serials = random.fork('serial-numbers');
   const used = new Set<number>();

@@ -42,7 +42,13 @@ export function createDemoCoins(seed = 1, count = 25): { readonly originals: Tes
   const [good, fracked, fake] = originals;
   const demo: DemoCoin[] = [
     { label: 'authentic', coin: good! },
-    { label: 'fracked', coin: frackCoin(fracked!, DEMO_FRACKED_ON.filter((id) => id < count)) },
+    {
+      label: 'fracked',
+      coin: frackCoin(
+        fracked!,
+        DEMO_FRACKED_ON.filter((id) => id < count),
+      ),
+    },
     { label: 'counterfeit', coin: counterfeitCoin(fake!) },
   ];
   return { originals, demo };

@@ -68,10 +68,12 @@ export function resolveHealingOptions(value: unknown, count: number): ResolvedHe
     const ids = new Set((bug as unknown[]).map((id, index) => integerIn(id, `healing.headerSizeBug[${index}]`, 0, count - 1)));
     headerSizeBug = (raidaId) => ids.has(raidaId);
   } else throw invalidRaidaOptions('must be true, false or an array of RAIDA ids', 'healing.headerSizeBug', bug);
-  if (given.clock !== undefined && typeof given.clock !== 'function') throw invalidRaidaOptions('must be a function () => ms', 'healing.clock', given.clock);
+  if (given.clock !== undefined && typeof given.clock !== 'function')
+    throw invalidRaidaOptions('must be a function () => ms', 'healing.clock', given.clock);
   return {
     ticketSlots: given.ticketSlots === undefined ? 512 : integerIn(given.ticketSlots, 'healing.ticketSlots', 1, 1_000_000),
-    ticketLifetimeMs: given.ticketLifetimeMs === undefined ? 300_000 : numberIn(given.ticketLifetimeMs, 'healing.ticketLifetimeMs', 1, 24 * HOUR_MS),
+    ticketLifetimeMs:
+      given.ticketLifetimeMs === undefined ? 300_000 : numberIn(given.ticketLifetimeMs, 'healing.ticketLifetimeMs', 1, 24 * HOUR_MS),
     peerTimeoutMs: given.peerTimeoutMs === undefined ? 32_000 : numberIn(given.peerTimeoutMs, 'healing.peerTimeoutMs', 1, HOUR_MS),
     headerSizeBug,
     clock: (given.clock as (() => number) | undefined) ?? (() => performance.now()),
@@ -95,7 +97,10 @@ export function createHealingState(random: Random): HealingState {
 }
 
 /** How a fixing server reaches its peers: one datagram each, and the reply (or `undefined` after `timeoutMs`). */
-export type PeerCall = (requests: readonly { readonly raidaId: number; readonly bytes: Uint8Array }[], timeoutMs: number) => Promise<(Uint8Array | undefined)[]>;
+export type PeerCall = (
+  requests: readonly { readonly raidaId: number; readonly bytes: Uint8Array }[],
+  timeoutMs: number,
+) => Promise<(Uint8Array | undefined)[]>;
 
 export interface HealingContext {
   readonly state: ServerState;
@@ -161,9 +166,13 @@ function getTicket(request: Extract<ParsedHealingRequest, { command: 'get_ticket
   const passed = request.coins.map((coin) => sameBytes(context.state.coins.get(coinKey(coin)), coin.an));
   if (!passed.includes(true)) return { status: RAIDA_STATUS.allFail };
   releaseExpired(context);
-  if (context.healing.tickets.size >= context.options.ticketSlots) return { status: HEALING_STATUS.noTicketSlot, reason: 'every ticket slot is taken' };
+  if (context.healing.tickets.size >= context.options.ticketSlots)
+    return { status: HEALING_STATUS.noTicketSlot, reason: 'every ticket slot is taken' };
   const value = newTicketValue(context.healing);
-  const listed = request.coins.filter((_, i) => passed[i]).slice(0, MAX_COINS_PER_TICKET).map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber }));
+  const listed = request.coins
+    .filter((_, i) => passed[i])
+    .slice(0, MAX_COINS_PER_TICKET)
+    .map((coin) => ({ denomination: coin.denomination, serialNumber: coin.serialNumber }));
   context.healing.tickets.set(value, { coins: listed, issuedAt: context.options.clock(), claims: new Set() });
   if (passed.every(Boolean)) return { status: RAIDA_STATUS.allPass, body: u32(value) };
   const bits = encodeVerdictBitfield(passed);
@@ -174,11 +183,13 @@ function getTicket(request: Extract<ParsedHealingRequest, { command: 'get_ticket
 }
 
 function validateTicket(request: Extract<ParsedHealingRequest, { command: 'validate_ticket' }>, context: HealingContext): Outcome {
-  if (request.claimantId >= RAIDA_COUNT) return { status: HEALING_STATUS.wrongRaida, reason: `claimant ${request.claimantId} is not a RAIDA` };
+  if (request.claimantId >= RAIDA_COUNT)
+    return { status: HEALING_STATUS.wrongRaida, reason: `claimant ${request.claimantId} is not a RAIDA` };
   releaseExpired(context);
   const ticket = context.healing.tickets.get(request.ticket);
   if (ticket === undefined) return { status: HEALING_STATUS.ticketNotFound, reason: 'no such ticket' };
-  if (ticket.claims.has(request.claimantId)) return { status: HEALING_STATUS.ticketClaimed, reason: `RAIDA ${request.claimantId} already claimed this ticket` };
+  if (ticket.claims.has(request.claimantId))
+    return { status: HEALING_STATUS.ticketClaimed, reason: `RAIDA ${request.claimantId} already claimed this ticket` };
   ticket.claims.add(request.claimantId);
   return { status: RAIDA_STATUS.success, body: coinRecords(ticket.coins) };
 }
@@ -217,7 +228,15 @@ function peerVotes(reply: Uint8Array | undefined, buggy: boolean): CoinId[] | un
   const coins: CoinId[] = [];
   for (let at = 0; at < parsed.body.length; at += 5) {
     const raw = parsed.body[at] ?? 0;
-    coins.push({ denomination: raw > 127 ? raw - 256 : raw, serialNumber: ((parsed.body[at + 1] ?? 0) * 0x1000000 + ((parsed.body[at + 2] ?? 0) << 16) + ((parsed.body[at + 3] ?? 0) << 8) + (parsed.body[at + 4] ?? 0)) >>> 0 });
+    coins.push({
+      denomination: raw > 127 ? raw - 256 : raw,
+      serialNumber:
+        ((parsed.body[at + 1] ?? 0) * 0x1000000 +
+          ((parsed.body[at + 2] ?? 0) << 16) +
+          ((parsed.body[at + 3] ?? 0) << 8) +
+          (parsed.body[at + 4] ?? 0)) >>>
+        0,
+    });
   }
   return coins;
 }
@@ -230,7 +249,14 @@ async function fix(request: Extract<ParsedHealingRequest, { command: 'fix' }>, c
   const requests = context.peerIds
     .filter((id) => id !== self && id < request.tickets.length)
     .map((id) => {
-      const built = buildValidateTicketRequest({ raidaId: id, coinId: context.coinId, challenge: PEER_CHALLENGE, echo: new Uint8Array(2), claimantId: self, ticket: request.tickets[id]! });
+      const built = buildValidateTicketRequest({
+        raidaId: id,
+        coinId: context.coinId,
+        challenge: PEER_CHALLENGE,
+        echo: new Uint8Array(2),
+        claimantId: self,
+        ticket: request.tickets[id]!,
+      });
       const bytes = built.bytes;
       bytes[8] = 1;
       if (!buggy) return { raidaId: id, bytes };
@@ -264,7 +290,11 @@ async function fix(request: Extract<ParsedHealingRequest, { command: 'fix' }>, c
  * What a simulated RAIDAX server answers to a healing datagram that `checkHealingRequest` accepted or rejected.
  * A fix waits for every peer's validate_ticket reply (or its timeout) before it answers.
  */
-export async function answerHealing(check: Exclude<HealingRequestCheck, { outcome: 'ignored' }>, commandName: HealingCommandName, context: HealingContext): Promise<HealingAnswer> {
+export async function answerHealing(
+  check: Exclude<HealingRequestCheck, { outcome: 'ignored' }>,
+  commandName: HealingCommandName,
+  context: HealingContext,
+): Promise<HealingAnswer> {
   let outcome: Outcome;
   if (context.behavior.statusOverride !== null) outcome = { status: context.behavior.statusOverride };
   else if (check.outcome === 'rejected') outcome = { status: check.rejection.status, reason: check.rejection.reason };
@@ -295,7 +325,11 @@ export async function answerHealing(check: Exclude<HealingRequestCheck, { outcom
     stale: context.state.stale,
   });
   if (!hasStaleFields(outcome.status)) {
-    context.state.stale = { commandGroup: source.header.commandGroup, echo: source.header.echo.slice(), signature: source.signature.slice() };
+    context.state.stale = {
+      commandGroup: source.header.commandGroup,
+      echo: source.header.echo.slice(),
+      signature: source.signature.slice(),
+    };
   }
   if (context.behavior.wrongSignature) for (let i = 16; i < 32; i++) reply[i] = (reply[i] ?? 0) ^ 0xff;
   return { status: outcome.status, command: commandName, reason: outcome.reason, reply };

@@ -77,7 +77,9 @@ export function resolveRaidaOptions(options: unknown): ResolvedRaidaOptions {
   const count = given.count === undefined ? RAIDA_COUNT : integerIn(given.count, 'count', 1, MAX_RAIDA_SERVERS);
   const coinId = given.coinId === undefined ? DEFAULT_COIN_ID : integerIn(given.coinId, 'coinId', 0, 0xffff);
   const maxRequestLength =
-    given.maxRequestLength === undefined ? MAX_REQUEST_LENGTH : integerIn(given.maxRequestLength, 'maxRequestLength', MIN_REQUEST_LENGTH, MAX_UDP_PAYLOAD);
+    given.maxRequestLength === undefined
+      ? MAX_REQUEST_LENGTH
+      : integerIn(given.maxRequestLength, 'maxRequestLength', MIN_REQUEST_LENGTH, MAX_UDP_PAYLOAD);
 
   const coinList = given.coins ?? [];
   if (!Array.isArray(coinList)) throw invalidRaidaOptions('must be an array of coins', 'coins', coinList);
@@ -85,7 +87,11 @@ export function resolveRaidaOptions(options: unknown): ResolvedRaidaOptions {
   const coins = (coinList as unknown[]).map((coin, index) => {
     const checked = checkClusterCoin(coin, `coins[${index}]`, count);
     const key = coinKey(checked.id);
-    if (seen.has(key)) throw invalidRaidaOptions(`names denomination ${checked.id.denomination}, serial number ${checked.id.serialNumber} twice`, `coins[${index}]`);
+    if (seen.has(key))
+      throw invalidRaidaOptions(
+        `names denomination ${checked.id.denomination}, serial number ${checked.id.serialNumber} twice`,
+        `coins[${index}]`,
+      );
     seen.add(key);
     return checked;
   });
@@ -98,12 +104,14 @@ export function resolveRaidaOptions(options: unknown): ResolvedRaidaOptions {
     }
     for (const [key, patch] of Object.entries(given.behaviors)) {
       const id = /^\d+$/.test(key) ? Number(key) : Number.NaN;
-      if (!Number.isInteger(id) || id >= count) throw invalidRaidaOptions(`has a key that is not a RAIDA id 0..${count - 1}`, 'behaviors', key);
+      if (!Number.isInteger(id) || id >= count)
+        throw invalidRaidaOptions(`has a key that is not a RAIDA id 0..${count - 1}`, 'behaviors', key);
       behaviors[id] = resolveRaidaBehavior(shared, patch, `behaviors[${id}]`);
     }
   }
 
-  if (given.onRequest !== undefined && typeof given.onRequest !== 'function') throw invalidRaidaOptions('must be a function', 'onRequest', given.onRequest);
+  if (given.onRequest !== undefined && typeof given.onRequest !== 'function')
+    throw invalidRaidaOptions('must be a function', 'onRequest', given.onRequest);
   return {
     count,
     coinId,

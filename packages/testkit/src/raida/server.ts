@@ -1,4 +1,11 @@
-import { RAIDA_STATUS, buildReplyForRequest, checkRequest, encodeVerdictBitfield, hasStaleFields, isCrashSafeType1BodyLength } from '@x/raida-protocol';
+import {
+  RAIDA_STATUS,
+  buildReplyForRequest,
+  checkRequest,
+  encodeVerdictBitfield,
+  hasStaleFields,
+  isCrashSafeType1BodyLength,
+} from '@x/raida-protocol';
 import type { CommandName, ParsedRequest, RequestCheck, StaleReplyFields } from '@x/raida-protocol';
 import type { RaidaServerBehavior } from './behavior.js';
 import { coinKey } from './coins.js';
@@ -46,7 +53,11 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Runs an accepted command against the coin table: the status and plain reply body a RAIDAX server gives. */
-function runCommand(request: ParsedRequest, state: ServerState, behavior: RaidaServerBehavior): { status: number; body: Uint8Array | undefined } {
+function runCommand(
+  request: ParsedRequest,
+  state: ServerState,
+  behavior: RaidaServerBehavior,
+): { status: number; body: Uint8Array | undefined } {
   switch (request.command) {
     case 'echo':
       return { status: RAIDA_STATUS.success, body: undefined };
@@ -78,7 +89,11 @@ function decryptsBody(check: RequestCheck): boolean {
 }
 
 /** Rejections a server makes with the body already decrypted (or, for 33, read past the key lookup). */
-const DECRYPTED_REJECTIONS: ReadonlySet<number> = new Set([RAIDA_STATUS.invalidEndOfPacket, RAIDA_STATUS.invalidCrc, RAIDA_STATUS.invalidCoinBodyLength]);
+const DECRYPTED_REJECTIONS: ReadonlySet<number> = new Set([
+  RAIDA_STATUS.invalidEndOfPacket,
+  RAIDA_STATUS.invalidCrc,
+  RAIDA_STATUS.invalidCoinBodyLength,
+]);
 
 /**
  * What one RAIDA server does with one datagram: nothing (too short), or a reply built by

@@ -108,11 +108,21 @@ export interface RpcRelays {
 const HOST = '127.0.0.1';
 const HOUR_MS = 3_600_000;
 const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
-const STATUS_TEXT: Readonly<Record<number, string>> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 export function invalidOptions(message: string, field: string, value?: unknown): XError {
   const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
-  return new XError({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', category: 'config', message: `${field} ${message}`, context: { field, value: shown } });
+  return new XError({
+    code: 'TESTKIT_RELAY_INVALID_OPTIONS',
+    category: 'config',
+    message: `${field} ${message}`,
+    context: { field, value: shown },
+  });
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -133,7 +143,7 @@ export function number(value: unknown, field: string, min: number, max: number):
 }
 
 /** `base` with `patch` applied, validated; a bad field is named by its path. */
-export function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
+function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate'], field);
@@ -145,21 +155,26 @@ export function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: 
     const given = patch.latency;
     let stallMs = latency.stallMs;
     if (given.stallMs !== undefined) {
-      if (!Array.isArray(given.stallMs) || given.stallMs.length !== 2) throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, given.stallMs);
+      if (!Array.isArray(given.stallMs) || given.stallMs.length !== 2)
+        throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, given.stallMs);
       const min = number(given.stallMs[0], `${path}.stallMs[0]`, 0, HOUR_MS);
       stallMs = [min, number(given.stallMs[1], `${path}.stallMs[1]`, min, HOUR_MS)];
     }
     latency = {
       medianMs: given.medianMs === undefined ? latency.medianMs : number(given.medianMs, `${path}.medianMs`, 0, HOUR_MS),
       sigma: given.sigma === undefined ? latency.sigma : number(given.sigma, `${path}.sigma`, 0, 5),
-      stallProbability: given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
+      stallProbability:
+        given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
       stallMs,
     };
   }
   const rate = (key: 'serverErrorRate' | 'rateLimitRate' | 'hangRate' | 'wrongValueRate'): number =>
     patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
   const retryAfter = patch.retryAfterSeconds;
-  if (retryAfter !== undefined && (typeof retryAfter !== 'number' || !Number.isSafeInteger(retryAfter) || retryAfter < 0 || retryAfter > 86_400)) {
+  if (
+    retryAfter !== undefined &&
+    (typeof retryAfter !== 'number' || !Number.isSafeInteger(retryAfter) || retryAfter < 0 || retryAfter > 86_400)
+  ) {
     throw invalidOptions('must be an integer in [0, 86400]', `${field}.retryAfterSeconds`, retryAfter);
   }
   const faults = {
@@ -171,7 +186,11 @@ export function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: 
     wrongValueRate: rate('wrongValueRate'),
   };
   if (faults.serverErrorRate + faults.rateLimitRate + faults.hangRate > 1) {
-    throw invalidOptions('serverErrorRate + rateLimitRate + hangRate must not exceed 1', field, faults.serverErrorRate + faults.rateLimitRate + faults.hangRate);
+    throw invalidOptions(
+      'serverErrorRate + rateLimitRate + hangRate must not exceed 1',
+      field,
+      faults.serverErrorRate + faults.rateLimitRate + faults.hangRate,
+    );
   }
   return Object.freeze(faults);
 }
@@ -252,7 +271,8 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
   }
   if (upstream.protocol !== 'http:') throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
-  if (!Array.isArray(options.relays) || options.relays.length === 0) throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  if (!Array.isArray(options.relays) || options.relays.length === 0)
+    throw invalidOptions('must be a non-empty array', 'relays', options.relays);
   const maxBodyBytes = options.maxBodyBytes === undefined ? 1 << 20 : number(options.maxBodyBytes, 'maxBodyBytes', 1, 1 << 30);
   const onRequest = options.onRequest;
   if (onRequest !== undefined && typeof onRequest !== 'function') throw invalidOptions('must be a function', 'onRequest', onRequest);
@@ -279,7 +299,8 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     const draw = faultRandom.next();
     if (draw < faults.hangRate) return { kind: 'hung' };
     if (draw < faults.hangRate + faults.rateLimitRate) return { kind: 'rate-limited' };
-    if (draw < faults.hangRate + faults.rateLimitRate + faults.serverErrorRate) return { kind: 'server-error', status: faultRandom.pick(SERVER_ERROR_STATUSES) };
+    if (draw < faults.hangRate + faults.rateLimitRate + faults.serverErrorRate)
+      return { kind: 'server-error', status: faultRandom.pick(SERVER_ERROR_STATUSES) };
     // A stream of its own per request, seeded now in arrival order, decides which entries of the answer
     // get altered and how: fates stay reproducible however the upstream's answers interleave.
     return { kind: 'forwarded', wrongValueRate: faults.wrongValueRate, random: createRandom(relay.valueRandom.int(0, 0x7fffffff)) };
@@ -364,7 +385,12 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       if (fate.kind === 'server-error') {
         send(res, fate.status, { 'content-type': 'text/plain; charset=utf-8' }, STATUS_TEXT[fate.status] ?? 'Server Error');
       } else if (fate.kind === 'rate-limited') {
-        send(res, 429, { 'content-type': 'application/json', 'retry-after': retryAfter }, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too many requests' } }));
+        send(
+          res,
+          429,
+          { 'content-type': 'application/json', 'retry-after': retryAfter },
+          JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too many requests' } }),
+        );
       } else {
         forward(relay, res, body, fate);
       }
@@ -407,9 +433,13 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
         tooLarge = true;
         chunks.length = 0;
         relay.stats.outcomes.rejected++;
-        send(res, 413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, `Payload Too Large: the limit is ${maxBodyBytes} bytes`);
-      }
-      else chunks.push(chunk);
+        send(
+          res,
+          413,
+          { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+          `Payload Too Large: the limit is ${maxBodyBytes} bytes`,
+        );
+      } else chunks.push(chunk);
     });
     req.on('end', () => {
       if (tooLarge || closed) return;
@@ -430,7 +460,12 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       faultRandom: random.fork('faults'),
       valueRandom: random.fork('values'),
       faults: spec.faults,
-      stats: { requests: 0, outcomes: { forwarded: 0, 'server-error': 0, 'rate-limited': 0, hung: 0, 'upstream-error': 0, rejected: 0 }, wrongValues: 0, aborted: 0 },
+      stats: {
+        requests: 0,
+        outcomes: { forwarded: 0, 'server-error': 0, 'rate-limited': 0, hung: 0, 'upstream-error': 0, rejected: 0 },
+        wrongValues: 0,
+        aborted: 0,
+      },
       info: undefined,
     };
     relays.push(relay);
@@ -483,7 +518,12 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     for (const spec of specs) await listen(spec);
   } catch (error) {
     await closeAll();
-    throw new XError({ code: 'TESTKIT_RELAY_LISTEN_FAILED', category: 'network', message: 'A relay could not listen on 127.0.0.1', cause: error });
+    throw new XError({
+      code: 'TESTKIT_RELAY_LISTEN_FAILED',
+      category: 'network',
+      message: 'A relay could not listen on 127.0.0.1',
+      cause: error,
+    });
   }
 
   const byId = (id: string): Relay => {
@@ -500,7 +540,13 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       return relay.faults;
     },
     stats: () =>
-      relays.map((r) => ({ id: r.id, requests: r.stats.requests, outcomes: { ...r.stats.outcomes }, wrongValues: r.stats.wrongValues, aborted: r.stats.aborted })),
+      relays.map((r) => ({
+        id: r.id,
+        requests: r.stats.requests,
+        outcomes: { ...r.stats.outcomes },
+        wrongValues: r.stats.wrongValues,
+        aborted: r.stats.aborted,
+      })),
     close: () => (closing ??= closeAll()),
   };
 }

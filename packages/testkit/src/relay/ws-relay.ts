@@ -26,7 +26,13 @@ export interface WsRelayFaults {
   readonly disconnectRate: number;
 }
 
-export const DEFAULT_WS_RELAY_FAULTS: WsRelayFaults = Object.freeze({ delayMs: 0, jitterMs: 0, dropRate: 0, duplicateRate: 0, disconnectRate: 0 });
+export const DEFAULT_WS_RELAY_FAULTS: WsRelayFaults = Object.freeze({
+  delayMs: 0,
+  jitterMs: 0,
+  dropRate: 0,
+  duplicateRate: 0,
+  disconnectRate: 0,
+});
 
 export interface WsRelayOptions {
   /** Shown in stats. */
@@ -89,7 +95,8 @@ function resolveFaults(base: WsRelayFaults, patch: unknown, field: string): WsRe
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, Object.keys(DEFAULT_WS_RELAY_FAULTS), field);
-  const pick = (key: keyof WsRelayFaults, max: number): number => (patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, max));
+  const pick = (key: keyof WsRelayFaults, max: number): number =>
+    patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, max);
   return Object.freeze({
     delayMs: pick('delayMs', HOUR_MS),
     jitterMs: pick('jitterMs', HOUR_MS),
@@ -156,7 +163,8 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
     throw invalidOptions('must be a ws:// URL', 'upstream', options.upstream);
   }
   if (upstream.protocol !== 'ws:') throw invalidOptions('must be a ws:// URL', 'upstream', options.upstream);
-  if (!Array.isArray(options.relays) || options.relays.length === 0) throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  if (!Array.isArray(options.relays) || options.relays.length === 0)
+    throw invalidOptions('must be a non-empty array', 'relays', options.relays);
   const maxPayload = options.maxPayload === undefined ? 16 << 20 : number(options.maxPayload, 'maxPayload', 1, 1 << 30);
   const root = createRandom(options.seed ?? 1);
   const ids = new Set<string>();
@@ -192,16 +200,19 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
   function schedule(relay: Relay, pair: Pair, from: number): void {
     const first = pair.queue[0];
     if (first === undefined) return;
-    pair.timer = setTimeout(() => {
-      pair.timer = undefined;
-      const due = pair.queue.shift()!;
-      deliver(relay, pair, due.text, due.copies, due.notification);
-      while (pair.queue[0] !== undefined && pair.queue[0].sendAt <= due.sendAt) {
-        const next = pair.queue.shift()!;
-        deliver(relay, pair, next.text, next.copies, next.notification);
-      }
-      schedule(relay, pair, Math.max(performance.now(), due.sendAt));
-    }, Math.max(0, first.sendAt - from));
+    pair.timer = setTimeout(
+      () => {
+        pair.timer = undefined;
+        const due = pair.queue.shift()!;
+        deliver(relay, pair, due.text, due.copies, due.notification);
+        while (pair.queue[0] !== undefined && pair.queue[0].sendAt <= due.sendAt) {
+          const next = pair.queue.shift()!;
+          deliver(relay, pair, next.text, next.copies, next.notification);
+        }
+        schedule(relay, pair, Math.max(performance.now(), due.sendAt));
+      },
+      Math.max(0, first.sendAt - from),
+    );
   }
 
   function fromUpstream(relay: Relay, pair: Pair, text: string): void {
@@ -257,7 +268,9 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
 
   async function listen(spec: { id: string; faults: WsRelayFaults }): Promise<void> {
     const server = createServer((_request, response) => {
-      response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' }).end('Upgrade Required: this relay speaks WebSocket');
+      response
+        .writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' })
+        .end('Upgrade Required: this relay speaks WebSocket');
     });
     const relay: Relay = {
       id: spec.id,
@@ -322,7 +335,12 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
     for (const spec of specs) await listen(spec);
   } catch (error) {
     await closeAll();
-    throw new XError({ code: 'TESTKIT_RELAY_LISTEN_FAILED', category: 'network', message: 'A WebSocket relay could not listen on 127.0.0.1', cause: error });
+    throw new XError({
+      code: 'TESTKIT_RELAY_LISTEN_FAILED',
+      category: 'network',
+      message: 'A WebSocket relay could not listen on 127.0.0.1',
+      cause: error,
+    });
   }
 
   const byId = (id: string): Relay => {

@@ -195,7 +195,9 @@ export function resolveBehavior(base: RpcEndpointBehavior, patch: unknown, field
       checkKeys(patch.rateLimit, ['requestsPerSecond', 'burst'], path);
       const requestsPerSecond = number(patch.rateLimit.requestsPerSecond, `${path}.requestsPerSecond`, Number.MIN_VALUE, 1e6);
       const burst =
-        patch.rateLimit.burst === undefined ? Math.max(1, Math.ceil(requestsPerSecond)) : integer(patch.rateLimit.burst, `${path}.burst`, 1, 1e6);
+        patch.rateLimit.burst === undefined
+          ? Math.max(1, Math.ceil(requestsPerSecond))
+          : integer(patch.rateLimit.burst, `${path}.burst`, 1, 1e6);
       rateLimit = { requestsPerSecond, burst };
     }
   }

@@ -140,7 +140,7 @@ const BPF_LOADER_UPGRADEABLE = 'BPFLoaderUpgradeab1e11111111111111111111111';
 const RENT_LAMPORTS_PER_BYTE = 6960;
 const ACCOUNT_OVERHEAD_BYTES = 128;
 
-export function invalidArgument(message: string, context: Record<string, unknown> = {}): XError {
+function invalidArgument(message: string, context: Record<string, unknown> = {}): XError {
   return new XError({ code: 'TESTKIT_INVALID_ARGUMENT', category: 'config', message, context });
 }
 
@@ -348,7 +348,12 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
       if (source === null || source.lamports < lamports) return { error: { Custom: 1 }, log: 'custom program error: 0x1' };
       scratch.set(from, { ...source, lamports: source.lamports - lamports });
       const target = read(to);
-      scratch.set(to, target === null ? { lamports, data: new Uint8Array(0), owner: SYSTEM_PROGRAM_ID, executable: false } : { ...target, lamports: target.lamports + lamports });
+      scratch.set(
+        to,
+        target === null
+          ? { lamports, data: new Uint8Array(0), owner: SYSTEM_PROGRAM_ID, executable: false }
+          : { ...target, lamports: target.lamports + lamports },
+      );
       return undefined;
     }
     if (program === programId) {
@@ -356,7 +361,13 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
       const target = keys[accounts[0] ?? keys.length];
       const state = target === undefined ? null : read(target);
       const offset = data[0];
-      if (target === undefined || state === null || state.owner !== programId || offset === undefined || offset + data.length - 1 > state.data.length) {
+      if (
+        target === undefined ||
+        state === null ||
+        state.owner !== programId ||
+        offset === undefined ||
+        offset + data.length - 1 > state.data.length
+      ) {
         return { error: 'InvalidInstructionData', log: 'invalid instruction data' };
       }
       const next = state.data.slice();
@@ -420,7 +431,7 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
   }
 
   function landPending(): void {
-    for (let i = 0; i < pending.length; ) {
+    for (let i = 0; i < pending.length;) {
       const item = pending[i] as Pending;
       if (item.landingSlot > tip) {
         i++;
@@ -477,13 +488,23 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
   for (let i = 0; i < (options.wallets ?? 16); i++) {
     const address = newAddress();
     walletAddresses.push(address);
-    write(address, { lamports: genesis.int(1, 500) * 1_000_000_000 + genesis.int(0, 999_999_999), data: new Uint8Array(0), owner: SYSTEM_PROGRAM_ID, executable: false });
+    write(address, {
+      lamports: genesis.int(1, 500) * 1_000_000_000 + genesis.int(0, 999_999_999),
+      data: new Uint8Array(0),
+      owner: SYSTEM_PROGRAM_ID,
+      executable: false,
+    });
   }
   for (let i = 0; i < (options.dataAccounts ?? 4); i++) {
     const address = newAddress();
     dataAddresses.push(address);
     const size = genesis.int(64, 200);
-    write(address, { lamports: (ACCOUNT_OVERHEAD_BYTES + size) * RENT_LAMPORTS_PER_BYTE, data: genesis.bytes(size), owner: programId, executable: false });
+    write(address, {
+      lamports: (ACCOUNT_OVERHEAD_BYTES + size) * RENT_LAMPORTS_PER_BYTE,
+      data: genesis.bytes(size),
+      owner: programId,
+      executable: false,
+    });
   }
   // History before startSlot, so that a lagging endpoint has older state to serve from the start.
   while (tip < startSlot) advanceOne();
@@ -514,7 +535,8 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
       const data = account.data ?? new Uint8Array(0);
       if (!(data instanceof Uint8Array)) throw invalidArgument('data must be a Uint8Array');
       const owner = account.owner === undefined ? SYSTEM_PROGRAM_ID : requireAddress('owner', account.owner);
-      if (account.executable !== undefined && typeof account.executable !== 'boolean') throw invalidArgument('executable must be a boolean');
+      if (account.executable !== undefined && typeof account.executable !== 'boolean')
+        throw invalidArgument('executable must be a boolean');
       write(address, { lamports, data, owner, executable: account.executable ?? false });
     },
     transfer(transfer) {
@@ -526,7 +548,11 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
       const transaction = buildTransfer(manual, from, to, lamports);
       const result = execute(serializeTransaction(transaction), transaction);
       if (result === null) {
-        throw invalidArgument('The fee payer cannot pay the transaction fee', { from, fee: LAMPORTS_PER_SIGNATURE, lamports: latest(from)?.lamports ?? 0 });
+        throw invalidArgument('The fee payer cannot pay the transaction fee', {
+          from,
+          fee: LAMPORTS_PER_SIGNATURE,
+          lamports: latest(from)?.lamports ?? 0,
+        });
       }
       return result;
     },
@@ -551,7 +577,10 @@ export function createChain(random: Random, options: SimulatedChainOptions & { r
     signatures(address) {
       requireAddress('address', address);
       const cutoff = oldestSlot();
-      return (byAddress.get(address) ?? []).filter((transaction) => transaction.slot >= cutoff).map((transaction) => transaction.signature).reverse();
+      return (byAddress.get(address) ?? [])
+        .filter((transaction) => transaction.slot >= cutoff)
+        .map((transaction) => transaction.signature)
+        .reverse();
     },
     blockhash(slot) {
       if (slot !== undefined && !Number.isSafeInteger(slot)) throw invalidArgument('slot must be an integer', { slot });

@@ -81,7 +81,12 @@ export interface RpcCluster {
 const HOST = '127.0.0.1';
 const MAX_METHOD_NAMES = 64;
 const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
-const STATUS_TEXT: Readonly<Record<number, string>> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 interface MutableStats {
   requests: number;
@@ -141,7 +146,12 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, payload === undefined ? '' : (stringifyJson(payload) ?? ''));
+  send(
+    res,
+    status,
+    { 'content-type': 'application/json; charset=utf-8', ...headers },
+    payload === undefined ? '' : (stringifyJson(payload) ?? ''),
+  );
 }
 
 /**
@@ -204,7 +214,9 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     const { stats } = endpoint;
     stats.responses[fate.kind]++;
     if (fate.kind === 'rate-limited') {
-      sendJson(res, 429, errorResponse(null, { code: 429, message: 'Too many requests' }), { 'retry-after': String(fate.retryAfterSeconds) });
+      sendJson(res, 429, errorResponse(null, { code: 429, message: 'Too many requests' }), {
+        'retry-after': String(fate.retryAfterSeconds),
+      });
       return;
     }
     if (fate.kind === 'server-error') {
@@ -218,10 +230,14 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       return;
     }
     if (fate.kind === 'rpc-error') {
-      sendJson(res, 200, rpcPayload(work.envelope, (entry) => {
-        if (!entry.valid) return errorResponse(entry.id, INVALID_REQUEST);
-        return entry.id === undefined ? undefined : errorResponse(entry.id, INTERNAL_ERROR);
-      }));
+      sendJson(
+        res,
+        200,
+        rpcPayload(work.envelope, (entry) => {
+          if (!entry.valid) return errorResponse(entry.id, INVALID_REQUEST);
+          return entry.id === undefined ? undefined : errorResponse(entry.id, INTERNAL_ERROR);
+        }),
+      );
       return;
     }
     const view: Omit<CallView, 'lie'> = {
@@ -229,7 +245,11 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       slot: viewSlot(endpoint),
       submit: (wire) => chain.submitTransaction(wire),
     };
-    sendJson(res, 200, rpcPayload(work.envelope, (entry) => answerEntry(entry, view, fate.lieSeeds.get(entry), stats)));
+    sendJson(
+      res,
+      200,
+      rpcPayload(work.envelope, (entry) => answerEntry(entry, view, fate.lieSeeds.get(entry), stats)),
+    );
   }
 
   function drawFate(endpoint: Endpoint, work: Work): Fate {
@@ -432,7 +452,11 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     await Promise.all(resolved.endpoints.map((entry) => listen(entry.id, entry.behavior)));
   } catch (error) {
     await closeAll();
-    throw toXError(error, { code: 'TESTKIT_RPC_LISTEN_FAILED', category: 'network', message: `A simulated RPC endpoint could not listen on ${HOST}` });
+    throw toXError(error, {
+      code: 'TESTKIT_RPC_LISTEN_FAILED',
+      category: 'network',
+      message: `A simulated RPC endpoint could not listen on ${HOST}`,
+    });
   }
 
   if (resolved.autoAdvance) {
@@ -484,7 +508,8 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       if (closed) throw closedError('setBehavior');
       const next = resolveBehavior(endpoint.behavior, patch, `setBehavior(${JSON.stringify(id)})`, resolved.maxSlotLag);
       if (next.rateLimit === null) endpoint.bucket = undefined;
-      else if (endpoint.bucket === undefined || (patch as RpcBehaviorPatch | undefined)?.rateLimit !== undefined) endpoint.bucket = createTokenBucket(next.rateLimit, resolved.now());
+      else if (endpoint.bucket === undefined || (patch as RpcBehaviorPatch | undefined)?.rateLimit !== undefined)
+        endpoint.bucket = createTokenBucket(next.rateLimit, resolved.now());
       const goingDown = next.mode === 'down' && endpoint.behavior.mode !== 'down';
       endpoint.behavior = next;
       if (goingDown) resetConnections(endpoint);
@@ -518,7 +543,8 @@ function closedError(operation: string): XError {
 
 /** The chain as users see it: reads keep working after close(), changes are refused. */
 function guardChain(chain: ChainState, isClosed: () => boolean): SimulatedChain {
-  const guard = <A extends unknown[], R>(name: string, fn: (...args: A) => R) =>
+  const guard =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => R) =>
     (...args: A): R => {
       if (isClosed()) throw closedError(`chain.${name}`);
       return fn(...args);

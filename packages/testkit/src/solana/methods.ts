@@ -39,9 +39,10 @@ export interface CallView {
   submit(wire: Uint8Array): string;
 }
 
-export type CallResult = { readonly ok: true; readonly result: unknown; readonly lied: boolean } | { readonly ok: false; readonly error: RpcErrorObject };
+export type CallResult =
+  { readonly ok: true; readonly result: unknown; readonly lied: boolean } | { readonly ok: false; readonly error: RpcErrorObject };
 
-export const API_VERSION = '2.2.0';
+const API_VERSION = '2.2.0';
 /** Solana reports a node as unhealthy when it is this many slots behind. */
 export const HEALTH_SLOT_DISTANCE = 128;
 export const U64_MAX = 18446744073709551615n;
@@ -50,7 +51,7 @@ const BLOCKHASH_VALID_SLOTS = 150;
 export const FINALIZED_DEPTH = 32;
 const WEI_PER_LAMPORT = 1_000_000_000n;
 
-export function rpcError(code: number, message: string, data?: unknown): XError {
+function rpcError(code: number, message: string, data?: unknown): XError {
   return new XError({ code: 'TESTKIT_RPC_CALL_ERROR', category: 'config', message, context: { rpcCode: code, rpcData: data } });
 }
 
@@ -177,13 +178,18 @@ export function encodeAccountData(data: Uint8Array, encoding: string): unknown {
     case 'base58':
     case 'binary':
       if (data.length > MAX_BASE58_ACCOUNT_BYTES) {
-        throw rpcError(RPC_ERROR_CODES.invalidRequest, 'Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.');
+        throw rpcError(
+          RPC_ERROR_CODES.invalidRequest,
+          'Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.',
+        );
       }
       return encoding === 'binary' ? encodeBase58(data) : [encodeBase58(data), 'base58'];
     case 'base64+zstd':
       throw invalidParams('the simulated endpoint does not support base64+zstd, use base64');
     default:
-      throw invalidParams(`unknown variant \`${encoding}\`, expected one of \`binary\`, \`base58\`, \`base64\`, \`jsonParsed\`, \`base64+zstd\``);
+      throw invalidParams(
+        `unknown variant \`${encoding}\`, expected one of \`binary\`, \`base58\`, \`base64\`, \`jsonParsed\`, \`base64+zstd\``,
+      );
   }
 }
 
@@ -206,7 +212,8 @@ function getAccountInfo(params: readonly unknown[], view: CallView): { result: u
   const account = view.chain.account(key, view.slot);
   if (account === null) return { result: withContext(view, null), lied: false };
   let shown: SimulatedAccount = account;
-  if (view.lie !== undefined) shown = { ...account, lamports: alteredLamports(account.lamports, view.lie), data: alteredBytes(account.data, view.lie) };
+  if (view.lie !== undefined)
+    shown = { ...account, lamports: alteredLamports(account.lamports, view.lie), data: alteredBytes(account.data, view.lie) };
   const data = slice === undefined ? shown.data : shown.data.subarray(slice.offset, slice.offset + slice.length);
   const value = {
     data: encodeAccountData(data, encoding),
@@ -282,11 +289,14 @@ function getTransaction(params: readonly unknown[], view: CallView): { result: u
   if (view.lie !== undefined) {
     const delta = view.lie.int(1, 1_000_000);
     fee += view.lie.int(1, 5000);
-    postBalances = postBalances.map((balance, index) => (index === 0 ? Math.max(0, balance - delta) : index === 1 ? balance + delta : balance));
+    postBalances = postBalances.map((balance, index) =>
+      index === 0 ? Math.max(0, balance - delta) : index === 1 ? balance + delta : balance,
+    );
   }
   let transaction: unknown;
   if (encoding === 'json') transaction = { message: transactionMessageJson(landed), signatures: landed.transaction.signatures };
-  else if (encoding === 'jsonParsed') transaction = { message: transactionMessageParsed(landed), signatures: landed.transaction.signatures };
+  else if (encoding === 'jsonParsed')
+    transaction = { message: transactionMessageParsed(landed), signatures: landed.transaction.signatures };
   else if (encoding === 'base64') transaction = [base64(landed.wire), 'base64'];
   else transaction = [encodeBase58(landed.wire), 'base58'];
   const result: Record<string, unknown> = {
@@ -342,7 +352,14 @@ function getSignaturesForAddress(params: readonly unknown[], view: CallView): { 
     slot: transaction.slot,
   }));
   if (view.lie === undefined) return { result: entries, lied: false };
-  const forged = { blockTime: view.chain.blockTime(view.slot), confirmationStatus: 'confirmed', err: null, memo: null, signature: encodeBase58(view.lie.bytes(64)), slot: view.slot };
+  const forged = {
+    blockTime: view.chain.blockTime(view.slot),
+    confirmationStatus: 'confirmed',
+    err: null,
+    memo: null,
+    signature: encodeBase58(view.lie.bytes(64)),
+    slot: view.slot,
+  };
   // A liar hides the newest transaction behind one that never happened.
   if (entries.length > 0) entries[0] = forged;
   else entries.push(forged);
@@ -356,7 +373,10 @@ function getLatestBlockhash(params: readonly unknown[], view: CallView): { resul
   checkMinContextSlot(options, view);
   const blockhash = view.lie === undefined ? view.chain.blockhash(view.slot) : encodeBase58(view.lie.bytes(32));
   // The simulated chain skips no slot, so block height equals slot.
-  return { result: withContext(view, { blockhash, lastValidBlockHeight: view.slot + BLOCKHASH_VALID_SLOTS }), lied: view.lie !== undefined };
+  return {
+    result: withContext(view, { blockhash, lastValidBlockHeight: view.slot + BLOCKHASH_VALID_SLOTS }),
+    lied: view.lie !== undefined,
+  };
 }
 
 function decodeTransaction(text: unknown, encoding: unknown): Uint8Array {
@@ -379,7 +399,8 @@ function sendTransaction(params: readonly unknown[], view: CallView): { result: 
   const bytes = decodeTransaction(params[0], options.encoding);
   checkCommitment(options, 'preflightCommitment');
   optionalInteger(options, 'maxRetries');
-  if (options.skipPreflight !== undefined && typeof options.skipPreflight !== 'boolean') throw invalidParams('skipPreflight must be a boolean');
+  if (options.skipPreflight !== undefined && typeof options.skipPreflight !== 'boolean')
+    throw invalidParams('skipPreflight must be a boolean');
   checkMinContextSlot(options, view);
   const parsed = parseTransaction(bytes);
   if (typeof parsed === 'string') throw invalidParams(`invalid transaction: ${parsed}`);
@@ -389,7 +410,15 @@ function sendTransaction(params: readonly unknown[], view: CallView): { result: 
       throw rpcError(
         RPC_ERROR_CODES.sendTransactionPreflightFailure,
         'Transaction simulation failed: Attempt to debit an account but found no record of a prior credit.',
-        { accounts: null, err: 'AccountNotFound', innerInstructions: null, logs: [], replacementBlockhash: null, returnData: null, unitsConsumed: 0 },
+        {
+          accounts: null,
+          err: 'AccountNotFound',
+          innerInstructions: null,
+          logs: [],
+          replacementBlockhash: null,
+          returnData: null,
+          unitsConsumed: 0,
+        },
       );
     }
   }
@@ -435,7 +464,8 @@ function ethGetBalance(params: readonly unknown[], view: CallView): { result: un
   else throw invalidParams('invalid argument 1: hex number or block tag expected');
   if (slot > view.slot) throw rpcError(RPC_ERROR_CODES.evmHeaderNotFound, 'header not found');
   const solanaAddress = view.chain.addressOfEvm(evmAddress);
-  const lamports = solanaAddress === undefined ? 0 : (view.chain.account(solanaAddress, Math.max(slot, view.chain.oldestSlot()))?.lamports ?? 0);
+  const lamports =
+    solanaAddress === undefined ? 0 : (view.chain.account(solanaAddress, Math.max(slot, view.chain.oldestSlot()))?.lamports ?? 0);
   const shown = view.lie === undefined ? lamports : alteredLamports(lamports, view.lie);
   return { result: hex(BigInt(shown) * WEI_PER_LAMPORT), lied: view.lie !== undefined };
 }
@@ -470,7 +500,10 @@ export function executeCall(method: string, params: unknown, view: CallView): Ca
   } catch (error) {
     if (isXError(error, 'TESTKIT_RPC_CALL_ERROR')) {
       const { rpcCode, rpcData } = error.context as { rpcCode: number; rpcData?: unknown };
-      return { ok: false, error: rpcData === undefined ? { code: rpcCode, message: error.message } : { code: rpcCode, message: error.message, data: rpcData } };
+      return {
+        ok: false,
+        error: rpcData === undefined ? { code: rpcCode, message: error.message } : { code: rpcCode, message: error.message, data: rpcData },
+      };
     }
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, error: { code: RPC_ERROR_CODES.internalError, message: `Internal error: ${detail}` } };

@@ -49,7 +49,7 @@ export interface RpcClusterOptions {
   readonly onRequest?: (event: RpcRequestEvent) => void;
 }
 
-export interface ResolvedEndpoint {
+interface ResolvedEndpoint {
   readonly id: string;
   readonly behavior: RpcEndpointBehavior;
 }
@@ -66,7 +66,7 @@ export interface ResolvedClusterOptions {
   readonly onRequest: ((event: RpcRequestEvent) => void) | undefined;
 }
 
-export const MAX_ENDPOINTS = 64;
+const MAX_ENDPOINTS = 64;
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 function integer(value: unknown, field: string, min: number, max: number): number {
@@ -86,13 +86,18 @@ function finite(value: unknown, field: string, min: number, max: number): number
 function resolveChain(value: unknown): SimulatedChainOptions {
   if (value === undefined) return {};
   if (!isRecord(value)) throw invalidOptions('must be an object', 'chain', value);
-  checkKeys(value, ['startSlot', 'startTimeMs', 'wallets', 'dataAccounts', 'transactionsPerSlot', 'confirmationSlots', 'retainSlots', 'evmChainId'], 'chain');
+  checkKeys(
+    value,
+    ['startSlot', 'startTimeMs', 'wallets', 'dataAccounts', 'transactionsPerSlot', 'confirmationSlots', 'retainSlots', 'evmChainId'],
+    'chain',
+  );
   const out: { -readonly [K in keyof SimulatedChainOptions]: SimulatedChainOptions[K] } = {};
   if (value.startSlot !== undefined) out.startSlot = integer(value.startSlot, 'chain.startSlot', 1000, Number.MAX_SAFE_INTEGER - 1e9);
   if (value.startTimeMs !== undefined) out.startTimeMs = finite(value.startTimeMs, 'chain.startTimeMs', 0, 8.64e15);
   if (value.wallets !== undefined) out.wallets = integer(value.wallets, 'chain.wallets', 0, 10_000);
   if (value.dataAccounts !== undefined) out.dataAccounts = integer(value.dataAccounts, 'chain.dataAccounts', 0, 10_000);
-  if (value.transactionsPerSlot !== undefined) out.transactionsPerSlot = finite(value.transactionsPerSlot, 'chain.transactionsPerSlot', 0, 100);
+  if (value.transactionsPerSlot !== undefined)
+    out.transactionsPerSlot = finite(value.transactionsPerSlot, 'chain.transactionsPerSlot', 0, 100);
   if (value.confirmationSlots !== undefined) {
     const range = value.confirmationSlots;
     if (!Array.isArray(range) || range.length !== 2) throw invalidOptions('must be a [min, max] pair', 'chain.confirmationSlots', range);
@@ -130,7 +135,8 @@ export function resolveClusterOptions(options: unknown): ResolvedClusterOptions 
     if (!isRecord(entry)) throw invalidOptions('must be an object', field, entry);
     checkKeys(entry, ['id', 'behavior'], field);
     const id = entry.id ?? `rpc-${index}`;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw invalidOptions('must be 1-64 characters of A-Z a-z 0-9 . _ -', `${field}.id`, id);
+    if (typeof id !== 'string' || !ID_PATTERN.test(id))
+      throw invalidOptions('must be 1-64 characters of A-Z a-z 0-9 . _ -', `${field}.id`, id);
     if (ids.has(id)) throw invalidOptions(`repeats the id "${id}"`, `${field}.id`, id);
     ids.add(id);
     return { id, behavior: resolveBehavior(base, entry.behavior, `${field}.behavior`, maxSlotLag) };

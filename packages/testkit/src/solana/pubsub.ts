@@ -33,7 +33,11 @@ export type Commitment = 'processed' | 'confirmed' | 'finalized';
  * changes (the slot in progress included), `confirmed` once the chain has moved past the slot,
  * `finalized` once it is 32 slots deep (when `getSignaturesForAddress` calls it finalized too).
  */
-export const COMMITMENT_DEPTH: Readonly<Record<Commitment, number>> = Object.freeze({ processed: 0, confirmed: 1, finalized: FINALIZED_DEPTH });
+export const COMMITMENT_DEPTH: Readonly<Record<Commitment, number>> = Object.freeze({
+  processed: 0,
+  confirmed: 1,
+  finalized: FINALIZED_DEPTH,
+});
 
 /** One parsed subscription: what it listens to and how it turns chain events into notification results. */
 export interface SubscriptionSpec {
@@ -52,7 +56,8 @@ export interface SubscriptionSpec {
   readonly lastPerSlot: boolean;
 }
 
-export type ParsedSubscribe = { readonly ok: true; readonly spec: SubscriptionSpec } | { readonly ok: false; readonly error: RpcErrorObject };
+export type ParsedSubscribe =
+  { readonly ok: true; readonly spec: SubscriptionSpec } | { readonly ok: false; readonly error: RpcErrorObject };
 
 function commitmentOf(options: Record<string, unknown>): Commitment {
   // Solana's subscriptions default to finalized.
@@ -86,12 +91,14 @@ function programFilters(value: unknown): Filter[] {
     if (typeof filter !== 'object' || filter === null) throw invalidParams('a filter must be an object');
     const { dataSize, memcmp } = filter as { dataSize?: unknown; memcmp?: unknown };
     if (dataSize !== undefined) {
-      if (typeof dataSize !== 'number' || !Number.isSafeInteger(dataSize) || dataSize < 0) throw invalidParams('dataSize must be an integer >= 0');
+      if (typeof dataSize !== 'number' || !Number.isSafeInteger(dataSize) || dataSize < 0)
+        throw invalidParams('dataSize must be an integer >= 0');
       return (state) => state.data.length === dataSize;
     }
     if (typeof memcmp === 'object' && memcmp !== null) {
       const { offset, bytes, encoding } = memcmp as { offset?: unknown; bytes?: unknown; encoding?: unknown };
-      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalidParams('memcmp.offset must be an integer >= 0');
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+        throw invalidParams('memcmp.offset must be an integer >= 0');
       if (typeof bytes !== 'string') throw invalidParams('memcmp.bytes must be a string');
       const wanted = encoding === 'base64' ? new Uint8Array(Buffer.from(bytes, 'base64')) : decodeBase58(bytes);
       if (wanted === undefined) throw invalidParams('memcmp.bytes is not valid base58');
@@ -145,7 +152,8 @@ function account(params: readonly unknown[]): SubscriptionSpec {
     commitment,
     once: false,
     lastPerSlot: commitment !== 'processed',
-    match: (event) => (event.kind === 'account' && event.address === key ? context(event.slot, accountJson(event.state, encoding)) : undefined),
+    match: (event) =>
+      event.kind === 'account' && event.address === key ? context(event.slot, accountJson(event.state, encoding)) : undefined,
   };
 }
 
@@ -187,7 +195,10 @@ function signatureStatus(params: readonly unknown[]): SubscriptionSpec {
     commitment,
     once: true,
     lastPerSlot: false,
-    match: (event) => (event.kind === 'transaction' && event.transaction.signature === wanted ? context(event.slot, { err: event.transaction.err }) : undefined),
+    match: (event) =>
+      event.kind === 'transaction' && event.transaction.signature === wanted
+        ? context(event.slot, { err: event.transaction.err })
+        : undefined,
     initial: (chain, visibleSlot) => {
       const landed = chain.transactionAt(wanted, visibleSlot);
       return landed === null ? undefined : context(landed.slot, { err: landed.err });
@@ -204,7 +215,8 @@ function slot(params: readonly unknown[]): SubscriptionSpec {
     commitment: 'processed',
     once: false,
     lastPerSlot: false,
-    match: (event) => (event.kind === 'slot' ? { parent: event.slot - 1, root: Math.max(0, event.slot - FINALIZED_DEPTH), slot: event.slot } : undefined),
+    match: (event) =>
+      event.kind === 'slot' ? { parent: event.slot - 1, root: Math.max(0, event.slot - FINALIZED_DEPTH), slot: event.slot } : undefined,
   };
 }
 
@@ -230,6 +242,9 @@ export function parseSubscribe(method: string, params: unknown): ParsedSubscribe
       const { rpcCode } = error.context as { rpcCode: number };
       return { ok: false, error: { code: rpcCode, message: error.message } };
     }
-    return { ok: false, error: { code: RPC_ERROR_CODES.internalError, message: `Internal error: ${error instanceof Error ? error.message : String(error)}` } };
+    return {
+      ok: false,
+      error: { code: RPC_ERROR_CODES.internalError, message: `Internal error: ${error instanceof Error ? error.message : String(error)}` },
+    };
   }
 }

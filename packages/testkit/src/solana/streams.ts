@@ -149,7 +149,9 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
       endpoint.stats.dropped++;
       return;
     }
-    const text = stringifyJson({ jsonrpc: '2.0', method: subscription.spec.notification, params: { result, subscription: subscription.id } }) ?? 'null';
+    const text =
+      stringifyJson({ jsonrpc: '2.0', method: subscription.spec.notification, params: { result, subscription: subscription.id } }) ??
+      'null';
     const delayMs = faults.delayMs + (faults.jitterMs > 0 ? random.uniform(0, faults.jitterMs) : 0);
     const reorder = faults.reorderRate > 0 && random.chance(faults.reorderRate);
     const duplicate = faults.duplicateRate > 0 && random.chance(faults.duplicateRate);
@@ -168,18 +170,21 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   function schedule(endpoint: StreamEndpoint, connection: Connection, from: number): void {
     const first = connection.queue[0];
     if (first === undefined) return;
-    const timer = setTimeout(() => {
-      connection.timers.delete(timer);
-      connection.queueTimer = undefined;
-      const due = connection.queue.shift() as Outgoing;
-      emit(endpoint, connection, due.text, due.duplicate, due.reorder);
-      // Everything due at the same moment goes out now, in order.
-      while (connection.queue[0] !== undefined && connection.queue[0].sendAt <= due.sendAt) {
-        const next = connection.queue.shift() as Outgoing;
-        emit(endpoint, connection, next.text, next.duplicate, next.reorder);
-      }
-      schedule(endpoint, connection, Math.max(options.now(), due.sendAt));
-    }, Math.max(0, first.sendAt - from));
+    const timer = setTimeout(
+      () => {
+        connection.timers.delete(timer);
+        connection.queueTimer = undefined;
+        const due = connection.queue.shift() as Outgoing;
+        emit(endpoint, connection, due.text, due.duplicate, due.reorder);
+        // Everything due at the same moment goes out now, in order.
+        while (connection.queue[0] !== undefined && connection.queue[0].sendAt <= due.sendAt) {
+          const next = connection.queue.shift() as Outgoing;
+          emit(endpoint, connection, next.text, next.duplicate, next.reorder);
+        }
+        schedule(endpoint, connection, Math.max(options.now(), due.sendAt));
+      },
+      Math.max(0, first.sendAt - from),
+    );
     connection.queueTimer = timer;
     connection.timers.add(timer);
   }
@@ -240,7 +245,11 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
     for (const endpoint of endpoints.values()) maxLag = Math.max(maxLag, endpoint.behavior().slotLag);
     const oldestNeeded = Math.max(chain.oldestSlot(), chain.slot() - maxLag - COMMITMENT_DEPTH.finalized - 1);
     let drop = 0;
-    while (drop < log.length && ((log[drop] as ChainEvent).slot < chain.oldestSlot() || (base + drop < keepFrom && (log[drop] as ChainEvent).slot < oldestNeeded))) drop++;
+    while (
+      drop < log.length &&
+      ((log[drop] as ChainEvent).slot < chain.oldestSlot() || (base + drop < keepFrom && (log[drop] as ChainEvent).slot < oldestNeeded))
+    )
+      drop++;
     if (drop === 0) return;
     log.splice(0, drop);
     base += drop;
@@ -289,7 +298,11 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
       answer(connection, errorResponse(id, parsed.error));
       return;
     }
-    const subscription: Subscription = { id: endpoint.nextId++, spec: parsed.spec, cursor: firstIndexAfter(visibleSlot(endpoint, parsed.spec)) };
+    const subscription: Subscription = {
+      id: endpoint.nextId++,
+      spec: parsed.spec,
+      cursor: firstIndexAfter(visibleSlot(endpoint, parsed.spec)),
+    };
     connection.subscriptions.set(subscription.id, subscription);
     answer(connection, resultResponse(id, subscription.id));
     const initial = confirms(endpoint, parsed.spec) ? parsed.spec.initial?.(chain, visibleSlot(endpoint, parsed.spec)) : undefined;
@@ -309,7 +322,14 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   }
 
   function onConnection(endpoint: StreamEndpoint, socket: WebSocket): void {
-    const connection: Connection = { socket, subscriptions: new Map(), timers: new Set(), queue: [], queueTimer: undefined, held: undefined };
+    const connection: Connection = {
+      socket,
+      subscriptions: new Map(),
+      timers: new Set(),
+      queue: [],
+      queueTimer: undefined,
+      held: undefined,
+    };
     endpoint.connections.add(connection);
     endpoint.stats.connections++;
     socket.on('message', (data) => onMessage(endpoint, connection, data));
@@ -374,5 +394,3 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
     },
   };
 }
-
-export type StreamHub = ReturnType<typeof createStreamHub>;

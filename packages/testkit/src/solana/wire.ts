@@ -3,19 +3,19 @@ import { decodeBase58, encodeBase58 } from './base58.js';
 // The Solana transaction wire format (legacy and v0 messages), enough to read what a client sends
 // and to build the transactions the simulated chain produces.
 
-export interface MessageHeader {
+interface MessageHeader {
   readonly numRequiredSignatures: number;
   readonly numReadonlySignedAccounts: number;
   readonly numReadonlyUnsignedAccounts: number;
 }
 
-export interface CompiledInstruction {
+interface CompiledInstruction {
   readonly programIdIndex: number;
   readonly accounts: readonly number[];
   readonly data: Uint8Array;
 }
 
-export interface AddressTableLookup {
+interface AddressTableLookup {
   readonly accountKey: string;
   readonly writableIndexes: readonly number[];
   readonly readonlyIndexes: readonly number[];
@@ -31,7 +31,7 @@ export interface SolanaWireTransaction {
   readonly addressTableLookups: readonly AddressTableLookup[];
 }
 
-export const SIGNATURE_BYTES = 64;
+const SIGNATURE_BYTES = 64;
 const KEY_BYTES = 32;
 
 class Reader {
