@@ -47,6 +47,11 @@ export const NULL_MEANS_NOT_YET: ReadonlySet<string> = new Set(['getTransaction'
  */
 const EXCHANGE_SLACK_MS = 100;
 
+/** The transport deadline of one attempt's exchange under `policy`. */
+export function attemptExchangeMs(policy: MethodPolicy): number {
+  return (policy.attemptTimeoutMs ?? policy.deadlineMs) + EXCHANGE_SLACK_MS;
+}
+
 /**
  * A provider that breaks the protocol (a truncated or oversized body, an HTML page, an answer to another
  * id, a result of the wrong shape) is one bad provider: the others may well answer, so the call fails
@@ -91,7 +96,7 @@ export function createAttempt(endpoints: Endpoints, slots: SlotGuard): AttemptOn
         ? await fetched()
         : await endpoint.transport.call(method, prepared.params, {
             signal,
-            timeoutMs: (policy.attemptTimeoutMs ?? policy.deadlineMs) + EXCHANGE_SLACK_MS,
+            timeoutMs: attemptExchangeMs(policy),
           });
     const slot = contextSlotOf(method, value);
     if (slot !== undefined && commitment !== undefined) await slots.judge(endpoint, method, commitment, slot, floor, signal);

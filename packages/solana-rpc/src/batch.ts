@@ -1,11 +1,13 @@
 import { abortedError, isXError } from '@x/errors';
 import type { XError } from '@x/errors';
-import type { BatchOutcome, HttpTransport } from '@x/http-transport';
+import type { BatchOutcome } from '@x/http-transport';
 import type { JsonRpcParams } from '@x/json-rpc';
 import type { Pool, PoolEndpoint } from '@x/pool';
 import { describe, invalidRequest } from './errors.js';
 import type { MethodPolicy } from './policy.js';
 import type { SolanaCallOptions } from './types.js';
+import { createAttemptCollector } from './upstream-batch.js';
+import type { AttemptCollector, UpstreamBatcher } from './upstream-batch.js';
 
 /** One call of {@link SolanaRpc.callBatch}: a method, its params and any per-call options but `signal`. */
 export interface SolanaBatchCall {
@@ -24,11 +26,15 @@ export type SolanaBatchOutcome<T = unknown> =
   { readonly ok: true; readonly value: T; readonly endpoint: string | undefined } | { readonly ok: false; readonly error: XError };
 
 /**
- * Strategies whose calls may share one upstream JSON-RPC batch: they need one answer from one endpoint.
- * `consensus` (several independent answers), `dual` (pairs) and `broadcast` (writes, once per
- * endpoint) keep their own path, one request per call.
+ * Strategies whose calls may share one upstream JSON-RPC batch sent to one endpoint: they need one answer
+ * from one endpoint. `consensus` (several independent answers) and `dual` (pairs) run call by call, their
+ * attempts gathered into one batch per endpoint ({@link COLLECTED_STRATEGIES}); `broadcast` (writes, once
+ * per endpoint) keeps its own path, one request per call.
  */
 export const BATCHABLE_STRATEGIES: ReadonlySet<MethodPolicy['strategy']> = new Set(['race', 'hedge', 'single']);
+
+/** Strategies whose reads of one batch run call by call, their attempts against one endpoint sent upstream together. */
+const COLLECTED_STRATEGIES: ReadonlySet<MethodPolicy['strategy']> = new Set(['consensus', 'dual']);
 
 /** Most endpoints a batch is sent to in turn when the one before failed it (a failover, as `hedge` does). */
 export const BATCH_ROUNDS = 2;
@@ -44,14 +50,17 @@ export interface BatchHooks<P> {
     readonly policy: MethodPolicy;
     readonly write: boolean;
   };
-  /** The single-call path, for calls that are not batched. */
-  run(prepared: P): Promise<{ readonly result: unknown; readonly endpoint: string | undefined }>;
+  /**
+   * The single-call path, for calls that are not batched; with `collector`, the call's attempts fetch their
+   * answers through it (one upstream batch per endpoint for the attempts started together).
+   */
+  run(prepared: P, collector?: AttemptCollector): Promise<{ readonly result: unknown; readonly endpoint: string | undefined }>;
   /**
    * The checks of one attempt (slot watermark, result shape, `null` "not yet") applied to an answer
    * that `fetched` delivers; called before the batch is sent, so that it judges against what was known then.
    */
   judge(prepared: P, candidate: PoolEndpoint<string>, signal: AbortSignal, fetched: () => Promise<unknown>): Promise<unknown>;
-  transportOf(endpointId: string): HttpTransport;
+  readonly batcher: UpstreamBatcher;
   /** Whether a call that failed this way may still be answered by another endpoint. */
   failsOver(error: XError): boolean;
 }
@@ -112,7 +121,17 @@ export async function callBatch<P>(
   const signal = options.signal;
   const outcomes = new Array<SolanaBatchOutcome | undefined>(calls.length);
   const batched: Array<Pending<P>> = [];
+  const collected: Array<{ readonly index: number; readonly prepared: P }> = [];
   const single: Array<Promise<void>> = [];
+  const runOne = (index: number, prepared: P, collector?: AttemptCollector): Promise<void> =>
+    hooks.run(prepared, collector).then(
+      (details) => {
+        outcomes[index] = { ok: true, value: details.result, endpoint: details.endpoint };
+      },
+      (error: unknown) => {
+        outcomes[index] = { ok: false, error: asXError(error) };
+      },
+    );
   calls.forEach((call, index) => {
     let prepared: P;
     try {
@@ -129,31 +148,20 @@ export async function callBatch<P>(
       batched.push({ index, prepared, policy, method, params, lastError: undefined });
       return;
     }
-    single.push(
-      hooks.run(prepared).then(
-        (details) => {
-          outcomes[index] = { ok: true, value: details.result, endpoint: details.endpoint };
-        },
-        (error: unknown) => {
-          outcomes[index] = { ok: false, error: asXError(error) };
-        },
-      ),
-    );
+    if (!write && COLLECTED_STRATEGIES.has(policy.strategy)) {
+      collected.push({ index, prepared });
+      return;
+    }
+    single.push(runOne(index, prepared));
   });
+  // One such call alone has nothing to share a request with.
+  const collector = collected.length > 1 ? createAttemptCollector(hooks.batcher) : undefined;
+  for (const entry of collected) single.push(runOne(entry.index, entry.prepared, collector));
 
   if (batched.length === 1) {
     // One call is no batch: it keeps its strategy whole (a race, a hedge).
     const [only] = batched as [Pending<P>];
-    single.push(
-      hooks.run(only.prepared).then(
-        (details) => {
-          outcomes[only.index] = { ok: true, value: details.result, endpoint: details.endpoint };
-        },
-        (error: unknown) => {
-          outcomes[only.index] = { ok: false, error: asXError(error) };
-        },
-      ),
-    );
+    single.push(runOne(only.index, only.prepared));
   } else if (batched.length > 1) {
     single.push(runBatched(hooks, batched, signal, outcomes));
   }
@@ -216,7 +224,8 @@ async function sendRound<P>(
   const started = performance.now();
   let exchanged: BatchOutcome[] | XError;
   try {
-    exchanged = await hooks.transportOf(candidate.id).batch(
+    exchanged = await hooks.batcher.sendUpstreamBatch(
+      candidate.id,
       pending.map((entry) => (entry.params === undefined ? { method: entry.method } : { method: entry.method, params: entry.params })),
       { signal: controller.signal, timeoutMs },
     );

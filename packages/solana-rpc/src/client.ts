@@ -1,6 +1,6 @@
 import type { JsonRpcParams } from '@x/json-rpc';
 import type { Pool } from '@x/pool';
-import { NULL_MEANS_NOT_YET, createAttempt, failsOver } from './attempt.js';
+import { NULL_MEANS_NOT_YET, attemptExchangeMs, createAttempt, failsOver } from './attempt.js';
 import type { Prepared } from './attempt.js';
 import { callBatch } from './batch.js';
 import type { BatchHooks } from './batch.js';
@@ -17,6 +17,8 @@ import { runSingleWinner } from './single.js';
 import { createSlotGuard } from './slots.js';
 import { restoreState } from './state.js';
 import type { SolanaCallDetails, SolanaCallOptions, SolanaRpc, SolanaRpcOptions } from './types.js';
+import { createUpstreamBatcher } from './upstream-batch.js';
+import type { AttemptCollector } from './upstream-batch.js';
 import { runConsensus } from './vote.js';
 
 /**
@@ -48,8 +50,22 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     checkOpen,
   });
   const context: RunContext = { pool, endpoints, attemptOn: createAttempt(endpoints, slots) };
+  const batcher = createUpstreamBatcher(endpoints);
 
-  const run = <T>(prepared: Prepared): Promise<SolanaCallDetails<T>> => {
+  /** With `collector`, every attempt fetches its answer through it (one upstream batch per endpoint for a batch's attempts). */
+  const contextFor = (collector: AttemptCollector | undefined): RunContext =>
+    collector === undefined
+      ? context
+      : {
+          ...context,
+          attemptOn: (prepared, candidate, signal, nullIsFailure) =>
+            context.attemptOn(prepared, candidate, signal, nullIsFailure, () =>
+              collector.fetch(candidate.id, prepared.method, prepared.params, attemptExchangeMs(prepared.policy), signal),
+            ),
+        };
+
+  const run = <T>(prepared: Prepared, collector?: AttemptCollector): Promise<SolanaCallDetails<T>> => {
+    const context = contextFor(collector);
     const started = performance.now();
     switch (prepared.policy.strategy) {
       case 'consensus':
@@ -76,10 +92,10 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
       policy: prepared.policy,
       write: resolved.writeMethods.has(prepared.method) || prepared.expectedSignature !== undefined,
     }),
-    run: (prepared) => run(prepared),
+    run: (prepared, collector) => run(prepared, collector),
     judge: async (prepared, candidate, signal, fetched) =>
       (await context.attemptOn(prepared, candidate, signal, NULL_MEANS_NOT_YET.has(prepared.method), fetched)).value,
-    transportOf: (id) => endpoints.byId(id).transport,
+    batcher,
     failsOver,
   };
 
@@ -87,6 +103,7 @@ export function createSolanaMultiRpc(options: SolanaRpcOptions): SolanaRpc {
     call: async <T>(method: string, params?: JsonRpcParams, callOptions?: SolanaCallOptions): Promise<T> =>
       (await callWithDetails<T>(method, params, callOptions)).result,
     callBatch: (calls, batchOptions) => callBatch(batchHooks, calls, batchOptions),
+    refusingBatches: () => batcher.refusingBatches(),
     callWithDetails,
     sendTransaction: async (transaction, sendOptions = {}) =>
       sendResult(await run<string>(prepareSend(prepare, checkOpen, transaction, sendOptions))),

@@ -84,10 +84,13 @@ export interface SolanaRpc {
   call<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<T>;
   /**
    * Several calls in as few upstream requests as their strategies allow: race, hedge and single reads go
-   * together as one JSON-RPC batch to the best endpoint (failing over once); consensus, dual and writes
-   * go on their own. One outcome per call, in order. See the README.
+   * together as one JSON-RPC batch to the best endpoint (failing over once); consensus and dual reads keep
+   * their own strategy and verdict per call, their attempts against one endpoint travelling as one batch;
+   * writes go on their own. One outcome per call, in order. See the README.
    */
   callBatch(calls: readonly SolanaBatchCall[], options?: SolanaBatchOptions): Promise<SolanaBatchOutcome[]>;
+  /** Ids of the endpoints that refused a JSON-RPC batch: `callBatch` sends them one request per call from then on. */
+  refusingBatches(): readonly string[];
   /** {@link SolanaRpc.call}, with who answered, every attempt and the vote or broadcast detail. */
   callWithDetails<T = unknown>(method: string, params?: JsonRpcParams, options?: SolanaCallOptions): Promise<SolanaCallDetails<T>>;
   /** Sends a signed transaction to several endpoints at once, exactly once each; see the README. */
