@@ -25,6 +25,50 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   headersTimeoutMs: 10_000,
 });
 
+// ---- Answer cache (upstream batching, coalescing and caching, issue 17) --------------------------------------
+/** The bounds of the cache of answers that can never change (finalized transactions and blocks). */
+export interface CacheLimits {
+  /** Most answers kept. */
+  readonly maxEntries: number;
+  /** Most bytes kept (answers as JSON text, with their keys). */
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_CACHE_LIMITS: CacheLimits = Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1_048_576 });
+
+const MAX_CACHE_ENTRIES = 1_000_000;
+const MAX_CACHE_BYTES = 4_096 * 1_048_576;
+
+const cacheSchema = z.strictObject(
+  {
+    maxEntries: z
+      .number({ error: `expected an integer from 1 to ${MAX_CACHE_ENTRIES}` })
+      .int({ error: `expected an integer from 1 to ${MAX_CACHE_ENTRIES}` })
+      .min(1, { error: `expected an integer from 1 to ${MAX_CACHE_ENTRIES}` })
+      .max(MAX_CACHE_ENTRIES, { error: `expected an integer from 1 to ${MAX_CACHE_ENTRIES}` })
+      .optional(),
+    maxBytes: z
+      .number({ error: `expected an integer from 1024 to ${MAX_CACHE_BYTES}` })
+      .int({ error: `expected an integer from 1024 to ${MAX_CACHE_BYTES}` })
+      .min(1024, { error: `expected an integer from 1024 to ${MAX_CACHE_BYTES}` })
+      .max(MAX_CACHE_BYTES, { error: `expected an integer from 1024 to ${MAX_CACHE_BYTES}` })
+      .optional(),
+  },
+  { error: 'expected an object { maxEntries?, maxBytes? }' },
+);
+
+/**
+ * The cache bounds of `cache` (an object, its missing bounds defaulted), or `undefined` for no cache.
+ * Throws `PROXY_INVALID_CONFIG` naming the bad option (`cache.maxBytes`…).
+ */
+export function cacheLimitsOf(value: unknown): CacheLimits | undefined {
+  if (value === undefined) return undefined;
+  const result = z.strictObject({ cache: cacheSchema }).safeParse({ cache: value });
+  if (!result.success) throw invalidConfig(issuesOf(result.error), undefined);
+  return { ...DEFAULT_CACHE_LIMITS, ...result.data.cache };
+}
+// ---- end of the answer cache ------------------------------------------------------------------------------------
+
 type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
 
 export interface MethodOverride {
@@ -60,6 +104,8 @@ export interface ProxyConfig {
   readonly allowAnyMethod: boolean;
   readonly limits: ProxyLimits;
   readonly auth: { readonly token: string } | { readonly tokenEnv: string } | undefined;
+  /** The cache of answers that can never change; `undefined`: off. */
+  readonly cache: CacheLimits | undefined;
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -158,6 +204,7 @@ const configSchema = z.strictObject({
       { error: 'expected either { "token": "…" } or { "tokenEnv": "NAME" }' },
     )
     .optional(),
+  cache: cacheSchema.optional(),
 });
 
 /** One problem of a configuration, by the path of its option: `methods.getAccountInfo.deadlineMs`. */
@@ -232,6 +279,7 @@ export function parseConfig(document: unknown, source?: string): ProxyConfig {
     allowAnyMethod: value.allowAnyMethod ?? false,
     limits: { ...DEFAULT_LIMITS, ...value.limits },
     auth: value.auth,
+    cache: value.cache === undefined ? undefined : { ...DEFAULT_CACHE_LIMITS, ...value.cache },
   };
 }
 

@@ -1,13 +1,14 @@
 import { isXError } from '@x/errors';
 import { errorResponse, resultResponse } from '@x/json-rpc';
 import type { JsonRpcErrorObject, JsonRpcId, JsonRpcResponse, ParsedRequest } from '@x/json-rpc';
-import type { SolanaBatchCall, SolanaBatchOutcome, SolanaRpc } from '@x/solana-rpc';
 import type { MutableCounters } from './counters.js';
 import { toRpcError } from './errors.js';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
+import type { CallOutcome, SharedCall, SharedCalls } from './shared-calls.js';
 
 export interface ForwarderOptions {
-  readonly rpc: SolanaRpc;
+  /** Runs the calls upstream (identical reads in flight shared, final answers cached). */
+  readonly shared: SharedCalls;
   /** Methods forwarded; `undefined`: every method. */
   readonly allowed: ReadonlySet<string> | undefined;
   /** Removed from every message and data sent back. */
@@ -21,10 +22,8 @@ export interface Forwarder {
   forwardBatch(calls: readonly ParsedRequest[], signal: AbortSignal): Promise<JsonRpcResponse[]>;
 }
 
-type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { rpc, allowed, secrets, counters } = options;
+  const { shared, allowed, secrets, counters } = options;
 
   /** Checks one call before it is forwarded: the answer it gets at once (a rejection), or `forward`. */
   const admit = (call: ParsedRequest): { readonly answer: JsonRpcResponse | undefined } | 'forward' => {
@@ -64,37 +63,30 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const admitted = admit(call);
     if (admitted !== 'forward') return admitted.answer;
     if (!call.valid) return undefined;
-    try {
-      return answerOf(call.id, { ok: true, value: await rpc.call(call.method, call.params, { signal }) }, signal);
-    } catch (error) {
-      return answerOf(call.id, { ok: false, error }, signal);
-    }
+    const [outcome] = await shared.run([{ method: call.method, params: call.params }], signal);
+    return answerOf(call.id, outcome as CallOutcome, signal);
   };
 
   /**
-   * A batch goes to `callBatch` of `@x/solana-rpc`: calls of race, hedge and single methods travel
-   * upstream as one JSON-RPC batch, the others on their own; answers come back in request order.
+   * A batch goes upstream through `callBatch` of `@x/solana-rpc` (via the shared calls): calls of race, hedge and single
+   * methods travel as one JSON-RPC batch, consensus and dual calls as one batch per endpoint, writes on their own;
+   * answers come back in request order.
    */
   const forwardBatch = async (calls: readonly ParsedRequest[], signal: AbortSignal): Promise<JsonRpcResponse[]> => {
     const answers = new Array<JsonRpcResponse | undefined>(calls.length);
-    const sent: Array<{ readonly position: number; readonly id: JsonRpcId | null | undefined; readonly call: SolanaBatchCall }> = [];
+    const sent: Array<{ readonly position: number; readonly id: JsonRpcId | null | undefined; readonly call: SharedCall }> = [];
     calls.forEach((call, position) => {
       const admitted = admit(call);
       if (admitted !== 'forward') answers[position] = admitted.answer;
-      else if (call.valid)
-        sent.push({
-          position,
-          id: call.id,
-          call: call.params === undefined ? { method: call.method } : { method: call.method, params: call.params },
-        });
+      else if (call.valid) sent.push({ position, id: call.id, call: { method: call.method, params: call.params } });
     });
     if (sent.length > 0) {
-      const outcomes = await rpc.callBatch(
+      const outcomes = await shared.run(
         sent.map((entry) => entry.call),
-        { signal },
+        signal,
       );
       sent.forEach((entry, index) => {
-        answers[entry.position] = answerOf(entry.id, outcomes[index] as SolanaBatchOutcome, signal);
+        answers[entry.position] = answerOf(entry.id, outcomes[index] as CallOutcome, signal);
       });
     }
     return answers.filter((answer): answer is JsonRpcResponse => answer !== undefined);

@@ -69,6 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
       host: command.host,
       port: command.port,
       ...(command.stateFile === undefined ? {} : { stateFile: { path: command.stateFile } }),
+      ...(config.cache === undefined ? {} : { cache: config.cache }),
       log: (line) => process.stderr.write(`rpc-proxy: ${line}\n`),
     });
   } catch (error) {

@@ -1,3 +1,5 @@
+import { WRITE_METHODS } from '@x/solana-rpc';
+
 /**
  * The Solana HTTP JSON-RPC methods forwarded by default (https://solana.com/docs/rpc/http). Anything
  * else gets -32601 unless the configuration allows it (`allowMethods`, a `methods` entry, or
@@ -57,3 +59,10 @@ export const DEFAULT_ALLOWED_METHODS: readonly string[] = Object.freeze([
   'sendTransaction',
   'simulateTransaction',
 ]);
+
+/**
+ * The forwarded-by-default methods that only read, never change anything: identical calls of these in flight at the same
+ * moment may share one upstream call. Writes (`sendTransaction`, `WRITE_METHODS` of `@x/solana-rpc`) and methods outside
+ * this list (an allowed unknown method may be a write) are never shared.
+ */
+export const READ_METHODS: ReadonlySet<string> = new Set(DEFAULT_ALLOWED_METHODS.filter((method) => !WRITE_METHODS.has(method)));

@@ -4,6 +4,7 @@ import type { SolanaRpc } from '@x/solana-rpc';
 import type { MutableCounters } from './counters.js';
 import { sendJson, sendText } from './http.js';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
+import type { Sharing } from './sharing.js';
 import type { ProxyWebSocket } from './websocket.js';
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -11,6 +12,8 @@ export type Handler = (request: IncomingMessage, response: ServerResponse) => Pr
 export interface RouterOptions {
   readonly rpc: SolanaRpc;
   readonly counters: MutableCounters;
+  /** Upstream traffic, coalescing and cache: in `/metrics` and in `/stats` as `upstream`. */
+  readonly sharing: Sharing;
   /** Checks `Authorization`; `undefined` when no token is required. */
   readonly authorized: ((header: string | undefined) => boolean) | undefined;
   readonly isClosing: () => boolean;
@@ -41,7 +44,7 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
 
 /** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */
 export function createRouter(options: RouterOptions): Handler {
-  const { rpc, counters, authorized, isClosing, rpcRoute, websocket } = options;
+  const { rpc, counters, sharing, authorized, isClosing, rpcRoute, websocket } = options;
   return async (request, response) => {
     counters.requests += 1;
     const path = (request.url ?? '/').split('?', 1)[0];
@@ -82,12 +85,18 @@ export function createRouter(options: RouterOptions): Handler {
     }
     if (path === '/health') health(rpc, response);
     else if (path === '/metrics')
-      sendText(response, 200, `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}`, rpc.pool.registry.contentType);
+      sendText(
+        response,
+        200,
+        `${await rpc.pool.metrics()}${sharing.metrics()}${websocket()?.metrics() ?? ''}`,
+        rpc.pool.registry.contentType,
+      );
     else
       sendJson(response, 200, {
         proxy: { ...counters },
         slotWatermark: rpc.slotWatermark() ?? null,
         pool: rpc.pool.snapshot(),
+        upstream: sharing.stats(),
         websocket: websocket()?.stats() ?? null,
       });
   };

@@ -1,6 +1,6 @@
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
-import { DEFAULT_LIMITS } from './config.js';
-import type { MethodOverride, ProxyLimits } from './config.js';
+import { DEFAULT_LIMITS, cacheLimitsOf } from './config.js';
+import type { CacheLimits, MethodOverride, ProxyLimits } from './config.js';
 import { createCounters } from './counters.js';
 import type { ProxyCounters } from './counters.js';
 import { createForwarder } from './forward.js';
@@ -12,7 +12,9 @@ import { createRouter } from './router.js';
 import { createRpcRoute } from './rpc-route.js';
 import { createStateKeeper, restoreAtStart } from './state-file.js';
 import type { RestoreOutcome, StateFileOptions } from './state-file.js';
+import { createSharing } from './sharing.js';
 import { createUpstream, secretsOf } from './upstream.js';
+import type { UpstreamTraffic } from './upstream.js';
 import { attachWebSocket } from './websocket.js';
 import type { ProxyWebSocket, ProxyWebSocketOptions } from './websocket.js';
 import { toRpcError } from './errors.js';
@@ -48,6 +50,12 @@ export interface ProxyServerOptions {
   readonly stateFile?: StateFileOptions;
   /** WebSocket subscriptions on the same port (merged across providers); `false` turns them off. Default: on, with default limits. */
   readonly websocket?: ProxyWebSocketOptions | false;
+  // ---- Upstream sharing (issue 17: batching, coalescing, cache) ----
+  /** Identical reads in flight at the same moment share one upstream call. Default true. */
+  readonly coalesce?: boolean;
+  /** Caches answers that can never change (finalized transactions and blocks), within these bounds. Default: off. */
+  readonly cache?: Partial<CacheLimits>;
+  // ---- end of upstream sharing ----
 }
 
 export interface ProxyServer {
@@ -77,7 +85,12 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((): void => undefined);
-  const rpc = createUpstream(options);
+  // ---- Upstream sharing (issue 17) ----
+  const cacheLimits = cacheLimitsOf(options.cache);
+  const traffic: UpstreamTraffic = { requests: [], calls: [] };
+  const rpc = createUpstream(options, traffic);
+  const sharing = createSharing(rpc, traffic, options.coalesce ?? true, cacheLimits);
+  // ---- end of upstream sharing ----
   const secrets = secretsOf(options.endpoints, options.token);
   const allowed =
     options.allowAnyMethod === true
@@ -86,12 +99,13 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
   const counters = createCounters();
   const inFlight = createInFlight(limits.requestDeadlineMs);
-  const rpcRoute = createRpcRoute(limits, counters, createForwarder({ rpc, allowed, secrets, counters }));
+  const rpcRoute = createRpcRoute(limits, counters, createForwarder({ shared: sharing.shared, allowed, secrets, counters }));
   let closing = false;
   const authorized = options.token === undefined ? undefined : createBearerCheck(options.token);
   const router = createRouter({
     rpc,
     counters,
+    sharing,
     authorized,
     // Read per request, once the server below exists.
     websocket: () => websocket,

@@ -1,4 +1,6 @@
 import { XError, isXError, secretsOfUrl } from '@x/errors';
+import { createHttpTransport } from '@x/http-transport';
+import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 import type { ConfigIssue, MethodOverride } from './config.js';
@@ -8,6 +10,47 @@ export interface UpstreamOptions {
   readonly methods?: Readonly<Record<string, MethodOverride>>;
   readonly defaults?: MethodOverride;
   readonly client?: Pick<SolanaRpcOptions, 'maxSlotLag' | 'pool' | 'http'>;
+}
+
+/** What went upstream over HTTP, per endpoint (in configuration order): requests, and the calls they carried. */
+export interface UpstreamTraffic {
+  readonly requests: number[];
+  readonly calls: number[];
+}
+
+/**
+ * `createHttpTransport`, counting every request it sends and the calls in it (a batch of n: one request,
+ * n calls) into slot `index` of `traffic`: the transports are made in configuration order.
+ */
+function countingTransports(traffic: UpstreamTraffic): (options: HttpTransportOptions) => HttpTransport {
+  let made = 0;
+  return (options) => {
+    const index = made;
+    made += 1;
+    traffic.requests[index] = 0;
+    traffic.calls[index] = 0;
+    const count = (calls: number): void => {
+      traffic.requests[index] = (traffic.requests[index] ?? 0) + 1;
+      traffic.calls[index] = (traffic.calls[index] ?? 0) + calls;
+    };
+    const transport = createHttpTransport(options);
+    return {
+      label: transport.label,
+      call: (method, params, callOptions) => {
+        count(1);
+        return transport.call(method, params, callOptions);
+      },
+      callWithLatency: (method, params, callOptions) => {
+        count(1);
+        return transport.callWithLatency(method, params, callOptions);
+      },
+      batch: (requests, callOptions) => {
+        count(Array.isArray(requests) ? requests.length : 0);
+        return transport.batch(requests, callOptions);
+      },
+      close: () => transport.close(),
+    };
+  };
 }
 
 /** The configuration error of the proxy for an option only the client underneath could judge. */
@@ -27,10 +70,11 @@ function upstreamConfigError(option: string, error: Error): XError {
  * strategy that would repeat it…) is still a configuration option to the user: `PROXY_INVALID_CONFIG`
  * naming it (`context.option`), with the client's own sentence as the message.
  */
-export function createUpstream(options: UpstreamOptions): SolanaRpc {
+export function createUpstream(options: UpstreamOptions, traffic: UpstreamTraffic = { requests: [], calls: [] }): SolanaRpc {
   try {
     return createSolanaMultiRpc({
       ...options.client,
+      createTransport: countingTransports(traffic),
       endpoints: options.endpoints,
       ...(options.methods === undefined ? {} : { methods: options.methods }),
       ...(options.defaults === undefined ? {} : { defaults: options.defaults }),

@@ -17,7 +17,8 @@ interface RpcAnswer {
 
 describe('batches', () => {
   it('forwards a 100-call batch to the one healthy endpoint as one upstream request, and the endpoint stays healthy', async () => {
-    harness = await startHarness({ methods: { getBalance: { deadlineMs: 10_000 } } }, { endpoints: 1 });
+    // Without coalescing: the twenty clients ask the same balances, which would otherwise share calls.
+    harness = await startHarness({ methods: { getBalance: { deadlineMs: 10_000 } }, coalesce: false }, { endpoints: 1 });
     const { cluster, proxy } = harness;
     const wallets = cluster.chain.wallets();
     const batch = (client: number): unknown[] =>
@@ -47,12 +48,13 @@ describe('batches', () => {
   it('answers the calls a batch cannot forward on their own and the rest together', async () => {
     harness = await startHarness({ methods: { getBalance: { deadlineMs: 10_000 } } }, { endpoints: 1 });
     const { cluster, proxy } = harness;
-    const wallet = cluster.chain.wallets()[0]!;
+    // Three different wallets: identical calls would share one.
+    const [first, second, third] = cluster.chain.wallets();
     const answer = await rpcPost(proxy.url, [
-      { jsonrpc: '2.0', id: 1, method: 'getBalance', params: [wallet] },
+      { jsonrpc: '2.0', id: 1, method: 'getBalance', params: [first] },
       { jsonrpc: '2.0', id: 2, method: 'notForwarded' },
-      { jsonrpc: '2.0', method: 'getBalance', params: [wallet] },
-      { jsonrpc: '2.0', id: 3, method: 'getBalance', params: [wallet] },
+      { jsonrpc: '2.0', method: 'getBalance', params: [second] },
+      { jsonrpc: '2.0', id: 3, method: 'getBalance', params: [third] },
     ]);
     const body = answer.json as RpcAnswer[];
     expect(body.map((entry) => entry.id)).toEqual([1, 2, 3]);
