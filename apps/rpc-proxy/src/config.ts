@@ -34,7 +34,7 @@ export interface CacheLimits {
   readonly maxBytes: number;
 }
 
-export const DEFAULT_CACHE_LIMITS: CacheLimits = Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1_048_576 });
+const DEFAULT_CACHE_LIMITS: CacheLimits = Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1_048_576 });
 
 const MAX_CACHE_ENTRIES = 1_000_000;
 const MAX_CACHE_BYTES = 4_096 * 1_048_576;

@@ -14,7 +14,7 @@ export interface SharedCall {
   readonly params: JsonRpcParams | undefined;
 }
 
-export interface SharedCallsCounters {
+interface SharedCallsCounters {
   /** Calls answered by joining an identical call already in flight. */
   readonly coalesced: number;
 }

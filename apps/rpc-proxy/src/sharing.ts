@@ -7,7 +7,7 @@ import type { SharedCalls } from './shared-calls.js';
 import type { UpstreamTraffic } from './upstream.js';
 
 /** Upstream traffic and sharing, in `/stats` as `upstream`. */
-export interface SharingStats {
+interface SharingStats {
   /** Per endpoint: HTTP requests sent upstream, and the calls they carried (a batch of n: one request, n calls). */
   readonly endpoints: ReadonlyArray<{
     readonly id: string;

@@ -6,7 +6,7 @@ import type { JsonRpcParams } from '@x/json-rpc';
 import type { Endpoints } from './endpoints.js';
 
 /** How one upstream batch is bounded: the caller's signal and the exchange's own deadline. */
-export interface UpstreamBatchOptions {
+interface UpstreamBatchOptions {
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
 }
