@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaBatchOutcome, SolanaRpc } from '@x/solana-rpc';
+import { setup } from './helpers.js';
 
 interface Call {
   readonly id: number;
@@ -162,6 +163,34 @@ describe('callBatch upstream', () => {
     expect(outcomes.every((outcome) => !outcome.ok && outcome.error.category === 'rate-limit')).toBe(true);
     expect(rpc.refusingBatches()).toEqual([]);
     expect(limited.requests).toHaveLength(1);
+  });
+
+  it('cuts the shared upstream batches when the caller aborts, and leaves no request open', async () => {
+    // An aborted exchange's connection is closed at once, not drained: the endpoint sees it go.
+    const harness = await setup([{ id: 'a' }, { id: 'b' }, { id: 'c' }], { client: { http: { drainOnAbort: false } } });
+    cleanups.push(() => harness.close());
+    const { cluster, client } = harness;
+    // Answers planned 30 s out: an endpoint counts the request as aborted when its client leaves.
+    for (const endpoint of cluster.endpoints) cluster.setBehavior(endpoint.id, { latency: { medianMs: 30_000, sigma: 0 } });
+    const controller = new AbortController();
+    const calls = Array.from({ length: 4 }, (_, index) => ({ method: 'getTransaction', params: [`${'1'.repeat(63)}${index + 2}`] }));
+    const pending = client.callBatch(calls, { signal: controller.signal });
+    const inFlight = (): number => client.pool.snapshot().endpoints.reduce((sum, endpoint) => sum + endpoint.inFlight, 0);
+    await expect.poll(inFlight).toBe(12);
+    // One request per endpoint carries the four calls.
+    await expect
+      .poll(() => cluster.stats().map((entry) => [entry.requests, entry.calls]))
+      .toEqual([
+        [1, 4],
+        [1, 4],
+        [1, 4],
+      ]);
+    controller.abort();
+    const outcomes = await pending;
+    expect(outcomes.every((outcome) => !outcome.ok && outcome.error.category === 'aborted')).toBe(true);
+    expect(inFlight()).toBe(0);
+    // Each was cut.
+    await expect.poll(() => cluster.stats().reduce((sum, entry) => sum + entry.aborted, 0)).toBe(3);
   });
 
   it('never puts writes into an upstream batch', async () => {
