@@ -1,9 +1,7 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { XError } from '@x/errors';
-import { handlesReleased } from '../handles.js';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
 import { sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
+import { checkKeys, checkRelaySetOptions, createRelaySet, invalidOptions, isRecord, number, resolveRelaySpecs } from './relay-set.js';
 
 /**
  * What a relay does to the requests it forwards. Every draw is seeded per relay, in the order requests
@@ -105,7 +103,6 @@ export interface RpcRelays {
   readonly close: () => Promise<void>;
 }
 
-const HOST = '127.0.0.1';
 const HOUR_MS = 3_600_000;
 const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -114,33 +111,6 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
-
-export function invalidOptions(message: string, field: string, value?: unknown): XError {
-  const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
-  return new XError({
-    code: 'TESTKIT_RELAY_INVALID_OPTIONS',
-    category: 'config',
-    message: `${field} ${message}`,
-    context: { field, value: shown },
-  });
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalidOptions(`has an unknown option "${key}" (known: ${allowed.join(', ')})`, field, key);
-  }
-}
-
-export function number(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
 
 /** `base` with `patch` applied, validated; a bad field is named by its path. */
 function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
@@ -233,15 +203,12 @@ interface MutableStats {
 
 interface Relay {
   readonly id: string;
-  readonly server: Server;
-  readonly sockets: Set<Socket>;
   readonly timers: Set<NodeJS.Timeout>;
   readonly latencyRandom: Random;
   readonly faultRandom: Random;
   readonly valueRandom: Random;
   faults: RpcRelayFaults;
   readonly stats: MutableStats;
-  info: RpcRelayInfo | undefined;
 }
 
 type Fate =
@@ -262,37 +229,29 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
  * answers an injected HTTP 5xx or 429, or hangs, and may alter the `result` of what comes back.
  */
 export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRelays> {
-  if (!isRecord(options)) throw invalidOptions('must be an object', 'options', options);
-  checkKeys(options, ['upstream', 'seed', 'relays', 'maxBodyBytes', 'onRequest'], 'options');
-  let upstream: URL;
-  try {
-    upstream = new URL(String(options.upstream));
-  } catch {
-    throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
-  }
-  if (upstream.protocol !== 'http:') throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
-  if (!Array.isArray(options.relays) || options.relays.length === 0)
-    throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  const { upstream, relays: given } = checkRelaySetOptions(options, ['upstream', 'seed', 'relays', 'maxBodyBytes', 'onRequest'], 'http:');
   const maxBodyBytes = options.maxBodyBytes === undefined ? 1 << 20 : number(options.maxBodyBytes, 'maxBodyBytes', 1, 1 << 30);
   const onRequest = options.onRequest;
   if (onRequest !== undefined && typeof onRequest !== 'function') throw invalidOptions('must be a function', 'onRequest', onRequest);
   const root = createRandom(options.seed ?? 1);
-  const ids = new Set<string>();
-  const specs = options.relays.map((relay, index) => {
-    const field = `relays[${index}]`;
-    if (!isRecord(relay)) throw invalidOptions('must be an object', field, relay);
-    checkKeys(relay, ['id', 'faults'], field);
-    if (typeof relay.id !== 'string' || relay.id.length === 0) throw invalidOptions('must be a non-empty string', `${field}.id`, relay.id);
-    if (ids.has(relay.id)) throw invalidOptions('is used twice', `${field}.id`, relay.id);
-    ids.add(relay.id);
-    return { id: relay.id, faults: resolveRelayFaults(DEFAULT_RELAY_FAULTS, relay.faults, `${field}.faults`) };
-  });
+  const specs = resolveRelaySpecs(given, DEFAULT_RELAY_FAULTS, resolveRelayFaults);
 
   const agent = new Agent({ keepAlive: true });
   const upstreamRequests = new Set<ReturnType<typeof httpRequest>>();
-  const relays: Relay[] = [];
-  let closed = false;
-  let closing: Promise<void> | undefined;
+  const set = createRelaySet<RpcRelayFaults, Relay>({
+    scheme: 'http',
+    what: 'A relay',
+    resolveFaults: resolveRelayFaults,
+    beforeClose: () => {
+      for (const upstreamRequest of upstreamRequests) upstreamRequest.destroy();
+      upstreamRequests.clear();
+    },
+    release: (relay) => {
+      for (const timer of relay.timers) clearTimeout(timer);
+      relay.timers.clear();
+    },
+    afterClose: () => agent.destroy(),
+  });
 
   function drawFate(relay: Relay): Fate {
     const { faults, faultRandom } = relay;
@@ -381,7 +340,7 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     if (fate.kind === 'hung') return;
     const retryAfter = String(relay.faults.retryAfterSeconds);
     const act = (): void => {
-      if (closed || res.destroyed) return;
+      if (set.closed || res.destroyed) return;
       if (fate.kind === 'server-error') {
         send(res, fate.status, { 'content-type': 'text/plain; charset=utf-8' }, STATUS_TEXT[fate.status] ?? 'Server Error');
       } else if (fate.kind === 'rate-limited') {
@@ -412,7 +371,7 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
   }
 
   function onHttpRequest(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
-    if (closed) {
+    if (set.closed) {
       res.destroy();
       return;
     }
@@ -442,19 +401,17 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       } else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (tooLarge || closed) return;
+      if (tooLarge || set.closed) return;
       handle(relay, res, Buffer.concat(chunks));
     });
     req.on('error', () => undefined);
   }
 
-  async function listen(spec: { id: string; faults: RpcRelayFaults }): Promise<void> {
+  await set.start(specs, (spec) => {
     const random = root.fork(`relay:${spec.id}`);
     const server = createServer({ keepAlive: true });
     const relay: Relay = {
       id: spec.id,
-      server,
-      sockets: new Set(),
       timers: new Set(),
       latencyRandom: random.fork('latency'),
       faultRandom: random.fork('faults'),
@@ -466,87 +423,23 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
         wrongValues: 0,
         aborted: 0,
       },
-      info: undefined,
     };
-    relays.push(relay);
-    server.on('connection', (socket: Socket) => {
-      if (closed) {
-        socket.destroy();
-        return;
-      }
-      relay.sockets.add(socket);
-      socket.once('close', () => relay.sockets.delete(socket));
-    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => onHttpRequest(relay, req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    relay.info = Object.freeze({ id: spec.id, url: `http://${HOST}:${port}`, host: HOST, port });
-  }
+    return { relay, server };
+  });
 
-  async function closeAll(): Promise<void> {
-    closed = true;
-    for (const upstreamRequest of upstreamRequests) upstreamRequest.destroy();
-    upstreamRequests.clear();
-    await Promise.all(
-      relays.map(
-        (relay) =>
-          new Promise<void>((resolve) => {
-            for (const timer of relay.timers) clearTimeout(timer);
-            relay.timers.clear();
-            for (const socket of relay.sockets) socket.destroy();
-            if (!relay.server.listening) {
-              resolve();
-              return;
-            }
-            relay.server.close(() => resolve());
-          }),
-      ),
-    );
-    agent.destroy();
-    await handlesReleased();
-  }
-
-  try {
-    // One at a time, so relays keep the order they were asked for.
-    for (const spec of specs) await listen(spec);
-  } catch (error) {
-    await closeAll();
-    throw new XError({
-      code: 'TESTKIT_RELAY_LISTEN_FAILED',
-      category: 'network',
-      message: 'A relay could not listen on 127.0.0.1',
-      cause: error,
-    });
-  }
-
-  const byId = (id: string): Relay => {
-    const relay = relays.find((r) => r.id === id);
-    if (relay === undefined) throw invalidOptions('names no relay', 'id', id);
-    return relay;
-  };
   return {
-    relays: relays.map((r) => r.info!),
-    faults: (id) => byId(id).faults,
-    setFaults: (id, patch) => {
-      const relay = byId(id);
-      relay.faults = resolveRelayFaults(relay.faults, patch, 'faults');
-      return relay.faults;
-    },
+    relays: set.infos,
+    faults: set.faults,
+    setFaults: set.setFaults,
     stats: () =>
-      relays.map((r) => ({
+      set.relays.map((r) => ({
         id: r.id,
         requests: r.stats.requests,
         outcomes: { ...r.stats.outcomes },
         wrongValues: r.stats.wrongValues,
         aborted: r.stats.aborted,
       })),
-    close: () => (closing ??= closeAll()),
+    close: set.close,
   };
 }
