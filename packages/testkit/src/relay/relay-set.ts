@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { XError } from '@x/errors';
+import { isPlainObject as isRecord, XError } from '@x/errors';
 import { handlesReleased } from '../handles.js';
+import { optionChecks } from '../options.js';
 
 /**
  * What `startRpcRelays` and `startWsRelays` share: their option checks, and a set of relays, each an
@@ -11,32 +12,9 @@ import { handlesReleased } from '../handles.js';
 
 const HOST = '127.0.0.1';
 
-export function invalidOptions(message: string, field: string, value?: unknown): XError {
-  const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
-  return new XError({
-    code: 'TESTKIT_RELAY_INVALID_OPTIONS',
-    category: 'config',
-    message: `${field} ${message}`,
-    context: { field, value: shown },
-  });
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalidOptions(`has an unknown option "${key}" (known: ${allowed.join(', ')})`, field, key);
-  }
-}
-
-export function number(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
+/** `TESTKIT_RELAY_INVALID_OPTIONS`: a relay set option or faults patch is wrong; `context.option` names which. */
+export const { invalid: invalidOptions, checkKeys, numberIn: number } = optionChecks('TESTKIT_RELAY_INVALID_OPTIONS');
+export { isRecord };
 
 /** Validates `faults` patches: `base` with `patch` applied; a bad field is named by its path below `field`. */
 export type ResolveFaults<F> = (base: F, patch: unknown, field: string) => F;

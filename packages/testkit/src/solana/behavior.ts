@@ -1,5 +1,5 @@
 import type { Random } from '../random.js';
-import { checkKeys, invalidOptions, isRecord } from './errors.js';
+import { checkKeys, integerIn as integer, invalidOptions, isRecord, numberIn as number } from './errors.js';
 
 /** How long an endpoint takes to answer: a log-normal body with rare, long stalls (a heavy tail). */
 export interface RpcLatency {
@@ -136,20 +136,6 @@ export const rpcProfiles: Readonly<Record<RpcProfileName, RpcBehaviorPatch>> = d
   /** Reads every request, answers none. */
   hung: { mode: 'hung' },
 });
-
-function number(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
-
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidOptions(`must be an integer in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
 
 const HOUR_MS = 3_600_000;
 
