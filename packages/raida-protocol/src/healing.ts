@@ -18,7 +18,7 @@ import type { ParsedReply } from './reply.js';
 import { checkRequest } from './request-parse.js';
 import type { ParsedRequest, RequestCheckOptions, RequestHeader, RequestRejection } from './request-parse.js';
 import { assembleRequest, checkRequestLength, checkRequestOptions, HEADER_LENGTH, MAX_REQUEST_LENGTH, MIN_BODY_LENGTH } from './request.js';
-import type { ReplyEncryption, RequestOptions } from './request.js';
+import type { ReplyExpectation, RequestOptions } from './request.js';
 import { isCrashSafeType1BodyLength } from './safe-length.js';
 import { RAIDA_STATUS, statusInfo } from './status.js';
 import type { StatusInfo } from './status.js';
@@ -145,15 +145,8 @@ function checkTicket(ticket: unknown, option: string): number {
 }
 
 /** What a reply to a healing request must look like; pass it to {@link validateHealingReply}. Holds the key for type 1. */
-export interface HealingExpectation {
-  readonly raidaId: number;
+export interface HealingExpectation extends Omit<ReplyExpectation, 'command'> {
   readonly command: HealingCommandName;
-  readonly coinCount: number;
-  readonly challenge: Uint8Array;
-  readonly echo: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly wireChallenge: Uint8Array;
-  readonly encryption: ReplyEncryption;
 }
 
 export interface BuiltHealingRequest {
