@@ -1,7 +1,7 @@
 import { configError, type ConfigErrorContext, type XError } from '@x/errors';
 
 /** The configuration error codes of testkit: a bad option of a Solana cluster, a RAIDA cluster or a relay set. */
-type TestkitConfigCode = 'TESTKIT_RPC_INVALID_OPTIONS' | 'TESTKIT_RAIDA_INVALID_OPTIONS' | 'TESTKIT_RELAY_INVALID_OPTIONS';
+export type TestkitConfigCode = 'TESTKIT_RPC_INVALID_OPTIONS' | 'TESTKIT_RAIDA_INVALID_OPTIONS' | 'TESTKIT_RELAY_INVALID_OPTIONS';
 
 declare module '@x/errors' {
   interface ErrorContexts {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { isPlainObject as isRecord, XError } from '@x/errors';
 import { handlesReleased } from '../handles.js';
 import { optionChecks } from '../options.js';
+import { listenOnLoopback, LOOPBACK_HOST as HOST } from '../serving.js';
 
 /**
  * What `startRpcRelays` and `startWsRelays` share: their option checks, and a set of relays, each an
@@ -10,10 +11,9 @@ import { optionChecks } from '../options.js';
  * idempotent close for all.
  */
 
-const HOST = '127.0.0.1';
-
 /** `TESTKIT_RELAY_INVALID_OPTIONS`: a relay set option or faults patch is wrong; `context.option` names which. */
-export const { invalid: invalidOptions, checkKeys, numberIn: number } = optionChecks('TESTKIT_RELAY_INVALID_OPTIONS');
+export const relayOptionChecks = optionChecks('TESTKIT_RELAY_INVALID_OPTIONS');
+export const { invalid: invalidOptions, checkKeys, numberIn: number } = relayOptionChecks;
 export { isRecord };
 
 /** Validates `faults` patches: `base` with `patch` applied; a bad field is named by its path below `field`. */
@@ -129,15 +129,7 @@ export function createRelaySet<F, R extends RelayState<F>>(hooks: RelaySetHooks<
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const port = await listenOnLoopback(server);
     infos.push(Object.freeze({ id: relay.id, url: `${hooks.scheme}://${HOST}:${port}`, host: HOST, port }));
   }
 

@@ -1,7 +1,17 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
-import { sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
-import { checkKeys, checkRelaySetOptions, createRelaySet, invalidOptions, isRecord, number, resolveRelaySpecs } from './relay-set.js';
+import { answerAfter, readBody, SERVER_ERROR_STATUSES, STATUS_TEXT } from '../serving.js';
+import { resolveLatency, sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
+import {
+  checkKeys,
+  checkRelaySetOptions,
+  createRelaySet,
+  invalidOptions,
+  isRecord,
+  number,
+  relayOptionChecks,
+  resolveRelaySpecs,
+} from './relay-set.js';
 
 /**
  * What a relay does to the requests it forwards. Every draw is seeded per relay, in the order requests
@@ -103,41 +113,13 @@ export interface RpcRelays {
   readonly close: () => Promise<void>;
 }
 
-const HOUR_MS = 3_600_000;
-const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** `base` with `patch` applied, validated; a bad field is named by its path. */
 function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate'], field);
-  let latency = base.latency;
-  if (patch.latency !== undefined) {
-    const path = `${field}.latency`;
-    if (!isRecord(patch.latency)) throw invalidOptions('must be an object', path, patch.latency);
-    checkKeys(patch.latency, ['medianMs', 'sigma', 'stallProbability', 'stallMs'], path);
-    const given = patch.latency;
-    let stallMs = latency.stallMs;
-    if (given.stallMs !== undefined) {
-      if (!Array.isArray(given.stallMs) || given.stallMs.length !== 2)
-        throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, given.stallMs);
-      const min = number(given.stallMs[0], `${path}.stallMs[0]`, 0, HOUR_MS);
-      stallMs = [min, number(given.stallMs[1], `${path}.stallMs[1]`, min, HOUR_MS)];
-    }
-    latency = {
-      medianMs: given.medianMs === undefined ? latency.medianMs : number(given.medianMs, `${path}.medianMs`, 0, HOUR_MS),
-      sigma: given.sigma === undefined ? latency.sigma : number(given.sigma, `${path}.sigma`, 0, 5),
-      stallProbability:
-        given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
-      stallMs,
-    };
-  }
+  const latency =
+    patch.latency === undefined ? base.latency : resolveLatency(base.latency, patch.latency, `${field}.latency`, relayOptionChecks);
   const rate = (key: 'serverErrorRate' | 'rateLimitRate' | 'hangRate' | 'wrongValueRate'): number =>
     patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
   const retryAfter = patch.retryAfterSeconds;
@@ -354,20 +336,7 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
         forward(relay, res, body, fate);
       }
     };
-    if (delayMs <= 0) {
-      act();
-      return;
-    }
-    const timer = setTimeout(() => {
-      relay.timers.delete(timer);
-      act();
-    }, delayMs);
-    relay.timers.add(timer);
-    res.once('close', () => {
-      if (!relay.timers.delete(timer)) return;
-      clearTimeout(timer);
-      stats.aborted++;
-    });
+    answerAfter(relay.timers, delayMs, res, act, () => stats.aborted++);
   }
 
   function onHttpRequest(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
@@ -382,29 +351,18 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       send(res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'POST' }, 'Method Not Allowed: POST JSON-RPC');
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        tooLarge = true;
-        chunks.length = 0;
+    readBody(
+      req,
+      maxBodyBytes,
+      (body) => {
+        if (!set.closed) handle(relay, res, body);
+      },
+      () => {
         relay.stats.outcomes.rejected++;
-        send(
-          res,
-          413,
-          { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
-          `Payload Too Large: the limit is ${maxBodyBytes} bytes`,
-        );
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge || set.closed) return;
-      handle(relay, res, Buffer.concat(chunks));
-    });
-    req.on('error', () => undefined);
+        const text = `Payload Too Large: the limit is ${maxBodyBytes} bytes`;
+        send(res, 413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, text);
+      },
+    );
   }
 
   await set.start(specs, (spec) => {

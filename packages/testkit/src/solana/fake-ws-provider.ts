@@ -1,6 +1,7 @@
 import { isPlainObject, XError } from '@x/errors';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { handlesReleased } from '../handles.js';
+import { LOOPBACK_HOST } from '../serving.js';
 
 /** A live subscription on a fake WebSocket provider. */
 export interface FakeWsSubscription {
@@ -51,7 +52,7 @@ interface Subscription extends FakeWsSubscription {
   readonly socket: WebSocket;
 }
 
-const HOST = '127.0.0.1';
+const HOST = LOOPBACK_HOST;
 const FIRST_ID = 100;
 
 function answer(socket: WebSocket, id: unknown, body: { result: unknown } | { error: { code: number; message: string } }): void {
