@@ -83,3 +83,13 @@ export function readBody(req: IncomingMessage, maxBytes: number, onBody: (body: 
   });
   req.on('error', () => undefined);
 }
+
+/** Calls a user's `onRequest` observer with `event`: one that throws becomes a process warning, never a failure of the simulator. */
+export function notifyObserver<E>(observer: ((event: E) => void) | undefined, event: E): void {
+  if (observer === undefined) return;
+  try {
+    observer(event);
+  } catch (error) {
+    process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
+  }
+}

@@ -8,7 +8,7 @@ import { checkAn, checkClusterCoin, checkCoinId, coinKey, type ClusterCoin } fro
 import { resolveRaidaOptions, type RaidaClusterOptions, type RaidaRequestEvent } from './options.js';
 import { answerDatagram, createServerState, type ServerConfig, type ServerState } from './server.js';
 import { handlesReleased } from '../handles.js';
-import { LOOPBACK_HOST as HOST, runAfter } from '../serving.js';
+import { LOOPBACK_HOST as HOST, notifyObserver, runAfter } from '../serving.js';
 import { answerHealing, createHealingState, createPeerCall, type HealingState } from './healing.js';
 
 /** Where one simulated RAIDA server listens. */
@@ -130,13 +130,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
   let closing: Promise<void> | undefined;
 
   function emit(event: RaidaRequestEvent): void {
-    if (resolved.onRequest === undefined) return;
-    try {
-      resolved.onRequest(event);
-    } catch (error) {
-      // A faulty observer must not take the server down with it.
-      process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-    }
+    notifyObserver(resolved.onRequest, event);
   }
 
   function send(server: Server, socket: Socket, bytes: Uint8Array, to: RemoteInfo, then?: () => void): void {

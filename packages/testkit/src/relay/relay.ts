@@ -1,6 +1,6 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
-import { answerAfter, readBody, SERVER_ERROR_STATUSES, STATUS_TEXT } from '../serving.js';
+import { answerAfter, notifyObserver, readBody, SERVER_ERROR_STATUSES, STATUS_TEXT } from '../serving.js';
 import { resolveLatency, sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
 import {
   checkKeys,
@@ -312,11 +312,7 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     stats.outcomes[fate.kind]++;
     if (onRequest !== undefined) {
       const status = fate.kind === 'server-error' ? fate.status : fate.kind === 'rate-limited' ? 429 : 0;
-      try {
-        onRequest({ relayId: relay.id, outcome: fate.kind, delayMs, status });
-      } catch (error) {
-        process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-      }
+      notifyObserver(onRequest, { relayId: relay.id, outcome: fate.kind, delayMs, status });
     }
     // A hung request is read and never answered: its connection stays open until the client or close() ends it.
     if (fate.kind === 'hung') return;

@@ -16,7 +16,15 @@ import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR } from './jsonrpc.js';
 import { HEALTH_SLOT_DISTANCE, executeCall, type CallView } from './methods.js';
 import { resolveClusterOptions, type RpcClusterOptions, type RpcRequestEvent } from './options.js';
 import { handlesReleased } from '../handles.js';
-import { answerAfter, listenOnLoopback, LOOPBACK_HOST as HOST, readBody, SERVER_ERROR_STATUSES, STATUS_TEXT } from '../serving.js';
+import {
+  answerAfter,
+  listenOnLoopback,
+  LOOPBACK_HOST as HOST,
+  notifyObserver,
+  readBody,
+  SERVER_ERROR_STATUSES,
+  STATUS_TEXT,
+} from '../serving.js';
 import { createStreamHub, type RpcStreamStats } from './streams.js';
 
 /** Where one simulated endpoint listens. */
@@ -162,13 +170,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
   let slotTimer: NodeJS.Timeout | undefined;
 
   function emit(event: RpcRequestEvent): void {
-    if (resolved.onRequest === undefined) return;
-    try {
-      resolved.onRequest(event);
-    } catch (error) {
-      // A faulty observer must not take the endpoint down with it.
-      process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-    }
+    notifyObserver(resolved.onRequest, event);
   }
 
   function countMethod(stats: MutableStats, method: string): void {
