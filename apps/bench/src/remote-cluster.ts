@@ -1,6 +1,5 @@
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkHost, type Host } from './child-host.js';
 import type {
   RaidaClusterOptions,
   RaidaServerInfo,
@@ -21,60 +20,9 @@ export type HostRequest =
   | { readonly id: number; readonly op: 'loop-delay' }
   | { readonly id: number; readonly op: 'close' };
 
-export type HostReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly message: string };
-
-type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-interface Host {
-  request<T>(message: Distribute<HostRequest>): Promise<T>;
-  close(): Promise<void>;
-}
-
-/**
- * Forks cluster-host.ts with the loader flags of this process (tsx), so the child reads the workspace
- * packages from source exactly as the bench does. 'advanced' serialization carries bigint and Uint8Array.
- */
-function startHost(): Host {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), [], {
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  const failAll = (error: Error): void => {
-    for (const entry of waiting.values()) entry.reject(error);
-    waiting.clear();
-  };
-  child.on('message', (reply: HostReply) => {
-    const entry = waiting.get(reply.id);
-    if (entry === undefined) return;
-    waiting.delete(reply.id);
-    if (reply.ok) entry.resolve(reply.value);
-    else entry.reject(new Error(`cluster host: ${reply.message}`));
-  });
-  child.on('exit', (code) => failAll(new Error(`cluster host exited (code ${String(code)})`)));
-  child.on('error', failAll);
-  return {
-    request<T>(message: Distribute<HostRequest>): Promise<T> {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        child.send({ ...message, id });
-      });
-    },
-    async close(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      try {
-        await this.request({ op: 'close' });
-      } finally {
-        child.disconnect();
-        await exited;
-      }
-    },
-  };
+/** Forks cluster-host.ts; 'advanced' serialization carries bigint and Uint8Array. */
+function startHost(): Host<HostRequest> {
+  return forkHost<HostRequest>(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), 'cluster host', { serialization: 'advanced' });
 }
 
 /** A JSON-RPC cluster of @x/testkit running in a child process; the methods mirror `RpcCluster`'s. */
