@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { forkHost, type Host } from './child-host.js';
+import type { CallTarget } from './rpc/contender.js';
 import type {
   RaidaClusterOptions,
   RaidaServerInfo,
@@ -126,4 +127,11 @@ export function requestsBetween(
     counts.set(end.id, end.requests - (start?.requests ?? 0));
   }
   return counts;
+}
+
+/** The first `count` wallets of `cluster` with their EVM addresses: one call target per caller. */
+export async function walletTargets(cluster: RemoteRpcCluster, count: number): Promise<CallTarget[]> {
+  return Promise.all(
+    cluster.wallets.slice(0, count).map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
+  );
 }
