@@ -7,7 +7,7 @@ export type HostReply =
   | { readonly id: number; readonly ok: false; readonly message: string };
 
 /** A request without its `id`, which the host handle adds. */
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface Host<Request extends { readonly id: number; readonly op: string }> {
   /** Sends `message` with a fresh id; resolves with the reply's value, rejects with its message or when the child dies. */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { forkHost, type Host } from './child-host.js';
+import { forkHost, type Host, type WithoutId } from './child-host.js';
 import type { CallTarget } from './rpc/contender.js';
 import type {
   RaidaClusterOptions,
@@ -21,9 +21,23 @@ export type HostRequest =
   | { readonly id: number; readonly op: 'loop-delay' }
   | { readonly id: number; readonly op: 'close' };
 
-/** Forks cluster-host.ts; 'advanced' serialization carries bigint and Uint8Array. */
-function startHost(): Host<HostRequest> {
-  return forkHost<HostRequest>(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), 'cluster host', { serialization: 'advanced' });
+/**
+ * Forks cluster-host.ts ('advanced' serialization carries bigint and Uint8Array), asks it to `start`, and builds the
+ * handle from what it answers; a start that fails closes the host before rejecting.
+ */
+async function startOnHost<Started, Handle>(
+  start: WithoutId<HostRequest>,
+  build: (host: Host<HostRequest>, started: Started) => Handle,
+): Promise<Handle> {
+  const host = forkHost<HostRequest>(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), 'cluster host', {
+    serialization: 'advanced',
+  });
+  try {
+    return build(host, await host.request<Started>(start));
+  } catch (error) {
+    await host.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** A JSON-RPC cluster of @x/testkit running in a child process; the methods mirror `RpcCluster`'s. */
@@ -46,14 +60,10 @@ export interface LoopDelay {
   readonly max: number;
 }
 
-export async function startRemoteRpcCluster(options: RpcClusterOptions): Promise<RemoteRpcCluster> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ endpoints: RpcEndpointInfo[]; evmChainId: number; wallets: string[] }>({
-      op: 'start-rpc',
-      options,
-    });
-    return {
+export function startRemoteRpcCluster(options: RpcClusterOptions): Promise<RemoteRpcCluster> {
+  return startOnHost(
+    { op: 'start-rpc', options },
+    (host, started: { endpoints: RpcEndpointInfo[]; evmChainId: number; wallets: string[] }): RemoteRpcCluster => ({
       ...started,
       stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
       chain: (method, ...args) => host.request({ op: 'call', path: ['chain', method], args }),
@@ -62,11 +72,8 @@ export async function startRemoteRpcCluster(options: RpcClusterOptions): Promise
       },
       loopDelay: () => host.request({ op: 'loop-delay' }),
       close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+    }),
+  );
 }
 
 /** A RAIDA cluster of @x/testkit running in a child process. */
@@ -76,19 +83,12 @@ export interface RemoteRaidaCluster {
   close(): Promise<void>;
 }
 
-export async function startRemoteRaidaCluster(options: RaidaClusterOptions): Promise<RemoteRaidaCluster> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ servers: RaidaServerInfo[] }>({ op: 'start-raida', options });
-    return {
-      servers: started.servers,
-      stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
-      close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+export function startRemoteRaidaCluster(options: RaidaClusterOptions): Promise<RemoteRaidaCluster> {
+  return startOnHost({ op: 'start-raida', options }, (host, started: { servers: RaidaServerInfo[] }): RemoteRaidaCluster => ({
+    servers: started.servers,
+    stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
+    close: () => host.close(),
+  }));
 }
 
 /** Fault-injecting relays of @x/testkit in front of a real node, running in a child process. */
@@ -100,20 +100,13 @@ export interface RemoteRelays {
   close(): Promise<void>;
 }
 
-export async function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onRequest'>): Promise<RemoteRelays> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ relays: RpcRelayInfo[] }>({ op: 'start-relays', options });
-    return {
-      endpoints: started.relays,
-      stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
-      loopDelay: () => host.request({ op: 'loop-delay' }),
-      close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+export function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onRequest'>): Promise<RemoteRelays> {
+  return startOnHost({ op: 'start-relays', options }, (host, started: { relays: RpcRelayInfo[] }): RemoteRelays => ({
+    endpoints: started.relays,
+    stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
+    loopDelay: () => host.request({ op: 'loop-delay' }),
+    close: () => host.close(),
+  }));
 }
 
 /** Per-endpoint request counts between two `stats()` readings. */
