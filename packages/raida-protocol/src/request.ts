@@ -19,7 +19,7 @@ export const DEFAULT_COIN_ID = 6;
 /** Length of the echo bytes (request bytes 30–31, reply bytes 6–7). */
 export const ECHO_LENGTH = 2;
 /** Length of the nonce in request bytes 24–29; for type 1 the echo bytes complete the 8-byte counter nonce. */
-export const NONCE_LENGTH = 6;
+const NONCE_LENGTH = 6;
 /** Length of the body terminator `3E 3E`. */
 export const TERMINATOR_LENGTH = 2;
 /** Value of each terminator byte. */

@@ -63,7 +63,7 @@ export function resolveRelaySpecs<F>(relays: readonly unknown[], defaults: F, re
   });
 }
 
-export interface RelayInfo {
+interface RelayInfo {
   readonly id: string;
   /** `<scheme>://127.0.0.1:<port>`. */
   readonly url: string;
