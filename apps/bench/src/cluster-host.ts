@@ -8,7 +8,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startRaidaCluster, startRpcCluster, startRpcRelays } from '@x/testkit';
 import type { RaidaCluster, RpcCluster, RpcRelays } from '@x/testkit';
-import type { HostReply, HostRequest } from './remote-cluster.js';
+import type { HostReply } from './child-host.js';
+import type { HostRequest } from './remote-cluster.js';
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();

@@ -1,6 +1,6 @@
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkHost, type Host, type WithoutId } from './child-host.js';
+import type { CallTarget } from './rpc/contender.js';
 import type {
   RaidaClusterOptions,
   RaidaServerInfo,
@@ -21,60 +21,23 @@ export type HostRequest =
   | { readonly id: number; readonly op: 'loop-delay' }
   | { readonly id: number; readonly op: 'close' };
 
-export type HostReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly message: string };
-
-type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-interface Host {
-  request<T>(message: Distribute<HostRequest>): Promise<T>;
-  close(): Promise<void>;
-}
-
 /**
- * Forks cluster-host.ts with the loader flags of this process (tsx), so the child reads the workspace
- * packages from source exactly as the bench does. 'advanced' serialization carries bigint and Uint8Array.
+ * Forks cluster-host.ts ('advanced' serialization carries bigint and Uint8Array), asks it to `start`, and builds the
+ * handle from what it answers; a start that fails closes the host before rejecting.
  */
-function startHost(): Host {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), [], {
+async function startOnHost<Started, Handle>(
+  start: WithoutId<HostRequest>,
+  build: (host: Host<HostRequest>, started: Started) => Handle,
+): Promise<Handle> {
+  const host = forkHost<HostRequest>(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), 'cluster host', {
     serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  const failAll = (error: Error): void => {
-    for (const entry of waiting.values()) entry.reject(error);
-    waiting.clear();
-  };
-  child.on('message', (reply: HostReply) => {
-    const entry = waiting.get(reply.id);
-    if (entry === undefined) return;
-    waiting.delete(reply.id);
-    if (reply.ok) entry.resolve(reply.value);
-    else entry.reject(new Error(`cluster host: ${reply.message}`));
-  });
-  child.on('exit', (code) => failAll(new Error(`cluster host exited (code ${String(code)})`)));
-  child.on('error', failAll);
-  return {
-    request<T>(message: Distribute<HostRequest>): Promise<T> {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        child.send({ ...message, id });
-      });
-    },
-    async close(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      try {
-        await this.request({ op: 'close' });
-      } finally {
-        child.disconnect();
-        await exited;
-      }
-    },
-  };
+  try {
+    return build(host, await host.request<Started>(start));
+  } catch (error) {
+    await host.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** A JSON-RPC cluster of @x/testkit running in a child process; the methods mirror `RpcCluster`'s. */
@@ -97,14 +60,10 @@ export interface LoopDelay {
   readonly max: number;
 }
 
-export async function startRemoteRpcCluster(options: RpcClusterOptions): Promise<RemoteRpcCluster> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ endpoints: RpcEndpointInfo[]; evmChainId: number; wallets: string[] }>({
-      op: 'start-rpc',
-      options,
-    });
-    return {
+export function startRemoteRpcCluster(options: RpcClusterOptions): Promise<RemoteRpcCluster> {
+  return startOnHost(
+    { op: 'start-rpc', options },
+    (host, started: { endpoints: RpcEndpointInfo[]; evmChainId: number; wallets: string[] }): RemoteRpcCluster => ({
       ...started,
       stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
       chain: (method, ...args) => host.request({ op: 'call', path: ['chain', method], args }),
@@ -113,11 +72,8 @@ export async function startRemoteRpcCluster(options: RpcClusterOptions): Promise
       },
       loopDelay: () => host.request({ op: 'loop-delay' }),
       close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+    }),
+  );
 }
 
 /** A RAIDA cluster of @x/testkit running in a child process. */
@@ -127,19 +83,12 @@ export interface RemoteRaidaCluster {
   close(): Promise<void>;
 }
 
-export async function startRemoteRaidaCluster(options: RaidaClusterOptions): Promise<RemoteRaidaCluster> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ servers: RaidaServerInfo[] }>({ op: 'start-raida', options });
-    return {
-      servers: started.servers,
-      stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
-      close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+export function startRemoteRaidaCluster(options: RaidaClusterOptions): Promise<RemoteRaidaCluster> {
+  return startOnHost({ op: 'start-raida', options }, (host, started: { servers: RaidaServerInfo[] }): RemoteRaidaCluster => ({
+    servers: started.servers,
+    stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
+    close: () => host.close(),
+  }));
 }
 
 /** Fault-injecting relays of @x/testkit in front of a real node, running in a child process. */
@@ -151,20 +100,13 @@ export interface RemoteRelays {
   close(): Promise<void>;
 }
 
-export async function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onRequest'>): Promise<RemoteRelays> {
-  const host = startHost();
-  try {
-    const started = await host.request<{ relays: RpcRelayInfo[] }>({ op: 'start-relays', options });
-    return {
-      endpoints: started.relays,
-      stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
-      loopDelay: () => host.request({ op: 'loop-delay' }),
-      close: () => host.close(),
-    };
-  } catch (error) {
-    await host.close().catch(() => undefined);
-    throw error;
-  }
+export function startRemoteRelays(options: Omit<RpcRelaysOptions, 'onRequest'>): Promise<RemoteRelays> {
+  return startOnHost({ op: 'start-relays', options }, (host, started: { relays: RpcRelayInfo[] }): RemoteRelays => ({
+    endpoints: started.relays,
+    stats: () => host.request({ op: 'call', path: ['stats'], args: [] }),
+    loopDelay: () => host.request({ op: 'loop-delay' }),
+    close: () => host.close(),
+  }));
 }
 
 /** Per-endpoint request counts between two `stats()` readings. */
@@ -178,4 +120,11 @@ export function requestsBetween(
     counts.set(end.id, end.requests - (start?.requests ?? 0));
   }
   return counts;
+}
+
+/** The first `count` wallets of `cluster` with their EVM addresses: one call target per caller. */
+export async function walletTargets(cluster: RemoteRpcCluster, count: number): Promise<CallTarget[]> {
+  return Promise.all(
+    cluster.wallets.slice(0, count).map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
+  );
 }

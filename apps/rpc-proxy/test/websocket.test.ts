@@ -1,18 +1,16 @@
-import { startRpcCluster } from '@x/testkit';
-import type { RpcCluster } from '@x/testkit';
+import { fakeLogsResult, startFakeWsProvider, startRpcCluster } from '@x/testkit';
+import type { FakeWsProvider, RpcCluster } from '@x/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createProxyServer } from '../src/server.js';
 import type { ProxyServer, ProxyServerOptions } from '../src/server.js';
-import { logsResult, startFakeProvider } from './ws-providers.js';
-import type { FakeProvider } from './ws-providers.js';
 
 const PROGRAM = '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P';
 const TOKEN = 'a-long-enough-token-1234';
 
 let cluster: RpcCluster | undefined;
 let proxy: ProxyServer | undefined;
-let providers: FakeProvider[] = [];
+let providers: FakeWsProvider[] = [];
 const clients: WebSocket[] = [];
 
 afterEach(async () => {
@@ -27,7 +25,7 @@ afterEach(async () => {
 
 async function start(extra: Partial<ProxyServerOptions> = {}, websocket: ProxyServerOptions['websocket'] = {}): Promise<ProxyServer> {
   cluster = await startRpcCluster({ seed: 7, endpoints: [{ id: 'h1' }] });
-  providers = await Promise.all([startFakeProvider(), startFakeProvider()]);
+  providers = await Promise.all([startFakeWsProvider(), startFakeWsProvider()]);
   proxy = await createProxyServer({
     endpoints: cluster.endpoints.map((e) => ({ id: e.id, url: e.url })),
     ...extra,
@@ -88,18 +86,18 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     const s2 = await two.request(7, 'logsSubscribe', params);
     expect(s1).toEqual({ jsonrpc: '2.0', id: 1, result: expect.any(Number) as number });
     expect(typeof s2.result).toBe('number');
-    for (const p of providers) await p.waitForSubs('logsSubscribe', 1);
-    expect(providers.map((p) => p.subs.length)).toEqual([1, 1]);
+    for (const p of providers) await p.waitForSubscriptions('logsSubscribe', 1);
+    expect(providers.map((p) => p.subscriptions.length)).toEqual([1, 1]);
     expect(server.websocket?.stats()).toMatchObject({ connections: 2, clientSubscriptions: 2, upstreamSubscriptions: 1 });
 
-    for (const p of providers) p.notify('logsSubscribe', logsResult('sigA', 5));
-    providers[1]?.notify('logsSubscribe', logsResult('sigB', 6));
+    for (const p of providers) p.notify('logsSubscribe', fakeLogsResult('sigA', 5));
+    providers[1]?.notify('logsSubscribe', fakeLogsResult('sigB', 6));
     for (const [client, sub] of [
       [one, s1.result],
       [two, s2.result],
     ] as const) {
       const a = await client.nextNotification();
-      expect(a).toEqual({ jsonrpc: '2.0', method: 'logsNotification', params: { subscription: sub, result: logsResult('sigA', 5) } });
+      expect(a).toEqual({ jsonrpc: '2.0', method: 'logsNotification', params: { subscription: sub, result: fakeLogsResult('sigA', 5) } });
       const b = await client.nextNotification();
       expect((b.params as { result: { value: { signature: string } } }).result.value.signature).toBe('sigB');
     }
@@ -122,9 +120,9 @@ describe('rpc-proxy WebSocket subscriptions', () => {
 
     expect(await one.request(3, 'logsUnsubscribe', [s1.result])).toMatchObject({ result: true });
     expect(await one.request(4, 'logsUnsubscribe', [s1.result])).toMatchObject({ result: false });
-    expect(providers.map((p) => p.subs.length)).toEqual([1, 1]);
+    expect(providers.map((p) => p.subscriptions.length)).toEqual([1, 1]);
     two.ws.close();
-    await until(() => providers.every((p) => p.subs.length === 0));
+    await until(() => providers.every((p) => p.subscriptions.length === 0));
     expect(server.websocket?.stats()).toMatchObject({ connections: 1, upstreamSubscriptions: 0 });
   });
 
@@ -139,7 +137,7 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     client.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'slotSubscribe', params: ['x'.repeat(4_096)] }));
     expect(await closed).toBe(1009);
     await until(() => server.websocket?.stats().connections === 0);
-    await until(() => providers.every((p) => p.subs.length === 0));
+    await until(() => providers.every((p) => p.subscriptions.length === 0));
   });
 
   it('the bearer token applies to the upgrade', async () => {
@@ -158,10 +156,10 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     const server = await start();
     const client = await connect(server.url);
     await client.request(1, 'slotSubscribe');
-    for (const p of providers) await p.waitForSubs('slotSubscribe', 1);
+    for (const p of providers) await p.waitForSubscriptions('slotSubscribe', 1);
     const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
     await server.close();
     expect(await closed).toBe(1001);
-    await until(() => providers.every((p) => p.sockets.size === 0));
+    await until(() => providers.every((p) => p.openConnections === 0));
   });
 });

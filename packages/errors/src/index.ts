@@ -3,7 +3,7 @@ export type { ErrorCategory, ErrorContext, XErrorJSON, XErrorOptions } from './e
 export type { ContextOf, ErrorContexts } from './contexts.js';
 export { abortedError, isAbortSignal, throwIfAborted } from './abort.js';
 export type { AbortedError } from './abort.js';
-export { REDACTED, redactSecrets, redactUrl, secretsOfUrl } from './redact.js';
+export { REDACTED, redactCause, redactSecrets, redactUrl, secretsOfUrl } from './redact.js';
 export { failure, success } from './outcome.js';
 export type { AttemptContext, AttemptFn, Failure, Outcome, Success } from './outcome.js';
 export { MAX_TIMER_MS, describeValue, isPlainObject, isTimerMs } from './values.js';

@@ -50,6 +50,23 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 }
 
 /**
+ * A foreign error fit to be kept as `cause`. `rendered` is everything the error would print (message, stack, nested
+ * causes, properties: `util.inspect` on Node). When it quotes none of `secrets`, the original is returned; otherwise a
+ * copy of an `Error` with the secrets removed from its message and stack (its `name` and a string `code` kept, nested
+ * causes and other properties dropped), or for anything else the redacted rendering.
+ */
+export function redactCause(error: unknown, secrets: readonly string[], rendered: string): unknown {
+  if (!secrets.some((secret) => secret.length > 0 && rendered.includes(secret))) return error;
+  if (!(error instanceof Error)) return redactSecrets(rendered, secrets);
+  const copy = new Error(redactSecrets(error.message, secrets));
+  copy.name = error.name;
+  copy.stack = redactSecrets(error.stack ?? '', secrets);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
+  return copy;
+}
+
+/**
  * The secret parts of a URL (user info, query values, token-like path segments), for use with
  * {@link redactSecrets} on text that might quote them.
  */

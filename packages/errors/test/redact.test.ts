@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactUrl, secretsOfUrl } from '@x/errors';
+import { redactCause, redactSecrets, redactUrl, secretsOfUrl } from '@x/errors';
 
 const providerUrls = [
   ['https://mainnet.helius-rpc.com/?api-key=3f2a9c1e-7b4d-4e2a-9f10-1c2d3e4f5a6b', 'https://mainnet.helius-rpc.com?api-key=***'],
@@ -36,5 +36,44 @@ describe('redactSecrets / secretsOfUrl', () => {
 
   it('ignores empty secrets and keeps text without secrets intact', () => {
     expect(redactSecrets('hello world', ['', 'absent'])).toBe('hello world');
+  });
+});
+
+describe('redactCause', () => {
+  const SECRET = 'AbCdEf123456GhIjKl7890MnOp';
+
+  it('returns the error itself when what it renders quotes no secret', () => {
+    const error = new Error('connect ECONNREFUSED');
+    expect(redactCause(error, [SECRET], `${error.stack ?? ''}`)).toBe(error);
+    expect(redactCause(error, [''], 'anything')).toBe(error);
+  });
+
+  it('replaces an error whose rendering quotes a secret by a copy without it, keeping name and string code only', () => {
+    const error = Object.assign(new TypeError(`bad url https://h/v2/${SECRET}`, { cause: new Error(SECRET) }), {
+      code: 'ERR_BAD',
+      extra: SECRET,
+    });
+    const copy = redactCause(error, [SECRET], `${error.message} cause: ${SECRET}`) as Error & { code?: string; extra?: string };
+    expect(copy).not.toBe(error);
+    expect(copy).toBeInstanceOf(Error);
+    expect([copy.name, copy.message, copy.code, copy.extra, copy.cause]).toEqual([
+      'TypeError',
+      'bad url https://h/v2/***',
+      'ERR_BAD',
+      undefined,
+      undefined,
+    ]);
+    expect(copy.stack).not.toContain(SECRET);
+  });
+
+  it('found only in the rendering (a nested cause), the secret still gets the error replaced', () => {
+    const error = new Error('outer');
+    const copy = redactCause(error, [SECRET], `outer [cause]: ${SECRET}`);
+    expect(copy).not.toBe(error);
+    expect((copy as Error).message).toBe('outer');
+  });
+
+  it('turns anything but an Error into its redacted rendering', () => {
+    expect(redactCause({ url: SECRET }, [SECRET], `{ url: '${SECRET}' }`)).toBe("{ url: '***' }");
   });
 });

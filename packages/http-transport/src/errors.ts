@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { XError, hasCategory, redactSecrets } from '@x/errors';
+import { XError, hasCategory, redactCause, redactSecrets } from '@x/errors';
 import type { ConfigErrorContext, ContextOf, ErrorCategory } from '@x/errors';
 import { parseJsonWithBigIntegers, stringifyNotingBigInts } from '@x/json-rpc';
 import type { JsonRpcId } from '@x/json-rpc';
@@ -163,13 +163,5 @@ export function safeData(data: unknown, secrets: readonly string[]): unknown {
  */
 export function safeCause(error: unknown, secrets: readonly string[]): unknown {
   if (secrets.length === 0) return error;
-  const rendered = error instanceof Error ? `${inspect(error, { depth: 4 })}\n${error.stack ?? ''}` : String(error);
-  if (!secrets.some((secret) => secret.length > 0 && rendered.includes(secret))) return error;
-  if (!(error instanceof Error)) return redactSecrets(rendered, secrets);
-  const copy = new Error(redactSecrets(error.message, secrets));
-  copy.name = error.name;
-  copy.stack = redactSecrets(error.stack ?? '', secrets);
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
-  return copy;
+  return redactCause(error, secrets, error instanceof Error ? `${inspect(error, { depth: 4 })}\n${error.stack ?? ''}` : String(error));
 }

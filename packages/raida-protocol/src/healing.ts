@@ -1,8 +1,6 @@
 import { md5 } from '@noble/hashes/legacy';
-import { bytesEqual, concatBytes, isIntegerInRange, readI8, readU32, writeU16, writeU32 } from './bytes.js';
-import { CHALLENGE_LENGTH, createChallenge } from './challenge.js';
+import { bytesEqual, isIntegerInRange, readI8, readU32, writeU32 } from './bytes.js';
 import {
-  assertCoin,
   assertCoinId,
   bitfieldLength,
   decodeDetectCoins,
@@ -12,24 +10,15 @@ import {
   encodePownCoins,
 } from './coins.js';
 import type { Coin, CoinId, PownCoin } from './coins.js';
-import { aes128Ctr, counterBlockFromNonce, replyCounterBlock, xorBytes } from './crypto.js';
+import { aes128Ctr, replyCounterBlock } from './crypto.js';
 import type { ReplyCounterConvention } from './crypto.js';
-import { invalidInput, invalidOption, protocolError } from './errors.js';
-import { randomBytes } from './random.js';
+import { invalidOption, protocolError } from './errors.js';
 import { parseReply } from './reply.js';
 import type { ParsedReply } from './reply.js';
 import { checkRequest } from './request-parse.js';
 import type { ParsedRequest, RequestCheckOptions, RequestHeader, RequestRejection } from './request-parse.js';
-import {
-  DEFAULT_COIN_ID,
-  ECHO_LENGTH,
-  HEADER_LENGTH,
-  MAX_REQUEST_LENGTH,
-  MIN_BODY_LENGTH,
-  NONCE_LENGTH,
-  TERMINATOR_BYTE,
-} from './request.js';
-import type { ReplyEncryption, RequestOptions } from './request.js';
+import { assembleRequest, checkRequestLength, checkRequestOptions, HEADER_LENGTH, MAX_REQUEST_LENGTH, MIN_BODY_LENGTH } from './request.js';
+import type { ReplyExpectation, RequestOptions } from './request.js';
 import { isCrashSafeType1BodyLength } from './safe-length.js';
 import { RAIDA_STATUS, statusInfo } from './status.js';
 import type { StatusInfo } from './status.js';
@@ -156,15 +145,8 @@ function checkTicket(ticket: unknown, option: string): number {
 }
 
 /** What a reply to a healing request must look like; pass it to {@link validateHealingReply}. Holds the key for type 1. */
-export interface HealingExpectation {
-  readonly raidaId: number;
+export interface HealingExpectation extends Omit<ReplyExpectation, 'command'> {
   readonly command: HealingCommandName;
-  readonly coinCount: number;
-  readonly challenge: Uint8Array;
-  readonly echo: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly wireChallenge: Uint8Array;
-  readonly encryption: ReplyEncryption;
 }
 
 export interface BuiltHealingRequest {
@@ -172,90 +154,17 @@ export interface BuiltHealingRequest {
   readonly expectation: HealingExpectation;
 }
 
-function optionalBytes(value: Uint8Array | undefined, length: number, option: string): Uint8Array | undefined {
-  if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array) || value.length !== length)
-    throw invalidOption(option, `${option} must be a Uint8Array of ${length} bytes`);
-  return value.slice();
-}
-
 function assemble(spec: HealingCommandSpec, payload: Uint8Array, coinCount: number, options: RequestOptions): BuiltHealingRequest {
-  if (!isIntegerInRange(options.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
-  const coinId = options.coinId ?? DEFAULT_COIN_ID;
-  if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
-  const maxLength = options.maxLength ?? MAX_REQUEST_LENGTH;
-  const encryption = options.encryption ?? { type: 0 };
-  if (encryption.type === 1) assertCoin(encryption.keyCoin);
-  else if ((encryption.type as unknown) !== 0) throw invalidOption('encryption', 'encryption.type must be 0 or 1');
+  const checked = checkRequestOptions(options);
   const bodyLength = MIN_BODY_LENGTH + payload.length;
-  const length = HEADER_LENGTH + bodyLength;
-  if (length > maxLength) {
-    throw invalidInput(
-      'RAIDA_REQUEST_TOO_LARGE',
-      `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit`,
-      {
-        command: spec.name,
-        coinCount,
-        length,
-        maxLength,
-      },
-    );
-  }
-  if (encryption.type === 1 && !isCrashSafeType1BodyLength(bodyLength)) {
+  checkRequestLength(spec.name, coinCount, HEADER_LENGTH + bodyLength, checked.maxLength);
+  if (checked.encryption.type === 1 && !isCrashSafeType1BodyLength(bodyLength)) {
     throw invalidOption(
       'encryption',
       `A type-1 ${spec.name} request with a body of ${bodyLength} bytes would crash a RAIDAX server on AES-NI hosts ((bodyLength − 2) mod 16 is 1–6); send another number of coins or use type 0`,
     );
   }
-  const challenge = optionalBytes(options.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: options.random });
-  const echo = optionalBytes(options.echo, ECHO_LENGTH, 'echo') ?? randomBytes(options.random, ECHO_LENGTH);
-  const nonce =
-    optionalBytes(options.nonce, NONCE_LENGTH, 'nonce') ??
-    (encryption.type === 1 ? randomBytes(options.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
-
-  const bytes = new Uint8Array(length);
-  bytes[0] = 1;
-  bytes[2] = options.raidaId;
-  bytes[4] = spec.group;
-  bytes[5] = spec.command;
-  writeU16(bytes, 6, coinId);
-  bytes[16] = encryption.type;
-  if (encryption.type === 1) {
-    bytes[17] = encryption.keyCoin.denomination & 0xff;
-    writeU32(bytes, 18, encryption.keyCoin.serialNumber);
-  }
-  writeU16(bytes, 22, bodyLength);
-  bytes.set(nonce, 24);
-  bytes.set(echo, 30);
-  const plainBody = concatBytes(challenge, payload);
-  let replyEncryption: ReplyEncryption;
-  let signature: Uint8Array;
-  if (encryption.type === 1) {
-    const key = encryption.keyCoin.an.slice();
-    const counterBlock = counterBlockFromNonce(bytes.subarray(24, 32));
-    bytes.set(aes128Ctr(key, counterBlock, plainBody), HEADER_LENGTH);
-    replyEncryption = { type: 1, key, counterBlock, requestBodyLength: bodyLength };
-    signature = xorBytes(challenge, key);
-  } else {
-    bytes.set(plainBody, HEADER_LENGTH);
-    replyEncryption = { type: 0 };
-    signature = challenge.slice();
-  }
-  bytes[length - 2] = TERMINATOR_BYTE;
-  bytes[length - 1] = TERMINATOR_BYTE;
-  return {
-    bytes,
-    expectation: {
-      raidaId: options.raidaId,
-      command: spec.name,
-      coinCount,
-      challenge,
-      echo,
-      signature,
-      wireChallenge: bytes.slice(HEADER_LENGTH, HEADER_LENGTH + CHALLENGE_LENGTH),
-      encryption: replyEncryption,
-    },
-  };
+  return assembleRequest(spec, options, checked, payload, coinCount);
 }
 
 function requireCoins(coins: unknown, command: string): void {

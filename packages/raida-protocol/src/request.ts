@@ -19,7 +19,7 @@ export const DEFAULT_COIN_ID = 6;
 /** Length of the echo bytes (request bytes 30–31, reply bytes 6–7). */
 export const ECHO_LENGTH = 2;
 /** Length of the nonce in request bytes 24–29; for type 1 the echo bytes complete the 8-byte counter nonce. */
-export const NONCE_LENGTH = 6;
+const NONCE_LENGTH = 6;
 /** Length of the body terminator `3E 3E`. */
 export const TERMINATOR_LENGTH = 2;
 /** Value of each terminator byte. */
@@ -126,53 +126,81 @@ export function buildRequest(input: RequestInput): BuiltRequest {
   const spec = Object.hasOwn(COMMANDS, input.command) ? COMMANDS[input.command] : undefined;
   if (spec === undefined)
     throw invalidOption('command', `Unknown command ${JSON.stringify(input.command)}; expected echo, version, detect or pown`);
-  if (!isIntegerInRange(input.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
-  const coinId = input.coinId ?? DEFAULT_COIN_ID;
+  const checked = checkRequestOptions(input);
+  const { payload, coinCount } = payloadOf(input);
+  const bodyLength = MIN_BODY_LENGTH + payload.length;
+  checkRequestLength(spec.name, coinCount, HEADER_LENGTH + bodyLength, checked.maxLength, () =>
+    spec.coinRecordLength > 0
+      ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', checked.maxLength)} coins per request`
+      : '',
+  );
+  if (checked.encryption.type === 0 && input.challenge === undefined && input.echo === undefined && input.nonce === undefined) {
+    return buildPlainRequest(input, spec, checked.coinId, payload, coinCount, bodyLength);
+  }
+  return assembleRequest(spec, input, checked, payload, coinCount);
+}
+
+/** The options every request checks alike, checked: `coinId` and `maxLength` with their defaults, and `encryption`. */
+export interface CheckedRequestOptions {
+  readonly coinId: number;
+  readonly maxLength: number;
+  readonly encryption: RequestEncryption;
+}
+
+/** Checks `raidaId`, `coinId`, `maxLength` and `encryption` (`RAIDA_INVALID_OPTION`, `RAIDA_INVALID_COIN`). */
+export function checkRequestOptions(options: RequestOptions): CheckedRequestOptions {
+  if (!isIntegerInRange(options.raidaId, 0, 255)) throw invalidOption('raidaId', 'raidaId must be an integer from 0 to 255');
+  const coinId = options.coinId ?? DEFAULT_COIN_ID;
   if (!isIntegerInRange(coinId, 0, 0xffff)) throw invalidOption('coinId', 'coinId must be an integer from 0 to 65535');
-  const maxLength = input.maxLength ?? MAX_REQUEST_LENGTH;
+  const maxLength = options.maxLength ?? MAX_REQUEST_LENGTH;
   if (!isIntegerInRange(maxLength, HEADER_LENGTH + MIN_BODY_LENGTH, HEADER_LENGTH + 0xffff)) {
     throw invalidOption('maxLength', `maxLength must be an integer from ${HEADER_LENGTH + MIN_BODY_LENGTH} to ${HEADER_LENGTH + 0xffff}`);
   }
-  const encryption: RequestEncryption = input.encryption ?? { type: 0 };
+  const encryption: RequestEncryption = options.encryption ?? { type: 0 };
   if (encryption.type === 1) {
     assertCoin(encryption.keyCoin);
   } else if ((encryption.type as unknown) !== 0) {
     throw invalidOption('encryption', 'encryption.type must be 0 or 1');
   }
+  return { coinId, maxLength, encryption };
+}
 
-  const { payload, coinCount } = payloadOf(input);
+/** Throws `RAIDA_REQUEST_TOO_LARGE` when a request of `length` bytes exceeds `maxLength`; what `hint` returns ends the message. */
+export function checkRequestLength(command: string, coinCount: number, length: number, maxLength: number, hint?: () => string): void {
+  if (length <= maxLength) return;
+  throw invalidInput(
+    'RAIDA_REQUEST_TOO_LARGE',
+    `A ${command} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${hint?.() ?? ''}`,
+    { command, coinCount, length, maxLength },
+  );
+}
+
+/**
+ * The datagram of a request of `spec` carrying `payload` (header, challenge ‖ payload encrypted for type 1, terminator),
+ * with `options`' challenge, echo and nonce or fresh ones, and the expectation its reply must meet.
+ */
+export function assembleRequest<Name extends string>(
+  spec: { readonly name: Name; readonly group: number; readonly command: number },
+  options: RequestOptions,
+  checked: CheckedRequestOptions,
+  payload: Uint8Array,
+  coinCount: number,
+): { readonly bytes: Uint8Array; readonly expectation: Omit<ReplyExpectation, 'command'> & { readonly command: Name } } {
+  const { encryption } = checked;
   const bodyLength = MIN_BODY_LENGTH + payload.length;
   const length = HEADER_LENGTH + bodyLength;
-  if (length > maxLength) {
-    const fit =
-      spec.coinRecordLength > 0 ? `; send at most ${maxCoinsPerRequest(spec.name as 'detect' | 'pown', maxLength)} coins per request` : '';
-    throw invalidInput(
-      'RAIDA_REQUEST_TOO_LARGE',
-      `A ${spec.name} request of ${coinCount} coins is ${length} bytes, over the ${maxLength}-byte limit${fit}`,
-      {
-        command: spec.name,
-        coinCount,
-        length,
-        maxLength,
-      },
-    );
-  }
-
-  if (encryption.type === 0 && input.challenge === undefined && input.echo === undefined && input.nonce === undefined) {
-    return buildPlainRequest(input, spec, coinId, payload, coinCount, bodyLength);
-  }
-  const challenge = optionalBytes(input.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: input.random });
-  const echo = optionalBytes(input.echo, ECHO_LENGTH, 'echo') ?? randomBytes(input.random, ECHO_LENGTH);
+  const challenge = optionalBytes(options.challenge, CHALLENGE_LENGTH, 'challenge') ?? createChallenge({ random: options.random });
+  const echo = optionalBytes(options.echo, ECHO_LENGTH, 'echo') ?? randomBytes(options.random, ECHO_LENGTH);
   const nonce =
-    optionalBytes(input.nonce, NONCE_LENGTH, 'nonce') ??
-    (encryption.type === 1 ? randomBytes(input.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
+    optionalBytes(options.nonce, NONCE_LENGTH, 'nonce') ??
+    (encryption.type === 1 ? randomBytes(options.random, NONCE_LENGTH) : new Uint8Array(NONCE_LENGTH));
 
   const bytes = new Uint8Array(length);
   bytes[0] = 1;
-  bytes[2] = input.raidaId;
+  bytes[2] = options.raidaId;
   bytes[4] = spec.group;
   bytes[5] = spec.command;
-  writeU16(bytes, 6, coinId);
+  writeU16(bytes, 6, checked.coinId);
   bytes[16] = encryption.type;
   if (encryption.type === 1) {
     bytes[17] = encryption.keyCoin.denomination & 0xff;
@@ -202,7 +230,7 @@ export function buildRequest(input: RequestInput): BuiltRequest {
   return {
     bytes,
     expectation: {
-      raidaId: input.raidaId,
+      raidaId: options.raidaId,
       command: spec.name,
       coinCount,
       challenge,

@@ -181,6 +181,21 @@ describe('healing requests, byte for byte against the captured hex', () => {
     ]).toEqual([66, 37, 254]);
   });
 
+  it('checks maxLength as every request does, and refuses a request over it', () => {
+    const coin = { denomination: 2, serialNumber: 1, an: WALLET_AN_R0 };
+    for (const maxLength of [Number.NaN, 10, 1.5]) {
+      expect(
+        expectXError(() => buildGetTicketRequest({ raidaId: 1, coins: [coin], maxLength }), 'RAIDA_INVALID_OPTION', 'config').message,
+      ).toMatch(/^maxLength must be an integer/);
+    }
+    const tooLarge = expectXError(
+      () => buildGetTicketRequest({ raidaId: 1, coins: [coin], maxLength: 70 }),
+      'RAIDA_REQUEST_TOO_LARGE',
+      'config',
+    );
+    expect(tooLarge.context).toEqual({ command: 'get_ticket', coinCount: 1, length: 71, maxLength: 70 });
+  });
+
   it('refuses type-1 healing requests of the crash lengths (§3)', () => {
     const keyCoin = { denomination: 1, serialNumber: 9, an: WALLET_AN_R0 };
     const coin = (serialNumber: number) => ({ denomination: 2, serialNumber, an: WALLET_AN_R0, pan: PG });

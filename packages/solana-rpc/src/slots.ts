@@ -145,14 +145,7 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
     return done;
   };
 
-  const judge = async (
-    endpoint: Endpoint,
-    method: string,
-    commitment: SolanaCommitment,
-    slot: number,
-    floor: number | undefined,
-    signal: AbortSignal,
-  ): Promise<void> => {
+  const judge: SlotGuard['judge'] = async (endpoint, method, commitment, slot, floor, signal) => {
     let verdict = observeSlot(endpoint, method, commitment, slot, floor);
     // Judged again as other slots arrive (this call's other answers, the slot check's), until the check is over.
     let checked = false;

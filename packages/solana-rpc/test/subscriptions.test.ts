@@ -2,14 +2,14 @@ import { isXError } from '@x/errors';
 import type { MergedItem } from '@x/rpc-strategies';
 import { createSolanaSubscriptions } from '@x/solana-rpc';
 import type { SolanaMergedSubscription, SolanaNotification, SolanaSubscriptions, SubscriptionsRpc } from '@x/solana-rpc';
+import { fakeLogsResult, startFakeWsProvider } from '@x/testkit';
+import type { FakeWsProvider } from '@x/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logsResult, startFakeProvider } from './subscriptions-helpers.js';
-import type { FakeProvider } from './subscriptions-helpers.js';
 
 const PROGRAM = '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P';
 const LOGS: [unknown, unknown] = [{ mentions: [PROGRAM] }, { commitment: 'processed' }];
 
-let providers: FakeProvider[] = [];
+let providers: FakeWsProvider[] = [];
 let clients: SolanaSubscriptions[] = [];
 
 afterEach(async () => {
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function setup(n: number, extra: Partial<Parameters<typeof createSolanaSubscriptions>[0]> = {}) {
-  providers = await Promise.all(Array.from({ length: n }, () => startFakeProvider()));
+  providers = await Promise.all(Array.from({ length: n }, () => startFakeWsProvider()));
   const client = createSolanaSubscriptions({
     endpoints: providers.map((p, i) => ({ url: p.url, id: `p${i}` })),
     ws: { reconnect: { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 }, pingIntervalMs: false },
@@ -44,8 +44,8 @@ async function nextEvent<T>(sub: SolanaMergedSubscription<T>): Promise<Extract<M
 }
 
 /** Resolves once each provider has a live subscription of `method`. */
-async function subscribed(list: Array<FakeProvider | undefined>, method: string): Promise<void> {
-  for (const p of list) await p?.waitForSubs(method, 1);
+async function subscribed(list: Array<FakeWsProvider | undefined>, method: string): Promise<void> {
+  for (const p of list) await p?.waitForSubscriptions(method, 1);
 }
 
 /** Waits for a condition that other sockets make true (no guessed sleep: re-checks after each I/O turn). */
@@ -64,15 +64,15 @@ describe('createSolanaSubscriptions', () => {
     const sigs = ['s1', 's2', 's3', 's4', 's5'];
     const delivered: string[] = [];
     for (const [i, sig] of sigs.entries()) {
-      a?.notify('logsSubscribe', logsResult(sig, 10 + i));
+      a?.notify('logsSubscribe', fakeLogsResult(sig, 10 + i));
       const event = await nextEvent(sub);
       delivered.push(String(event.key));
       expect(event.source).toBe('p0');
     }
     // b sends everything late, reversed and twice; c only some of it.
-    for (const sig of [...sigs].reverse()) b?.notify('logsSubscribe', logsResult(sig, 10));
-    b?.notify('logsSubscribe', logsResult('s3', 12));
-    for (const sig of ['s2', 's4']) c?.notify('logsSubscribe', logsResult(sig, 11));
+    for (const sig of [...sigs].reverse()) b?.notify('logsSubscribe', fakeLogsResult(sig, 10));
+    b?.notify('logsSubscribe', fakeLogsResult('s3', 12));
+    for (const sig of ['s2', 's4']) c?.notify('logsSubscribe', fakeLogsResult(sig, 11));
     await until(() => sub.stats().duplicates === 8);
     expect(delivered).toEqual(sigs);
     expect(sub.stats()).toMatchObject({ delivered: 5, queued: 0 });
@@ -83,7 +83,7 @@ describe('createSolanaSubscriptions', () => {
     expect(sb?.lagP50Ms).toBeGreaterThan(0);
     expect(sub.stats().sources[1]?.repeats).toBe(1);
     sub.close();
-    await until(() => [a, b, c].every((p) => p?.subs.length === 0));
+    await until(() => [a, b, c].every((p) => p?.subscriptions.length === 0));
     expect(a?.unsubscribes).toEqual(['logsUnsubscribe']);
   });
 
@@ -94,13 +94,13 @@ describe('createSolanaSubscriptions', () => {
     } = await setup(2);
     const sub = client.subscribe('logsSubscribe', LOGS);
     await subscribed([a, b], 'logsSubscribe');
-    a?.notify('logsSubscribe', logsResult('before', 1));
+    a?.notify('logsSubscribe', fakeLogsResult('before', 1));
     expect((await nextEvent(sub)).key).toBe('before');
     b?.dropAll();
     const gap = await nextItem(sub);
     expect(gap).toMatchObject({ type: 'gap', source: 'p1', ended: false });
     expect(gap.type === 'gap' && isXError(gap.reason) && gap.reason.category).toBe('network');
-    a?.notify('logsSubscribe', logsResult('during', 2));
+    a?.notify('logsSubscribe', fakeLogsResult('during', 2));
     // b's reconnect and a's event race: collect both, in whatever order.
     const seen: string[] = [];
     while (seen.length < 2) {
@@ -108,9 +108,9 @@ describe('createSolanaSubscriptions', () => {
       seen.push(item.type === 'event' ? String(item.key) : `${item.type}:${item.source}`);
     }
     expect([...seen].sort()).toEqual(['during', 'resumed:p1']);
-    await b?.waitForSubs('logsSubscribe', 1);
-    b?.notify('logsSubscribe', logsResult('after', 3));
-    a?.notify('logsSubscribe', logsResult('after', 3));
+    await b?.waitForSubscriptions('logsSubscribe', 1);
+    b?.notify('logsSubscribe', fakeLogsResult('after', 3));
+    a?.notify('logsSubscribe', fakeLogsResult('after', 3));
     expect((await nextEvent(sub)).key).toBe('after');
     await until(() => sub.stats().duplicates === 1); // the second copy of 'after'
     expect(sub.stats().delivered).toBe(3);
@@ -139,8 +139,8 @@ describe('createSolanaSubscriptions', () => {
       client,
     } = await setup(1, { rpc });
     const sub = client.subscribe('logsSubscribe', LOGS);
-    await a?.waitForSubs('logsSubscribe', 1);
-    a?.notify('logsSubscribe', logsResult('live1', 4));
+    await a?.waitForSubscriptions('logsSubscribe', 1);
+    a?.notify('logsSubscribe', fakeLogsResult('live1', 4));
     expect((await nextEvent(sub)).key).toBe('live1');
     a?.dropAll();
     expect(await nextItem(sub)).toMatchObject({ type: 'gap' });
@@ -158,8 +158,8 @@ describe('createSolanaSubscriptions', () => {
       params: [PROGRAM, { until: 'live1', limit: 1000, commitment: 'confirmed' }],
     });
     // The provider's late copy of a backfilled event is a duplicate.
-    a?.notify('logsSubscribe', logsResult('gap2', 6));
-    a?.notify('logsSubscribe', logsResult('live2', 7));
+    a?.notify('logsSubscribe', fakeLogsResult('gap2', 6));
+    a?.notify('logsSubscribe', fakeLogsResult('live2', 7));
     expect((await nextEvent(sub)).key).toBe('live2');
     expect(sub.stats()).toMatchObject({ delivered: 4, backfilled: 2, backfillQueries: 1, backfillFailures: 0 });
     sub.close();
@@ -179,11 +179,11 @@ describe('createSolanaSubscriptions', () => {
     } = await setup(2, { rpc, confirmTimeoutMs: 200, confirmPollMs: 10 });
     const sub = client.subscribe('logsSubscribe', [{ mentions: [PROGRAM] }, { commitment: 'confirmed' }]);
     await subscribed([a, liar], 'logsSubscribe');
-    a?.notify('logsSubscribe', logsResult('ok', 10));
+    a?.notify('logsSubscribe', fakeLogsResult('ok', 10));
     expect((await nextEvent(sub)).key).toBe('ok');
     // The liar reports processed-only events on a confirmed stream: slot 99 never confirms.
-    liar?.notify('logsSubscribe', logsResult('never', 99));
-    a?.notify('logsSubscribe', logsResult('later', 14));
+    liar?.notify('logsSubscribe', fakeLogsResult('never', 99));
+    a?.notify('logsSubscribe', fakeLogsResult('later', 14));
     const waiting = nextEvent(sub);
     await until(() => sub.stats().delivered === 3);
     confirmedSlot = 15; // slot 14 confirms; 99 never does
@@ -222,7 +222,7 @@ describe('createSolanaSubscriptions', () => {
     await client.close();
     expect(slots.closed && account.closed).toBe(true);
     expect(client.active).toBe(0);
-    await until(() => a?.sockets.size === 0 && b?.sockets.size === 0);
+    await until(() => a?.openConnections === 0 && b?.openConnections === 0);
   });
 
   it('signal unsubscribes on every provider and rejects a waiting consumer; bad input is refused', async () => {
@@ -236,7 +236,7 @@ describe('createSolanaSubscriptions', () => {
     const waiting = sub.next();
     controller.abort(new Error('stop'));
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
-    await until(() => a?.subs.length === 0 && b?.subs.length === 0);
+    await until(() => a?.subscriptions.length === 0 && b?.subscriptions.length === 0);
     expect(client.active).toBe(0);
     expect(() => client.subscribe('blockSubscribe' as never)).toThrow(expect.objectContaining({ code: 'SOLANA_INVALID_REQUEST' }));
     expect(() => createSolanaSubscriptions({ endpoints: [{ url: 'http://x' }] })).toThrow(

@@ -20,6 +20,7 @@ export {
 export { type SimulatedAccount, type SimulatedChain, type SimulatedChainOptions, type SimulatedTransaction } from './solana/chain.js';
 export { RPC_ERROR_CODES, RPC_METHODS, type RpcErrorObject } from './solana/methods.js';
 export { type SolanaWireTransaction } from './solana/wire.js';
+export { fakeLogsResult, startFakeWsProvider, type FakeWsProvider, type FakeWsSubscription } from './solana/fake-ws-provider.js';
 export {
   SPOOFED_EXECUTION_TIME_US,
   startRaidaCluster,

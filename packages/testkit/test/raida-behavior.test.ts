@@ -174,7 +174,7 @@ describe('per-server behaviour', () => {
     for (const [patch, field] of cases) {
       const error = thrownBy(() => cluster.setBehavior(1, patch as never));
       expect(isXError(error, 'TESTKIT_RAIDA_INVALID_OPTIONS')).toBe(true);
-      expect(error).toMatchObject({ category: 'config', context: { field } });
+      expect(error).toMatchObject({ category: 'config', context: { option: field } });
     }
     expect(() => cluster.setBehavior(2, { down: true })).toThrow(expect.objectContaining({ code: 'TESTKIT_RAIDA_UNKNOWN_SERVER' }));
     expect(cluster.behavior(1)).toBe(before);

@@ -7,7 +7,7 @@ import { ask, exchange, openRawClient, thrownBy, type RawClient } from './raida-
 function expectInvalid(fn: () => unknown, field: string): void {
   const error = thrownBy(fn);
   expect(isXError(error, 'TESTKIT_RAIDA_INVALID_OPTIONS'), String(error)).toBe(true);
-  expect(error).toMatchObject({ category: 'config', context: { field } });
+  expect(error).toMatchObject({ category: 'config', context: { option: field } });
 }
 
 async function expectInvalidStart(options: unknown, field: string): Promise<void> {
@@ -19,7 +19,7 @@ async function expectInvalidStart(options: unknown, field: string): Promise<void
     (rejection: unknown) => rejection,
   );
   expect(isXError(error, 'TESTKIT_RAIDA_INVALID_OPTIONS'), String(error)).toBe(true);
-  expect(error).toMatchObject({ category: 'config', context: { field } });
+  expect(error).toMatchObject({ category: 'config', context: { option: field } });
 }
 
 describe('test coins', () => {

@@ -170,7 +170,7 @@ describe('startRpcRelays', () => {
         (e: unknown) => e,
       );
       expect(isXError(error)).toBe(true);
-      expect(error).toMatchObject({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', category: 'config', context: { field } });
+      expect(error).toMatchObject({ code: 'TESTKIT_RELAY_INVALID_OPTIONS', category: 'config', context: { option: field } });
     }
   });
 });

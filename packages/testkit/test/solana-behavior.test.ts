@@ -462,7 +462,7 @@ describe('cluster options and control', () => {
     for (const [options, field] of cases) {
       const error = await rejection(startRpcCluster(options as RpcClusterOptions));
       expect(isXError(error, 'TESTKIT_RPC_INVALID_OPTIONS'), field).toBe(true);
-      expect((error as { context: { field: string } }).context.field).toBe(field);
+      expect((error as { context: { option: string } }).context.option).toBe(field);
     }
     expect(tcpResources()).toEqual(before);
   });

@@ -208,13 +208,13 @@ describe('seeded stream faults', () => {
   it('checks stream options, naming the field', async () => {
     await expect(startRpcCluster({ behavior: { stream: { dropRate: 2 } } })).rejects.toMatchObject({
       code: 'TESTKIT_RPC_INVALID_OPTIONS',
-      context: { field: 'behavior.stream.dropRate' },
+      context: { option: 'behavior.stream.dropRate' },
     });
     await expect(startRpcCluster({ behavior: { stream: { lossy: true } as never } })).rejects.toMatchObject({
-      context: { field: 'behavior.stream' },
+      context: { option: 'behavior.stream' },
     });
     await expect(startRpcCluster({ behavior: { stream: { neverConfirms: 'yes' as never } } })).rejects.toMatchObject({
-      context: { field: 'behavior.stream.neverConfirms' },
+      context: { option: 'behavior.stream.neverConfirms' },
     });
   });
 });

@@ -55,16 +55,16 @@ describe('startWsRelays', () => {
   it('checks its options, naming the field', async () => {
     await expect(startWsRelays({ upstream: 'http://127.0.0.1:1', relays: [{ id: 'a' }] })).rejects.toMatchObject({
       code: 'TESTKIT_RELAY_INVALID_OPTIONS',
-      context: { field: 'upstream' },
+      context: { option: 'upstream' },
     });
-    await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [] })).rejects.toMatchObject({ context: { field: 'relays' } });
+    await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [] })).rejects.toMatchObject({ context: { option: 'relays' } });
     await expect(startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [{ id: 'a', faults: { dropRate: 1.5 } }] })).rejects.toMatchObject({
-      context: { field: 'relays[0].faults.dropRate' },
+      context: { option: 'relays[0].faults.dropRate' },
     });
     await expect(
       startWsRelays({ upstream: 'ws://127.0.0.1:1', relays: [{ id: 'a', faults: { reorderRate: 1 } as never }] }),
     ).rejects.toMatchObject({
-      context: { field: 'relays[0].faults' },
+      context: { option: 'relays[0].faults' },
     });
   });
 });

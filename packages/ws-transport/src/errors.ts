@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { XError, redactSecrets } from '@x/errors';
+import { XError, redactCause, redactSecrets } from '@x/errors';
 import type { ErrorCategory } from '@x/errors';
 
 /** Every `code` this package's errors carry (besides `ABORTED` from `@x/errors`). Stable: safe to switch on. */
@@ -73,14 +73,8 @@ export function safeText(text: string, secrets: readonly string[]): string {
   return clean.length <= MAX_TEXT_CHARS ? clean : `${clean.slice(0, MAX_TEXT_CHARS)}…`;
 }
 
-/** A foreign error fit to be kept as `cause`: the original unless something in it quotes a secret. */
+/** A foreign error fit to be kept as `cause`: the original unless something in it quotes a secret (see `redactCause`). */
 export function safeCause(error: unknown, secrets: readonly string[]): unknown {
   if (secrets.length === 0) return error;
-  const rendered = error instanceof Error ? `${inspect(error, { depth: 4 })}\n${error.stack ?? ''}` : String(error);
-  if (!secrets.some((secret) => secret.length > 0 && rendered.includes(secret))) return error;
-  if (!(error instanceof Error)) return redactSecrets(rendered, secrets);
-  const copy = new Error(redactSecrets(error.message, secrets));
-  copy.name = error.name;
-  copy.stack = redactSecrets(error.stack ?? '', secrets);
-  return copy;
+  return redactCause(error, secrets, error instanceof Error ? `${inspect(error, { depth: 4 })}\n${error.stack ?? ''}` : String(error));
 }

@@ -47,6 +47,16 @@ export function roundsFor(calls: number, concurrency: number, callsPerWorker: nu
   return Math.ceil(calls / perRound / REPETITIONS) * REPETITIONS;
 }
 
+/** A scenario's plan: `quickRounds` rounds, or in a `--full` run enough rounds for `fullCalls` calls per contender; 3 warm-up calls. */
+export function blockPlan(full: boolean, quickRounds: number, fullCalls: number, concurrency: number, callsPerWorker: number): BlockPlan {
+  return { rounds: full ? roundsFor(fullCalls, concurrency, callsPerWorker) : quickRounds, concurrency, callsPerWorker, warmupCalls: 3 };
+}
+
+/** Closes every contender whatever state it is in: the `finally` of a scenario. */
+export async function closeContenders(contenders: readonly RpcContender[]): Promise<void> {
+  await Promise.allSettled(contenders.map((c) => c.close()));
+}
+
 export interface BlockHooks {
   /** Called before each block, with the cluster quiet: the place to move the chain on. */
   beforeBlock?(round: number, contender: RpcContender): Promise<void>;

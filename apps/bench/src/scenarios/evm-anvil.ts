@@ -13,7 +13,7 @@ import type { CallTarget, RpcContender } from '../rpc/contender.js';
 import { libraryContenderSettings, libraryContenders } from '../rpc/lineup.js';
 import { oursEvm, oursEvmName, oursEvmSettings } from '../rpc/ours-evm.js';
 import type { OurEvmVariant } from '../rpc/ours-evm.js';
-import { figuresOf, roundsFor, runBlocks } from '../rpc/runner.js';
+import { blockPlan, closeContenders, figuresOf, runBlocks } from '../rpc/runner.js';
 import type { Verdict } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
 import type { BenchContext, ContenderFigures, ContenderSettings, Goal, Scenario, ScenarioResult } from '../types.js';
@@ -106,12 +106,7 @@ async function measure(context: BenchContext, relaysOptions: readonly RpcRelayOp
       ...libraryContenders({ urls, evmChainId: anvil.chainId, unit: 'wei', active: () => active }),
       ...OUR_VARIANTS.map((variant) => oursEvm(variant, endpoints)),
     );
-    const plan = {
-      rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, CALLS_PER_WORKER) : QUICK_ROUNDS,
-      concurrency: CONCURRENCY,
-      callsPerWorker: CALLS_PER_WORKER,
-      warmupCalls: 3,
-    };
+    const plan = blockPlan(context.full, QUICK_ROUNDS, FULL_CALLS, CONCURRENCY, CALLS_PER_WORKER);
     context.log(
       `${version}; ${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls`,
     );
@@ -126,7 +121,7 @@ async function measure(context: BenchContext, relaysOptions: readonly RpcRelayOp
     };
   } finally {
     active = false;
-    await Promise.allSettled(contenders.map((c) => c.close()));
+    await closeContenders(contenders);
     await relays?.close();
     await anvil.close();
   }

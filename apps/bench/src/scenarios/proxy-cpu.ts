@@ -1,7 +1,6 @@
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
+import { forkHost, type Host } from '../child-host.js';
 import { startRemoteRpcCluster } from '../remote-cluster.js';
 import type { RemoteRpcCluster } from '../remote-cluster.js';
 import { fmt } from '../stats.js';
@@ -23,52 +22,11 @@ type ProxyHostRequest =
     }
   | { readonly id: number; readonly op: 'cpu' }
   | { readonly id: number; readonly op: 'close' };
-type ProxyHostReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly message: string };
-type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 const CPU_HOST = fileURLToPath(new URL('../../../rpc-proxy/scripts/cpu-host.ts', import.meta.url));
 
-interface Host {
-  request<T>(message: Distribute<ProxyHostRequest>): Promise<T>;
-  close(): Promise<void>;
-}
-
-/** Forks the proxy's CPU host with this process's loader flags (tsx), as the cluster host is. */
-function startHost(): Host {
-  const child: ChildProcess = fork(CPU_HOST, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  child.on('message', (reply: ProxyHostReply) => {
-    const entry = waiting.get(reply.id);
-    if (entry === undefined) return;
-    waiting.delete(reply.id);
-    if (reply.ok) entry.resolve(reply.value);
-    else entry.reject(new Error(`proxy host: ${reply.message}`));
-  });
-  child.on('exit', (code) => {
-    for (const entry of waiting.values()) entry.reject(new Error(`proxy host exited (code ${String(code)})`));
-    waiting.clear();
-  });
-  return {
-    request<T>(message: Distribute<ProxyHostRequest>): Promise<T> {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        child.send({ ...message, id });
-      });
-    },
-    async close(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      try {
-        await this.request({ op: 'close' });
-      } finally {
-        child.disconnect();
-        await exited;
-      }
-    },
-  };
+/** Forks the proxy's CPU host, as the cluster host is. */
+function startHost(): Host<ProxyHostRequest> {
+  return forkHost<ProxyHostRequest>(CPU_HOST, 'proxy host');
 }
 
 interface Line {

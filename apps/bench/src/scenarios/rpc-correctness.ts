@@ -1,7 +1,7 @@
 import { createRandom, rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
 import { figuresCharts, figuresTable, percent, errorNotes } from '../figures.js';
-import { startRemoteRpcCluster } from '../remote-cluster.js';
+import { startRemoteRpcCluster, walletTargets } from '../remote-cluster.js';
 import type { RemoteRpcCluster } from '../remote-cluster.js';
 import { KIT_ROTATING, kitRotating } from '../rpc/baselines.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
@@ -9,7 +9,7 @@ import { DEFAULT_MAX_SLOT_LAG } from '@x/solana-rpc';
 import { libraryContenderSettings, libraryContenders } from '../rpc/lineup.js';
 import { ours, oursName, oursSettings } from '../rpc/ours.js';
 import type { OurStrategy } from '../rpc/ours.js';
-import { figuresOf, roundsFor, runBlocks } from '../rpc/runner.js';
+import { blockPlan, closeContenders, figuresOf, runBlocks } from '../rpc/runner.js';
 import type { Verdict } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
 import type { BenchContext, ContenderFigures, ContenderSettings, Goal, Scenario, ScenarioResult } from '../types.js';
@@ -79,11 +79,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const contenders: RpcContender[] = [];
   try {
     const urls = cluster.endpoints.map((e) => e.url);
-    const targets: CallTarget[] = await Promise.all(
-      cluster.wallets
-        .slice(0, CONCURRENCY)
-        .map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
-    );
+    const targets = await walletTargets(cluster, CONCURRENCY);
     const truth = createTruth(cluster, targets, context.seed);
     await truth.init();
     // Enough slots that the lagging endpoint serves balances the bench set (and knows) from the start.
@@ -95,12 +91,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
       ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)),
     );
-    const plan = {
-      rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 3) : 9,
-      concurrency: CONCURRENCY,
-      callsPerWorker: 3,
-      warmupCalls: 3,
-    };
+    const plan = blockPlan(context.full, 9, FULL_CALLS, CONCURRENCY, 3);
     context.log(
       `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls; a new slot before every block`,
     );
@@ -119,7 +110,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     );
   } finally {
     active = false;
-    await Promise.allSettled(contenders.map((c) => c.close()));
+    await closeContenders(contenders);
     await cluster.close();
   }
 }

@@ -2,13 +2,13 @@ import { DEFAULT_HEDGE, DEFAULT_HEDGE_BUDGET } from '@x/pool';
 import { rpcProfiles } from '@x/testkit';
 import type { RpcEndpointOptions } from '@x/testkit';
 import { figuresCharts, figuresTable, percent, errorNotes } from '../figures.js';
-import { startRemoteRpcCluster } from '../remote-cluster.js';
+import { startRemoteRpcCluster, walletTargets } from '../remote-cluster.js';
 import { kitSingle, kitSingleName, kitSingleSettings } from '../rpc/baselines.js';
-import type { CallTarget, RpcContender } from '../rpc/contender.js';
+import type { RpcContender } from '../rpc/contender.js';
 import { libraryContenderSettings, libraryContenders } from '../rpc/lineup.js';
 import { ours, oursName, oursSettings } from '../rpc/ours.js';
 import type { OurStrategy } from '../rpc/ours.js';
-import { figuresOf, roundsFor, runBlocks } from '../rpc/runner.js';
+import { blockPlan, closeContenders, figuresOf, runBlocks } from '../rpc/runner.js';
 import { fmt } from '../stats.js';
 import type { BenchContext, ContenderFigures, ContenderSettings, Goal, Scenario, ScenarioResult } from '../types.js';
 
@@ -34,22 +34,14 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const contenders: RpcContender[] = [];
   try {
     const urls = cluster.endpoints.map((e) => e.url);
-    const wallets = cluster.wallets.slice(0, CONCURRENCY);
-    const targets: CallTarget[] = await Promise.all(
-      wallets.map(async (solana) => ({ solana, evm: await cluster.chain<`0x${string}`>('evmAddressOf', solana) })),
-    );
+    const targets = await walletTargets(cluster, CONCURRENCY);
     const evmChainId = cluster.evmChainId;
     contenders.push(
       kitSingle(urls[0]!, cluster.endpoints[0]!.id),
       ...libraryContenders({ urls, evmChainId, unit: 'lamports', active: () => active }),
       ...OUR_STRATEGIES.map((strategy) => ours(strategy, cluster.endpoints)),
     );
-    const plan = {
-      rounds: context.full ? roundsFor(FULL_CALLS, CONCURRENCY, 2) : 12,
-      concurrency: CONCURRENCY,
-      callsPerWorker: 2,
-      warmupCalls: 3,
-    };
+    const plan = blockPlan(context.full, 12, FULL_CALLS, CONCURRENCY, 2);
     context.log(
       `${contenders.length} contenders × ${plan.rounds} rounds × ${plan.concurrency} callers × ${plan.callsPerWorker} calls, blocks in rotating order`,
     );
@@ -62,7 +54,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     );
   } finally {
     active = false;
-    await Promise.allSettled(contenders.map((c) => c.close()));
+    await closeContenders(contenders);
     await cluster.close();
   }
 }

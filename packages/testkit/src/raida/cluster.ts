@@ -8,6 +8,7 @@ import { checkAn, checkClusterCoin, checkCoinId, coinKey, type ClusterCoin } fro
 import { resolveRaidaOptions, type RaidaClusterOptions, type RaidaRequestEvent } from './options.js';
 import { answerDatagram, createServerState, type ServerConfig, type ServerState } from './server.js';
 import { handlesReleased } from '../handles.js';
+import { LOOPBACK_HOST as HOST, notifyObserver, runAfter } from '../serving.js';
 import { answerHealing, createHealingState, createPeerCall, type HealingState } from './healing.js';
 
 /** Where one simulated RAIDA server listens. */
@@ -72,7 +73,6 @@ export interface RaidaCluster {
   readonly close: () => Promise<void>;
 }
 
-const HOST = '127.0.0.1';
 /** The execution-time field of a spoofed copy, so tests can tell which copy a client accepted. */
 export const SPOOFED_EXECUTION_TIME_US = 0xffffffff;
 
@@ -130,13 +130,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
   let closing: Promise<void> | undefined;
 
   function emit(event: RaidaRequestEvent): void {
-    if (resolved.onRequest === undefined) return;
-    try {
-      resolved.onRequest(event);
-    } catch (error) {
-      // A faulty observer must not take the server down with it.
-      process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-    }
+    notifyObserver(resolved.onRequest, event);
   }
 
   function send(server: Server, socket: Socket, bytes: Uint8Array, to: RemoteInfo, then?: () => void): void {
@@ -224,15 +218,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
     const delayMs = sampleRaidaLatencyMs(behavior.latency, server.latencyRandom) + behavior.slowMs;
     emit({ ...base, outcome: 'answered', command: answer.command, status: answer.status, reason: answer.reason, delayMs });
     server.pending++;
-    if (delayMs <= 0) {
-      deliver(server, answer.reply, answer.status, behavior, from);
-      return;
-    }
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      deliver(server, answer.reply, answer.status, behavior, from);
-    }, delayMs);
-    timers.add(timer);
+    runAfter(timers, delayMs, () => deliver(server, answer.reply, answer.status, behavior, from));
   }
 
   const callPeers = createPeerCall((raidaId) => servers[raidaId]?.info?.port, { sockets, timers, isClosed: () => closed });
@@ -278,15 +264,7 @@ export async function startRaidaCluster(options?: RaidaClusterOptions): Promise<
         }
         const delayMs = sampleRaidaLatencyMs(behavior.latency, server.latencyRandom) + behavior.slowMs;
         emit({ ...base, outcome: 'answered', command: answer.command, status: answer.status, reason: answer.reason, delayMs });
-        if (delayMs <= 0) {
-          deliver(server, answer.reply, answer.status, behavior, from);
-          return;
-        }
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          deliver(server, answer.reply, answer.status, behavior, from);
-        }, delayMs);
-        timers.add(timer);
+        runAfter(timers, delayMs, () => deliver(server, answer.reply, answer.status, behavior, from));
       },
       (error: unknown) => {
         server.pending--;

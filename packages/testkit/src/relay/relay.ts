@@ -1,9 +1,17 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { XError } from '@x/errors';
-import { handlesReleased } from '../handles.js';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
-import { sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
+import { answerAfter, notifyObserver, readBody, SERVER_ERROR_STATUSES, STATUS_TEXT } from '../serving.js';
+import { resolveLatency, sampleLatencyMs, type RpcLatency } from '../solana/behavior.js';
+import {
+  checkKeys,
+  checkRelaySetOptions,
+  createRelaySet,
+  invalidOptions,
+  isRecord,
+  number,
+  relayOptionChecks,
+  resolveRelaySpecs,
+} from './relay-set.js';
 
 /**
  * What a relay does to the requests it forwards. Every draw is seeded per relay, in the order requests
@@ -105,69 +113,13 @@ export interface RpcRelays {
   readonly close: () => Promise<void>;
 }
 
-const HOST = '127.0.0.1';
-const HOUR_MS = 3_600_000;
-const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-export function invalidOptions(message: string, field: string, value?: unknown): XError {
-  const shown = typeof value === 'object' && value !== null ? '[object]' : typeof value === 'function' ? '[function]' : value;
-  return new XError({
-    code: 'TESTKIT_RELAY_INVALID_OPTIONS',
-    category: 'config',
-    message: `${field} ${message}`,
-    context: { field, value: shown },
-  });
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function checkKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalidOptions(`has an unknown option "${key}" (known: ${allowed.join(', ')})`, field, key);
-  }
-}
-
-export function number(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
-
 /** `base` with `patch` applied, validated; a bad field is named by its path. */
 function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate'], field);
-  let latency = base.latency;
-  if (patch.latency !== undefined) {
-    const path = `${field}.latency`;
-    if (!isRecord(patch.latency)) throw invalidOptions('must be an object', path, patch.latency);
-    checkKeys(patch.latency, ['medianMs', 'sigma', 'stallProbability', 'stallMs'], path);
-    const given = patch.latency;
-    let stallMs = latency.stallMs;
-    if (given.stallMs !== undefined) {
-      if (!Array.isArray(given.stallMs) || given.stallMs.length !== 2)
-        throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, given.stallMs);
-      const min = number(given.stallMs[0], `${path}.stallMs[0]`, 0, HOUR_MS);
-      stallMs = [min, number(given.stallMs[1], `${path}.stallMs[1]`, min, HOUR_MS)];
-    }
-    latency = {
-      medianMs: given.medianMs === undefined ? latency.medianMs : number(given.medianMs, `${path}.medianMs`, 0, HOUR_MS),
-      sigma: given.sigma === undefined ? latency.sigma : number(given.sigma, `${path}.sigma`, 0, 5),
-      stallProbability:
-        given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
-      stallMs,
-    };
-  }
+  const latency =
+    patch.latency === undefined ? base.latency : resolveLatency(base.latency, patch.latency, `${field}.latency`, relayOptionChecks);
   const rate = (key: 'serverErrorRate' | 'rateLimitRate' | 'hangRate' | 'wrongValueRate'): number =>
     patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
   const retryAfter = patch.retryAfterSeconds;
@@ -233,15 +185,12 @@ interface MutableStats {
 
 interface Relay {
   readonly id: string;
-  readonly server: Server;
-  readonly sockets: Set<Socket>;
   readonly timers: Set<NodeJS.Timeout>;
   readonly latencyRandom: Random;
   readonly faultRandom: Random;
   readonly valueRandom: Random;
   faults: RpcRelayFaults;
   readonly stats: MutableStats;
-  info: RpcRelayInfo | undefined;
 }
 
 type Fate =
@@ -262,37 +211,29 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
  * answers an injected HTTP 5xx or 429, or hangs, and may alter the `result` of what comes back.
  */
 export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRelays> {
-  if (!isRecord(options)) throw invalidOptions('must be an object', 'options', options);
-  checkKeys(options, ['upstream', 'seed', 'relays', 'maxBodyBytes', 'onRequest'], 'options');
-  let upstream: URL;
-  try {
-    upstream = new URL(String(options.upstream));
-  } catch {
-    throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
-  }
-  if (upstream.protocol !== 'http:') throw invalidOptions('must be an http:// URL', 'upstream', options.upstream);
-  if (!Array.isArray(options.relays) || options.relays.length === 0)
-    throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  const { upstream, relays: given } = checkRelaySetOptions(options, ['upstream', 'seed', 'relays', 'maxBodyBytes', 'onRequest'], 'http:');
   const maxBodyBytes = options.maxBodyBytes === undefined ? 1 << 20 : number(options.maxBodyBytes, 'maxBodyBytes', 1, 1 << 30);
   const onRequest = options.onRequest;
   if (onRequest !== undefined && typeof onRequest !== 'function') throw invalidOptions('must be a function', 'onRequest', onRequest);
   const root = createRandom(options.seed ?? 1);
-  const ids = new Set<string>();
-  const specs = options.relays.map((relay, index) => {
-    const field = `relays[${index}]`;
-    if (!isRecord(relay)) throw invalidOptions('must be an object', field, relay);
-    checkKeys(relay, ['id', 'faults'], field);
-    if (typeof relay.id !== 'string' || relay.id.length === 0) throw invalidOptions('must be a non-empty string', `${field}.id`, relay.id);
-    if (ids.has(relay.id)) throw invalidOptions('is used twice', `${field}.id`, relay.id);
-    ids.add(relay.id);
-    return { id: relay.id, faults: resolveRelayFaults(DEFAULT_RELAY_FAULTS, relay.faults, `${field}.faults`) };
-  });
+  const specs = resolveRelaySpecs(given, DEFAULT_RELAY_FAULTS, resolveRelayFaults);
 
   const agent = new Agent({ keepAlive: true });
   const upstreamRequests = new Set<ReturnType<typeof httpRequest>>();
-  const relays: Relay[] = [];
-  let closed = false;
-  let closing: Promise<void> | undefined;
+  const set = createRelaySet<RpcRelayFaults, Relay>({
+    scheme: 'http',
+    what: 'A relay',
+    resolveFaults: resolveRelayFaults,
+    beforeClose: () => {
+      for (const upstreamRequest of upstreamRequests) upstreamRequest.destroy();
+      upstreamRequests.clear();
+    },
+    release: (relay) => {
+      for (const timer of relay.timers) clearTimeout(timer);
+      relay.timers.clear();
+    },
+    afterClose: () => agent.destroy(),
+  });
 
   function drawFate(relay: Relay): Fate {
     const { faults, faultRandom } = relay;
@@ -371,17 +312,13 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     stats.outcomes[fate.kind]++;
     if (onRequest !== undefined) {
       const status = fate.kind === 'server-error' ? fate.status : fate.kind === 'rate-limited' ? 429 : 0;
-      try {
-        onRequest({ relayId: relay.id, outcome: fate.kind, delayMs, status });
-      } catch (error) {
-        process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-      }
+      notifyObserver(onRequest, { relayId: relay.id, outcome: fate.kind, delayMs, status });
     }
     // A hung request is read and never answered: its connection stays open until the client or close() ends it.
     if (fate.kind === 'hung') return;
     const retryAfter = String(relay.faults.retryAfterSeconds);
     const act = (): void => {
-      if (closed || res.destroyed) return;
+      if (set.closed || res.destroyed) return;
       if (fate.kind === 'server-error') {
         send(res, fate.status, { 'content-type': 'text/plain; charset=utf-8' }, STATUS_TEXT[fate.status] ?? 'Server Error');
       } else if (fate.kind === 'rate-limited') {
@@ -395,24 +332,11 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
         forward(relay, res, body, fate);
       }
     };
-    if (delayMs <= 0) {
-      act();
-      return;
-    }
-    const timer = setTimeout(() => {
-      relay.timers.delete(timer);
-      act();
-    }, delayMs);
-    relay.timers.add(timer);
-    res.once('close', () => {
-      if (!relay.timers.delete(timer)) return;
-      clearTimeout(timer);
-      stats.aborted++;
-    });
+    answerAfter(relay.timers, delayMs, res, act, () => stats.aborted++);
   }
 
   function onHttpRequest(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
-    if (closed) {
+    if (set.closed) {
       res.destroy();
       return;
     }
@@ -423,38 +347,25 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       send(res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'POST' }, 'Method Not Allowed: POST JSON-RPC');
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        tooLarge = true;
-        chunks.length = 0;
+    readBody(
+      req,
+      maxBodyBytes,
+      (body) => {
+        if (!set.closed) handle(relay, res, body);
+      },
+      () => {
         relay.stats.outcomes.rejected++;
-        send(
-          res,
-          413,
-          { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
-          `Payload Too Large: the limit is ${maxBodyBytes} bytes`,
-        );
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge || closed) return;
-      handle(relay, res, Buffer.concat(chunks));
-    });
-    req.on('error', () => undefined);
+        const text = `Payload Too Large: the limit is ${maxBodyBytes} bytes`;
+        send(res, 413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, text);
+      },
+    );
   }
 
-  async function listen(spec: { id: string; faults: RpcRelayFaults }): Promise<void> {
+  await set.start(specs, (spec) => {
     const random = root.fork(`relay:${spec.id}`);
     const server = createServer({ keepAlive: true });
     const relay: Relay = {
       id: spec.id,
-      server,
-      sockets: new Set(),
       timers: new Set(),
       latencyRandom: random.fork('latency'),
       faultRandom: random.fork('faults'),
@@ -466,87 +377,23 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
         wrongValues: 0,
         aborted: 0,
       },
-      info: undefined,
     };
-    relays.push(relay);
-    server.on('connection', (socket: Socket) => {
-      if (closed) {
-        socket.destroy();
-        return;
-      }
-      relay.sockets.add(socket);
-      socket.once('close', () => relay.sockets.delete(socket));
-    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => onHttpRequest(relay, req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    relay.info = Object.freeze({ id: spec.id, url: `http://${HOST}:${port}`, host: HOST, port });
-  }
+    return { relay, server };
+  });
 
-  async function closeAll(): Promise<void> {
-    closed = true;
-    for (const upstreamRequest of upstreamRequests) upstreamRequest.destroy();
-    upstreamRequests.clear();
-    await Promise.all(
-      relays.map(
-        (relay) =>
-          new Promise<void>((resolve) => {
-            for (const timer of relay.timers) clearTimeout(timer);
-            relay.timers.clear();
-            for (const socket of relay.sockets) socket.destroy();
-            if (!relay.server.listening) {
-              resolve();
-              return;
-            }
-            relay.server.close(() => resolve());
-          }),
-      ),
-    );
-    agent.destroy();
-    await handlesReleased();
-  }
-
-  try {
-    // One at a time, so relays keep the order they were asked for.
-    for (const spec of specs) await listen(spec);
-  } catch (error) {
-    await closeAll();
-    throw new XError({
-      code: 'TESTKIT_RELAY_LISTEN_FAILED',
-      category: 'network',
-      message: 'A relay could not listen on 127.0.0.1',
-      cause: error,
-    });
-  }
-
-  const byId = (id: string): Relay => {
-    const relay = relays.find((r) => r.id === id);
-    if (relay === undefined) throw invalidOptions('names no relay', 'id', id);
-    return relay;
-  };
   return {
-    relays: relays.map((r) => r.info!),
-    faults: (id) => byId(id).faults,
-    setFaults: (id, patch) => {
-      const relay = byId(id);
-      relay.faults = resolveRelayFaults(relay.faults, patch, 'faults');
-      return relay.faults;
-    },
+    relays: set.infos,
+    faults: set.faults,
+    setFaults: set.setFaults,
     stats: () =>
-      relays.map((r) => ({
+      set.relays.map((r) => ({
         id: r.id,
         requests: r.stats.requests,
         outcomes: { ...r.stats.outcomes },
         wrongValues: r.stats.wrongValues,
         aborted: r.stats.aborted,
       })),
-    close: () => (closing ??= closeAll()),
+    close: set.close,
   };
 }

@@ -1,11 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { XError } from '@x/errors';
-import { handlesReleased } from '../handles.js';
 import { createRandom, type Random, type RandomSeed } from '../random.js';
-import { checkKeys, invalidOptions, isRecord, number } from './relay.js';
+import { checkKeys, checkRelaySetOptions, createRelaySet, invalidOptions, isRecord, number, resolveRelaySpecs } from './relay-set.js';
 
 /**
  * What a WebSocket relay does to the messages the upstream sends back. Subscription notifications
@@ -88,7 +85,6 @@ export interface WsRelays {
   readonly close: () => Promise<void>;
 }
 
-const HOST = '127.0.0.1';
 const HOUR_MS = 3_600_000;
 
 function resolveFaults(base: WsRelayFaults, patch: unknown, field: string): WsRelayFaults {
@@ -128,14 +124,11 @@ interface Pair {
 
 interface Relay {
   readonly id: string;
-  readonly server: Server;
   readonly wss: WebSocketServer;
-  readonly sockets: Set<Socket>;
   readonly pairs: Set<Pair>;
   readonly random: Random;
   faults: WsRelayFaults;
   readonly stats: MutableStats;
-  info: WsRelayInfo | undefined;
 }
 
 function isNotification(text: string): boolean {
@@ -154,32 +147,19 @@ function isNotification(text: string): boolean {
  * delayed, dropped, duplicated or turned into an abrupt disconnect as each relay's faults say.
  */
 export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays> {
-  if (!isRecord(options)) throw invalidOptions('must be an object', 'options', options);
-  checkKeys(options, ['upstream', 'seed', 'relays', 'maxPayload'], 'options');
-  let upstream: URL;
-  try {
-    upstream = new URL(String(options.upstream));
-  } catch {
-    throw invalidOptions('must be a ws:// URL', 'upstream', options.upstream);
-  }
-  if (upstream.protocol !== 'ws:') throw invalidOptions('must be a ws:// URL', 'upstream', options.upstream);
-  if (!Array.isArray(options.relays) || options.relays.length === 0)
-    throw invalidOptions('must be a non-empty array', 'relays', options.relays);
+  const { upstream, relays: given } = checkRelaySetOptions(options, ['upstream', 'seed', 'relays', 'maxPayload'], 'ws:');
   const maxPayload = options.maxPayload === undefined ? 16 << 20 : number(options.maxPayload, 'maxPayload', 1, 1 << 30);
   const root = createRandom(options.seed ?? 1);
-  const ids = new Set<string>();
-  const specs = options.relays.map((relay, index) => {
-    const field = `relays[${index}]`;
-    if (!isRecord(relay)) throw invalidOptions('must be an object', field, relay);
-    checkKeys(relay, ['id', 'faults'], field);
-    if (typeof relay.id !== 'string' || relay.id.length === 0) throw invalidOptions('must be a non-empty string', `${field}.id`, relay.id);
-    if (ids.has(relay.id)) throw invalidOptions('is used twice', `${field}.id`, relay.id);
-    ids.add(relay.id);
-    return { id: relay.id, faults: resolveFaults(DEFAULT_WS_RELAY_FAULTS, relay.faults, `${field}.faults`) };
+  const specs = resolveRelaySpecs(given, DEFAULT_WS_RELAY_FAULTS, resolveFaults);
+  const set = createRelaySet<WsRelayFaults, Relay>({
+    scheme: 'ws',
+    what: 'A WebSocket relay',
+    resolveFaults,
+    release: (relay) => {
+      for (const pair of [...relay.pairs]) end(relay, pair);
+      relay.wss.close();
+    },
   });
-  const relays: Relay[] = [];
-  let closed = false;
-  let closing: Promise<void> | undefined;
 
   function end(relay: Relay, pair: Pair): void {
     if (!relay.pairs.delete(pair)) return;
@@ -266,7 +246,7 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
     upstreamSocket.once('close', () => end(relay, pair));
   }
 
-  async function listen(spec: { id: string; faults: WsRelayFaults }): Promise<void> {
+  await set.start(specs, (spec) => {
     const server = createServer((_request, response) => {
       response
         .writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' })
@@ -274,90 +254,28 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
     });
     const relay: Relay = {
       id: spec.id,
-      server,
       wss: new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false }),
-      sockets: new Set(),
       pairs: new Set(),
       random: root.fork(`ws-relay:${spec.id}`),
       faults: spec.faults,
       stats: { connections: 0, requests: 0, responses: 0, notifications: 0, dropped: 0, duplicated: 0, disconnects: 0 },
-      info: undefined,
     };
-    relays.push(relay);
-    server.on('connection', (socket: Socket) => {
-      if (closed) {
-        socket.destroy();
-        return;
-      }
-      relay.sockets.add(socket);
-      socket.once('close', () => relay.sockets.delete(socket));
-    });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (closed) {
+      if (set.closed) {
         socket.destroy();
         return;
       }
       relay.wss.handleUpgrade(request, socket, head, (client) => onClient(relay, client));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    relay.info = Object.freeze({ id: spec.id, url: `ws://${HOST}:${port}`, host: HOST, port });
-  }
+    return { relay, server };
+  });
 
-  async function closeAll(): Promise<void> {
-    closed = true;
-    await Promise.all(
-      relays.map(
-        (relay) =>
-          new Promise<void>((resolve) => {
-            for (const pair of [...relay.pairs]) end(relay, pair);
-            for (const socket of relay.sockets) socket.destroy();
-            relay.wss.close();
-            if (!relay.server.listening) {
-              resolve();
-              return;
-            }
-            relay.server.close(() => resolve());
-          }),
-      ),
-    );
-    await handlesReleased();
-  }
-
-  try {
-    for (const spec of specs) await listen(spec);
-  } catch (error) {
-    await closeAll();
-    throw new XError({
-      code: 'TESTKIT_RELAY_LISTEN_FAILED',
-      category: 'network',
-      message: 'A WebSocket relay could not listen on 127.0.0.1',
-      cause: error,
-    });
-  }
-
-  const byId = (id: string): Relay => {
-    const relay = relays.find((r) => r.id === id);
-    if (relay === undefined) throw invalidOptions('names no relay', 'id', id);
-    return relay;
-  };
   return {
-    relays: relays.map((r) => r.info!),
-    faults: (id) => byId(id).faults,
-    setFaults: (id, patch) => {
-      const relay = byId(id);
-      relay.faults = resolveFaults(relay.faults, patch, 'faults');
-      return relay.faults;
-    },
+    relays: set.infos,
+    faults: set.faults,
+    setFaults: set.setFaults,
     disconnect: (id) => {
-      const relay = byId(id);
+      const relay = set.byId(id);
       const count = relay.pairs.size;
       for (const pair of [...relay.pairs]) {
         relay.stats.disconnects++;
@@ -365,7 +283,7 @@ export async function startWsRelays(options: WsRelaysOptions): Promise<WsRelays>
       }
       return count;
     },
-    stats: () => relays.map((r) => ({ id: r.id, ...r.stats, openConnections: r.pairs.size })),
-    close: () => (closing ??= closeAll()),
+    stats: () => set.relays.map((r) => ({ id: r.id, ...r.stats, openConnections: r.pairs.size })),
+    close: set.close,
   };
 }

@@ -1,5 +1,6 @@
 import type { Random } from '../random.js';
-import { checkKeys, invalidOptions, isRecord } from './errors.js';
+import type { OptionChecks, TestkitConfigCode } from '../options.js';
+import { checkKeys, integerIn as integer, invalidOptions, isRecord, numberIn as number, rpcOptionChecks } from './errors.js';
 
 /** How long an endpoint takes to answer: a log-normal body with rare, long stalls (a heavy tail). */
 export interface RpcLatency {
@@ -137,21 +138,26 @@ export const rpcProfiles: Readonly<Record<RpcProfileName, RpcBehaviorPatch>> = d
   hung: { mode: 'hung' },
 });
 
-function number(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
-
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidOptions(`must be an integer in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
-
 const HOUR_MS = 3_600_000;
+
+/**
+ * `base` with a latency patch applied, validated with `checks` (the caller's error code); `path` names the patch, e.g.
+ * `endpoints[1].behavior.latency`, and a bad field is reported below it.
+ */
+export function resolveLatency(base: RpcLatency, patch: unknown, path: string, checks: OptionChecks<TestkitConfigCode>): RpcLatency {
+  if (!isRecord(patch)) throw checks.invalid('must be an object', path, patch);
+  checks.checkKeys(patch, ['medianMs', 'sigma', 'stallProbability', 'stallMs'], path);
+  let stallMs = base.stallMs;
+  if (patch.stallMs !== undefined) {
+    const range = patch.stallMs;
+    if (!Array.isArray(range) || range.length !== 2) throw checks.invalid('must be a [min, max] pair', `${path}.stallMs`, range);
+    const min = checks.numberIn(range[0], `${path}.stallMs[0]`, 0, HOUR_MS);
+    stallMs = [min, checks.numberIn(range[1], `${path}.stallMs[1]`, min, HOUR_MS)];
+  }
+  const pick = (key: 'medianMs' | 'sigma' | 'stallProbability', max: number): number =>
+    patch[key] === undefined ? base[key] : checks.numberIn(patch[key], `${path}.${key}`, 0, max);
+  return { medianMs: pick('medianMs', HOUR_MS), sigma: pick('sigma', 5), stallProbability: pick('stallProbability', 1), stallMs };
+}
 
 /**
  * `base` with `patch` applied (one level deep for `latency`), validated: every bad field is
@@ -162,28 +168,8 @@ export function resolveBehavior(base: RpcEndpointBehavior, patch: unknown, field
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, ['mode', 'latency', 'errorRate', 'errorMode', 'rateLimit', 'slotLag', 'lieRate', 'stream'], field);
 
-  let latency = base.latency;
-  if (patch.latency !== undefined) {
-    const path = `${field}.latency`;
-    if (!isRecord(patch.latency)) throw invalidOptions('must be an object', path, patch.latency);
-    checkKeys(patch.latency, ['medianMs', 'sigma', 'stallProbability', 'stallMs'], path);
-    const given = patch.latency;
-    let stallMs = latency.stallMs;
-    if (given.stallMs !== undefined) {
-      const range = given.stallMs;
-      if (!Array.isArray(range) || range.length !== 2) throw invalidOptions('must be a [min, max] pair', `${path}.stallMs`, range);
-      const min = number(range[0], `${path}.stallMs[0]`, 0, HOUR_MS);
-      const max = number(range[1], `${path}.stallMs[1]`, min, HOUR_MS);
-      stallMs = [min, max];
-    }
-    latency = {
-      medianMs: given.medianMs === undefined ? latency.medianMs : number(given.medianMs, `${path}.medianMs`, 0, HOUR_MS),
-      sigma: given.sigma === undefined ? latency.sigma : number(given.sigma, `${path}.sigma`, 0, 5),
-      stallProbability:
-        given.stallProbability === undefined ? latency.stallProbability : number(given.stallProbability, `${path}.stallProbability`, 0, 1),
-      stallMs,
-    };
-  }
+  const latency =
+    patch.latency === undefined ? base.latency : resolveLatency(base.latency, patch.latency, `${field}.latency`, rpcOptionChecks);
 
   let rateLimit = base.rateLimit;
   if (patch.rateLimit !== undefined) {

@@ -16,6 +16,15 @@ import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR } from './jsonrpc.js';
 import { HEALTH_SLOT_DISTANCE, executeCall, type CallView } from './methods.js';
 import { resolveClusterOptions, type RpcClusterOptions, type RpcRequestEvent } from './options.js';
 import { handlesReleased } from '../handles.js';
+import {
+  answerAfter,
+  listenOnLoopback,
+  LOOPBACK_HOST as HOST,
+  notifyObserver,
+  readBody,
+  SERVER_ERROR_STATUSES,
+  STATUS_TEXT,
+} from '../serving.js';
 import { createStreamHub, type RpcStreamStats } from './streams.js';
 
 /** Where one simulated endpoint listens. */
@@ -78,15 +87,7 @@ export interface RpcCluster {
   readonly close: () => Promise<void>;
 }
 
-const HOST = '127.0.0.1';
 const MAX_METHOD_NAMES = 64;
-const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
 
 interface MutableStats {
   requests: number;
@@ -169,13 +170,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
   let slotTimer: NodeJS.Timeout | undefined;
 
   function emit(event: RpcRequestEvent): void {
-    if (resolved.onRequest === undefined) return;
-    try {
-      resolved.onRequest(event);
-    } catch (error) {
-      // A faulty observer must not take the endpoint down with it.
-      process.emitWarning(`@x/testkit: onRequest threw: ${error instanceof Error ? error.message : String(error)}`, 'TestkitWarning');
-    }
+    notifyObserver(resolved.onRequest, event);
   }
 
   function countMethod(stats: MutableStats, method: string): void {
@@ -314,20 +309,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
         else res.destroy();
       }
     };
-    if (delayMs <= 0) {
-      answer();
-      return;
-    }
-    const timer = setTimeout(() => {
-      endpoint.timers.delete(timer);
-      answer();
-    }, delayMs);
-    endpoint.timers.add(timer);
-    res.once('close', () => {
-      if (!endpoint.timers.delete(timer)) return;
-      clearTimeout(timer);
-      stats.aborted++;
-    });
+    answerAfter(endpoint.timers, delayMs, res, answer, () => stats.aborted++);
   }
 
   function reject(endpoint: Endpoint, res: ServerResponse, status: 405 | 413, text: string, headers: Record<string, string>): void {
@@ -352,26 +334,14 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
       reject(endpoint, res, 405, 'Method Not Allowed: POST JSON-RPC, or GET /health', { allow: 'POST, GET' });
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > resolved.maxBodyBytes) {
-        tooLarge = true;
-        chunks.length = 0;
-        reject(endpoint, res, 413, `Payload Too Large: the limit is ${resolved.maxBodyBytes} bytes`, { connection: 'close' });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge || closed) return;
-      handleWork(endpoint, res, { kind: 'rpc', envelope: parseRequestBody(Buffer.concat(chunks).toString('utf8')) });
-    });
-    // A client that vanishes mid-body: its socket closes, and nothing is left to do.
-    req.on('error', () => undefined);
+    readBody(
+      req,
+      resolved.maxBodyBytes,
+      (body) => {
+        if (!closed) handleWork(endpoint, res, { kind: 'rpc', envelope: parseRequestBody(body.toString('utf8')) });
+      },
+      () => reject(endpoint, res, 413, `Payload Too Large: the limit is ${resolved.maxBodyBytes} bytes`, { connection: 'close' }),
+    );
   }
 
   function resetConnections(endpoint: Endpoint): void {
@@ -410,16 +380,7 @@ export async function startRpcCluster(options?: RpcClusterOptions): Promise<RpcC
     streams.add(id, server, () => endpoint.behavior, endpointRandom.fork('stream'));
     // Pushed before the first await, so endpoints keep the order they were asked for.
     endpoints.push(endpoint);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      server.once('error', onError);
-      server.listen(0, HOST, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const port = await listenOnLoopback(server);
     endpoint.info = Object.freeze({ id, url: `http://${HOST}:${port}`, wsUrl: `ws://${HOST}:${port}`, host: HOST, port });
     return endpoint;
   }

@@ -1,7 +1,7 @@
 import type { RandomSeed } from '../random.js';
 import { DEFAULT_RPC_BEHAVIOR, resolveBehavior, type RpcBehaviorPatch, type RpcEndpointBehavior } from './behavior.js';
 import type { SimulatedChainOptions } from './chain.js';
-import { checkKeys, invalidOptions, isRecord } from './errors.js';
+import { checkKeys, integerIn as integer, invalidOptions, isRecord, numberIn as finite } from './errors.js';
 
 /** One endpoint of the cluster. */
 export interface RpcEndpointOptions {
@@ -68,20 +68,6 @@ export interface ResolvedClusterOptions {
 
 const MAX_ENDPOINTS = 64;
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidOptions(`must be an integer in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
-
-function finite(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidOptions(`must be a number in [${min}, ${max}]`, field, value);
-  }
-  return value;
-}
 
 function resolveChain(value: unknown): SimulatedChainOptions {
   if (value === undefined) return {};
