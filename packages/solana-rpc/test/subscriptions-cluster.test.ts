@@ -83,6 +83,42 @@ describe('merged subscriptions against the simulated cluster', () => {
     await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
   });
 
+  it("records every provider's lead into the client's pool, and maxProviders opens the best-ranked providers only", async () => {
+    const { env, subs } = await start([{}, { duplicateRate: 0.3, delayMs: 2 }, { reorderRate: 0.3 }]);
+    const [a, b] = env.cluster.chain.wallets();
+    const sub = subs.subscribe<LogsValue>('logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }]);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    for (let i = 0; i < 12; i++) env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 });
+    await readEvents(sub, 12);
+    // Wait for the later copies too (every provider delivers every event here), then compare with the pool.
+    await until(() => sub.stats().sources.every((s) => s.first + s.late === 12));
+    const merged = sub.stats().sources;
+    const pool = env.client.pool.snapshot().endpoints;
+    for (const [i, source] of merged.entries()) {
+      expect(pool[i]?.stream).toMatchObject({ deliveries: 12, firsts: source.first, samples: 12 });
+    }
+    expect(pool.reduce((sum, e) => sum + e.stream.firsts, 0)).toBe(12);
+    expect(await env.client.pool.metrics()).toMatch(/x_pool_endpoint_stream_firsts_total\{[^}]*endpoint="e0"/);
+    sub.close();
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
+
+    // e2 leads from now on: a subscription limited to one provider opens on e2 alone.
+    for (let i = 0; i < 50; i++) {
+      env.client.pool.recordDelivery('e2', { first: true, behindMs: 0 });
+      env.client.pool.recordDelivery('e0', { first: false, behindMs: 40 });
+      env.client.pool.recordDelivery('e1', { first: false, behindMs: 90 });
+    }
+    const one = subs.subscribe<LogsValue>('logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }], { maxProviders: 1 });
+    expect(one.endpoints).toEqual(['e2']);
+    const two = subs.subscribe('slotSubscribe', [], { maxProviders: 2 });
+    expect(two.endpoints).toEqual(['e2', 'e0']);
+    await until(() => env.cluster.stats('e2').stream.subscriptions === 2 && env.cluster.stats('e0').stream.subscriptions === 1);
+    expect(env.cluster.stats('e1').stream.subscriptions).toBe(0);
+    expect(() => subs.subscribe('slotSubscribe', [], { maxProviders: 0 })).toThrow(/maxProviders/);
+    one.close();
+    two.close();
+  });
+
   it('a disconnect storm on every provider loses nothing: the gap is backfilled over HTTP, still exactly once', async () => {
     const { env, subs } = await start([{}, {}, { delayMs: 2 }]);
     const [a, b] = env.cluster.chain.wallets();

@@ -67,10 +67,20 @@ export type SubscriptionTransportFactory = (config: {
   readonly onEvent: (event: SubscriptionTransportEvent) => void;
 }) => SubscriptionTransport;
 
+/**
+ * The subset of `@x/pool`'s `Pool` used here: endpoint health, the lead statistics every merged subscription
+ * records (`recordDelivery`), and the ranking of providers for streams (`selectForStreams`).
+ */
+export interface SubscriptionsPool {
+  snapshot(): { readonly endpoints: ReadonlyArray<{ readonly id: string; readonly health: string }> };
+  recordDelivery?(endpointId: string, delivery: { readonly first: boolean; readonly behindMs: number }): void;
+  selectForStreams?(options?: { readonly maxCandidates?: number }): { readonly endpoints: ReadonlyArray<{ readonly id: string }> };
+}
+
 /** What the HTTP side offers: backfill queries, the commitment check and endpoint health. A `SolanaRpc` fits. */
 export interface SubscriptionsRpc {
   call<T = unknown>(method: string, params?: JsonRpcParams, options?: { signal?: AbortSignal }): Promise<T>;
-  readonly pool?: { snapshot(): { readonly endpoints: ReadonlyArray<{ readonly id: string; readonly health: string }> } };
+  readonly pool?: SubscriptionsPool;
 }
 
 export interface SolanaSubscriptionsOptions {
@@ -84,6 +94,17 @@ export interface SolanaSubscriptionsOptions {
   readonly createTransport?: SubscriptionTransportFactory;
   /** The HTTP client (`createSolanaMultiRpc`): gap backfill, commitment check, and only healthy endpoints are subscribed. */
   readonly rpc?: SubscriptionsRpc;
+  /**
+   * The pool that keeps each provider's lead (how often first, how far behind: `recordDelivery`) and ranks providers
+   * for streams (`selectForStreams`). Default `rpc.pool`. Endpoints are matched by id; ids the pool does not know are
+   * subscribed after the ranked ones and not recorded.
+   */
+  readonly pool?: SubscriptionsPool;
+  /**
+   * Most providers one merged subscription is opened on: the ones the pool ranks best for streams (leading most often,
+   * least behind; not yet measured ones first). Default: every healthy provider.
+   */
+  readonly maxProviders?: number;
   /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
   readonly dedupeWindow?: number;
   readonly dedupeTtlMs?: number;
@@ -102,6 +123,8 @@ export interface SolanaSubscriptionsOptions {
 export interface SolanaSubscribeOptions {
   /** Unsubscribes everywhere: sockets' subscriptions cancelled, timers cleared, a waiting `next()` rejects with `ABORTED`. */
   readonly signal?: AbortSignal;
+  /** Overrides the instance's `maxProviders` for this subscription. */
+  readonly maxProviders?: number;
   readonly queueSize?: number;
   readonly overflow?: MergeOverflowPolicy;
 }
@@ -251,6 +274,11 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
   const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
   const confirmPollMs = checkPositive('confirmPollMs', options.confirmPollMs, 100, false);
   const backfillLimit = checkPositive('backfillLimit', options.backfillLimit, 1_000, true);
+  const maxProviders = checkPositive('maxProviders', options.maxProviders, Number.MAX_SAFE_INTEGER, true);
+  const pool = options.pool ?? rpc?.pool;
+  if (pool !== undefined && typeof pool?.snapshot !== 'function')
+    throw configError(OPTION_CODE, 'pool', 'pool must be an @x/pool pool (snapshot, recordDelivery, selectForStreams)');
+  const poolIds = poolEndpointIds(pool);
   const verifyCommitment = rpc !== undefined && options.verifyCommitment !== false;
   const live = new Set<SolanaMergedSubscription>();
   const watermarks: Partial<Record<SolanaCommitment, number>> = {};
@@ -273,17 +301,43 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     return endpoint.transport;
   }
 
-  function healthyEndpoints(): Endpoint[] {
-    let snapshot: ReadonlyArray<{ readonly id: string; readonly health: string }> | undefined;
+  /**
+   * The providers of a new merged subscription, best first: with a pool that ranks for streams, the endpoints it
+   * ranks (available ones, best lead first), then those it does not know; otherwise every endpoint the pool has not
+   * ejected. Every endpoint when none would be left. At most `max`.
+   */
+  function chooseEndpoints(max: number): Endpoint[] {
+    let chosen: Endpoint[] = endpoints;
     try {
-      snapshot = rpc?.pool?.snapshot().endpoints;
+      if (pool?.selectForStreams !== undefined) {
+        const ranked = pool.selectForStreams().endpoints.map((e) => e.id);
+        const byId = new Map(endpoints.map((e) => [e.id, e]));
+        const known = ranked.flatMap((id) => byId.get(id) ?? []);
+        chosen = [...known, ...endpoints.filter((e) => !poolIds.has(e.id))];
+      } else if (pool !== undefined) {
+        const ejected = new Set(
+          pool
+            .snapshot()
+            .endpoints.filter((e) => e.health === 'ejected')
+            .map((e) => e.id),
+        );
+        chosen = endpoints.filter((e) => !ejected.has(e.id));
+      }
     } catch {
-      snapshot = undefined;
+      chosen = endpoints;
     }
-    if (snapshot === undefined) return endpoints;
-    const ejected = new Set(snapshot.filter((e) => e.health === 'ejected').map((e) => e.id));
-    const healthy = endpoints.filter((e) => !ejected.has(e.id));
-    return healthy.length > 0 ? healthy : endpoints;
+    if (chosen.length === 0) chosen = endpoints;
+    return chosen.slice(0, max);
+  }
+
+  /** Tells the pool who delivered a copy first and how far behind the others were (ids it does not know are skipped). */
+  function recordDelivery(endpoint: Endpoint, first: boolean, behindMs: number): void {
+    if (pool?.recordDelivery === undefined || !poolIds.has(endpoint.id)) return;
+    try {
+      pool.recordDelivery(endpoint.id, { first, behindMs });
+    } catch {
+      // Statistics must never break a stream.
+    }
   }
 
   function subscribe<T>(
@@ -302,7 +356,11 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     const spec = specOf(method);
     const commitment = subscriptionCommitment(method, params);
     const address = mentionedAddress(method, params);
-    const chosen = healthyEndpoints();
+    const chosen = chooseEndpoints(
+      subscribeOptions.maxProviders === undefined
+        ? maxProviders
+        : checkPositive('maxProviders', subscribeOptions.maxProviders, maxProviders, true),
+    );
     const internal = new AbortController();
     const onCallerAbort = (): void => internal.abort(signal?.reason);
     if (signal?.aborted) internal.abort(signal.reason);
@@ -384,6 +442,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
         if (first) endpoint.first++;
         else endpoint.late++;
         endpoint.lag.accept(lagMs);
+        recordDelivery(endpoint, first, lagMs);
       },
     });
 
@@ -556,6 +615,15 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       );
     },
   };
+}
+
+/** The endpoint ids a pool knows (none when it has no snapshot to read). */
+function poolEndpointIds(pool: SubscriptionsPool | undefined): ReadonlySet<string> {
+  try {
+    return new Set(pool?.snapshot().endpoints.map((e) => e.id) ?? []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** Waits `ms`; false (at once, timer cleared) when `signal` aborts. */
