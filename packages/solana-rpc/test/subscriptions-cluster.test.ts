@@ -1,6 +1,7 @@
 import type { MergedItem } from '@x/rpc-strategies';
 import { createSolanaSubscriptions } from '@x/solana-rpc';
-import type { SolanaMergedSubscription, SolanaNotification, SolanaSubscriptions } from '@x/solana-rpc';
+import type { SolanaMergedSubscription, SolanaNotification, SolanaSubscriptions, SubscriptionsRpc } from '@x/solana-rpc';
+import type { JsonRpcParams } from '@x/json-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from './helpers.js';
 import type { Setup } from './helpers.js';
@@ -151,5 +152,127 @@ describe('merged subscriptions against the simulated cluster', () => {
     sub.close();
     await subs.close();
     await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.openConnections === 0));
+  });
+});
+
+/** Like `start`, with an rpc that counts the calls it finished, so that a test can wait for a backfill's answer. */
+async function startCounting(endpoints: number): Promise<{ env: Setup; subs: SolanaSubscriptions; finished: Map<string, number> }> {
+  const env = await setup(
+    Array.from({ length: endpoints }, (_, i) => ({ id: `e${i}` })),
+    { cluster: { chain: { transactionsPerSlot: 0 } } },
+  );
+  cleanup.push(env.close);
+  const finished = new Map<string, number>();
+  const rpc: SubscriptionsRpc = {
+    pool: env.client.pool,
+    async call<T>(method: string, params?: JsonRpcParams, options?: { signal?: AbortSignal }): Promise<T> {
+      try {
+        return await env.client.call<T>(method, params, options);
+      } finally {
+        // By method, and by method and first parameter (which subscription asked).
+        for (const key of [method, `${method}:${JSON.stringify(Array.isArray(params) ? params[0] : undefined)}`])
+          finished.set(key, (finished.get(key) ?? 0) + 1);
+      }
+    },
+  };
+  const subs = createSolanaSubscriptions({
+    endpoints: env.cluster.endpoints.map((e) => ({ url: e.wsUrl, id: e.id })),
+    rpc,
+    ws: { reconnect: { initialDelayMs: 2, maxDelayMs: 20, jitter: 0 }, pingIntervalMs: false },
+  });
+  cleanup.push(() => subs.close());
+  return { env, subs, finished };
+}
+
+async function nextEvent<T>(sub: SolanaMergedSubscription<T>): Promise<MergedItem<SolanaNotification<T>> & { type: 'event' }> {
+  for (;;) {
+    const r = await sub.next();
+    if (r.done === true) throw new Error('stream ended');
+    if (r.value.type === 'event') return r.value;
+  }
+}
+
+function disconnectAll(env: Setup): void {
+  for (const e of env.cluster.endpoints) env.cluster.disconnectStreams(e.id);
+}
+
+describe('backfill beyond logs, after a forced disconnect of every provider', () => {
+  it('signatureSubscribe: a confirmation during the gap is delivered once, from getSignatureStatuses, at the commitment', async () => {
+    const { env, subs, finished } = await startCounting(3);
+    // Providers lose every notification: only the backfill can deliver (a node would resend a landed status on resubscribe).
+    for (const e of env.cluster.endpoints) env.cluster.setBehavior(e.id, { stream: { dropRate: 1 } });
+    const [a, b] = env.cluster.chain.wallets();
+    const first = env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature;
+    const confirmedSub = subs.subscribe<{ value: { err: unknown } }>('signatureSubscribe', [first, { commitment: 'confirmed' }]);
+    const second = env.cluster.chain.transfer({ from: a!, to: b!, lamports: 2 }).signature;
+    const finalizedSub = subs.subscribe<{ value: { err: unknown } }>('signatureSubscribe', [second, { commitment: 'finalized' }]);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 2));
+
+    disconnectAll(env);
+    env.cluster.chain.advance(1); // both confirmed while nobody is connected; neither finalized
+    const event = await nextEvent(confirmedSub);
+    expect(event).toMatchObject({ source: 'backfill', key: 'final', value: { result: { value: { err: null } }, endpoint: 'backfill' } });
+    expect(await confirmedSub.next()).toEqual({ value: undefined, done: true }); // ended after its final status, as a node's
+    expect(confirmedSub.stats()).toMatchObject({ delivered: 1, backfilled: 1, backfillFailures: 0 });
+
+    // The finalized subscription asked too (once per provider's resubscription), and delivered nothing: only confirmed.
+    const answered = (): number => finished.get(`getSignatureStatuses:${JSON.stringify([second])}`) ?? 0;
+    await until(() => finalizedSub.stats().backfillQueries >= 1 && answered() === finalizedSub.stats().backfillQueries);
+    expect(finalizedSub.stats()).toMatchObject({ delivered: 0, backfilled: 0, backfillFailures: 0 });
+    // Once finalized, a provider that delivers again is the one source.
+    env.cluster.setBehavior('e1', { stream: { dropRate: 0 } });
+    env.cluster.chain.advance(31);
+    const final = await nextEvent(finalizedSub);
+    expect(final.source).toBe('e1');
+    expect(finalizedSub.stats()).toMatchObject({ delivered: 1, backfilled: 0 });
+  });
+
+  it('accountSubscribe: a change during the gap is delivered from getAccountInfo (newer, not seen), then providers go on, each change once', async () => {
+    const { env, subs, finished } = await startCounting(3);
+    const [a, b] = env.cluster.chain.wallets();
+    const sub = subs.subscribe<{ value: { lamports: number } }>('accountSubscribe', [b, { commitment: 'processed', encoding: 'base64' }]);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    await until(() => (finished.get('getAccountInfo') ?? 0) >= 1); // the baseline
+    const balance = async (): Promise<number> => (await env.client.call<{ value: number }>('getBalance', [b])).value;
+
+    env.cluster.chain.advance(1);
+    env.cluster.chain.transfer({ from: a!, to: b!, lamports: 5 });
+    const live = await nextEvent(sub);
+    expect(live.source).not.toBe('backfill');
+    expect(live.value.result.value.lamports).toBe(await balance());
+
+    disconnectAll(env);
+    env.cluster.chain.advance(1);
+    env.cluster.chain.transfer({ from: a!, to: b!, lamports: 7 }); // lost by every provider
+    const filled = await nextEvent(sub);
+    expect(filled.source).toBe('backfill');
+    expect(filled.value.result.value.lamports).toBe(await balance());
+
+    await until(() => sub.stats().sources.every((source) => source.reconnects === 1));
+    env.cluster.chain.advance(1);
+    env.cluster.chain.transfer({ from: a!, to: b!, lamports: 9 });
+    const after = await nextEvent(sub);
+    expect(after.source).not.toBe('backfill');
+    expect(after.value.result.value.lamports).toBe(await balance());
+    // Each resubscription asked (resubscriptions during a backfill share its rerun): only one answer was a change.
+    await until(() => sub.stats().backfillQueries >= 2 && (finished.get('getAccountInfo') ?? 0) === 1 + sub.stats().backfillQueries);
+    expect(sub.stats()).toMatchObject({ delivered: 3, backfilled: 1, backfillFailures: 0 });
+  });
+
+  it('slotSubscribe: slots lost while every provider was down are counted as a gap (slots cannot be backfilled)', async () => {
+    const { env, subs } = await startCounting(3);
+    const sub = subs.subscribe<{ slot: number }>('slotSubscribe');
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    env.cluster.chain.advance(1);
+    const before = (await nextEvent(sub)).value.result.slot;
+    disconnectAll(env);
+    env.cluster.chain.advance(3);
+    // Every provider resubscribed (the old connections stay listed by the cluster until their close event).
+    await until(() => sub.stats().sources.every((source) => source.reconnects === 1));
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    env.cluster.chain.advance(1);
+    const next = (await nextEvent(sub)).value.result.slot;
+    expect(next).toBe(before + 4);
+    expect(sub.stats()).toMatchObject({ slotGaps: 1, slotsMissed: 3, backfilled: 0, backfillQueries: 0 });
   });
 });

@@ -132,6 +132,15 @@ export interface SolanaSubscribeOptions {
 export interface SolanaSubscriptionCounters {
   /** Events dropped by the commitment check (their slot never reached the commitment in time). */
   readonly unconfirmed: number;
+  /**
+   * `accountSubscribe`: updates dropped because they repeat the state last delivered at a slot no newer (a provider's
+   * copy of what the backfill already delivered).
+   */
+  readonly stale: number;
+  /** `slotSubscribe`: forward jumps of the slot (a slot after the highest delivered one, not the next). */
+  readonly slotGaps: number;
+  /** `slotSubscribe`: slots skipped by those jumps and never delivered since (lost notifications or skipped slots). */
+  readonly slotsMissed: number;
   readonly backfillQueries: number;
   readonly backfillFailures: number;
   /** The last backfill error, if any. */
@@ -367,6 +376,24 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     else signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     let unconfirmed = 0;
+    let stale = 0;
+    let slotGaps = 0;
+    let slotsMissed = 0;
+    /** Slot subscriptions: the first and the highest slot delivered. */
+    let firstSlot: number | undefined;
+    let highestSlot: number | undefined;
+    /** Account subscriptions: the newest state delivered (slot and content digest). */
+    let lastAccount: { slot: number; digest: string } | undefined;
+    /** Account subscriptions: the state when the subscription opened (never delivered), what a first backfill compares with. */
+    let accountBaseline: { slot: number; digest: string } | undefined;
+    const backfillKind =
+      address !== undefined
+        ? 'logs'
+        : method === 'signatureSubscribe'
+          ? 'signature'
+          : method === 'accountSubscribe'
+            ? 'account'
+            : undefined;
     let backfillQueries = 0;
     let backfillFailures = 0;
     let lastBackfillError: XError | undefined;
@@ -446,9 +473,12 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       },
     });
 
-    /** Finds what every provider missed while disconnected (logs mentioning one address): signatures newer than the last seen. */
+    /**
+     * Finds what every provider missed while disconnected: signatures newer than the last seen (logs mentioning one
+     * address), a signature's status (`signatureSubscribe`), the account's current state (`accountSubscribe`).
+     */
     async function backfill(): Promise<void> {
-      if (rpc === undefined || address === undefined || merged.closed) return;
+      if (rpc === undefined || backfillKind === undefined || merged.closed) return;
       if (backfilling) {
         backfillAgain = true;
         return;
@@ -457,7 +487,9 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       try {
         do {
           backfillAgain = false;
-          await backfillOnce(rpc, address);
+          if (backfillKind === 'logs') await backfillOnce(rpc, address as string);
+          else if (backfillKind === 'signature') await backfillSignature(rpc);
+          else await backfillAccount(rpc);
         } while (backfillAgain && !merged.closed);
       } catch (error) {
         backfillFailures++;
@@ -497,6 +529,87 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       }
     }
 
+    /** The status of the watched signature: delivered as its final notification once it reached the stream's commitment. */
+    async function backfillSignature(client: SubscriptionsRpc): Promise<void> {
+      const target = params[0];
+      if (typeof target !== 'string' || merged.has('final')) return;
+      backfillQueries++;
+      const answer = await client.call<{ value?: ReadonlyArray<SignatureStatus | null> } | null>(
+        'getSignatureStatuses',
+        [[target], { searchTransactionHistory: true }],
+        { signal: internal.signal },
+      );
+      const status = answer?.value?.[0];
+      if (status === null || status === undefined || typeof status.slot !== 'number' || merged.closed) return;
+      if (!reaches(status, commitment ?? 'finalized')) return;
+      const result = { context: { slot: status.slot }, value: { err: status.err ?? null } };
+      merged.backfill({ method, result: result as T, slot: status.slot, endpoint: 'backfill' });
+    }
+
+    /** The account's state now (`getAccountInfo` at the stream's commitment and encoding), as a notification result. */
+    async function accountNow(client: SubscriptionsRpc): Promise<{ context: { slot: number }; value: unknown } | undefined> {
+      const target = params[0];
+      if (typeof target !== 'string') return undefined;
+      const config = plainRecord(params[1]);
+      const answer = await client.call<{ context?: { slot?: unknown }; value?: unknown } | null>(
+        'getAccountInfo',
+        [
+          target,
+          {
+            commitment: commitment ?? 'finalized',
+            // The subscription's own encoding, so that the state compares with the providers' copies (node default: binary).
+            encoding: config?.encoding ?? 'binary',
+            ...(config?.dataSlice === undefined ? {} : { dataSlice: config.dataSlice }),
+          },
+        ],
+        { signal: internal.signal },
+      );
+      const slot = notificationSlot(answer);
+      // A closed account (null) has no state to compare: the next update of a provider tells.
+      if (answer === null || slot === undefined || answer.value === null || answer.value === undefined) return undefined;
+      return { context: { slot }, value: answer.value };
+    }
+
+    /**
+     * Delivers the account's state after a gap when it is newer than, and differs from, the last state delivered (or,
+     * before any, the state when the subscription opened; without that baseline nothing is known to have changed).
+     */
+    async function backfillAccount(client: SubscriptionsRpc): Promise<void> {
+      backfillQueries++;
+      const result = await accountNow(client);
+      const reference = lastAccount ?? accountBaseline;
+      if (result === undefined || reference === undefined || merged.closed) return;
+      const slot = result.context.slot;
+      if (slot <= reference.slot || accountDigest(spec.key(result)) === reference.digest) return;
+      merged.backfill({ method, result: result as T, slot, endpoint: 'backfill' });
+    }
+
+    /** Account updates: drops a repeat of the newest state at a slot no newer; keeps the newest delivered state. */
+    function freshAccount(slot: number | undefined, key: string): boolean {
+      if (slot === undefined) return true;
+      const digest = accountDigest(key);
+      if (lastAccount !== undefined && slot <= lastAccount.slot && digest === lastAccount.digest) return false;
+      if (lastAccount === undefined || slot >= lastAccount.slot) lastAccount = { slot, digest };
+      return true;
+    }
+
+    /** Slot notifications: counts forward jumps and the slots they skipped; a late slot inside a gap fills it. */
+    function countSlot(slot: number | undefined): void {
+      if (slot === undefined) return;
+      if (highestSlot === undefined || firstSlot === undefined) {
+        firstSlot = slot;
+        highestSlot = slot;
+        return;
+      }
+      if (slot > highestSlot + 1) {
+        slotGaps++;
+        slotsMissed += slot - highestSlot - 1;
+      } else if (slot < highestSlot && slot > firstSlot && slotsMissed > 0) {
+        slotsMissed--;
+      }
+      highestSlot = Math.max(highestSlot, slot);
+    }
+
     /**
      * Resolves true once `getSlot` at the stream's commitment reached `slot`, false on timeout or close. The hold is
      * counted from the event's arrival, so that a burst of events that never confirm costs `confirmTimeoutMs` once,
@@ -518,6 +631,15 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
         if (performance.now() - started >= confirmTimeoutMs) return false;
         if (!(await pause(confirmPollMs, internal.signal))) return false;
       }
+    }
+
+    if (backfillKind === 'account' && rpc !== undefined) {
+      accountNow(rpc).then(
+        (result) => {
+          if (result !== undefined) accountBaseline = { slot: result.context.slot, digest: accountDigest(spec.key(result)) };
+        },
+        () => undefined, // Without a baseline, a gap before the first update is reported, not filled.
+      );
     }
 
     const subscription: SolanaMergedSubscription<T> = {
@@ -546,6 +668,11 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
               unconfirmed++;
               continue;
             }
+            if (method === 'accountSubscribe' && !freshAccount(slot, String(item.key))) {
+              stale++;
+              continue;
+            }
+            if (method === 'slotSubscribe') countSlot(slot);
             if (address !== undefined) lastSeen = String(item.key);
             if (method === 'signatureSubscribe' && item.key === 'final') {
               // The node ends a signature subscription after the final status: so does the merged one, after delivering it.
@@ -563,7 +690,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
         return subscription;
       },
       stats() {
-        return { ...merged.stats(), unconfirmed, backfillQueries, backfillFailures, lastBackfillError };
+        return { ...merged.stats(), unconfirmed, stale, slotGaps, slotsMissed, backfillQueries, backfillFailures, lastBackfillError };
       },
       close() {
         merged.close();
@@ -615,6 +742,31 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       );
     },
   };
+}
+
+interface SignatureStatus {
+  readonly slot?: unknown;
+  readonly err?: unknown;
+  readonly confirmations?: number | null;
+  readonly confirmationStatus?: string | null;
+}
+
+const COMMITMENT_RANK: Readonly<Record<SolanaCommitment, number>> = { processed: 0, confirmed: 1, finalized: 2 };
+
+/** Whether a signature status reached `commitment` (a node without `confirmationStatus` says finalized with `confirmations: null`). */
+function reaches(status: SignatureStatus, commitment: SolanaCommitment): boolean {
+  const level = status.confirmationStatus ?? (status.confirmations === null ? 'finalized' : 'processed');
+  const rank = COMMITMENT_RANK[level as SolanaCommitment];
+  return rank !== undefined && rank >= COMMITMENT_RANK[commitment];
+}
+
+/** The content part of an account notification's dedupe key (`slot:digest`). */
+function accountDigest(key: string): string {
+  return key.slice(key.indexOf(':') + 1);
+}
+
+function plainRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** The endpoint ids a pool knows (none when it has no snapshot to read). */
