@@ -276,3 +276,66 @@ describe('backfill beyond logs, after a forced disconnect of every provider', ()
     expect(sub.stats()).toMatchObject({ slotGaps: 1, slotsMissed: 3, backfilled: 0, backfillQueries: 0 });
   });
 });
+
+describe('chaos: duplicate floods, stalls, a slow consumer', () => {
+  it('a duplicate flood (every provider sends every notification twice) still delivers each event exactly once', async () => {
+    const { env, subs } = await start([
+      { duplicateRate: 1 },
+      { duplicateRate: 1 },
+      { duplicateRate: 1, reorderRate: 0.5 },
+      { duplicateRate: 1 },
+    ]);
+    const [a, b] = env.cluster.chain.wallets();
+    const sub = subs.subscribe<LogsValue>('logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }]);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    const sent = Array.from({ length: 50 }, () => env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    const delivered = await readEvents(sub, sent.length);
+    expect([...delivered].sort()).toEqual([...sent].sort());
+    // 4 providers × 2 copies of 50 events arrive; 350 of them are dropped as duplicates, nothing more is queued.
+    await until(() => sub.stats().sources.every((s) => s.received === 100));
+    expect(sub.stats()).toMatchObject({ delivered: 50, duplicates: 350, queued: 0 });
+    expect(sub.stats().sources.map((s) => s.repeats)).toEqual([50, 50, 50, 50]);
+  });
+
+  it('a provider that stalls (socket open, nothing delivered) costs nothing while the others deliver: no gap, every event once', async () => {
+    const { env, subs } = await start([{ stallRate: 1, stallMs: 60_000 }, {}, { delayMs: 2 }]);
+    const [a, b] = env.cluster.chain.wallets();
+    const sub = subs.subscribe<LogsValue>('logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }]);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    const sent = Array.from({ length: 20 }, () => env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    const notices: string[] = [];
+    const delivered = await readEvents(sub, sent.length, notices);
+    expect([...delivered].sort()).toEqual([...sent].sort());
+    expect(notices).toEqual([]);
+    expect(sub.stats().sources[0]).toMatchObject({ received: 0, first: 0, connected: true, disconnects: 0 });
+    expect(env.cluster.stats('e0').stream).toMatchObject({ stalls: 1, stalled: 20, notifications: 0, openConnections: 1 });
+    sub.close();
+    await subs.close();
+    // The stalled provider's held notifications and timers go with its connection.
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.openConnections === 0));
+  });
+
+  it('a slow consumer gets a bounded queue: drop-oldest keeps the newest, counts the drops; overflow error ends it everywhere', async () => {
+    const { env, subs } = await start([{}, { duplicateRate: 0.5 }, {}]);
+    const [a, b] = env.cluster.chain.wallets();
+    const params = [{ mentions: [a] }, { commitment: 'processed' }];
+    const slow = subs.subscribe<LogsValue>('logsSubscribe', params, { queueSize: 5 });
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    const sent = Array.from({ length: 50 }, () => env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    // Nobody reads while every copy arrives.
+    await until(() => slow.stats().sources.every((s) => s.first + s.late === 50));
+    expect(slow.stats()).toMatchObject({ delivered: 50, dropped: 45, queued: 5, queueHighWater: 5 });
+    expect(await readEvents(slow, 5)).toEqual(sent.slice(45));
+    slow.close();
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
+
+    const strict = subs.subscribe<LogsValue>('logsSubscribe', params, { queueSize: 5, overflow: 'error' });
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 1));
+    for (let i = 0; i < 6; i++) env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 });
+    // The sixth event overflows the queue nobody reads: the stream ends, and the consumer hears why.
+    await until(() => strict.closed);
+    await expect(strict.next()).rejects.toMatchObject({ code: 'STRATEGY_STREAM_OVERFLOW' });
+    expect(strict.closed).toBe(true);
+    await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
+  });
+});
