@@ -339,3 +339,67 @@ describe('chaos: duplicate floods, stalls, a slow consumer', () => {
     await until(() => env.cluster.endpoints.every((e) => env.cluster.stats(e.id).stream.subscriptions === 0));
   });
 });
+
+describe('replacing a provider that stays down', () => {
+  it('with maxProviders, a provider down for replaceAfterMs is replaced by the best unused one; the gap is backfilled', async () => {
+    const env = await setup(
+      ['e0', 'e1', 'e2'].map((id) => ({ id })),
+      { cluster: { chain: { transactionsPerSlot: 0 } } },
+    );
+    cleanup.push(env.close);
+    const subs = createSolanaSubscriptions({
+      endpoints: env.cluster.endpoints.map((e) => ({ url: e.wsUrl, id: e.id })),
+      rpc: env.client,
+      maxProviders: 1,
+      replaceAfterMs: 30,
+      ws: { reconnect: { initialDelayMs: 2, maxDelayMs: 20, jitter: 0 }, pingIntervalMs: false },
+    });
+    cleanup.push(() => subs.close());
+    // The pool's ranking for streams: e2 leads, then e0, then e1.
+    for (let i = 0; i < 50; i++) {
+      env.client.pool.recordDelivery('e2', { first: true, behindMs: 0 });
+      env.client.pool.recordDelivery('e0', { first: false, behindMs: 10 });
+      env.client.pool.recordDelivery('e1', { first: false, behindMs: 80 });
+    }
+    const [a, b] = env.cluster.chain.wallets();
+    const sub = subs.subscribe<LogsValue>('logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }]);
+    expect(sub.endpoints).toEqual(['e2']);
+    await until(() => env.cluster.stats('e2').stream.subscriptions === 1);
+    const sent = [env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature];
+    const notices: string[] = [];
+    const delivered = await readEvents(sub, 1, notices);
+
+    env.cluster.setBehavior('e2', { mode: 'down' }); // its sockets reset, new ones refused
+    sent.push(env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    sent.push(env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    await until(() => sub.endpoints.length === 1 && sub.endpoints[0] === 'e0');
+    await until(() => env.cluster.stats('e0').stream.subscriptions === 1);
+    sent.push(env.cluster.chain.transfer({ from: a!, to: b!, lamports: 1 }).signature);
+    const items: Array<MergedItem<SolanaNotification<LogsValue>>> = [];
+    while (items.filter((item) => item.type === 'event').length < 3) {
+      const r = await sub.next();
+      if (r.done === true) throw new Error('ended');
+      items.push(r.value);
+    }
+    for (const item of items) if (item.type === 'event') delivered.push(item.value.result.value.signature);
+    expect([...delivered].sort()).toEqual([...sent].sort());
+    expect(new Set(delivered).size).toBe(sent.length);
+    const ended = items.find((item) => item.type === 'gap' && item.ended);
+    expect(ended).toMatchObject({
+      source: 'e2',
+      reason: { code: 'SOLANA_PROVIDER_REPLACED', context: { endpoint: 'e2', replacement: 'e0' } },
+    });
+    // The two transfers of the gap reached nobody: only the backfill could deliver them.
+    const backfilled = items.flatMap((item) =>
+      item.type === 'event' && item.source === 'backfill' ? [item.value.result.value.signature] : [],
+    );
+    expect(backfilled).toEqual(expect.arrayContaining([sent[1], sent[2]]));
+    expect(env.cluster.stats('e1').stream.subscriptions).toBe(0);
+    expect(sub.stats().sources.map((s) => [s.name, s.ended])).toEqual([
+      ['e2', true],
+      ['e0', false],
+    ]);
+    sub.close();
+    await until(() => env.cluster.stats('e0').stream.subscriptions === 0);
+  });
+});

@@ -105,6 +105,12 @@ export interface SolanaSubscriptionsOptions {
    * least behind; not yet measured ones first). Default: every healthy provider.
    */
   readonly maxProviders?: number;
+  /**
+   * With `maxProviders` below the number of endpoints: a provider of a subscription that stays disconnected this long,
+   * or whose subscription ends (its transport gave up), is replaced by the best-ranked provider the subscription has not
+   * used yet (a gap backfill follows). Default 5 000.
+   */
+  readonly replaceAfterMs?: number;
   /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
   readonly dedupeWindow?: number;
   readonly dedupeTtlMs?: number;
@@ -152,7 +158,7 @@ export interface SolanaMergedSubscription<T = unknown> extends AsyncIterableIter
   readonly method: SolanaSubscriptionMethod;
   readonly params: readonly unknown[];
   readonly commitment: SolanaCommitment | undefined;
-  /** The endpoint ids it was opened on. */
+  /** The endpoint ids it is open on now (a replaced provider leaves, its replacement joins: see `replaceAfterMs`). */
   readonly endpoints: readonly string[];
   stats(): MergeStats & SolanaSubscriptionCounters;
   close(): void;
@@ -198,8 +204,8 @@ interface Endpoint {
   readonly url: string | URL;
   readonly headers: Readonly<Record<string, string>> | undefined;
   transport: SubscriptionTransport | undefined;
-  /** Sinks of the live subscriptions on this endpoint, told when its socket drops. */
-  readonly sinks: Set<MergeSink<SolanaNotification>>;
+  /** The live subscriptions' sources on this endpoint, told when its socket drops. */
+  readonly sinks: Set<{ disconnected(reason: unknown): void }>;
   first: number;
   late: number;
   lag: DDSketch;
@@ -284,6 +290,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
   const confirmPollMs = checkPositive('confirmPollMs', options.confirmPollMs, 100, false);
   const backfillLimit = checkPositive('backfillLimit', options.backfillLimit, 1_000, true);
   const maxProviders = checkPositive('maxProviders', options.maxProviders, Number.MAX_SAFE_INTEGER, true);
+  const replaceAfterMs = checkPositive('replaceAfterMs', options.replaceAfterMs, 5_000, false);
   const pool = options.pool ?? rpc?.pool;
   if (pool !== undefined && typeof pool?.snapshot !== 'function')
     throw configError(OPTION_CODE, 'pool', 'pool must be an @x/pool pool (snapshot, recordDelivery, selectForStreams)');
@@ -365,11 +372,15 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     const spec = specOf(method);
     const commitment = subscriptionCommitment(method, params);
     const address = mentionedAddress(method, params);
-    const chosen = chooseEndpoints(
+    const limit =
       subscribeOptions.maxProviders === undefined
         ? maxProviders
-        : checkPositive('maxProviders', subscribeOptions.maxProviders, maxProviders, true),
-    );
+        : checkPositive('maxProviders', subscribeOptions.maxProviders, maxProviders, true);
+    const chosen = chooseEndpoints(limit);
+    /** The provider of each merge source, by source index (replacements are appended). */
+    const used: Endpoint[] = [...chosen];
+    /** Providers are replaced only when some are left out. */
+    const replacing = limit < endpoints.length;
     const internal = new AbortController();
     const onCallerAbort = (): void => internal.abort(signal?.reason);
     if (signal?.aborted) internal.abort(signal.reason);
@@ -401,60 +412,124 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     let backfilling = false;
     let backfillAgain = false;
 
-    const sources: MergeSource<SolanaNotification<T>>[] = chosen.map((endpoint) => ({
-      name: endpoint.id,
-      start(sink: MergeSink<SolanaNotification<T>>) {
-        const shared = sink as unknown as MergeSink<SolanaNotification>;
-        endpoint.sinks.add(shared);
-        let retry: ReturnType<typeof setTimeout> | undefined;
-        let failures = 0;
-        // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
-        // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
-        const open = (): void => {
-          retry = undefined;
-          if (sink.signal.aborted) return;
-          transportOf(endpoint)
-            .subscribe(method, params as JsonRpcParams, {
-              onNotification: ({ result }) =>
-                sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
-              onResubscribed: () => {
-                endpoint.reconnects++;
-                sink.connected();
-                void backfill();
-              },
-              onEnd: (error) => sink.end(error),
-              unsubscribeMethod: spec.unsubscribe,
-              signal: sink.signal,
-            })
-            .then(
-              () => {
-                if (failures > 0) {
-                  failures = 0;
+    /** The best-ranked provider this subscription has not used yet. */
+    function nextProvider(): Endpoint | undefined {
+      return chooseEndpoints(Number.MAX_SAFE_INTEGER).find((e) => !used.includes(e));
+    }
+
+    function sourceFor(endpoint: Endpoint, replacement: boolean): MergeSource<SolanaNotification<T>> {
+      return {
+        name: endpoint.id,
+        start(sink: MergeSink<SolanaNotification<T>>) {
+          let retry: ReturnType<typeof setTimeout> | undefined;
+          let downTimer: ReturnType<typeof setTimeout> | undefined;
+          let failures = 0;
+          let subscribed = false;
+          let replaced = false;
+          // This source's own signal: its upstream subscription is unsubscribed when it stops (replaced, ended, closed).
+          const own = new AbortController();
+          const onStop = (): void => own.abort(sink.signal.reason);
+          sink.signal.addEventListener('abort', onStop, { once: true });
+          /** Opens the next best provider in this one's place (before this one ends, so the stream never runs dry). */
+          const replace = (reason: unknown): boolean => {
+            if (replaced || own.signal.aborted || closed) return false;
+            const next = nextProvider();
+            if (next === undefined) return false;
+            replaced = true;
+            used.push(next);
+            if (!merged.add(sourceFor(next, true))) {
+              used.pop();
+              replaced = false;
+              return false;
+            }
+            sink.end(
+              reason ??
+                new XError({
+                  code: 'SOLANA_PROVIDER_REPLACED',
+                  category: 'network',
+                  message: `${endpoint.label} stayed disconnected for ${replaceAfterMs} ms: replaced by ${next.label}`,
+                  context: { endpoint: endpoint.id, replacement: next.id },
+                }),
+            );
+            return true;
+          };
+          const end = (error: unknown): void => {
+            if (!(replacing && replace(error))) sink.end(error);
+          };
+          const down = (reason: unknown): void => {
+            sink.disconnected(reason);
+            if (replacing && downTimer === undefined && !replaced) {
+              downTimer = setTimeout(() => {
+                downTimer = undefined;
+                replace(undefined);
+              }, replaceAfterMs);
+            }
+          };
+          const back = (): void => {
+            if (downTimer !== undefined) clearTimeout(downTimer);
+            downTimer = undefined;
+          };
+          const watcher = { disconnected: down };
+          endpoint.sinks.add(watcher);
+          // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
+          // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
+          const open = (): void => {
+            retry = undefined;
+            if (own.signal.aborted) return;
+            transportOf(endpoint)
+              .subscribe(method, params as JsonRpcParams, {
+                onNotification: ({ result }) => {
+                  if (!replaced) sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id });
+                },
+                onResubscribed: () => {
+                  back();
                   endpoint.reconnects++;
                   sink.connected();
                   void backfill();
-                }
-              },
-              (error: unknown) => {
-                if (sink.signal.aborted || closed) return;
-                const category = error instanceof XError ? error.category : 'server';
-                if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
-                  sink.end(error);
-                  return;
-                }
-                sink.disconnected(error);
-                retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
-                failures++;
-              },
-            );
-        };
-        open();
-        return () => {
-          if (retry !== undefined) clearTimeout(retry);
-          endpoint.sinks.delete(shared);
-        };
-      },
-    }));
+                },
+                onEnd: (error) => end(error),
+                unsubscribeMethod: spec.unsubscribe,
+                signal: own.signal,
+              })
+              .then(
+                () => {
+                  back();
+                  if (failures > 0) {
+                    failures = 0;
+                    endpoint.reconnects++;
+                    sink.connected();
+                    void backfill();
+                  } else if (replacement && !subscribed) {
+                    // A replacement starts after its predecessor's gap: what happened meanwhile is looked for.
+                    void backfill();
+                  }
+                  subscribed = true;
+                },
+                (error: unknown) => {
+                  if (own.signal.aborted || closed) return;
+                  const category = error instanceof XError ? error.category : 'server';
+                  if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
+                    end(error);
+                    return;
+                  }
+                  down(error);
+                  retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
+                  failures++;
+                },
+              );
+          };
+          open();
+          return () => {
+            if (retry !== undefined) clearTimeout(retry);
+            back();
+            endpoint.sinks.delete(watcher);
+            sink.signal.removeEventListener('abort', onStop);
+            own.abort(abortedError('source stopped'));
+          };
+        },
+      };
+    }
+    const sources = chosen.map((endpoint) => sourceFor(endpoint, false));
 
     const merged: MergedStream<SolanaNotification<T>> = mergeStreams(sources, {
       key: (n) => spec.key(n.result),
@@ -464,7 +539,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       queueSize: subscribeOptions.queueSize ?? options.queueSize,
       overflow: subscribeOptions.overflow ?? options.overflow,
       onCopy: ({ index, first, lagMs }) => {
-        const endpoint = chosen[index];
+        const endpoint = used[index];
         if (endpoint === undefined) return;
         if (first) endpoint.first++;
         else endpoint.late++;
@@ -646,7 +721,10 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       method,
       params,
       commitment,
-      endpoints: chosen.map((e) => e.id),
+      get endpoints() {
+        const sources = merged.stats().sources;
+        return used.filter((_e, i) => sources[i]?.ended !== true).map((e) => e.id);
+      },
       async next(): Promise<IteratorResult<MergedItem<SolanaNotification<T>>>> {
         for (;;) {
           let result: IteratorResult<MergedItem<SolanaNotification<T>>>;
