@@ -67,7 +67,7 @@ export interface ProxyConfig {
 }
 
 /** `websocket` of the configuration file, without `enabled`. */
-export interface ProxyWebSocketConfig extends ProxyWebSocketLimits {
+interface ProxyWebSocketConfig extends ProxyWebSocketLimits {
   readonly endpoints?: ReadonlyArray<{ readonly url: string; readonly id?: string; readonly headers?: Readonly<Record<string, string>> }>;
 }
 
