@@ -128,7 +128,7 @@ export interface Pool<Target> {
    */
   recordDelivery(endpointId: string, delivery: StreamDelivery): void;
   /**
-   * Available endpoints ranked for a stream, best first: the ones leading most often and least behind, after any
+   * Endpoints not ejected or suspect (a cool-down concerns calls) ranked for a stream, best first: the ones leading most often and least behind, after any
    * endpoint not yet measured (fewer than `minSamples` deliveries in the window); falls back to the least bad as `select`.
    */
   selectForStreams(options?: StreamSelectOptions): Selection<Target>;

@@ -1,4 +1,5 @@
 import { rankEndpoints, stateOf } from './core.js';
+import { isOut } from './endpoint.js';
 import type { PoolCore } from './core.js';
 import { checkCount, selectFrom } from './pool.js';
 import type { SelectOptions, Selection } from './pool.js';
@@ -21,7 +22,10 @@ export function recordDeliveryIn<Target>(core: PoolCore<Target>, endpointId: str
 export function selectForStreamsIn<Target>(core: PoolCore<Target>, options: StreamSelectOptions = {}): Selection<Target> {
   checkCount('minSamples', options.minSamples, 1);
   const minSamples = options.minSamples ?? DEFAULT_STREAM_MIN_SAMPLES;
-  const ranked = rankForStreams(rankEndpoints(core, options.role), (entry) => entry.state.stream, core.settings.now(), minSamples);
+  // A subscription needs a live endpoint, not a free call slot: a rate-limit cool-down or a busy probe does not keep an
+  // endpoint from streams; ejected and suspect ones stay out.
+  const usable = rankEndpoints(core, options.role).map((entry) => ({ ...entry, available: !isOut(entry.state.health) }));
+  const ranked = rankForStreams(usable, (entry) => entry.state.stream, core.settings.now(), minSamples);
   const { chosen, degraded } = selectFrom(ranked, options);
   return { endpoints: chosen.map((entry) => entry.state.endpoint), degraded };
 }

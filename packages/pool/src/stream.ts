@@ -98,7 +98,7 @@ export function streamStatistics(stream: StreamState, now: number): StreamStatis
 }
 
 /**
- * Endpoints ranked for a stream, best first. Available endpoints come first (as in `select`); among them,
+ * Endpoints ranked for a stream, best first. Usable endpoints (`available` as the caller set it) come first; among them,
  * those with fewer than `minSamples` deliveries in the window go first, so that every provider gets
  * measured (and one left out long enough to be forgotten is tried again); the measured ones follow by
  * `behindP50Ms + behindP99Ms` (lower is better: a provider that leads most often has a median of 0),

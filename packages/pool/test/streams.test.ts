@@ -114,4 +114,14 @@ describe('selectForStreams', () => {
     expect(pool.selectForStreams({ minCandidates: 3 })).toMatchObject({ degraded: true });
     expect(() => pool.selectForStreams({ minSamples: 0 })).toThrow(/minSamples/);
   });
+
+  it('keeps an endpoint that is cooling down after a 429 (calls only), leaves a suspect one out', () => {
+    const pool = streamPool();
+    pool.record('a', fail('rate-limit', 3, { retryAfterMs: 30_000 }));
+    expect(pool.select().endpoints.map((e) => e.id)).toEqual(['b', 'c']);
+    // Still chosen for streams (none measured yet: in the calls' order, where its cool-down puts it last).
+    expect(pool.selectForStreams().endpoints.map((e) => e.id)).toEqual(['b', 'c', 'a']);
+    pool.suspect('b');
+    expect(pool.selectForStreams().endpoints.map((e) => e.id)).toEqual(['c', 'a']);
+  });
 });
