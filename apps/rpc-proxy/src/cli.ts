@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import { checkTimerMs, configError } from '@x/errors';
 import type { ConfigErrorContext, XError } from '@x/errors';
+import { WEBSOCKET_LIMITS, WEBSOCKET_LIMIT_NAMES, limitProblem } from './websocket-limits.js';
+import type { ProxyWebSocketLimits } from './websocket-limits.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
 
 export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
-                       [--deadline-ms N] [--attempt-timeout-ms N]
+                       [--deadline-ms N] [--attempt-timeout-ms N] [--no-websocket] [--ws-max-subscriptions N]
+                       [--ws-max-message-bytes N] [--ws-max-connections N] [--ws-max-buffered-bytes N] [--ws-max-providers N]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -24,6 +27,18 @@ Options:
                      configuration, which this overrides)
   --attempt-timeout-ms N
                      one attempt against one endpoint, for methods without a preset (defaults.attemptTimeoutMs)
+  --no-websocket     do not serve WebSocket subscriptions (websocket.enabled: false of the configuration)
+  --ws-max-subscriptions N
+                     most live subscriptions per client connection (default 100), over
+                     websocket.maxSubscriptionsPerConnection of the configuration, as the other --ws-* flags
+  --ws-max-message-bytes N
+                     largest client message; a larger one closes the connection with 1009 (default 65536)
+  --ws-max-connections N
+                     most client WebSocket connections at once, more get HTTP 503 (default 1000)
+  --ws-max-buffered-bytes N
+                     bytes waiting for one slow client before it is disconnected with 1008 (default 4194304)
+  --ws-max-providers N
+                     most providers one merged upstream subscription uses, the best-ranked for streams (default all)
   --help             print this help
 
 Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
@@ -41,6 +56,8 @@ export type CliCommand =
       readonly stateFile: string | undefined;
       /** `--deadline-ms` and `--attempt-timeout-ms`: over the configuration's `defaults`. */
       readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
+      /** `--no-websocket` (false), or the `--ws-*` limits given (over the configuration's `websocket`). */
+      readonly websocket: ProxyWebSocketLimits | false;
     };
 
 /** A usage error: `context.option` names the flag at fault (`argv` when it is the command line as a whole). */
@@ -72,6 +89,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         'state-file': { type: 'string' },
         'deadline-ms': { type: 'string' },
         'attempt-timeout-ms': { type: 'string' },
+        'no-websocket': { type: 'boolean', default: false },
+        ...Object.fromEntries(WEBSOCKET_LIMIT_NAMES.map((name) => [WEBSOCKET_LIMITS[name].flag.slice(2), { type: 'string' as const }])),
         help: { type: 'boolean', default: false },
       },
     });
@@ -98,7 +117,35 @@ export function parseCli(argv: readonly string[]): CliCommand {
     ...timerFlag('--deadline-ms', 'deadlineMs', values['deadline-ms']),
     ...timerFlag('--attempt-timeout-ms', 'attemptTimeoutMs', values['attempt-timeout-ms']),
   };
-  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, defaults };
+  const websocket = websocketFlags(values);
+  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, defaults, websocket };
+}
+
+/** `--no-websocket` and the `--ws-*` limits (integers in each limit's range); both at once is a usage error. */
+function websocketFlags(values: Readonly<Record<string, string | boolean | undefined>>): ProxyWebSocketLimits | false {
+  const limits: Record<string, number> = {};
+  for (const name of WEBSOCKET_LIMIT_NAMES) {
+    const { flag } = WEBSOCKET_LIMITS[name];
+    const text = values[flag.slice(2)];
+    if (typeof text !== 'string') continue;
+    const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+    const problem = limitProblem(name, value);
+    if (problem !== undefined)
+      throw usageError(
+        `${flag} must be an integer from ${WEBSOCKET_LIMITS[name].min} to ${WEBSOCKET_LIMITS[name].max}, got ${JSON.stringify(text)}`,
+        flag,
+      );
+    limits[name] = value;
+  }
+  if (values['no-websocket'] === true) {
+    const given = Object.keys(limits);
+    if (given.length > 0) {
+      const flag = WEBSOCKET_LIMITS[given[0] as keyof ProxyWebSocketLimits].flag;
+      throw usageError(`--no-websocket turns the WebSocket side off: ${flag} cannot go with it`, flag);
+    }
+    return false;
+  }
+  return limits;
 }
 
 /** True for addresses that only this machine can reach. */

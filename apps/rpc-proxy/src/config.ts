@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { MAX_TIMER_MS, XError } from '@x/errors';
 import { z } from 'zod';
+import { WEBSOCKET_LIMITS, WEBSOCKET_LIMIT_NAMES } from './websocket-limits.js';
+import type { ProxyWebSocketLimits, WebSocketLimitName } from './websocket-limits.js';
 
 /** Limits applied to every request; the defaults are in the README. */
 export interface ProxyLimits {
@@ -106,6 +108,13 @@ export interface ProxyConfig {
   readonly auth: { readonly token: string } | { readonly tokenEnv: string } | undefined;
   /** The cache of answers that can never change; `undefined`: off. */
   readonly cache: CacheLimits | undefined;
+  /** The WebSocket side: its limits and upstream endpoints, or `false` (`"websocket": { "enabled": false }`). */
+  readonly websocket: ProxyWebSocketConfig | false;
+}
+
+/** `websocket` of the configuration file, without `enabled`. */
+interface ProxyWebSocketConfig extends ProxyWebSocketLimits {
+  readonly endpoints?: ReadonlyArray<{ readonly url: string; readonly id?: string; readonly headers?: Readonly<Record<string, string>> }>;
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -163,6 +172,45 @@ const endpoint = z.strictObject({
   headers: z.record(z.string(), z.string({ error: 'expected a string' })).optional(),
 });
 
+function isWsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'ws:' || url.protocol === 'wss:';
+  } catch {
+    return false;
+  }
+}
+
+const endpointId = z
+  .string({ error: 'expected a string' })
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 characters of A-Z a-z 0-9 . _ -' });
+
+function limitSchema(name: WebSocketLimitName) {
+  const { min, max } = WEBSOCKET_LIMITS[name];
+  const message = `expected an integer from ${min} to ${max}`;
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }).optional();
+}
+
+const websocketSchema = z.strictObject({
+  enabled: z.boolean({ error: 'expected true or false' }).optional(),
+  ...(Object.fromEntries(WEBSOCKET_LIMIT_NAMES.map((name) => [name, limitSchema(name)])) as Record<
+    WebSocketLimitName,
+    ReturnType<typeof limitSchema>
+  >),
+  endpoints: z
+    .array(
+      z.strictObject({
+        id: endpointId.optional(),
+        url: z.string({ error: 'expected a ws: or wss: URL' }).refine(isWsUrl, { error: 'expected a ws: or wss: URL' }),
+        headers: z.record(z.string(), z.string({ error: 'expected a string' })).optional(),
+      }),
+      { error: 'expected an array of endpoints' },
+    )
+    .min(1, { error: 'expected at least one endpoint' })
+    .max(64, { error: 'expected at most 64 endpoints' })
+    .optional(),
+});
+
 const configSchema = z.strictObject({
   endpoints: z
     .array(endpoint, { error: 'expected an array of endpoints' })
@@ -205,6 +253,7 @@ const configSchema = z.strictObject({
     )
     .optional(),
   cache: cacheSchema.optional(),
+  websocket: websocketSchema.optional(),
 });
 
 /** One problem of a configuration, by the path of its option: `methods.getAccountInfo.deadlineMs`. */
@@ -280,6 +329,26 @@ export function parseConfig(document: unknown, source?: string): ProxyConfig {
     limits: { ...DEFAULT_LIMITS, ...value.limits },
     auth: value.auth,
     cache: value.cache === undefined ? undefined : { ...DEFAULT_CACHE_LIMITS, ...value.cache },
+    websocket: websocketOf(value.websocket),
+  };
+}
+
+function websocketOf(value: z.infer<typeof websocketSchema> | undefined): ProxyWebSocketConfig | false {
+  if (value === undefined) return {};
+  const { enabled, endpoints, ...limits } = value;
+  if (enabled === false) return false;
+  const defined = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as ProxyWebSocketLimits;
+  return {
+    ...defined,
+    ...(endpoints === undefined
+      ? {}
+      : {
+          endpoints: endpoints.map((e) => ({
+            url: e.url,
+            ...(e.id === undefined ? {} : { id: e.id }),
+            ...(e.headers === undefined ? {} : { headers: e.headers }),
+          })),
+        }),
   };
 }
 

@@ -70,6 +70,12 @@ async function main(argv: readonly string[]): Promise<number> {
       port: command.port,
       ...(command.stateFile === undefined ? {} : { stateFile: { path: command.stateFile } }),
       ...(config.cache === undefined ? {} : { cache: config.cache }),
+      // --no-websocket or websocket.enabled: false turn it off; --ws-* flags go over the file's limits.
+      // --local replaces the upstream WebSocket endpoints too (its providers serve both).
+      websocket:
+        command.websocket === false || config.websocket === false
+          ? false
+          : { ...config.websocket, ...(command.local ? { endpoints: undefined } : {}), ...command.websocket },
       log: (line) => process.stderr.write(`rpc-proxy: ${line}\n`),
     });
   } catch (error) {

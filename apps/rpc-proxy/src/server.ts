@@ -1,5 +1,5 @@
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
-import { DEFAULT_LIMITS, cacheLimitsOf } from './config.js';
+import { DEFAULT_LIMITS, cacheLimitsOf, invalidConfig } from './config.js';
 import type { CacheLimits, MethodOverride, ProxyLimits } from './config.js';
 import { createCounters } from './counters.js';
 import type { ProxyCounters } from './counters.js';
@@ -16,6 +16,7 @@ import { createSharing } from './sharing.js';
 import { createUpstream, secretsOf } from './upstream.js';
 import type { UpstreamTraffic } from './upstream.js';
 import { attachWebSocket } from './websocket.js';
+import { websocketLimitIssues } from './websocket-limits.js';
 import type { ProxyWebSocket, ProxyWebSocketOptions } from './websocket.js';
 import { toRpcError } from './errors.js';
 
@@ -83,6 +84,9 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
  */
 export async function createProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Checked before anything is created: a bad limit leaves nothing open.
+  const websocketIssues = options.websocket === undefined || options.websocket === false ? [] : websocketLimitIssues(options.websocket);
+  if (websocketIssues.length > 0) throw invalidConfig(websocketIssues, undefined);
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((): void => undefined);
   // ---- Upstream sharing (issue 17) ----
@@ -91,7 +95,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const rpc = createUpstream(options, traffic);
   const sharing = createSharing(rpc, traffic, options.coalesce ?? true, cacheLimits);
   // ---- end of upstream sharing ----
-  const secrets = secretsOf(options.endpoints, options.token);
+  const wsEndpoints = options.websocket === false ? [] : (options.websocket?.endpoints ?? []);
+  const secrets = secretsOf([...options.endpoints, ...wsEndpoints.map((e) => ({ url: String(e.url), headers: e.headers }))], options.token);
   const allowed =
     options.allowAnyMethod === true
       ? undefined
@@ -113,17 +118,23 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     rpcRoute: (request, response) => inFlight.track(response, (controller) => rpcRoute(request, response, controller)),
   });
   const server = createNodeServer(limits, router, log, secrets);
-  const websocket: ProxyWebSocket | undefined =
-    options.websocket === false
-      ? undefined
-      : attachWebSocket(server, {
-          ...options.websocket,
-          rpc,
-          httpEndpoints: options.endpoints,
-          authorized,
-          allowed: (method) => allowed === undefined || allowed.has(method),
-          errorOf: (error) => toRpcError(error, secrets, { timedOut: false }),
-        });
+  let websocket: ProxyWebSocket | undefined;
+  try {
+    websocket =
+      options.websocket === false
+        ? undefined
+        : attachWebSocket(server, {
+            ...options.websocket,
+            rpc,
+            httpEndpoints: options.endpoints,
+            authorized,
+            allowed: (method) => allowed === undefined || allowed.has(method),
+            errorOf: (error) => toRpcError(error, secrets, { timedOut: false }),
+          });
+  } catch (error) {
+    await rpc.close();
+    throw error;
+  }
 
   const stateRestore = options.stateFile === undefined ? undefined : await restoreAtStart(rpc.pool, options.stateFile, log);
   const address = await listen(server, host, options.port ?? 0).catch(async (error: unknown) => {

@@ -1,33 +1,25 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isXError } from '@x/errors';
 import { stringifyJson } from '@x/json-rpc';
 import { createSolanaSubscriptions, createSubscriptionHub, createSubscriptionSession } from '@x/solana-rpc';
 import type { SolanaRpc, SolanaStreamEndpointStats, SolanaSubscriptions, SolanaWsEndpointConfig, SubscriptionHub } from '@x/solana-rpc';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
+import { invalidConfig } from './config.js';
 import { PROXY_RPC_ERROR_CODES } from './jsonrpc.js';
+import { DEFAULT_WEBSOCKET_LIMITS, websocketLimitIssues } from './websocket-limits.js';
+import type { ProxyWebSocketLimits } from './websocket-limits.js';
 import type { JsonRpcErrorObject } from '@x/json-rpc';
 
-/** WebSocket subscriptions served on the proxy's own port (path `/`). */
-export interface ProxyWebSocketOptions {
-  /** Upstream WebSocket endpoints. Default: each HTTP endpoint's URL with `ws:`/`wss:` (providers serve both on one port). */
+/** WebSocket subscriptions served on the proxy's own port (path `/`); the limits are in `websocket-limits.ts`. */
+export interface ProxyWebSocketOptions extends ProxyWebSocketLimits {
+  /**
+   * Upstream WebSocket endpoints. Default: each HTTP endpoint's URL with `ws:`/`wss:` (providers serve both on one port).
+   * Give them the HTTP endpoints' ids, so that each provider's lead is recorded in the pool.
+   */
   readonly endpoints?: readonly SolanaWsEndpointConfig[];
-  /** Most live subscriptions one client connection may hold; more get JSON-RPC -32005. Default 100. */
-  readonly maxSubscriptionsPerConnection?: number;
-  /** Largest client message in bytes; a larger one closes the connection with code 1009. Default 65 536. */
-  readonly maxMessageBytes?: number;
-  /** Most client connections at once; more are refused with HTTP 503. Default 1 000. */
-  readonly maxConnections?: number;
-  /** Most bytes waiting to be sent to one client; a client that falls further behind is disconnected (1008). Default 4 MiB. */
-  readonly maxBufferedBytes?: number;
 }
-
-const DEFAULT_WEBSOCKET_LIMITS = Object.freeze({
-  maxSubscriptionsPerConnection: 100,
-  maxMessageBytes: 65_536,
-  maxConnections: 1_000,
-  maxBufferedBytes: 4 * 1_048_576,
-});
 
 interface ProxyWebSocketStats {
   readonly connections: number;
@@ -60,6 +52,41 @@ function refuse(socket: Duplex, status: string, extra = ''): void {
 }
 
 /**
+ * The merged subscriptions behind the proxy's WebSocket (no socket is opened before the first subscription). Upstream
+ * endpoints default to the HTTP ones over `ws:`/`wss:` under the pool's ids; what `@x/solana-rpc` refuses in them is a
+ * `PROXY_INVALID_CONFIG` naming `websocket.<option>`.
+ */
+function createSubscriptions(
+  options: ProxyWebSocketOptions & { readonly rpc: SolanaRpc; readonly httpEndpoints: HttpEndpoints },
+): SolanaSubscriptions {
+  const endpoints =
+    options.endpoints ??
+    options.httpEndpoints.flatMap((e, i) =>
+      e.url === undefined
+        ? []
+        : [{ url: wsUrlOf(e.url), id: e.id ?? options.rpc.endpoints[i]?.id, ...(e.headers === undefined ? {} : { headers: e.headers }) }],
+    );
+  try {
+    return createSolanaSubscriptions({
+      endpoints,
+      rpc: options.rpc,
+      ...(options.maxProviders === undefined ? {} : { maxProviders: options.maxProviders }),
+    });
+  } catch (error) {
+    if (isXError(error, 'SOLANA_INVALID_OPTIONS')) {
+      throw invalidConfig([{ option: `websocket.${error.context.option}`, message: error.message }], undefined);
+    }
+    throw error;
+  }
+}
+
+type HttpEndpoints = ReadonlyArray<{
+  readonly url?: string | URL | undefined;
+  readonly id?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}>;
+
+/**
  * Serves Solana subscriptions over WebSocket on `server`: clients subscribe as they would to a
  * provider; identical subscriptions from several clients share one merged upstream subscription
  * (`@x/solana-rpc`'s hub). Other JSON-RPC methods are forwarded through `rpc` (the HTTP side).
@@ -69,34 +96,24 @@ export function attachWebSocket(
   options: ProxyWebSocketOptions & {
     readonly rpc: SolanaRpc;
     /** The HTTP endpoints; each one with a `url` is subscribed at the same address over `ws:`/`wss:` (one given only as a ready transport has no address to subscribe to). */
-    readonly httpEndpoints: ReadonlyArray<{
-      readonly url?: string | URL | undefined;
-      readonly id?: string;
-      readonly headers?: Readonly<Record<string, string>>;
-    }>;
+    readonly httpEndpoints: HttpEndpoints;
     readonly authorized: ((header: string | undefined) => boolean) | undefined;
     readonly allowed: (method: string) => boolean;
     /** The JSON-RPC error object for a failed forwarded call (secrets redacted). */
     readonly errorOf: (error: unknown) => JsonRpcErrorObject;
   },
 ): ProxyWebSocket {
+  const issues = websocketLimitIssues(options);
+  if (issues.length > 0) throw invalidConfig(issues, undefined);
+  const subscriptions = createSubscriptions(options);
   const limits = {
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? DEFAULT_WEBSOCKET_LIMITS.maxSubscriptionsPerConnection,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_WEBSOCKET_LIMITS.maxMessageBytes,
     maxConnections: options.maxConnections ?? DEFAULT_WEBSOCKET_LIMITS.maxConnections,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_WEBSOCKET_LIMITS.maxBufferedBytes,
   };
-  const endpoints =
-    options.endpoints ??
-    options.httpEndpoints.flatMap((e, i) =>
-      e.url === undefined
-        ? []
-        : [{ url: wsUrlOf(e.url), id: e.id ?? options.rpc.endpoints[i]?.id, ...(e.headers === undefined ? {} : { headers: e.headers }) }],
-    );
-  let subscriptions: SolanaSubscriptions | undefined;
   let hub: SubscriptionHub | undefined;
   function hubOf(): SubscriptionHub {
-    subscriptions ??= createSolanaSubscriptions({ endpoints, rpc: options.rpc });
     hub ??= createSubscriptionHub(subscriptions);
     return hub;
   }
@@ -198,11 +215,11 @@ export function attachWebSocket(
         upstreamSubscriptions: hub?.shared ?? 0,
         refused,
         slowClientsDropped,
-        providers: subscriptions?.stats() ?? [],
+        providers: subscriptions.stats(),
       };
     },
     metrics() {
-      const providers = subscriptions?.stats() ?? [];
+      const providers = subscriptions.stats();
       const lines: string[] = [];
       const metric = (
         name: string,
@@ -262,7 +279,7 @@ export function attachWebSocket(
       );
       await Promise.all(closed);
       hub?.close();
-      await subscriptions?.close();
+      await subscriptions.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -12,6 +12,7 @@ describe('parseCli', () => {
       tokenEnv: undefined,
       stateFile: undefined,
       defaults: {},
+      websocket: {},
     });
   });
 
@@ -41,7 +42,23 @@ describe('parseCli', () => {
       tokenEnv: 'PROXY_TOKEN',
       stateFile: 'pool.json',
       defaults: { deadlineMs: 750, attemptTimeoutMs: 200 },
+      websocket: {},
     });
+  });
+
+  it('reads the WebSocket limits and --no-websocket', () => {
+    const argv = ['--local', '--ws-max-subscriptions', '5', '--ws-max-message-bytes', '4096', '--ws-max-connections', '10'];
+    argv.push('--ws-max-buffered-bytes', '65536', '--ws-max-providers', '2');
+    expect(parseCli(argv)).toMatchObject({
+      websocket: {
+        maxSubscriptionsPerConnection: 5,
+        maxMessageBytes: 4_096,
+        maxConnections: 10,
+        maxBufferedBytes: 65_536,
+        maxProviders: 2,
+      },
+    });
+    expect(parseCli(['--local', '--no-websocket'])).toMatchObject({ websocket: false });
   });
 
   it('answers --help before anything else', () => {
@@ -58,6 +75,11 @@ describe('parseCli', () => {
     [['--local', '--deadline-ms', '0'], '--deadline-ms must be a number of milliseconds'],
     [['--local', '--attempt-timeout-ms', 'soon'], '--attempt-timeout-ms must be a number of milliseconds'],
     [['--local', '--timeout-ms', '5'], "Unknown option '--timeout-ms'"],
+    [['--local', '--ws-max-subscriptions', '0'], '--ws-max-subscriptions must be an integer from 1 to 100000, got "0"'],
+    [['--local', '--ws-max-message-bytes', '1k'], '--ws-max-message-bytes must be an integer from 1024 to 67108864'],
+    [['--local', '--ws-max-connections=-1'], '--ws-max-connections must be an integer'],
+    [['--local', '--ws-max-providers', '65'], '--ws-max-providers must be an integer from 1 to 64'],
+    [['--local', '--no-websocket', '--ws-max-connections', '5'], '--no-websocket turns the WebSocket side off'],
     [['--local', '--verbose'], "Unknown option '--verbose'"],
     [['--local', 'extra'], 'Unexpected argument'],
     [[], 'give --config FILE'],
@@ -81,6 +103,10 @@ describe('usage errors', () => {
     expect(caught(['--local', '--port', 'x'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--port' } });
     expect(caught(['--local', '--deadline-ms', '0'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--deadline-ms' } });
     expect(caught(['--local', '--verbose'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: 'argv' } });
+    expect(caught(['--local', '--ws-max-providers', '0'])).toMatchObject({
+      code: 'PROXY_USAGE',
+      context: { option: '--ws-max-providers' },
+    });
   });
 });
 

@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       allowAnyMethod: false,
       limits: { ...DEFAULT_LIMITS, maxBatchSize: 10 },
       auth: { tokenEnv: 'PROXY_TOKEN' },
+      websocket: {},
     });
     expect(parseConfig({}).endpoints).toEqual([]);
   });
@@ -160,5 +161,48 @@ describe('resolveToken', () => {
     expect(() => resolveToken(parseConfig({ auth: { tokenEnv: 'SHORT' } }), undefined, { SHORT: 'abc' })).toThrow(
       /auth\.tokenEnv: environment variable SHORT/,
     );
+  });
+});
+
+describe('websocket in the configuration file', () => {
+  it('takes every limit of the WebSocket side, its upstream endpoints, or enabled: false', () => {
+    const websocket = {
+      maxSubscriptionsPerConnection: 5,
+      maxMessageBytes: 4_096,
+      maxConnections: 10,
+      maxBufferedBytes: 65_536,
+      maxProviders: 2,
+      endpoints: [{ id: 'a', url: 'wss://a.example/KEY', headers: { 'x-api-key': 'k' } }],
+    };
+    expect(parseConfig({ websocket }).websocket).toEqual(websocket);
+    expect(parseConfig({ websocket: { enabled: true, maxConnections: 3 } }).websocket).toEqual({ maxConnections: 3 });
+    expect(parseConfig({ websocket: { enabled: false } }).websocket).toBe(false);
+  });
+
+  it.each([
+    [{ maxSubscriptionsPerConnection: 0 }, 'websocket.maxSubscriptionsPerConnection', 'expected an integer from 1 to 100000'],
+    [{ maxMessageBytes: 100 }, 'websocket.maxMessageBytes', 'expected an integer from 1024 to 67108864'],
+    [{ maxConnections: 1.5 }, 'websocket.maxConnections', 'expected an integer from 1 to 1000000'],
+    [{ maxBufferedBytes: '4MiB' }, 'websocket.maxBufferedBytes', 'expected an integer from 1024'],
+    [{ maxProviders: 65 }, 'websocket.maxProviders', 'expected an integer from 1 to 64'],
+    [{ enabled: 'no' }, 'websocket.enabled', 'expected true or false'],
+    [{ endpoints: [{ url: 'https://a.example/KEY' }] }, 'websocket.endpoints[0].url', 'expected a ws: or wss: URL'],
+    [{ maxSubscriptions: 5 }, 'websocket.maxSubscriptions', 'unknown field'],
+  ])('%j is refused, naming %s', (websocket, option, message) => {
+    const error = configError({ endpoints, websocket });
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(`${option}: ${message}`);
+    expect(error.message).not.toContain('KEY');
+  });
+
+  it('createProxyServer refuses a bad limit before opening anything, and a bad upstream WebSocket URL by its option', async () => {
+    await expect(createProxyServer({ endpoints, websocket: { maxConnections: 0 } })).rejects.toMatchObject({
+      code: 'PROXY_INVALID_CONFIG',
+      context: { option: 'websocket.maxConnections' },
+    });
+    await expect(createProxyServer({ endpoints, websocket: { endpoints: [{ url: 'http://a.example' }] } })).rejects.toMatchObject({
+      code: 'PROXY_INVALID_CONFIG',
+      context: { option: 'websocket.endpoints[0].url' },
+    });
   });
 });

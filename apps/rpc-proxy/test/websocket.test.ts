@@ -163,3 +163,40 @@ describe('rpc-proxy WebSocket subscriptions', () => {
     await until(() => providers.every((p) => p.openConnections === 0));
   });
 });
+
+describe('rpc-proxy WebSocket lead statistics', () => {
+  it("each provider's lead is in the pool: /stats (pool.endpoints[].stream) and /metrics", async () => {
+    cluster = await startRpcCluster({
+      seed: 7,
+      autoAdvance: false,
+      chain: { transactionsPerSlot: 0 },
+      endpoints: [{ id: 'p0' }, { id: 'p1' }],
+    });
+    // No websocket.endpoints: the proxy subscribes at each HTTP endpoint's address, under the pool's ids.
+    proxy = await createProxyServer({ endpoints: cluster.endpoints.map((e) => ({ id: e.id, url: e.url })) });
+    const client = await connect(proxy.url);
+    const [a, b] = cluster.chain.wallets();
+    const sub = await client.request(1, 'logsSubscribe', [{ mentions: [a] }, { commitment: 'processed' }]);
+    expect(typeof sub.result).toBe('number');
+    const live = cluster;
+    await until(() => live.endpoints.every((e) => live.stats(e.id).stream.subscriptions === 1));
+    for (let i = 0; i < 5; i++) live.chain.transfer({ from: a!, to: b!, lamports: 1 });
+    for (let i = 0; i < 5; i++) await client.nextNotification();
+    const server = proxy;
+    await until(() => (server.websocket?.stats().providers.reduce((n, p) => n + p.first + p.late, 0) ?? 0) === 10);
+
+    const stats = (await (await fetch(`${server.url}/stats`)).json()) as {
+      pool: { endpoints: Array<{ id: string; stream: { deliveries: number; firsts: number; firstShare: number | null } }> };
+    };
+    const streams = stats.pool.endpoints.map((e) => [e.id, e.stream.deliveries] as const);
+    expect(streams).toEqual([
+      ['p0', 5],
+      ['p1', 5],
+    ]);
+    expect(stats.pool.endpoints.reduce((n, e) => n + e.stream.firsts, 0)).toBe(5);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const firsts = [...metrics.matchAll(/^\w*endpoint_stream_firsts_total\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(firsts.reduce((x, y) => x + y, 0)).toBe(5);
+    expect(metrics).toMatch(/endpoint_stream_behind_seconds\{[^}]*quantile="0.99"/);
+  });
+});

@@ -9,6 +9,7 @@ import { selectFrom } from './pool.js';
 import type { Pool } from './pool.js';
 import { buildSnapshot } from './snapshot.js';
 import type { PoolSnapshot } from './snapshot.js';
+import { recordDeliveryIn, selectForStreamsIn } from './stream-selection.js';
 import { exportStates } from './warm-start.js';
 
 export type { Pool } from './pool.js';
@@ -42,6 +43,8 @@ export function createPool<Target>(options: PoolOptions<Target>): Pool<Target> {
     record: (endpointId, outcome, recordOptions) => recordOutcome(core, stateOf(core, endpointId), outcome, recordOptions),
     startAttempt: (endpointId) => beginAttempt(core, stateOf(core, endpointId)),
     suspect: (endpointId, error) => suspectEndpoint(core, endpointId, error),
+    recordDelivery: (endpointId, delivery) => recordDeliveryIn(core, endpointId, delivery),
+    selectForStreams: (streamOptions) => selectForStreamsIn(core, streamOptions),
     snapshot,
     registry,
     metrics: () => registry.metrics(),

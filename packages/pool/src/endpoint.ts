@@ -4,6 +4,8 @@ import { createLatencyAverages } from './latency.js';
 import type { LatencyAverages } from './latency.js';
 import { secretsOfTarget } from './options.js';
 import type { EndpointConfig, PoolEndpoint, ResolvedSettings } from './options.js';
+import { createStreamState } from './stream.js';
+import type { StreamState } from './stream.js';
 import { createSlidingWindow, emptyCounts } from './window.js';
 import type { AttemptResult, ResultCounts, SlidingWindow } from './window.js';
 
@@ -60,6 +62,8 @@ export interface EndpointState<Target> {
   lastProbeAt: number;
   lastError: LastError | undefined;
   readonly totals: ResultCounts;
+  /** Lead statistics of streams (`recordDelivery`). */
+  readonly stream: StreamState;
 }
 
 export function createEndpointState<Target>(
@@ -104,6 +108,7 @@ export function createEndpointState<Target>(
     lastProbeAt: Number.NEGATIVE_INFINITY,
     lastError: undefined,
     totals: emptyCounts(),
+    stream: createStreamState(settings),
   };
 }
 

@@ -18,6 +18,8 @@ export type { AttemptTracker, SelectOptions, Selection } from './pool.js';
 export type { AttemptCounts, EndpointSnapshot, LatencyStatistics, PoolSnapshot, WindowStatistics } from './snapshot.js';
 export type { EndpointExport, ImportResult, PoolExport } from './warm-start.js';
 export type { AttemptResult } from './window.js';
+export type { StreamDelivery, StreamStatistics } from './stream.js';
+export type { StreamSelectOptions } from './stream-selection.js';
 export type {
   ConsensusExecuteOptions,
   DualExecuteOptions,

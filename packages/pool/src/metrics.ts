@@ -22,6 +22,11 @@ const QUANTILES: ReadonlyArray<readonly [string, 'p50Ms' | 'p90Ms' | 'p99Ms']> =
   ['0.99', 'p99Ms'],
 ];
 
+const STREAM_QUANTILES: ReadonlyArray<readonly [string, 'behindP50Ms' | 'behindP99Ms']> = [
+  ['0.5', 'behindP50Ms'],
+  ['0.99', 'behindP99Ms'],
+];
+
 type EndpointLabels = { endpoint: string; label: string };
 
 function labelsOf(endpoint: EndpointSnapshot): EndpointLabels {
@@ -146,6 +151,47 @@ export function createPoolRegistry(settings: ResolvedSettings, takeSnapshot: () 
   endpointGauge('endpoint_consecutive_failures', 'Failures since the last success.', (e) => e.consecutiveFailures);
   endpointGauge('endpoint_cooldown_seconds', 'Rate-limit cool-down left (0 when none).', (e) => e.coolingDownForMs / 1000);
   endpointGauge('endpoint_score', 'Ranking score, lower is better.', (e) => e.score);
+
+  new Counter({
+    name: `${prefix}endpoint_stream_deliveries_total`,
+    help: 'Stream events (merged subscriptions) the endpoint delivered since the pool was created, first or not.',
+    labelNames: ['endpoint', 'label'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const endpoint of snapshot().endpoints) this.inc(labelsOf(endpoint), endpoint.stream.deliveries);
+    },
+  });
+  new Counter({
+    name: `${prefix}endpoint_stream_firsts_total`,
+    help: 'Stream events the endpoint delivered before any other endpoint.',
+    labelNames: ['endpoint', 'label'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const endpoint of snapshot().endpoints) this.inc(labelsOf(endpoint), endpoint.stream.firsts);
+    },
+  });
+  endpointGauge(
+    'endpoint_stream_first_share',
+    "Share of the endpoint's stream deliveries in the window that were first.",
+    (e) => e.stream.firstShare,
+  );
+  new Gauge({
+    name: `${prefix}endpoint_stream_behind_seconds`,
+    help: 'How far behind the first copy of a stream event the endpoint delivered it (0 when first), quantiles over the window.',
+    labelNames: ['endpoint', 'label', 'quantile'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const endpoint of snapshot().endpoints) {
+        for (const [quantile, key] of STREAM_QUANTILES) {
+          const ms = endpoint.stream[key];
+          if (ms !== null) this.set({ ...labelsOf(endpoint), quantile }, ms / 1000);
+        }
+      }
+    },
+  });
 
   new Gauge({
     name: `${prefix}hedge_budget_available`,

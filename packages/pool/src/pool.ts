@@ -11,6 +11,8 @@ import { buildPairs, classifyRoles } from './selection.js';
 import type { EndpointPair, RankedEndpoint } from './selection.js';
 import { rankEndpoints } from './core.js';
 import type { PoolSnapshot } from './snapshot.js';
+import type { StreamSelectOptions } from './stream-selection.js';
+import type { StreamDelivery } from './stream.js';
 import type { ImportResult, PoolExport } from './warm-start.js';
 import type { AttemptResult } from './window.js';
 
@@ -120,6 +122,16 @@ export interface Pool<Target> {
    * endpoint that is already suspect.
    */
   suspect(endpointId: string, error?: XError): void;
+  /**
+   * Records one event an endpoint delivered in a stream (a merged subscription): whether it was the first copy
+   * and how far behind the first it arrived. Shown in `snapshot()` (`stream`) and the metrics, used by `selectForStreams`.
+   */
+  recordDelivery(endpointId: string, delivery: StreamDelivery): void;
+  /**
+   * Endpoints not ejected or suspect (a cool-down concerns calls) ranked for a stream, best first: the ones leading most often and least behind, after any
+   * endpoint not yet measured (fewer than `minSamples` deliveries in the window); falls back to the least bad as `select`.
+   */
+  selectForStreams(options?: StreamSelectOptions): Selection<Target>;
   snapshot(): PoolSnapshot;
   /** This pool's own Prometheus registry; merge it with others via `Registry.merge`. */
   readonly registry: Registry;

@@ -3,6 +3,8 @@ import { failureRate, isOut } from './endpoint.js';
 import type { EjectionReason, EndpointState, HealthState } from './endpoint.js';
 import type { EndpointRole, ResolvedSettings } from './options.js';
 import { classifyRoles, rankAll } from './selection.js';
+import { streamStatistics } from './stream.js';
+import type { StreamStatistics } from './stream.js';
 import { ATTEMPT_RESULTS } from './window.js';
 import type { ResultCounts } from './window.js';
 
@@ -73,6 +75,8 @@ export interface EndpointSnapshot {
   /** Since the pool was created (not windowed). */
   readonly totals: AttemptCounts;
   readonly lastError: { readonly code: string; readonly category: ErrorCategory; readonly message: string; readonly agoMs: number } | null;
+  /** Lead in streams (merged subscriptions), from `recordDelivery`. */
+  readonly stream: StreamStatistics;
 }
 
 export interface PoolSnapshot {
@@ -164,6 +168,7 @@ export function buildSnapshot(states: ReadonlyArray<EndpointState<unknown>>, now
               message: state.lastError.message,
               agoMs: Math.max(0, now - state.lastError.at),
             },
+      stream: streamStatistics(state.stream, now),
     };
   });
   return { degraded: position === 0, windowMs: settings.statistics.windowMs, endpoints };

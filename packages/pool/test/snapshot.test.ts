@@ -77,6 +77,7 @@ describe('snapshot', () => {
       },
       totals: { success: 0, error: 2, timeout: 0, rateLimited: 0, rejected: 0, cancelled: 0, abortedLoser: 0 },
       lastError: { code: 'TEST_NETWORK', category: 'network', message: 'ECONNREFUSED', agoMs: 1_000 },
+      stream: { deliveries: 0, firsts: 0, samples: 0, firstShare: null, behindP50Ms: null, behindP99Ms: null },
     });
     const [fast, slow] = snapshot.endpoints;
     expect(fast).toMatchObject({ label: 'https://fast.example/v2/***', rank: 1, available: true, role: 'primary', roleSource: 'auto' });

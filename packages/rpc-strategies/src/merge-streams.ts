@@ -139,6 +139,12 @@ export interface MergedStream<T> extends AsyncIterableIterator<MergedItem<T>> {
   backfill(value: T): boolean;
   /** True while `key` is in the dedupe window (an event with it was delivered and a copy would be dropped). */
   has(key: MergeKey): boolean;
+  /**
+   * Adds a source while the stream runs (e.g. a replacement for a provider that went away), started at once, with the
+   * next index. False, and nothing started, once the stream ended or when it already has {@link MAX_MERGE_SOURCES}
+   * sources. Keys already in the dedupe window stay duplicates for it.
+   */
+  add(source: MergeSource<T>): boolean;
   stats(): MergeStats;
   /** Ends the stream normally: sources stopped, `next()` returns done. Idempotent. */
   close(): void;
@@ -264,24 +270,27 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
     }
   }
 
-  const states: SourceState[] = sources.map((source, index) => ({
-    name: source.name,
-    index,
-    connected: true,
-    ended: false,
-    downSince: 0,
-    received: 0,
-    first: 0,
-    late: 0,
-    repeats: 0,
-    missed: 0,
-    invalid: 0,
-    disconnects: 0,
-    reconnects: 0,
-    lag: new DDSketch({ relativeAccuracy: 0.01 }),
-    cleanup: undefined,
-    iterator: undefined,
-  }));
+  const states: SourceState[] = sources.map((source, index) => newState(source.name, index));
+  function newState(name: string, index: number): SourceState {
+    return {
+      name,
+      index,
+      connected: true,
+      ended: false,
+      downSince: 0,
+      received: 0,
+      first: 0,
+      late: 0,
+      repeats: 0,
+      missed: 0,
+      invalid: 0,
+      disconnects: 0,
+      reconnects: 0,
+      lag: new DDSketch({ relativeAccuracy: 0.01 }),
+      cleanup: undefined,
+      iterator: undefined,
+    };
+  }
   const seen = new Map<MergeKey, Seen>();
   const queue: MergedItem<T>[] = [];
   const waiters: Waiter<T>[] = [];
@@ -340,7 +349,8 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
   }
 
   function accept(state: SourceState, value: T): void {
-    if (finished) return;
+    // A source that ended (or was ended by its owner) delivers nothing more.
+    if (finished || state.ended) return;
     const at = now();
     state.received++;
     if (!state.connected && !state.ended) resume(state, at);
@@ -501,6 +511,14 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
       sweep(now());
       return seen.has(key);
     },
+    add(source: MergeSource<T>): boolean {
+      if (finished || states.length >= MAX_MERGE_SOURCES) return false;
+      checkSources([source]);
+      const state = newState(source.name, states.length);
+      states.push(state);
+      startSource(state, source);
+      return true;
+    },
     stats(): MergeStats {
       if (!finished) sweep(now());
       return {
@@ -547,8 +565,10 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
   signal?.addEventListener('abort', onAbort, { once: true });
 
   sources.forEach((source, index) => {
-    const state = states[index] as SourceState;
-    if (finished) return;
+    if (!finished) startSource(states[index] as SourceState, source);
+  });
+
+  function startSource(state: SourceState, source: MergeSource<T>): void {
     if ('start' in source) {
       const sink: MergeSink<T> = {
         signal: internal.signal,
@@ -571,7 +591,7 @@ export function mergeStreams<T>(sources: readonly MergeSource<T>[], options: Mer
     } else {
       void pump(state, source.iterable);
     }
-  });
+  }
 
   async function pump(state: SourceState, iterable: AsyncIterable<T>): Promise<void> {
     let iterator: AsyncIterator<T>;

@@ -313,6 +313,44 @@ describe('mergeStreams', () => {
     expect(stream.closed).toBe(true);
   });
 
+  it('add() starts a source while the stream runs: a replacement keeps the stream alive when the old source ends', async () => {
+    const a = pushSource('a');
+    const stream = mergeStreams([a.source], { key });
+    a.sink().event({ sig: '1', from: 'a' });
+    const b = pushSource('b');
+    // Added before the only source ends, so that the stream does not end with it.
+    expect(stream.add(b.source)).toBe(true);
+    a.sink().end(new Error('gave up'));
+    b.sink().event({ sig: '1', from: 'b' });
+    b.sink().event({ sig: '2', from: 'b' });
+    const items = await take(stream, 3);
+    expect(items).toMatchObject([
+      { type: 'event', key: '1', source: 'a', index: 0 },
+      { type: 'gap', source: 'a', ended: true },
+      { type: 'event', key: '2', source: 'b', index: 1 },
+    ]);
+    expect(stream.stats().sources).toMatchObject([
+      { name: 'a', ended: true, first: 1 },
+      { name: 'b', ended: false, first: 1, late: 1 },
+    ]);
+    expect(a.handle.cleanups).toBe(1);
+    expect(() => stream.add({ name: 'bad' } as never)).toThrow(/sources\[0\]/);
+    stream.close();
+    expect(b.handle.cleanups).toBe(1);
+    const c = pushSource('c');
+    expect(stream.add(c.source)).toBe(false);
+    expect(c.handle.sink).toBeUndefined();
+  });
+
+  it('add() refuses a source beyond MAX_MERGE_SOURCES', () => {
+    const sources = Array.from({ length: 30 }, (_, i) => pushSource(`s${i}`).source);
+    const stream = mergeStreams(sources, { key });
+    const extra = pushSource('extra');
+    expect(stream.add(extra.source)).toBe(false);
+    expect(extra.handle.sink).toBeUndefined();
+    stream.close();
+  });
+
   it('backfill delivers only what no source delivered, and sources copies of backfilled events are duplicates', async () => {
     const a = pushSource('a');
     const stream = mergeStreams([a.source], { key });

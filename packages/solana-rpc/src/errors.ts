@@ -15,6 +15,7 @@ export const SOLANA_RPC_ERROR_CODES = [
   'SOLANA_SEND_FAILED',
   'SOLANA_CLOSED',
   'SOLANA_STATE_FILE',
+  'SOLANA_PROVIDER_REPLACED',
 ] as const;
 
 export type SolanaRpcErrorCode = (typeof SOLANA_RPC_ERROR_CODES)[number];
@@ -68,6 +69,8 @@ declare module '@x/errors' {
     SOLANA_SEND_FAILED: { readonly method: string; readonly outcomes: readonly BroadcastOutcomeContext[] };
     SOLANA_CLOSED: Record<string, never>;
     SOLANA_STATE_FILE: { readonly file: string };
+    /** A merged subscription's provider that stayed disconnected (or ended) was replaced by another one. */
+    SOLANA_PROVIDER_REPLACED: { readonly endpoint: string; readonly replacement: string };
   }
 }
 

@@ -46,6 +46,7 @@ export type {
   SubscriptionTransport,
   SubscriptionTransportEvent,
   SubscriptionTransportFactory,
+  SubscriptionsPool,
   SubscriptionsRpc,
 } from './subscriptions/merged.js';
 export { SUBSCRIPTION_METHODS, isSubscriptionMethod, subscriptionKey } from './subscriptions/methods.js';

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createPool } from '@x/pool';
 import { createSolanaSubscriptions } from '@x/solana-rpc';
 import { startRpcCluster } from '@x/testkit';
 import { describe, expect, it } from 'vitest';
@@ -35,8 +36,11 @@ describe('merged subscriptions leave nothing behind', () => {
         ],
       });
       const [from, to] = cluster.chain.wallets();
+      // Every copy is recorded in a pool (its statistics are windowed sketches: bounded whatever the number of events).
+      const pool = createPool({ endpoints: cluster.endpoints.map((e) => ({ id: e.id, target: e.wsUrl })) });
       const subs = createSolanaSubscriptions({
         endpoints: cluster.endpoints.map((e) => ({ url: e.wsUrl, id: e.id })),
+        pool,
         ws: { reconnect: { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 }, pingIntervalMs: 5_000 },
       });
       // The simulated chain keeps every transaction (about 2.4 KB each): measure that first, so that only what the
@@ -80,6 +84,7 @@ describe('merged subscriptions leave nothing behind', () => {
       // Three upstream sockets stay open between subscriptions (one per provider), as before the measured rounds.
       expect(after.sockets).toBe(before.sockets);
       expect(after.timers).toBeLessThanOrEqual(before.timers);
+      expect(pool.snapshot().endpoints.reduce((sum, e) => sum + e.stream.firsts, 0)).toBe(5 * ROUNDS);
       await subs.close();
       await until(() => cluster.endpoints.every((e) => cluster.stats(e.id).stream.openConnections === 0));
       await cluster.close();

@@ -494,6 +494,8 @@ describe('cluster options and control', () => {
         duplicated: 0,
         reordered: 0,
         disconnects: 0,
+        stalls: 0,
+        stalled: 0,
       },
     });
     expect(cluster.stats().map((stats) => stats.requests)).toEqual([2, 0]);

@@ -180,6 +180,31 @@ describe('Solana methods', () => {
     expect((await call(url, 'getSignaturesForAddress', [wallet, { commitment: 'processed' }])).error?.code).toBe(-32602);
   });
 
+  it('getSignatureStatuses answers processed, confirmed one slot deep, finalized 32 deep, null when unknown', async () => {
+    const [from, to] = cluster.chain.wallets() as [string, string];
+    const landed = cluster.chain.transfer({ from, to, lamports: 1 });
+    const unknown = base58(fill(64, 7));
+    const statuses = async (): Promise<Contextual<Array<Record<string, unknown> | null>>> =>
+      result<Contextual<Array<Record<string, unknown> | null>>>(url, 'getSignatureStatuses', [[landed.signature, unknown]]);
+    const now = await statuses();
+    expect(now.context.slot).toBe(cluster.chain.slot());
+    expect(now.value).toEqual([
+      { slot: landed.slot, confirmations: 0, err: null, status: { Ok: null }, confirmationStatus: 'processed' },
+      null,
+    ]);
+    cluster.chain.advance(1);
+    expect((await statuses()).value[0]).toMatchObject({ confirmationStatus: 'confirmed', confirmations: 1 });
+    cluster.chain.advance(31);
+    expect((await statuses()).value[0]).toMatchObject({ confirmationStatus: 'finalized', confirmations: null });
+    // A lagging endpoint does not see what landed after its view.
+    const late = cluster.chain.transfer({ from, to, lamports: 1 });
+    const lagged = await result<Contextual<unknown[]>>(laggingUrl, 'getSignatureStatuses', [[late.signature]]);
+    expect(lagged.value).toEqual([null]);
+    expect((await call(url, 'getSignatureStatuses', [['nope']])).error?.code).toBe(-32602);
+    expect((await call(url, 'getSignatureStatuses', [landed.signature])).error?.code).toBe(-32602);
+    expect((await call(url, 'getSignatureStatuses', [Array.from({ length: 257 }, () => unknown)])).error?.code).toBe(-32602);
+  });
+
   it('getTransaction answers the json shape, base64 wire, jsonParsed, and null when unknown', async () => {
     const [from, to] = cluster.chain.wallets() as [string, string];
     const landed = cluster.chain.transfer({ from, to, lamports: 1234 });
@@ -372,6 +397,7 @@ describe('JSON-RPC envelope', () => {
         'getBalance',
         'getTransaction',
         'getSignaturesForAddress',
+        'getSignatureStatuses',
         'getLatestBlockhash',
         'sendTransaction',
         'getHealth',

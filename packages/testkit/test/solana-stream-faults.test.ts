@@ -107,6 +107,42 @@ describe('seeded stream faults', () => {
     expect(slots(ws).map((slot) => slot - start)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('stallRate and stallMs: the socket stays open but delivers nothing for stallMs, then everything due, in order', async () => {
+    const rpc = await cluster({ stallRate: 1, stallMs: 200 });
+    const ws = await client(rpc);
+    await ws.subscribe('slotSubscribe');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const start = rpc.chain.slot();
+    rpc.chain.advance(5);
+    vi.advanceTimersByTime(150);
+    expect(rpc.stats('p').stream).toMatchObject({ notifications: 0, stalls: 1, stalled: 5, openConnections: 1, subscriptions: 1 });
+    // The stall started with the first notification: everything goes out once it is over (plus the real time spent here).
+    vi.advanceTimersByTime(250);
+    expect(rpc.stats('p').stream.notifications).toBe(5);
+    vi.useRealTimers();
+    await until(() => ws.notifications().length === 5);
+    expect(slots(ws).map((slot) => slot - start)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('stallRate: stalls are drawn from the seeded stream, the same for the same seed', async () => {
+    const stalls = async (seed: number): Promise<number> => {
+      const rpc = await cluster({ stallRate: 0.2, stallMs: 1 }, { seed });
+      const ws = await client(rpc);
+      await ws.subscribe('slotSubscribe');
+      for (let i = 0; i < 30; i++) {
+        rpc.chain.advance(1);
+        // Each stall is over before the next slot (1 ms), so that each notification draws.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await until(() => ws.notifications().length === 30);
+      return rpc.stats('p').stream.stalls;
+    };
+    const first = await stalls(21);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(30);
+    expect(await stalls(21)).toBe(first);
+  });
+
   it('disconnectRate: the connection drops abruptly instead of delivering', async () => {
     const rpc = await cluster({ disconnectRate: 1 });
     const ws = await client(rpc);

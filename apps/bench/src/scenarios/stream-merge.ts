@@ -1,13 +1,13 @@
 import { address, createSolanaRpcSubscriptions, createSolanaRpcSubscriptionsFromTransport } from '@solana/kit';
 import { createKitSubscriptionsTransport, createSolanaMultiRpc, createSolanaSubscriptions } from '@x/solana-rpc';
-import { createRandom, startRpcCluster } from '@x/testkit';
+import { startRpcCluster } from '@x/testkit';
 import type { RpcBehaviorPatch } from '@x/testkit';
 import { fmt, summarize } from '../stats.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js';
 
 const GOAL_RATIO = 0.3;
 
-/** Four providers' WebSocket delivery, each with jitter and, independently, short stalls (below). */
+/** Four providers' WebSocket delivery, each with jitter and, independently, short stalls (testkit's `stallRate`/`stallMs`). */
 const PROVIDERS: ReadonlyArray<{
   readonly id: string;
   readonly stream: NonNullable<RpcBehaviorPatch['stream']>;
@@ -18,9 +18,12 @@ const PROVIDERS: ReadonlyArray<{
   { id: 'third', stream: { delayMs: 8, jitterMs: 8, dropRate: 0.05 }, description: '8 ms + up to 8 ms jitter, drops 5 %' },
   { id: 'fourth', stream: { delayMs: 10, jitterMs: 8, duplicateRate: 0.2 }, description: '10 ms + up to 8 ms jitter, duplicates 20 %' },
 ];
-/** Every STALL_TICK_MS each provider, independently (seeded), stalls with this probability: its pipe holds notifications STALL_MS longer. */
-const STALL_TICK_MS = 50;
-const STALL_PROBABILITY = 0.04;
+/**
+ * Each notification a provider sends starts, with this probability (seeded, per provider), a stall of STALL_MS: the
+ * socket stays open but delivers nothing until it ends, then everything due, in order (testkit's `stream.stallRate`).
+ * With one event every 5 ms that is about one stall per 1.25 s per subscription.
+ */
+const STALL_RATE = 0.004;
 const STALL_MS = 150;
 
 interface Contender {
@@ -43,7 +46,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     seed: context.seed,
     autoAdvance: false,
     chain: { transactionsPerSlot: 0 },
-    endpoints: PROVIDERS.map(({ id, stream }) => ({ id, behavior: { stream } })),
+    endpoints: PROVIDERS.map(({ id, stream }) => ({ id, behavior: { stream: { ...stream, stallRate: STALL_RATE, stallMs: STALL_MS } } })),
   });
   const wsOf = (id: string): string => cluster.endpoints.find((e) => e.id === id)?.wsUrl as string;
   const rpc = createSolanaMultiRpc({ endpoints: cluster.endpoints.map((e) => ({ id: e.id, url: e.url })) });
@@ -57,6 +60,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const landedAt = new Map<string, number>();
   const controller = new AbortController();
   const contenders: Contender[] = [];
+  let stalls: string | undefined;
 
   async function consume(
     name: string,
@@ -105,32 +109,15 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     context.log(
       `${events} transfers, one every 5 ms; independent stalls of ${STALL_MS} ms; the 'best' provider's connections are cut halfway`,
     );
-    const random = createRandom(`stream-merge-${context.seed}`);
-    const stalledUntil = new Map<string, number>();
-    const staller = setInterval(() => {
-      const now = performance.now();
-      for (const p of PROVIDERS) {
-        const until = stalledUntil.get(p.id) ?? 0;
-        if (until !== 0 && now >= until) {
-          stalledUntil.set(p.id, 0);
-          cluster.setBehavior(p.id, { stream: { delayMs: p.stream.delayMs ?? 0 } });
-        } else if (until === 0 && random.next() < STALL_PROBABILITY) {
-          stalledUntil.set(p.id, now + STALL_MS);
-          cluster.setBehavior(p.id, { stream: { delayMs: (p.stream.delayMs ?? 0) + STALL_MS } });
-        }
-      }
-    }, STALL_TICK_MS);
-    try {
-      for (let i = 0; i < events; i++) {
-        const { signature } = cluster.chain.transfer({ from: wallet, to: other, lamports: 1 });
-        landedAt.set(signature, performance.now());
-        if (i === Math.floor(events / 2)) cluster.disconnectStreams('best');
-        if (i % 4 === 3) cluster.chain.advance(1);
-        await sleep(5);
-      }
-    } finally {
-      clearInterval(staller);
+    for (let i = 0; i < events; i++) {
+      const { signature } = cluster.chain.transfer({ from: wallet, to: other, lamports: 1 });
+      landedAt.set(signature, performance.now());
+      if (i === Math.floor(events / 2)) cluster.disconnectStreams('best');
+      if (i % 4 === 3) cluster.chain.advance(1);
+      await sleep(5);
     }
+    stalls = cluster.endpoints.map((e) => `${e.id} ${cluster.stats(e.id).stream.stalls}`).join(', ');
+    context.log(`stalls started (testkit): ${stalls}`);
     // Everything in flight has arrived well within this (the slowest delay, stall included, is under 200 ms).
     await sleep(500);
     controller.abort();
@@ -192,14 +179,18 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       },
     ],
     notes: [
-      `Providers (testkit, seeded): ${PROVIDERS.map((p) => `${p.id}: ${p.description}`).join('; ')}; every ${STALL_TICK_MS} ms each one independently ` +
-        `stalls with probability ${STALL_PROBABILITY} (its notifications held ${STALL_MS} ms longer, in order, as a congested pipe does).`,
+      `Providers (testkit, seeded): ${PROVIDERS.map((p) => `${p.id}: ${p.description}`).join('; ')}; each notification starts, ` +
+        `with probability ${STALL_RATE}, a stall of ${STALL_MS} ms on its provider (testkit's stream.stallRate/stallMs: the socket stays ` +
+        `open, nothing is delivered until the stall ends, then everything due, in order). Stalls started: ${stalls ?? 'none recorded'}. The best provider ` +
+        'carries both contenders (two subscriptions), so it draws twice per event.',
       'Delay = from the transaction landing on the simulated chain to kit yielding its notification, in the same process. The single contender resubscribes at once when its socket drops, as a bot would; what lands meanwhile is lost to it.',
     ],
     data: {
       events,
       contenders: summaries.map(({ c, latency }) => ({ name: c.name, latencyMs: latency, lost: c.lost, resubscribes: c.resubscribes })),
       providers: streams.stats(),
+      stallRate: STALL_RATE,
+      stallMs: STALL_MS,
     },
   };
 }

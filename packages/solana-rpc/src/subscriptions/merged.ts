@@ -67,10 +67,20 @@ export type SubscriptionTransportFactory = (config: {
   readonly onEvent: (event: SubscriptionTransportEvent) => void;
 }) => SubscriptionTransport;
 
+/**
+ * The subset of `@x/pool`'s `Pool` used here: endpoint health, the lead statistics every merged subscription
+ * records (`recordDelivery`), and the ranking of providers for streams (`selectForStreams`).
+ */
+export interface SubscriptionsPool {
+  snapshot(): { readonly endpoints: ReadonlyArray<{ readonly id: string; readonly health: string }> };
+  recordDelivery?(endpointId: string, delivery: { readonly first: boolean; readonly behindMs: number }): void;
+  selectForStreams?(options?: { readonly maxCandidates?: number }): { readonly endpoints: ReadonlyArray<{ readonly id: string }> };
+}
+
 /** What the HTTP side offers: backfill queries, the commitment check and endpoint health. A `SolanaRpc` fits. */
 export interface SubscriptionsRpc {
   call<T = unknown>(method: string, params?: JsonRpcParams, options?: { signal?: AbortSignal }): Promise<T>;
-  readonly pool?: { snapshot(): { readonly endpoints: ReadonlyArray<{ readonly id: string; readonly health: string }> } };
+  readonly pool?: SubscriptionsPool;
 }
 
 export interface SolanaSubscriptionsOptions {
@@ -84,6 +94,23 @@ export interface SolanaSubscriptionsOptions {
   readonly createTransport?: SubscriptionTransportFactory;
   /** The HTTP client (`createSolanaMultiRpc`): gap backfill, commitment check, and only healthy endpoints are subscribed. */
   readonly rpc?: SubscriptionsRpc;
+  /**
+   * The pool that keeps each provider's lead (how often first, how far behind: `recordDelivery`) and ranks providers
+   * for streams (`selectForStreams`). Default `rpc.pool`. Endpoints are matched by id; ids the pool does not know are
+   * subscribed after the ranked ones and not recorded.
+   */
+  readonly pool?: SubscriptionsPool;
+  /**
+   * Most providers one merged subscription is opened on: the ones the pool ranks best for streams (leading most often,
+   * least behind; not yet measured ones first). Default: every healthy provider.
+   */
+  readonly maxProviders?: number;
+  /**
+   * With `maxProviders` below the number of endpoints: a provider of a subscription that stays disconnected this long,
+   * or whose subscription ends (its transport gave up), is replaced by the best-ranked provider the subscription has not
+   * used yet (a gap backfill follows). Default 5 000.
+   */
+  readonly replaceAfterMs?: number;
   /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
   readonly dedupeWindow?: number;
   readonly dedupeTtlMs?: number;
@@ -102,6 +129,8 @@ export interface SolanaSubscriptionsOptions {
 export interface SolanaSubscribeOptions {
   /** Unsubscribes everywhere: sockets' subscriptions cancelled, timers cleared, a waiting `next()` rejects with `ABORTED`. */
   readonly signal?: AbortSignal;
+  /** Overrides the instance's `maxProviders` for this subscription. */
+  readonly maxProviders?: number;
   readonly queueSize?: number;
   readonly overflow?: MergeOverflowPolicy;
 }
@@ -109,6 +138,15 @@ export interface SolanaSubscribeOptions {
 export interface SolanaSubscriptionCounters {
   /** Events dropped by the commitment check (their slot never reached the commitment in time). */
   readonly unconfirmed: number;
+  /**
+   * `accountSubscribe`: updates dropped because they repeat the state last delivered at a slot no newer (a provider's
+   * copy of what the backfill already delivered).
+   */
+  readonly stale: number;
+  /** `slotSubscribe`: forward jumps of the slot (a slot after the highest delivered one, not the next). */
+  readonly slotGaps: number;
+  /** `slotSubscribe`: slots skipped by those jumps and never delivered since (lost notifications or skipped slots). */
+  readonly slotsMissed: number;
   readonly backfillQueries: number;
   readonly backfillFailures: number;
   /** The last backfill error, if any. */
@@ -120,7 +158,7 @@ export interface SolanaMergedSubscription<T = unknown> extends AsyncIterableIter
   readonly method: SolanaSubscriptionMethod;
   readonly params: readonly unknown[];
   readonly commitment: SolanaCommitment | undefined;
-  /** The endpoint ids it was opened on. */
+  /** The endpoint ids it is open on now (a replaced provider leaves, its replacement joins: see `replaceAfterMs`). */
   readonly endpoints: readonly string[];
   stats(): MergeStats & SolanaSubscriptionCounters;
   close(): void;
@@ -166,8 +204,8 @@ interface Endpoint {
   readonly url: string | URL;
   readonly headers: Readonly<Record<string, string>> | undefined;
   transport: SubscriptionTransport | undefined;
-  /** Sinks of the live subscriptions on this endpoint, told when its socket drops. */
-  readonly sinks: Set<MergeSink<SolanaNotification>>;
+  /** The live subscriptions' sources on this endpoint, told when its socket drops. */
+  readonly sinks: Set<{ disconnected(reason: unknown): void }>;
   first: number;
   late: number;
   lag: DDSketch;
@@ -251,6 +289,12 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
   const confirmTimeoutMs = checkPositive('confirmTimeoutMs', options.confirmTimeoutMs, 30_000, false);
   const confirmPollMs = checkPositive('confirmPollMs', options.confirmPollMs, 100, false);
   const backfillLimit = checkPositive('backfillLimit', options.backfillLimit, 1_000, true);
+  const maxProviders = checkPositive('maxProviders', options.maxProviders, Number.MAX_SAFE_INTEGER, true);
+  const replaceAfterMs = checkPositive('replaceAfterMs', options.replaceAfterMs, 5_000, false);
+  const pool = options.pool ?? rpc?.pool;
+  if (pool !== undefined && typeof pool?.snapshot !== 'function')
+    throw configError(OPTION_CODE, 'pool', 'pool must be an @x/pool pool (snapshot, recordDelivery, selectForStreams)');
+  const poolIds = poolEndpointIds(pool);
   const verifyCommitment = rpc !== undefined && options.verifyCommitment !== false;
   const live = new Set<SolanaMergedSubscription>();
   const watermarks: Partial<Record<SolanaCommitment, number>> = {};
@@ -273,17 +317,43 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     return endpoint.transport;
   }
 
-  function healthyEndpoints(): Endpoint[] {
-    let snapshot: ReadonlyArray<{ readonly id: string; readonly health: string }> | undefined;
+  /**
+   * The providers of a new merged subscription, best first: with a pool that ranks for streams, the endpoints it
+   * ranks (available ones, best lead first), then those it does not know; otherwise every endpoint the pool has not
+   * ejected. Every endpoint when none would be left. At most `max`.
+   */
+  function chooseEndpoints(max: number): Endpoint[] {
+    let chosen: Endpoint[] = endpoints;
     try {
-      snapshot = rpc?.pool?.snapshot().endpoints;
+      if (pool?.selectForStreams !== undefined) {
+        const ranked = pool.selectForStreams().endpoints.map((e) => e.id);
+        const byId = new Map(endpoints.map((e) => [e.id, e]));
+        const known = ranked.flatMap((id) => byId.get(id) ?? []);
+        chosen = [...known, ...endpoints.filter((e) => !poolIds.has(e.id))];
+      } else if (pool !== undefined) {
+        const ejected = new Set(
+          pool
+            .snapshot()
+            .endpoints.filter((e) => e.health === 'ejected')
+            .map((e) => e.id),
+        );
+        chosen = endpoints.filter((e) => !ejected.has(e.id));
+      }
     } catch {
-      snapshot = undefined;
+      chosen = endpoints;
     }
-    if (snapshot === undefined) return endpoints;
-    const ejected = new Set(snapshot.filter((e) => e.health === 'ejected').map((e) => e.id));
-    const healthy = endpoints.filter((e) => !ejected.has(e.id));
-    return healthy.length > 0 ? healthy : endpoints;
+    if (chosen.length === 0) chosen = endpoints;
+    return chosen.slice(0, max);
+  }
+
+  /** Tells the pool who delivered a copy first and how far behind the others were (ids it does not know are skipped). */
+  function recordDelivery(endpoint: Endpoint, first: boolean, behindMs: number): void {
+    if (pool?.recordDelivery === undefined || !poolIds.has(endpoint.id)) return;
+    try {
+      pool.recordDelivery(endpoint.id, { first, behindMs });
+    } catch {
+      // Statistics must never break a stream.
+    }
   }
 
   function subscribe<T>(
@@ -302,13 +372,39 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     const spec = specOf(method);
     const commitment = subscriptionCommitment(method, params);
     const address = mentionedAddress(method, params);
-    const chosen = healthyEndpoints();
+    const limit =
+      subscribeOptions.maxProviders === undefined
+        ? maxProviders
+        : checkPositive('maxProviders', subscribeOptions.maxProviders, maxProviders, true);
+    const chosen = chooseEndpoints(limit);
+    /** The provider of each merge source, by source index (replacements are appended). */
+    const used: Endpoint[] = [...chosen];
+    /** Providers are replaced only when some are left out. */
+    const replacing = limit < endpoints.length;
     const internal = new AbortController();
     const onCallerAbort = (): void => internal.abort(signal?.reason);
     if (signal?.aborted) internal.abort(signal.reason);
     else signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     let unconfirmed = 0;
+    let stale = 0;
+    let slotGaps = 0;
+    let slotsMissed = 0;
+    /** Slot subscriptions: the first and the highest slot delivered. */
+    let firstSlot: number | undefined;
+    let highestSlot: number | undefined;
+    /** Account subscriptions: the newest state delivered (slot and content digest). */
+    let lastAccount: { slot: number; digest: string } | undefined;
+    /** Account subscriptions: the state when the subscription opened (never delivered), what a first backfill compares with. */
+    let accountBaseline: { slot: number; digest: string } | undefined;
+    const backfillKind =
+      address !== undefined
+        ? 'logs'
+        : method === 'signatureSubscribe'
+          ? 'signature'
+          : method === 'accountSubscribe'
+            ? 'account'
+            : undefined;
     let backfillQueries = 0;
     let backfillFailures = 0;
     let lastBackfillError: XError | undefined;
@@ -316,60 +412,124 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     let backfilling = false;
     let backfillAgain = false;
 
-    const sources: MergeSource<SolanaNotification<T>>[] = chosen.map((endpoint) => ({
-      name: endpoint.id,
-      start(sink: MergeSink<SolanaNotification<T>>) {
-        const shared = sink as unknown as MergeSink<SolanaNotification>;
-        endpoint.sinks.add(shared);
-        let retry: ReturnType<typeof setTimeout> | undefined;
-        let failures = 0;
-        // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
-        // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
-        const open = (): void => {
-          retry = undefined;
-          if (sink.signal.aborted) return;
-          transportOf(endpoint)
-            .subscribe(method, params as JsonRpcParams, {
-              onNotification: ({ result }) =>
-                sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id }),
-              onResubscribed: () => {
-                endpoint.reconnects++;
-                sink.connected();
-                void backfill();
-              },
-              onEnd: (error) => sink.end(error),
-              unsubscribeMethod: spec.unsubscribe,
-              signal: sink.signal,
-            })
-            .then(
-              () => {
-                if (failures > 0) {
-                  failures = 0;
+    /** The best-ranked provider this subscription has not used yet. */
+    function nextProvider(): Endpoint | undefined {
+      return chooseEndpoints(Number.MAX_SAFE_INTEGER).find((e) => !used.includes(e));
+    }
+
+    function sourceFor(endpoint: Endpoint, replacement: boolean): MergeSource<SolanaNotification<T>> {
+      return {
+        name: endpoint.id,
+        start(sink: MergeSink<SolanaNotification<T>>) {
+          let retry: ReturnType<typeof setTimeout> | undefined;
+          let downTimer: ReturnType<typeof setTimeout> | undefined;
+          let failures = 0;
+          let subscribed = false;
+          let replaced = false;
+          // This source's own signal: its upstream subscription is unsubscribed when it stops (replaced, ended, closed).
+          const own = new AbortController();
+          const onStop = (): void => own.abort(sink.signal.reason);
+          sink.signal.addEventListener('abort', onStop, { once: true });
+          /** Opens the next best provider in this one's place (before this one ends, so the stream never runs dry). */
+          const replace = (reason: unknown): boolean => {
+            if (replaced || own.signal.aborted || closed) return false;
+            const next = nextProvider();
+            if (next === undefined) return false;
+            replaced = true;
+            used.push(next);
+            if (!merged.add(sourceFor(next, true))) {
+              used.pop();
+              replaced = false;
+              return false;
+            }
+            sink.end(
+              reason ??
+                new XError({
+                  code: 'SOLANA_PROVIDER_REPLACED',
+                  category: 'network',
+                  message: `${endpoint.label} stayed disconnected for ${replaceAfterMs} ms: replaced by ${next.label}`,
+                  context: { endpoint: endpoint.id, replacement: next.id },
+                }),
+            );
+            return true;
+          };
+          const end = (error: unknown): void => {
+            if (!(replacing && replace(error))) sink.end(error);
+          };
+          const down = (reason: unknown): void => {
+            sink.disconnected(reason);
+            if (replacing && downTimer === undefined && !replaced) {
+              downTimer = setTimeout(() => {
+                downTimer = undefined;
+                replace(undefined);
+              }, replaceAfterMs);
+            }
+          };
+          const back = (): void => {
+            if (downTimer !== undefined) clearTimeout(downTimer);
+            downTimer = undefined;
+          };
+          const watcher = { disconnected: down };
+          endpoint.sinks.add(watcher);
+          // A subscribe that fails for a transient reason (the socket dropped under it, a timeout) is a gap, not the end:
+          // it is sent again after a backoff (50 ms doubling to 5 s) until it succeeds or the subscription ends.
+          const open = (): void => {
+            retry = undefined;
+            if (own.signal.aborted) return;
+            transportOf(endpoint)
+              .subscribe(method, params as JsonRpcParams, {
+                onNotification: ({ result }) => {
+                  if (!replaced) sink.event({ method, result: result as T, slot: notificationSlot(result), endpoint: endpoint.id });
+                },
+                onResubscribed: () => {
+                  back();
                   endpoint.reconnects++;
                   sink.connected();
                   void backfill();
-                }
-              },
-              (error: unknown) => {
-                if (sink.signal.aborted || closed) return;
-                const category = error instanceof XError ? error.category : 'server';
-                if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
-                  sink.end(error);
-                  return;
-                }
-                sink.disconnected(error);
-                retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
-                failures++;
-              },
-            );
-        };
-        open();
-        return () => {
-          if (retry !== undefined) clearTimeout(retry);
-          endpoint.sinks.delete(shared);
-        };
-      },
-    }));
+                },
+                onEnd: (error) => end(error),
+                unsubscribeMethod: spec.unsubscribe,
+                signal: own.signal,
+              })
+              .then(
+                () => {
+                  back();
+                  if (failures > 0) {
+                    failures = 0;
+                    endpoint.reconnects++;
+                    sink.connected();
+                    void backfill();
+                  } else if (replacement && !subscribed) {
+                    // A replacement starts after its predecessor's gap: what happened meanwhile is looked for.
+                    void backfill();
+                  }
+                  subscribed = true;
+                },
+                (error: unknown) => {
+                  if (own.signal.aborted || closed) return;
+                  const category = error instanceof XError ? error.category : 'server';
+                  if (category !== 'network' && category !== 'timeout' && category !== 'rate-limit') {
+                    end(error);
+                    return;
+                  }
+                  down(error);
+                  retry = setTimeout(open, Math.min(5_000, 50 * 2 ** failures));
+                  failures++;
+                },
+              );
+          };
+          open();
+          return () => {
+            if (retry !== undefined) clearTimeout(retry);
+            back();
+            endpoint.sinks.delete(watcher);
+            sink.signal.removeEventListener('abort', onStop);
+            own.abort(abortedError('source stopped'));
+          };
+        },
+      };
+    }
+    const sources = chosen.map((endpoint) => sourceFor(endpoint, false));
 
     const merged: MergedStream<SolanaNotification<T>> = mergeStreams(sources, {
       key: (n) => spec.key(n.result),
@@ -379,17 +539,21 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       queueSize: subscribeOptions.queueSize ?? options.queueSize,
       overflow: subscribeOptions.overflow ?? options.overflow,
       onCopy: ({ index, first, lagMs }) => {
-        const endpoint = chosen[index];
+        const endpoint = used[index];
         if (endpoint === undefined) return;
         if (first) endpoint.first++;
         else endpoint.late++;
         endpoint.lag.accept(lagMs);
+        recordDelivery(endpoint, first, lagMs);
       },
     });
 
-    /** Finds what every provider missed while disconnected (logs mentioning one address): signatures newer than the last seen. */
+    /**
+     * Finds what every provider missed while disconnected: signatures newer than the last seen (logs mentioning one
+     * address), a signature's status (`signatureSubscribe`), the account's current state (`accountSubscribe`).
+     */
     async function backfill(): Promise<void> {
-      if (rpc === undefined || address === undefined || merged.closed) return;
+      if (rpc === undefined || backfillKind === undefined || merged.closed) return;
       if (backfilling) {
         backfillAgain = true;
         return;
@@ -398,7 +562,9 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       try {
         do {
           backfillAgain = false;
-          await backfillOnce(rpc, address);
+          if (backfillKind === 'logs') await backfillOnce(rpc, address as string);
+          else if (backfillKind === 'signature') await backfillSignature(rpc);
+          else await backfillAccount(rpc);
         } while (backfillAgain && !merged.closed);
       } catch (error) {
         backfillFailures++;
@@ -438,6 +604,87 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       }
     }
 
+    /** The status of the watched signature: delivered as its final notification once it reached the stream's commitment. */
+    async function backfillSignature(client: SubscriptionsRpc): Promise<void> {
+      const target = params[0];
+      if (typeof target !== 'string' || merged.has('final')) return;
+      backfillQueries++;
+      const answer = await client.call<{ value?: ReadonlyArray<SignatureStatus | null> } | null>(
+        'getSignatureStatuses',
+        [[target], { searchTransactionHistory: true }],
+        { signal: internal.signal },
+      );
+      const status = answer?.value?.[0];
+      if (status === null || status === undefined || typeof status.slot !== 'number' || merged.closed) return;
+      if (!reaches(status, commitment ?? 'finalized')) return;
+      const result = { context: { slot: status.slot }, value: { err: status.err ?? null } };
+      merged.backfill({ method, result: result as T, slot: status.slot, endpoint: 'backfill' });
+    }
+
+    /** The account's state now (`getAccountInfo` at the stream's commitment and encoding), as a notification result. */
+    async function accountNow(client: SubscriptionsRpc): Promise<{ context: { slot: number }; value: unknown } | undefined> {
+      const target = params[0];
+      if (typeof target !== 'string') return undefined;
+      const config = plainRecord(params[1]);
+      const answer = await client.call<{ context?: { slot?: unknown }; value?: unknown } | null>(
+        'getAccountInfo',
+        [
+          target,
+          {
+            commitment: commitment ?? 'finalized',
+            // The subscription's own encoding, so that the state compares with the providers' copies (node default: binary).
+            encoding: config?.encoding ?? 'binary',
+            ...(config?.dataSlice === undefined ? {} : { dataSlice: config.dataSlice }),
+          },
+        ],
+        { signal: internal.signal },
+      );
+      const slot = notificationSlot(answer);
+      // A closed account (null) has no state to compare: the next update of a provider tells.
+      if (answer === null || slot === undefined || answer.value === null || answer.value === undefined) return undefined;
+      return { context: { slot }, value: answer.value };
+    }
+
+    /**
+     * Delivers the account's state after a gap when it is newer than, and differs from, the last state delivered (or,
+     * before any, the state when the subscription opened; without that baseline nothing is known to have changed).
+     */
+    async function backfillAccount(client: SubscriptionsRpc): Promise<void> {
+      backfillQueries++;
+      const result = await accountNow(client);
+      const reference = lastAccount ?? accountBaseline;
+      if (result === undefined || reference === undefined || merged.closed) return;
+      const slot = result.context.slot;
+      if (slot <= reference.slot || accountDigest(spec.key(result)) === reference.digest) return;
+      merged.backfill({ method, result: result as T, slot, endpoint: 'backfill' });
+    }
+
+    /** Account updates: drops a repeat of the newest state at a slot no newer; keeps the newest delivered state. */
+    function freshAccount(slot: number | undefined, key: string): boolean {
+      if (slot === undefined) return true;
+      const digest = accountDigest(key);
+      if (lastAccount !== undefined && slot <= lastAccount.slot && digest === lastAccount.digest) return false;
+      if (lastAccount === undefined || slot >= lastAccount.slot) lastAccount = { slot, digest };
+      return true;
+    }
+
+    /** Slot notifications: counts forward jumps and the slots they skipped; a late slot inside a gap fills it. */
+    function countSlot(slot: number | undefined): void {
+      if (slot === undefined) return;
+      if (highestSlot === undefined || firstSlot === undefined) {
+        firstSlot = slot;
+        highestSlot = slot;
+        return;
+      }
+      if (slot > highestSlot + 1) {
+        slotGaps++;
+        slotsMissed += slot - highestSlot - 1;
+      } else if (slot < highestSlot && slot > firstSlot && slotsMissed > 0) {
+        slotsMissed--;
+      }
+      highestSlot = Math.max(highestSlot, slot);
+    }
+
     /**
      * Resolves true once `getSlot` at the stream's commitment reached `slot`, false on timeout or close. The hold is
      * counted from the event's arrival, so that a burst of events that never confirm costs `confirmTimeoutMs` once,
@@ -461,11 +708,23 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       }
     }
 
+    if (backfillKind === 'account' && rpc !== undefined) {
+      accountNow(rpc).then(
+        (result) => {
+          if (result !== undefined) accountBaseline = { slot: result.context.slot, digest: accountDigest(spec.key(result)) };
+        },
+        () => undefined, // Without a baseline, a gap before the first update is reported, not filled.
+      );
+    }
+
     const subscription: SolanaMergedSubscription<T> = {
       method,
       params,
       commitment,
-      endpoints: chosen.map((e) => e.id),
+      get endpoints() {
+        const sources = merged.stats().sources;
+        return used.filter((_e, i) => sources[i]?.ended !== true).map((e) => e.id);
+      },
       async next(): Promise<IteratorResult<MergedItem<SolanaNotification<T>>>> {
         for (;;) {
           let result: IteratorResult<MergedItem<SolanaNotification<T>>>;
@@ -487,6 +746,11 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
               unconfirmed++;
               continue;
             }
+            if (method === 'accountSubscribe' && !freshAccount(slot, String(item.key))) {
+              stale++;
+              continue;
+            }
+            if (method === 'slotSubscribe') countSlot(slot);
             if (address !== undefined) lastSeen = String(item.key);
             if (method === 'signatureSubscribe' && item.key === 'final') {
               // The node ends a signature subscription after the final status: so does the merged one, after delivering it.
@@ -504,7 +768,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
         return subscription;
       },
       stats() {
-        return { ...merged.stats(), unconfirmed, backfillQueries, backfillFailures, lastBackfillError };
+        return { ...merged.stats(), unconfirmed, stale, slotGaps, slotsMissed, backfillQueries, backfillFailures, lastBackfillError };
       },
       close() {
         merged.close();
@@ -556,6 +820,40 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       );
     },
   };
+}
+
+interface SignatureStatus {
+  readonly slot?: unknown;
+  readonly err?: unknown;
+  readonly confirmations?: number | null;
+  readonly confirmationStatus?: string | null;
+}
+
+const COMMITMENT_RANK: Readonly<Record<SolanaCommitment, number>> = { processed: 0, confirmed: 1, finalized: 2 };
+
+/** Whether a signature status reached `commitment` (a node without `confirmationStatus` says finalized with `confirmations: null`). */
+function reaches(status: SignatureStatus, commitment: SolanaCommitment): boolean {
+  const level = status.confirmationStatus ?? (status.confirmations === null ? 'finalized' : 'processed');
+  const rank = COMMITMENT_RANK[level as SolanaCommitment];
+  return rank !== undefined && rank >= COMMITMENT_RANK[commitment];
+}
+
+/** The content part of an account notification's dedupe key (`slot:digest`). */
+function accountDigest(key: string): string {
+  return key.slice(key.indexOf(':') + 1);
+}
+
+function plainRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The endpoint ids a pool knows (none when it has no snapshot to read). */
+function poolEndpointIds(pool: SubscriptionsPool | undefined): ReadonlySet<string> {
+  try {
+    return new Set(pool?.snapshot().endpoints.map((e) => e.id) ?? []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** Waits `ms`; false (at once, timer cleared) when `signal` aborts. */

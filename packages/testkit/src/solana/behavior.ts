@@ -30,7 +30,7 @@ export type RpcErrorMode = 'mixed' | 'http' | 'json-rpc';
 /**
  * How an endpoint's WebSocket delivers subscription notifications. Each notification draws its fate
  * from the endpoint's seeded stream, in this order: disconnect, drop, then delay (+ jitter), reorder
- * and duplicate. Without reordering, notifications on one connection keep their order.
+ * and duplicate, then (with `stallRate`) whether it starts a stall. Without reordering, notifications on one connection keep their order.
  */
 export interface RpcStreamFaults {
   /** Delay added to every notification, in ms. */
@@ -50,6 +50,13 @@ export interface RpcStreamFaults {
    * `finalized` ones never do.
    */
   readonly neverConfirms: boolean;
+  /**
+   * Fraction of notifications that start a stall (0..1): the endpoint's socket stays open (pings answered) but
+   * delivers nothing for `stallMs`; what falls due meanwhile goes out at the stall's end, in order.
+   */
+  readonly stallRate: number;
+  /** How long one stall lasts, in ms (a stall needs both `stallRate` and `stallMs`). */
+  readonly stallMs: number;
 }
 
 /** Everything that makes one simulated endpoint behave the way it does. */
@@ -90,6 +97,8 @@ export const DEFAULT_STREAM_FAULTS: RpcStreamFaults = Object.freeze({
   reorderRate: 0,
   disconnectRate: 0,
   neverConfirms: false,
+  stallRate: 0,
+  stallMs: 0,
 });
 
 /** An ideal endpoint: up, instant, never wrong, never limited. */
@@ -210,7 +219,7 @@ function resolveStream(base: RpcStreamFaults, patch: unknown, field: string): Rp
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
   checkKeys(patch, Object.keys(DEFAULT_STREAM_FAULTS), field);
-  const rate = (key: 'dropRate' | 'duplicateRate' | 'reorderRate' | 'disconnectRate'): number =>
+  const rate = (key: 'dropRate' | 'duplicateRate' | 'reorderRate' | 'disconnectRate' | 'stallRate'): number =>
     patch[key] === undefined ? base[key] : number(patch[key], `${field}.${key}`, 0, 1);
   const neverConfirms = patch.neverConfirms ?? base.neverConfirms;
   if (typeof neverConfirms !== 'boolean') throw invalidOptions('must be a boolean', `${field}.neverConfirms`, neverConfirms);
@@ -222,6 +231,8 @@ function resolveStream(base: RpcStreamFaults, patch: unknown, field: string): Rp
     reorderRate: rate('reorderRate'),
     disconnectRate: rate('disconnectRate'),
     neverConfirms,
+    stallRate: rate('stallRate'),
+    stallMs: patch.stallMs === undefined ? base.stallMs : number(patch.stallMs, `${field}.stallMs`, 0, HOUR_MS),
   });
 }
 

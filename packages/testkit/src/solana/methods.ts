@@ -366,6 +366,38 @@ function getSignaturesForAddress(params: readonly unknown[], view: CallView): { 
   return { result: entries, lied: true };
 }
 
+/** At most this many signatures per `getSignatureStatuses` call, as on Solana. */
+const MAX_SIGNATURE_STATUSES = 256;
+
+function getSignatureStatuses(params: readonly unknown[], view: CallView): { result: unknown; lied: boolean } {
+  requireCount(params, 1, 2);
+  const list = params[0];
+  if (!Array.isArray(list)) throw invalidParams('parameter 0 must be an array of signatures');
+  if (list.length > MAX_SIGNATURE_STATUSES) {
+    throw invalidParams(`Too many inputs provided; max ${MAX_SIGNATURE_STATUSES}`);
+  }
+  const signatures = list.map((entry) => signature(entry));
+  const options = config(params, 1);
+  if (options.searchTransactionHistory !== undefined && typeof options.searchTransactionHistory !== 'boolean') {
+    throw invalidParams('searchTransactionHistory must be a boolean');
+  }
+  // The simulated chain keeps its whole retained history at hand: the search flag changes nothing here.
+  const statuses = signatures.map((sig) => {
+    const landed = view.chain.transactionAt(sig, view.slot);
+    if (landed === null) return null;
+    const depth = view.slot - landed.slot;
+    const finalized = depth >= FINALIZED_DEPTH;
+    return {
+      confirmationStatus: finalized ? 'finalized' : depth >= 1 ? 'confirmed' : 'processed',
+      confirmations: finalized ? null : depth,
+      err: landed.err,
+      slot: landed.slot,
+      status: landed.err === null ? { Ok: null } : { Err: landed.err },
+    };
+  });
+  return { result: withContext(view, statuses), lied: false };
+}
+
 function getLatestBlockhash(params: readonly unknown[], view: CallView): { result: unknown; lied: boolean } {
   requireCount(params, 0, 1);
   const options = config(params, 0);
@@ -476,6 +508,7 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['getAccountInfo', getAccountInfo],
   ['getTransaction', getTransaction],
   ['getSignaturesForAddress', getSignaturesForAddress],
+  ['getSignatureStatuses', getSignatureStatuses],
   ['getLatestBlockhash', getLatestBlockhash],
   ['sendTransaction', sendTransaction],
   ['getHealth', getHealth],

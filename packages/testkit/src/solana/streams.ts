@@ -28,6 +28,10 @@ export interface RpcStreamStats {
   readonly reordered: number;
   /** Connections dropped by `stream.disconnectRate` or `disconnectStreams()`. */
   readonly disconnects: number;
+  /** Stalls started by `stream.stallRate`. */
+  readonly stalls: number;
+  /** Notifications that fell due during a stall and were held until its end. */
+  readonly stalled: number;
 }
 
 interface MutableStreamStats {
@@ -37,6 +41,8 @@ interface MutableStreamStats {
   duplicated: number;
   reordered: number;
   disconnects: number;
+  stalls: number;
+  stalled: number;
 }
 
 interface Subscription {
@@ -71,13 +77,15 @@ interface StreamEndpoint {
   readonly connections: Set<Connection>;
   stats: MutableStreamStats;
   nextId: number;
+  /** When the current stall ends (0 or past: none). */
+  stalledUntil: number;
 }
 
 // How long a held-back notification waits for a next one before it goes out anyway.
 const HOLD_MS = 50;
 
 function emptyStats(): MutableStreamStats {
-  return { connections: 0, notifications: 0, dropped: 0, duplicated: 0, reordered: 0, disconnects: 0 };
+  return { connections: 0, notifications: 0, dropped: 0, duplicated: 0, reordered: 0, disconnects: 0, stalls: 0, stalled: 0 };
 }
 
 /**
@@ -156,8 +164,15 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
     const reorder = faults.reorderRate > 0 && random.chance(faults.reorderRate);
     const duplicate = faults.duplicateRate > 0 && random.chance(faults.duplicateRate);
     const now = options.now();
+    // A stall holds everything of the endpoint (every connection) until it ends; the socket itself stays open.
+    if (endpoint.stalledUntil <= now && faults.stallRate > 0 && faults.stallMs > 0 && random.chance(faults.stallRate)) {
+      endpoint.stalledUntil = now + faults.stallMs;
+      endpoint.stats.stalls++;
+    }
+    const stalled = endpoint.stalledUntil > now;
+    if (stalled) endpoint.stats.stalled++;
     const last = connection.queue[connection.queue.length - 1];
-    const sendAt = Math.max(now + delayMs, last?.sendAt ?? now);
+    const sendAt = Math.max(now + delayMs, stalled ? endpoint.stalledUntil : now, last?.sendAt ?? now);
     if (sendAt <= now && last === undefined) {
       emit(endpoint, connection, text, duplicate, reorder);
       return;
@@ -349,7 +364,7 @@ export function createStreamHub(chain: ChainState, options: { readonly maxPayloa
   return {
     /** Serves the endpoint's WebSocket on `server`'s port (the HTTP upgrade). */
     add(id: string, server: Server, behavior: () => RpcEndpointBehavior, random: Random): void {
-      const endpoint: StreamEndpoint = { id, behavior, random, connections: new Set(), stats: emptyStats(), nextId: 1 };
+      const endpoint: StreamEndpoint = { id, behavior, random, connections: new Set(), stats: emptyStats(), nextId: 1, stalledUntil: 0 };
       endpoints.set(id, endpoint);
       server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (closed || behavior().mode === 'down') {
