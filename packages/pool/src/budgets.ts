@@ -95,7 +95,7 @@ export interface Budgets {
   tokens(): Array<{ endpoint: string; bucket: 'requests' | 'credits'; tokens: number }>;
 }
 
-export interface BudgetCounters {
+interface BudgetCounters {
   readonly refused: Map<string, number>;
   /** `from>to` → steps. */
   readonly degraded: Map<string, number>;
