@@ -254,6 +254,34 @@ describe('budgets: every strategy', () => {
     expect(await sample(pool, 'budget_tokens', { endpoint: 'b', bucket: 'requests' })).toBeCloseTo(3);
   });
 
+  it("a hedge takes its endpoint's tokens when it is due: refused, it is never sent and the call goes on", async () => {
+    const store = createLocalBudgetStore();
+    const endpoints = { a: { requestsPerSecond: 0.001, burst: 1 }, b: { requestsPerSecond: 0.001, burst: 1 } };
+    const pool = budgetPool(endpoints, { budgetStore: store });
+    await vi.advanceTimersByTimeAsync(1_000); // the hedge budget starts empty and earns 5 hedges a second
+    const starts: Start[] = [];
+    const events: Array<{ id: string; code: string | undefined }> = [];
+    const call = settled(
+      pool.execute(answering(starts, 100), {
+        strategy: 'hedge',
+        hedgeDelayMs: 30,
+        onAttempt: (event) => events.push({ id: event.candidate.id, code: event.outcome.ok ? undefined : event.outcome.error.code }),
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    // Meanwhile another user of the store spends b's only token.
+    expect((await store.take([{ bucket: { key: 'b:requests', ratePerSecond: 0.001, capacity: 1 }, cost: 1 }])).granted).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    const result = await call;
+    expect(result.ok && result.value.candidate.id).toBe('a');
+    expect(starts.map((start) => start.id)).toEqual(['a']);
+    expect(events).toEqual([
+      { id: 'b', code: 'POOL_BUDGET_REFUSED' },
+      { id: 'a', code: undefined },
+    ]);
+    expect(pool.snapshot().endpoints[1]?.totals).toMatchObject({ rateLimited: 0, error: 0 }); // nothing recorded against b
+  });
+
   it('dual keeps the pairs whose endpoints have room', async () => {
     const pool = budgetPool({
       a: { requestsPerSecond: 0.001, burst: 1 },
