@@ -478,6 +478,28 @@ describe('budgets: cool-downs and holds shared through the store', () => {
     expect(chosen.sort()).toEqual(['a', 'b']);
   });
 
+  it('reads the holds at most once a second, from execute, with no timer of its own', async () => {
+    const store = createLocalBudgetStore();
+    let reads = 0;
+    const counted: BudgetStore = {
+      ...store,
+      holds: () => {
+        reads++;
+        return store.holds();
+      },
+    };
+    const pool = budgetPool({ a: { requestsPerSecond: 1_000 } }, { budgetStore: counted });
+    expect(vi.getTimerCount()).toBe(0);
+    for (let index = 0; index < 10; index++) await run(pool.execute(answering([]), { strategy: 'race' }), 50);
+    expect(reads).toBe(1);
+    await vi.advanceTimersByTimeAsync(500);
+    await run(pool.execute(answering([]), { strategy: 'race' }));
+    expect(reads).toBe(2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(reads).toBe(2); // idle: nothing polls
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('publishes ejections; a store that fails to answer leaves the pool working on its own view', async () => {
     const store = createLocalBudgetStore();
     const broken: BudgetStore = {
