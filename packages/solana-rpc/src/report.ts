@@ -34,6 +34,8 @@ export function strategyOptions(context: RunContext, prepared: Prepared, attempt
     deadlineMs: prepared.policy.deadlineMs,
     attemptTimeoutMs: prepared.policy.attemptTimeoutMs,
     maxCandidates: prepared.policy.maxCandidates,
+    // Prices the call for credit budgets (the endpoints' `budget.credits.costs`).
+    method: prepared.method,
     onAttempt: (event: AttemptEvent<PoolEndpoint<string>, Answer>) => {
       attempts.push(attemptReport(context.endpoints, event));
     },

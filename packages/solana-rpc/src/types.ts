@@ -1,6 +1,6 @@
 import type { XError } from '@x/errors';
 import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
-import type { Pool, PoolExport, PoolOptions } from '@x/pool';
+import type { EndpointBudget, Pool, PoolExport, PoolOptions } from '@x/pool';
 import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 import type { JsonRpcParams } from '@x/json-rpc';
 import type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
@@ -29,6 +29,11 @@ export interface SolanaEndpointConfig {
   readonly weight?: number;
   /** Extra headers for this endpoint only (e.g. an auth token), merged over `http.headers`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The provider's limits, enforced by the pool (see "Budgets" in `@x/pool`): requests per second, credits by method
+   * (each call's method prices it), concurrency. Default: unlimited.
+   */
+  readonly budget?: EndpointBudget;
 }
 
 /** `@x/http-transport` options shared by every endpoint (the URL and label come from each endpoint). */
