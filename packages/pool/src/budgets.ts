@@ -5,6 +5,7 @@ import type { PoolCore } from './core.js';
 import { probeDue } from './endpoint.js';
 import type { EndpointState, HealthState } from './endpoint.js';
 import type { EndpointConfig, PoolOptions, ResolvedSettings } from './options.js';
+import { DEFAULT_BURST_RESERVE } from './options.js';
 import type { RankedEndpoint } from './selection.js';
 import type { AttemptResult } from './window.js';
 
@@ -119,14 +120,21 @@ function budgetStateOf(config: EndpointConfig<unknown>, at: number): EndpointBud
   const { budget } = config;
   if (budget === undefined) return undefined;
   const credits = budget.credits;
+  const reserve = budget.burstReserve ?? DEFAULT_BURST_RESERVE;
+  const capacityOf = (burst: number): number => Math.max(1, Math.ceil(burst * (1 - reserve)));
   return {
     id: config.id,
-    requests: estimateOf(`${config.id}:requests`, budget.requestsPerSecond, budget.burst ?? Math.max(1, budget.requestsPerSecond), at),
+    requests: estimateOf(
+      `${config.id}:requests`,
+      budget.requestsPerSecond,
+      capacityOf(budget.burst ?? Math.max(1, budget.requestsPerSecond)),
+      at,
+    ),
     credits:
       credits === undefined
         ? undefined
         : {
-            ...estimateOf(`${config.id}:credits`, credits.perSecond, credits.burst ?? credits.perSecond, at),
+            ...estimateOf(`${config.id}:credits`, credits.perSecond, capacityOf(credits.burst ?? credits.perSecond), at),
             costs: credits.costs ?? {},
             defaultCost: credits.defaultCost ?? 1,
           },
@@ -169,6 +177,12 @@ export function createBudgets(
   const counters: BudgetCounters = { refused: new Map(), degraded: new Map(), waits: 0, waitedMs: 0, exhausted: 0 };
   const waiters = new Set<() => void>();
   let holdsCheckedAt = Number.NEGATIVE_INFINITY;
+
+  /** One token or slot came free: the longest-waiting call tries again (a set iterates in insertion order). Waking all would stampede. */
+  function wakeOne(): void {
+    const first = waiters.values().next();
+    if (first.done !== true) first.value();
+  }
 
   function headroomOf(budget: EndpointBudgetState | undefined, state: EndpointState<unknown>, cost: CallCost, at: number): number {
     if (budget === undefined) return 1;
@@ -281,7 +295,7 @@ export function createBudgets(
       store.refund(takes).catch(() => {
         // Tokens a store fails to take back are lost until the bucket refills: never more than the budget is sent.
       });
-      for (const wake of [...waiters]) wake();
+      wakeOne();
     },
     async refreshHolds(poolCore) {
       const at = now();
@@ -313,16 +327,14 @@ export function createBudgets(
         publish(state.endpoint.id, { kind: 'ejected', untilWallMs: wall + (state.ejectedUntil - at) });
       }
       // A finished attempt frees a concurrency slot: calls waiting for one try again (token waits have their own timer).
-      if (waiters.size > 0 && Number.isFinite(byId.get(state.endpoint.id)?.maxConcurrency ?? Number.POSITIVE_INFINITY)) {
-        for (const wake of [...waiters]) wake();
-      }
+      if (Number.isFinite(byId.get(state.endpoint.id)?.maxConcurrency ?? Number.POSITIVE_INFINITY)) wakeOne();
     },
     wait(ms, signal) {
       return new Promise<void>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const done = (): void => {
           if (timer !== undefined) clearTimeout(timer);
-          waiters.delete(done);
+          waiters.delete(wake);
           signal?.removeEventListener('abort', onAbort);
         };
         const wake = (): void => {

@@ -1,6 +1,7 @@
 export { createPool } from './create-pool.js';
 export type { Pool } from './create-pool.js';
 export {
+  DEFAULT_BURST_RESERVE,
   DEFAULT_COOLDOWN,
   DEFAULT_EJECTION,
   DEFAULT_HEDGE,

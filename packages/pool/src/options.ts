@@ -41,7 +41,17 @@ export interface EndpointBudget {
   /** Most attempts in flight at once against this endpoint (counted by this pool). Default unlimited. */
   readonly maxConcurrency?: number;
   readonly credits?: CreditsBudget;
+  /**
+   * Share of each declared burst (requests and credits) held back, 0 ≤ x < 1: the pool's buckets hold
+   * `max(1, ceil(burst × (1 − burstReserve)))`. Requests reach the provider a little earlier or later than they were
+   * sent, so a client that spends its bucket to the last token finds the provider's empty now and then and causes a 429;
+   * the reserve is that slack. The sustained rate stays the declared one. Default `DEFAULT_BURST_RESERVE` (0.5).
+   */
+  readonly burstReserve?: number;
 }
+
+/** The share of a declared burst the pool holds back by default (see `EndpointBudget.burstReserve`). */
+export const DEFAULT_BURST_RESERVE = 0.5;
 
 /** What `execute` does when no endpoint's budget admits the call: wait for tokens (bounded by `deadlineMs` and `signal`) or fail at once. */
 export type BudgetExhaustedPolicy = 'wait' | 'fail';
@@ -397,10 +407,16 @@ function checkBudgetStore(store: unknown): void {
 function checkBudget(path: string, budget: unknown): void {
   if (budget === undefined) return;
   if (typeof budget !== 'object' || budget === null)
-    throw invalidOptions(path, `${path} must be an object { requestsPerSecond, burst?, maxConcurrency?, credits? }`, budget);
-  const { requestsPerSecond, burst, maxConcurrency, credits } = budget as Record<string, unknown>;
+    throw invalidOptions(path, `${path} must be an object { requestsPerSecond, burst?, maxConcurrency?, credits?, burstReserve? }`, budget);
+  const { requestsPerSecond, burst, maxConcurrency, credits, burstReserve } = budget as Record<string, unknown>;
   checkNumber(`${path}.requestsPerSecond`, requestsPerSecond, 'positive');
   if (burst !== undefined) checkNumber(`${path}.burst`, burst, 'positive');
+  if (burstReserve !== undefined && !(typeof burstReserve === 'number' && burstReserve >= 0 && burstReserve < 1))
+    throw invalidOptions(
+      `${path}.burstReserve`,
+      `${path}.burstReserve must be a number ≥ 0 and < 1, got ${describeValue(burstReserve)}`,
+      burstReserve,
+    );
   if (maxConcurrency !== undefined) checkNumber(`${path}.maxConcurrency`, maxConcurrency, 'positive-integer');
   if (credits === undefined) return;
   if (typeof credits !== 'object' || credits === null)

@@ -28,9 +28,12 @@ function answering(starts: Start[], ms = 5, errors: Record<string, () => XError>
     });
 }
 
+/** A pool over `budgets`; without a `burstReserve` of their own they hold nothing back, so buckets are exactly the declared ones. */
 function budgetPool(budgets: Record<string, EndpointBudget | undefined>, extra: Partial<PoolOptions<string>> = {}): Pool<string> {
   return createPool({
-    endpoints: Object.entries(budgets).map(([id, budget]) => (budget === undefined ? { id, target: id } : { id, target: id, budget })),
+    endpoints: Object.entries(budgets).map(([id, budget]) =>
+      budget === undefined ? { id, target: id } : { id, target: id, budget: { burstReserve: 0, ...budget } },
+    ),
     ...extra,
   });
 }
@@ -115,6 +118,25 @@ describe('budgets: never beyond a bucket', () => {
     const refused = results.filter((result) => !result.ok).length;
     expect(refused).toBeGreaterThan(0);
     expect(await sample(pool, 'budget_exhausted_total')).toBe(refused);
+  });
+
+  it('holds back half the declared burst by default (slack for jitter on the way), and keeps the declared rate', async () => {
+    const pool = createPool({
+      endpoints: [{ id: 'a', target: 'a', budget: { requestsPerSecond: 10, burst: 20 } }],
+      onBudgetExhausted: 'fail',
+    });
+    const starts: Start[] = [];
+    // 100 calls at once: only the bucket's 10 tokens (half of 20) go out, the rest fail fast.
+    const burst = await run(
+      Promise.all(Array.from({ length: 100 }, () => settled(pool.execute(answering(starts), { strategy: 'hedge' })))),
+    );
+    expect(burst.ok).toBe(true);
+    expect(starts.length).toBe(10);
+    // Then the declared rate: 10 a second.
+    starts.length = 0;
+    await offerLoad([pool], answering(starts), { strategy: 'hedge' }, 40, 5);
+    expect(count(starts, 'a')).toBeGreaterThanOrEqual(0.9 * 10 * 5);
+    expect(count(starts, 'a')).toBeLessThanOrEqual(10 * 5 + 1);
   });
 
   it('two pools sharing one store (two replicas) stay within the one budget together', async () => {
@@ -538,6 +560,8 @@ describe('budgets: options', () => {
     expect(invalid(withBudget({}))).toBe('endpoints[0].budget.requestsPerSecond');
     expect(invalid(withBudget({ requestsPerSecond: 0 }))).toBe('endpoints[0].budget.requestsPerSecond');
     expect(invalid(withBudget({ requestsPerSecond: 5, burst: -1 }))).toBe('endpoints[0].budget.burst');
+    expect(invalid(withBudget({ requestsPerSecond: 5, burstReserve: 1 }))).toBe('endpoints[0].budget.burstReserve');
+    expect(invalid(withBudget({ requestsPerSecond: 5, burstReserve: -0.1 }))).toBe('endpoints[0].budget.burstReserve');
     expect(invalid(withBudget({ requestsPerSecond: 5, maxConcurrency: 1.5 }))).toBe('endpoints[0].budget.maxConcurrency');
     expect(invalid(withBudget({ requestsPerSecond: 5, credits: 100 }))).toBe('endpoints[0].budget.credits');
     expect(invalid(withBudget({ requestsPerSecond: 5, credits: { perSecond: Number.NaN } }))).toBe('endpoints[0].budget.credits.perSecond');

@@ -56,7 +56,9 @@ describe('endpoint budgets through the client', () => {
   it('never sends beyond an endpoint budget, prices calls by method, and says when every budget is exhausted', async () => {
     const a = countingTransport('a');
     const client = createSolanaMultiRpc({
-      endpoints: [{ id: 'a', transport: a, budget: { requestsPerSecond: 10, credits: { perSecond: 10, costs: { getBalance: 5 } } } }],
+      endpoints: [
+        { id: 'a', transport: a, budget: { requestsPerSecond: 10, burstReserve: 0, credits: { perSecond: 10, costs: { getBalance: 5 } } } },
+      ],
       methods: { getBalance: { strategy: 'race' } },
       pool: { onBudgetExhausted: 'fail', budgetStore: createLocalBudgetStore() },
     });
