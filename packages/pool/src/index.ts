@@ -31,3 +31,14 @@ export type {
   ScatterExecuteOptions,
   TallyExecuteOptions,
 } from './execute.js';
+export { checkTakes, createLocalBudgetStore } from './budget-store.js';
+export type {
+  BudgetGrant,
+  BudgetStore,
+  BudgetStoreStatus,
+  BudgetTake,
+  EndpointHold,
+  EndpointHoldKind,
+  LocalBudgetStoreOptions,
+  TokenBucketSpec,
+} from './budget-store.js';
