@@ -76,7 +76,8 @@ interface Resolved {
 }
 
 function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
-  if (!isPlainObject(options)) throw configError(CODE, 'options', 'createRedisBudgetStore options must be an object', options);
+  const input: unknown = options;
+  if (!isPlainObject(input)) throw configError(CODE, 'options', 'createRedisBudgetStore options must be an object', options);
   for (const key of Object.keys(options)) {
     if (!(KNOWN as readonly string[]).includes(key)) {
       throw configError(CODE, key, `unknown option "${key}" (known: ${KNOWN.join(', ')})`, key);
@@ -100,10 +101,20 @@ function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
   }
   const keyPrefix = options.keyPrefix ?? 'x:budget:';
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || keyPrefix.length > 200) {
-    throw configError(CODE, 'keyPrefix', `keyPrefix must be a non-empty string of at most 200 characters, got ${describeValue(keyPrefix)}`, keyPrefix);
+    throw configError(
+      CODE,
+      'keyPrefix',
+      `keyPrefix must be a non-empty string of at most 200 characters, got ${describeValue(keyPrefix)}`,
+      keyPrefix,
+    );
   }
   if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1 && options.replicas <= 10_000)) {
-    throw configError(CODE, 'replicas', `replicas must be an integer in [1, 10000], got ${describeValue(options.replicas)}`, options.replicas);
+    throw configError(
+      CODE,
+      'replicas',
+      `replicas must be an integer in [1, 10000], got ${describeValue(options.replicas)}`,
+      options.replicas,
+    );
   }
   if (options.share !== undefined && !(typeof options.share === 'number' && options.share > 0 && options.share <= 1)) {
     throw configError(CODE, 'share', `share must be a number in (0, 1], got ${describeValue(options.share)}`, options.share);
@@ -113,7 +124,12 @@ function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
   }
   const replicaId = options.replicaId ?? randomUUID();
   if (typeof replicaId !== 'string' || replicaId.length === 0 || replicaId.length > 200) {
-    throw configError(CODE, 'replicaId', `replicaId must be a non-empty string of at most 200 characters, got ${describeValue(replicaId)}`, replicaId);
+    throw configError(
+      CODE,
+      'replicaId',
+      `replicaId must be a non-empty string of at most 200 characters, got ${describeValue(replicaId)}`,
+      replicaId,
+    );
   }
   return {
     keyPrefix,
@@ -238,13 +254,13 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
     }
   }
   const heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
-  heartbeatTimer.unref();
 
   const scaled = (spec: TokenBucketSpec): TokenBucketSpec => {
     const part = share();
     return { key: spec.key, ratePerSecond: spec.ratePerSecond * part, capacity: spec.capacity * part };
   };
-  const scaledTakes = (takes: ReadonlyArray<BudgetTake>): BudgetTake[] => takes.map((take) => ({ bucket: scaled(take.bucket), cost: take.cost }));
+  const scaledTakes = (takes: ReadonlyArray<BudgetTake>): BudgetTake[] =>
+    takes.map((take) => ({ bucket: scaled(take.bucket), cost: take.cost }));
 
   async function localTake(takes: ReadonlyArray<BudgetTake>): Promise<BudgetGrant> {
     const scaledOnes = scaledTakes(takes);
@@ -344,7 +360,11 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
         const seen = liveReplicas === undefined ? '' : `, ${liveReplicas} live replica${liveReplicas === 1 ? '' : 's'}`;
         return { mode: 'shared', detail: `redis ${where}${seen}`, share: share() };
       }
-      return { mode: 'degraded', detail: `${reason || `redis ${where} not ready`}; serving on local budgets scaled to ${share()}`, share: share() };
+      return {
+        mode: 'degraded',
+        detail: `${reason || `redis ${where} not ready`}; serving on local budgets scaled to ${share()}`,
+        share: share(),
+      };
     },
     async close() {
       if (closed) return;

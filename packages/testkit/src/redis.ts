@@ -84,9 +84,13 @@ async function answers(port: number, pid: number | undefined): Promise<boolean> 
   return await new Promise<boolean>((resolve) => {
     const socket = createConnection({ host: HOST, port });
     let reply = '';
+    let settled = false;
     const done = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      // Resolve once the socket's handle is gone, so a caller sees no trace of the probe.
+      socket.once('close', () => setImmediate(() => resolve(ok)));
       socket.destroy();
-      resolve(ok);
     };
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
