@@ -8,11 +8,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
-/** `level(i, rate, cap)`: bucket i's tokens at `now`. */
+/** `level(i, rate, cap, missing)`: bucket i's tokens at `now`; `missing` (default: full) when it has no state. */
 const LEVEL = `
-local function level(i, rate, cap)
+local function level(i, rate, cap, missing)
   local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
-  if not state[1] or not state[2] then return cap end
+  if not state[1] or not state[2] then return missing or cap end
   local elapsed = now - tonumber(state[2])
   if elapsed < 0 then elapsed = 0 end
   return math.min(cap, tonumber(state[1]) + elapsed * rate / 1000)
@@ -24,30 +24,34 @@ end
 `;
 
 /**
- * KEYS: one bucket per distinct key. ARGV: rate, capacity, cost per key (a cost above the capacity is granted once the
- * bucket is full, leaving it in debt, as the pool's local store does). Returns { granted (1|0), retryInMs, tokens... }
- * with the tokens as strings (a Lua number reply would lose its fraction).
+ * KEYS: one bucket per distinct key. ARGV: rate, capacity, cost, and the tokens of a bucket with no state ("full", or
+ * "0" for a replica back from an outage: the Redis may have restarted empty while the providers' buckets were being
+ * spent) per key. A cost above the capacity is granted once the bucket is full, leaving it in debt, as the pool's local
+ * store does. Returns { granted (1|0), retryInMs, tokens... } with the tokens as strings (a Lua number reply would lose
+ * its fraction). A new bucket is saved even when the take is refused, so that its starting level holds for everyone.
  */
 export const TAKE_SCRIPT = `${NOW}${LEVEL}
 local n = #KEYS
 local tokens = {}
 local retry = 0
 for i = 1, n do
-  local rate = tonumber(ARGV[3 * i - 2])
-  local cap = tonumber(ARGV[3 * i - 1])
-  local cost = tonumber(ARGV[3 * i])
-  tokens[i] = level(i, rate, cap)
-  local missing = math.min(cost, cap) - tokens[i]
-  if missing > 1e-9 then
-    local wait = math.ceil(missing * 1000 / rate)
+  local rate = tonumber(ARGV[4 * i - 3])
+  local cap = tonumber(ARGV[4 * i - 2])
+  local cost = tonumber(ARGV[4 * i - 1])
+  local missing = tonumber(ARGV[4 * i])
+  tokens[i] = level(i, rate, cap, missing)
+  if missing and redis.call('EXISTS', KEYS[i]) == 0 then save(i, rate, cap, tokens[i]) end
+  local short = math.min(cost, cap) - tokens[i]
+  if short > 1e-9 then
+    local wait = math.ceil(short * 1000 / rate)
     if wait > retry then retry = wait end
   end
 end
 if retry == 0 then
   for i = 1, n do
-    local rate = tonumber(ARGV[3 * i - 2])
-    local cap = tonumber(ARGV[3 * i - 1])
-    tokens[i] = tokens[i] - tonumber(ARGV[3 * i])
+    local rate = tonumber(ARGV[4 * i - 3])
+    local cap = tonumber(ARGV[4 * i - 2])
+    tokens[i] = tokens[i] - tonumber(ARGV[4 * i - 1])
     save(i, rate, cap, tokens[i])
   end
 end
@@ -59,9 +63,10 @@ return reply
 /** KEYS and ARGV as for TAKE_SCRIPT: gives each cost back, never above the capacity. */
 export const REFUND_SCRIPT = `${NOW}${LEVEL}
 for i = 1, #KEYS do
-  local rate = tonumber(ARGV[3 * i - 2])
-  local cap = tonumber(ARGV[3 * i - 1])
-  save(i, rate, cap, math.min(cap, level(i, rate, cap) + tonumber(ARGV[3 * i])))
+  local rate = tonumber(ARGV[4 * i - 3])
+  local cap = tonumber(ARGV[4 * i - 2])
+  local missing = tonumber(ARGV[4 * i])
+  save(i, rate, cap, math.min(cap, level(i, rate, cap, missing) + tonumber(ARGV[4 * i - 1])))
 end
 return 1
 `;

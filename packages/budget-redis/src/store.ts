@@ -212,6 +212,13 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
   const ownHolds = createLocalBudgetStore();
   /** Buckets of `local` already started at this replica's share of their last shared level. */
   let seeded = new Set<string>();
+  /** This replica served on local buckets since it last shared them. */
+  let servedLocally = false;
+  /**
+   * Back from serving locally: a bucket missing in Redis (a Redis that restarted empty) starts empty rather than full,
+   * since the providers' own buckets were being spent meanwhile. Holds the keys already settled in Redis since.
+   */
+  let afterOutage: Set<string> | undefined;
 
   const share = (): number => resolved.share ?? 1 / (resolved.replicas ?? Math.max(1, liveReplicas ?? 1));
   const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -229,6 +236,8 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
   }
   function goUp(): void {
     if (closed) return;
+    if (servedLocally) afterOutage = new Set();
+    servedLocally = false;
     up = true;
     everShared = true;
     reason = '';
@@ -263,6 +272,7 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
     takes.map((take) => ({ bucket: scaled(take.bucket), cost: take.cost }));
 
   async function localTake(takes: ReadonlyArray<BudgetTake>): Promise<BudgetGrant> {
+    servedLocally = true;
     const scaledOnes = scaledTakes(takes);
     if (everShared) {
       for (const take of scaledOnes) {
@@ -280,8 +290,15 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
   const usable = (): boolean => !closed && up && client.status === 'ready';
   const spread = (entries: ReadonlyArray<{ spec: TokenBucketSpec; cost: number }>): Array<string | number> => {
     const args: Array<string | number> = [entries.length, ...entries.map((entry) => bucketKey(entry.spec.key))];
-    for (const entry of entries) args.push(entry.spec.ratePerSecond, entry.spec.capacity, entry.cost);
+    for (const entry of entries) {
+      const missing = afterOutage !== undefined && !afterOutage.has(entry.spec.key) ? '0' : 'full';
+      args.push(entry.spec.ratePerSecond, entry.spec.capacity, entry.cost, missing);
+    }
     return args;
+  };
+  /** The buckets are in Redis now: a missing one is no longer this replica's to start empty. */
+  const settled = (entries: ReadonlyArray<{ spec: TokenBucketSpec }>): void => {
+    for (const entry of entries) afterOutage?.add(entry.spec.key);
   };
 
   const store: BudgetStore = {
@@ -291,6 +308,7 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
         const entries = distinct(takes);
         try {
           const reply = await scripts.xBudgetTake(...spread(entries));
+          settled(entries);
           const tokens = new Map<string, number>();
           entries.forEach((entry, index) => {
             const left = Number(reply[index + 2]);
@@ -312,7 +330,9 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
       checkTakes(takes);
       if (usable()) {
         try {
-          await scripts.xBudgetRefund(...spread(distinct(takes)));
+          const entries = distinct(takes);
+          await scripts.xBudgetRefund(...spread(entries));
+          settled(entries);
           return;
         } catch (error) {
           goDown(`redis refund failed (${where}): ${describeError(error)}`);
