@@ -41,7 +41,7 @@ export interface MethodOverride {
 }
 
 /** An upstream's declared limits: the pool's endpoint `budget` (see the README, "Budgets and replicas"). */
-export interface BudgetEntry {
+interface BudgetEntry {
   readonly requestsPerSecond: number;
   readonly burst?: number;
   readonly maxConcurrency?: number;

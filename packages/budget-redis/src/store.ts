@@ -258,6 +258,8 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
     if (closed || client.status !== 'ready') return;
     try {
       liveReplicas = Number(await scripts.xBudgetHeartbeat(replicasKey, replicaId, heartbeatMs * 3));
+      // Back after a failed or timed-out command on a connection that stayed up (no new 'ready' event comes then).
+      if (!up) goUp();
     } catch (error) {
       goDown(`redis heartbeat failed (${where}): ${describeError(error)}`);
     }

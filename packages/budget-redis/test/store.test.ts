@@ -238,6 +238,25 @@ describe('replicas and Redis going away', () => {
     }
   });
 
+  it('serves locally when Redis is too slow to answer, and shares again once it answers', async () => {
+    const prefix = `slow${++prefixes}:`;
+    const a = await store({ commandTimeoutMs: 50, replicas: 2 }, prefix);
+    const bucket = slow('paused', 8);
+    expect((await a.take([{ bucket, cost: 1 }])).granted).toBe(true);
+    const admin = new Redis(redis.url);
+    try {
+      // Every other client's commands wait 400 ms: a's take times out and is served on its local share.
+      await admin.call('CLIENT', 'PAUSE', '400', 'ALL');
+      const grant = await a.take([{ bucket, cost: 1 }]);
+      expect(grant.granted).toBe(true);
+      expect(a.status().mode).toBe('degraded');
+      expect(a.status().detail).toMatch(/timed? ?out/i);
+      await vi.waitFor(() => expect(a.status().mode).toBe('shared'), { timeout: 5_000, interval: 20 });
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('starts degraded when Redis cannot be reached, serves on its share, and never throws', async () => {
     const port = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
