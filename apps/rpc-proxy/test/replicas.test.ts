@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { startRedisServer, startRpcCluster } from '@x/testkit';
 import type { RedisServer, RpcCluster } from '@x/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -36,7 +39,11 @@ async function upstreams(): Promise<RpcCluster> {
 /** Two replicas in front of the same upstreams, with budgets equal to the upstreams' limits. */
 async function replicas(cluster: RpcCluster, shared: ProxyServerOptions['sharedState']): Promise<[ProxyServer, ProxyServer]> {
   const options: ProxyServerOptions = {
-    endpoints: cluster.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url, budget: { requestsPerSecond: LIMIT, burst: BURST } })),
+    endpoints: cluster.endpoints.map((endpoint) => ({
+      id: endpoint.id,
+      url: endpoint.url,
+      budget: { requestsPerSecond: LIMIT, burst: BURST },
+    })),
     // One attempt per call, spread over the endpoints by headroom; a call may wait for a token up to its deadline.
     methods: { getBalance: { strategy: 'single', deadlineMs: 15_000 } },
     limits: { requestDeadlineMs: 20_000 },
@@ -114,10 +121,10 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
       expect(await offer([a, b], 2)).toBe(2);
       await own.stop();
       for (const proxy of [a, b]) {
-        await vi.waitFor(
-          async () => expect(((await httpCall(`${proxy.url}/health`)).json as Health).budgets.mode).toBe('degraded'),
-          { timeout: 5_000, interval: 20 },
-        );
+        await vi.waitFor(async () => expect(((await httpCall(`${proxy.url}/health`)).json as Health).budgets.mode).toBe('degraded'), {
+          timeout: 5_000,
+          interval: 20,
+        });
         const health = (await httpCall(`${proxy.url}/health`)).json as Health & { status: string };
         expect(health.status).toBe('ok');
         expect(health.budgets.share).toBe(0.5);
@@ -131,5 +138,53 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
       await cluster.close();
       await own.stop();
     }
+  });
+});
+
+/** One inline Redis command on a fresh connection; resolves with the first reply line (`:1` for the integer 1). */
+async function redisCommand(port: number, line: string): Promise<string> {
+  return await new Promise<string>((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(`${line}\r\n`));
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) {
+        socket.destroy();
+        resolve(reply.split('\r\n')[0] as string);
+      }
+    });
+  });
+}
+
+describe('the rpc-proxy process with --redis-url', () => {
+  it('shares its budgets through that Redis, says so in /health, and closes its connection on SIGTERM', async () => {
+    const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@x/source', '--import', 'tsx', 'apps/rpc-proxy/src/main.ts', '--local', '--port', '0', '--redis-url', redis.url],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await vi.waitFor(() => expect(out).toMatch(/listening on http:\/\/\S+/), { timeout: 15_000, interval: 20 });
+      const url = (/listening on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
+      const health = (await httpCall(`${url}/health`)).json as Health;
+      expect(health.budgets.mode).toBe('shared');
+      expect(health.budgets.detail).toContain(redis.url);
+      expect(err).toContain('budgets: shared');
+      // Its heartbeat is in Redis under the default key prefix.
+      expect(await redisCommand(redis.port, 'ZCARD rpc-proxy:replicas')).toBe(':1');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    // It left the replica set on its way out.
+    expect(await redisCommand(redis.port, 'ZCARD rpc-proxy:replicas')).toBe(':0');
   });
 });
