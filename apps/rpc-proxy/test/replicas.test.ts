@@ -129,6 +129,9 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
         expect(health.status).toBe('ok');
         expect(health.budgets.share).toBe(0.5);
         expect(health.budgets.detail).toMatch(/redis/);
+        const metrics = (await httpCall(`${proxy.url}/metrics`)).text;
+        expect(metrics).toContain('rpc_proxy_budget_store_mode{mode="degraded"} 1');
+        expect(metrics).toContain('rpc_proxy_budget_share 0.5');
       }
       expect(await offer([a, b], 4)).toBe(4);
       expect(rateLimited(cluster)).toBe(0);
