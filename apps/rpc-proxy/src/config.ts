@@ -16,6 +16,12 @@ export interface ProxyLimits {
    * still trickle in.
    */
   readonly headersTimeoutMs: number;
+  /**
+   * How much later than another a request may reach its provider (a new connection, a busy moment): that much of each
+   * provider's rate is kept out of its declared burst, so a request that travels faster than an earlier one still
+   * finds the provider's token there. See the README, "Budgets and replicas".
+   */
+  readonly budgetMarginMs: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
@@ -23,6 +29,7 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   maxBatchSize: 100,
   requestDeadlineMs: 10_000,
   headersTimeoutMs: 10_000,
+  budgetMarginMs: 100,
 });
 
 type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
@@ -229,6 +236,7 @@ const configSchema = z.strictObject({
       requestDeadlineMs: positiveMs.optional(),
       requestTimeoutMs: renamed('requestDeadlineMs'),
       headersTimeoutMs: positiveMs.optional(),
+      budgetMarginMs: nonNegativeMs.max(10_000, { error: 'expected at most 10000' }).optional(),
     })
     .optional(),
   auth: z

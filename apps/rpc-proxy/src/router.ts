@@ -44,23 +44,15 @@ function health(rpc: SolanaRpc, budgets: BudgetStoreStatus, response: ServerResp
   });
 }
 
-/** The budget store's mode as Prometheus gauges: one series per mode (1 for the current one), and the share served. */
+/** The share of every budget this replica serves on while Redis is away (with shared state only); the pool exports the store's mode. */
 function budgetMetrics(status: BudgetStoreStatus): string {
-  const lines = [
-    '# HELP rpc_proxy_budget_store_mode Where the budgets live: 1 for the current mode (degraded: Redis unreachable, serving this replica share).',
-    '# TYPE rpc_proxy_budget_store_mode gauge',
-    ...(['local', 'shared', 'degraded'] as const).map(
-      (mode) => `rpc_proxy_budget_store_mode{mode="${mode}"} ${status.mode === mode ? 1 : 0}`,
-    ),
-  ];
-  if (status.share !== undefined) {
-    lines.push(
-      '# HELP rpc_proxy_budget_share Share of every budget this replica serves on while Redis is unreachable.',
-      '# TYPE rpc_proxy_budget_share gauge',
-      `rpc_proxy_budget_share ${status.share}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
+  if (status.share === undefined) return '';
+  return [
+    '# HELP rpc_proxy_budget_share Share of every budget this replica serves on while Redis is unreachable.',
+    '# TYPE rpc_proxy_budget_share gauge',
+    `rpc_proxy_budget_share ${status.share}`,
+    '',
+  ].join('\n');
 }
 
 /** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */

@@ -77,6 +77,34 @@ export interface ProxyServer {
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
 
+/** A burst less what the rate brings in `marginMs` (never below half of it): the bucket the pool spends. */
+function keptBurst(burst: number, perSecond: number, marginMs: number): number {
+  return Math.max(burst - (perSecond * marginMs) / 1_000, burst / 2);
+}
+
+/**
+ * The endpoints with `budgetMarginMs` of each provider's rate kept out of its burst (requests and credits). The pool
+ * sends a request as soon as its bucket has a token, and the provider counts it when it arrives: a request that
+ * travels faster than the one before would otherwise arrive before the provider's token.
+ */
+function withBudgetMargin(endpoints: readonly SolanaEndpointConfig[], marginMs: number): SolanaEndpointConfig[] {
+  return endpoints.map((endpoint) => {
+    const { budget } = endpoint;
+    if (budget === undefined || marginMs === 0) return endpoint;
+    const credits = budget.credits;
+    return {
+      ...endpoint,
+      budget: {
+        ...budget,
+        burst: keptBurst(budget.burst ?? Math.max(1, budget.requestsPerSecond), budget.requestsPerSecond, marginMs),
+        ...(credits === undefined
+          ? {}
+          : { credits: { ...credits, burst: keptBurst(credits.burst ?? credits.perSecond, credits.perSecond, marginMs) } }),
+      },
+    };
+  });
+}
+
 /**
  * Starts the JSON-RPC proxy: `POST /` forwards through `@x/solana-rpc`, `GET /health`, `/metrics` and
  * `/stats` report on the upstream pool. Rejects with `PROXY_INVALID_CONFIG` for bad options and
@@ -98,7 +126,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
         });
   let rpc: SolanaRpc;
   try {
-    rpc = createUpstream(options, budgetStore);
+    rpc = createUpstream({ ...options, endpoints: withBudgetMargin(options.endpoints, limits.budgetMarginMs) }, budgetStore);
   } catch (error) {
     await budgetStore?.close();
     throw error;

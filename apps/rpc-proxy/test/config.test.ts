@@ -99,6 +99,7 @@ describe('parseConfig', () => {
       'endpoints[0].budget.credits.perSecond',
       'expected a positive number',
     ],
+    [{ endpoints, limits: { budgetMarginMs: -1 } }, 'limits.budgetMarginMs', 'expected a number >= 0'],
     [{ endpoints, sharedState: {} }, 'sharedState.redis', 'expected { url'],
     [
       { endpoints, sharedState: { redis: { url: 'http://127.0.0.1:6379' } } },
@@ -207,6 +208,31 @@ describe('createProxyServer configuration', () => {
       context: { option: 'methods.sendTransaction.strategy' },
     });
     expect((error as Error).message).toMatch(/^Invalid configuration: methods\.sendTransaction\.strategy: sendTransaction is a write/);
+  });
+});
+
+describe('budgets', () => {
+  it('keeps budgetMarginMs of each rate out of the declared burst (requests and credits), never below half of it', async () => {
+    const proxy = await createProxyServer({
+      endpoints: [
+        { id: 'a', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 10, burst: 5, credits: { perSecond: 100, burst: 200 } } },
+        { id: 'b', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 10 } },
+        { id: 'c', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 50, burst: 2 } },
+      ],
+      limits: { budgetMarginMs: 100 },
+      websocket: false,
+    });
+    try {
+      const metrics = await proxy.rpc.pool.metrics();
+      const tokens = (endpoint: string, bucket: string): number =>
+        Number(new RegExp(`x_pool_budget_tokens\\{endpoint="${endpoint}",bucket="${bucket}"\\} (\\S+)`).exec(metrics)?.[1]);
+      expect(tokens('a', 'requests')).toBeCloseTo(4, 6); // 5 - 10 * 0.1
+      expect(tokens('a', 'credits')).toBeCloseTo(190, 6); // 200 - 100 * 0.1
+      expect(tokens('b', 'requests')).toBeCloseTo(9, 6); // the default burst, one second's worth, less one request
+      expect(tokens('c', 'requests')).toBeCloseTo(1, 6); // 2 - 5 would be negative: half the burst
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -7,11 +7,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProxyServer } from '../src/server.js';
 import type { ProxyServer, ProxyServerOptions } from '../src/server.js';
 import { httpCall, rpcPost } from './helpers.js';
+import type { HttpAnswer } from './helpers.js';
 
 // Each upstream allows LIMIT requests per second with bursts of BURST (HTTP 429 beyond), and the proxy is told so.
 const LIMIT = 10;
-const BURST = 4;
+const BURST = 5;
 const UPSTREAMS = 3;
+/** 1.5 times what the upstreams allow together: within what two replicas with a whole budget each would send. */
+const OFFERED_PER_SECOND = 1.5 * UPSTREAMS * LIMIT;
 
 interface Health {
   readonly budgets: { readonly mode: string; readonly detail?: string; readonly share?: number };
@@ -61,14 +64,26 @@ async function replicas(cluster: RpcCluster, shared: ProxyServerOptions['sharedS
 
 const ADDRESS = '83astBRguLMdt2h5U1Tpdq5tjFoJ6noeGwaY3mDLVcri';
 
+const getBalance = (proxy: ProxyServer, id: number): Promise<HttpAnswer> =>
+  rpcPost(proxy.url, { jsonrpc: '2.0', id, method: 'getBalance', params: [ADDRESS] });
+const answered = (answers: readonly HttpAnswer[]): number =>
+  answers.filter((answer) => (answer.json as { result?: unknown }).result !== undefined).length;
+
 /** `count` getBalance calls, alternating between the replicas, all started at once. */
 async function offer(proxies: readonly ProxyServer[], count: number): Promise<number> {
-  const answers = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      rpcPost((proxies[index % proxies.length] as ProxyServer).url, { jsonrpc: '2.0', id: index, method: 'getBalance', params: [ADDRESS] }),
-    ),
+  return answered(
+    await Promise.all(Array.from({ length: count }, (_, index) => getBalance(proxies[index % proxies.length] as ProxyServer, index))),
   );
-  return answers.filter((answer) => (answer.json as { result?: unknown }).result !== undefined).length;
+}
+
+/** An open-loop load: `perSecond` getBalance calls a second for `count` calls, alternating between the replicas. */
+async function offerAtRate(proxies: readonly ProxyServer[], perSecond: number, count: number): Promise<number> {
+  const calls: Array<Promise<HttpAnswer>> = [];
+  for (let index = 0; index < count; index += 1) {
+    calls.push(getBalance(proxies[index % proxies.length] as ProxyServer, index));
+    await new Promise((resolve) => setTimeout(resolve, 1_000 / perSecond));
+  }
+  return answered(await Promise.all(calls));
 }
 
 const rateLimited = (cluster: RpcCluster): number =>
@@ -83,15 +98,19 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
         const health = (await httpCall(`${proxy.url}/health`)).json as Health;
         expect(health.budgets).toMatchObject({ mode: 'shared', share: 0.5 });
       }
-      // Twice one upstream's allowance for the first second, on top of every burst: the replicas must wait for tokens.
-      const offered = UPSTREAMS * BURST + 2 * LIMIT;
-      expect(await offer([a, b], offered)).toBe(offered);
+      // An open-loop load above what all the upstreams together allow (each replica alone would stay within them): the
+      // replicas must spread it over every upstream and wait for tokens, each within what the other left.
+      const offered = Math.round(OFFERED_PER_SECOND * 1.5);
+      expect(await offerAtRate([a, b], OFFERED_PER_SECOND, offered)).toBe(offered);
       expect(rateLimited(cluster)).toBe(0);
       for (const endpoint of cluster.endpoints) expect(cluster.stats(endpoint.id).calls, endpoint.id).toBeGreaterThan(0);
       const served = cluster.endpoints.reduce((sum, endpoint) => sum + (cluster.stats(endpoint.id).methods['getBalance'] ?? 0), 0);
       expect(served).toBe(offered);
-      // The pool's budget metrics reach /metrics.
-      expect((await httpCall(`${a.url}/metrics`)).text).toMatch(/budget/);
+      // The pool's budget metrics reach /metrics, for every upstream.
+      const metrics = (await httpCall(`${a.url}/metrics`)).text;
+      expect(metrics).toContain('x_pool_budget_store_mode{mode="shared"} 1');
+      for (const endpoint of cluster.endpoints)
+        expect(metrics).toContain(`x_pool_budget_tokens{endpoint="${endpoint.id}",bucket="requests"}`);
     } finally {
       await a.close();
       await b.close();
@@ -99,12 +118,12 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
     }
   });
 
-  it('(the control) without Redis, each replica spends the whole budget and the upstreams answer 429', async () => {
+  it('(the control) without Redis, each replica spends the whole budget under the same load, and the upstreams answer 429', async () => {
     const cluster = await upstreams();
     const [a, b] = await replicas(cluster, undefined);
     try {
       expect(((await httpCall(`${a.url}/health`)).json as Health).budgets).toEqual({ mode: 'local' });
-      await offer([a, b], UPSTREAMS * BURST * 2);
+      await offerAtRate([a, b], OFFERED_PER_SECOND, Math.round(OFFERED_PER_SECOND * 1.5));
       expect(rateLimited(cluster)).toBeGreaterThan(0);
     } finally {
       await a.close();
@@ -130,7 +149,7 @@ describe('two rpc-proxy replicas sharing budgets through Redis', () => {
         expect(health.budgets.share).toBe(0.5);
         expect(health.budgets.detail).toMatch(/redis/);
         const metrics = (await httpCall(`${proxy.url}/metrics`)).text;
-        expect(metrics).toContain('rpc_proxy_budget_store_mode{mode="degraded"} 1');
+        expect(metrics).toContain('x_pool_budget_store_mode{mode="degraded"} 1');
         expect(metrics).toContain('rpc_proxy_budget_share 0.5');
       }
       expect(await offer([a, b], 4)).toBe(4);
