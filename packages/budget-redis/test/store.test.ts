@@ -68,17 +68,19 @@ describe('shared token buckets', () => {
       { bucket: credits, cost: 10 },
     ]);
     expect(second.granted).toBe(true);
-    expect(second.remaining[0]).toBeCloseTo(3, 3);
-    expect(second.remaining[1]).toBeCloseTo(10, 3);
+    expect(second.remaining[0]).toBeCloseTo(3, 2);
+    expect(second.remaining[1]).toBeCloseTo(10, 2);
     // Credits would go below zero: nothing is taken from either bucket.
     const refused = await a.take([
       { bucket: requests, cost: 1 },
       { bucket: credits, cost: 11 },
     ]);
     expect(refused.granted).toBe(false);
-    expect(refused.remaining[0]).toBeCloseTo(3, 3);
-    expect(refused.remaining[1]).toBeCloseTo(10, 3);
-    expect(refused.retryInMs).toBeGreaterThanOrEqual(1_000 * 1_000 - 1);
+    expect(refused.remaining[0]).toBeCloseTo(3, 2);
+    expect(refused.remaining[1]).toBeCloseTo(10, 2);
+    // One credit missing at 0.001 a second: about 1000 s (less what has refilled since the takes above).
+    expect(refused.retryInMs).toBeGreaterThan(990_000);
+    expect(refused.retryInMs).toBeLessThanOrEqual(1_000_000);
     // The same bucket twice in one take counts twice.
     expect(
       (
@@ -103,7 +105,7 @@ describe('shared token buckets', () => {
     const bucket = slow('big', 3);
     const grant = await a.take([{ bucket, cost: 5 }]);
     expect(grant.granted).toBe(true);
-    expect(grant.remaining[0]).toBeCloseTo(-2, 3);
+    expect(grant.remaining[0]).toBeCloseTo(-2, 2);
     expect((await b.take([{ bucket, cost: 1 }])).granted).toBe(false);
   });
 
@@ -117,17 +119,17 @@ describe('shared token buckets', () => {
     await a.refund([{ bucket, cost: 100 }]);
     const full = await b.take([{ bucket, cost: 4 }]);
     expect(full.granted).toBe(true);
-    expect(full.remaining[0]).toBeCloseTo(0, 3);
+    expect(full.remaining[0]).toBeCloseTo(0, 2);
   });
 
   it('refills on the Redis clock', async () => {
     const [a, b] = await replicas();
-    const bucket: TokenBucketSpec = { key: 'fast', ratePerSecond: 50, capacity: 2 };
+    const bucket: TokenBucketSpec = { key: 'fast', ratePerSecond: 5, capacity: 2 };
     expect((await a.take([{ bucket, cost: 2 }])).granted).toBe(true);
     const refused = await b.take([{ bucket, cost: 2 }]);
     expect(refused.granted).toBe(false);
     expect(refused.retryInMs).toBeGreaterThan(0);
-    expect(refused.retryInMs).toBeLessThanOrEqual(40);
+    expect(refused.retryInMs).toBeLessThanOrEqual(400);
     await vi.waitFor(async () => expect((await b.take([{ bucket, cost: 2 }])).granted).toBe(true), { timeout: 5_000, interval: 20 });
   });
 
