@@ -1,4 +1,5 @@
 import { createRedisBudgetStore } from '@x/budget-redis';
+import { XError, isXError } from '@x/errors';
 import type { BudgetStore } from '@x/pool';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LIMITS } from './config.js';
@@ -123,6 +124,16 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
           url: redis.url,
           keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
           ...(redis.replicas === undefined ? {} : { replicas: redis.replicas }),
+        }).catch((error: unknown) => {
+          if (!isXError(error, 'BUDGET_REDIS_INVALID_OPTIONS')) throw error;
+          const option = `sharedState.redis.${error.context.option}`;
+          throw new XError({
+            code: 'PROXY_INVALID_CONFIG',
+            category: 'config',
+            message: `Invalid configuration: ${option}: ${error.message}`,
+            context: { option, issues: [{ option, message: error.message }] },
+            cause: error,
+          });
         });
   let rpc: SolanaRpc;
   try {

@@ -211,6 +211,18 @@ describe('createProxyServer configuration', () => {
   });
 });
 
+describe('shared state', () => {
+  it('reports a bad Redis option given to createProxyServer as PROXY_INVALID_CONFIG naming it, without the URL', async () => {
+    const error = await createProxyServer({
+      endpoints: [{ url: 'http://127.0.0.1:9' }],
+      sharedState: { redis: { url: 'http://:s3cr3tPassw0rd@127.0.0.1:6379' } },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { option: 'sharedState.redis.url' } });
+    expect(JSON.stringify(error)).not.toContain('s3cr3tPassw0rd');
+    expect((error as Error).message).not.toContain('s3cr3tPassw0rd');
+  });
+});
+
 describe('budgets', () => {
   it('keeps budgetMarginMs of each rate out of the declared burst (requests and credits), never below half of it', async () => {
     const proxy = await createProxyServer({

@@ -310,6 +310,8 @@ export async function createRedisBudgetStore(options: RedisBudgetStoreOptions): 
         const entries = distinct(takes);
         try {
           const reply = await scripts.xBudgetTake(...spread(entries));
+          // Another program's script under the same name, say: served locally rather than trusted.
+          if (!Array.isArray(reply) || reply.length !== entries.length + 2) throw new Error('unexpected reply to the take script');
           settled(entries);
           const tokens = new Map<string, number>();
           entries.forEach((entry, index) => {
