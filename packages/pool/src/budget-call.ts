@@ -166,26 +166,30 @@ async function planOnce<Target, T>(
   const { chosen } = selection;
 
   if (options.strategy === 'race' || options.strategy === 'hedge') {
-    // The first attempt: the best endpoint (by score and headroom) whose budget admits it.
+    // The first attempt: the best endpoint (by score and headroom) whose budget admits it; when the store refuses every
+    // chosen one (another user of the store took the tokens), the next usable endpoints beyond maxCandidates are asked too.
+    const asked = new Set(chosen.map(idOf));
+    const order = [...chosen, ...ranked.filter((entry) => entry.available && !asked.has(idOf(entry)))];
     let retryInMs: number | undefined;
     let first = -1;
-    for (let index = 0; index < chosen.length; index++) {
-      const answer = await take(idOf(chosen[index] as RankedEndpoint<Target>));
+    for (let index = 0; index < order.length; index++) {
+      const entry = order[index] as RankedEndpoint<Target>;
+      const answer = await take(idOf(entry));
       if (answer.granted) {
         first = index;
         break;
       }
       retryInMs = minRetry(retryInMs, answer.retryInMs);
-      withoutHeadroom.push(idOf(chosen[index] as RankedEndpoint<Target>));
+      withoutHeadroom.push(idOf(entry));
     }
     if (first < 0) {
       // Every endpoint usable by health is a chance: the soonest of their budgets decides how long to wait.
-      const asked = new Set(chosen.map(idOf));
-      const others = raw.filter((entry) => entry.available && !asked.has(idOf(entry)));
+      const tried = new Set(order.map(idOf));
+      const others = raw.filter((entry) => entry.available && !tried.has(idOf(entry)));
       for (const entry of others) retryInMs = minRetry(retryInMs, budgets.retryEstimate(entry.state, cost));
-      return { kind: 'exhausted', retryInMs, endpoints: [...asked, ...others.map(idOf)] };
+      return { kind: 'exhausted', retryInMs, endpoints: [...tried, ...others.map(idOf)] };
     }
-    const primary = chosen[first] as RankedEndpoint<Target>;
+    const primary = order[first] as RankedEndpoint<Target>;
     const rest = chosen.slice(first + 1);
     // Nothing else to run on but for budgets (one endpoint, or maxCandidates 1): the redundancy asked for is all there is.
     const budgetsLeftOut = withoutHeadroom.length > 0 && chosen.length < (options.maxCandidates ?? Number.POSITIVE_INFINITY);

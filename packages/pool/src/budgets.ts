@@ -95,7 +95,7 @@ export interface Budgets {
   tokens(): Array<{ endpoint: string; bucket: 'requests' | 'credits'; tokens: number }>;
 }
 
-export interface BudgetCounters {
+interface BudgetCounters {
   readonly refused: Map<string, number>;
   /** `from>to` → steps. */
   readonly degraded: Map<string, number>;
@@ -312,7 +312,10 @@ export function createBudgets(
       if (state.health === 'ejected' && healthBefore !== 'ejected') {
         publish(state.endpoint.id, { kind: 'ejected', untilWallMs: wall + (state.ejectedUntil - at) });
       }
-      if (waiters.size > 0) for (const wake of [...waiters]) wake();
+      // A finished attempt frees a concurrency slot: calls waiting for one try again (token waits have their own timer).
+      if (waiters.size > 0 && Number.isFinite(byId.get(state.endpoint.id)?.maxConcurrency ?? Number.POSITIVE_INFINITY)) {
+        for (const wake of [...waiters]) wake();
+      }
     },
     wait(ms, signal) {
       return new Promise<void>((resolve, reject) => {

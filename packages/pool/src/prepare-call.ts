@@ -34,7 +34,7 @@ export interface CallPlan<Target> {
 }
 
 /** The pool's usual choice of candidates (or pairs, for `dual`): ranked by health and score. */
-export function chooseCandidates<Target, T>(core: PoolCore<Target>, options: ExecuteOptions<Target, T>): CallPlan<Target> {
+function chooseCandidates<Target, T>(core: PoolCore<Target>, options: ExecuteOptions<Target, T>): CallPlan<Target> {
   if (options.strategy === 'dual') {
     checkCount('maxCandidates', options.maxCandidates, 1);
     const selection = pairsFrom(core, { maxPairs: options.maxCandidates });

@@ -208,6 +208,93 @@ describe('budgets: load-aware selection', () => {
   });
 });
 
+describe('budgets: every strategy', () => {
+  it("moves on when the store refuses what this pool's estimate allowed (another replica took the tokens)", async () => {
+    const store = createLocalBudgetStore();
+    const endpoints = { a: { requestsPerSecond: 0.001, burst: 2 }, b: { requestsPerSecond: 0.001, burst: 2 } };
+    const other = budgetPool(endpoints, { budgetStore: store, onBudgetExhausted: 'fail' });
+    const pool = budgetPool(endpoints, { budgetStore: store, onBudgetExhausted: 'fail' });
+    await run(store.take([{ bucket: { key: 'a:requests', ratePerSecond: 0.001, capacity: 2 }, cost: 2 }])); // the other replica's calls
+    expect(other.endpoints).toHaveLength(2);
+    const reports: BudgetReport[] = [];
+    const outcome = await run(
+      pool.execute(answering([]), { strategy: 'hedge', maxCandidates: 1, onSelection: (s) => reports.push(s.budget!) }),
+    );
+    expect(outcome.ok && outcome.value.candidate.id).toBe('b');
+    expect(reports[0]?.withoutHeadroom).toEqual(['a']);
+    expect(await sample(pool, 'budget_refused_total', { endpoint: 'a' })).toBe(1);
+    expect(await sample(pool, 'budget_tokens', { endpoint: 'a', bucket: 'requests' })).toBeCloseTo(0);
+  });
+
+  it('consensus and scatter run on the endpoints whose budgets admit them, and say which were left out', async () => {
+    const pool = budgetPool(
+      { a: { requestsPerSecond: 0.001, burst: 1 }, b: { requestsPerSecond: 0.001, burst: 5 }, c: { requestsPerSecond: 0.001, burst: 5 } },
+      { onBudgetExhausted: 'fail' },
+    );
+    await run(pool.execute(answering([]), { strategy: 'hedge', maxCandidates: 1 })); // a's only token
+    const selections: Array<{ ids: string[]; budget: BudgetReport | undefined }> = [];
+    const onSelection = (s: { endpoints: ReadonlyArray<{ id: string }>; budget?: BudgetReport }): void => {
+      selections.push({ ids: s.endpoints.map((e) => e.id), budget: s.budget });
+    };
+    const scattered = await run(pool.execute(answering([]), { strategy: 'scatter', onSelection }));
+    expect(scattered.ok && scattered.value.map((o) => o.ok && o.value)).toEqual(['b', 'c']);
+    const verdict = await run(pool.execute(answering([]), { strategy: 'consensus', quorum: 2, normalize: () => 'same', onSelection }));
+    expect(verdict.ok).toBe(true);
+    expect(selections.map((s) => s.ids.sort())).toEqual([
+      ['b', 'c'],
+      ['b', 'c'],
+    ]);
+    expect(selections[0]?.budget).toMatchObject({ strategy: 'scatter', degraded: false, withoutHeadroom: ['a'] });
+    expect(selections[0]?.budget?.redundancy).toBeUndefined();
+    // A quorum of three cannot be met by two budgets: exhausted, nothing sent, the two grants given back.
+    const starts: Start[] = [];
+    const failed = await run(pool.execute(answering(starts), { strategy: 'consensus', quorum: 3, normalize: () => 'same' }));
+    expect(isXError((failed as { error: unknown }).error, 'POOL_BUDGET_EXHAUSTED')).toBe(true);
+    expect(starts).toHaveLength(0);
+    expect(await sample(pool, 'budget_tokens', { endpoint: 'b', bucket: 'requests' })).toBeCloseTo(3);
+  });
+
+  it("a hedge takes its endpoint's tokens when it is due: refused, it is never sent and the call goes on", async () => {
+    const store = createLocalBudgetStore();
+    const endpoints = { a: { requestsPerSecond: 0.001, burst: 1 }, b: { requestsPerSecond: 0.001, burst: 1 } };
+    const pool = budgetPool(endpoints, { budgetStore: store });
+    await vi.advanceTimersByTimeAsync(1_000); // the hedge budget starts empty and earns 5 hedges a second
+    const starts: Start[] = [];
+    const events: Array<{ id: string; code: string | undefined }> = [];
+    const call = settled(
+      pool.execute(answering(starts, 100), {
+        strategy: 'hedge',
+        hedgeDelayMs: 30,
+        onAttempt: (event) => events.push({ id: event.candidate.id, code: event.outcome.ok ? undefined : event.outcome.error.code }),
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    // Meanwhile another user of the store spends b's only token.
+    expect((await store.take([{ bucket: { key: 'b:requests', ratePerSecond: 0.001, capacity: 1 }, cost: 1 }])).granted).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    const result = await call;
+    expect(result.ok && result.value.candidate.id).toBe('a');
+    expect(starts.map((start) => start.id)).toEqual(['a']);
+    expect(events).toEqual([
+      { id: 'b', code: 'POOL_BUDGET_REFUSED' },
+      { id: 'a', code: undefined },
+    ]);
+    expect(pool.snapshot().endpoints[1]?.totals).toMatchObject({ rateLimited: 0, error: 0 }); // nothing recorded against b
+  });
+
+  it('dual keeps the pairs whose endpoints have room', async () => {
+    const pool = budgetPool({
+      a: { requestsPerSecond: 0.001, burst: 1 },
+      b: { requestsPerSecond: 100 },
+    });
+    await run(pool.execute(answering([]), { strategy: 'hedge', maxCandidates: 1 })); // a's only token (a ranks first)
+    const starts: Start[] = [];
+    const result = await run(pool.execute(answering(starts), { strategy: 'dual' }));
+    expect(result.ok).toBe(true);
+    expect(starts.map((start) => start.id)).toEqual(['b']);
+  });
+});
+
 describe('budgets: redundancy degrades race → hedge → single', () => {
   it('reports each step in onSelection, on the result and in the metrics', async () => {
     const pool = budgetPool(
@@ -389,6 +476,28 @@ describe('budgets: cool-downs and holds shared through the store', () => {
     chosen.length = 0;
     await run(second.execute(answering([]), { strategy: 'race', onSelection: (s) => chosen.push(...s.endpoints.map((e) => e.id)) }));
     expect(chosen.sort()).toEqual(['a', 'b']);
+  });
+
+  it('reads the holds at most once a second, from execute, with no timer of its own', async () => {
+    const store = createLocalBudgetStore();
+    let reads = 0;
+    const counted: BudgetStore = {
+      ...store,
+      holds: () => {
+        reads++;
+        return store.holds();
+      },
+    };
+    const pool = budgetPool({ a: { requestsPerSecond: 1_000 } }, { budgetStore: counted });
+    expect(vi.getTimerCount()).toBe(0);
+    for (let index = 0; index < 10; index++) await run(pool.execute(answering([]), { strategy: 'race' }), 50);
+    expect(reads).toBe(1);
+    await vi.advanceTimersByTimeAsync(500);
+    await run(pool.execute(answering([]), { strategy: 'race' }));
+    expect(reads).toBe(2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(reads).toBe(2); // idle: nothing polls
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('publishes ejections; a store that fails to answer leaves the pool working on its own view', async () => {

@@ -86,7 +86,10 @@ function isTransport(value: unknown): boolean {
 function checkEndpointConfig(config: unknown, index: number): asserts config is SolanaEndpointConfig {
   const where = `endpoints[${index}]`;
   if (!isPlainObject(config))
-    throw invalidOptions(where, `must be an object { url | transport, id?, label?, role?, weight?, headers? }, got ${describe(config)}`);
+    throw invalidOptions(
+      where,
+      `must be an object { url | transport, id?, label?, role?, weight?, headers?, budget? }, got ${describe(config)}`,
+    );
   for (const key of Object.keys(config)) {
     if (!ENDPOINT_KEYS.includes(key)) throw invalidOptions(`${where}.${key}`, 'is not a known option');
   }

@@ -34,7 +34,7 @@ export function strategyOptions(context: RunContext, prepared: Prepared, attempt
     deadlineMs: prepared.policy.deadlineMs,
     attemptTimeoutMs: prepared.policy.attemptTimeoutMs,
     maxCandidates: prepared.policy.maxCandidates,
-    // For credit budgets: the pool charges each attempt the method's cost.
+    // Prices the call for credit budgets (the endpoints' `budget.credits.costs`).
     method: prepared.method,
     onAttempt: (event: AttemptEvent<PoolEndpoint<string>, Answer>) => {
       attempts.push(attemptReport(context.endpoints, event));

@@ -29,7 +29,10 @@ export interface SolanaEndpointConfig {
   readonly weight?: number;
   /** Extra headers for this endpoint only (e.g. an auth token), merged over `http.headers`. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** The provider's limits (requests per second, burst, concurrency, credits per method): the pool's endpoint `budget`. */
+  /**
+   * The provider's limits, enforced by the pool (see "Budgets" in `@x/pool`): requests per second, credits by method
+   * (each call's method prices it), concurrency. Default: unlimited.
+   */
   readonly budget?: EndpointBudget;
 }
 

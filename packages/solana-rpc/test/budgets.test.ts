@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isXError } from '@x/errors';
+import type { HttpTransport } from '@x/http-transport';
+import { createLocalBudgetStore } from '@x/pool';
+import { createSolanaMultiRpc } from '@x/solana-rpc';
+
+/** A transport that answers getBalance after `latencyMs` of the fake clock, counting the exchanges by method. */
+function countingTransport(label: string, latencyMs = 5): HttpTransport & { readonly methods: string[] } {
+  const methods: string[] = [];
+  const call = <T>(method: string, _params?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      methods.push(method);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(options.signal?.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve((method === 'getSlot' ? 100 : { context: { slot: 100 }, value: `${label}-balance` }) as T);
+      }, latencyMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  const transport = {
+    label,
+    methods,
+    call,
+    callWithLatency: async <T>(method: string, params?: unknown, options?: { signal?: AbortSignal }) => ({
+      result: await call<T>(method, params, options),
+      latencyMs,
+    }),
+    batch: () => Promise.reject(new Error('not used')),
+    close: () => Promise.resolve(),
+  };
+  return transport as unknown as HttpTransport & { readonly methods: string[] };
+}
+
+const ADDRESS = '11111111111111111111111111111111';
+
+async function outcome(promise: Promise<unknown>): Promise<unknown> {
+  const settled = promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  await vi.advanceTimersByTimeAsync(20);
+  return settled;
+}
+
+describe('endpoint budgets through the client', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('never sends beyond an endpoint budget, prices calls by method, and says when every budget is exhausted', async () => {
+    const a = countingTransport('a');
+    const client = createSolanaMultiRpc({
+      endpoints: [{ id: 'a', transport: a, budget: { requestsPerSecond: 10, credits: { perSecond: 10, costs: { getBalance: 5 } } } }],
+      methods: { getBalance: { strategy: 'race' } },
+      pool: { onBudgetExhausted: 'fail', budgetStore: createLocalBudgetStore() },
+    });
+    expect(await outcome(client.call('getBalance', [ADDRESS]))).toMatchObject({ value: { value: 'a-balance' } });
+    expect(await outcome(client.call('getBalance', [ADDRESS]))).toMatchObject({ value: { value: 'a-balance' } });
+    const refused = (await outcome(client.call('getBalance', [ADDRESS]))) as { error: unknown };
+    expect(isXError(refused.error, 'POOL_BUDGET_EXHAUSTED')).toBe(true);
+    expect(a.methods.filter((method) => method === 'getBalance')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(500); // 5 credits back: one more getBalance
+    expect(await outcome(client.call('getBalance', [ADDRESS]))).toMatchObject({ value: { value: 'a-balance' } });
+    await client.close();
+  });
+
+  it('rejects a malformed budget', () => {
+    let error: unknown;
+    try {
+      createSolanaMultiRpc({ endpoints: [{ id: 'a', transport: countingTransport('a'), budget: { requestsPerSecond: -1 } }] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isXError(error, 'POOL_INVALID_OPTIONS') && error.context.option).toBe('endpoints[0].budget.requestsPerSecond');
+  });
+});
