@@ -19,6 +19,7 @@ const allowed = {
   '@x/ws-transport': ['@x/errors', '@x/json-rpc'],
   '@x/rpc-strategies': ['@x/errors'],
   '@x/pool': ['@x/errors', '@x/rpc-strategies'],
+  '@x/budget-redis': ['@x/errors', '@x/pool'],
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
   '@x/solana-rpc': ['@x/errors', '@x/json-rpc', '@x/http-transport', '@x/ws-transport', '@x/rpc-strategies', '@x/pool'],
   '@x/testkit': ['@x/errors', '@x/json-rpc', '@x/raida-protocol'],
@@ -32,12 +33,14 @@ const importOf = (name) => {
 };
 const DGRAM = { pattern: /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](?:node:)?dgram['"]/m, what: 'node:dgram' };
 const UNDICI = { pattern: importOf('undici'), what: 'undici' };
+const IOREDIS = { pattern: importOf('ioredis'), what: 'ioredis' };
 
 /** Node modules only these packages may import from src/. */
 const confined = [
   { ...DGRAM, owners: ['@x/udp-transport', '@x/testkit'] },
   { ...UNDICI, owners: ['@x/http-transport'] },
   { pattern: importOf('ws'), owners: ['@x/ws-transport', '@x/testkit'], what: 'ws' },
+  { ...IOREDIS, owners: ['@x/budget-redis'] },
   {
     pattern: /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]node:/m,
     owners: Object.keys(allowed).filter((p) => !['@x/raida-protocol', '@x/rpc-strategies', '@x/errors', '@x/json-rpc'].includes(p)),
@@ -49,7 +52,7 @@ const confined = [
  * Apps reach UDP and HTTP only through @x/udp-transport and @x/http-transport. The exceptions are files,
  * relative to the repository, that may import a confined module, each with the reason.
  */
-const appSocketRules = [DGRAM, UNDICI];
+const appSocketRules = [DGRAM, UNDICI, IOREDIS];
 const appExceptions = {
   // The bench measures @x/raida-client and @x/udp-transport against what a careful user would write with
   // node:dgram alone (the hand-written baseline round and its echo servers): the baseline must not go

@@ -121,4 +121,20 @@ describe('check-layers', () => {
       'packages/errors/src/index.ts imports node: built-ins',
     ]);
   });
+
+  it('keeps ioredis in @x/budget-redis: another package or an app importing it fails', () => {
+    const root = workspace({
+      'packages/budget-redis/package.json': pkg('@x/budget-redis', { '@x/errors': 'workspace:^' }),
+      'packages/budget-redis/src/index.ts': "import { Redis } from 'ioredis';\nexport { Redis };\n",
+      'packages/udp-transport/src/extra.ts': "import { Redis } from 'ioredis';\nexport { Redis };\n",
+      'apps/cli/package.json': pkg('@x/cli', { '@x/errors': 'workspace:*' }),
+      'apps/cli/src/main.ts': "import Redis from 'ioredis';\nconsole.log(Redis);\n",
+    });
+    const { status, problems } = check(root);
+    expect(status).toBe(1);
+    expect(problems).toEqual([
+      'packages/udp-transport/src/extra.ts imports ioredis',
+      'apps/cli/src/main.ts imports ioredis (apps go through @x/udp-transport / @x/http-transport)',
+    ]);
+  });
 });

@@ -3,6 +3,7 @@ import { checkTimerMs, configError } from '@x/errors';
 import type { ConfigErrorContext, XError } from '@x/errors';
 import { WEBSOCKET_LIMITS, WEBSOCKET_LIMIT_NAMES, limitProblem } from './websocket-limits.js';
 import type { ProxyWebSocketLimits } from './websocket-limits.js';
+import { isRedisUrl } from './config.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
@@ -10,6 +11,7 @@ export const DEFAULT_PORT = 8899;
 export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
                        [--deadline-ms N] [--attempt-timeout-ms N] [--no-websocket] [--ws-max-subscriptions N]
                        [--ws-max-message-bytes N] [--ws-max-connections N] [--ws-max-buffered-bytes N] [--ws-max-providers N]
+                       [--redis-url URL]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -39,6 +41,8 @@ Options:
                      bytes waiting for one slow client before it is disconnected with 1008 (default 4194304)
   --ws-max-providers N
                      most providers one merged upstream subscription uses, the best-ranked for streams (default all)
+  --redis-url URL    share budgets, cool-downs and health with the other replicas through this Redis
+                     (sharedState.redis.url of the configuration, which this overrides; see README)
   --help             print this help
 
 Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
@@ -54,6 +58,8 @@ export type CliCommand =
       readonly port: number;
       readonly tokenEnv: string | undefined;
       readonly stateFile: string | undefined;
+      /** `--redis-url`: over the configuration's `sharedState.redis.url`. */
+      readonly redisUrl: string | undefined;
       /** `--deadline-ms` and `--attempt-timeout-ms`: over the configuration's `defaults`. */
       readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
       /** `--no-websocket` (false), or the `--ws-*` limits given (over the configuration's `websocket`). */
@@ -91,6 +97,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         'attempt-timeout-ms': { type: 'string' },
         'no-websocket': { type: 'boolean', default: false },
         ...Object.fromEntries(WEBSOCKET_LIMIT_NAMES.map((name) => [WEBSOCKET_LIMITS[name].flag.slice(2), { type: 'string' as const }])),
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -110,6 +117,11 @@ export function parseCli(argv: readonly string[]): CliCommand {
   }
   const stateFile = values['state-file'];
   if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', '--state-file');
+  const redisUrl = values['redis-url'];
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
+    // Not echoed: it may carry a password.
+    throw usageError('--redis-url must be a redis:// or rediss:// URL', '--redis-url');
+  }
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }
@@ -118,7 +130,18 @@ export function parseCli(argv: readonly string[]): CliCommand {
     ...timerFlag('--attempt-timeout-ms', 'attemptTimeoutMs', values['attempt-timeout-ms']),
   };
   const websocket = websocketFlags(values);
-  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, defaults, websocket };
+  return {
+    kind: 'run',
+    configPath: values.config,
+    local: values.local,
+    host: values.host,
+    port,
+    tokenEnv,
+    stateFile,
+    redisUrl,
+    defaults,
+    websocket,
+  };
 }
 
 /** `--no-websocket` and the `--ws-*` limits (integers in each limit's range); both at once is a usage error. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorResponse } from '@x/json-rpc';
+import type { BudgetStoreStatus } from '@x/pool';
 import type { SolanaRpc } from '@x/solana-rpc';
 import type { MutableCounters } from './counters.js';
 import { sendJson, sendText } from './http.js';
@@ -19,13 +20,15 @@ export interface RouterOptions {
   readonly isClosing: () => boolean;
   /** The WebSocket side, when on: its statistics join `/stats` and `/metrics`. */
   readonly websocket: () => ProxyWebSocket | undefined;
+  /** Where the budgets live now: `local`, `shared` (Redis) or `degraded` (Redis away: this replica's share), and why. */
+  readonly budgets: () => BudgetStoreStatus;
   /** `POST /`, already checked for shutdown and authorization. */
   readonly rpcRoute: Handler;
 }
 
 const ROUTES: readonly string[] = Object.freeze(['POST /', 'GET /health', 'GET /metrics', 'GET /stats']);
 
-function health(rpc: SolanaRpc, response: ServerResponse): void {
+function health(rpc: SolanaRpc, budgets: BudgetStoreStatus, response: ServerResponse): void {
   const snapshot = rpc.pool.snapshot();
   const healthy = snapshot.endpoints.filter((endpoint) => endpoint.health === 'healthy').length;
   sendJson(response, healthy > 0 ? 200 : 503, {
@@ -33,6 +36,8 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
     healthy,
     total: snapshot.endpoints.length,
     slotWatermark: rpc.slotWatermark() ?? null,
+    // Degraded budgets still serve calls (on this replica's share): reported, not a 503.
+    budgets,
     endpoints: snapshot.endpoints.map((endpoint) => ({
       id: endpoint.id,
       label: endpoint.label,
@@ -42,9 +47,20 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
   });
 }
 
+/** The share of every budget this replica serves on while Redis is away (with shared state only); the pool exports the store's mode. */
+function budgetMetrics(status: BudgetStoreStatus): string {
+  if (status.share === undefined) return '';
+  return [
+    '# HELP rpc_proxy_budget_share Share of every budget this replica serves on while Redis is unreachable.',
+    '# TYPE rpc_proxy_budget_share gauge',
+    `rpc_proxy_budget_share ${status.share}`,
+    '',
+  ].join('\n');
+}
+
 /** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */
 export function createRouter(options: RouterOptions): Handler {
-  const { rpc, counters, sharing, authorized, isClosing, rpcRoute, websocket } = options;
+  const { rpc, counters, sharing, authorized, isClosing, rpcRoute, websocket, budgets } = options;
   return async (request, response) => {
     counters.requests += 1;
     const path = (request.url ?? '/').split('?', 1)[0];
@@ -83,12 +99,12 @@ export function createRouter(options: RouterOptions): Handler {
       sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
     }
-    if (path === '/health') health(rpc, response);
+    if (path === '/health') health(rpc, budgets(), response);
     else if (path === '/metrics')
       sendText(
         response,
         200,
-        `${await rpc.pool.metrics()}${sharing.metrics()}${websocket()?.metrics() ?? ''}`,
+        `${await rpc.pool.metrics()}${sharing.metrics()}${websocket()?.metrics() ?? ''}${budgetMetrics(budgets())}`,
         rpc.pool.registry.contentType,
       );
     else

@@ -1,6 +1,9 @@
+import { createRedisBudgetStore } from '@x/budget-redis';
+import { XError, isXError } from '@x/errors';
+import type { BudgetStore } from '@x/pool';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
-import { DEFAULT_LIMITS, cacheLimitsOf, invalidConfig } from './config.js';
-import type { CacheLimits, MethodOverride, ProxyLimits } from './config.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_LIMITS, cacheLimitsOf, invalidConfig } from './config.js';
+import type { CacheLimits, MethodOverride, ProxyLimits, SharedStateConfig } from './config.js';
 import { createCounters } from './counters.js';
 import type { ProxyCounters } from './counters.js';
 import { createForwarder } from './forward.js';
@@ -49,6 +52,11 @@ export interface ProxyServerOptions {
    * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
    */
   readonly stateFile?: StateFileOptions;
+  /**
+   * Budgets and endpoint holds (cool-downs, ejections) shared with the other replicas through Redis
+   * (`@x/budget-redis`); `keyPrefix` defaults to `rpc-proxy:`. Default: this process's own, in memory.
+   */
+  readonly sharedState?: { readonly redis: Omit<SharedStateConfig['redis'], 'keyPrefix'> & { readonly keyPrefix?: string } };
   /** WebSocket subscriptions on the same port (merged across providers); `false` turns them off. Default: on, with default limits. */
   readonly websocket?: ProxyWebSocketOptions | false;
   // ---- Upstream sharing (issue 17: batching, coalescing, cache) ----
@@ -69,6 +77,8 @@ export interface ProxyServer {
   readonly counters: () => ProxyCounters;
   /** How the state file was restored at start; `undefined` without `stateFile`. */
   readonly stateRestore: RestoreOutcome | undefined;
+  /** Where the pool's budgets and holds live: the Redis store with `sharedState`, else `undefined` (the pool's own). */
+  readonly budgetStore: BudgetStore | undefined;
   /** The WebSocket side (`undefined` with `websocket: false`): `stats()` is also in `/stats` as `websocket`. */
   readonly websocket: ProxyWebSocket | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
@@ -92,9 +102,36 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   // ---- Upstream sharing (issue 17) ----
   const cacheLimits = cacheLimitsOf(options.cache);
   const traffic: UpstreamTraffic = { requests: [], calls: [] };
-  const rpc = createUpstream(options, traffic);
-  const sharing = createSharing(rpc, traffic, options.coalesce ?? true, cacheLimits);
   // ---- end of upstream sharing ----
+  const redis = options.sharedState?.redis;
+  // Resolves once connected, or degraded after its connect timeout (it keeps trying): never fails for Redis being away.
+  const budgetStore =
+    redis === undefined
+      ? undefined
+      : await createRedisBudgetStore({
+          url: redis.url,
+          keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
+          ...(redis.replicas === undefined ? {} : { replicas: redis.replicas }),
+        }).catch((error: unknown) => {
+          if (!isXError(error, 'BUDGET_REDIS_INVALID_OPTIONS')) throw error;
+          const option = `sharedState.redis.${error.context.option}`;
+          throw new XError({
+            code: 'PROXY_INVALID_CONFIG',
+            category: 'config',
+            message: `Invalid configuration: ${option}: ${error.message}`,
+            context: { option, issues: [{ option, message: error.message }] },
+            cause: error,
+          });
+        });
+  let rpc: SolanaRpc;
+  try {
+    rpc = createUpstream(options, traffic, budgetStore);
+  } catch (error) {
+    await budgetStore?.close();
+    throw error;
+  }
+  if (budgetStore !== undefined) log(`budgets: ${budgetStore.status().mode} (${budgetStore.status().detail ?? ''})`);
+  const sharing = createSharing(rpc, traffic, options.coalesce ?? true, cacheLimits);
   const wsEndpoints = options.websocket === false ? [] : (options.websocket?.endpoints ?? []);
   const secrets = secretsOf([...options.endpoints, ...wsEndpoints.map((e) => ({ url: String(e.url), headers: e.headers }))], options.token);
   const allowed =
@@ -114,6 +151,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     authorized,
     // Read per request, once the server below exists.
     websocket: () => websocket,
+    budgets: () => budgetStore?.status() ?? { mode: 'local' },
     isClosing: () => closing,
     rpcRoute: (request, response) => inFlight.track(response, (controller) => rpcRoute(request, response, controller)),
   });
@@ -140,6 +178,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const address = await listen(server, host, options.port ?? 0).catch(async (error: unknown) => {
     await websocket?.close();
     await rpc.close();
+    await budgetStore?.close();
     throw error;
   });
   const keeper = options.stateFile === undefined ? undefined : createStateKeeper(rpc.pool, options.stateFile, log);
@@ -157,6 +196,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       // Saved once every call is over: the last state is the best one to start from.
       await keeper?.stop().catch((error: unknown) => log(error instanceof Error ? error.message : String(error)));
       await rpc.close();
+      await budgetStore?.close();
     })();
     return closed;
   };
@@ -168,6 +208,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     rpc,
     counters: () => ({ ...counters }),
     stateRestore,
+    budgetStore,
     websocket,
     close,
   };

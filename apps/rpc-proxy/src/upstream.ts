@@ -3,6 +3,7 @@ import { createHttpTransport } from '@x/http-transport';
 import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
+import type { BudgetStore } from '@x/pool';
 import type { ConfigIssue, MethodOverride } from './config.js';
 
 export interface UpstreamOptions {
@@ -70,10 +71,15 @@ function upstreamConfigError(option: string, error: Error): XError {
  * strategy that would repeat it…) is still a configuration option to the user: `PROXY_INVALID_CONFIG`
  * naming it (`context.option`), with the client's own sentence as the message.
  */
-export function createUpstream(options: UpstreamOptions, traffic: UpstreamTraffic = { requests: [], calls: [] }): SolanaRpc {
+export function createUpstream(
+  options: UpstreamOptions,
+  traffic: UpstreamTraffic = { requests: [], calls: [] },
+  budgetStore?: BudgetStore,
+): SolanaRpc {
   try {
     return createSolanaMultiRpc({
       ...options.client,
+      ...(budgetStore === undefined ? {} : { pool: { ...options.client?.pool, budgetStore } }),
       createTransport: countingTransports(traffic),
       endpoints: options.endpoints,
       ...(options.methods === undefined ? {} : { methods: options.methods }),

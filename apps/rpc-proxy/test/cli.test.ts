@@ -32,6 +32,8 @@ describe('parseCli', () => {
       '750',
       '--attempt-timeout-ms',
       '200',
+      '--redis-url',
+      'redis://:pw@10.0.0.5:6379/2',
     ];
     expect(parseCli(argv)).toEqual({
       kind: 'run',
@@ -41,6 +43,7 @@ describe('parseCli', () => {
       port: 0,
       tokenEnv: 'PROXY_TOKEN',
       stateFile: 'pool.json',
+      redisUrl: 'redis://:pw@10.0.0.5:6379/2',
       defaults: { deadlineMs: 750, attemptTimeoutMs: 200 },
       websocket: {},
     });
@@ -74,6 +77,7 @@ describe('parseCli', () => {
     [['--local', '--state-file', ''], '--state-file must not be empty'],
     [['--local', '--deadline-ms', '0'], '--deadline-ms must be a number of milliseconds'],
     [['--local', '--attempt-timeout-ms', 'soon'], '--attempt-timeout-ms must be a number of milliseconds'],
+    [['--local', '--redis-url', 'http://h:6379'], '--redis-url must be a redis:// or rediss:// URL'],
     [['--local', '--timeout-ms', '5'], "Unknown option '--timeout-ms'"],
     [['--local', '--ws-max-subscriptions', '0'], '--ws-max-subscriptions must be an integer from 1 to 100000, got "0"'],
     [['--local', '--ws-max-message-bytes', '1k'], '--ws-max-message-bytes must be an integer from 1024 to 67108864'],
@@ -102,6 +106,9 @@ describe('usage errors', () => {
     };
     expect(caught(['--local', '--port', 'x'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--port' } });
     expect(caught(['--local', '--deadline-ms', '0'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--deadline-ms' } });
+    const redis = caught(['--local', '--redis-url', 'tcp://:s3cr3tPassw0rd@h:6379']);
+    expect(redis).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--redis-url' } });
+    expect(JSON.stringify(redis)).not.toContain('s3cr3tPassw0rd');
     expect(caught(['--local', '--verbose'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: 'argv' } });
     expect(caught(['--local', '--ws-max-providers', '0'])).toMatchObject({
       code: 'PROXY_USAGE',

@@ -72,11 +72,84 @@ describe('parseConfig', () => {
     [{ endpoints, auth: {} }, 'auth', 'expected either'],
     [{ endpoints, allowMethods: ['ok', 'not a method'] }, 'allowMethods[1]', 'expected a method name'],
     [{ endpoints, port: 80 }, 'port', 'unknown field'],
+    [{ endpoints: [{ url: 'https://a.example', budget: {} }] }, 'endpoints[0].budget.requestsPerSecond', 'expected a positive number'],
+    [{ endpoints: [{ url: 'https://a.example', budget: 10 }] }, 'endpoints[0].budget', 'expected { requestsPerSecond'],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 0 } }] },
+      'endpoints[0].budget.requestsPerSecond',
+      'expected a positive',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, burst: -1 } }] },
+      'endpoints[0].budget.burst',
+      'expected a positive',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, maxConcurrency: 1.5 } }] },
+      'endpoints[0].budget.maxConcurrency',
+      'expected an integer >= 1',
+    ],
+    [{ endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, rps: 5 } }] }, 'endpoints[0].budget.rps', 'unknown field'],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, credits: { perSecond: 100, costs: { getSlot: -1 } } } }] },
+      'endpoints[0].budget.credits.costs.getSlot',
+      'expected a number >= 0',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, credits: { burst: 100 } } }] },
+      'endpoints[0].budget.credits.perSecond',
+      'expected a positive number',
+    ],
+    [
+      { endpoints: [{ url: 'http://127.0.0.1:1', budget: { requestsPerSecond: 1, burstReserve: 1 } }] },
+      'endpoints[0].budget.burstReserve',
+      'expected a number from 0 to below 1',
+    ],
+    [{ endpoints, sharedState: {} }, 'sharedState.redis', 'expected { url'],
+    [
+      { endpoints, sharedState: { redis: { url: 'http://127.0.0.1:6379' } } },
+      'sharedState.redis.url',
+      'expected a redis:// or rediss:// URL',
+    ],
+    [
+      { endpoints, sharedState: { redis: { url: 'redis://h:6379', keyPrefix: 'a b' } } },
+      'sharedState.redis.keyPrefix',
+      'expected 1-100 characters',
+    ],
+    [
+      { endpoints, sharedState: { redis: { url: 'redis://h:6379', replicas: 0 } } },
+      'sharedState.redis.replicas',
+      'expected an integer >= 1',
+    ],
+    [{ endpoints, sharedState: { redis: { url: 'redis://h:6379', password: 'x' } } }, 'sharedState.redis.password', 'unknown field'],
   ])('%j is refused at %s', (document, field, message) => {
     const error = configError(document);
     expect(error.option).toBe(field);
     expect(error.message).toContain(`${field}: ${message}`);
     expect(error.message).toContain('proxy.json');
+  });
+
+  it('keeps budgets and shared state, with the default key prefix', () => {
+    const budget = {
+      requestsPerSecond: 25,
+      burst: 50,
+      maxConcurrency: 8,
+      credits: { perSecond: 500, costs: { getProgramAccounts: 100 }, defaultCost: 1 },
+    };
+    const config = parseConfig({
+      endpoints: [{ id: 'a', url: 'https://a.example', budget }],
+      sharedState: { redis: { url: 'redis://127.0.0.1:6379', replicas: 2 } },
+    });
+    expect(config.endpoints[0]?.budget).toEqual(budget);
+    expect(config.sharedState).toEqual({ redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'rpc-proxy:', replicas: 2 } });
+    expect(parseConfig({ sharedState: { redis: { url: 'rediss://h:1', keyPrefix: 'bots:' } } }).sharedState?.redis.keyPrefix).toBe('bots:');
+    expect(parseConfig({}).sharedState).toBeUndefined();
+  });
+
+  it('never quotes a Redis URL (it may carry a password)', () => {
+    const error = configError({ sharedState: { redis: { url: 'htps://:s3cr3tPassw0rd@h:6379' } } });
+    expect(error.option).toBe('sharedState.redis.url');
+    expect(error.message).not.toContain('s3cr3tPassw0rd');
   });
 
   it('lists every bad field at once', () => {
@@ -140,6 +213,42 @@ describe('createProxyServer configuration', () => {
       context: { option: 'methods.sendTransaction.strategy' },
     });
     expect((error as Error).message).toMatch(/^Invalid configuration: methods\.sendTransaction\.strategy: sendTransaction is a write/);
+  });
+});
+
+describe('shared state', () => {
+  it('reports a bad Redis option given to createProxyServer as PROXY_INVALID_CONFIG naming it, without the URL', async () => {
+    const error = await createProxyServer({
+      endpoints: [{ url: 'http://127.0.0.1:9' }],
+      sharedState: { redis: { url: 'http://:s3cr3tPassw0rd@127.0.0.1:6379' } },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROXY_INVALID_CONFIG', category: 'config', context: { option: 'sharedState.redis.url' } });
+    expect(JSON.stringify(error)).not.toContain('s3cr3tPassw0rd');
+    expect((error as Error).message).not.toContain('s3cr3tPassw0rd');
+  });
+});
+
+describe('budgets', () => {
+  it("holds back the pool's burstReserve of each declared burst (half by default), and takes the file's burstReserve", async () => {
+    const proxy = await createProxyServer({
+      endpoints: [
+        { id: 'a', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 10, burst: 6, credits: { perSecond: 100, burst: 200 } } },
+        { id: 'b', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 10 } },
+        { id: 'c', url: 'http://127.0.0.1:9', budget: { requestsPerSecond: 50, burst: 8, burstReserve: 0 } },
+      ],
+      websocket: false,
+    });
+    try {
+      const metrics = await proxy.rpc.pool.metrics();
+      const tokens = (endpoint: string, bucket: string): number =>
+        Number(new RegExp(`x_pool_budget_tokens\\{endpoint="${endpoint}",bucket="${bucket}"\\} (\\S+)`).exec(metrics)?.[1]);
+      expect(tokens('a', 'requests')).toBe(3);
+      expect(tokens('a', 'credits')).toBe(100);
+      expect(tokens('b', 'requests')).toBe(5); // the default burst, one second's worth, halved
+      expect(tokens('c', 'requests')).toBe(8);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -27,6 +27,8 @@ export interface Endpoint {
   readonly id: string;
   readonly label: string;
   readonly transport: HttpTransport;
+  /** A `budget` was declared: every request to it must go through the pool, which takes it from the budget. */
+  readonly budgeted: boolean;
 }
 
 export interface Endpoints {
@@ -69,7 +71,12 @@ export function openEndpoints(options: SolanaRpcOptions, resolved: ResolvedOptio
         transport = make(transportOptionsFor(options, index));
         owned.push(transport);
       }
-      list.push({ id: resolved.ids[index] as string, label: config.label ?? transport.label, transport });
+      list.push({
+        id: resolved.ids[index] as string,
+        label: config.label ?? transport.label,
+        transport,
+        budgeted: config.budget !== undefined,
+      });
     });
   } catch (error) {
     // Transports made before the failure hold connection pools: release them.

@@ -113,6 +113,9 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
    * Asks every other endpoint for its slot (getSlot, not counted in the pool's statistics), so that a
    * slot nobody has corroborated yet is corroborated or refuted even when the traffic reaches only one
    * endpoint. At most one check per commitment at a time, and one a second; resolves when it is over.
+   * Endpoints with a declared budget are not asked: these requests bypass the pool and would spend the
+   * provider's allowance unaccounted (429s); the pool spreads calls over budgeted endpoints, whose answers
+   * corroborate slots as well.
    */
   const checkSlots = (asker: Endpoint, commitment: SolanaCommitment): Promise<void> => {
     const running = slotChecksRunning.get(commitment);
@@ -121,7 +124,7 @@ export function createSlotGuard(options: SlotGuardOptions): SlotGuard {
     if (closed || at - (lastSlotCheck.get(commitment) ?? Number.NEGATIVE_INFINITY) < SLOT_CHECK_INTERVAL_MS) return Promise.resolve();
     lastSlotCheck.set(commitment, at);
     const checks = endpoints.list
-      .filter((endpoint) => endpoint !== asker)
+      .filter((endpoint) => endpoint !== asker && !endpoint.budgeted)
       .map(async (endpoint) => {
         try {
           const floor = watermark.floor(commitment);
