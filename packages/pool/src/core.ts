@@ -1,6 +1,6 @@
 import { XError, configError, describeValue, redactSecrets, redactUrl } from '@x/errors';
 import { createEndpointState, eject, normaliseOutcome, recordAttempt, refreshHealth } from './endpoint.js';
-import type { AttemptOutcome, EndpointState, RecordOptions } from './endpoint.js';
+import type { AttemptOutcome, EndpointState, HealthState, RecordOptions } from './endpoint.js';
 import type { EndpointConfig, EndpointRole, ResolvedSettings } from './options.js';
 import { classifyRoles, rankAll } from './selection.js';
 import type { RankedEndpoint } from './selection.js';
@@ -21,9 +21,15 @@ export interface PoolCore<Target> {
   readonly byId: ReadonlyMap<string, EndpointState<Target>>;
   /** Most endpoints ejected at once (`ejection.maxEjectedShare`, at least one). */
   readonly maxEjected: number;
+  /** Told after every recorded attempt (the budgets publish cool-downs and ejections). */
+  readonly afterRecord: ((state: EndpointState<unknown>, result: AttemptResult, healthBefore: HealthState) => void) | undefined;
 }
 
-export function createCore<Target>(settings: ResolvedSettings, endpoints: ReadonlyArray<EndpointConfig<Target>>): PoolCore<Target> {
+export function createCore<Target>(
+  settings: ResolvedSettings,
+  endpoints: ReadonlyArray<EndpointConfig<Target>>,
+  afterRecord?: PoolCore<Target>['afterRecord'],
+): PoolCore<Target> {
   const created = settings.now();
   const states = endpoints.map((config, index) => createEndpointState(config, index, settings, created));
   return {
@@ -31,6 +37,7 @@ export function createCore<Target>(settings: ResolvedSettings, endpoints: Readon
     states,
     byId: new Map(states.map((state) => [state.endpoint.id, state])),
     maxEjected: Math.max(1, Math.floor(states.length * settings.ejection.maxEjectedShare)),
+    afterRecord,
   };
 }
 
@@ -79,10 +86,13 @@ function record<Target>(
   options: RecordOptions | undefined,
 ): AttemptResult {
   const { settings, states } = core;
-  return recordAttempt(state, settings.now(), settings, outcome, options?.abortedAsLoser === true, {
+  const healthBefore = state.health;
+  const result = recordAttempt(state, settings.now(), settings, outcome, options?.abortedAsLoser === true, {
     states,
     mayEject: () => mayEject(core),
   });
+  core.afterRecord?.(state, result, healthBefore);
+  return result;
 }
 
 /** Records one finished attempt on `state` (a malformed outcome throws `POOL_INVALID_OUTCOME` and records nothing). */

@@ -1,5 +1,8 @@
 import { createDualBalancer } from '@x/rpc-strategies';
+import { registerBudgetMetrics } from './budget-metrics.js';
+import { createBudgets } from './budgets.js';
 import { beginAttempt, createCore, importInto, rankEndpoints, recordOutcome, stateOf, suspectEndpoint } from './core.js';
+import type { PoolCore } from './core.js';
 import { executeOn, poolHedgeBudget } from './execute.js';
 import type { Execute, ExecuteOptions, PoolAttemptFn } from './execute.js';
 import { createPoolRegistry } from './metrics.js';
@@ -23,12 +26,15 @@ export function createPool<Target>(options: PoolOptions<Target>): Pool<Target> {
   if (typeof options !== 'object' || (options as unknown) === null)
     throw invalidOptions('options', 'createPool needs an options object { endpoints, … }', options);
   const settings = resolveSettings(options);
-  const core = createCore<Target>(settings, validateEndpoints<Target>(options.endpoints));
+  const endpoints = validateEndpoints<Target>(options.endpoints);
+  const budgets = createBudgets(settings, endpoints, options, () => core);
+  const core: PoolCore<Target> = createCore<Target>(settings, endpoints, budgets.active ? budgets.afterRecord : undefined);
   const { states } = core;
   const now = settings.now;
-  const shared = { hedgeBudget: poolHedgeBudget(options.hedgeBudget, now), balancer: createDualBalancer() };
+  const shared = { hedgeBudget: poolHedgeBudget(options.hedgeBudget, now), balancer: createDualBalancer(), budgets };
   const snapshot = (): PoolSnapshot => buildSnapshot(states, now(), settings);
   const registry = createPoolRegistry(settings, snapshot, shared.hedgeBudget);
+  if (budgets.active) registerBudgetMetrics(registry, settings.metricsPrefix, budgets);
 
   return {
     endpoints: states.map((state) => state.endpoint),

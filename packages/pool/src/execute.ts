@@ -18,11 +18,14 @@ import type {
 } from '@x/rpc-strategies';
 import { stateOf } from './core.js';
 import type { PoolCore } from './core.js';
-import { invalidOptions } from './options.js';
-import type { PoolEndpoint } from './options.js';
+import { checkExhaustedPolicy, invalidOptions } from './options.js';
+import type { BudgetExhaustedPolicy, PoolEndpoint } from './options.js';
 import { hedgeDelayOf } from './pool.js';
 import type { Selection } from './pool.js';
+import { planWithBudgets } from './budget-call.js';
+import type { BudgetReport, Budgets, Redundancy } from './budgets.js';
 import { prepareCall } from './prepare-call.js';
+import type { PreparedCall } from './prepare-call.js';
 
 /** What `execute` runs against each chosen endpoint. */
 export type PoolAttemptFn<Target, T> = AttemptFn<PoolEndpoint<Target>, T>;
@@ -45,8 +48,17 @@ export interface ExecuteCommonOptions<Target, T> {
    * available. Default 1 (for `consensus` with a count quorum: the quorum).
    */
   readonly minCandidates?: number;
-  /** Told which endpoints were chosen, and whether the choice had to fall back (degraded). Exceptions it throws are ignored. */
+  /**
+   * Told which endpoints were chosen, whether the choice had to fall back (degraded), and, in a pool with budgets,
+   * what the budgets decided (`budget`). Exceptions it throws are ignored.
+   */
   readonly onSelection?: (selection: Selection<Target>) => void;
+  /** The method called, for credit budgets (`budget.credits.costs`). */
+  readonly method?: string;
+  /** Credits one attempt of this call costs (overrides the cost of `method`). */
+  readonly cost?: number;
+  /** When no endpoint's budget admits the call: wait for one (bounded by `deadlineMs` and `signal`) or fail now. Default: the pool's. */
+  readonly onBudgetExhausted?: BudgetExhaustedPolicy;
 }
 
 export interface RaceExecuteOptions<Target, T> extends ExecuteCommonOptions<Target, T> {
@@ -95,10 +107,16 @@ export type ExecuteOptions<Target, T> =
   | DualExecuteOptions<Target, T>
   | ScatterExecuteOptions<Target, T>;
 
+/** A race's result; in a pool with budgets, `budget` says whether it ran as a race or degraded to a hedge or single attempt. */
+export type PoolRaceResult<Target, T> = RaceResult<PoolEndpoint<Target>, T> & { readonly budget?: BudgetReport };
+
+/** A hedge's result; in a pool with budgets, `budget` says whether it degraded to a single attempt. */
+export type PoolHedgeResult<Target, T> = HedgeResult<PoolEndpoint<Target>, T> & { readonly budget?: BudgetReport };
+
 /** The overloads of `Pool.execute`: the result type follows the strategy. */
 export interface Execute<Target> {
-  <T>(attempt: PoolAttemptFn<Target, T>, options: RaceExecuteOptions<Target, T>): Promise<RaceResult<PoolEndpoint<Target>, T>>;
-  <T>(attempt: PoolAttemptFn<Target, T>, options: HedgeExecuteOptions<Target, T>): Promise<HedgeResult<PoolEndpoint<Target>, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: RaceExecuteOptions<Target, T>): Promise<PoolRaceResult<Target, T>>;
+  <T>(attempt: PoolAttemptFn<Target, T>, options: HedgeExecuteOptions<Target, T>): Promise<PoolHedgeResult<Target, T>>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: ConsensusExecuteOptions<Target, T>): Promise<ConsensusVerdict<PoolEndpoint<Target>, T>>;
   <T, V>(attempt: PoolAttemptFn<Target, T>, options: TallyExecuteOptions<Target, T, V>): Promise<V>;
   <T>(attempt: PoolAttemptFn<Target, T>, options: DualExecuteOptions<Target, T>): Promise<DualResult<PoolEndpoint<Target>, T>>;
@@ -108,8 +126,8 @@ export interface Execute<Target> {
 }
 
 export type ExecuteResult<Target, T> =
-  | RaceResult<PoolEndpoint<Target>, T>
-  | HedgeResult<PoolEndpoint<Target>, T>
+  | PoolRaceResult<Target, T>
+  | PoolHedgeResult<Target, T>
   | ConsensusVerdict<PoolEndpoint<Target>, T>
   | DualResult<PoolEndpoint<Target>, T>
   | Array<ScatterOutcome<T>>;
@@ -123,6 +141,7 @@ export { DEFAULT_HEDGE_BUDGET };
 export interface ExecuteShared {
   readonly hedgeBudget: HedgeBudget;
   readonly balancer: DualBalancer;
+  readonly budgets: Budgets;
 }
 
 /** The pool's hedge budget: `@x/rpc-strategies`' defaults, the pool's clock, then the caller's `hedgeBudget` options. */
@@ -156,47 +175,91 @@ export async function executeOn<Target, T>(
   }
   if (options.signal?.aborted) throw abortedError(options.signal.reason);
 
-  const call = prepareCall<Target, T>(core, options);
-  const { settings } = core;
-  try {
-    const common = {
-      signal: options.signal,
-      attemptTimeoutMs: options.attemptTimeoutMs,
-      deadlineMs: options.deadlineMs,
-      shouldFailover: options.shouldFailover,
-      onAttempt: call.onAttempt,
-    };
-    const tracked = call.wrap(attempt);
-    switch (options.strategy) {
-      case 'race':
-        return await race(call.candidates, tracked, common);
-      case 'hedge':
-        return await hedge(call.candidates, tracked, {
-          ...common,
-          hedgeDelayMs:
-            options.hedgeDelayMs ??
-            ((endpoint: PoolEndpoint<Target>) => hedgeDelayOf(stateOf(core, endpoint.id), settings, settings.now())),
-          maxAttempts: options.maxAttempts,
-          budget: shared.hedgeBudget,
-        });
-      case 'consensus':
-        if (options.tally !== undefined) {
-          const { tally } = options as unknown as TallyExecuteOptions<Target, T, unknown>;
-          return await consensus(call.candidates, tracked, { ...common, tally, maxParticipants: options.maxParticipants });
-        }
-        return await consensus(call.candidates, tracked, {
-          ...common,
-          quorum: options.quorum,
-          normalize: options.normalize,
-          weight: options.weight,
-          maxParticipants: options.maxParticipants,
-        });
-      case 'dual':
-        return await dual(call.pairs, tracked, { ...common, across: options.across, balancer: shared.balancer });
-      case 'scatter':
-        return await scatter(call.candidates, tracked, { ...common, stopWhen: options.stopWhen });
+  for (const [name, value] of [
+    ['method', options.method],
+    ['cost', options.cost],
+  ] as const) {
+    if (value === undefined) continue;
+    if (name === 'method' ? typeof value !== 'string' : typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw invalidOptions(name, `execute: ${name} must be ${name === 'method' ? 'a string' : 'a finite non-negative number'}`, value);
+  }
+  if (options.onBudgetExhausted !== undefined) checkExhaustedPolicy('onBudgetExhausted', options.onBudgetExhausted);
+
+  if (!shared.budgets.active) {
+    const call = prepareCall<Target, T>(core, options);
+    try {
+      return await runStrategy(core, shared, call, call.wrap(attempt), options, options.strategy, options.deadlineMs);
+    } finally {
+      call.releaseReservations();
     }
+  }
+  await shared.budgets.refreshHolds(core);
+  const { plan, redundancy, waitedMs, settle } = await planWithBudgets(core, shared.budgets, options);
+  const call = prepareCall<Target, T>(core, options, plan);
+  try {
+    const deadlineMs = options.deadlineMs === undefined ? undefined : options.deadlineMs - waitedMs;
+    const result = await runStrategy(core, shared, call, call.wrap(attempt), options, redundancy ?? options.strategy, deadlineMs);
+    return redundancy === undefined ? result : { ...(result as object), budget: plan.budget };
   } finally {
     call.releaseReservations();
+    settle();
+  }
+}
+
+/** Runs `ran` (the strategy asked for, or what a race or hedge degraded to) over the prepared call. */
+async function runStrategy<Target, T>(
+  core: PoolCore<Target>,
+  shared: ExecuteShared,
+  call: PreparedCall<Target, T>,
+  tracked: PoolAttemptFn<Target, T>,
+  options: ExecuteOptions<Target, T>,
+  ran: ExecuteOptions<Target, T>['strategy'] | Redundancy,
+  deadlineMs: number | undefined,
+): Promise<unknown> {
+  const { settings } = core;
+  const common = {
+    signal: options.signal,
+    attemptTimeoutMs: options.attemptTimeoutMs,
+    deadlineMs,
+    shouldFailover: options.shouldFailover,
+    onAttempt: call.onAttempt,
+  };
+  const learnedDelay = (endpoint: PoolEndpoint<Target>): number => hedgeDelayOf(stateOf(core, endpoint.id), settings, settings.now());
+  switch (ran) {
+    case 'race':
+      return await race(call.candidates, tracked, common);
+    case 'hedge':
+    case 'single': {
+      const asked = options.strategy === 'hedge' ? options : undefined;
+      return await hedge(call.candidates, tracked, {
+        ...common,
+        // A single attempt: the next candidate starts only after a failure, never on a delay.
+        hedgeDelayMs: ran === 'single' ? () => Number.POSITIVE_INFINITY : (asked?.hedgeDelayMs ?? learnedDelay),
+        maxAttempts: asked?.maxAttempts,
+        budget: shared.hedgeBudget,
+      });
+    }
+    case 'consensus': {
+      const consensusOptions = options as ConsensusExecuteOptions<Target, T>;
+      if (consensusOptions.tally !== undefined) {
+        const { tally } = options as unknown as TallyExecuteOptions<Target, T, unknown>;
+        return await consensus(call.candidates, tracked, { ...common, tally, maxParticipants: consensusOptions.maxParticipants });
+      }
+      return await consensus(call.candidates, tracked, {
+        ...common,
+        quorum: consensusOptions.quorum,
+        normalize: consensusOptions.normalize,
+        weight: consensusOptions.weight,
+        maxParticipants: consensusOptions.maxParticipants,
+      });
+    }
+    case 'dual':
+      return await dual(call.pairs, tracked, {
+        ...common,
+        across: (options as DualExecuteOptions<Target, T>).across,
+        balancer: shared.balancer,
+      });
+    case 'scatter':
+      return await scatter(call.candidates, tracked, { ...common, stopWhen: (options as ScatterExecuteOptions<Target, T>).stopWhen });
   }
 }

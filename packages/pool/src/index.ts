@@ -1,8 +1,19 @@
 export { createPool } from './create-pool.js';
 export type { Pool } from './create-pool.js';
-export { DEFAULT_COOLDOWN, DEFAULT_EJECTION, DEFAULT_HEDGE, DEFAULT_SCORING, DEFAULT_STATISTICS } from './options.js';
+export {
+  DEFAULT_COOLDOWN,
+  DEFAULT_EJECTION,
+  DEFAULT_HEDGE,
+  DEFAULT_REDUNDANCY_HEADROOM,
+  DEFAULT_SCORING,
+  DEFAULT_STATISTICS,
+} from './options.js';
 export { DEFAULT_HEDGE_BUDGET } from './execute.js';
 export type {
+  BudgetExhaustedPolicy,
+  CreditsBudget,
+  EndpointBudget,
+  RedundancyHeadroomOptions,
   CooldownOptions,
   EjectionOptions,
   EndpointConfig,
@@ -30,4 +41,18 @@ export type {
   RaceExecuteOptions,
   ScatterExecuteOptions,
   TallyExecuteOptions,
+  PoolHedgeResult,
+  PoolRaceResult,
 } from './execute.js';
+export type { BudgetReport, Redundancy } from './budgets.js';
+export { checkTakes, createLocalBudgetStore } from './budget-store.js';
+export type {
+  BudgetGrant,
+  BudgetStore,
+  BudgetStoreStatus,
+  BudgetTake,
+  EndpointHold,
+  EndpointHoldKind,
+  LocalBudgetStoreOptions,
+  TokenBucketSpec,
+} from './budget-store.js';

@@ -1,6 +1,7 @@
 import { configError, describeValue, secretsOfUrl } from '@x/errors';
 import type { ConfigErrorContext, XError } from '@x/errors';
 import type { HedgeBudgetOptions } from '@x/rpc-strategies';
+import type { BudgetStore } from './budget-store.js';
 
 export type EndpointRole = 'primary' | 'secondary';
 
@@ -15,6 +16,42 @@ export interface EndpointConfig<Target> {
   readonly weight?: number;
   /** Human name for snapshots and metrics. Default: the redacted URL when `target` is a URL, else the id. */
   readonly label?: string;
+  /** The provider's limits: the pool never sends beyond them (see README, "Budgets"). Default: unlimited. */
+  readonly budget?: EndpointBudget;
+}
+
+/** Credits of a provider that bills methods differently (e.g. compute units). */
+export interface CreditsBudget {
+  /** Credits earned per second. */
+  readonly perSecond: number;
+  /** Most credits that can be spent at once. Default `perSecond` (one second's worth). */
+  readonly burst?: number;
+  /** Cost of each method (execute's `method`); methods not listed cost `defaultCost`. */
+  readonly costs?: Readonly<Record<string, number>>;
+  /** Cost of a method not in `costs` (or of a call without `method`). Default 1. */
+  readonly defaultCost?: number;
+}
+
+/** The declared limits of one endpoint, enforced by client-side token buckets held in the pool's `budgetStore`. */
+export interface EndpointBudget {
+  /** Requests per second (every attempt costs one request). */
+  readonly requestsPerSecond: number;
+  /** Most requests that can be sent at once. Default `max(1, requestsPerSecond)` (one second's worth). */
+  readonly burst?: number;
+  /** Most attempts in flight at once against this endpoint (counted by this pool). Default unlimited. */
+  readonly maxConcurrency?: number;
+  readonly credits?: CreditsBudget;
+}
+
+/** What `execute` does when no endpoint's budget admits the call: wait for tokens (bounded by `deadlineMs` and `signal`) or fail at once. */
+export type BudgetExhaustedPolicy = 'wait' | 'fail';
+
+/** How much headroom (share of the fullest-possible bucket, 0–1) an endpoint needs to be spent on redundancy. */
+export interface RedundancyHeadroomOptions {
+  /** Below this, an endpoint is left out of a race (the race degrades to a hedge when none is left). Default 0.5. */
+  readonly race?: number;
+  /** Below this on every other endpoint, a hedge degrades to a single attempt (failover only). Default 0.2. */
+  readonly hedge?: number;
 }
 
 /** The endpoint as the pool hands it to attempt functions and selections. */
@@ -124,8 +161,16 @@ export interface PoolOptions<Target> {
   readonly metricsLabels?: Readonly<Record<string, string>>;
   /** Monotonic clock in ms. Default `performance.now()` (faked by vitest's fake timers). */
   readonly now?: () => number;
-  /** Wall clock in ms since the epoch, only for export/import ages. Default `Date.now()`. */
+  /** Wall clock in ms since the epoch, for export/import ages and endpoint holds. Default `Date.now()`. */
   readonly wallNow?: () => number;
+  /**
+   * Where budgets and endpoint holds (cool-downs, ejections) live. Default: a store of this pool's own
+   * (`createLocalBudgetStore` with the pool's clocks). Pools (or replicas, with a shared store) given one store share it.
+   */
+  readonly budgetStore?: BudgetStore;
+  /** Default of `execute`'s `onBudgetExhausted`. Default `'wait'`. */
+  readonly onBudgetExhausted?: BudgetExhaustedPolicy;
+  readonly redundancyHeadroom?: RedundancyHeadroomOptions;
 }
 
 export interface ResolvedSettings {
@@ -139,6 +184,8 @@ export interface ResolvedSettings {
   readonly metricsLabels: Readonly<Record<string, string>>;
   readonly now: () => number;
   readonly wallNow: () => number;
+  readonly onBudgetExhausted: BudgetExhaustedPolicy;
+  readonly redundancyHeadroom: Required<RedundancyHeadroomOptions>;
 }
 
 export const DEFAULT_EJECTION: Required<EjectionOptions> = {
@@ -164,6 +211,8 @@ export const DEFAULT_STATISTICS: Required<StatisticsOptions> = {
   peakHalfLifeMs: 10_000,
   quantileAccuracy: 0.01,
 };
+
+export const DEFAULT_REDUNDANCY_HEADROOM: Required<RedundancyHeadroomOptions> = { race: 0.5, hedge: 0.2 };
 
 export const DEFAULT_SCORING: Required<ScoringOptions> = { errorPenalty: 10, inFlightPenalty: 1 };
 
@@ -292,6 +341,13 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
   ] as const) {
     if (fn !== undefined && typeof fn !== 'function') throw invalidOptions(name, `${name} must be a function`);
   }
+  const onBudgetExhausted = options.onBudgetExhausted ?? 'wait';
+  checkExhaustedPolicy('onBudgetExhausted', onBudgetExhausted);
+  const redundancyHeadroom = merge('redundancyHeadroom', DEFAULT_REDUNDANCY_HEADROOM, options.redundancyHeadroom, {
+    race: 'fraction',
+    hedge: 'fraction',
+  });
+  checkBudgetStore(options.budgetStore);
   const metricsPrefix = options.metricsPrefix ?? 'x_pool_';
   if (typeof metricsPrefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricsPrefix)) {
     throw invalidOptions('metricsPrefix', 'metricsPrefix must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)');
@@ -315,10 +371,51 @@ export function resolveSettings(options: PoolOptions<unknown>): ResolvedSettings
     metricsLabels,
     now: options.now ?? (() => performance.now()),
     wallNow: options.wallNow ?? (() => Date.now()),
+    onBudgetExhausted,
+    redundancyHeadroom,
   };
 }
 
-const RESERVED_LABELS: ReadonlySet<string> = new Set(['endpoint', 'label', 'state', 'result', 'quantile']);
+export function checkExhaustedPolicy(option: string, value: unknown): void {
+  if (value !== 'wait' && value !== 'fail')
+    throw invalidOptions(option, `${option} must be "wait" or "fail", got ${describeValue(value)}`, value);
+}
+
+const STORE_METHODS = ['take', 'refund', 'hold', 'holds', 'status', 'close'] as const;
+
+function checkBudgetStore(store: unknown): void {
+  if (store === undefined) return;
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    STORE_METHODS.some((name) => typeof (store as Record<string, unknown>)[name] !== 'function')
+  ) {
+    throw invalidOptions('budgetStore', `budgetStore must be a BudgetStore (an object with ${STORE_METHODS.join(', ')})`);
+  }
+}
+
+function checkBudget(path: string, budget: unknown): void {
+  if (budget === undefined) return;
+  if (typeof budget !== 'object' || budget === null)
+    throw invalidOptions(path, `${path} must be an object { requestsPerSecond, burst?, maxConcurrency?, credits? }`, budget);
+  const { requestsPerSecond, burst, maxConcurrency, credits } = budget as Record<string, unknown>;
+  checkNumber(`${path}.requestsPerSecond`, requestsPerSecond, 'positive');
+  if (burst !== undefined) checkNumber(`${path}.burst`, burst, 'positive');
+  if (maxConcurrency !== undefined) checkNumber(`${path}.maxConcurrency`, maxConcurrency, 'positive-integer');
+  if (credits === undefined) return;
+  if (typeof credits !== 'object' || credits === null)
+    throw invalidOptions(`${path}.credits`, `${path}.credits must be an object { perSecond, burst?, costs?, defaultCost? }`, credits);
+  const { perSecond, burst: creditBurst, costs, defaultCost } = credits as Record<string, unknown>;
+  checkNumber(`${path}.credits.perSecond`, perSecond, 'positive');
+  if (creditBurst !== undefined) checkNumber(`${path}.credits.burst`, creditBurst, 'positive');
+  if (defaultCost !== undefined) checkNumber(`${path}.credits.defaultCost`, defaultCost, 'non-negative');
+  if (costs === undefined) return;
+  if (typeof costs !== 'object' || costs === null || Array.isArray(costs))
+    throw invalidOptions(`${path}.credits.costs`, `${path}.credits.costs must be an object of method → cost`, costs);
+  for (const [method, cost] of Object.entries(costs)) checkNumber(`${path}.credits.costs.${method}`, cost, 'non-negative');
+}
+
+const RESERVED_LABELS: ReadonlySet<string> = new Set(['endpoint', 'label', 'state', 'result', 'quantile', 'bucket', 'from', 'to', 'mode']);
 
 /** The secrets a target could leak into text: only URL targets have any the pool can know about. */
 export function secretsOfTarget(target: unknown): string[] {
@@ -365,6 +462,7 @@ export function validateEndpoints<Target>(endpoints: unknown): ReadonlyArray<End
     if (label !== undefined && (typeof label !== 'string' || label.length === 0)) {
       throw invalidOptions(`endpoints[${index}].label`, `endpoints[${index}].label must be a non-empty string`);
     }
+    checkBudget(`endpoints[${index}].budget`, (endpoint as Record<string, unknown>).budget);
   });
   return endpoints as ReadonlyArray<EndpointConfig<Target>>;
 }

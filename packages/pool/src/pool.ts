@@ -2,6 +2,7 @@ import { describeValue } from '@x/errors';
 import type { XError } from '@x/errors';
 import type { HedgeBudget } from '@x/rpc-strategies';
 import type { Registry } from 'prom-client';
+import type { BudgetReport } from './budgets.js';
 import type { AttemptTracker, PoolCore } from './core.js';
 import type { AttemptOutcome, EndpointState, RecordOptions } from './endpoint.js';
 import type { Execute } from './execute.js';
@@ -33,6 +34,8 @@ export interface Selection<Target> {
   readonly endpoints: ReadonlyArray<PoolEndpoint<Target>>;
   /** True when unavailable endpoints (ejected, cooling down, probe slots full) had to be included. */
   readonly degraded: boolean;
+  /** In `execute`'s `onSelection` of a pool with budgets: what the budgets decided (redundancy, wait, endpoints left out). */
+  readonly budget?: BudgetReport;
 }
 
 export interface PairsOptions {

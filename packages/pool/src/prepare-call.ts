@@ -1,4 +1,6 @@
+import { abortedError } from '@x/errors';
 import type { AttemptEvent } from '@x/rpc-strategies';
+import type { BudgetReport } from './budgets.js';
 import { beginAttempt, rankEndpoints, stateOf } from './core.js';
 import type { AttemptTracker, PoolCore } from './core.js';
 import type { EndpointState } from './endpoint.js';
@@ -19,27 +21,44 @@ export interface PreparedCall<Target, T> {
   readonly releaseReservations: () => void;
 }
 
-/** Chooses the candidates, reserves probe slots, and builds the recording wrappers of one call. */
-export function prepareCall<Target, T>(core: PoolCore<Target>, options: ExecuteOptions<Target, T>): PreparedCall<Target, T> {
-  let chosen: Array<RankedEndpoint<Target>>;
-  let pairs: Array<{ primary: PoolEndpoint<Target>; secondary?: PoolEndpoint<Target> }> = [];
-  let degraded: boolean;
+/** The endpoints one call runs on, and what budgets decided for it (absent when the pool has no budgets). */
+export interface CallPlan<Target> {
+  readonly chosen: ReadonlyArray<RankedEndpoint<Target>>;
+  readonly pairs: ReadonlyArray<{ primary: PoolEndpoint<Target>; secondary?: PoolEndpoint<Target> }>;
+  readonly degraded: boolean;
+  readonly budget?: BudgetReport;
+  /** Before an attempt starts: undefined to start it now, or a promise that rejects when its budget refuses it. */
+  readonly beforeStart?: (endpoint: PoolEndpoint<Target>, signal: AbortSignal) => Promise<void> | undefined;
+  /** Synchronously as the attempt starts (its budget grant becomes an attempt in flight). */
+  readonly onStart?: (endpoint: PoolEndpoint<Target>) => void;
+}
+
+/** The pool's usual choice of candidates (or pairs, for `dual`): ranked by health and score. */
+export function chooseCandidates<Target, T>(core: PoolCore<Target>, options: ExecuteOptions<Target, T>): CallPlan<Target> {
   if (options.strategy === 'dual') {
     checkCount('maxCandidates', options.maxCandidates, 1);
     const selection = pairsFrom(core, { maxPairs: options.maxCandidates });
-    chosen = selection.chosen;
-    pairs = [...selection.pairs];
-    degraded = selection.degraded;
-  } else {
-    const quorum =
-      options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
-    const selection = selectFrom(rankEndpoints(core), {
-      maxCandidates: options.maxCandidates,
-      minCandidates: options.minCandidates ?? quorum,
-    });
-    chosen = selection.chosen;
-    degraded = selection.degraded;
+    return { chosen: selection.chosen, pairs: [...selection.pairs], degraded: selection.degraded };
   }
+  const selection = selectFrom(rankEndpoints(core), {
+    maxCandidates: options.maxCandidates,
+    minCandidates: options.minCandidates ?? quorumOf(options),
+  });
+  return { chosen: selection.chosen, pairs: [], degraded: selection.degraded };
+}
+
+/** The count quorum of a consensus call (the fewest candidates it can decide with), else 1. */
+export function quorumOf<Target, T>(options: ExecuteOptions<Target, T>): number {
+  return options.strategy === 'consensus' && options.tally === undefined && typeof options.quorum === 'number' ? options.quorum : 1;
+}
+
+/** Reserves probe slots and builds the recording wrappers of one call over its planned candidates. */
+export function prepareCall<Target, T>(
+  core: PoolCore<Target>,
+  options: ExecuteOptions<Target, T>,
+  plan: CallPlan<Target> = chooseCandidates(core, options),
+): PreparedCall<Target, T> {
+  const { chosen, pairs, degraded } = plan;
   const candidates = chosen.map((entry) => entry.state.endpoint);
 
   // A probing endpoint admits only `probeConcurrency` attempts; a call that chose it holds a slot
@@ -53,7 +72,9 @@ export function prepareCall<Target, T>(core: PoolCore<Target>, options: ExecuteO
   }
   const trackers = new Map<number, AttemptTracker>();
   try {
-    options.onSelection?.({ endpoints: candidates, degraded });
+    options.onSelection?.(
+      plan.budget === undefined ? { endpoints: candidates, degraded } : { endpoints: candidates, degraded, budget: plan.budget },
+    );
   } catch {
     // An observer must not change the call (the same rule as the strategies' onAttempt).
   }
@@ -63,15 +84,25 @@ export function prepareCall<Target, T>(core: PoolCore<Target>, options: ExecuteO
     candidates,
     pairs,
     wrap: (attempt: PoolAttemptFn<Target, T>): PoolAttemptFn<Target, T> => {
-      return (endpoint, context) => {
+      const begin: PoolAttemptFn<Target, T> = (endpoint, context) => {
         const state = stateOf(core, endpoint.id);
         const reserved = reservations.get(endpoint.id);
         if (reserved !== undefined) {
           reserved.probeReservations--;
           reservations.delete(endpoint.id);
         }
+        plan.onStart?.(endpoint);
         trackers.set(context.attempt, beginAttempt(core, state));
         return attempt(endpoint, context);
+      };
+      return (endpoint, context) => {
+        const gate = plan.beforeStart?.(endpoint, context.signal);
+        if (gate === undefined) return begin(endpoint, context);
+        return gate.then(() => {
+          // Aborted while its budget was being taken: never started (its grant goes back at the end of the call).
+          if (context.signal.aborted) throw abortedError(context.signal.reason);
+          return begin(endpoint, context);
+        });
       };
     },
     onAttempt: (event: AttemptEvent<PoolEndpoint<Target>, T>): void => {

@@ -2,8 +2,8 @@
 // type flows from the endpoints to every attempt, and `execute`'s overloads give each strategy its own result type.
 import { isXError } from '@x/errors';
 import type { AttemptContext, Outcome } from '@x/errors';
-import { createPool } from '@x/pool';
-import type { AttemptOutcome, ExecuteResult, Pool, PoolEndpoint } from '@x/pool';
+import { createLocalBudgetStore, createPool } from '@x/pool';
+import type { AttemptOutcome, BudgetReport, ExecuteResult, Pool, PoolEndpoint, PoolHedgeResult, PoolRaceResult, Redundancy } from '@x/pool';
 import type { ConsensusTally, ConsensusVerdict, DualResult, HedgeResult, RaceResult, ScatterOutcome } from '@x/rpc-strategies';
 import { describe, expectTypeOf, it } from 'vitest';
 
@@ -40,9 +40,13 @@ describe('createPool', () => {
 describe('execute overloads', () => {
   it('give each strategy its own result type', () => {
     expectTypeOf(pool.execute(getSlot, { strategy: 'race', attemptTimeoutMs: 50, deadlineMs: 200 })).toEqualTypeOf<
-      Promise<RaceResult<Endpoint, number>>
+      Promise<RaceResult<Endpoint, number> & { readonly budget?: BudgetReport }>
     >();
-    expectTypeOf(pool.execute(getSlot, { strategy: 'hedge', hedgeDelayMs: 20 })).toEqualTypeOf<Promise<HedgeResult<Endpoint, number>>>();
+    expectTypeOf(pool.execute(getSlot, { strategy: 'hedge', hedgeDelayMs: 20 })).toEqualTypeOf<
+      Promise<HedgeResult<Endpoint, number> & { readonly budget?: BudgetReport }>
+    >();
+    expectTypeOf<PoolRaceResult<Rpc, number>>().toExtend<RaceResult<Endpoint, number>>();
+    expectTypeOf<PoolHedgeResult<Rpc, number>>().toExtend<HedgeResult<Endpoint, number>>();
     expectTypeOf(pool.execute(getSlot, { strategy: 'consensus', quorum: 2 })).toEqualTypeOf<Promise<ConsensusVerdict<Endpoint, number>>>();
     expectTypeOf(pool.execute(getSlot, { strategy: 'dual', across: 'balance' })).toEqualTypeOf<Promise<DualResult<Endpoint, number>>>();
     expectTypeOf(pool.execute(getSlot, { strategy: 'scatter' })).toEqualTypeOf<Promise<Array<ScatterOutcome<number>>>>();
@@ -86,5 +90,36 @@ describe('recording outcomes', () => {
     const error: unknown = undefined;
     if (isXError(error, 'POOL_UNKNOWN_ENDPOINT')) expectTypeOf(error.context.endpointId).toEqualTypeOf<string>();
     if (isXError(error, 'POOL_INVALID_OPTIONS')) expectTypeOf(error.context.option).toEqualTypeOf<string>();
+    if (isXError(error, 'POOL_BUDGET_EXHAUSTED')) {
+      expectTypeOf(error.context.retryInMs).toEqualTypeOf<number>();
+      expectTypeOf(error.context.endpoints).toEqualTypeOf<ReadonlyArray<string>>();
+    }
+    if (isXError(error, 'POOL_BUDGET_REFUSED')) expectTypeOf(error.context.endpointId).toEqualTypeOf<string>();
+    if (isXError(error, 'POOL_INVALID_BUDGET')) expectTypeOf(error.context.option).toEqualTypeOf<string>();
+  });
+});
+
+describe('budgets', () => {
+  it('types the budget options, the per-call cost and the report', () => {
+    const budgeted = createPool({
+      endpoints: [
+        { id: 'a', target: 'http://127.0.0.1:1', budget: { requestsPerSecond: 10, credits: { perSecond: 100, costs: { getSlot: 1 } } } },
+      ],
+      budgetStore: createLocalBudgetStore(),
+      onBudgetExhausted: 'fail',
+    });
+    void budgeted.execute(() => Promise.resolve(1), {
+      strategy: 'race',
+      method: 'getSlot',
+      cost: 2,
+      onBudgetExhausted: 'wait',
+      onSelection: (selection) => expectTypeOf(selection.budget).toEqualTypeOf<BudgetReport | undefined>(),
+    });
+    expectTypeOf<BudgetReport['redundancy']>().toEqualTypeOf<Redundancy | undefined>();
+    expectTypeOf<Redundancy>().toEqualTypeOf<'race' | 'hedge' | 'single'>();
+    // @ts-expect-error onBudgetExhausted is 'wait' or 'fail'
+    void budgeted.execute(() => Promise.resolve(1), { strategy: 'race', onBudgetExhausted: 'queue' });
+    // @ts-expect-error a budget needs requestsPerSecond
+    createPool({ endpoints: [{ id: 'a', target: 1, budget: { burst: 5 } }] });
   });
 });
