@@ -18,8 +18,9 @@ const VIEM_NAMES: Record<ThroughputVariant, string> = {
 
 const VIEM_SETTINGS: Record<ThroughputVariant, string> = {
   defaults:
-    'viem defaults: one client, fallback([http(a), http(b), http(c), http(d)]): every call starts at the first endpoint and moves on after an error ' +
-    '(HTTP 429 included), http timeout 10 s, no retry per endpoint inside fallback, fallback retryCount 3 with 150 ms × 2ⁿ backoff once every endpoint failed',
+    'viem defaults: one client, fallback([http(a), http(b), http(c), http(d)]): every call starts at the first endpoint and moves on after an ' +
+    'error (HTTP 429 included), http timeout 10 s, no retry per endpoint inside fallback, fallback retryCount 3 with 150 ms × 2ⁿ backoff ' +
+    'once every endpoint failed',
   tuned:
     'viem tuned for throughput: one fallback client per rotation of the endpoint order, used call by call in turn (round-robin; viem has no load ' +
     'balancing of its own), otherwise defaults (fallback retryCount 3, http timeout 10 s)',
@@ -38,7 +39,7 @@ const ETHERS_FAIRNESS = 'staticNetwork, batchMaxCount 1 and cacheTimeout -1 in b
 const ETHERS_SETTINGS: Record<ThroughputVariant, string> = {
   defaults:
     'ethers defaults: quorum 2 (half of 4 providers of weight 1), stallTimeout 400 ms, priority 1 / weight 1 each (random order); ' +
-    `a 429 is retried on the same provider up to 12 times (ethers reads Retry-After as milliseconds); ${ETHERS_FAIRNESS}`,
+    `a 429 is tried again on the same provider, up to 12 attempts in all (ethers reads Retry-After as milliseconds); ${ETHERS_FAIRNESS}`,
   tuned:
     `ethers tuned for throughput: quorum 1 (one provider per call), FetchRequest.setThrottleParams({ maxAttempts: ${ETHERS_TUNED_MAX_ATTEMPTS} }) ` +
     `(a 429 fails that provider at once and the next one joins), stallTimeout 400 ms; ${ETHERS_FAIRNESS}`,
