@@ -19,6 +19,7 @@ const allowed = {
   '@x/ws-transport': ['@x/errors', '@x/json-rpc'],
   '@x/rpc-strategies': ['@x/errors'],
   '@x/pool': ['@x/errors', '@x/rpc-strategies'],
+  '@x/budget-redis': ['@x/errors', '@x/pool'],
   '@x/raida-client': ['@x/errors', '@x/raida-protocol', '@x/udp-transport', '@x/rpc-strategies'],
   '@x/solana-rpc': ['@x/errors', '@x/json-rpc', '@x/http-transport', '@x/ws-transport', '@x/rpc-strategies', '@x/pool'],
   '@x/testkit': ['@x/errors', '@x/json-rpc', '@x/raida-protocol'],

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { checkTimerMs, configError } from '@x/errors';
 import type { ConfigErrorContext, XError } from '@x/errors';
+import { isRedisUrl } from './config.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8899;
 
 export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
-                       [--deadline-ms N] [--attempt-timeout-ms N]
+                       [--deadline-ms N] [--attempt-timeout-ms N] [--redis-url URL]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -24,6 +25,8 @@ Options:
                      configuration, which this overrides)
   --attempt-timeout-ms N
                      one attempt against one endpoint, for methods without a preset (defaults.attemptTimeoutMs)
+  --redis-url URL    share budgets, cool-downs and health with the other replicas through this Redis
+                     (sharedState.redis.url of the configuration, which this overrides; see README)
   --help             print this help
 
 Routes: POST / (JSON-RPC, single or batch), GET /health, GET /metrics, GET /stats.
@@ -39,6 +42,8 @@ export type CliCommand =
       readonly port: number;
       readonly tokenEnv: string | undefined;
       readonly stateFile: string | undefined;
+      /** `--redis-url`: over the configuration's `sharedState.redis.url`. */
+      readonly redisUrl: string | undefined;
       /** `--deadline-ms` and `--attempt-timeout-ms`: over the configuration's `defaults`. */
       readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
     };
@@ -72,6 +77,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         'state-file': { type: 'string' },
         'deadline-ms': { type: 'string' },
         'attempt-timeout-ms': { type: 'string' },
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -91,6 +97,11 @@ export function parseCli(argv: readonly string[]): CliCommand {
   }
   const stateFile = values['state-file'];
   if (stateFile !== undefined && stateFile.trim() === '') throw usageError('--state-file must not be empty', '--state-file');
+  const redisUrl = values['redis-url'];
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
+    // Not echoed: it may carry a password.
+    throw usageError('--redis-url must be a redis:// or rediss:// URL', '--redis-url');
+  }
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }
@@ -98,7 +109,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     ...timerFlag('--deadline-ms', 'deadlineMs', values['deadline-ms']),
     ...timerFlag('--attempt-timeout-ms', 'attemptTimeoutMs', values['attempt-timeout-ms']),
   };
-  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, defaults };
+  return { kind: 'run', configPath: values.config, local: values.local, host: values.host, port, tokenEnv, stateFile, redisUrl, defaults };
 }
 
 /** True for addresses that only this machine can reach. */

@@ -40,6 +40,19 @@ export interface MethodOverride {
   readonly across?: 'race' | 'balance';
 }
 
+/** An upstream's declared limits: the pool's endpoint `budget` (see the README, "Budgets and replicas"). */
+interface BudgetEntry {
+  readonly requestsPerSecond: number;
+  readonly burst?: number;
+  readonly maxConcurrency?: number;
+  readonly credits?: {
+    readonly perSecond: number;
+    readonly burst?: number;
+    readonly costs?: Readonly<Record<string, number>>;
+    readonly defaultCost?: number;
+  };
+}
+
 interface EndpointEntry {
   /** Default (from @x/solana-rpc): the URL's host, `#2`… appended to repeats. */
   readonly id?: string;
@@ -47,7 +60,22 @@ interface EndpointEntry {
   readonly weight?: number;
   readonly role?: 'primary' | 'secondary';
   readonly headers?: Readonly<Record<string, string>>;
+  readonly budget?: BudgetEntry;
 }
+
+/** Budgets, cool-downs and health shared by every replica through Redis. */
+export interface SharedStateConfig {
+  readonly redis: {
+    /** `redis://[user:password@]host:port[/db]`; never echoed with its password. */
+    readonly url: string;
+    /** Default `rpc-proxy:`; replicas sharing budgets use the same one. */
+    readonly keyPrefix: string;
+    /** Replicas sharing the budgets (each serves 1/replicas while Redis is away). Default: counted by heartbeats. */
+    readonly replicas?: number;
+  };
+}
+
+export const DEFAULT_KEY_PREFIX = 'rpc-proxy:';
 
 /** A validated configuration file. */
 export interface ProxyConfig {
@@ -60,6 +88,7 @@ export interface ProxyConfig {
   readonly allowAnyMethod: boolean;
   readonly limits: ProxyLimits;
   readonly auth: { readonly token: string } | { readonly tokenEnv: string } | undefined;
+  readonly sharedState: SharedStateConfig | undefined;
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -105,6 +134,66 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+const positiveRate = z
+  .number({ error: 'expected a positive number' })
+  .positive({ error: 'expected a positive number' })
+  .max(1_000_000, { error: 'expected at most 1000000' });
+const cost = z
+  .number({ error: 'expected a number >= 0' })
+  .min(0, { error: 'expected a number >= 0' })
+  .max(1_000_000, { error: 'expected at most 1000000' });
+
+const budget = z.strictObject(
+  {
+    requestsPerSecond: positiveRate,
+    burst: positiveRate.optional(),
+    maxConcurrency: count.max(100_000, { error: 'expected at most 100000' }).optional(),
+    credits: z
+      .strictObject(
+        {
+          perSecond: positiveRate,
+          burst: positiveRate.optional(),
+          costs: z.record(methodName, cost, { error: 'expected an object of method name to cost' }).optional(),
+          defaultCost: cost.optional(),
+        },
+        { error: 'expected { perSecond, burst?, costs?, defaultCost? }' },
+      )
+      .optional(),
+  },
+  { error: 'expected { requestsPerSecond, burst?, maxConcurrency?, credits? }' },
+);
+
+/** A `redis://` or `rediss://` URL with a host. */
+export function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const redisUrl = z
+  .string({ error: 'expected a redis:// or rediss:// URL' })
+  .refine(isRedisUrl, { error: 'expected a redis:// or rediss:// URL' });
+
+const sharedState = z.strictObject(
+  {
+    redis: z.strictObject(
+      {
+        url: redisUrl,
+        keyPrefix: z
+          .string({ error: 'expected a string' })
+          .regex(/^[A-Za-z0-9:._-]{1,100}$/, { error: 'expected 1-100 characters of A-Z a-z 0-9 : . _ -' })
+          .optional(),
+        replicas: count.max(10_000, { error: 'expected at most 10000' }).optional(),
+      },
+      { error: 'expected { url, keyPrefix?, replicas? }' },
+    ),
+  },
+  { error: 'expected { redis: { url, keyPrefix?, replicas? } }' },
+);
+
 // Zod never quotes the offending input in its messages, which matters here: URLs and headers carry keys.
 const endpoint = z.strictObject({
   id: z
@@ -115,6 +204,7 @@ const endpoint = z.strictObject({
   weight: z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' }).finite().optional(),
   role: z.enum(['primary', 'secondary'], { error: 'expected "primary" or "secondary"' }).optional(),
   headers: z.record(z.string(), z.string({ error: 'expected a string' })).optional(),
+  budget: budget.optional(),
 });
 
 const configSchema = z.strictObject({
@@ -158,6 +248,7 @@ const configSchema = z.strictObject({
       { error: 'expected either { "token": "…" } or { "tokenEnv": "NAME" }' },
     )
     .optional(),
+  sharedState: sharedState.optional(),
 });
 
 /** One problem of a configuration, by the path of its option: `methods.getAccountInfo.deadlineMs`. */
@@ -225,6 +316,7 @@ export function parseConfig(document: unknown, source?: string): ProxyConfig {
       ...(entry.weight === undefined ? {} : { weight: entry.weight }),
       ...(entry.role === undefined ? {} : { role: entry.role }),
       ...(entry.headers === undefined ? {} : { headers: entry.headers }),
+      ...(entry.budget === undefined ? {} : { budget: entry.budget }),
     })),
     defaults: value.defaults,
     methods: value.methods ?? {},
@@ -232,6 +324,16 @@ export function parseConfig(document: unknown, source?: string): ProxyConfig {
     allowAnyMethod: value.allowAnyMethod ?? false,
     limits: { ...DEFAULT_LIMITS, ...value.limits },
     auth: value.auth,
+    sharedState:
+      value.sharedState === undefined
+        ? undefined
+        : {
+            redis: {
+              url: value.sharedState.redis.url,
+              keyPrefix: value.sharedState.redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
+              ...(value.sharedState.redis.replicas === undefined ? {} : { replicas: value.sharedState.redis.replicas }),
+            },
+          },
   };
 }
 

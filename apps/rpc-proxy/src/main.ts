@@ -2,8 +2,8 @@ import { isXError } from '@x/errors';
 import type { SolanaEndpointConfig } from '@x/solana-rpc';
 import type { RpcCluster } from '@x/testkit';
 import { USAGE, isLoopbackHost, parseCli } from './cli.js';
-import { invalidConfig, loadConfig, parseConfig, resolveToken } from './config.js';
-import type { ProxyConfig } from './config.js';
+import { DEFAULT_KEY_PREFIX, invalidConfig, loadConfig, parseConfig, resolveToken } from './config.js';
+import type { ProxyConfig, SharedStateConfig } from './config.js';
 import { startLocalUpstreams } from './local.js';
 import { createProxyServer } from './server.js';
 import type { ProxyServer } from './server.js';
@@ -11,6 +11,13 @@ import type { ProxyServer } from './server.js';
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+
+/** The configuration's `sharedState`, with `--redis-url` over its URL (creating it when the file has none). */
+function sharedStateOf(config: ProxyConfig, redisUrl: string | undefined): { sharedState?: SharedStateConfig } {
+  const redis = config.sharedState?.redis;
+  if (redisUrl === undefined) return redis === undefined ? {} : { sharedState: { redis } };
+  return { sharedState: { redis: { keyPrefix: DEFAULT_KEY_PREFIX, ...redis, url: redisUrl } } };
+}
 
 function fail(message: string, code: number): number {
   process.stderr.write(`rpc-proxy: ${message}\n`);
@@ -69,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
       host: command.host,
       port: command.port,
       ...(command.stateFile === undefined ? {} : { stateFile: { path: command.stateFile } }),
+      ...sharedStateOf(config, command.redisUrl),
       log: (line) => process.stderr.write(`rpc-proxy: ${line}\n`),
     });
   } catch (error) {

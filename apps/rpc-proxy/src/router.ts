@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorResponse } from '@x/json-rpc';
+import type { BudgetStoreStatus } from '@x/pool';
 import type { SolanaRpc } from '@x/solana-rpc';
 import type { MutableCounters } from './counters.js';
 import { sendJson, sendText } from './http.js';
@@ -16,13 +17,15 @@ export interface RouterOptions {
   readonly isClosing: () => boolean;
   /** The WebSocket side, when on: its statistics join `/stats` and `/metrics`. */
   readonly websocket: () => ProxyWebSocket | undefined;
+  /** Where the budgets live now: `local`, `shared` (Redis) or `degraded` (Redis away: this replica's share), and why. */
+  readonly budgets: () => BudgetStoreStatus;
   /** `POST /`, already checked for shutdown and authorization. */
   readonly rpcRoute: Handler;
 }
 
 const ROUTES: readonly string[] = Object.freeze(['POST /', 'GET /health', 'GET /metrics', 'GET /stats']);
 
-function health(rpc: SolanaRpc, response: ServerResponse): void {
+function health(rpc: SolanaRpc, budgets: BudgetStoreStatus, response: ServerResponse): void {
   const snapshot = rpc.pool.snapshot();
   const healthy = snapshot.endpoints.filter((endpoint) => endpoint.health === 'healthy').length;
   sendJson(response, healthy > 0 ? 200 : 503, {
@@ -30,6 +33,8 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
     healthy,
     total: snapshot.endpoints.length,
     slotWatermark: rpc.slotWatermark() ?? null,
+    // Degraded budgets still serve calls (on this replica's share): reported, not a 503.
+    budgets,
     endpoints: snapshot.endpoints.map((endpoint) => ({
       id: endpoint.id,
       label: endpoint.label,
@@ -39,9 +44,28 @@ function health(rpc: SolanaRpc, response: ServerResponse): void {
   });
 }
 
+/** The budget store's mode as Prometheus gauges: one series per mode (1 for the current one), and the share served. */
+function budgetMetrics(status: BudgetStoreStatus): string {
+  const lines = [
+    '# HELP rpc_proxy_budget_store_mode Where the budgets live: 1 for the current mode (degraded: Redis unreachable, serving this replica share).',
+    '# TYPE rpc_proxy_budget_store_mode gauge',
+    ...(['local', 'shared', 'degraded'] as const).map(
+      (mode) => `rpc_proxy_budget_store_mode{mode="${mode}"} ${status.mode === mode ? 1 : 0}`,
+    ),
+  ];
+  if (status.share !== undefined) {
+    lines.push(
+      '# HELP rpc_proxy_budget_share Share of every budget this replica serves on while Redis is unreachable.',
+      '# TYPE rpc_proxy_budget_share gauge',
+      `rpc_proxy_budget_share ${status.share}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** Every HTTP request: shutdown and bearer checks first, then `POST /` (JSON-RPC) or the `GET` reports on the pool. */
 export function createRouter(options: RouterOptions): Handler {
-  const { rpc, counters, authorized, isClosing, rpcRoute, websocket } = options;
+  const { rpc, counters, authorized, isClosing, rpcRoute, websocket, budgets } = options;
   return async (request, response) => {
     counters.requests += 1;
     const path = (request.url ?? '/').split('?', 1)[0];
@@ -80,9 +104,14 @@ export function createRouter(options: RouterOptions): Handler {
       sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
     }
-    if (path === '/health') health(rpc, response);
+    if (path === '/health') health(rpc, budgets(), response);
     else if (path === '/metrics')
-      sendText(response, 200, `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}`, rpc.pool.registry.contentType);
+      sendText(
+        response,
+        200,
+        `${await rpc.pool.metrics()}${websocket()?.metrics() ?? ''}${budgetMetrics(budgets())}`,
+        rpc.pool.registry.contentType,
+      );
     else
       sendJson(response, 200, {
         proxy: { ...counters },

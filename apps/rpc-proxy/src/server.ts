@@ -1,6 +1,8 @@
+import { createRedisBudgetStore } from '@x/budget-redis';
+import type { BudgetStore } from '@x/pool';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
-import { DEFAULT_LIMITS } from './config.js';
-import type { MethodOverride, ProxyLimits } from './config.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_LIMITS } from './config.js';
+import type { MethodOverride, ProxyLimits, SharedStateConfig } from './config.js';
 import { createCounters } from './counters.js';
 import type { ProxyCounters } from './counters.js';
 import { createForwarder } from './forward.js';
@@ -46,6 +48,11 @@ export interface ProxyServerOptions {
    * first call, saved atomically every `saveEveryMs` and at `close()`. Default: none (a cold start).
    */
   readonly stateFile?: StateFileOptions;
+  /**
+   * Budgets and endpoint holds (cool-downs, ejections) shared with the other replicas through Redis
+   * (`@x/budget-redis`); `keyPrefix` defaults to `rpc-proxy:`. Default: this process's own, in memory.
+   */
+  readonly sharedState?: { readonly redis: Omit<SharedStateConfig['redis'], 'keyPrefix'> & { readonly keyPrefix?: string } };
   /** WebSocket subscriptions on the same port (merged across providers); `false` turns them off. Default: on, with default limits. */
   readonly websocket?: ProxyWebSocketOptions | false;
 }
@@ -60,6 +67,8 @@ export interface ProxyServer {
   readonly counters: () => ProxyCounters;
   /** How the state file was restored at start; `undefined` without `stateFile`. */
   readonly stateRestore: RestoreOutcome | undefined;
+  /** Where the pool's budgets and holds live: the Redis store with `sharedState`, else `undefined` (the pool's own). */
+  readonly budgetStore: BudgetStore | undefined;
   /** The WebSocket side (`undefined` with `websocket: false`): `stats()` is also in `/stats` as `websocket`. */
   readonly websocket: ProxyWebSocket | undefined;
   /** Stops listening, lets requests in flight finish (up to `shutdownGraceMs`), then closes every connection and the client. Idempotent. */
@@ -77,7 +86,24 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((): void => undefined);
-  const rpc = createUpstream(options);
+  const redis = options.sharedState?.redis;
+  // Resolves once connected, or degraded after its connect timeout (it keeps trying): never fails for Redis being away.
+  const budgetStore =
+    redis === undefined
+      ? undefined
+      : await createRedisBudgetStore({
+          url: redis.url,
+          keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
+          ...(redis.replicas === undefined ? {} : { replicas: redis.replicas }),
+        });
+  let rpc: SolanaRpc;
+  try {
+    rpc = createUpstream(options, budgetStore);
+  } catch (error) {
+    await budgetStore?.close();
+    throw error;
+  }
+  if (budgetStore !== undefined) log(`budgets: ${budgetStore.status().mode} (${budgetStore.status().detail ?? ''})`);
   const secrets = secretsOf(options.endpoints, options.token);
   const allowed =
     options.allowAnyMethod === true
@@ -95,6 +121,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     authorized,
     // Read per request, once the server below exists.
     websocket: () => websocket,
+    budgets: () => budgetStore?.status() ?? { mode: 'local' },
     isClosing: () => closing,
     rpcRoute: (request, response) => inFlight.track(response, (controller) => rpcRoute(request, response, controller)),
   });
@@ -115,6 +142,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const address = await listen(server, host, options.port ?? 0).catch(async (error: unknown) => {
     await websocket?.close();
     await rpc.close();
+    await budgetStore?.close();
     throw error;
   });
   const keeper = options.stateFile === undefined ? undefined : createStateKeeper(rpc.pool, options.stateFile, log);
@@ -132,6 +160,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       // Saved once every call is over: the last state is the best one to start from.
       await keeper?.stop().catch((error: unknown) => log(error instanceof Error ? error.message : String(error)));
       await rpc.close();
+      await budgetStore?.close();
     })();
     return closed;
   };
@@ -143,6 +172,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     rpc,
     counters: () => ({ ...counters }),
     stateRestore,
+    budgetStore,
     websocket,
     close,
   };

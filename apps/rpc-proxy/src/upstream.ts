@@ -1,6 +1,7 @@
 import { XError, isXError, secretsOfUrl } from '@x/errors';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaEndpointConfig, SolanaRpc, SolanaRpcOptions } from '@x/solana-rpc';
+import type { BudgetStore } from '@x/pool';
 import type { ConfigIssue, MethodOverride } from './config.js';
 
 export interface UpstreamOptions {
@@ -27,10 +28,11 @@ function upstreamConfigError(option: string, error: Error): XError {
  * strategy that would repeat it…) is still a configuration option to the user: `PROXY_INVALID_CONFIG`
  * naming it (`context.option`), with the client's own sentence as the message.
  */
-export function createUpstream(options: UpstreamOptions): SolanaRpc {
+export function createUpstream(options: UpstreamOptions, budgetStore?: BudgetStore): SolanaRpc {
   try {
     return createSolanaMultiRpc({
       ...options.client,
+      ...(budgetStore === undefined ? {} : { pool: { ...options.client?.pool, budgetStore } }),
       endpoints: options.endpoints,
       ...(options.methods === undefined ? {} : { methods: options.methods }),
       ...(options.defaults === undefined ? {} : { defaults: options.defaults }),

@@ -31,6 +31,8 @@ describe('parseCli', () => {
       '750',
       '--attempt-timeout-ms',
       '200',
+      '--redis-url',
+      'redis://:pw@10.0.0.5:6379/2',
     ];
     expect(parseCli(argv)).toEqual({
       kind: 'run',
@@ -40,6 +42,7 @@ describe('parseCli', () => {
       port: 0,
       tokenEnv: 'PROXY_TOKEN',
       stateFile: 'pool.json',
+      redisUrl: 'redis://:pw@10.0.0.5:6379/2',
       defaults: { deadlineMs: 750, attemptTimeoutMs: 200 },
     });
   });
@@ -57,6 +60,7 @@ describe('parseCli', () => {
     [['--local', '--state-file', ''], '--state-file must not be empty'],
     [['--local', '--deadline-ms', '0'], '--deadline-ms must be a number of milliseconds'],
     [['--local', '--attempt-timeout-ms', 'soon'], '--attempt-timeout-ms must be a number of milliseconds'],
+    [['--local', '--redis-url', 'http://h:6379'], '--redis-url must be a redis:// or rediss:// URL'],
     [['--local', '--timeout-ms', '5'], "Unknown option '--timeout-ms'"],
     [['--local', '--verbose'], "Unknown option '--verbose'"],
     [['--local', 'extra'], 'Unexpected argument'],
@@ -80,6 +84,9 @@ describe('usage errors', () => {
     };
     expect(caught(['--local', '--port', 'x'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--port' } });
     expect(caught(['--local', '--deadline-ms', '0'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--deadline-ms' } });
+    const redis = caught(['--local', '--redis-url', 'tcp://:s3cr3tPassw0rd@h:6379']);
+    expect(redis).toMatchObject({ code: 'PROXY_USAGE', context: { option: '--redis-url' } });
+    expect(JSON.stringify(redis)).not.toContain('s3cr3tPassw0rd');
     expect(caught(['--local', '--verbose'])).toMatchObject({ code: 'PROXY_USAGE', context: { option: 'argv' } });
   });
 });

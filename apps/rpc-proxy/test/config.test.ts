@@ -71,11 +71,79 @@ describe('parseConfig', () => {
     [{ endpoints, auth: {} }, 'auth', 'expected either'],
     [{ endpoints, allowMethods: ['ok', 'not a method'] }, 'allowMethods[1]', 'expected a method name'],
     [{ endpoints, port: 80 }, 'port', 'unknown field'],
+    [{ endpoints: [{ url: 'https://a.example', budget: {} }] }, 'endpoints[0].budget.requestsPerSecond', 'expected a positive number'],
+    [{ endpoints: [{ url: 'https://a.example', budget: 10 }] }, 'endpoints[0].budget', 'expected { requestsPerSecond'],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 0 } }] },
+      'endpoints[0].budget.requestsPerSecond',
+      'expected a positive',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, burst: -1 } }] },
+      'endpoints[0].budget.burst',
+      'expected a positive',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, maxConcurrency: 1.5 } }] },
+      'endpoints[0].budget.maxConcurrency',
+      'expected an integer >= 1',
+    ],
+    [{ endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, rps: 5 } }] }, 'endpoints[0].budget.rps', 'unknown field'],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, credits: { perSecond: 100, costs: { getSlot: -1 } } } }] },
+      'endpoints[0].budget.credits.costs.getSlot',
+      'expected a number >= 0',
+    ],
+    [
+      { endpoints: [{ url: 'https://a.example', budget: { requestsPerSecond: 5, credits: { burst: 100 } } }] },
+      'endpoints[0].budget.credits.perSecond',
+      'expected a positive number',
+    ],
+    [{ endpoints, sharedState: {} }, 'sharedState.redis', 'expected { url'],
+    [
+      { endpoints, sharedState: { redis: { url: 'http://127.0.0.1:6379' } } },
+      'sharedState.redis.url',
+      'expected a redis:// or rediss:// URL',
+    ],
+    [
+      { endpoints, sharedState: { redis: { url: 'redis://h:6379', keyPrefix: 'a b' } } },
+      'sharedState.redis.keyPrefix',
+      'expected 1-100 characters',
+    ],
+    [
+      { endpoints, sharedState: { redis: { url: 'redis://h:6379', replicas: 0 } } },
+      'sharedState.redis.replicas',
+      'expected an integer >= 1',
+    ],
+    [{ endpoints, sharedState: { redis: { url: 'redis://h:6379', password: 'x' } } }, 'sharedState.redis.password', 'unknown field'],
   ])('%j is refused at %s', (document, field, message) => {
     const error = configError(document);
     expect(error.option).toBe(field);
     expect(error.message).toContain(`${field}: ${message}`);
     expect(error.message).toContain('proxy.json');
+  });
+
+  it('keeps budgets and shared state, with the default key prefix', () => {
+    const budget = {
+      requestsPerSecond: 25,
+      burst: 50,
+      maxConcurrency: 8,
+      credits: { perSecond: 500, costs: { getProgramAccounts: 100 }, defaultCost: 1 },
+    };
+    const config = parseConfig({
+      endpoints: [{ id: 'a', url: 'https://a.example', budget }],
+      sharedState: { redis: { url: 'redis://127.0.0.1:6379', replicas: 2 } },
+    });
+    expect(config.endpoints[0]?.budget).toEqual(budget);
+    expect(config.sharedState).toEqual({ redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'rpc-proxy:', replicas: 2 } });
+    expect(parseConfig({ sharedState: { redis: { url: 'rediss://h:1', keyPrefix: 'bots:' } } }).sharedState?.redis.keyPrefix).toBe('bots:');
+    expect(parseConfig({}).sharedState).toBeUndefined();
+  });
+
+  it('never quotes a Redis URL (it may carry a password)', () => {
+    const error = configError({ sharedState: { redis: { url: 'htps://:s3cr3tPassw0rd@h:6379' } } });
+    expect(error.option).toBe('sharedState.redis.url');
+    expect(error.message).not.toContain('s3cr3tPassw0rd');
   });
 
   it('lists every bad field at once', () => {

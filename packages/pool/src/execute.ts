@@ -197,7 +197,8 @@ export async function executeOn<Target, T>(
   const { plan, redundancy, waitedMs, settle } = await planWithBudgets(core, shared.budgets, options);
   const call = prepareCall<Target, T>(core, options, plan);
   try {
-    const deadlineMs = options.deadlineMs === undefined ? undefined : options.deadlineMs - waitedMs;
+    // The wait came out of the call's deadline (never all of it: a wait past the deadline fails instead).
+    const deadlineMs = options.deadlineMs === undefined ? undefined : Math.max(1, options.deadlineMs - waitedMs);
     const result = await runStrategy(core, shared, call, call.wrap(attempt), options, redundancy ?? options.strategy, deadlineMs);
     return redundancy === undefined ? result : { ...(result as object), budget: plan.budget };
   } finally {

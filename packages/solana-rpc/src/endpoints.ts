@@ -93,6 +93,7 @@ export function createEndpointPool(options: SolanaRpcOptions, resolved: Resolved
         label: endpoint.label,
         ...(config.role === undefined ? {} : { role: config.role }),
         ...(config.weight === undefined ? {} : { weight: config.weight }),
+        ...(config.budget === undefined ? {} : { budget: config.budget }),
       };
     }),
     // A null transaction in a race is "not yet" from a node that did answer, and a slot far ahead of

@@ -32,7 +32,7 @@ const CLIENT_KEYS: readonly string[] = [
   'http',
   'createTransport',
 ];
-const ENDPOINT_KEYS: readonly string[] = ['url', 'transport', 'id', 'label', 'role', 'weight', 'headers'];
+const ENDPOINT_KEYS: readonly string[] = ['url', 'transport', 'id', 'label', 'role', 'weight', 'headers', 'budget'];
 
 /** The client's options, checked, with each endpoint's id and the per-method policy resolved. */
 export interface ResolvedOptions {

@@ -34,6 +34,8 @@ export function strategyOptions(context: RunContext, prepared: Prepared, attempt
     deadlineMs: prepared.policy.deadlineMs,
     attemptTimeoutMs: prepared.policy.attemptTimeoutMs,
     maxCandidates: prepared.policy.maxCandidates,
+    // For credit budgets: the pool charges each attempt the method's cost.
+    method: prepared.method,
     onAttempt: (event: AttemptEvent<PoolEndpoint<string>, Answer>) => {
       attempts.push(attemptReport(context.endpoints, event));
     },

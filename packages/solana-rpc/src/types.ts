@@ -1,6 +1,6 @@
 import type { XError } from '@x/errors';
 import type { HttpTransport, HttpTransportOptions } from '@x/http-transport';
-import type { Pool, PoolExport, PoolOptions } from '@x/pool';
+import type { EndpointBudget, Pool, PoolExport, PoolOptions } from '@x/pool';
 import type { SolanaStateOptions, SolanaStateRestore } from './state.js';
 import type { JsonRpcParams } from '@x/json-rpc';
 import type { SolanaBatchCall, SolanaBatchOptions, SolanaBatchOutcome } from './batch.js';
@@ -29,6 +29,8 @@ export interface SolanaEndpointConfig {
   readonly weight?: number;
   /** Extra headers for this endpoint only (e.g. an auth token), merged over `http.headers`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The provider's limits (requests per second, burst, concurrency, credits per method): the pool's endpoint `budget`. */
+  readonly budget?: EndpointBudget;
 }
 
 /** `@x/http-transport` options shared by every endpoint (the URL and label come from each endpoint). */

@@ -73,3 +73,4 @@ export {
   type WsRelaysOptions,
   type WsRelayStats,
 } from './relay/ws-relay.js';
+export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis.js';

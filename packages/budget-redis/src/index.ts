@@ -1,0 +1,1 @@
+export { createRedisBudgetStore, type RedisBudgetStoreOptions } from './store.js';
