@@ -9,7 +9,7 @@ import { rotate } from './contender.js';
 import type { RpcContender } from './contender.js';
 import type { ContenderSettings } from '../types.js';
 
-export type ThroughputVariant = 'defaults' | 'tuned';
+type ThroughputVariant = 'defaults' | 'tuned';
 
 const VIEM_NAMES: Record<ThroughputVariant, string> = {
   defaults: 'viem fallback (defaults)',

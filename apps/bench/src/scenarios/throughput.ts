@@ -5,7 +5,8 @@
  * `fallback` and ethers `FallbackProvider`, each at its defaults and tuned, on the same relays in the same run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRandom } from '@x/testkit';
+import { createRandom, startRedisServer } from '@x/testkit';
+import type { RedisServer } from '@x/testkit';
 import type { RpcRelayOptions, RpcRelayStats } from '@x/testkit';
 import { anvilVersion, startAnvil } from '../anvil.js';
 import { percent } from '../figures.js';
@@ -17,6 +18,8 @@ import { OURS_THROUGHPUT_VARIANTS, oursThroughput, oursThroughputName, oursThrou
 import { throughputLibraryContenders, throughputLibrarySettings } from '../rpc/throughput-lineup.js';
 import { fmt, summarize } from '../stats.js';
 import type { BenchContext, ContenderSettings, Goal, Scenario, ScenarioResult, Table } from '../types.js';
+import { runReplicaPhase } from './throughput-replicas.js';
+import type { ReplicaPhase } from './throughput-replicas.js';
 
 /** The size of a run: the limit R of every endpoint, its burst, how long each load step lasts, and the steps (multiples of R). */
 interface Size {
@@ -24,10 +27,12 @@ interface Size {
   readonly burst: number;
   readonly stepMs: number;
   readonly multiples: readonly number[];
+  /** How long the two replicas run at once. */
+  readonly replicaMs: number;
 }
 
-const QUICK: Size = { requestsPerSecond: 25, burst: 5, stepMs: 1500, multiples: [1, 2, 3, 4, 5] };
-const FULL: Size = { requestsPerSecond: 50, burst: 10, stepMs: 2500, multiples: [1, 2, 3, 4, 5] };
+const QUICK: Size = { requestsPerSecond: 25, burst: 5, stepMs: 1500, multiples: [1, 2, 3, 4, 5], replicaMs: 3000 };
+const FULL: Size = { requestsPerSecond: 50, burst: 10, stepMs: 2500, multiples: [1, 2, 3, 4, 5], replicaMs: 3000 };
 const ENDPOINT_IDS = ['provider-a', 'provider-b', 'provider-c', 'provider-d'] as const;
 /** Provider latency on an admitted request: log-normal, median 20 ms, σ 0.3, no stalls. */
 const LATENCY = { medianMs: 20, sigma: 0.3, stallProbability: 0 } as const;
@@ -36,6 +41,10 @@ const ACCOUNTS = 32;
 const GRACE_MS = 3000;
 /** Calls one at a time per contender before the first step (connections, ethers' first sync). */
 const WARMUP_CALLS = 4;
+/** Load offered to each of the two replicas, in multiples of R: 6R together where the endpoints allow 4R. */
+const REPLICA_MULTIPLE = 3;
+/** Ours in each replica: the variant that leaves the providers' buckets a margin for jitter, so that only sharing is in question. */
+const REPLICA_VARIANT = 'margin';
 
 function relaysFor(size: Size): RpcRelayOptions[] {
   return ENDPOINT_IDS.map((id) => ({
@@ -122,6 +131,53 @@ interface Measured {
   readonly contenders: ReadonlyArray<{ name: string; kind: 'ours' | 'baseline'; settings: string }>;
   readonly anvil: string;
   readonly relayStats: readonly RpcRelayStats[];
+  /** The two-replica part: its two phases (local budgets, then one shared Redis store), or why it did not run. */
+  readonly replicas: { readonly phases: readonly ReplicaPhase[] } | { readonly skipped: string };
+}
+
+/** Two replicas at once, each with budgets of its own, then sharing one Redis budget store (a real redis-server). */
+async function measureReplicas(
+  context: BenchContext,
+  size: Size,
+  endpoints: ReadonlyArray<{ id: string; url: string }>,
+  accounts: ReadonlyArray<{ evm: `0x${string}`; wei: string }>,
+  stats: () => Promise<readonly RpcRelayStats[]>,
+  refillMs: number,
+): Promise<Measured['replicas']> {
+  let redis: RedisServer;
+  try {
+    redis = await startRedisServer();
+  } catch (error) {
+    const reason = `not run: no Redis server could be started (${error instanceof Error ? error.message : String(error)})`;
+    context.log(`replicas ${reason}`);
+    return { skipped: reason };
+  }
+  try {
+    const phases: ReplicaPhase[] = [];
+    for (const store of ['local', 'redis'] as const) {
+      const phase = await runReplicaPhase(store, {
+        endpoints,
+        limit: { requestsPerSecond: size.requestsPerSecond, burst: size.burst },
+        variant: REPLICA_VARIANT,
+        redis: { url: redis.url, keyPrefix: `bench-throughput-${context.seed}:` },
+        callsPerSecond: REPLICA_MULTIPLE * size.requestsPerSecond,
+        durationMs: size.replicaMs,
+        graceMs: GRACE_MS,
+        seed: context.seed,
+        accounts,
+        stats,
+      });
+      phases.push(phase);
+      context.log(
+        `2 replicas, ${store} budgets: ${fmt(phase.servedPerS, 1)} served/s of ${fmt(phase.offeredPerS, 0)}, ` +
+          `${phase.tooManyRequests} × 429 (${phase.modes.join(', ')})`,
+      );
+      await sleep(refillMs);
+    }
+    return { phases };
+  } finally {
+    await redis.stop();
+  }
 }
 
 async function measure(context: BenchContext): Promise<Measured> {
@@ -135,6 +191,7 @@ async function measure(context: BenchContext): Promise<Measured> {
     const random = createRandom(context.seed).fork('throughput-balances');
     const truth = new Map<string, bigint>();
     const targets: CallTarget[] = [];
+    const accounts: Array<{ evm: `0x${string}`; wei: string }> = [];
     for (let i = 0; i < ACCOUNTS; i++) {
       const hex = random.bytes(20).reduce((text, byte) => text + byte.toString(16).padStart(2, '0'), '');
       const evm: `0x${string}` = `0x${hex}`;
@@ -142,6 +199,7 @@ async function measure(context: BenchContext): Promise<Measured> {
       await anvil.call('anvil_setBalance', [evm, `0x${wei.toString(16)}`]);
       truth.set(evm.toLowerCase(), wei);
       targets.push({ solana: evm, evm });
+      accounts.push({ evm, wei: wei.toString() });
     }
     const endpoints = relays.endpoints.map((e) => ({ id: e.id, url: e.url }));
     contenders.push(
@@ -190,8 +248,11 @@ async function measure(context: BenchContext): Promise<Measured> {
         await sleep(refillMs);
       }
     }
+    const counted = relays;
+    const replicas = await measureReplicas(context, size, endpoints, accounts, () => counted.stats(), refillMs);
     return {
       size,
+      replicas,
       steps,
       contenders: contenders.map((c) => ({ name: c.name, kind: c.kind, settings: c.settings })),
       anvil: version,
@@ -313,6 +374,62 @@ function goalsOf(m: Measured): Goal[] {
     });
 }
 
+const STORE_NAMES = {
+  local: '2 replicas, budgets each of its own (local store)',
+  redis: '2 replicas, one shared Redis budget store',
+} as const;
+
+function replicaTables(m: Measured): Table[] {
+  if (!('phases' in m.replicas)) return [];
+  return [
+    {
+      title:
+        `Two replicas at once (two processes, each ${oursThroughputName(REPLICA_VARIANT)}), each offered ${REPLICA_MULTIPLE}R = ` +
+        `${REPLICA_MULTIPLE * m.size.requestsPerSecond} calls/s: the endpoints allow 4R together`,
+      columns: [
+        'replicas',
+        'store mode',
+        'offered/s',
+        'served/s',
+        'served',
+        '429s',
+        ...ENDPOINT_IDS.map((id) => `${id} util.`),
+        'failed',
+        'unfinished',
+      ],
+      rows: m.replicas.phases.map((p) => [
+        STORE_NAMES[p.store],
+        p.modes.join(', '),
+        fmt(p.offeredPerS, 0),
+        fmt(p.servedPerS, 1),
+        percent(p.servedShare, 1),
+        p.tooManyRequests,
+        ...ENDPOINT_IDS.map((id) => percent(p.utilisation[id] ?? Number.NaN, 0)),
+        p.failed,
+        p.unfinished,
+      ]),
+    },
+  ];
+}
+
+function replicaGoals(m: Measured): Goal[] {
+  const goal =
+    "2 replicas sharing one Redis never exceed any endpoint's limit (0 HTTP 429 counted at the endpoints), where 2 replicas on local budgets alone do";
+  if (!('phases' in m.replicas)) return [{ goal, met: false, measured: m.replicas.skipped }];
+  const local = m.replicas.phases.find((p) => p.store === 'local');
+  const shared = m.replicas.phases.find((p) => p.store === 'redis');
+  if (local === undefined || shared === undefined) return [{ goal, met: false, measured: 'a phase is missing' }];
+  return [
+    {
+      goal,
+      met: shared.tooManyRequests === 0 && shared.modes.every((mode) => mode === 'shared') && local.tooManyRequests > 0,
+      measured:
+        `shared Redis: ${shared.tooManyRequests} × 429, ${fmt(shared.servedPerS, 1)} served/s (stores ${shared.modes.join(', ')}); ` +
+        `local budgets: ${local.tooManyRequests} × 429, ${fmt(local.servedPerS, 1)} served/s`,
+    },
+  ];
+}
+
 function report(m: Measured): ScenarioResult {
   const { size } = m;
   const errors = m.contenders
@@ -322,9 +439,9 @@ function report(m: Measured): ScenarioResult {
     })
     .filter(Boolean);
   return {
-    tables: summaryTables(m),
+    tables: [...summaryTables(m), ...replicaTables(m)],
     settings: m.contenders.map((c) => ({ name: c.name, settings: c.settings })),
-    goals: goalsOf(m),
+    goals: [...goalsOf(m), ...replicaGoals(m)],
     notes: [
       `Server: ${m.anvil} (\`--no-mining\`) on 127.0.0.1, behind 4 relays of @x/testkit in a child process. Each relay admits ` +
         `${size.requestsPerSecond} requests a second with a burst of ${size.burst} (a token bucket counted at the relay, on arrival; a ` +
@@ -344,9 +461,16 @@ function report(m: Measured): ScenarioResult {
         'back in its own bucket; if that request reaches the provider a little sooner after the previous one than the pool sent it (the ' +
         "network, a busy event loop), the provider's bucket is still empty and answers 429, and the pool then keeps that endpoint out for " +
         "the whole `Retry-After`. Declaring half the provider's burst leaves the provider's bucket that many tokens in hand.",
+      'phases' in m.replicas
+        ? `Replicas: two child processes, each one pool of ${oursThroughputName(REPLICA_VARIANT)} (hedge, onBudgetExhausted 'wait', deadline 1 s), ` +
+          `offered ${REPLICA_MULTIPLE}R each for ${size.replicaMs / 1000} s at once, as seeded Poisson processes; first each with a local ` +
+          'budget store (each believes it has the whole of every limit), then both with `createRedisBudgetStore` of @x/budget-redis on ' +
+          'one real redis-server (started by the bench on a loopback port; token buckets on the Redis clock). 429s and utilization are ' +
+          'counted at the relays.'
+        : `Replicas: ${m.replicas.skipped}.`,
       ...(errors.length === 0 ? ['Errors seen: none.'] : [`Errors seen (most frequent first, per step): ${errors.join(' — ')}.`]),
     ],
-    data: { size, relays: relaysFor(size), steps: m.steps, relayStats: m.relayStats },
+    data: { size, relays: relaysFor(size), steps: m.steps, replicas: m.replicas, relayStats: m.relayStats },
   };
 }
 
@@ -366,7 +490,8 @@ export const throughputScenario: Scenario = {
     '(@x/pool with declared budgets equal to the limits, and tuned with half the burst; hedge degrading to single attempts spread by headroom) ' +
     'and viem `fallback` and ethers `FallbackProvider`, each at its defaults and tuned for throughput, on the same relays in the same run: ' +
     "successful calls per second, the share of the offered load served, the 429s caused, each endpoint's utilization and the latency of " +
-    'served calls, per contender and step.',
+    'served calls, per contender and step. Then two replicas (two processes, each a pool of ours) at once, first on budgets each of its own, ' +
+    'then sharing one Redis budget store (@x/budget-redis on a real redis-server): the 429s each way, counted at the endpoints.',
   run: async (context) => report(await measure(context)),
   settings,
 };
