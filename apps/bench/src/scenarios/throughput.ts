@@ -4,6 +4,7 @@
  * ramps past the sum of the limits. Ours (@x/pool with declared budgets equal to the limits) next to viem
  * `fallback` and ethers `FallbackProvider`, each at its defaults and tuned, on the same relays in the same run.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRandom, startRedisServer } from '@x/testkit';
 import type { RedisServer } from '@x/testkit';
@@ -32,13 +33,13 @@ interface Size {
 }
 
 const QUICK: Size = { requestsPerSecond: 25, burst: 5, stepMs: 1500, multiples: [1, 2, 3, 4, 5], replicaMs: 3000 };
-const FULL: Size = { requestsPerSecond: 50, burst: 10, stepMs: 2500, multiples: [1, 2, 3, 4, 5], replicaMs: 3000 };
+const FULL: Size = { requestsPerSecond: 60, burst: 12, stepMs: 2400, multiples: [1, 2, 3, 4, 5], replicaMs: 3000 };
 const ENDPOINT_IDS = ['provider-a', 'provider-b', 'provider-c', 'provider-d'] as const;
 /** Provider latency on an admitted request: log-normal, median 20 ms, σ 0.3, no stalls. */
 const LATENCY = { medianMs: 20, sigma: 0.3, stallProbability: 0 } as const;
 const ACCOUNTS = 32;
 /** How long a step waits after its last call for the calls still running; calls still running then count as not served. */
-const GRACE_MS = 3000;
+const GRACE_MS = 2000;
 /** Calls one at a time per contender before the first step (connections, ethers' first sync). */
 const WARMUP_CALLS = 4;
 /** Load offered to each of the two replicas, in multiples of R: 6R together where the endpoints allow 4R. */
@@ -74,6 +75,8 @@ interface StepFigures {
   readonly requestsPerServed: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number };
   readonly errors: string;
+  /** Worst event-loop stall during the step, in ms: in the measuring process and in the relays' (machine noise that delays requests). */
+  readonly loopDelayMaxMs: { readonly bench: number; readonly relays: number };
 }
 
 function delta(before: readonly RpcRelayStats[], after: readonly RpcRelayStats[], id: string, pick: (s: RpcRelayStats) => number): number {
@@ -89,6 +92,7 @@ function stepFigures(
   step: OpenLoopStep,
   before: readonly RpcRelayStats[],
   after: readonly RpcRelayStats[],
+  loopDelayMaxMs: StepFigures['loopDelayMaxMs'],
 ): StepFigures {
   // Served calls and endpoint use over the time they were served in (the step, and its grace period as far as calls ran on).
   const seconds = step.elapsedMs / 1000;
@@ -117,6 +121,7 @@ function stepFigures(
     utilisation,
     requestsPerServed: step.served === 0 ? Number.NaN : forwarded / step.served,
     latencyMs: { p50: latency.p50, p99: latency.p99 },
+    loopDelayMaxMs,
     errors: [...step.errors]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 2)
@@ -221,11 +226,15 @@ async function measure(context: BenchContext): Promise<Measured> {
     const isTrue = (value: bigint, target: CallTarget): boolean => value === truth.get(target.evm.toLowerCase());
     const steps: StepFigures[] = [];
     let offset = 0;
+    const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+    benchLoop.enable();
     for (const [s, multiple] of size.multiples.entries()) {
       for (let k = 0; k < contenders.length; k++) {
         // The order rotates step by step, so no contender always runs right after the same one.
         const contender = contenders[(s + k) % contenders.length]!;
         const before = await relays.stats();
+        await relays.loopDelay();
+        benchLoop.reset();
         // Every contender gets the same arrival times at the same step.
         const arrivals = createRandom(context.seed).fork(`throughput-arrivals-${multiple}`);
         const step = await runOpenLoopStep(contender, {
@@ -237,8 +246,12 @@ async function measure(context: BenchContext): Promise<Measured> {
           isTrue,
         });
         offset += step.issued;
+        const loopDelayMaxMs = {
+          bench: Number((benchLoop.max / 1e6).toFixed(1)),
+          relays: Number((await relays.loopDelay()).max.toFixed(1)),
+        };
         const after = await relays.stats();
-        const figures = stepFigures(contender, size, multiple, step, before, after);
+        const figures = stepFigures(contender, size, multiple, step, before, after, loopDelayMaxMs);
         steps.push(figures);
         context.log(
           `${multiple}R ${contender.name}: ${fmt(figures.servedPerS, 1)} served/s of ${fmt(figures.offeredPerS, 0)}, ` +
@@ -248,6 +261,7 @@ async function measure(context: BenchContext): Promise<Measured> {
         await sleep(refillMs);
       }
     }
+    benchLoop.disable();
     const counted = relays;
     const replicas = await measureReplicas(context, size, endpoints, accounts, () => counted.stats(), refillMs);
     return {
@@ -307,6 +321,7 @@ function summaryTables(m: Measured): Table[] {
         'p99 ms',
         'failed',
         'unfinished',
+        'worst stall ms (bench / relays)',
       ],
       rows: m.steps.map((f) => [
         `${f.contender} @ ${f.multiple}R`,
@@ -320,6 +335,7 @@ function summaryTables(m: Measured): Table[] {
         fmt(f.latencyMs.p99, 1),
         f.failed + f.wrong,
         f.unfinished,
+        `${fmt(f.loopDelayMaxMs.bench, 0)} / ${fmt(f.loopDelayMaxMs.relays, 0)}`,
       ]),
     },
   ];
@@ -452,11 +468,14 @@ function report(m: Measured): ScenarioResult {
         'contender at a step), each call started at its time whatever the earlier ones are doing; every call reads `eth_getBalance` of ' +
         `one of ${ACCOUNTS} accounts whose balance the bench set, and is served only with the true value. Calls still running ` +
         `${GRACE_MS / 1000} s after the step's end count as not served. Contenders take turns step by step, in an order that rotates; ` +
-        'every bucket refills between turns.',
+        `every bucket refills between turns. ${m.steps.filter((f) => f.contender === m.contenders[0]?.name).reduce((sum, f) => sum + f.issued, 0)} ` +
+        'calls per contender over the steps (the same arrival times for all).',
       "served/s: served calls divided by the time they were served in: from the step's start to the end of its last call (at least the " +
         'step, at most the step and its grace period), so retries that finish after the step do not count as throughput. Utilization: ' +
         `requests an endpoint served (forwarded to the node) in that time / (R × that time); the burst of ${size.burst} lets it exceed ` +
-        '100 % slightly. Latency is that of served calls only. "failed" counts rejected calls and wrong values.',
+        '100 % slightly. Latency is that of served calls only. "failed" counts rejected calls and wrong values. "worst stall": the longest ' +
+        "event-loop delay during the step in the measuring process and in the relays' (machine noise: a stall longer than B / 2R can " +
+        'bring requests to a provider closer together than they were sent).',
       "Why a tuned variant of ours: with a budget equal to the provider's limit, the pool may send a request the moment a token is " +
         'back in its own bucket; if that request reaches the provider a little sooner after the previous one than the pool sent it (the ' +
         "network, a busy event loop), the provider's bucket is still empty and answers 429, and the pool then keeps that endpoint out for " +
