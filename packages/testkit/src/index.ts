@@ -59,6 +59,7 @@ export {
   type RpcRelayInfo,
   type RpcRelayOptions,
   type RpcRelayOutcome,
+  type RpcRelayRateLimit,
   type RpcRelays,
   type RpcRelaysOptions,
   type RpcRelayStats,

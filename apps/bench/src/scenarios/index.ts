@@ -7,6 +7,7 @@ import { strategyOverheadScenario } from './strategy-overhead.js';
 import { steadyStateScenario } from './steady-state.js';
 import { proxyCpuScenario } from './proxy-cpu.js';
 import { streamMergeScenario } from './stream-merge.js';
+import { throughputScenario } from './throughput.js';
 
 /** Every scenario `pnpm bench` runs, in this order. Add new ones here, one line each. */
 export const scenarios: readonly Scenario[] = [
@@ -19,4 +20,5 @@ export const scenarios: readonly Scenario[] = [
   steadyStateScenario,
   proxyCpuScenario,
   streamMergeScenario,
+  throughputScenario,
 ];

@@ -30,6 +30,24 @@ export interface RpcRelayFaults {
   readonly hangRate: number;
   /** Fraction of answered calls whose `result` is altered on the way back (each batch entry drawn on its own) (0..1). */
   readonly wrongValueRate: number;
+  /**
+   * A provider's rate limit: a token bucket checked when a request arrives, before any other fault. `null`: none.
+   * Requests beyond it are answered HTTP 429 at once, with `Retry-After` and counted as `over-limit`.
+   */
+  readonly rateLimit: RpcRelayRateLimit | null;
+}
+
+/**
+ * A token bucket of `burst` tokens that refills at `requestsPerSecond` (continuously, on `performance.now()`). A request
+ * takes one token per JSON-RPC call it carries (a batch of n takes n, as providers count them) and is admitted only when
+ * the bucket holds that many; it starts full, and again whenever `setFaults` sets a limit. No draw is made for a refused
+ * request, so the fates of admitted requests stay those of the seed.
+ */
+export interface RpcRelayRateLimit {
+  /** Sustained rate, requests (calls) per second (> 0). */
+  readonly requestsPerSecond: number;
+  /** Bucket capacity: the most calls admitted at once after a quiet period (≥ 1). */
+  readonly burst: number;
 }
 
 /** A partial `RpcRelayFaults`, one level deep for `latency`. */
@@ -40,6 +58,7 @@ export interface RpcRelayFaultsPatch {
   readonly retryAfterSeconds?: number;
   readonly hangRate?: number;
   readonly wrongValueRate?: number;
+  readonly rateLimit?: RpcRelayRateLimit | null;
 }
 
 /** A relay that forwards every request untouched and at once. */
@@ -50,6 +69,7 @@ export const DEFAULT_RELAY_FAULTS: RpcRelayFaults = Object.freeze({
   retryAfterSeconds: 1,
   hangRate: 0,
   wrongValueRate: 0,
+  rateLimit: null,
 });
 
 export interface RpcRelayOptions {
@@ -71,12 +91,12 @@ export interface RpcRelaysOptions {
 }
 
 /** How a request through a relay ended. */
-export type RpcRelayOutcome = 'forwarded' | 'server-error' | 'rate-limited' | 'hung' | 'upstream-error' | 'rejected';
+export type RpcRelayOutcome = 'forwarded' | 'server-error' | 'rate-limited' | 'over-limit' | 'hung' | 'upstream-error' | 'rejected';
 
 export interface RpcRelayEvent {
   readonly relayId: string;
   readonly outcome: Exclude<RpcRelayOutcome, 'upstream-error' | 'rejected'>;
-  /** The delay drawn for it, in ms (0 for a hang). */
+  /** The delay drawn for it, in ms (0 for a hang, and for a request over the rate limit, answered at once). */
   readonly delayMs: number;
   /** HTTP status it will get from the relay itself: 500–504, 429, or 0 (forwarded or hung: the upstream decides). */
   readonly status: number;
@@ -86,7 +106,10 @@ export interface RpcRelayStats {
   readonly id: string;
   /** HTTP requests received, rejected ones included. */
   readonly requests: number;
-  /** Requests by how they ended (`forwarded` counts requests sent upstream, whatever it answered). */
+  /**
+   * Requests by how they ended (`forwarded` counts requests sent upstream, whatever it answered; `rate-limited` the
+   * injected 429s of `rateLimitRate`; `over-limit` the 429s of `rateLimit`).
+   */
   readonly outcomes: Readonly<Record<RpcRelayOutcome, number>>;
   /** Calls whose `result` was altered. */
   readonly wrongValues: number;
@@ -117,7 +140,7 @@ export interface RpcRelays {
 function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string): RpcRelayFaults {
   if (patch === undefined) return base;
   if (!isRecord(patch)) throw invalidOptions('must be an object', field, patch);
-  checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate'], field);
+  checkKeys(patch, ['latency', 'serverErrorRate', 'rateLimitRate', 'retryAfterSeconds', 'hangRate', 'wrongValueRate', 'rateLimit'], field);
   const latency =
     patch.latency === undefined ? base.latency : resolveLatency(base.latency, patch.latency, `${field}.latency`, relayOptionChecks);
   const rate = (key: 'serverErrorRate' | 'rateLimitRate' | 'hangRate' | 'wrongValueRate'): number =>
@@ -136,6 +159,7 @@ function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string)
     retryAfterSeconds: retryAfter ?? base.retryAfterSeconds,
     hangRate: rate('hangRate'),
     wrongValueRate: rate('wrongValueRate'),
+    rateLimit: patch.rateLimit === undefined ? base.rateLimit : resolveRateLimit(patch.rateLimit, `${field}.rateLimit`),
   };
   if (faults.serverErrorRate + faults.rateLimitRate + faults.hangRate > 1) {
     throw invalidOptions(
@@ -145,6 +169,29 @@ function resolveRelayFaults(base: RpcRelayFaults, patch: unknown, field: string)
     );
   }
   return Object.freeze(faults);
+}
+
+const MAX_REQUESTS_PER_SECOND = 1_000_000;
+
+function resolveRateLimit(value: unknown, field: string): RpcRelayRateLimit | null {
+  if (value === null) return null;
+  if (!isRecord(value)) throw invalidOptions('must be an object { requestsPerSecond, burst } or null', field, value);
+  checkKeys(value, ['requestsPerSecond', 'burst'], field);
+  const requestsPerSecond = number(value.requestsPerSecond, `${field}.requestsPerSecond`, 0, MAX_REQUESTS_PER_SECOND);
+  if (requestsPerSecond === 0) throw invalidOptions(`must be a number in (0, ${MAX_REQUESTS_PER_SECOND}]`, `${field}.requestsPerSecond`, 0);
+  return Object.freeze({ requestsPerSecond, burst: number(value.burst, `${field}.burst`, 1, MAX_REQUESTS_PER_SECOND) });
+}
+
+/** JSON-RPC calls in a request body: a batch's length, else 1 (a body that is not JSON is one request all the same). */
+function callsIn(body: Buffer): number {
+  const text = body.toString('utf8');
+  if (!text.trimStart().startsWith('[')) return 1;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? Math.max(1, parsed.length) : 1;
+  } catch {
+    return 1;
+  }
 }
 
 const HEX_QUANTITY = /^0x[0-9a-f]+$/i;
@@ -183,6 +230,13 @@ interface MutableStats {
   aborted: number;
 }
 
+/** The token bucket of a relay's `rateLimit`, for the limit object it was made for (a new limit starts a full bucket). */
+interface Bucket {
+  readonly limit: RpcRelayRateLimit;
+  tokens: number;
+  updatedMs: number;
+}
+
 interface Relay {
   readonly id: string;
   readonly timers: Set<NodeJS.Timeout>;
@@ -190,7 +244,25 @@ interface Relay {
   readonly faultRandom: Random;
   readonly valueRandom: Random;
   faults: RpcRelayFaults;
+  bucket: Bucket | undefined;
   readonly stats: MutableStats;
+}
+
+/**
+ * Takes `cost` tokens from the relay's bucket. Returns 0 when admitted, else the whole seconds until the bucket could
+ * admit it (at least 1: the `Retry-After` of the 429).
+ */
+function takeTokens(relay: Relay, limit: RpcRelayRateLimit, cost: number): number {
+  const now = performance.now();
+  if (relay.bucket?.limit !== limit) relay.bucket = { limit, tokens: limit.burst, updatedMs: now };
+  const bucket = relay.bucket;
+  bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.updatedMs) / 1000) * limit.requestsPerSecond);
+  bucket.updatedMs = now;
+  if (bucket.tokens >= cost) {
+    bucket.tokens -= cost;
+    return 0;
+  }
+  return Math.max(1, Math.ceil((cost - bucket.tokens) / limit.requestsPerSecond));
 }
 
 type Fate =
@@ -305,8 +377,26 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
     upstreamRequest.end(body);
   }
 
+  /** Answers 429 at once when the request is over the relay's rate limit; true when it was. */
+  function refuseOverLimit(relay: Relay, res: ServerResponse, body: Buffer): boolean {
+    const limit = relay.faults.rateLimit;
+    if (limit === null) return false;
+    const retryAfterSeconds = takeTokens(relay, limit, callsIn(body));
+    if (retryAfterSeconds === 0) return false;
+    relay.stats.outcomes['over-limit']++;
+    notifyObserver(onRequest, { relayId: relay.id, outcome: 'over-limit', delayMs: 0, status: 429 });
+    send(
+      res,
+      429,
+      { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) },
+      JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too many requests: over the rate limit' } }),
+    );
+    return true;
+  }
+
   function handle(relay: Relay, res: ServerResponse, body: Buffer): void {
     const { stats } = relay;
+    if (refuseOverLimit(relay, res, body)) return;
     const fate = drawFate(relay);
     const delayMs = fate.kind === 'hung' ? 0 : sampleLatencyMs(relay.faults.latency, relay.latencyRandom);
     stats.outcomes[fate.kind]++;
@@ -371,9 +461,10 @@ export async function startRpcRelays(options: RpcRelaysOptions): Promise<RpcRela
       faultRandom: random.fork('faults'),
       valueRandom: random.fork('values'),
       faults: spec.faults,
+      bucket: undefined,
       stats: {
         requests: 0,
-        outcomes: { forwarded: 0, 'server-error': 0, 'rate-limited': 0, hung: 0, 'upstream-error': 0, rejected: 0 },
+        outcomes: { forwarded: 0, 'server-error': 0, 'rate-limited': 0, 'over-limit': 0, hung: 0, 'upstream-error': 0, rejected: 0 },
         wrongValues: 0,
         aborted: 0,
       },
