@@ -1,11 +1,13 @@
-import { XError, abortedError } from '@x/errors';
+import { XError, abortedError, describeValue } from '@x/errors';
 import { createLocalBudgetStore } from './budget-store.js';
 import type { BudgetStore, BudgetTake, EndpointHold, TokenBucketSpec } from './budget-store.js';
+import { stateOf } from './core.js';
 import type { PoolCore } from './core.js';
 import { probeDue } from './endpoint.js';
 import type { EndpointState, HealthState } from './endpoint.js';
 import type { EndpointConfig, PoolOptions, ResolvedSettings } from './options.js';
-import { DEFAULT_BURST_RESERVE } from './options.js';
+import { DEFAULT_BURST_RESERVE, invalidOptions } from './options.js';
+import type { BudgetRequest } from './pool.js';
 import type { RankedEndpoint } from './selection.js';
 import type { AttemptResult } from './window.js';
 
@@ -67,7 +69,12 @@ function decayedUsage(budget: EndpointBudgetState, at: number): number {
 /** The cost of one call: its method and/or explicit credit cost. */
 export interface CallCost {
   readonly method: string | undefined;
+  /** Credits of one attempt, over what its method (or methods) cost. */
   readonly cost: number | undefined;
+  /** Requests one attempt counts as at the provider (an upstream batch of n calls: n). Default 1. */
+  readonly requests?: number;
+  /** The methods of such a batch: its credits are the sum of theirs. */
+  readonly methods?: ReadonlyArray<string>;
 }
 
 export interface Budgets {
@@ -149,12 +156,14 @@ function creditCost(budget: EndpointBudgetState, cost: CallCost): number {
   const credits = budget.credits;
   if (credits === undefined) return 0;
   if (cost.cost !== undefined) return cost.cost;
-  if (cost.method !== undefined && Object.hasOwn(credits.costs, cost.method)) return credits.costs[cost.method] as number;
-  return credits.defaultCost;
+  const of = (method: string | undefined): number =>
+    method !== undefined && Object.hasOwn(credits.costs, method) ? (credits.costs[method] as number) : credits.defaultCost;
+  if (cost.methods !== undefined) return cost.methods.reduce((sum, method) => sum + of(method), 0);
+  return of(cost.method);
 }
 
 function takesOf(budget: EndpointBudgetState, cost: CallCost): BudgetTake[] {
-  const takes: BudgetTake[] = [{ bucket: budget.requests.spec, cost: 1 }];
+  const takes: BudgetTake[] = [{ bucket: budget.requests.spec, cost: cost.requests ?? 1 }];
   if (budget.credits !== undefined) takes.push({ bucket: budget.credits.spec, cost: creditCost(budget, cost) });
   return takes;
 }
@@ -270,7 +279,7 @@ export function createBudgets(
         counters.refused.set(id, (counters.refused.get(id) ?? 0) + 1);
         return { granted: false, retryInMs: grant.retryInMs };
       }
-      budget.usage = decayedUsage(budget, at) + 1;
+      budget.usage = decayedUsage(budget, at) + (cost.requests ?? 1);
       budget.usageAt = at;
       return { granted: true, retryInMs: 0 };
     },
@@ -286,7 +295,7 @@ export function createBudgets(
       const at = now();
       budget.usage = Math.max(0, decayedUsage(budget, at) - 1);
       budget.usageAt = at;
-      budget.requests.tokens = Math.min(budget.requests.spec.capacity, current(budget.requests, at) + 1);
+      budget.requests.tokens = Math.min(budget.requests.spec.capacity, current(budget.requests, at) + (takes[0]?.cost ?? 1));
       budget.requests.at = at;
       if (budget.credits !== undefined) {
         budget.credits.tokens = Math.min(budget.credits.spec.capacity, current(budget.credits, at) + (takes[1]?.cost ?? 0));
@@ -384,4 +393,27 @@ export function budgetRefused(endpointId: string, retryInMs: number): XError {
     message: `The budget of endpoint ${endpointId} has no room for another attempt now (retry in ${retryInMs} ms); nothing was sent`,
     context: { endpointId, retryInMs },
   });
+}
+
+/** `Pool.takeBudget`: checks the request, takes its tokens, and hands the grant straight to the attempt the caller starts. */
+export async function takeBudgetOf(
+  core: PoolCore<unknown>,
+  budgets: Budgets,
+  endpointId: string,
+  request: BudgetRequest = {},
+): Promise<{ readonly granted: boolean; readonly retryInMs: number | undefined }> {
+  stateOf(core, endpointId);
+  if (typeof request !== 'object' || (request as unknown) === null)
+    throw invalidOptions('request', 'takeBudget: request must be an object { requests?, methods?, cost? }', request);
+  const { requests, methods, cost } = request;
+  if (requests !== undefined && !(Number.isInteger(requests) && requests >= 1))
+    throw invalidOptions('requests', `takeBudget: requests must be an integer ≥ 1, got ${describeValue(requests)}`, requests);
+  if (methods !== undefined && !(Array.isArray(methods) && methods.every((method) => typeof method === 'string')))
+    throw invalidOptions('methods', 'takeBudget: methods must be an array of method names', methods);
+  if (cost !== undefined && !(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0))
+    throw invalidOptions('cost', `takeBudget: cost must be a number ≥ 0, got ${describeValue(cost)}`, cost);
+  if (!budgets.active) return { granted: true, retryInMs: 0 };
+  const answer = await budgets.take(endpointId, { method: undefined, cost, requests, methods });
+  if (answer.granted) budgets.start(endpointId);
+  return answer;
 }

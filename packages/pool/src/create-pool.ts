@@ -1,6 +1,6 @@
 import { createDualBalancer } from '@x/rpc-strategies';
 import { registerBudgetMetrics } from './budget-metrics.js';
-import { createBudgets } from './budgets.js';
+import { createBudgets, takeBudgetOf } from './budgets.js';
 import { beginAttempt, createCore, importInto, rankEndpoints, recordOutcome, stateOf, suspectEndpoint } from './core.js';
 import type { PoolCore } from './core.js';
 import { executeOn, poolHedgeBudget } from './execute.js';
@@ -50,6 +50,7 @@ export function createPool<Target>(options: PoolOptions<Target>): Pool<Target> {
     startAttempt: (endpointId) => beginAttempt(core, stateOf(core, endpointId)),
     suspect: (endpointId, error) => suspectEndpoint(core, endpointId, error),
     recordDelivery: (endpointId, delivery) => recordDeliveryIn(core, endpointId, delivery),
+    takeBudget: (endpointId, request) => takeBudgetOf(core, budgets, endpointId, request),
     selectForStreams: (streamOptions) => selectForStreamsIn(core, streamOptions),
     snapshot,
     registry,

@@ -26,7 +26,7 @@ export type {
   StatisticsOptions,
 } from './options.js';
 export type { AttemptOutcome, EjectionReason, HealthState, RecordOptions } from './endpoint.js';
-export type { AttemptTracker, SelectOptions, Selection } from './pool.js';
+export type { AttemptTracker, BudgetRequest, SelectOptions, Selection } from './pool.js';
 export type { AttemptCounts, EndpointSnapshot, LatencyStatistics, PoolSnapshot, WindowStatistics } from './snapshot.js';
 export type { EndpointExport, ImportResult, PoolExport } from './warm-start.js';
 export type { AttemptResult } from './window.js';

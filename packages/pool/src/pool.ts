@@ -19,6 +19,16 @@ import type { AttemptResult } from './window.js';
 
 export type { AttemptTracker } from './core.js';
 
+/** What `Pool.takeBudget` takes. */
+export interface BudgetRequest {
+  /** Requests the provider counts. Default 1. */
+  readonly requests?: number;
+  /** The methods sent: their credits are summed (see `EndpointBudget.credits`). */
+  readonly methods?: ReadonlyArray<string>;
+  /** Credits, over what `methods` cost. */
+  readonly cost?: number;
+}
+
 export interface SelectOptions {
   /** At most this many endpoints. Default: all. */
   readonly maxCandidates?: number;
@@ -130,6 +140,14 @@ export interface Pool<Target> {
    * and how far behind the first it arrived. Shown in `snapshot()` (`stream`) and the metrics, used by `selectForStreams`.
    */
   recordDelivery(endpointId: string, delivery: StreamDelivery): void;
+  /**
+   * Takes the budget of one request that is sent outside `execute` (an upstream batch of several calls, say) from
+   * `endpointId`'s buckets: `requests` (default 1: a batch of n calls counts n at most providers) and the credits of
+   * `methods` (or `cost`). Take it right before sending, then count the attempt with `startAttempt`. Never waits:
+   * refused, `retryInMs` says when it could be granted (undefined: when a concurrency slot frees). An endpoint without
+   * a budget always grants.
+   */
+  takeBudget(endpointId: string, request?: BudgetRequest): Promise<{ readonly granted: boolean; readonly retryInMs: number | undefined }>;
   /**
    * Endpoints not ejected or suspect (a cool-down concerns calls) ranked for a stream, best first: the ones leading most often and least behind, after any
    * endpoint not yet measured (fewer than `minSamples` deliveries in the window); falls back to the least bad as `select`.

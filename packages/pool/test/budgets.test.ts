@@ -543,6 +543,44 @@ describe('budgets: cool-downs and holds shared through the store', () => {
   });
 });
 
+describe('budgets: takeBudget, for requests sent outside execute', () => {
+  it('takes n requests for an upstream batch of n calls and the sum of their credits, and refuses what the buckets do not hold', async () => {
+    const pool = budgetPool({
+      a: { requestsPerSecond: 10, burst: 10, credits: { perSecond: 100, burst: 100, costs: { getBlock: 30 }, defaultCost: 1 } },
+      free: undefined,
+    });
+    expect(await pool.takeBudget('a', { requests: 4, methods: ['getBlock', 'getSlot', 'getSlot', 'getBlock'] })).toEqual({
+      granted: true,
+      retryInMs: 0,
+    });
+    const tokens = async (bucket: string): Promise<number | undefined> => sample(pool, 'budget_tokens', { endpoint: 'a', bucket });
+    expect(await tokens('requests')).toBe(6);
+    expect(await tokens('credits')).toBe(38);
+    // 7 requests are more than the 6 left: refused, nothing taken, and told when it could go.
+    const refused = await pool.takeBudget('a', { requests: 7 });
+    expect(refused.granted).toBe(false);
+    expect(refused.retryInMs).toBe(100);
+    expect(await tokens('requests')).toBe(6);
+    // Credits short: 2 getBlock = 60 > 38.
+    expect((await pool.takeBudget('a', { requests: 2, methods: ['getBlock', 'getBlock'] })).granted).toBe(false);
+    expect(await pool.takeBudget('free', { requests: 1_000 })).toEqual({ granted: true, retryInMs: 0 });
+  });
+
+  it('rejects a bad request or an unknown endpoint before anything is taken', async () => {
+    const pool = budgetPool({ a: { requestsPerSecond: 10 } });
+    const code = async (make: () => Promise<unknown>): Promise<string | undefined> =>
+      make().then(
+        () => undefined,
+        (error: unknown) => (error instanceof XError ? `${error.code}:${(error.context as { option?: string }).option ?? ''}` : 'other'),
+      );
+    expect(await code(() => pool.takeBudget('a', { requests: 0 }))).toBe('POOL_INVALID_OPTIONS:requests');
+    expect(await code(() => pool.takeBudget('a', { methods: 'getSlot' as unknown as string[] }))).toBe('POOL_INVALID_OPTIONS:methods');
+    expect(await code(() => pool.takeBudget('a', { cost: -1 }))).toBe('POOL_INVALID_OPTIONS:cost');
+    expect(await code(() => pool.takeBudget('nope'))).toBe('POOL_UNKNOWN_ENDPOINT:');
+    expect(await sample(pool, 'budget_tokens', { endpoint: 'a', bucket: 'requests' })).toBe(10);
+  });
+});
+
 describe('budgets: options', () => {
   const invalid = (make: () => unknown): string | undefined => {
     try {

@@ -163,30 +163,67 @@ export async function callBatch<P>(
     const [only] = batched as [Pending<P>];
     single.push(runOne(only.index, only.prepared));
   } else if (batched.length > 1) {
-    single.push(runBatched(hooks, batched, signal, outcomes));
+    single.push(
+      runBatched(hooks, batched, signal, outcomes).then((unsent) =>
+        Promise.all(unsent.map((entry) => runOne(entry.index, entry.prepared))).then(() => undefined),
+      ),
+    );
   }
   await Promise.all(single);
   return outcomes.map((outcome) => outcome ?? { ok: false, error: abortedError(undefined) });
 }
 
+/**
+ * Sends the batch to the best endpoint whose budget admits it (one request per call: providers count the calls of a
+ * batch), then what that endpoint failed to the next, once. Resolves with the calls no endpoint's budget admitted as a
+ * batch: they take the single-call path, where each waits for its own budget as the pool's `onBudgetExhausted` says.
+ */
 async function runBatched<P>(
   hooks: BatchHooks<P>,
   batched: Array<Pending<P>>,
   signal: AbortSignal | undefined,
   outcomes: Array<SolanaBatchOutcome | undefined>,
-): Promise<void> {
+): Promise<Array<Pending<P>>> {
   let pending = batched;
   const tried = new Set<string>();
   for (let round = 0; round < BATCH_ROUNDS && pending.length > 0 && signal?.aborted !== true; round += 1) {
-    const candidate = hooks.pool.select().endpoints.find((endpoint) => !tried.has(endpoint.id));
-    if (candidate === undefined) break;
-    tried.add(candidate.id);
+    const candidate = await budgetedCandidate(hooks.pool, tried, pending);
+    if (candidate === 'none') break;
+    if (candidate === 'over-budget') return round === 0 ? pending : failAll(pending, outcomes, signal);
     const next = await sendRound(hooks, candidate, pending, signal, outcomes);
     // A `single` call is never sent twice.
     pending = next.filter((entry) => entry.policy.strategy !== 'single');
     for (const entry of next) if (entry.policy.strategy === 'single') finishFailed(entry, outcomes, signal);
   }
+  return failAll(pending, outcomes, signal);
+}
+
+function failAll<P>(
+  pending: ReadonlyArray<Pending<P>>,
+  outcomes: Array<SolanaBatchOutcome | undefined>,
+  signal: AbortSignal | undefined,
+): [] {
   for (const entry of pending) finishFailed(entry, outcomes, signal);
+  return [];
+}
+
+/**
+ * The best endpoint not yet tried whose budget grants the batch (its tokens taken), `'over-budget'` when endpoints were
+ * left but none had the room, `'none'` when every endpoint was tried.
+ */
+async function budgetedCandidate<P>(
+  pool: Pool<string>,
+  tried: Set<string>,
+  pending: ReadonlyArray<Pending<P>>,
+): Promise<PoolEndpoint<string> | 'none' | 'over-budget'> {
+  const left = pool.select().endpoints.filter((endpoint) => !tried.has(endpoint.id));
+  for (const endpoint of left) {
+    const grant = await pool.takeBudget(endpoint.id, { requests: pending.length, methods: pending.map((entry) => entry.method) });
+    if (!grant.granted) continue;
+    tried.add(endpoint.id);
+    return endpoint;
+  }
+  return left.length === 0 ? 'none' : 'over-budget';
 }
 
 function finishFailed<P>(entry: Pending<P>, outcomes: Array<SolanaBatchOutcome | undefined>, signal: AbortSignal | undefined): void {
