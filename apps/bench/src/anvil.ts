@@ -14,6 +14,32 @@ export interface Anvil {
   close(): Promise<void>;
 }
 
+/** An account the bench funded on anvil, with its balance (the truth a contender's answer is checked against). */
+export interface FundedAccount {
+  readonly evm: `0x${string}`;
+  readonly wei: bigint;
+}
+
+/**
+ * Funds `count` new accounts, drawn from `random`: whole ether plus a random number of wei, different for every account,
+ * set on the node directly (`anvil_setBalance`).
+ */
+export async function fundAccounts(
+  anvil: Anvil,
+  random: { bytes(n: number): Uint8Array; int(min: number, max: number): number },
+  count: number,
+): Promise<FundedAccount[]> {
+  const accounts: FundedAccount[] = [];
+  for (let i = 0; i < count; i++) {
+    const hex = random.bytes(20).reduce((text, byte) => text + byte.toString(16).padStart(2, '0'), '');
+    const evm: `0x${string}` = `0x${hex}`;
+    const wei = BigInt(random.int(1, 1000)) * 10n ** 18n + BigInt(random.int(1, 2 ** 31));
+    await anvil.call('anvil_setBalance', [evm, `0x${wei.toString(16)}`]);
+    accounts.push({ evm, wei });
+  }
+  return accounts;
+}
+
 function anvilBinary(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil');

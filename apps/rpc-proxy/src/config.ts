@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { MAX_TIMER_MS, XError } from '@x/errors';
 import { z } from 'zod';
+import type { MethodPolicyOverride } from '@x/solana-rpc';
 import { WEBSOCKET_LIMITS, WEBSOCKET_LIMIT_NAMES } from './websocket-limits.js';
 import type { ProxyWebSocketLimits, WebSocketLimitName } from './websocket-limits.js';
 
@@ -71,20 +72,8 @@ export function cacheLimitsOf(value: unknown): CacheLimits | undefined {
 }
 // ---- end of the answer cache ------------------------------------------------------------------------------------
 
-type StrategyName = 'race' | 'hedge' | 'consensus' | 'dual' | 'single' | 'broadcast';
-
-export interface MethodOverride {
-  readonly strategy?: StrategyName;
-  /** The budget of a whole call (was `timeoutMs`). */
-  readonly deadlineMs?: number;
-  /** One attempt against one endpoint. */
-  readonly attemptTimeoutMs?: number;
-  readonly maxCandidates?: number;
-  readonly hedgeDelayMs?: number;
-  readonly maxAttempts?: number;
-  readonly quorum?: number;
-  readonly across?: 'race' | 'balance';
-}
+/** A method's strategy settings in the file (`methods.<name>`, `defaults`): `@x/solana-rpc`'s own, each optional. */
+export type MethodOverride = MethodPolicyOverride;
 
 /** An upstream's declared limits: the pool's endpoint `budget` (see the README, "Budgets and replicas"). */
 interface BudgetEntry {

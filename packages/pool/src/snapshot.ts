@@ -87,6 +87,12 @@ export interface PoolSnapshot {
   readonly endpoints: readonly EndpointSnapshot[];
 }
 
+/** The endpoint's last error as snapshots and exports show it: its age instead of its time. */
+export function lastErrorView(state: EndpointState<unknown>, now: number): EndpointSnapshot['lastError'] {
+  const last = state.lastError;
+  return last === undefined ? null : { code: last.code, category: last.category, message: last.message, agoMs: Math.max(0, now - last.at) };
+}
+
 export function toAttemptCounts(counts: ResultCounts): AttemptCounts {
   return {
     success: counts.success,
@@ -159,15 +165,7 @@ export function buildSnapshot(states: ReadonlyArray<EndpointState<unknown>>, now
         utilisation: allAttempts === 0 ? 0 : attempts / allAttempts,
       },
       totals: toAttemptCounts(state.totals),
-      lastError:
-        state.lastError === undefined
-          ? null
-          : {
-              code: state.lastError.code,
-              category: state.lastError.category,
-              message: state.lastError.message,
-              agoMs: Math.max(0, now - state.lastError.at),
-            },
+      lastError: lastErrorView(state, now),
       stream: streamStatistics(state.stream, now),
     };
   });

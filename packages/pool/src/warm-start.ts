@@ -4,7 +4,7 @@ import type { ErrorCategory } from '@x/errors';
 import type { EjectionReason, EndpointState, HealthState } from './endpoint.js';
 import { isOut, refreshHealth } from './endpoint.js';
 import type { ResolvedSettings } from './options.js';
-import { toAttemptCounts } from './snapshot.js';
+import { lastErrorView, toAttemptCounts } from './snapshot.js';
 import type { AttemptCounts } from './snapshot.js';
 import type { ResultCounts } from './window.js';
 
@@ -75,15 +75,7 @@ export function exportStates(
           bins: bins.bins,
         },
         window: toAttemptCounts(state.window.counts(now)),
-        lastError:
-          state.lastError === undefined
-            ? null
-            : {
-                code: state.lastError.code,
-                category: state.lastError.category,
-                message: state.lastError.message,
-                agoMs: Math.max(0, now - state.lastError.at),
-              },
+        lastError: lastErrorView(state, now),
       };
     }),
   };

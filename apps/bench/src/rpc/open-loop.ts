@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallTarget, RpcContender } from './contender.js';
+import { errorName } from './runner.js';
 
 /** What one open-loop step measured for one contender. */
 export interface OpenLoopStep {
@@ -35,15 +36,6 @@ export interface OpenLoopOptions {
   readonly targetOf: (index: number) => CallTarget;
   /** Whether a value is the truth for its target. */
   readonly isTrue: (value: bigint, target: CallTarget) => boolean;
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const name = typeof code === 'string' || typeof code === 'number' ? `${error.name} ${String(code)}` : error.name;
-    return `${name}: ${error.message.split('\n')[0]!.slice(0, 90)}`;
-  }
-  return String(error).slice(0, 90);
 }
 
 /** Arrival times in ms from the step's start: a Poisson process of `callsPerSecond` over `durationMs`. */

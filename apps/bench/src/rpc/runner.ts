@@ -84,7 +84,8 @@ export interface ContenderRun {
   loopDelayMaxMs: { bench: number; cluster: number };
 }
 
-function errorName(error: unknown): string {
+/** An error in one short line for the bench's "errors seen" notes: name, code and the first line of the message. */
+export function errorName(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const name = typeof code === 'string' || typeof code === 'number' ? `${error.name} ${String(code)}` : error.name;

@@ -6,7 +6,7 @@
 import { createHttpTransport } from '@x/http-transport';
 import { createRandom } from '@x/testkit';
 import type { RpcRelayFaultsPatch, RpcRelayOptions } from '@x/testkit';
-import { anvilVersion, startAnvil } from '../anvil.js';
+import { anvilVersion, fundAccounts, startAnvil } from '../anvil.js';
 import { errorNotes, figuresCharts, figuresTable, percent } from '../figures.js';
 import { startRemoteRelays } from '../remote-cluster.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
@@ -90,12 +90,8 @@ async function measure(context: BenchContext, relaysOptions: readonly RpcRelayOp
     const random = createRandom(context.seed).fork('evm-balances');
     const truth = new Map<string, bigint>();
     const targets: CallTarget[] = [];
-    for (let worker = 0; worker < CONCURRENCY; worker++) {
-      const hex = random.bytes(20).reduce((text, byte) => text + byte.toString(16).padStart(2, '0'), '');
-      const evm: `0x${string}` = `0x${hex}`;
-      // A balance of whole ether plus a random number of wei, different for every account.
-      const wei = BigInt(random.int(1, 1000)) * 10n ** 18n + BigInt(random.int(1, 2 ** 31));
-      await anvil.call('anvil_setBalance', [evm, `0x${wei.toString(16)}`]);
+    // One account per worker.
+    for (const { evm, wei } of await fundAccounts(anvil, random, CONCURRENCY)) {
       truth.set(evm.toLowerCase(), wei);
       targets.push({ solana: evm, evm });
     }

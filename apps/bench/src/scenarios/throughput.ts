@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRandom, startRedisServer } from '@x/testkit';
 import type { RedisServer } from '@x/testkit';
 import type { RpcRelayOptions, RpcRelayStats } from '@x/testkit';
-import { anvilVersion, startAnvil } from '../anvil.js';
+import { anvilVersion, fundAccounts, startAnvil } from '../anvil.js';
 import { percent } from '../figures.js';
 import { startRemoteRelays } from '../remote-cluster.js';
 import type { CallTarget, RpcContender } from '../rpc/contender.js';
@@ -197,11 +197,7 @@ async function measure(context: BenchContext): Promise<Measured> {
     const truth = new Map<string, bigint>();
     const targets: CallTarget[] = [];
     const accounts: Array<{ evm: `0x${string}`; wei: string }> = [];
-    for (let i = 0; i < ACCOUNTS; i++) {
-      const hex = random.bytes(20).reduce((text, byte) => text + byte.toString(16).padStart(2, '0'), '');
-      const evm: `0x${string}` = `0x${hex}`;
-      const wei = BigInt(random.int(1, 1000)) * 10n ** 18n + BigInt(random.int(1, 2 ** 31));
-      await anvil.call('anvil_setBalance', [evm, `0x${wei.toString(16)}`]);
+    for (const { evm, wei } of await fundAccounts(anvil, random, ACCOUNTS)) {
       truth.set(evm.toLowerCase(), wei);
       targets.push({ solana: evm, evm });
       accounts.push({ evm, wei: wei.toString() });
