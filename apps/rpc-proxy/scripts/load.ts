@@ -1,6 +1,11 @@
 // A bounded load run against rpc-proxy from a second process, on loopback:
 //
 //   pnpm exec tsx --conditions=@x/source apps/rpc-proxy/scripts/load.ts [--requests 20000] [--concurrency 100] [--out FILE]
+//                                                                        [--local-limit N]
+//
+// With --local-limit N, every simulated provider allows N requests a second (HTTP 429 beyond) and the proxy is given
+// that budget: `upstream[].rateLimited` then counts the 429s that reached the proxy (0 when the budgets hold), and
+// `budgets` shows the pool's budget metrics (waits, degraded redundancy).
 //
 // It starts `rpc-proxy --local --port 0` as a child process (the proxy and the simulated 4-provider
 // cluster of `--local` live there), sends the requests from this process with Node's fetch, and
@@ -21,6 +26,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '100' },
     out: { type: 'string' },
+    'local-limit': { type: 'string' },
   },
 });
 const REQUESTS = Number(values.requests);
@@ -37,7 +43,16 @@ type Proxy = ChildProcessByStdio<null, Readable, Readable>;
 function startProxy(): Promise<{ child: Proxy; url: string; stderr: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--conditions=@x/source', '--import', 'tsx', 'apps/rpc-proxy/src/main.ts', '--local', '--port', '0'],
+    [
+      '--conditions=@x/source',
+      '--import',
+      'tsx',
+      'apps/rpc-proxy/src/main.ts',
+      '--local',
+      '--port',
+      '0',
+      ...(values['local-limit'] === undefined ? [] : ['--local-limit', values['local-limit']]),
+    ],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -182,6 +197,9 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   const memoryAfter = await memoryOf(child.pid!);
+  const budgetLines = (await (await fetch(`${url}/metrics`)).text())
+    .split('\n')
+    .filter((line) => line.startsWith('x_pool_budget_') && !line.startsWith('x_pool_budget_tokens'));
   const stats = (await (await fetch(`${url}/stats`)).json()) as {
     proxy: Record<string, number>;
     pool: {
@@ -230,6 +248,7 @@ async function main(): Promise<void> {
       p50Ms: endpoint.latency.p50Ms,
       p99Ms: endpoint.latency.p99Ms,
     })),
+    budgets: budgetLines,
     proxyMemoryMiB: { before: memoryBefore, after: memoryAfter },
     proxyStayedUp: aliveAtEnd,
     proxyExit: exit,

@@ -11,7 +11,7 @@ export const DEFAULT_PORT = 8899;
 export const USAGE = `Usage: pnpm rpc-proxy [--config FILE] [--local] [--host HOST] [--port N] [--token-env NAME] [--state-file PATH]
                        [--deadline-ms N] [--attempt-timeout-ms N] [--no-websocket] [--ws-max-subscriptions N]
                        [--ws-max-message-bytes N] [--ws-max-connections N] [--ws-max-buffered-bytes N] [--ws-max-providers N]
-                       [--redis-url URL]
+                       [--redis-url URL] [--local-limit N]
 
 A JSON-RPC proxy any Solana client can point at. It forwards every call through @x/solana-rpc
 to several upstream endpoints at once, with a strategy per method (race, hedge, consensus, dual).
@@ -41,6 +41,8 @@ Options:
                      bytes waiting for one slow client before it is disconnected with 1008 (default 4194304)
   --ws-max-providers N
                      most providers one merged upstream subscription uses, the best-ranked for streams (default all)
+  --local-limit N    with --local: every simulated provider allows N requests a second (HTTP 429 beyond, bursts
+                     of N), and the proxy is given that budget for each, to try budgets without real providers
   --redis-url URL    share budgets, cool-downs and health with the other replicas through this Redis
                      (sharedState.redis.url of the configuration, which this overrides; see README)
   --help             print this help
@@ -60,6 +62,8 @@ export type CliCommand =
       readonly stateFile: string | undefined;
       /** `--redis-url`: over the configuration's `sharedState.redis.url`. */
       readonly redisUrl: string | undefined;
+      /** `--local-limit`: requests a second each simulated provider allows (and the budget the proxy is given). */
+      readonly localLimit: number | undefined;
       /** `--deadline-ms` and `--attempt-timeout-ms`: over the configuration's `defaults`. */
       readonly defaults: { readonly deadlineMs?: number; readonly attemptTimeoutMs?: number };
       /** `--no-websocket` (false), or the `--ws-*` limits given (over the configuration's `websocket`). */
@@ -98,6 +102,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         'no-websocket': { type: 'boolean', default: false },
         ...Object.fromEntries(WEBSOCKET_LIMIT_NAMES.map((name) => [WEBSOCKET_LIMITS[name].flag.slice(2), { type: 'string' as const }])),
         'redis-url': { type: 'string' },
+        'local-limit': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -122,6 +127,14 @@ export function parseCli(argv: readonly string[]): CliCommand {
     // Not echoed: it may carry a password.
     throw usageError('--redis-url must be a redis:// or rediss:// URL', '--redis-url');
   }
+  const localLimitText = values['local-limit'];
+  let localLimit: number | undefined;
+  if (localLimitText !== undefined) {
+    localLimit = /^\d+$/.test(localLimitText) ? Number(localLimitText) : Number.NaN;
+    if (!Number.isSafeInteger(localLimit) || localLimit < 1 || localLimit > 100_000)
+      throw usageError(`--local-limit must be an integer from 1 to 100000, got ${JSON.stringify(localLimitText)}`, '--local-limit');
+    if (!values.local) throw usageError('--local-limit goes with --local (it limits the simulated providers)', '--local-limit');
+  }
   if (values.config === undefined && !values.local) {
     throw usageError('give --config FILE with upstream endpoints, or --local for the simulated cluster');
   }
@@ -139,6 +152,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     tokenEnv,
     stateFile,
     redisUrl,
+    localLimit,
     defaults,
     websocket,
   };

@@ -15,8 +15,25 @@ export interface LocalUpstreams {
   readonly endpoints: readonly SolanaEndpointConfig[];
 }
 
-/** Starts the `@x/testkit` Solana cluster on 127.0.0.1 and describes its endpoints for the proxy. */
-export async function startLocalUpstreams(seed: number | string = 1): Promise<LocalUpstreams> {
-  const cluster = await startRpcCluster({ seed, endpoints: LOCAL_ENDPOINTS });
-  return { cluster, endpoints: cluster.endpoints.map((endpoint) => ({ id: endpoint.id, url: endpoint.url })) };
+/**
+ * Starts the `@x/testkit` Solana cluster on 127.0.0.1 and describes its endpoints for the proxy. With `limit`, every
+ * provider allows `limit` requests a second in bursts of `limit` (HTTP 429 with `Retry-After` beyond) and each endpoint
+ * is declared with that budget.
+ */
+export async function startLocalUpstreams(seed: number | string = 1, limit?: number): Promise<LocalUpstreams> {
+  const rateLimit = limit === undefined ? undefined : { requestsPerSecond: limit, burst: limit };
+  const cluster = await startRpcCluster({
+    seed,
+    endpoints: LOCAL_ENDPOINTS.map((endpoint) =>
+      rateLimit === undefined ? endpoint : { ...endpoint, behavior: { ...endpoint.behavior, rateLimit } },
+    ),
+  });
+  return {
+    cluster,
+    endpoints: cluster.endpoints.map((endpoint) => ({
+      id: endpoint.id,
+      url: endpoint.url,
+      ...(rateLimit === undefined ? {} : { budget: rateLimit }),
+    })),
+  };
 }

@@ -58,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     let endpoints: readonly SolanaEndpointConfig[] = config.endpoints;
     if (command.local) {
-      const local = await startLocalUpstreams();
+      const local = await startLocalUpstreams(1, command.localLimit);
       cluster = local.cluster;
       endpoints = local.endpoints;
       process.stderr.write(`rpc-proxy: simulated cluster: ${cluster.endpoints.map((e) => `${e.id} ${e.url}`).join(', ')}\n`);

@@ -64,6 +64,11 @@ describe('parseCli', () => {
     expect(parseCli(['--local', '--no-websocket'])).toMatchObject({ websocket: false });
   });
 
+  it('reads --local-limit with --local', () => {
+    expect(parseCli(['--local', '--local-limit', '20'])).toMatchObject({ kind: 'run', local: true, localLimit: 20 });
+    expect(parseCli(['--local'])).toMatchObject({ localLimit: undefined });
+  });
+
   it('answers --help before anything else', () => {
     expect(parseCli(['--help', '--port', 'nope'])).toEqual({ kind: 'help' });
   });
@@ -84,6 +89,9 @@ describe('parseCli', () => {
     [['--local', '--ws-max-connections=-1'], '--ws-max-connections must be an integer'],
     [['--local', '--ws-max-providers', '65'], '--ws-max-providers must be an integer from 1 to 64'],
     [['--local', '--no-websocket', '--ws-max-connections', '5'], '--no-websocket turns the WebSocket side off'],
+    [['--local', '--local-limit', '0'], '--local-limit must be an integer from 1 to 100000, got "0"'],
+    [['--local', '--local-limit', '2.5'], '--local-limit must be an integer from 1 to 100000'],
+    [['--config', 'p.json', '--local-limit', '20'], '--local-limit goes with --local'],
     [['--local', '--verbose'], "Unknown option '--verbose'"],
     [['--local', 'extra'], 'Unexpected argument'],
     [[], 'give --config FILE'],

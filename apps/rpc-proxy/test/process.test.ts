@@ -24,6 +24,42 @@ describe('the rpc-proxy process', () => {
     expect(running.stderr()).toContain('SIGTERM, shutting down');
   });
 
+  it('--local --local-limit: under load beyond every provider, no 429 reaches the proxy and /metrics shows the budgets', async () => {
+    // Each simulated provider allows 10 requests a second (HTTP 429 beyond) and the proxy is told so.
+    const running = startProxy(['--local', '--port', '0', '--local-limit', '10']);
+    try {
+      const url = await printedUrl(running);
+      // 60 calls at once: one and a half times what the 4 providers allow together in a second.
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, async (_, id) => {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jsonrpc: '2.0', id, method: 'getSlot' }),
+          });
+          return (await response.json()) as { result?: unknown };
+        }),
+      );
+      expect(answers.filter((answer) => answer.result !== undefined).length).toBeGreaterThan(40);
+      const stats = (await (await fetch(`${url}/stats`)).json()) as {
+        pool: { endpoints: Array<{ id: string; totals: { rateLimited: number } }> };
+      };
+      expect(stats.pool.endpoints.map((endpoint) => [endpoint.id, endpoint.totals.rateLimited])).toEqual([
+        ['fast', 0],
+        ['heavy-tail', 0],
+        ['flaky', 0],
+        ['lagging', 0],
+      ]);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      for (const id of ['fast', 'heavy-tail', 'flaky', 'lagging'])
+        expect(metrics).toContain(`x_pool_budget_tokens{endpoint="${id}",bucket="requests"}`);
+      expect(metrics).toContain('x_pool_budget_store_mode{mode="local"} 1');
+    } finally {
+      running.kill('SIGTERM');
+    }
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('exits 2 naming the bad field of a configuration file, without starting', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rpc-proxy-process-'));
     try {
