@@ -30,6 +30,9 @@ type Planned<Target> =
     }
   | { readonly kind: 'exhausted'; readonly retryInMs: number | undefined; readonly endpoints: string[] };
 
+/** Longest wait for a concurrency slot before a waiting call looks again by itself. */
+const CONCURRENCY_RECHECK_MS = 250;
+
 const minRetry = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
@@ -51,20 +54,42 @@ export async function planWithBudgets<Target, T>(
   /** Endpoint ids granted to this call whose attempt has not started yet. */
   const granted = new Set<string>();
   let waited = false;
+  /** Set when the call has ended: a grant that arrives later (a hedge's take still at the store) goes straight back. */
+  let over = false;
   const take = async (id: string): Promise<{ granted: boolean; retryInMs: number | undefined }> => {
     const answer = await budgets.take(id, cost);
-    if (answer.granted) granted.add(id);
+    if (answer.granted) {
+      if (over) budgets.release(id, cost);
+      else granted.add(id);
+    }
     return answer;
   };
-  const settle = (): void => {
+  /** Gives back the grants not started yet (also between two plans of one call). */
+  const releaseGranted = (): void => {
     for (const id of granted) budgets.release(id, cost);
     granted.clear();
+  };
+  /** The call has ended: what it holds goes back, and so does whatever it is still granted. */
+  const settle = (): void => {
+    over = true;
+    releaseGranted();
   };
 
   try {
     for (;;) {
-      const planned = await planOnce(core, budgets, options, cost, take, settle);
+      const planned = await planOnce(core, budgets, options, cost, take, releaseGranted);
       const waitedMs = settings.now() - started;
+      if (planned.kind === 'planned' && options.deadlineMs !== undefined && waitedMs >= options.deadlineMs) {
+        // Planning itself (a slow store) used up the deadline: the attempts could only start to be cut at once.
+        settle();
+        budgets.counters.exhausted++;
+        throw budgetExhausted(
+          0,
+          [],
+          waitedMs,
+          `planning the call took ${Math.round(waitedMs)} ms, its whole deadline (${options.deadlineMs} ms)`,
+        );
+      }
       if (planned.kind === 'planned') {
         if (waited) budgets.counters.waitedMs += waitedMs;
         const report: BudgetReport = {
@@ -108,8 +133,10 @@ export async function planWithBudgets<Target, T>(
       }
       if (!waited) budgets.counters.waits++;
       waited = true;
-      // Woken early when an attempt of this pool finishes (a concurrency slot frees) or a grant is given back.
-      await budgets.wait(planned.retryInMs ?? (Number.isFinite(remainingMs) ? remainingMs : undefined), options.signal);
+      // Woken early when an attempt of this pool finishes (a concurrency slot frees) or a grant is given back; one waiter is
+      // woken per slot or grant, so a wait for a slot also looks again every CONCURRENCY_RECHECK_MS in case the waiter
+      // woken for it could not use it.
+      await budgets.wait(planned.retryInMs ?? Math.min(remainingMs, CONCURRENCY_RECHECK_MS), options.signal);
       await budgets.refreshHolds(core);
     }
   } catch (error) {

@@ -86,6 +86,8 @@ export interface Budgets {
   headroom(state: EndpointState<unknown>, cost: CallCost): number;
   /** Estimated time until the endpoint's buckets admit one attempt (0: now; undefined: only a free concurrency slot will tell). */
   retryEstimate(state: EndpointState<unknown>, cost: CallCost): number | undefined;
+  /** Whether the cost fits the endpoint's buckets at all (a larger one is granted only as debt, once a bucket is full). */
+  fits(id: string, cost: CallCost): boolean;
   /** Takes one attempt's tokens (concurrency first, then the store); a grant is reserved until `start` or `release`. */
   take(id: string, cost: CallCost): Promise<{ granted: boolean; retryInMs: number | undefined }>;
   /** A reserved grant's attempt starts (no longer reserved; `inFlight` counts it from now). */
@@ -251,6 +253,12 @@ export function createBudgets(
       const rest = withHeadroom.filter((item) => !item.available);
       return [...available, ...rest].map(({ entry, available: ok }) => ({ state: entry.state, score: entry.score, available: ok }));
     },
+    fits(id, cost) {
+      const budget = byId.get(id);
+      if (budget === undefined) return true;
+      if ((cost.requests ?? 1) > budget.requests.spec.capacity) return false;
+      return budget.credits === undefined || creditCost(budget, cost) <= budget.credits.spec.capacity;
+    },
     async take(id, cost) {
       const budget = byId.get(id);
       if (budget === undefined) return { granted: true, retryInMs: 0 };
@@ -413,7 +421,10 @@ export async function takeBudgetOf(
   if (cost !== undefined && !(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0))
     throw invalidOptions('cost', `takeBudget: cost must be a number ≥ 0, got ${describeValue(cost)}`, cost);
   if (!budgets.active) return { granted: true, retryInMs: 0 };
-  const answer = await budgets.take(endpointId, { method: undefined, cost, requests, methods });
+  const wanted: CallCost = { method: undefined, cost, requests, methods };
+  // Several requests sent at once must fit the bucket: granted as debt, they would reach the provider beyond its burst.
+  if (!budgets.fits(endpointId, wanted)) return { granted: false, retryInMs: undefined };
+  const answer = await budgets.take(endpointId, wanted);
   if (answer.granted) budgets.start(endpointId);
   return answer;
 }

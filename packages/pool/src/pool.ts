@@ -144,7 +144,8 @@ export interface Pool<Target> {
    * Takes the budget of one request that is sent outside `execute` (an upstream batch of several calls, say) from
    * `endpointId`'s buckets: `requests` (default 1: a batch of n calls counts n at most providers) and the credits of
    * `methods` (or `cost`). Take it right before sending, then count the attempt with `startAttempt`. Never waits:
-   * refused, `retryInMs` says when it could be granted (undefined: when a concurrency slot frees). An endpoint without
+   * refused, `retryInMs` says when it could be granted (undefined: when a concurrency slot frees, or never: more than the
+   * endpoint's bucket holds, which would reach the provider beyond its burst — send fewer at once). An endpoint without
    * a budget always grants.
    */
   takeBudget(endpointId: string, request?: BudgetRequest): Promise<{ readonly granted: boolean; readonly retryInMs: number | undefined }>;

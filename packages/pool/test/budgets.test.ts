@@ -581,6 +581,70 @@ describe('budgets: takeBudget, for requests sent outside execute', () => {
   });
 });
 
+describe('budgets: grants and wake-ups that come late', () => {
+  /** A store whose takes answer after `ms` (a Redis round trip, say), counting refunds. */
+  function slowStore(ms: number): BudgetStore & { refunds: number } {
+    const inner = createLocalBudgetStore();
+    const store = {
+      refunds: 0,
+      take: (takes: Parameters<BudgetStore['take']>[0]) =>
+        new Promise<Awaited<ReturnType<BudgetStore['take']>>>((resolve) => setTimeout(() => resolve(inner.take(takes)), ms)),
+      refund: (takes: Parameters<BudgetStore['refund']>[0]) => {
+        store.refunds++;
+        return inner.refund(takes);
+      },
+      hold: inner.hold.bind(inner),
+      holds: inner.holds.bind(inner),
+      status: inner.status.bind(inner),
+      close: inner.close.bind(inner),
+    };
+    return store;
+  }
+
+  it("gives back a hedge's grant that arrives after the call ended: no concurrency slot or token is lost", async () => {
+    const store = slowStore(20);
+    const budget = { requestsPerSecond: 100, burst: 100, burstReserve: 0, maxConcurrency: 1 };
+    const pool = budgetPool({ a: budget, b: budget }, { budgetStore: store });
+    for (let call = 0; call < 3; call++) {
+      // The first attempt answers at 30 ms; the hedge is due at 15 ms and its take answers at 35 ms, after the call.
+      const outcome = await run(pool.execute(answering([], 30), { strategy: 'hedge', hedgeDelayMs: 15, deadlineMs: 2_000 }), 100);
+      expect(outcome.ok).toBe(true);
+    }
+    expect(store.refunds).toBeGreaterThanOrEqual(1);
+    // Both endpoints still have their one slot.
+    const grants = await run(Promise.all([pool.takeBudget('a'), pool.takeBudget('b')]), 50);
+    expect(grants.ok && grants.value.map((grant) => grant.granted)).toEqual([true, true]);
+  });
+
+  it('a call waiting for a slot looks again by itself when the waiter woken for it could not use it', async () => {
+    const budget = {
+      requestsPerSecond: 1_000,
+      burstReserve: 0,
+      maxConcurrency: 1,
+      credits: { perSecond: 10, burst: 10, costs: { big: 10, cheap: 5 } },
+    };
+    const pool = budgetPool({ a: budget });
+    const holder = settled(pool.execute(answering([], 50), { strategy: 'hedge', method: 'cheap' }));
+    await vi.advanceTimersByTimeAsync(1);
+    // Waits for the slot; when it frees, its credits are short (5 left, 10 needed) and its deadline is too near.
+    const big = settled(pool.execute(answering([], 5), { strategy: 'hedge', method: 'big', deadlineMs: 60 }));
+    await vi.advanceTimersByTimeAsync(1);
+    // Waits for the slot too, with no deadline: it must not wait for ever once the slot is free.
+    const cheap = settled(pool.execute(answering([], 5), { strategy: 'hedge', method: 'cheap' }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await holder).ok).toBe(true);
+    const bigOutcome = await big;
+    expect(!bigOutcome.ok && isXError(bigOutcome.error, 'POOL_BUDGET_EXHAUSTED')).toBe(true);
+    expect((await cheap).ok).toBe(true);
+  });
+
+  it('refuses a takeBudget larger than the bucket: sent at once, it would reach the provider beyond its burst', async () => {
+    const pool = budgetPool({ a: { requestsPerSecond: 10, burst: 10, burstReserve: 0.5 } });
+    expect(await pool.takeBudget('a', { requests: 6 })).toEqual({ granted: false, retryInMs: undefined });
+    expect(await pool.takeBudget('a', { requests: 5 })).toEqual({ granted: true, retryInMs: 0 });
+  });
+});
+
 describe('budgets: options', () => {
   const invalid = (make: () => unknown): string | undefined => {
     try {
