@@ -171,6 +171,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
           });
   } catch (error) {
     await rpc.close();
+    // The Redis connection and its heartbeat would otherwise keep the process alive (and count a replica that never served).
+    await budgetStore?.close();
     throw error;
   }
 

@@ -244,3 +244,57 @@ describe('createSolanaSubscriptions', () => {
     );
   });
 });
+
+describe('log backfill of a transaction no node has yet', () => {
+  it('leaves it to the live stream: never an event without its logs, and the real copy is delivered, not a duplicate', async () => {
+    let askedForTransaction: () => void = () => undefined;
+    const backfillTried = new Promise<void>((resolve) => (askedForTransaction = resolve));
+    const rpc: SubscriptionsRpc = {
+      call<T>(method: string): Promise<T> {
+        if (method === 'getSignaturesForAddress') return Promise.resolve([{ signature: 'gap1', slot: 5, err: null }] as T);
+        if (method === 'getTransaction') {
+          askedForTransaction();
+          // Not found yet at the subscription's commitment.
+          return Promise.resolve(null as T);
+        }
+        return Promise.reject(new Error(`unexpected ${method}`));
+      },
+    };
+    const provider = await startFakeWsProvider();
+    const client = createSolanaSubscriptions({
+      endpoints: [{ url: provider.url, id: 'p0' }],
+      rpc,
+      verifyCommitment: false,
+      ws: { reconnect: { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 }, pingIntervalMs: false },
+    });
+    const subscription = client.subscribe('logsSubscribe', LOGS);
+    const nextEvent = async (): Promise<{ key: string; logs: unknown }> => {
+      for (;;) {
+        const item = await subscription.next();
+        if (item.done === true) throw new Error('the subscription ended');
+        if (item.value.type === 'event') {
+          const { result } = item.value.value as { result: { value: { logs: unknown } } };
+          return { key: String(item.value.key), logs: result.value.logs };
+        }
+      }
+    };
+    try {
+      await provider.waitForSubscriptions('logsSubscribe', 1);
+      provider.notify('logsSubscribe', fakeLogsResult('live1', 4));
+      expect((await nextEvent()).key).toBe('live1');
+      provider.dropAll();
+      // The backfill after the reconnect finds gap1 but no transaction for it yet.
+      await backfillTried;
+      await provider.waitForSubscriptions('logsSubscribe', 1);
+      provider.notify('logsSubscribe', fakeLogsResult('gap1', 5));
+      const gap = await nextEvent();
+      expect(gap.key).toBe('gap1');
+      expect(gap.logs).toEqual((fakeLogsResult('gap1', 5) as { value: { logs: unknown } }).value.logs);
+      expect(subscription.stats().duplicates).toBe(0);
+    } finally {
+      subscription.close();
+      await client.close();
+      await provider.close();
+    }
+  });
+});

@@ -596,9 +596,12 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
           [entry.signature, { commitment: queryCommitment, encoding: 'json', maxSupportedTransactionVersion: 0 }],
           { signal: internal.signal },
         );
+        // Not found yet at this commitment: delivering it without its logs would make the real notification a duplicate.
+        // It is left to the live stream or the next backfill.
+        if (tx?.meta === undefined || tx.meta === null) continue;
         const result = {
           context: { slot: entry.slot },
-          value: { signature: entry.signature, err: entry.err ?? null, logs: tx?.meta?.logMessages ?? [] },
+          value: { signature: entry.signature, err: entry.err ?? null, logs: tx.meta.logMessages ?? [] },
         };
         merged.backfill({ method, result: result as T, slot: entry.slot, endpoint: 'backfill' });
       }
@@ -659,11 +662,15 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
       merged.backfill({ method, result: result as T, slot, endpoint: 'backfill' });
     }
 
-    /** Account updates: drops a repeat of the newest state at a slot no newer; keeps the newest delivered state. */
+    /**
+     * Account updates: drops any state older than the newest delivered one (a lagging provider's, after a backfill that
+     * already holds everything up to its slot) and a repeat of the newest at the same slot; keeps the newest delivered.
+     */
     function freshAccount(slot: number | undefined, key: string): boolean {
       if (slot === undefined) return true;
       const digest = accountDigest(key);
-      if (lastAccount !== undefined && slot <= lastAccount.slot && digest === lastAccount.digest) return false;
+      if (lastAccount !== undefined && (slot < lastAccount.slot || (slot === lastAccount.slot && digest === lastAccount.digest)))
+        return false;
       if (lastAccount === undefined || slot >= lastAccount.slot) lastAccount = { slot, digest };
       return true;
     }
