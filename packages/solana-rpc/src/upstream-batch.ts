@@ -20,12 +20,12 @@ export interface UpstreamBatcher {
   /**
    * Sends `requests` to `endpointId`: one JSON-RPC call for one request, a JSON-RPC batch for more. An
    * endpoint that refuses a batch (HTTP 4xx other than 408 and 429, or one JSON-RPC error answering the
-   * batch as a whole below HTTP 500) is remembered, and its calls go one request each from then on, this
-   * batch included. Resolves with one outcome per request, in request order; rejects only when the batch
+   * batch as a whole below HTTP 500) is remembered for `BATCH_REFUSAL_MEMORY_MS`, and its calls go one request each
+   * meanwhile, this batch included; then a batch is tried again. Resolves with one outcome per request, in request order; rejects only when the batch
    * exchange as a whole failed otherwise (network, timeout, 5xx, 429, an answer that is not a batch answer, abort).
    */
   sendUpstreamBatch(endpointId: string, requests: readonly BatchRequest[], options: UpstreamBatchOptions): Promise<BatchOutcome[]>;
-  /** The endpoints that refused a batch, by id, in the order they did. */
+  /** The endpoints that refused a batch in the last `BATCH_REFUSAL_MEMORY_MS`, by id, in the order they did. */
   refusingBatches(): readonly string[];
 }
 
@@ -36,8 +36,22 @@ function refusesBatches(error: unknown): boolean {
   return false;
 }
 
+/**
+ * How long a refusal is remembered: a provider may refuse a batch for a passing reason (a quota blip, one oversized
+ * batch), and single calls cost n requests where a batch costs one; after this, the next batch is tried again.
+ */
+const BATCH_REFUSAL_MEMORY_MS = 300_000;
+
 export function createUpstreamBatcher(endpoints: Endpoints): UpstreamBatcher {
-  const refusing = new Set<string>();
+  /** Endpoint id → when (performance.now()) its refusal is forgotten. */
+  const refusing = new Map<string, number>();
+  const refuses = (endpointId: string): boolean => {
+    const until = refusing.get(endpointId);
+    if (until === undefined) return false;
+    if (performance.now() < until) return true;
+    refusing.delete(endpointId);
+    return false;
+  };
 
   const one = async (endpointId: string, request: BatchRequest, options: UpstreamBatchOptions): Promise<BatchOutcome> => {
     const started = performance.now();
@@ -54,17 +68,18 @@ export function createUpstreamBatcher(endpoints: Endpoints): UpstreamBatcher {
     requests: readonly BatchRequest[],
     options: UpstreamBatchOptions,
   ): Promise<BatchOutcome[]> => {
-    if (requests.length === 1 || refusing.has(endpointId)) return Promise.all(requests.map((request) => one(endpointId, request, options)));
+    if (requests.length === 1 || refuses(endpointId)) return Promise.all(requests.map((request) => one(endpointId, request, options)));
     try {
       return await endpoints.byId(endpointId).transport.batch(requests, options);
     } catch (error) {
       if (!refusesBatches(error) || options.signal.aborted) throw error;
-      refusing.add(endpointId);
+      refusing.delete(endpointId);
+      refusing.set(endpointId, performance.now() + BATCH_REFUSAL_MEMORY_MS);
       return Promise.all(requests.map((request) => one(endpointId, request, options)));
     }
   };
 
-  return { sendUpstreamBatch, refusingBatches: () => [...refusing] };
+  return { sendUpstreamBatch, refusingBatches: () => [...refusing.keys()].filter(refuses) };
 }
 
 interface Waiting {

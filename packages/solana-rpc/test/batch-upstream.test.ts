@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSolanaMultiRpc } from '@x/solana-rpc';
 import type { SolanaBatchOutcome, SolanaRpc } from '@x/solana-rpc';
 import { setup } from './helpers.js';
@@ -139,6 +139,29 @@ describe('callBatch upstream', () => {
     expect(values(await rpc.callBatch(echoes(3)))).toEqual([10, 20, 30]);
     expect(refusing.requests.every((request) => !request.batch)).toBe(true);
     expect(refusing.requests).toHaveLength(3);
+  });
+
+  it('forgets a refusal after five minutes and tries a batch again', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      let refuse = true;
+      const upstream = await startUpstream((calls, batch) => (batch && refuse ? { status: 403, body: 'quota' } : echoing()(calls, batch)));
+      const rpc = clientOver([upstream], 'single');
+      expect(values(await rpc.callBatch(echoes(2)))).toEqual([10, 20]);
+      expect(rpc.refusingBatches()).toEqual(['e0']);
+      refuse = false;
+      vi.advanceTimersByTime(299_000);
+      upstream.requests.length = 0;
+      await rpc.callBatch(echoes(2));
+      expect(upstream.requests.map((request) => request.batch)).toEqual([false, false]);
+      vi.advanceTimersByTime(1_001);
+      expect(rpc.refusingBatches()).toEqual([]);
+      upstream.requests.length = 0;
+      expect(values(await rpc.callBatch(echoes(2)))).toEqual([10, 20]);
+      expect(upstream.requests.map((request) => request.batch)).toEqual([true]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('falls back for an endpoint that answers a batch with one JSON-RPC error, in consensus too', async () => {
