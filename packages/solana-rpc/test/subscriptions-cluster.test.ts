@@ -341,7 +341,7 @@ describe('chaos: duplicate floods, stalls, a slow consumer', () => {
 });
 
 describe('replacing a provider that stays down', () => {
-  it('with maxProviders, a provider down for replaceAfterMs is replaced by the best unused one; the gap is backfilled', async () => {
+  it('with maxProviders, a provider down for replaceAfterMs is replaced by the best one it is not on, even one it left before; the gap is backfilled', async () => {
     const env = await setup(
       ['e0', 'e1', 'e2'].map((id) => ({ id })),
       { cluster: { chain: { transactionsPerSlot: 0 } } },
@@ -399,7 +399,14 @@ describe('replacing a provider that stays down', () => {
       ['e2', true],
       ['e0', false],
     ]);
+    // e2 comes back; when e0 stays down in turn, the best provider the subscription is not on is e2 again (not e1, the
+    // only one it never used).
+    env.cluster.setBehavior('e2', { mode: 'up' });
+    env.cluster.setBehavior('e0', { mode: 'down' });
+    await until(() => sub.endpoints.length === 1 && sub.endpoints[0] === 'e2');
+    await until(() => env.cluster.stats('e2').stream.subscriptions === 1);
+    expect(env.cluster.stats('e1').stream.subscriptions).toBe(0);
     sub.close();
-    await until(() => env.cluster.stats('e0').stream.subscriptions === 0);
+    await until(() => env.cluster.stats('e2').stream.subscriptions === 0);
   });
 });

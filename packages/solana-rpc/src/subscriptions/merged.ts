@@ -107,8 +107,8 @@ export interface SolanaSubscriptionsOptions {
   readonly maxProviders?: number;
   /**
    * With `maxProviders` below the number of endpoints: a provider of a subscription that stays disconnected this long,
-   * or whose subscription ends (its transport gave up), is replaced by the best-ranked provider the subscription has not
-   * used yet (a gap backfill follows). Default 5 000.
+   * or whose subscription ends (its transport gave up), is replaced by the best-ranked provider the subscription is not
+   * on, one it left earlier included (a gap backfill follows). Default 5 000.
    */
   readonly replaceAfterMs?: number;
   /** `mergeStreams` bounds for every subscription. Defaults: 10 000 keys, 120 000 ms, a queue of 1 000, `drop-oldest`. */
@@ -412,9 +412,14 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
     let backfilling = false;
     let backfillAgain = false;
 
-    /** The best-ranked provider this subscription has not used yet. */
-    function nextProvider(): Endpoint | undefined {
-      return chooseEndpoints(Number.MAX_SAFE_INTEGER).find((e) => !used.includes(e));
+    /**
+     * The best-ranked provider other than `current` that this subscription is not on now: one it used before and left
+     * (down, replaced) may serve again once it is back.
+     */
+    function nextProvider(current: Endpoint): Endpoint | undefined {
+      const states = merged.stats().sources;
+      const active = used.filter((_endpoint, index) => states[index]?.ended !== true);
+      return chooseEndpoints(Number.MAX_SAFE_INTEGER).find((e) => e !== current && !active.includes(e));
     }
 
     function sourceFor(endpoint: Endpoint, replacement: boolean): MergeSource<SolanaNotification<T>> {
@@ -433,7 +438,7 @@ export function createSolanaSubscriptions(options: SolanaSubscriptionsOptions): 
           /** Opens the next best provider in this one's place (before this one ends, so the stream never runs dry). */
           const replace = (reason: unknown): boolean => {
             if (replaced || own.signal.aborted || closed) return false;
-            const next = nextProvider();
+            const next = nextProvider(endpoint);
             if (next === undefined) return false;
             replaced = true;
             used.push(next);
