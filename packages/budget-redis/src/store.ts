@@ -75,6 +75,12 @@ interface Resolved {
   readonly reconnectMaxDelayMs: number;
 }
 
+/** A key part named in options: a non-empty string of at most 200 characters, or `BUDGET_REDIS_INVALID_OPTIONS`. */
+function shortName(option: 'keyPrefix' | 'replicaId', value: unknown): string {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+  throw configError(CODE, option, `${option} must be a non-empty string of at most 200 characters, got ${describeValue(value)}`, value);
+}
+
 function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
   const input: unknown = options;
   if (!isPlainObject(input)) throw configError(CODE, 'options', 'createRedisBudgetStore options must be an object', options);
@@ -99,15 +105,7 @@ function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
   if (options.client !== undefined && !(options.client instanceof Redis)) {
     throw configError(CODE, 'client', 'client must be an ioredis client (new Redis(...))', options.client);
   }
-  const keyPrefix = options.keyPrefix ?? 'x:budget:';
-  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || keyPrefix.length > 200) {
-    throw configError(
-      CODE,
-      'keyPrefix',
-      `keyPrefix must be a non-empty string of at most 200 characters, got ${describeValue(keyPrefix)}`,
-      keyPrefix,
-    );
-  }
+  const keyPrefix = shortName('keyPrefix', options.keyPrefix ?? 'x:budget:');
   if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1 && options.replicas <= 10_000)) {
     throw configError(
       CODE,
@@ -122,15 +120,7 @@ function resolveOptions(options: RedisBudgetStoreOptions): Resolved {
   if (options.share !== undefined && options.replicas !== undefined) {
     throw configError(CODE, 'share', 'give share or replicas, not both');
   }
-  const replicaId = options.replicaId ?? randomUUID();
-  if (typeof replicaId !== 'string' || replicaId.length === 0 || replicaId.length > 200) {
-    throw configError(
-      CODE,
-      'replicaId',
-      `replicaId must be a non-empty string of at most 200 characters, got ${describeValue(replicaId)}`,
-      replicaId,
-    );
-  }
+  const replicaId = shortName('replicaId', options.replicaId ?? randomUUID());
   return {
     keyPrefix,
     replicas: options.replicas,
