@@ -40,12 +40,16 @@ describe('reply counter conventions: learned once per server, never guessed', ()
           expect(server).toMatchObject({ status: 'mixed', replyCounter: conventionOf(server.id), replyCounterSource: 'learned' });
         }
         expect(first.coins.map((coin) => coin.verdict)).toEqual(truth.map((good) => (good ? 'authentic' : 'counterfeit')));
-        // Learned from one type-1 version per server, before the detect.
-        expect(commands(events, 'version')).toBe(25);
+        // Learned from a type-1 version per server, before the detect. The client's nonce is random, and about one
+        // version reply in 2,800 reads as printable under both conventions: that server is asked once more.
+        const learned = commands(events, 'version');
+        expect(learned).toBeGreaterThanOrEqual(25);
+        expect(learned).toBeLessThanOrEqual(27);
 
         const second = await client.detect(sent, { encryption });
         expect(second.servers.every((server) => JSON.stringify(server.verdicts) === JSON.stringify(truth))).toBe(true);
-        expect(commands(events, 'version')).toBe(25);
+        // Never asked again.
+        expect(commands(events, 'version')).toBe(learned);
         await closeAll();
       }
     },
